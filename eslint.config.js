@@ -1,0 +1,33 @@
+import nx from '@nx/eslint-plugin';
+
+// Module boundaries are the architecture: numerics and wire format depend on nothing of ours,
+// apps never import apps, and only the TensorFlow.js-facing libs may reach the backend loader.
+const depConstraints = [
+  { sourceTag: 'scope:optim', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:data', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:backend'] },
+  { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics'] },
+  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        { enforceBuildableLibDependency: false, allow: [], depConstraints },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+];

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// One process per test file keeps TensorFlow.js backends (global singletons) isolated;
+// two at a time matches the two cores these machines have.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', '**/*.test.ts'],
+    exclude: ['**/node_modules/**'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
