@@ -1,0 +1,5 @@
+export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
+export type { DType, Tensor, TensorData, SafetensorsFile } from './safetensors.js';
+export { SafetensorsError } from './safetensors-error.js';
+export type { SafetensorsErrorCode } from './safetensors-error.js';
+export { writeFileAtomic } from './write-file-atomic.js';

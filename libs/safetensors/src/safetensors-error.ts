@@ -1,0 +1,13 @@
+export type SafetensorsErrorCode = 'E_ST_HEADER' | 'E_ST_TRUNCATED' | 'E_ST_ENTRY' | 'E_ST_LAYOUT' | 'E_ST_INPUT';
+
+/** A safetensors file or tensor set that cannot be read or written; names the tensor or field at fault. */
+export class SafetensorsError extends Error {
+  override readonly name = 'SafetensorsError';
+  constructor(
+    readonly code: SafetensorsErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
