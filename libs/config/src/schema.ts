@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+export const MODEL_NAMES = ['mlp', 'cnn', 'resnet'] as const;
+export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'synthetic'] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'adam', 'adamw', 'rmsprop', 'lbfgs'] as const;
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const NORM_NAMES = ['batchnorm', 'fixup', 'none'] as const;
+export const SCHEDULE_NAMES = ['constant', 'step', 'cosine'] as const;
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const positive = z.number().positive().finite();
+const unitOpen = z.number().gt(0).lt(1);
+const unitHalfOpen = z.number().gte(0).lt(1);
+
+/**
+ * Every key a job can set, shared by `dptrain train|local|coordinator|ps|worker`, the config file
+ * (YAML or JSON, the same camelCase keys) and the flags (kebab-case: `batchSize` is `--batch-size`).
+ * Optimizer hyper-parameters left unset take the optimizer's own defaults (see @dptrain/optim).
+ */
+export const jobConfigSchema = z
+  .strictObject({
+    /** @default 'mlp' */
+    model: z.enum(MODEL_NAMES).default('mlp'),
+    /** Hidden layer widths of the MLP. @default [256, 128] */
+    hidden: z.array(positiveInt).min(1).default([256, 128]),
+    /** Residual blocks of the ResNet. @default 3 */
+    blocks: positiveInt.default(3),
+    /** Channels of the CNN/ResNet. @default 16 */
+    width: positiveInt.default(16),
+    /** Normalization of the ResNet. @default 'batchnorm' */
+    norm: z.enum(NORM_NAMES).default('batchnorm'),
+    /** @default 'fashion-mnist' */
+    dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
+    /** Directory with the IDX files; searched before $DPTRAIN_DATA, the cache and the system copy. */
+    data: z.string().min(1).optional(),
+    /** @default 'adam' */
+    optimizer: z.enum(OPTIMIZER_NAMES).default('adam'),
+    lr: positive.optional(),
+    momentum: unitHalfOpen.optional(),
+    rho: unitOpen.optional(),
+    beta1: unitHalfOpen.optional(),
+    beta2: unitOpen.optional(),
+    eps: positive.optional(),
+    weightDecay: z.number().nonnegative().finite().optional(),
+    /** Learning-rate schedule after warm-up. @default 'constant' */
+    schedule: z.enum(SCHEDULE_NAMES).default('constant'),
+    /** Linear warm-up from 0 to lr over this many steps. @default 0 */
+    warmupSteps: nonNegativeInt.default(0),
+    /** Global-norm gradient clipping threshold; unset means no clipping. */
+    clipNorm: positive.optional(),
+    /** Samples per optimizer step (the global batch). @default 64 */
+    batchSize: positiveInt.default(64),
+    /** Samples per unit of work; divides batchSize and does not depend on the number of workers. @default 16 */
+    microBatchSize: positiveInt.default(16),
+    /** @default 1 */
+    epochs: positiveInt.default(1),
+    /** Stop after this many optimizer steps (across epochs). */
+    steps: positiveInt.optional(),
+    /** @default 1 */
+    seed: nonNegativeInt.max(2 ** 32 - 1).default(1),
+    /** @default 'auto' */
+    backend: z.enum(BACKEND_NAMES).default('auto'),
+    /** Run folder. @default 'runs/latest' */
+    out: z.string().min(1).default('runs/latest'),
+    /** Weight of the new batch in the running batch-norm statistics. @default 0.1 */
+    bnMomentum: z.number().gt(0).lte(1).default(0.1),
+    /** Fraction of the training set held out for validation. @default 0 */
+    holdout: unitHalfOpen.default(0),
+    /** Workers of a cluster run. @default 2 */
+    workers: positiveInt.default(2),
+    /** Parameter-server shards of a cluster run. @default 1 */
+    psShards: positiveInt.default(1),
+    /** @default 'sync' */
+    mode: z.enum(['sync', 'async']).default('sync'),
+    /** Largest accepted version lag of a gradient in async mode. @default 2 */
+    staleness: nonNegativeInt.default(2),
+  })
+  .superRefine((config, ctx) => {
+    if (config.batchSize % config.microBatchSize !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatchSize'],
+        input: config.microBatchSize,
+        message: `must divide batchSize (${config.batchSize}); pick one of ${divisors(config.batchSize).join(', ')}`,
+      });
+    }
+  });
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n && out.length < 12; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+export type JobConfig = z.output<typeof jobConfigSchema>;
+export type JobConfigInput = z.input<typeof jobConfigSchema>;
