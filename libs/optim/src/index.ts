@@ -1,1 +1,45 @@
-export const x = 1;
+export { createOptimizer } from './create-optimizer.js';
+export { OPTIMIZER_NAMES, HYPER_PARAMETER_NAMES } from './types.js';
+export type {
+  Optimizer,
+  OptimizerConfig,
+  OptimizerName,
+  OptimizerState,
+  HyperParameterName,
+  ResolvedConfig,
+} from './types.js';
+export { OptimError } from './optim-error.js';
+export type { OptimErrorCode } from './optim-error.js';
+
+// The pure in-place steps, for callers that keep their own buffers (PyTorch's functional layer).
+export { sgdStep } from './sgd.js';
+export type { SgdHyperParameters } from './sgd.js';
+export { momentumStep } from './momentum.js';
+export type { MomentumHyperParameters } from './momentum.js';
+export { nesterovLookahead } from './nesterov.js';
+export { adagradStep } from './adagrad.js';
+export type { AdagradHyperParameters } from './adagrad.js';
+export { adadeltaStep } from './adadelta.js';
+export type { AdadeltaHyperParameters } from './adadelta.js';
+export { rmspropStep } from './rmsprop.js';
+export type { RmspropHyperParameters } from './rmsprop.js';
+export { adamStep } from './adam.js';
+export type { AdamHyperParameters } from './adam.js';
+export type { AdamwHyperParameters } from './adamw.js';
+export { LbfgsOptimizer } from './lbfgs.js';
+export type { LbfgsHyperParameters } from './lbfgs.js';
+export { minimizeLbfgs } from './lbfgs-minimize.js';
+export type { LossAndGradient, MinimizeLbfgsOptions, MinimizeLbfgsResult } from './lbfgs-minimize.js';
+
+export { clipByGlobalNorm, globalNorm } from './clip.js';
+export {
+  constantSchedule,
+  stepSchedule,
+  cosineSchedule,
+  withWarmup,
+  linearScaledLr,
+  createSchedule,
+  SCHEDULE_KINDS,
+} from './schedule.js';
+export type { LearningRateSchedule, ScheduleConfig, ScheduleKind } from './schedule.js';
+export { accumulate, scale, meanInOrder } from './aggregate.js';

@@ -1,0 +1,65 @@
+import type { ElementwiseRule } from './elementwise-optimizer.js';
+
+export interface RmspropHyperParameters {
+  /** Learning rate α. @default 0.001 */
+  readonly lr: number;
+  /** Forgetting factor γ of the running average of squared gradients. @default 0.9 */
+  readonly rho: number;
+  /** ε inside the square root. @default 1e-8 */
+  readonly eps: number;
+  /** γ of the momentum term γ[w(k) − w(k−1)]; 0 turns it (and its slot) off. @default 0 */
+  readonly momentum: number;
+}
+
+/**
+ * RMSprop (Hinton's lecture 6e; Ruder, 2017), the step Adadelta starts from:
+ *
+ *   v(k) = ρ v(k−1) + (1−ρ) ∇J(w(k))²,   w(k+1) = w(k) − α/√(v(k) + ε) ∘ ∇J(w(k)) + γ[w(k) − w(k−1)]
+ *
+ * ρ = 0.9, α = 0.001, ε = 1e-8, γ = 0 by default. Slots, in order: `gradSquareAvg` (v), and
+ * `delta` (the previous displacement, as in `momentumStep`) only when γ > 0.
+ *
+ * ε sits inside the root as in Ruder's formula and `tf.train.rmsprop` (whose ε defaults to the
+ * backend's 1e-7, and whose momentum accumulator already includes α, so it is this displacement
+ * form). `torch.optim.RMSprop` puts ε (1e-8) outside the root, √v + ε, defaults ρ (`alpha`) to
+ * 0.99 and α to 0.01, and keeps a velocity without α. The centered variant (dividing by an
+ * estimate of the variance instead of the second moment) is not offered.
+ */
+export function rmspropStep(
+  params: Float32Array,
+  grads: Float32Array,
+  gradSquareAvg: Float32Array,
+  delta: Float32Array | null,
+  lr: number,
+  rho: number,
+  eps: number,
+  momentum: number,
+): void {
+  const keep = 1 - rho;
+  const n = params.length;
+  if (delta === null) {
+    for (let i = 0; i < n; i++) {
+      const g = grads[i];
+      const v = rho * gradSquareAvg[i] + keep * g * g;
+      gradSquareAvg[i] = v;
+      params[i] -= (lr * g) / Math.sqrt(v + eps);
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const g = grads[i];
+    const v = rho * gradSquareAvg[i] + keep * g * g;
+    gradSquareAvg[i] = v;
+    const d = momentum * delta[i] - (lr * g) / Math.sqrt(v + eps);
+    delta[i] = d;
+    params[i] += d;
+  }
+}
+
+export const rmsprop: ElementwiseRule<RmspropHyperParameters> = {
+  name: 'rmsprop',
+  defaults: { lr: 0.001, rho: 0.9, eps: 1e-8, momentum: 0 },
+  slots: (config) => (config.momentum > 0 ? ['gradSquareAvg', 'delta'] : ['gradSquareAvg']),
+  update: (params, grads, [v, delta], _t, lr, config) =>
+    rmspropStep(params, grads, v, delta ?? null, lr, config.rho, config.eps, config.momentum),
+};
