@@ -60,7 +60,8 @@ export function parseIdx(bytes: Uint8Array, path: string, expectedDims: number):
       { path },
     );
   }
-  return { dims, data: bytes.subarray(headerLength) };
+  // A plain Uint8Array view even when `bytes` is a Node Buffer, so callers never see Buffer semantics.
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerLength, elements) };
 }
 
 /** Encodes an unsigned-byte IDX file (the inverse of `parseIdx`); used to write fixtures and caches. */
