@@ -1,1 +1,1 @@
-export {};
+export { createMemoryPair, type MemoryEndOptions, type MemoryPair, type MemoryPairOptions } from './memory-pair.js';

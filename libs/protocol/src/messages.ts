@@ -1,0 +1,283 @@
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { MAX_MICRO_BATCH_IDS, MAX_TEXT_LENGTH } from './limits.js';
+
+/**
+ * Every message of the cluster, one zod schema each, keyed by `type`. A message is a plain object
+ * whose `type` selects the schema; `seq` is the sender's per-connection sequence number (assigned
+ * by Connection) and replies carry `re`, the `seq` of the request they answer.
+ *
+ * Steps, versions and ids are non-negative safe integers. `version` counts optimizer updates
+ * applied by a parameter server; in synchronous mode version t is the state after step t − 1.
+ * Tensors are Float32Array and travel after the header without copies (see frame.ts).
+ */
+export const PROTOCOL_VERSION = 1;
+
+export const ROLES = ['coordinator', 'ps', 'worker', 'client'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PUSH_STATUSES = ['accepted', 'duplicate', 'stale', 'rejected'] as const;
+export type PushStatus = (typeof PUSH_STATUSES)[number];
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+const uint = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const finite = z.number();
+const text = z.string().max(MAX_TEXT_LENGTH);
+const name = z.string().min(1).max(MAX_TEXT_LENGTH);
+const microBatchIds = z.array(uint).max(MAX_MICRO_BATCH_IDS);
+const tensor = z.instanceof(Float32Array);
+// Headers pass assertPlain (JSON-like data only) before any schema sees them.
+const json = z.custom<JsonValue>((value) => value !== undefined, 'expected a JSON value');
+const request = { seq: uint };
+const reply = { seq: uint, re: uint };
+
+export const MESSAGE_SCHEMAS = {
+  /** worker → coordinator: join the job (again, after a reconnect, with the id it held). */
+  register: z.strictObject({
+    type: z.literal('register'),
+    ...request,
+    name,
+    pid: uint,
+    backend: name,
+    workerId: uint.optional(),
+  }),
+  /** coordinator → worker, reply to register: identity, membership generation and the job config. */
+  registered: z.strictObject({
+    type: z.literal('registered'),
+    ...reply,
+    workerId: uint,
+    generation: uint,
+    config: json,
+  }),
+  /** worker → coordinator: liveness, sent every heartbeat interval. */
+  heartbeat: z.strictObject({
+    type: z.literal('heartbeat'),
+    ...request,
+    workerId: uint,
+    generation: uint,
+    sentAtMs: uint,
+  }),
+  /**
+   * coordinator → worker: compute these micro-batches of `step` on parameters of `modelVersion`
+   * (async mode; in sync mode the version of the step). `deadlineMs` is a duration from receipt,
+   * so clocks need not agree.
+   */
+  lease: z.strictObject({
+    type: z.literal('lease'),
+    ...request,
+    leaseId: uint,
+    step: uint,
+    microBatchIds: microBatchIds.min(1),
+    modelVersion: uint,
+    deadlineMs: uint,
+  }),
+  /** worker → coordinator: the lease's gradients were pushed; one loss per micro-batch, in order. */
+  leaseDone: z.strictObject({
+    type: z.literal('leaseDone'),
+    ...request,
+    leaseId: uint,
+    step: uint,
+    microBatchIds: microBatchIds.min(1),
+    losses: z.array(finite).max(MAX_MICRO_BATCH_IDS),
+    computeMs: finite.min(0),
+  }),
+  /** coordinator → worker: stop working on this lease (re-leased elsewhere or step abandoned). */
+  leaseRevoked: z.strictObject({
+    type: z.literal('leaseRevoked'),
+    ...request,
+    leaseId: uint,
+    reason: text,
+  }),
+  /** coordinator or client → any: finish and exit. */
+  shutdown: z.strictObject({
+    type: z.literal('shutdown'),
+    ...request,
+    reason: text,
+  }),
+  /**
+   * → parameter server: parameters wanted, either at the start of `step` (sync) or the newest
+   * with version ≥ `minVersion` (async); exactly one of the two. `offset`/`length` select a slice
+   * of the server's range (both or neither; default: the whole range).
+   */
+  pull: z.strictObject({
+    type: z.literal('pull'),
+    ...request,
+    step: uint.optional(),
+    minVersion: uint.optional(),
+    offset: uint.optional(),
+    length: uint.optional(),
+  }),
+  /**
+   * parameter server → puller, reply to pull: `values` holds parameters [offset, offset + length)
+   * (the look-ahead point for Nesterov), `bnState` the batch-norm running statistics when the
+   * model has any.
+   */
+  params: z.strictObject({
+    type: z.literal('params'),
+    ...reply,
+    version: uint,
+    step: uint,
+    offset: uint,
+    values: tensor,
+    bnState: tensor.optional(),
+  }),
+  /**
+   * worker → parameter server: gradient of one micro-batch for the server's slice, computed on
+   * parameters of `version` by a worker of membership `generation`. `bnStats` holds, per
+   * batch-norm layer, [count, mean…, variance…]; `samples` is the micro-batch size.
+   */
+  push: z.strictObject({
+    type: z.literal('push'),
+    ...request,
+    step: uint,
+    microBatchId: uint,
+    version: uint,
+    generation: uint,
+    offset: uint,
+    grads: tensor,
+    bnStats: tensor.optional(),
+    loss: finite,
+    samples: uint.min(1),
+  }),
+  /** parameter server → worker, reply to push. `reason` explains stale and rejected. */
+  pushAck: z.strictObject({
+    type: z.literal('pushAck'),
+    ...reply,
+    step: uint,
+    microBatchId: uint,
+    status: z.enum(PUSH_STATUSES),
+    reason: text.optional(),
+  }),
+  /** coordinator → parameter server: step `step` sums exactly these micro-batches, in this order. */
+  stepPlan: z.strictObject({
+    type: z.literal('stepPlan'),
+    ...request,
+    step: uint,
+    microBatchIds: microBatchIds.min(1),
+  }),
+  /** parameter server → coordinator: the optimizer applied `step`, producing `version`. */
+  stepApplied: z.strictObject({
+    type: z.literal('stepApplied'),
+    ...request,
+    step: uint,
+    version: uint,
+    microBatchIds,
+  }),
+  /** coordinator → parameter server: write a checkpoint of the state after `step` into `path`. */
+  checkpoint: z.strictObject({
+    type: z.literal('checkpoint'),
+    ...request,
+    step: uint,
+    path: name,
+  }),
+  /** parameter server → coordinator, reply to checkpoint, once the file is durable. */
+  checkpointed: z.strictObject({
+    type: z.literal('checkpointed'),
+    ...reply,
+    step: uint,
+    version: uint,
+    path: name,
+    bytes: uint,
+  }),
+  /** any → any: ask for a status report. */
+  status: z.strictObject({
+    type: z.literal('status'),
+    ...request,
+  }),
+  /** reply to status; `detail` is role-specific JSON. */
+  statusReport: z.strictObject({
+    type: z.literal('statusReport'),
+    ...reply,
+    role: z.enum(ROLES),
+    step: uint,
+    version: uint,
+    detail: json,
+  }),
+  /** any → any: the message `re` (when known) was refused or failed. */
+  error: z.strictObject({
+    type: z.literal('error'),
+    seq: uint,
+    re: uint.optional(),
+    code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
+    message: text,
+  }),
+};
+
+export type MessageType = keyof typeof MESSAGE_SCHEMAS;
+export const MESSAGE_TYPES = Object.keys(MESSAGE_SCHEMAS) as readonly MessageType[];
+
+export type MessageOf<K extends MessageType> = z.infer<(typeof MESSAGE_SCHEMAS)[K]>;
+export type Message = { [K in MessageType]: MessageOf<K> }[MessageType];
+
+/** A message as an application writes it: `seq` and `re` are filled in by the Connection. */
+export type Outgoing<K extends MessageType = MessageType> = {
+  [T in K]: Omit<MessageOf<T>, 'seq' | 're'>;
+}[K];
+
+export function isMessageType(value: unknown): value is MessageType {
+  return typeof value === 'string' && Object.hasOwn(MESSAGE_SCHEMAS, value);
+}
+
+/** Fields carried as raw float32 tensors after the header, per message type. */
+export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } = {
+  register: [],
+  registered: [],
+  heartbeat: [],
+  lease: [],
+  leaseDone: [],
+  leaseRevoked: [],
+  shutdown: [],
+  pull: [],
+  params: ['values', 'bnState'],
+  push: ['grads', 'bnStats'],
+  pushAck: [],
+  stepPlan: [],
+  stepApplied: [],
+  checkpoint: [],
+  checkpointed: [],
+  status: [],
+  statusReport: [],
+  error: [],
+};
+
+/** Request types and the reply type each expects. */
+export const REPLY_TYPES = {
+  register: 'registered',
+  pull: 'params',
+  push: 'pushAck',
+  checkpoint: 'checkpointed',
+  status: 'statusReport',
+} as const satisfies { readonly [K in MessageType]?: MessageType };
+
+export type RequestType = keyof typeof REPLY_TYPES;
+export type ReplyType = (typeof REPLY_TYPES)[RequestType];
+export type ReplyOf<K extends RequestType> = MessageOf<(typeof REPLY_TYPES)[K]>;
+
+export function isReplyType(type: MessageType): type is ReplyType {
+  return (Object.values(REPLY_TYPES) as string[]).includes(type);
+}
+
+const ANY: readonly Role[] = ROLES;
+
+/** Which roles may send each message type; a receiver refuses the others with E_ROLE. */
+export const SENDERS: { readonly [K in MessageType]: readonly Role[] } = {
+  register: ['worker'],
+  registered: ['coordinator'],
+  heartbeat: ['worker'],
+  lease: ['coordinator'],
+  leaseDone: ['worker'],
+  leaseRevoked: ['coordinator'],
+  shutdown: ['coordinator', 'client'],
+  pull: ['worker', 'coordinator', 'client'],
+  params: ['ps'],
+  push: ['worker'],
+  pushAck: ['ps'],
+  stepPlan: ['coordinator'],
+  stepApplied: ['ps'],
+  checkpoint: ['coordinator'],
+  checkpointed: ['ps'],
+  status: ANY,
+  statusReport: ANY,
+  error: ANY,
+};
