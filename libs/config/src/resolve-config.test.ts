@@ -13,7 +13,8 @@ function tempFile(name: string, text: string): string {
 describe('parseConfig', () => {
   it('fills the documented defaults', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ model: 'mlp', optimizer: 'adam', batchSize: 64, microBatchSize: 16, epochs: 1, seed: 1, backend: 'auto', mode: 'sync', hidden: [256, 128] });
+    expect(config).toMatchObject({ model: 'mlp', optimizer: 'adam', batchSize: 64, microBatchSize: 16, epochs: 1, seed: 1, backend: 'auto', mode: 'sync' });
+    expect(config.hidden).toBeUndefined();
     expect(config.lr).toBeUndefined();
   });
 
@@ -35,7 +36,7 @@ describe('parseConfig', () => {
       return undefined;
     })();
     expect(error?.code).toBe('E_CONFIG_VALUE');
-    expect(error?.message).toMatch(/unknown key "batchsize"; known keys: model, hidden,/);
+    expect(error?.message).toMatch(/unknown key "batchsize"; known keys: model, hidden, channels,/);
   });
 
   it('reports every bad key at once', () => {

@@ -22,14 +22,16 @@ export const jobConfigSchema = z
   .strictObject({
     /** @default 'mlp' */
     model: z.enum(MODEL_NAMES).default('mlp'),
-    /** Hidden layer widths of the MLP. @default [256, 128] */
-    hidden: z.array(positiveInt).min(1).default([256, 128]),
-    /** Residual blocks of the ResNet. @default 3 */
-    blocks: positiveInt.default(3),
-    /** Channels of the CNN/ResNet. @default 16 */
-    width: positiveInt.default(16),
-    /** Normalization of the ResNet. @default 'batchnorm' */
-    norm: z.enum(NORM_NAMES).default('batchnorm'),
+    /** MLP hidden layer widths; the model's default when unset (256, 128). */
+    hidden: z.array(positiveInt).min(1).optional(),
+    /** CNN output channels per conv block; the model's default when unset (16, 32). */
+    channels: z.array(positiveInt).min(1).optional(),
+    /** ResNet residual blocks; the model's default when unset (3). */
+    blocks: positiveInt.optional(),
+    /** ResNet width (channels or units); the model's default when unset (16). */
+    width: positiveInt.optional(),
+    /** ResNet normalization; the model's default when unset (batchnorm). */
+    norm: z.enum(NORM_NAMES).optional(),
     /** @default 'fashion-mnist' */
     dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
     /** Directory with the IDX files; searched before $DPTRAIN_DATA, the cache and the system copy. */
@@ -45,6 +47,12 @@ export const jobConfigSchema = z
     weightDecay: z.number().nonnegative().finite().optional(),
     /** Learning-rate schedule after warm-up. @default 'constant' */
     schedule: z.enum(SCHEDULE_NAMES).default('constant'),
+    /** `step` schedule: optimizer steps per stage; `cosine` ignores it. @default one epoch */
+    lrStepSize: positiveInt.optional(),
+    /** `step` schedule: factor per stage. @default 0.1 */
+    lrGamma: z.number().gt(0).lte(1).default(0.1),
+    /** `cosine` schedule: the rate it ends at. @default 0 */
+    minLr: z.number().nonnegative().finite().default(0),
     /** Linear warm-up from 0 to lr over this many steps. @default 0 */
     warmupSteps: nonNegativeInt.default(0),
     /** Global-norm gradient clipping threshold; unset means no clipping. */

@@ -1,0 +1,59 @@
+import { initBackend } from '@dptrain/backend';
+import type { JobConfig } from '@dptrain/config';
+import { loadDataset, type Dataset } from '@dptrain/data';
+import { modelTensors, RunFolder, trainReference } from '@dptrain/training';
+import type { Logger } from '../logger.js';
+import { Progress } from '../progress.js';
+
+export async function loadJobDataset(config: JobConfig, logger: Logger): Promise<Dataset> {
+  const dataset = await loadDataset({ name: config.dataset, ...(config.data ? { dataDir: config.data } : {}), synthetic: { seed: config.seed } });
+  logger.info({ dataset: dataset.name, source: dataset.source, train: dataset.train.count, test: dataset.test.count }, 'data set loaded');
+  return dataset;
+}
+
+/** `dptrain train`: the single-process reference trainer, writing the run folder. */
+export async function runTrain(config: JobConfig, logger: Logger): Promise<void> {
+  const backend = await initBackend(config.backend);
+  logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
+  const dataset = await loadJobDataset(config, logger);
+  const run = await RunFolder.create(config.out);
+  const progress = new Progress('train');
+  const started = performance.now();
+  let samplesSoFar = 0;
+  const result = await trainReference(config, dataset, {
+    onStep: async (record, totalSteps) => {
+      samplesSoFar += config.batchSize;
+      progress.update({ step: record.step, totalSteps, epoch: record.epoch, loss: record.loss, samplesPerSecond: samplesSoFar / ((performance.now() - started) / 1000) });
+      await run.appendMetrics(record as unknown as Record<string, unknown>);
+    },
+    onEval: async (record) => {
+      progress.stop();
+      logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
+      await run.appendMetrics(record as unknown as Record<string, unknown>);
+    },
+  });
+  progress.stop();
+  const wallSeconds = (performance.now() - started) / 1000;
+  await run.writeParams(modelTensors(result.model, result.params, result.bnState), {
+    model: config.model,
+    backend: backend.name,
+    steps: String(result.steps),
+    seed: String(config.seed),
+  });
+  const summary = {
+    config,
+    backend: backend.name,
+    steps: result.steps,
+    epochs: result.epochs,
+    wallSeconds,
+    samplesPerSecond: result.samples / wallSeconds,
+    trainLoss: result.trainLoss,
+    testAccuracy: result.test.accuracy,
+    testLoss: result.test.loss,
+    ...(result.validation ? { validationAccuracy: result.validation.accuracy, validationLoss: result.validation.loss } : {}),
+    paramCount: result.model.paramCount,
+    dataSource: dataset.source,
+  };
+  await run.writeSummary(summary);
+  logger.info({ out: run.dir, testAccuracy: summary.testAccuracy, samplesPerSecond: Math.round(summary.samplesPerSecond), wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
+}

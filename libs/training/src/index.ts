@@ -1,0 +1,10 @@
+export { UpdateRule } from './update-rule.js';
+export type { AppliedUpdate } from './update-rule.js';
+export { optimizerConfigOf, modelConfigOf } from './job-settings.js';
+export { evaluateSplit } from './evaluate.js';
+export type { Evaluation } from './evaluate.js';
+export { trainReference, trainingSplits } from './reference-trainer.js';
+export type { EvalRecord, StepRecord, TrainingHooks, TrainingResult } from './reference-trainer.js';
+export { RunFolder } from './run-folder.js';
+export type { RunSummary } from './run-folder.js';
+export { modelTensors } from './param-tensors.js';

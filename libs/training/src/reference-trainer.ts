@@ -1,0 +1,133 @@
+import type { JobConfig } from '@dptrain/config';
+import { createDataPlan, gather, holdoutSplit, subset, type Dataset, type Split } from '@dptrain/data';
+import { combineMicroBatchMoments, createModel, updateRunningStats, type LayerMoments, type Model } from '@dptrain/model';
+import { accumulate, scale } from '@dptrain/optim';
+import { evaluateSplit, type Evaluation } from './evaluate.js';
+import { modelConfigOf } from './job-settings.js';
+import { UpdateRule } from './update-rule.js';
+
+export interface StepRecord {
+  readonly kind: 'step';
+  readonly step: number;
+  readonly epoch: number;
+  /** Mean over the micro-batches of their mean losses (taken at the gradient point). */
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm: number;
+}
+
+export interface EvalRecord {
+  readonly kind: 'eval';
+  readonly step: number;
+  readonly epoch: number;
+  readonly split: 'validation' | 'test';
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface TrainingResult {
+  readonly model: Model;
+  readonly params: Float32Array;
+  readonly bnState: Float32Array;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly samples: number;
+  /** Mean training loss over the last epoch's steps. */
+  readonly trainLoss: number;
+  readonly test: Evaluation;
+  readonly validation?: Evaluation;
+}
+
+export interface TrainingHooks {
+  onStep?(record: StepRecord, totalSteps: number): void | Promise<void>;
+  onEval?(record: EvalRecord): void | Promise<void>;
+}
+
+/** The training split and, with `holdout` > 0, the validation split carved from it (seeded). */
+export function trainingSplits(config: JobConfig, dataset: Dataset): { train: Split; validation?: Split } {
+  if (config.holdout === 0) return { train: dataset.train };
+  const { train, validation } = holdoutSplit(dataset.train, { fraction: config.holdout, seed: config.seed });
+  return { train: subset(dataset.train, train), validation: subset(dataset.train, validation) };
+}
+
+/**
+ * The single-process reference trainer: the contract the cluster must match bit for bit. Each
+ * step takes the plan's micro-batches in id order, computes each one's gradient at the update
+ * rule's gradient point, sums them in that order, scales by 1/M, and applies one update; the
+ * batch-norm moments of the micro-batches are combined in the same order and folded into the
+ * running statistics.
+ */
+export async function trainReference(config: JobConfig, dataset: Dataset, hooks: TrainingHooks = {}): Promise<TrainingResult> {
+  const { train, validation } = trainingSplits(config, dataset);
+  const model = createModel(modelConfigOf(config, dataset.inputShape, dataset.numClasses));
+  const plan = createDataPlan({ numSamples: train.count, batchSize: config.batchSize, microBatchSize: config.microBatchSize, epochs: config.epochs, seed: config.seed });
+  const totalSteps = Math.min(plan.totalSteps, config.steps ?? Number.POSITIVE_INFINITY);
+  const rule = new UpdateRule(config, model.paramCount, totalSteps, plan.stepsPerEpoch);
+  const params = model.init(config.seed);
+  const bnState = model.initBnState();
+  const point = new Float32Array(model.paramCount);
+  const meanGrad = new Float32Array(model.paramCount);
+  const grad = new Float32Array(model.paramCount);
+  const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
+
+  let epochLossSum = 0;
+  let epochSteps = 0;
+  let trainLoss = Number.NaN;
+  let validationResult: Evaluation | undefined;
+  const evaluate = async (step: number, epoch: number): Promise<void> => {
+    if (validation) {
+      validationResult = evaluateSplit(model, params, bnState, validation);
+      await hooks.onEval?.({ kind: 'eval', step, epoch, split: 'validation', loss: validationResult.loss, accuracy: validationResult.accuracy });
+    }
+    const test = evaluateSplit(model, params, bnState, dataset.test);
+    await hooks.onEval?.({ kind: 'eval', step, epoch, split: 'test', loss: test.loss, accuracy: test.accuracy });
+  };
+
+  for (let t = 0; t < totalSteps; t++) {
+    const { epoch, microBatches } = plan.step(t);
+    const at = rule.gradientPoint(params, point);
+    meanGrad.fill(0);
+    const moments: (readonly LayerMoments[])[] = [];
+    let lossSum = 0;
+    for (const mb of microBatches) {
+      const result = model.computeGradients(at, gather(train, mb.indices, buffers), grad);
+      accumulate(meanGrad, result.grads);
+      moments.push(result.bnStats);
+      lossSum += result.loss;
+    }
+    scale(meanGrad, 1 / microBatches.length);
+    const { lr, gradNorm } = rule.apply(params, meanGrad);
+    if (model.bnSpecs.length > 0) {
+      updateRunningStats(bnState, model.bnSpecs, combineMicroBatchMoments(moments), { momentum: config.bnMomentum });
+    }
+    const loss = lossSum / microBatches.length;
+    epochLossSum += loss;
+    epochSteps += 1;
+    await hooks.onStep?.({ kind: 'step', step: t + 1, epoch, loss, lr, gradNorm }, totalSteps);
+    const epochEnds = (t + 1) % plan.stepsPerEpoch === 0 || t + 1 === totalSteps;
+    if (epochEnds) {
+      trainLoss = epochLossSum / epochSteps;
+      epochLossSum = 0;
+      epochSteps = 0;
+      if (t + 1 < totalSteps) await evaluate(t + 1, epoch);
+    }
+  }
+  const lastEpoch = totalSteps === 0 ? 0 : plan.step(totalSteps - 1).epoch;
+  if (validation) {
+    validationResult = evaluateSplit(model, params, bnState, validation);
+    await hooks.onEval?.({ kind: 'eval', step: totalSteps, epoch: lastEpoch, split: 'validation', loss: validationResult.loss, accuracy: validationResult.accuracy });
+  }
+  const test = evaluateSplit(model, params, bnState, dataset.test);
+  await hooks.onEval?.({ kind: 'eval', step: totalSteps, epoch: lastEpoch, split: 'test', loss: test.loss, accuracy: test.accuracy });
+  return {
+    model,
+    params,
+    bnState,
+    steps: totalSteps,
+    epochs: lastEpoch + 1,
+    samples: totalSteps * config.batchSize,
+    trainLoss,
+    test,
+    ...(validationResult ? { validation: validationResult } : {}),
+  };
+}
