@@ -1,12 +1,23 @@
 import { initBackend } from '@dptrain/backend';
-import type { JobConfig } from '@dptrain/config';
+import { resolve } from 'node:path';
+import { ConfigError, type JobConfig } from '@dptrain/config';
 import { loadDataset, type Dataset } from '@dptrain/data';
 import { modelTensors, RunFolder, trainReference } from '@dptrain/training';
 import type { Logger } from '../logger.js';
 import { Progress } from '../progress.js';
 
 export async function loadJobDataset(config: JobConfig, logger: Logger): Promise<Dataset> {
-  const dataset = await loadDataset({ name: config.dataset, ...(config.data ? { dataDir: config.data } : {}), synthetic: { seed: config.seed } });
+  const dataset = await loadDataset({
+    name: config.dataset,
+    ...(config.data ? { dataDir: config.data } : {}),
+    // DPTRAIN_OFFLINE=1 keeps a run (and the tests) from ever reaching for the network.
+    download: process.env.DPTRAIN_OFFLINE !== '1',
+    synthetic: { seed: config.seed },
+  });
+  // The search order would quietly pass over a mistyped --data; a path the user named must hold the data.
+  if (config.data && config.dataset !== 'synthetic' && !resolve(dataset.source).startsWith(resolve(config.data))) {
+    throw new ConfigError('E_CONFIG_VALUE', `--data ${config.data} holds no ${config.dataset} IDX files (found them in ${dataset.source} instead); fix the path, or drop --data to use the search order`);
+  }
   logger.info({ dataset: dataset.name, source: dataset.source, train: dataset.train.count, test: dataset.test.count }, 'data set loaded');
   return dataset;
 }
