@@ -1,0 +1,57 @@
+// Helpers for this package's tests only; index.ts does not export them.
+import { expect } from 'vitest';
+
+/** Mulberry32: a small seeded generator, uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Asserts |actual_i − expected_i| ≤ rel·|expected_i| + abs for every i, reporting the first
+ * element that misses. The defaults allow float32 rounding of a few operations.
+ */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: readonly number[],
+  { rel = 1e-6, abs = 1e-9 }: { rel?: number; abs?: number } = {},
+): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const error = Math.abs(actual[i] - expected[i]);
+    if (!(error <= rel * Math.abs(expected[i]) + abs)) {
+      expect.fail(`element ${i}: got ${actual[i]}, expected ${expected[i]} (error ${error})`);
+    }
+  }
+}
+
+/** max_i |a_i − b_i| / |b_i|. */
+export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < b.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
+  return max;
+}
+
+/** The raw bits of a Float32Array, for bit-for-bit comparisons. */
+export function bits(x: Float32Array): Uint32Array {
+  return new Uint32Array(x.buffer, x.byteOffset, x.length);
+}
+
+/** Runs `opt` over a fixed gradient sequence and returns the parameters after each step. */
+export function trajectory(
+  opt: { step(params: Float32Array, grads: Float32Array): void },
+  start: readonly number[],
+  grads: readonly (readonly number[])[],
+): Float32Array[] {
+  const params = Float32Array.from(start);
+  return grads.map((g) => {
+    opt.step(params, Float32Array.from(g));
+    return params.slice();
+  });
+}
