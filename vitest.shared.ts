@@ -10,5 +10,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // No test may reach for the network: data-set loaders fail instead of downloading.
+    env: { DPTRAIN_OFFLINE: '1' },
   },
 });

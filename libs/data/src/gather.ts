@@ -49,12 +49,14 @@ export function gather(split: Split, indices: ArrayLike<number>, out?: { x: Floa
     }
     const from = index * features;
     const to = s * features;
-    if (fromBytes) {
-      for (let f = 0; f < features; f++) x[to + f] = BYTE_TO_UNIT[images[from + f]];
-    } else {
-      x.set(images.subarray(from, from + features), to);
-    }
+    if (fromBytes) scaleBytes(images, from, x, to, features);
+    else x.set(images.subarray(from, from + features), to);
     y[s] = labels[index];
   }
   return { x, y, count };
+}
+
+/** Kept apart so the hot loop sees one array type (monomorphic for the JIT). */
+function scaleBytes(bytes: Uint8Array, from: number, x: Float32Array, to: number, length: number): void {
+  for (let f = 0; f < length; f++) x[to + f] = BYTE_TO_UNIT[bytes[from + f]];
 }

@@ -60,6 +60,29 @@ describe('makeSyntheticDataset', () => {
     expect(Math.max(...pixels)).toBeGreaterThan(250);
   });
 
+  it('adds zero-mean noise with the requested standard deviation', () => {
+    // Same seed ⇒ same prototypes; with noise 0 the samples are the prototypes themselves. Away
+    // from the clamp (prototype bytes 51..204, ≥ 3σ from 0 and 255) the difference of the two sets is
+    // round(255·(p + σz)) − round(255·p): mean 0, standard deviation ≈ 255·0.05 = 12.75 (rounding
+    // adds ≈ 1/6 to the variance). Over ~90,000 pixels the mean's standard error is ≈ 0.04.
+    const clean = makeSyntheticDataset({ trainSize: 200, testSize: 1, noise: 0, seed: 8 }).train.images;
+    const noisy = makeSyntheticDataset({ trainSize: 200, testSize: 1, noise: 0.05, seed: 8 }).train.images;
+    let n = 0;
+    let sum = 0;
+    let sumSquares = 0;
+    for (let i = 0; i < clean.length; i++) {
+      if (clean[i] < 51 || clean[i] > 204) continue;
+      const d = noisy[i] - clean[i];
+      n++;
+      sum += d;
+      sumSquares += d * d;
+    }
+    const mean = sum / n;
+    expect(n).toBeGreaterThan(80000);
+    expect(Math.abs(mean)).toBeLessThan(0.3);
+    expect(Math.abs(Math.sqrt(sumSquares / n - mean * mean) - 12.76)).toBeLessThan(0.4);
+  });
+
   it('is learnable: a nearest-class-mean classifier fitted on train is right on ≥ 99% of test', () => {
     const data = makeSyntheticDataset({ trainSize: 500, testSize: 200, seed: 0 });
     expect(nearestCentroidAccuracy(data.train, data.test, 10)).toBeGreaterThanOrEqual(0.99);

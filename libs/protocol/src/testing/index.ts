@@ -1,1 +1,2 @@
 export { createMemoryPair, type MemoryEndOptions, type MemoryPair, type MemoryPairOptions } from './memory-pair.js';
+export { anyMessage, messageArbitraries } from './arbitraries.js';
