@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataError } from './data-error.js';
@@ -113,6 +115,37 @@ describe('download into the cache', () => {
     const error = await failure(downloadVerified({ urls: [`${broken.baseUrl}f.gz`], dest, sha256: '0'.repeat(64) }));
     expect([error.code, error.message]).toEqual(['E_DATA_DOWNLOAD', `f.gz: download failed (${broken.baseUrl}f.gz: HTTP 404 Not Found)`]);
     expect(readdirSync(join(dest, '..'))).toEqual([]);
+  });
+
+  it('gives up on a mirror that stalls mid-transfer and keeps nothing of it', async () => {
+    const stalling = createServer((_, response) => {
+      response.writeHead(200, { 'content-length': 100 });
+      response.write(new Uint8Array(10));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const dest = join(tempDir('stall'), 'f.gz');
+      const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}/f.gz`;
+      const error = await failure(downloadVerified({ urls: [url], dest, sha256: '0'.repeat(64), idleTimeoutMs: 50 }));
+      expect(error.code).toBe('E_DATA_DOWNLOAD');
+      expect(error.message).toContain('transfer broke after 10 bytes');
+      expect(error.message).toContain('no data for 50 ms');
+      expect(readdirSync(join(dest, '..'))).toEqual([]);
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
+    }
+  });
+
+  it('a cache that cannot be written is named in the not-found error, with the fix', async () => {
+    const root = tempDir('unwritable');
+    const notADirectory = join(root, 'home-is-a-file');
+    writeFileSync(notADirectory, 'x');
+    const server = await serve({});
+    const error = await failure(loadDataset({ name: 'mnist', roots: { env: {}, homeDir: notADirectory }, baseUrls: [server.baseUrl], onProgress: quiet }));
+    expect(error.code).toBe('E_DATA_NOT_FOUND');
+    expect(error.message).toContain(`cannot write ${join(notADirectory, '.cache', 'dptrain', 'mnist', 'train-images-idx3-ubyte.gz')} (ENOTDIR); point XDG_CACHE_HOME at a writable directory`);
+    expect(server.requests).toEqual([]);
   });
 });
 

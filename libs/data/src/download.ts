@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { DataError } from './data-error.js';
 
@@ -42,18 +43,23 @@ export interface DownloadFailure {
  *
  * @returns the URL that delivered the file.
  * @throws {DataError} E_DATA_CHECKSUM when a mirror delivered other bytes and none the right ones;
- *   E_DATA_DOWNLOAD (with `failures` in `cause`) when no mirror could be reached or all refused.
+ *   E_DATA_DOWNLOAD (with `failures` in `cause`) when no mirror could be reached or all refused, or
+ *   when the destination directory cannot be written.
  */
 export async function downloadVerified(options: DownloadOptions): Promise<string> {
   const failures: DownloadFailure[] = [];
-  await mkdir(dirname(options.dest), { recursive: true });
+  try {
+    await mkdir(dirname(options.dest), { recursive: true });
+  } catch (error) {
+    throw unwritable(options.dest, error);
+  }
   for (const url of options.urls) {
     const failure = await attempt(url, options);
     if (failure === undefined) return url;
     failures.push(failure);
   }
   const file = basename(options.dest);
-  const listing = failures.map((f) => `${f.url}: ${f.reason}`).join('; ');
+  const listing = failures.map((f) => `${f.url}: ${f.reason}`).join('; ') || 'no URL to fetch it from';
   if (failures.some((f) => f.kind === 'checksum')) {
     throw new DataError(
       'E_DATA_CHECKSUM',
@@ -85,7 +91,12 @@ async function attempt(url: string, options: DownloadOptions): Promise<DownloadF
     const length = Number(response.headers.get('content-length'));
     const total = Number.isFinite(length) && length > 0 ? length : undefined;
     const hash = createHash('sha256');
-    const out = await open(temp, 'w');
+    let out: FileHandle;
+    try {
+      out = await open(temp, 'w');
+    } catch (error) {
+      throw unwritable(options.dest, error);
+    }
     let received = 0;
     try {
       for await (const chunk of response.body) {
@@ -112,6 +123,15 @@ async function attempt(url: string, options: DownloadOptions): Promise<DownloadF
     clearTimeout(idle);
     await rm(temp, { force: true });
   }
+}
+
+function unwritable(dest: string, error: unknown): DataError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new DataError(
+    'E_DATA_DOWNLOAD',
+    `cannot write ${dest} (${code}); point XDG_CACHE_HOME at a writable directory, or pass --data DIR with the files already in it`,
+    { path: dest, cause: error },
+  );
 }
 
 /** fetch wraps the useful part (ECONNREFUSED, ENOTFOUND, …) in `cause`. */
