@@ -44,34 +44,33 @@ export function checkState(layout: StateLayout, state: unknown): number {
     fail('format', s.format, `format must be 1, got ${describe(s.format)}`, 'this state was written by an incompatible version');
   }
   if (s.name !== layout.name) {
-    fail('name', s.name, `the state was written by ${describe(s.name)}, not ${layout.name}`, `create the optimizer with name ${describe(s.name)} to resume it`);
+    fail('name', s.name, `name is ${describe(s.name)} in the state, but this optimizer is ${layout.name}`, `create the optimizer with name ${describe(s.name)} to resume it`);
   }
   if (s.size !== layout.size) {
-    fail('size', s.size, `the state is for ${describe(s.size)} parameters, this optimizer has ${layout.size}`, 'resume with the same model (and the same shard boundaries)');
+    fail('size', s.size, `size is ${describe(s.size)} in the state, but this optimizer has ${layout.size} parameters`, 'resume with the same model (and the same shard boundaries)');
   }
   const step = s.step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
     fail('step', step, `step must be an integer ≥ 0, got ${describe(step)}`, 'the state is damaged; resume from another checkpoint');
   }
-  checkEntries(owner, 'slots', s.slots, layout.slots.map(([n]) => n), fail);
+  checkEntries('slots', s.slots, layout.slots.map(([n]) => n), fail);
   for (const [slot, length] of layout.slots) {
     const array = s.slots![slot];
     if (!(array instanceof Float32Array) || array.length !== length) {
-      fail(`slots.${slot}`, array, `slot ${slot} must be a Float32Array of ${length} elements, got ${describe(array)}`, 'resume with the same hyper-parameters (history, momentum) and parameter count');
+      fail(`slots.${slot}`, array, `slots.${slot} must be a Float32Array of ${length} elements, got ${describe(array)}`, 'resume with the same hyper-parameters (history, momentum) and parameter count');
     }
   }
-  checkEntries(owner, 'scalars', s.scalars, layout.scalars.map(([n]) => n), fail);
+  checkEntries('scalars', s.scalars, layout.scalars.map(([n]) => n), fail);
   for (const [scalar, max] of layout.scalars) {
     const value = s.scalars![scalar];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-      fail(`scalars.${scalar}`, value, `scalar ${scalar} must be an integer in [0, ${max}], got ${describe(value)}`, 'the state is damaged or was written with another history; resume with the same config');
+      fail(`scalars.${scalar}`, value, `scalars.${scalar} must be an integer in [0, ${max}], got ${describe(value)}`, 'the state is damaged or was written with another history; resume with the same config');
     }
   }
   return step as number;
 }
 
 function checkEntries(
-  owner: string,
   group: 'slots' | 'scalars',
   entries: unknown,
   expected: readonly string[],
@@ -83,12 +82,12 @@ function checkEntries(
   const present = Object.keys(entries as object);
   for (const name of expected) {
     if (!present.includes(name)) {
-      fail(`${group}.${name}`, undefined, `${group} lacks ${describe(name)} (expected ${expected.join(', ') || 'none'})`, 'resume with the config the state was written with');
+      fail(`${group}.${name}`, undefined, `${group}.${name} is missing (expected ${group}: ${expected.join(', ') || 'none'})`, 'resume with the config the state was written with');
     }
   }
   for (const name of present) {
     if (!expected.includes(name)) {
-      fail(`${group}.${name}`, name, `${group} has unexpected ${describe(name)} (expected ${expected.join(', ') || 'none'}; ${owner} was configured differently from the writer)`, 'resume with the config the state was written with');
+      fail(`${group}.${name}`, name, `${group}.${name} is unexpected (expected ${group}: ${expected.join(', ') || 'none'}), so the writer was configured differently`, 'resume with the config the state was written with');
     }
   }
 }

@@ -37,7 +37,7 @@ export const DEFAULT_MAX_PROTOCOL_ERRORS = 32;
  * @param auxFloats length bound of the second tensor. @default paramCount
  * @param headerBytes header budget. @default DEFAULT_MAX_HEADER_BYTES (256 KiB)
  * @throws RangeError when an argument is not a non-negative safe integer (paramCount: positive)
- * @example maxPayloadFor(235_146) // 2_143_440: MLP 784-256-128-10 push or params frame bound
+ * @example maxPayloadFor(235_146) // 2_143_344: MLP 784-256-128-10 push or params frame bound
  */
 export function maxPayloadFor(
   paramCount: number,

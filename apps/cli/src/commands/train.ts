@@ -12,7 +12,8 @@ export async function loadJobDataset(config: JobConfig, logger: Logger): Promise
     ...(config.data ? { dataDir: config.data } : {}),
     // DPTRAIN_OFFLINE=1 keeps a run (and the tests) from ever reaching for the network.
     download: process.env.DPTRAIN_OFFLINE !== '1',
-    synthetic: { seed: config.seed },
+    // The generated set keeps its own seed (0): --seed varies the shuffles, not the data.
+    synthetic: {},
   });
   // The search order would quietly pass over a mistyped --data; a path the user named must hold the data.
   if (config.data && config.dataset !== 'synthetic' && !resolve(dataset.source).startsWith(resolve(config.data))) {
