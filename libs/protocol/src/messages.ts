@@ -26,7 +26,8 @@ const finite = z.number();
 const text = z.string().max(MAX_TEXT_LENGTH);
 const name = z.string().min(1).max(MAX_TEXT_LENGTH);
 const microBatchIds = z.array(uint).max(MAX_MICRO_BATCH_IDS);
-const tensor = z.instanceof(Float32Array);
+// Typed as Float32Array<ArrayBufferLike> so views over any buffer (decoded frames, subarrays) fit.
+const tensor = z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array');
 // Headers pass assertPlain (JSON-like data only) before any schema sees them.
 const json = z.custom<JsonValue>((value) => value !== undefined, 'expected a JSON value');
 const request = { seq: uint };

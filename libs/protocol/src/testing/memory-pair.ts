@@ -8,9 +8,10 @@ import {
 } from '../connection.js';
 import { concatParts } from '../frame.js';
 import { DEFAULT_MAX_PAYLOAD, maxPayloadFor } from '../limits.js';
+import { silentLogger } from '../log.js';
 import { PROTOCOL_VERSION, type Role } from '../messages.js';
 
-/** One end of an in-memory pair. */
+/** One end of an in-memory pair. Its `log` defaults to silentLogger (tests listen to `rejected`). */
 export interface MemoryEndOptions extends ConnectionOptions {
   readonly role: Role;
   readonly name?: string;
@@ -53,8 +54,8 @@ export function createMemoryPair(options: MemoryPairOptions): MemoryPair {
   const b = new MemoryEnd(link, options.b.misalign ?? false);
   a.peer = b;
   b.peer = a;
-  a.connection = new PipeConnection(a, peerInfo(options.b, jobId), resolveConnectionOptions(options.a));
-  b.connection = new PipeConnection(b, peerInfo(options.a, jobId), resolveConnectionOptions(options.b));
+  a.connection = new PipeConnection(a, peerInfo(options.b, jobId), resolveConnectionOptions({ log: silentLogger, ...options.a }));
+  b.connection = new PipeConnection(b, peerInfo(options.a, jobId), resolveConnectionOptions({ log: silentLogger, ...options.b }));
   return {
     a: a.connection,
     b: b.connection,
