@@ -20,9 +20,9 @@ const BUILDERS: Readonly<Record<OptimizerName, Build>> = {
   nesterov: (config, size) => new ElementwiseOptimizer(nesterov, config, size),
   adagrad: (config, size) => new ElementwiseOptimizer(adagrad, config, size),
   adadelta: (config, size) => new ElementwiseOptimizer(adadelta, config, size),
-  rmsprop: (config, size) => new ElementwiseOptimizer(rmsprop, config, size),
   adam: (config, size) => new ElementwiseOptimizer(adam, config, size),
   adamw: (config, size) => new ElementwiseOptimizer(adamw, config, size),
+  rmsprop: (config, size) => new ElementwiseOptimizer(rmsprop, config, size),
   lbfgs: (config, size) => new LbfgsOptimizer(config, size),
 };
 

@@ -5,9 +5,9 @@ export const OPTIMIZER_NAMES = [
   'nesterov',
   'adagrad',
   'adadelta',
-  'rmsprop',
   'adam',
   'adamw',
+  'rmsprop',
   'lbfgs',
 ] as const;
 
@@ -38,9 +38,9 @@ export type HyperParameterName = (typeof HYPER_PARAMETER_NAMES)[number];
  * | `nesterov` | 0.01  | momentum 0.9                                           |
  * | `adagrad`  | 0.01  | eps 1e-8                                               |
  * | `adadelta` | 1     | rho 0.9, eps 1e-6                                      |
- * | `rmsprop`  | 0.001 | rho 0.9, eps 1e-8, momentum 0                          |
  * | `adam`     | 0.001 | beta1 0.9, beta2 0.999, eps 1e-8                       |
  * | `adamw`    | 0.001 | beta1 0.9, beta2 0.999, eps 1e-8, weightDecay 0.01     |
+ * | `rmsprop`  | 0.001 | rho 0.9, eps 1e-8, momentum 0                          |
  * | `lbfgs`    | 1     | history 10                                             |
  */
 export interface OptimizerConfig {
