@@ -61,5 +61,6 @@ export const adadelta: ElementwiseRule<AdadeltaHyperParameters> = {
   name: 'adadelta',
   defaults: { lr: 1, rho: 0.9, eps: 1e-6 },
   slots: () => ['gradSquareAvg', 'deltaSquareAvg'],
-  update: (params, grads, [v, q], _t, lr, config) => adadeltaStep(params, grads, v, q, lr, config.rho, config.eps),
+  update: (params, grads, slots, _t, lr, config) =>
+    adadeltaStep(params, grads, slots[0], slots[1], lr, config.rho, config.eps),
 };

@@ -39,5 +39,5 @@ export const adagrad: ElementwiseRule<AdagradHyperParameters> = {
   name: 'adagrad',
   defaults: { lr: 0.01, eps: 1e-8 },
   slots: () => ['gradSquareSum'],
-  update: (params, grads, [sum], _t, lr, config) => adagradStep(params, grads, sum, lr, config.eps),
+  update: (params, grads, slots, _t, lr, config) => adagradStep(params, grads, slots[0], lr, config.eps),
 };

@@ -59,6 +59,6 @@ export const adam: ElementwiseRule<AdamHyperParameters> = {
   name: 'adam',
   defaults: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   slots: () => ['m', 'v'],
-  update: (params, grads, [m, v], t, lr, config) =>
-    adamStep(params, grads, m, v, t, lr, config.beta1, config.beta2, config.eps),
+  update: (params, grads, slots, t, lr, config) =>
+    adamStep(params, grads, slots[0], slots[1], t, lr, config.beta1, config.beta2, config.eps),
 };

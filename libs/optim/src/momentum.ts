@@ -39,5 +39,5 @@ export const momentum: ElementwiseRule<MomentumHyperParameters> = {
   name: 'momentum',
   defaults: { lr: 0.01, momentum: 0.9 },
   slots: () => ['delta'],
-  update: (params, grads, [delta], _t, lr, config) => momentumStep(params, grads, delta, lr, config.momentum),
+  update: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
 };

@@ -35,6 +35,6 @@ export const nesterov: ElementwiseRule<MomentumHyperParameters> = {
   name: 'nesterov',
   defaults: { lr: 0.01, momentum: 0.9 },
   slots: () => ['delta'],
-  update: (params, grads, [delta], _t, lr, config) => momentumStep(params, grads, delta, lr, config.momentum),
-  lookahead: (params, [delta], config, out) => nesterovLookahead(params, delta, config.momentum, out),
+  update: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
+  lookahead: (params, slots, config, out) => nesterovLookahead(params, slots[0], config.momentum, out),
 };

@@ -60,6 +60,6 @@ export const rmsprop: ElementwiseRule<RmspropHyperParameters> = {
   name: 'rmsprop',
   defaults: { lr: 0.001, rho: 0.9, eps: 1e-8, momentum: 0 },
   slots: (config) => (config.momentum > 0 ? ['gradSquareAvg', 'delta'] : ['gradSquareAvg']),
-  update: (params, grads, [v, delta], _t, lr, config) =>
-    rmspropStep(params, grads, v, delta ?? null, lr, config.rho, config.eps, config.momentum),
+  update: (params, grads, slots, _t, lr, config) =>
+    rmspropStep(params, grads, slots[0], slots.length > 1 ? slots[1] : null, lr, config.rho, config.eps, config.momentum),
 };
