@@ -1,0 +1,105 @@
+// Training throughput of dptrain's reference trainer (what `dptrain train` runs) next to a plain
+// TensorFlow.js loop (`tf.train.adam(0.001).minimize`) on the same model, batch and backend, and
+// next to PyTorch on the CPU with one thread: samples per second on Fashion-MNIST, all measured
+// in this run.
+//
+//   npm run bench:train
+//   npm run bench:train -- --models mlp --backends wasm
+//   npm run bench:train -- --steps 20 --no-torch        # the same timed steps for every row
+//
+// Each row is one child process (bench/train/measure-*.ts, bench/train/torch_train.py), run one
+// after another: warm-up steps, then timed steps; the rate is the median over 5 windows of the
+// timed steps. Start-up, data loading and evaluation are outside the timing.
+import { availableParallelism, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { flagHelp, parseFlags, type FlagSpec } from './lib/args.js';
+import { runChild } from './lib/child.js';
+import { windowRates } from './lib/stats.js';
+import { formatCount, formatRatio, formatTable, type Column } from './lib/table.js';
+import { checkTargets, ratioToTfjs, ratioToTorch, type MeasuredRow } from './train/compare.js';
+import { BACKENDS, MODELS, type BenchModel, type StepTiming } from './train/measurement.js';
+import { DEFAULT_STEPS, describeSteps, IMPLEMENTATION_LABELS, planRows, TORCH_PYTHON } from './train/plan.js';
+
+const FLAGS = {
+  models: { kind: 'list', help: 'models to measure', default: [...MODELS], choices: MODELS },
+  backends: { kind: 'list', help: 'TensorFlow.js backends', default: [...BACKENDS], choices: BACKENDS },
+  steps: { kind: 'int', help: `timed steps of every row (by default ${describeSteps(DEFAULT_STEPS)})` },
+  warmup: { kind: 'int', help: 'untimed steps before the timing', default: 5 },
+  'batch-size': { kind: 'int', help: 'samples per step', default: 64 },
+  'micro-batch-size': { kind: 'int', help: "dptrain's second row: samples per micro-batch", default: 16 },
+  'cpu-cnn': { kind: 'boolean', help: 'also the CNN on the cpu backend (about 30 samples/s: minutes per row)', default: false },
+  'no-torch': { kind: 'boolean', help: 'skip the PyTorch rows', default: false },
+  help: { kind: 'boolean', help: 'print this help', default: false },
+} satisfies Record<string, FlagSpec>;
+
+const flags = parseFlags(process.argv.slice(2), FLAGS);
+if (flags.help) {
+  console.log(`npm run bench:train -- [flags]\n${flagHelp(FLAGS)}`);
+  process.exit(0);
+}
+if (flags['batch-size'] % flags['micro-batch-size'] !== 0) {
+  throw new RangeError(`--micro-batch-size ${flags['micro-batch-size']} does not divide --batch-size ${flags['batch-size']}; pick a divisor such as 16`);
+}
+
+function torchAvailable(): boolean {
+  if (flags['no-torch']) return false;
+  const probe = spawnSync(TORCH_PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status === 0) return true;
+  console.log(`PyTorch rows skipped: ${TORCH_PYTHON} cannot import torch and numpy (apt-get install python3-torch python3-numpy).`);
+  return false;
+}
+
+const plan = planRows({
+  models: flags.models as BenchModel[],
+  backends: flags.backends as (typeof BACKENDS)[number][],
+  steps: flags.steps === undefined ? DEFAULT_STEPS : { mlp: { wasm: flags.steps, cpu: flags.steps }, cnn: { wasm: flags.steps, cpu: flags.steps } },
+  warmup: flags.warmup,
+  batchSize: flags['batch-size'],
+  microBatchSize: flags['micro-batch-size'],
+  cpuCnn: flags['cpu-cnn'],
+  torch: torchAvailable(),
+  seed: 1,
+});
+
+const started = performance.now();
+const rows: MeasuredRow[] = [];
+for (const [i, row] of plan.entries()) {
+  const { model, microBatchSize, steps, warmup } = row.request;
+  const label = `${model} ${row.backendLabel} ${IMPLEMENTATION_LABELS[row.implementation]}${row.implementation === 'dptrain' ? ` micro-batch ${microBatchSize}` : ''}`;
+  process.stderr.write(`[${i + 1}/${plan.length}] ${label}: ${warmup} + ${steps} steps… `);
+  const outcome = await runChild<StepTiming>(row.command, row.args);
+  const measured: MeasuredRow = outcome.ok ? { ...row, outcome, rates: windowRates(outcome.value.marksMs, outcome.value.batchSize) } : { ...row, outcome };
+  process.stderr.write(measured.rates ? `${formatCount(measured.rates.median)} samples/s\n` : `failed: ${outcome.ok ? '' : outcome.reason}\n`);
+  rows.push(measured);
+}
+
+const orDash = (value: number | undefined, format: (v: number) => string): string => (value === undefined ? '—' : format(value));
+const columns: Column<MeasuredRow>[] = [
+  { header: 'model', cell: (r) => r.request.model },
+  { header: 'backend', cell: (r) => r.backendLabel },
+  { header: 'implementation', cell: (r) => IMPLEMENTATION_LABELS[r.implementation] },
+  { header: 'batch/micro-batch', cell: (r) => (r.implementation === 'dptrain' ? `${r.request.batchSize}/${r.request.microBatchSize}` : `${r.request.batchSize}`) },
+  { header: 'params', align: 'right', cell: (r) => (r.outcome.ok ? formatCount(r.outcome.value.paramCount) : '—') },
+  { header: 'samples/s', align: 'right', cell: (r) => (r.rates ? formatCount(r.rates.median) : `failed: ${r.outcome.ok ? '' : r.outcome.reason}`) },
+  { header: 'windows min–max', align: 'right', cell: (r) => (r.rates ? `${formatCount(r.rates.min)}–${formatCount(r.rates.max)}` : '—') },
+  { header: 'ratio vs plain tfjs', align: 'right', cell: (r) => orDash(ratioToTfjs(r, rows), formatRatio) },
+  { header: 'ratio vs PyTorch', align: 'right', cell: (r) => orDash(ratioToTorch(r, rows), formatRatio) },
+];
+
+const [load1] = loadavg();
+console.log(`\nbench:train — Fashion-MNIST, Adam lr 0.001, batch ${flags['batch-size']}; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`);
+console.log('Numbers are noisy: other processes share the cores. Rows ran one at a time, each in a fresh process;');
+console.log(`samples/s is the median of 5 windows over the timed steps after ${flags.warmup} warm-up steps (timed steps: ${flags.steps ?? describeSteps(DEFAULT_STEPS)});`);
+console.log('start-up, data loading and evaluation are excluded. "ratio vs plain tfjs" compares with the plain loop on the same');
+console.log("backend using the same kernels (on wasm: dptrain's training kernels registered; stock wasm cannot train the CNN).\n");
+console.log(formatTable(columns, rows));
+for (const row of rows) {
+  for (const note of row.outcome.ok ? (row.outcome.value.notes ?? []) : []) console.log(`note (${row.request.model} ${IMPLEMENTATION_LABELS[row.implementation]}): ${note}`);
+}
+console.log('\nTargets (judged on dptrain with micro-batch = batch; the default micro-batch in parentheses):');
+for (const check of checkTargets(rows, flags['batch-size'])) {
+  const measured = check.ratio === undefined ? 'not measured' : formatRatio(check.ratio);
+  const micro = check.microBatchedRatio === undefined ? '' : ` (micro-batch ${flags['micro-batch-size']}: ${formatRatio(check.microBatchedRatio)})`;
+  console.log(`  ${check.status.padEnd(4)} ${check.label}: ${measured}${micro}`);
+}
+console.log(`\n${plan.length} measurements in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
