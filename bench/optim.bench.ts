@@ -3,7 +3,7 @@
 // all measured in this run.
 //
 //   npx tsx bench/optim.bench.ts                  # or: npm run bench:optim
-//   npx tsx bench/optim.bench.ts --size 1000000 --reps 5
+//   npx tsx bench/optim.bench.ts --size 1000000 --reps 5   (npm run bench:optim -- --reps 5)
 //
 // Each row: median wall time of one call over `reps` timed calls, after warm-up calls. Gradients
 // are those of a fixed quadratic at the current point, computed outside the timed region, so
@@ -12,19 +12,16 @@ import { initBackend } from '@dptrain/backend';
 import { clipByGlobalNorm, createOptimizer, meanInOrder } from '@dptrain/optim';
 import type { OptimizerConfig } from '@dptrain/optim';
 import * as tf from '@tensorflow/tfjs-core';
+import { parseFlags } from './lib/args.js';
+import { median } from './lib/stats.js';
+import { formatRatio, formatTable } from './lib/table.js';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`--${name} must be a positive integer, got ${process.argv[at + 1]}; e.g. --${name} ${fallback}`);
-  }
-  return value;
-}
-
-const SIZE = option('size', 10_000_000);
-const REPS = option('reps', 7);
+const flags = parseFlags(process.argv.slice(2), {
+  size: { kind: 'int', help: 'parameters in the vector', default: 10_000_000 },
+  reps: { kind: 'int', help: 'timed calls per row (tfjs cpu: at most 3)', default: 7 },
+});
+const SIZE = flags.size;
+const REPS = flags.reps;
 
 /** Mulberry32, uniform in [0, 1). */
 function random(seed: number): () => number {
@@ -47,34 +44,50 @@ function gradient(point: Float32Array, out: Float32Array): void {
   for (let i = 0; i < SIZE; i++) out[i] = curvature[i] * (point[i] - target[i]);
 }
 
-/** Median milliseconds of `run()` over REPS calls after `warmup` calls; `prepare()` is not timed. */
+const copy = new Float32Array(SIZE);
+
+interface Timing {
+  /** Median ms of the operation. */
+  readonly ms: number;
+  /** Median ms of a memcpy of SIZE floats timed right before each call of the operation. */
+  readonly memcpyMs: number;
+}
+
+/**
+ * Times REPS calls of `run()` after `warmup` calls; `prepare()` is not timed. Each call is paired
+ * with a memcpy of the same size just before it, so the ratio holds even when other processes on
+ * the machine change the available memory bandwidth from one row to the next.
+ */
 function measure(
   run: () => void,
   { prepare, warmup = 2, reps = REPS }: { prepare?: () => void; warmup?: number; reps?: number } = {},
-): number {
+): Timing {
   for (let i = 0; i < warmup; i++) {
     prepare?.();
     run();
   }
   const times: number[] = [];
+  const copies: number[] = [];
   for (let i = 0; i < reps; i++) {
     prepare?.();
+    const c0 = performance.now();
+    copy.set(start);
     const t0 = performance.now();
     run();
-    times.push(performance.now() - t0);
+    const t1 = performance.now();
+    copies.push(t0 - c0);
+    times.push(t1 - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return { ms: median(times), memcpyMs: median(copies) };
 }
 
-const rows: { what: string; ms: number }[] = [];
+const rows: ({ what: string } & Timing)[] = [];
 const params = new Float32Array(SIZE);
 const grads = new Float32Array(SIZE);
 const point = new Float32Array(SIZE);
 
-const copy = new Float32Array(SIZE);
-const memcpy = measure(() => copy.set(start));
-rows.push({ what: 'memcpy (Float32Array.prototype.set)', ms: memcpy });
+const spare = new Float32Array(SIZE);
+rows.push({ what: 'memcpy (Float32Array.prototype.set)', ...measure(() => spare.set(start)) });
 
 const configs: OptimizerConfig[] = [
   { name: 'sgd' },
@@ -99,27 +112,27 @@ for (const config of configs) {
       }
     : () => opt.step(params, grads);
   const warmup = config.name === 'lbfgs' ? (opt.config.history ?? 10) + 2 : 2;
-  const ms = measure(run, { prepare: () => gradient(params, grads), warmup });
-  rows.push({ what: hasLookahead ? `${config.name} (look-ahead + step)` : config.name, ms });
+  const timing = measure(run, { prepare: () => gradient(params, grads), warmup });
+  rows.push({ what: hasLookahead ? `${config.name} (look-ahead + step)` : config.name, ...timing });
 }
 
 params.set(start);
 gradient(params, grads);
 rows.push({
   what: 'clipByGlobalNorm (norm + scale)',
-  ms: measure(() => clipByGlobalNorm(grads, 1e-3), { prepare: () => grads.set(start) }),
+  ...measure(() => clipByGlobalNorm(grads, 1e-3), { prepare: () => grads.set(start) }),
 });
 const microBatches = Array.from({ length: 4 }, (_, m) => Float32Array.from(start, (x) => x * (m + 1)));
-rows.push({ what: 'meanInOrder of 4 micro-batch gradients', ms: measure(() => meanInOrder(microBatches, grads)) });
+rows.push({ what: 'meanInOrder of 4 micro-batch gradients', ...measure(() => meanInOrder(microBatches, grads)) });
 
-const tfRows: { backend: string; ms: number }[] = [];
+const tfRows: ({ backend: string } & Timing)[] = [];
 for (const backend of ['cpu', 'wasm'] as const) {
   await initBackend(backend);
   const variable = tf.tidy(() => tf.variable(tf.tensor1d(start)));
   const adam = tf.train.adam(0.001, 0.9, 0.999, 1e-8);
   let g: tf.Tensor1D | undefined;
   const slow = backend === 'cpu';
-  const ms = measure(() => adam.applyGradients([{ name: variable.name, tensor: g! }]), {
+  const timing = measure(() => adam.applyGradients([{ name: variable.name, tensor: g! }]), {
     prepare: () => {
       g?.dispose();
       gradient(variable.dataSync() as Float32Array, grads);
@@ -131,20 +144,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
   g?.dispose();
   adam.dispose();
   variable.dispose();
-  tfRows.push({ backend, ms });
-  rows.push({ what: `tf.train.adam, ${backend} backend`, ms });
+  tfRows.push({ backend, ...timing });
+  rows.push({ what: `tf.train.adam, ${backend} backend`, ...timing });
 }
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-console.log(`\n${SIZE.toLocaleString('en-US')} parameters, median of ${REPS} steps (tfjs cpu: 3), Node ${process.version}\n`);
-console.log('| operation | ms / step | × memcpy |');
-console.log('|---|---:|---:|');
-for (const { what, ms } of rows) console.log(`| ${what} | ${fmt(ms)} | ${(ms / memcpy).toFixed(1)} |`);
+console.log(`\n${SIZE.toLocaleString('en-US')} parameters, median of ${REPS} calls (tfjs cpu: 3), Node ${process.version}\n`);
+console.log(
+  formatTable(
+    [
+      { header: 'operation', cell: (r) => r.what },
+      { header: 'ms / call', cell: (r) => fmt(r.ms), align: 'right' },
+      { header: 'memcpy ms (same reps)', cell: (r) => fmt(r.memcpyMs), align: 'right' },
+      { header: '× memcpy', cell: (r) => formatRatio(r.ms / r.memcpyMs), align: 'right' },
+    ],
+    rows,
+  ),
+);
 
-const adamMs = rows.find((r) => r.what === 'adam')!.ms;
-const bestTf = Math.min(...tfRows.map((r) => r.ms));
-console.log(`\nAdam: ${(adamMs / memcpy).toFixed(1)}× memcpy (target ≤ 4×)`);
+const ours = rows.find((r) => r.what === 'adam')!;
+console.log(`\nAdam: ${formatRatio(ours.ms / ours.memcpyMs)} memcpy (target ≤ 4×)`);
 for (const { backend, ms } of tfRows) {
-  console.log(`Adam: ${(ms / adamMs).toFixed(1)}× faster than tf.train.adam on ${backend} (target ≥ 3×)`);
+  console.log(`Adam: ${formatRatio(ms / ours.ms)} faster than tf.train.adam on ${backend} (target ≥ 3×)`);
 }
-console.log(`Fastest tfjs Adam: ${fmt(bestTf)} ms`);
