@@ -1,1 +1,2 @@
 export { registerWasmTrainingKernels } from './register.js';
+export type { WasmTrainingKernelOptions } from './register.js';

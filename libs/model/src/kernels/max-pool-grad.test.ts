@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { maxPoolBackprop2x2 } from './max-pool-backprop.js';
 import { registerWasmTrainingKernels } from './register.js';
 import { runKernelOn, seededValues, worstBoundRatio } from './testing/oracle.js';
 
@@ -65,5 +66,33 @@ describe('MaxPoolGrad on wasm', () => {
     // Σ|terms| for each dx is the same routing applied to |dy|.
     const absTerms = await maxPoolGradOn('cpu', x, shape, dy.map(Math.abs), attrs);
     expect(worstBoundRatio(wasm.values, cpu.values, absTerms.values, terms)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('maxPoolBackprop2x2', () => {
+  it('treats −0 and +0 as equal, so the first zero of an all-zero window takes the gradient', () => {
+    // One 2×2 window, one channel: x = [[−0, +0], [+0, −0]], forward output y = +0 (a backend may
+    // return either zero). The bits of −0 and +0 differ, but −0 > +0 is false and +0 > −0 too, so
+    // by the first-maximum rule position (0,0) takes dy = 5.
+    const info = tf.backend_util.computePool2DInfo([1, 2, 2, 1], 2, 2, 1, 'valid');
+    const dx = new Float32Array(4).fill(NaN);
+    maxPoolBackprop2x2(new Float32Array([-0, 0, 0, -0]), new Float32Array([0]), new Float32Array([5]), info, dx);
+    expect(Array.from(dx)).toEqual([5, 0, 0, 0]);
+  });
+
+  it('writes 0 where no window reaches and routes each channel on its own', () => {
+    // A 3×3 image with 2 channels: one 2×2 window over rows/columns 0–1; row 2 and column 2 are
+    // outside every window. Channel 0 has its maximum 4 at (1,1), channel 1 its maximum 9 at (0,1).
+    //   channel 0: [[1, 2, 7], [3, 4, 7], [7, 7, 7]]    channel 1: [[0, 9, 7], [9, 1, 7], [7, 7, 7]]
+    // (channel 1 ties 9 at (0,1) and (1,0): the first in row-major order wins.)
+    const c0 = [1, 2, 7, 3, 4, 7, 7, 7, 7];
+    const c1 = [0, 9, 7, 9, 1, 7, 7, 7, 7];
+    const x = new Float32Array(c0.flatMap((v, i) => [v, c1[i]!]));
+    const info = tf.backend_util.computePool2DInfo([1, 3, 3, 2], 2, 2, 1, 'valid');
+    const dx = new Float32Array(18).fill(NaN);
+    maxPoolBackprop2x2(x, new Float32Array([4, 9]), new Float32Array([10, 20]), info, dx);
+    const channel = (k: number) => Array.from(dx.filter((_, i) => i % 2 === k));
+    expect(channel(0)).toEqual([0, 0, 0, 0, 10, 0, 0, 0, 0]);
+    expect(channel(1)).toEqual([0, 20, 0, 0, 0, 0, 0, 0, 0]);
   });
 });

@@ -12,28 +12,48 @@ const OURS = Symbol.for('dptrain.wasmTrainingKernel');
 
 interface TrainingKernel {
   readonly kernelName: string;
+  /** `missing`: the backend has none; `replacement`: ours replaces the backend's own. */
+  readonly kind: 'missing' | 'replacement';
   /** Builds our kernel; `original` is the backend's own kernel for the same name, if any. */
   make(original: tf.KernelConfig | undefined): tf.KernelFunc;
 }
 
 const TRAINING_KERNELS: readonly TrainingKernel[] = [
-  { kernelName: tf.Conv2DBackpropFilter, make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
-  { kernelName: tf.Conv2DBackpropInput, make: (original) => fastConv2DBackpropInput(requireKernel(original, tf.Conv2DBackpropInput)) },
-  { kernelName: tf.MaxPoolGrad, make: () => maxPoolGrad as unknown as tf.KernelFunc },
-  { kernelName: tf.Sum, make: (original) => leadingAxesReduction('Sum', requireKernel(original, tf.Sum)) },
-  { kernelName: tf.Mean, make: (original) => leadingAxesReduction('Mean', requireKernel(original, tf.Mean)) },
-  { kernelName: tf.BatchMatMul, make: (original) => transposedMatMul(requireKernel(original, tf.BatchMatMul)) },
+  { kernelName: tf.Conv2DBackpropFilter, kind: 'missing', make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
+  { kernelName: tf.Conv2DBackpropInput, kind: 'replacement', make: (original) => fastConv2DBackpropInput(requireKernel(original, tf.Conv2DBackpropInput)) },
+  { kernelName: tf.MaxPoolGrad, kind: 'replacement', make: () => maxPoolGrad as unknown as tf.KernelFunc },
+  { kernelName: tf.Sum, kind: 'replacement', make: (original) => leadingAxesReduction('Sum', requireKernel(original, tf.Sum)) },
+  { kernelName: tf.Mean, kind: 'replacement', make: (original) => leadingAxesReduction('Mean', requireKernel(original, tf.Mean)) },
+  { kernelName: tf.BatchMatMul, kind: 'replacement', make: (original) => transposedMatMul(requireKernel(original, tf.BatchMatMul)) },
 ];
+
+export interface WasmTrainingKernelOptions {
+  /**
+   * Also replace the backend's own kernels that are wrong or slow on the training path. `false`
+   * adds only the missing kernels, leaving TensorFlow.js's own (including its faulty
+   * `MaxPoolGrad`): meant for comparisons such as bench/kernels.bench.ts. Replacements, once
+   * registered, stay.
+   * @default true
+   */
+  readonly replace?: boolean;
+}
 
 /**
  * Registers, for TensorFlow.js's wasm backend, the kernels that training convolutional nets needs
- * and the backend lacks (`Conv2DBackpropFilter`), plus replacements for kernels of the backend
- * that are wrong or slow on the training path (`MaxPoolGrad`, and fast paths of `Sum`, `Mean`,
- * `BatchMatMul`). Idempotent; safe to call before or after the wasm backend is initialised
- * (kernels are looked up at every op, and each replacement keeps the original's `setupFunc`).
+ * and the backend lacks (`Conv2DBackpropFilter`), and replaces kernels of the backend that are
+ * wrong or slow on the training path: `MaxPoolGrad` (drops the gradient of windows with no
+ * positive value), `Conv2DBackpropInput` (scalar loop), and fast paths of `Sum`, `Mean` and
+ * `BatchMatMul` that hand every other case to the backend's own kernel.
+ *
+ * Idempotent (a second call registers nothing and prints no warning, also from another copy of
+ * this module); safe before or after the wasm backend is initialised: kernels are looked up at
+ * every op, and each replacement keeps the original's `setupFunc`, which the backend runs when it
+ * initialises.
  */
-export function registerWasmTrainingKernels(): void {
-  for (const { kernelName, make } of TRAINING_KERNELS) {
+export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): void {
+  const replace = options.replace ?? true;
+  for (const { kernelName, kind, make } of TRAINING_KERNELS) {
+    if (kind === 'replacement' && !replace) continue;
     const current = tf.getKernel(kernelName, 'wasm');
     if (current !== undefined && OURS in current.kernelFunc) continue;
     const kernelFunc = make(current);
