@@ -18,7 +18,8 @@ const depConstraints = [
 ];
 
 export default [
-  { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js'] },
+  // Each project's vitest.config.ts only re-exports the shared root config.
+  { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js', '**/vitest.config.ts'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
