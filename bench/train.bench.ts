@@ -7,23 +7,25 @@
 //   npm run bench:train -- --models mlp --backends wasm
 //   npm run bench:train -- --steps 20 --no-torch        # the same timed steps for every row
 //
-// Each row is one child process (bench/train/measure-*.ts, bench/train/torch_train.py), run one
-// after another: warm-up steps, then timed steps; the rate is the median over 5 windows of the
-// timed steps. Start-up, data loading and evaluation are outside the timing.
+// Each row is one child process (bench/train/measure-*.ts, bench/train/torch_train.py). The rows of
+// one model start together, load their data in parallel, then take turns (bench/lib/turns.ts):
+// every row runs its warm-up, then every row its first timed round, and so on, one at a time; a
+// row's rate is the median over its rounds. Start-up, data loading and evaluation are not timed.
 import { availableParallelism, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { flagHelp, parseFlags, type FlagSpec } from './lib/args.js';
-import { runChild } from './lib/child.js';
-import { windowRates } from './lib/stats.js';
+import { roundRates } from './lib/stats.js';
+import { runInTurns } from './lib/turns.js';
 import { formatCount, formatRatio, formatTable, type Column } from './lib/table.js';
 import { checkTargets, ratioToTfjs, ratioToTorch, type MeasuredRow } from './train/compare.js';
 import { BACKENDS, MODELS, type BenchModel, type StepTiming } from './train/measurement.js';
-import { DEFAULT_STEPS, describeSteps, IMPLEMENTATION_LABELS, planRows, TORCH_PYTHON } from './train/plan.js';
+import { DEFAULT_STEPS, describeSteps, IMPLEMENTATION_LABELS, planRows, TORCH_PYTHON, type PlannedRow } from './train/plan.js';
 
 const FLAGS = {
   models: { kind: 'list', help: 'models to measure', default: [...MODELS], choices: MODELS },
   backends: { kind: 'list', help: 'TensorFlow.js backends', default: [...BACKENDS], choices: BACKENDS },
-  steps: { kind: 'int', help: `timed steps of every row (by default ${describeSteps(DEFAULT_STEPS)})` },
+  steps: { kind: 'int', help: `timed steps per round of every row (by default ${describeSteps(DEFAULT_STEPS)})` },
+  rounds: { kind: 'int', help: 'timed rounds of every row', default: 5 },
   warmup: { kind: 'int', help: 'untimed steps before the timing', default: 5 },
   'batch-size': { kind: 'int', help: 'samples per step', default: 64 },
   'micro-batch-size': { kind: 'int', help: "dptrain's second row: samples per micro-batch", default: 16 },
@@ -53,6 +55,7 @@ const plan = planRows({
   models: flags.models as BenchModel[],
   backends: flags.backends as (typeof BACKENDS)[number][],
   steps: flags.steps === undefined ? DEFAULT_STEPS : { mlp: { wasm: flags.steps, cpu: flags.steps }, cnn: { wasm: flags.steps, cpu: flags.steps } },
+  rounds: flags.rounds,
   warmup: flags.warmup,
   batchSize: flags['batch-size'],
   microBatchSize: flags['micro-batch-size'],
@@ -63,14 +66,21 @@ const plan = planRows({
 
 const started = performance.now();
 const rows: MeasuredRow[] = [];
-for (const [i, row] of plan.entries()) {
-  const { model, microBatchSize, steps, warmup } = row.request;
-  const label = `${model} ${row.backendLabel} ${IMPLEMENTATION_LABELS[row.implementation]}${row.implementation === 'dptrain' ? ` micro-batch ${microBatchSize}` : ''}`;
-  process.stderr.write(`[${i + 1}/${plan.length}] ${label}: ${warmup} + ${steps} steps… `);
-  const outcome = await runChild<StepTiming>(row.command, row.args);
-  const measured: MeasuredRow = outcome.ok ? { ...row, outcome, rates: windowRates(outcome.value.marksMs, outcome.value.batchSize) } : { ...row, outcome };
-  process.stderr.write(measured.rates ? `${formatCount(measured.rates.median)} samples/s\n` : `failed: ${outcome.ok ? '' : outcome.reason}\n`);
-  rows.push(measured);
+const labelOf = (row: PlannedRow): string =>
+  `${row.request.model} ${row.backendLabel} ${IMPLEMENTATION_LABELS[row.implementation]}${row.implementation === 'dptrain' ? ` micro-batch ${row.request.microBatchSize}` : ''}`;
+for (const model of flags.models as BenchModel[]) {
+  const group = plan.filter((row) => row.request.model === model);
+  process.stderr.write(`${model}: starting ${group.length} processes:\n${group.map((row) => `  ${labelOf(row)}\n`).join('')}`);
+  const outcomes = await runInTurns<StepTiming>(group, {
+    turns: flags.rounds + 1,
+    onTurn: (i, turn) => {
+      if (i === 0) process.stderr.write(`${model}: ${turn === 0 ? 'warm-up' : `round ${turn}/${flags.rounds}`}\n`);
+    },
+  });
+  group.forEach((row, i) => {
+    const outcome = outcomes[i];
+    rows.push(outcome.ok ? { ...row, outcome, rates: roundRates(outcome.value.roundsMs, outcome.value.batchSize) } : { ...row, outcome });
+  });
 }
 
 const orDash = (value: number | undefined, format: (v: number) => string): string => (value === undefined ? '—' : format(value));
@@ -81,16 +91,16 @@ const columns: Column<MeasuredRow>[] = [
   { header: 'batch/micro-batch', cell: (r) => (r.implementation === 'dptrain' ? `${r.request.batchSize}/${r.request.microBatchSize}` : `${r.request.batchSize}`) },
   { header: 'params', align: 'right', cell: (r) => (r.outcome.ok ? formatCount(r.outcome.value.paramCount) : '—') },
   { header: 'samples/s', align: 'right', cell: (r) => (r.rates ? formatCount(r.rates.median) : `failed: ${r.outcome.ok ? '' : r.outcome.reason}`) },
-  { header: 'windows min–max', align: 'right', cell: (r) => (r.rates ? `${formatCount(r.rates.min)}–${formatCount(r.rates.max)}` : '—') },
+  { header: 'rounds min–max', align: 'right', cell: (r) => (r.rates ? `${formatCount(r.rates.min)}–${formatCount(r.rates.max)}` : '—') },
   { header: 'ratio vs plain tfjs', align: 'right', cell: (r) => orDash(ratioToTfjs(r, rows), formatRatio) },
   { header: 'ratio vs PyTorch', align: 'right', cell: (r) => orDash(ratioToTorch(r, rows), formatRatio) },
 ];
 
 const [load1] = loadavg();
 console.log(`\nbench:train — Fashion-MNIST, Adam lr 0.001, batch ${flags['batch-size']}; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`);
-console.log('Numbers are noisy: other processes share the cores. Rows ran one at a time, each in a fresh process;');
-console.log(`samples/s is the median of 5 windows over the timed steps after ${flags.warmup} warm-up steps (timed steps: ${flags.steps ?? describeSteps(DEFAULT_STEPS)});`);
-console.log('start-up, data loading and evaluation are excluded. "ratio vs plain tfjs" compares with the plain loop on the same');
+console.log('Numbers are noisy: other processes share the cores. Each row is its own process; the rows of a model took turns,');
+console.log(`one at a time: ${flags.warmup} warm-up steps each, then ${flags.rounds} interleaved timed rounds each (steps per round: ${flags.steps ?? describeSteps(DEFAULT_STEPS)}).`);
+console.log('samples/s is the median over the rounds; start-up, data loading and evaluation are not timed. "ratio vs plain tfjs" compares with the plain loop on the same');
 console.log("backend using the same kernels (on wasm: dptrain's training kernels registered; stock wasm cannot train the CNN).\n");
 console.log(formatTable(columns, rows));
 for (const row of rows) {

@@ -1,6 +1,6 @@
 /**
  * Summary statistics for benchmark timings. Medians, not means: on a shared machine a single
- * window disturbed by another process should move the reported number as little as possible.
+ * round disturbed by another process should move the reported number as little as possible.
  */
 
 /**
@@ -16,50 +16,41 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export interface WindowRates {
-  /** Median over the windows of items per second. */
+export interface RoundRates {
+  /** Median over the rounds of items per second. */
   readonly median: number;
   readonly min: number;
   readonly max: number;
-  /** Items per second over all timed steps together. */
+  /** Items per second over all rounds together (their items over their summed durations). */
   readonly overall: number;
-  /** Rate of each window, in order. */
+  /** Rate of each round, in order. */
   readonly rates: readonly number[];
 }
 
 /**
- * Throughput from step timestamps. `marksMs[0]` is the moment the first timed step started and
- * `marksMs[i]` the moment step i ended (milliseconds, any origin), so there are
- * `marksMs.length − 1` timed steps of `itemsPerStep` items each. The steps are cut into `windows`
- * consecutive windows of ⌊steps / windows⌋ steps (the remainder joins the last window); each
- * window's rate is its items over its duration.
- *
- * @default windows 5 (capped at the number of steps)
- * @throws {RangeError} fewer than one timed step, timestamps that go backwards, or bad counts.
+ * Throughput of timed rounds of steps. Each round is a list of timestamps in milliseconds (any
+ * origin, one monotonic clock): `round[0]` when its first step started, `round[i]` when step i
+ * ended, so a round of k + 1 timestamps times k steps of `itemsPerStep` items. A round's rate is
+ * its items over its duration; the summary is the median over the rounds.
+ * @throws {RangeError} no rounds, a round with no step, timestamps that go backwards, or a bad count.
  */
-export function windowRates(marksMs: readonly number[], itemsPerStep: number, windows = 5): WindowRates {
-  const steps = marksMs.length - 1;
-  if (steps < 1) throw new RangeError(`windowRates needs at least 2 timestamps (start and one step end), got ${marksMs.length}; time more steps`);
+export function roundRates(rounds: readonly (readonly number[])[], itemsPerStep: number): RoundRates {
+  if (rounds.length === 0) throw new RangeError('roundRates needs at least one timed round; time more rounds');
   if (!(Number.isInteger(itemsPerStep) && itemsPerStep > 0)) throw new RangeError(`itemsPerStep must be a positive integer, got ${itemsPerStep}`);
-  if (!(Number.isInteger(windows) && windows > 0)) throw new RangeError(`windows must be a positive integer, got ${windows}`);
-  for (let i = 1; i < marksMs.length; i++) {
-    if (!(marksMs[i] > marksMs[i - 1])) {
-      throw new RangeError(`timestamp ${i} (${marksMs[i]} ms) is not after timestamp ${i - 1} (${marksMs[i - 1]} ms); record a monotonic clock (performance.now, time.perf_counter)`);
+  let items = 0;
+  let ms = 0;
+  const rates = rounds.map((marks, r) => {
+    if (marks.length < 2) throw new RangeError(`round ${r} has ${marks.length} timestamps; a round needs its start and at least one step end`);
+    for (let i = 1; i < marks.length; i++) {
+      if (!(marks[i] > marks[i - 1])) {
+        throw new RangeError(`round ${r}: timestamp ${i} (${marks[i]} ms) is not after timestamp ${i - 1} (${marks[i - 1]} ms); record a monotonic clock (performance.now, time.perf_counter)`);
+      }
     }
-  }
-  const count = Math.min(windows, steps);
-  const per = Math.floor(steps / count);
-  const rates: number[] = [];
-  for (let w = 0; w < count; w++) {
-    const from = w * per;
-    const to = w === count - 1 ? steps : from + per;
-    rates.push(((to - from) * itemsPerStep * 1000) / (marksMs[to] - marksMs[from]));
-  }
-  return {
-    median: median(rates),
-    min: Math.min(...rates),
-    max: Math.max(...rates),
-    overall: (steps * itemsPerStep * 1000) / (marksMs[steps] - marksMs[0]),
-    rates,
-  };
+    const roundItems = (marks.length - 1) * itemsPerStep;
+    const roundMs = marks[marks.length - 1] - marks[0];
+    items += roundItems;
+    ms += roundMs;
+    return (roundItems * 1000) / roundMs;
+  });
+  return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates), overall: (items * 1000) / ms, rates };
 }

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { windowRates } from '../lib/stats.js';
+import { roundRates } from '../lib/stats.js';
 import { checkTargets, ratioToTfjs, ratioToTorch, type MeasuredRow } from './compare.js';
 import type { BenchBackend, BenchModel } from './measurement.js';
 import type { Implementation } from './plan.js';
 
 /** A row whose one timed step of 64 samples took 1000/rate·64 ms, so its rate is exactly `rate`. */
 function row(model: BenchModel, backend: BenchBackend, implementation: Implementation, rate: number | undefined, microBatchSize = 64): MeasuredRow {
-  const request = { model, backend, batchSize: 64, microBatchSize, warmup: 1, steps: 1, seed: 1 };
+  const request = { model, backend, batchSize: 64, microBatchSize, warmup: 1, steps: 1, rounds: 1, takeTurns: false, seed: 1 };
   const base = { implementation, request, backendLabel: backend, command: 'x', args: [] };
   if (rate === undefined) return { ...base, outcome: { ok: false, reason: 'boom' } };
-  const marksMs = [0, (64 * 1000) / rate];
-  return { ...base, outcome: { ok: true, value: { paramCount: 1, marksMs, batchSize: 64 } }, rates: windowRates(marksMs, 64) };
+  const roundsMs = [[0, (64 * 1000) / rate]];
+  return { ...base, outcome: { ok: true, value: { paramCount: 1, roundsMs, batchSize: 64 } }, rates: roundRates(roundsMs, 64) };
 }
 
 const rows: MeasuredRow[] = [

@@ -3,17 +3,17 @@
  * second over the reference's, both measured in the same run; a row that failed gives no ratio.
  */
 import type { ChildOutcome } from '../lib/child.js';
-import type { WindowRates } from '../lib/stats.js';
+import type { RoundRates } from '../lib/stats.js';
 import type { BenchBackend, BenchModel, StepTiming } from './measurement.js';
 import { baselineOf, type Implementation, type PlannedRow } from './plan.js';
 
 export interface MeasuredRow extends PlannedRow {
   readonly outcome: ChildOutcome<StepTiming>;
   /** Present when the outcome is ok. */
-  readonly rates?: WindowRates;
+  readonly rates?: RoundRates;
 }
 
-/** Samples per second of a row: the median of its windows. */
+/** Samples per second of a row: the median of its rounds. */
 export function rateOf(row: MeasuredRow | undefined): number | undefined {
   return row?.rates?.median;
 }

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FlagSpec } from '../lib/args.js';
 import { reportToParent } from '../lib/child.js';
 import { epochsFor, loadBenchDataset } from './bench-data.js';
-import { parseRequest, StepClock, type StepTiming } from './measurement.js';
+import { parseRequest, RoundClock, type StepTiming } from './measurement.js';
 import { createPlainModel } from './plain-tfjs-model.js';
 import { registerStockGradients } from './tfjs-gradients.js';
 
@@ -41,7 +41,8 @@ await reportToParent(async (): Promise<StepTiming> => {
   }
   const dataset = await loadBenchDataset();
   const train = dataset.train;
-  const totalSteps = request.warmup + request.steps;
+  const clock = new RoundClock(request);
+  const totalSteps = clock.totalSteps;
   const { batchSize } = request;
   const plan = createDataPlan({
     numSamples: train.count,
@@ -53,8 +54,8 @@ await reportToParent(async (): Promise<StepTiming> => {
   const buffers = { x: new Float32Array(batchSize * train.features), y: new Int32Array(batchSize) };
   const model = createPlainModel(request.model, request.seed);
   const optimizer = tf.train.adam(0.001, 0.9, 0.999, 1e-8);
-  const clock = new StepClock(request.warmup, request.steps);
   let tensorsAfterWarmup = 0;
+  await clock.start();
   for (let t = 0; t < totalSteps; t++) {
     const batch = gather(train, plan.step(t).microBatches[0].indices, buffers);
     const cost = tf.tidy(() => {
@@ -66,13 +67,13 @@ await reportToParent(async (): Promise<StepTiming> => {
     const loss = cost.dataSync()[0];
     cost.dispose();
     if (!Number.isFinite(loss)) throw new RangeError(`plain TensorFlow.js loss is ${loss} at step ${t + 1}; the baseline diverged`);
-    clock.tick();
     if (t + 1 === request.warmup) tensorsAfterWarmup = tf.memory().numTensors;
+    await clock.tick();
   }
   const growth = tf.memory().numTensors - tensorsAfterWarmup;
   return {
     paramCount: model.paramCount,
-    marksMs: clock.marksMs,
+    roundsMs: clock.roundsMs,
     batchSize,
     ...(growth !== 0 ? { notes: [`live tensors grew by ${growth} over the timed steps`] } : {}),
   };

@@ -4,6 +4,7 @@
  * piece of code turns timestamps into samples per second for all of them.
  */
 import { flagHelp, parseFlags, type FlagSpec, type FlagValues } from '../lib/args.js';
+import { TurnTaker } from '../lib/turns.js';
 
 export const MODELS = ['mlp', 'cnn'] as const;
 export type BenchModel = (typeof MODELS)[number];
@@ -20,16 +21,20 @@ export interface MeasureRequest {
   readonly microBatchSize: number;
   /** Steps run before timing starts (JIT, kernel setup, allocator warm-up). */
   readonly warmup: number;
-  /** Steps timed after the warm-up. */
+  /** Timed steps per round. */
   readonly steps: number;
+  /** Timed rounds after the warm-up. */
+  readonly rounds: number;
+  /** Wait for the parent's turn (bench/lib/turns.ts) before the warm-up and before each round. */
+  readonly takeTurns: boolean;
   readonly seed: number;
 }
 
 export interface StepTiming {
   /** Trainable values of the model as this implementation built it. */
   readonly paramCount: number;
-  /** marksMs[0]: end of the warm-up; marksMs[i]: end of timed step i (ms, monotonic clock). */
-  readonly marksMs: readonly number[];
+  /** Per timed round: its start, then the end of each of its steps (ms, monotonic clock). */
+  readonly roundsMs: readonly (readonly number[])[];
   /** Samples per step, as the implementation ran it. */
   readonly batchSize: number;
   /** Anything the reader of the table should know about this row (a library version, a leak). */
@@ -42,7 +47,9 @@ const REQUEST_FLAGS = {
   'batch-size': { kind: 'int', help: 'samples per step', default: 64 },
   'micro-batch-size': { kind: 'int', help: 'samples per micro-batch', default: 64 },
   warmup: { kind: 'int', help: 'untimed steps', default: 5 },
-  steps: { kind: 'int', help: 'timed steps', default: 20 },
+  steps: { kind: 'int', help: 'timed steps per round', default: 20 },
+  rounds: { kind: 'int', help: 'timed rounds', default: 1 },
+  'take-turns': { kind: 'boolean', help: "wait for the parent's turns on stdin", default: false },
   seed: { kind: 'int', help: 'seed', default: 1 },
 } satisfies Record<string, FlagSpec>;
 
@@ -55,6 +62,8 @@ export function requestArgs(request: MeasureRequest): string[] {
     '--micro-batch-size', String(request.microBatchSize),
     '--warmup', String(request.warmup),
     '--steps', String(request.steps),
+    '--rounds', String(request.rounds),
+    ...(request.takeTurns ? ['--take-turns'] : []),
     '--seed', String(request.seed),
   ];
 }
@@ -80,40 +89,63 @@ export function parseRequest<E extends Record<string, FlagSpec> = Record<never, 
     microBatchSize: f['micro-batch-size'],
     warmup: f.warmup,
     steps: f.steps,
+    rounds: f.rounds,
+    takeTurns: f['take-turns'],
     seed: f.seed,
   };
   return { request, extra: f };
 }
 
 /**
- * Collects step timestamps: call `tick()` once after every training step. The tick that ends the
- * warm-up opens the timed run; each later tick closes one timed step.
+ * Paces a training loop through its turns and records step timestamps. Call `await start()`
+ * before the first step and `await tick()` after every step: turn 0 holds the warm-up steps
+ * (and whatever set-up the loop does before its first step), turn r ≥ 1 the r-th timed round.
+ * A round's clock starts when its turn is given, so waiting for a turn is never timed.
  */
-export class StepClock {
-  private readonly marks: number[] = [];
+export class RoundClock {
+  private readonly rounds: number[][] = [];
   private ticks = 0;
+  private readonly turns: TurnTaker;
 
-  constructor(
-    private readonly warmup: number,
-    private readonly steps: number,
-  ) {}
-
-  tick(): void {
-    this.ticks += 1;
-    if (this.ticks >= this.warmup && this.marks.length <= this.steps) this.marks.push(performance.now());
+  constructor(private readonly request: Pick<MeasureRequest, 'warmup' | 'steps' | 'rounds' | 'takeTurns'>) {
+    this.turns = new TurnTaker(request.takeTurns);
   }
 
-  /** True once the warm-up and every timed step have ticked. */
-  get done(): boolean {
-    return this.marks.length === this.steps + 1;
+  /** Warm-up plus every timed step. */
+  get totalSteps(): number {
+    return this.request.warmup + this.request.steps * this.request.rounds;
+  }
+
+  /** Waits for the warm-up turn. */
+  async start(): Promise<void> {
+    await this.turns.next();
+  }
+
+  async tick(): Promise<void> {
+    const { warmup, steps, rounds } = this.request;
+    this.ticks += 1;
+    if (this.ticks < warmup) return;
+    if (this.ticks === warmup) return this.openRound();
+    const round = this.rounds.at(-1)!;
+    if (round.length > steps) return; // beyond the request: not timed
+    round.push(performance.now());
+    if (round.length === steps + 1 && this.rounds.length < rounds) return this.openRound();
+  }
+
+  private async openRound(): Promise<void> {
+    await this.turns.next();
+    this.rounds.push([performance.now()]);
   }
 
   /**
-   * The timestamps, once complete.
+   * The timestamps of every round, once complete.
    * @throws {RangeError} when fewer steps ticked than requested (the loop stopped early).
    */
-  get marksMs(): readonly number[] {
-    if (!this.done) throw new RangeError(`only ${this.ticks} steps ran, ${this.warmup} warm-up + ${this.steps} timed were requested; the training loop stopped early`);
-    return this.marks;
+  get roundsMs(): readonly (readonly number[])[] {
+    if (this.ticks < this.totalSteps) {
+      const { warmup, steps, rounds } = this.request;
+      throw new RangeError(`only ${this.ticks} steps ran, ${warmup} warm-up + ${rounds} rounds × ${steps} timed were requested; the training loop stopped early`);
+    }
+    return this.rounds;
   }
 }

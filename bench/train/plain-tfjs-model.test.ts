@@ -12,9 +12,9 @@ beforeAll(async () => {
   await registerStockGradients();
 });
 
-/** 8 deterministic samples: pixel values (s·784 + p)·7919 mod 256 / 255, labels s mod 10. */
+/** 4 deterministic samples: pixel values (s·784 + p)·7919 mod 256 / 255, labels s mod 10. */
 function batch(): { x: Float32Array; y: Int32Array; count: number } {
-  const count = 8;
+  const count = 4;
   const x = Float32Array.from({ length: count * 784 }, (_, i) => ((i * 7919) % 256) / 255);
   return { x, y: Int32Array.from({ length: count }, (_, s) => s % 10), count };
 }

@@ -1,6 +1,6 @@
 /**
- * Which measurements bench:train runs, in which order, and how each is started. One row of the
- * table per measurement; all of them run one after another, never two at once.
+ * Which measurements bench:train runs and how each is started. One row of the table per
+ * measurement; the rows of one model take turns (bench/lib/turns.ts), never two at once.
  */
 import { fileURLToPath } from 'node:url';
 import { tsxCommand } from '../lib/child.js';
@@ -30,8 +30,10 @@ export interface PlannedRow {
 export interface PlanOptions {
   readonly models: readonly BenchModel[];
   readonly backends: readonly BenchBackend[];
-  /** Timed steps per model and backend; PyTorch rows take the model's wasm count. */
+  /** Timed steps per round, per model and backend; PyTorch rows take the model's wasm count. */
   readonly steps: StepCounts;
+  /** Timed rounds of every row (interleaved with the other rows of the same model). */
+  readonly rounds: number;
   readonly warmup: number;
   readonly batchSize: number;
   /** dptrain's second row: the default micro-batch (several per step). */
@@ -45,10 +47,10 @@ export interface PlanOptions {
 export type StepCounts = Readonly<Record<BenchModel, Readonly<Record<BenchBackend, number>>>>;
 
 /**
- * Timed steps per row, sized for about 2–4 s of timing per row on an idle 2-core machine
- * (measured: MLP wasm ≈ 8,000 samples/s, cpu ≈ 600; CNN wasm ≈ 300–800, cpu ≈ 30).
+ * Timed steps per round, sized for rounds of 0.3–2 s on an idle 2-core machine (measured, batch
+ * 64: MLP wasm 5,000–8,000 samples/s, cpu 300–600; CNN wasm 350–1,200, cpu ≈ 30).
  */
-export const DEFAULT_STEPS: StepCounts = { mlp: { wasm: 300, cpu: 40 }, cnn: { wasm: 40, cpu: 8 } };
+export const DEFAULT_STEPS: StepCounts = { mlp: { wasm: 60, cpu: 8 }, cnn: { wasm: 8, cpu: 2 } };
 
 /** `mlp 300 wasm / 40 cpu, cnn …` for help and headers. */
 export function describeSteps(steps: StepCounts): string {
@@ -68,11 +70,11 @@ export function baselineOf(backend: BenchBackend): Implementation {
   return backend === 'wasm' ? 'tfjs-dptrain-kernels' : 'tfjs-stock';
 }
 
-/** The rows, model by model: per backend dptrain (micro-batch = batch, then the default), plain tfjs; then PyTorch. */
+/** The rows, model by model: per backend dptrain (micro-batch = batch, then the default) and plain tfjs; then PyTorch. */
 export function planRows(options: PlanOptions): PlannedRow[] {
   const rows: PlannedRow[] = [];
   for (const model of options.models) {
-    const base = { model, batchSize: options.batchSize, warmup: options.warmup, seed: options.seed };
+    const base = { model, batchSize: options.batchSize, warmup: options.warmup, rounds: options.rounds, takeTurns: true, seed: options.seed };
     for (const backend of options.backends) {
       if (backend === 'cpu' && model === 'cnn' && !options.cpuCnn) continue;
       const request = { ...base, backend, steps: options.steps[model][backend], microBatchSize: options.batchSize };

@@ -10,7 +10,8 @@ TypeScript loops, gathering the batch is inside the timed step. Models mirror @d
        momentum 0.1) → ReLU → MaxPool2d(2); Flatten (32·7·7 = 1,568) → Linear(1568, 10)
 
 Takes the same flags as the TypeScript children (--backend is accepted and ignored: CPU) and prints
-the same result line: "@@bench-result " + JSON {ok, value: {paramCount, marksMs, batchSize, notes}}.
+the same result line: "@@bench-result " + JSON {ok, value: {paramCount, roundsMs, batchSize, notes}}, and
+takes turns like them (bench/lib/turns.ts) with --take-turns.
 
   /usr/bin/python3 bench/train/torch_train.py --model cnn --steps 40 --warmup 5
 """
@@ -23,12 +24,51 @@ import sys
 import time
 
 RESULT_MARKER = "@@bench-result "
+WAITING_MARKER = "@@bench-waiting"
 DATA_DIRS = [os.environ.get("DPTRAIN_DATA", ""), "/usr/share/datasets/fashion-mnist"]
 
 
 def report(outcome):
     sys.stdout.write("\n" + RESULT_MARKER + json.dumps(outcome) + "\n")
     sys.stdout.flush()
+
+
+class RoundClock:
+    """Turns and timestamps as in measurement.ts: turn 0 holds the warm-up, turn r >= 1 round r."""
+
+    def __init__(self, args):
+        self.warmup, self.steps, self.rounds, self.take_turns = args.warmup, args.steps, args.rounds, args.take_turns
+        self.ticks = 0
+        self.marks = []
+
+    @property
+    def total_steps(self):
+        return self.warmup + self.steps * self.rounds
+
+    def next_turn(self):
+        if not self.take_turns:
+            return
+        sys.stdout.write("\n" + WAITING_MARKER + "\n")
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if line.strip() != "go":
+            raise RuntimeError(f"expected the parent's turn line \"go\", got {line!r}")
+
+    def open_round(self):
+        self.next_turn()
+        self.marks.append([time.perf_counter() * 1000])
+
+    def tick(self):
+        self.ticks += 1
+        if self.ticks < self.warmup:
+            return
+        if self.ticks == self.warmup:
+            self.open_round()
+            return
+        current = self.marks[-1]
+        current.append(time.perf_counter() * 1000)
+        if len(current) == self.steps + 1 and len(self.marks) < self.rounds:
+            self.open_round()
 
 
 def find_data_dir():
@@ -85,9 +125,10 @@ def measure(args):
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001, betas=(0.9, 0.999), eps=1e-8)
     steps_per_epoch = x_all.shape[0] // args.batch_size
-    marks = []
+    clock = RoundClock(args)
     order = None
-    for t in range(args.warmup + args.steps):
+    clock.next_turn()
+    for t in range(clock.total_steps):
         if t % steps_per_epoch == 0:
             order = torch.randperm(x_all.shape[0])
         idx = order[(t % steps_per_epoch) * args.batch_size:(t % steps_per_epoch + 1) * args.batch_size]
@@ -99,11 +140,10 @@ def measure(args):
         value = loss.item()
         if value != value:
             raise ArithmeticError(f"PyTorch loss is NaN at step {t + 1}; the baseline diverged")
-        if t + 1 >= args.warmup:
-            marks.append(time.perf_counter() * 1000)
+        clock.tick()
     return {
         "paramCount": sum(p.numel() for p in model.parameters()),
-        "marksMs": marks,
+        "roundsMs": clock.marks,
         "batchSize": args.batch_size,
         "notes": [f"torch {torch.__version__}, {torch.get_num_threads()} thread"],
     }
@@ -116,9 +156,14 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--micro-batch-size", type=int, default=64, help="ignored: one batch per step")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--take-turns", action="store_true", help="wait for the parent's turns on stdin")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    for name in ("batch_size", "warmup", "steps", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} {getattr(args, name)} is not a positive integer")
     try:
         report({"ok": True, "value": measure(args)})
     except Exception as error:  # every failure becomes the row's reason
