@@ -12,5 +12,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // No test may reach for the network: data-set loaders fail instead of downloading.
     env: { DPTRAIN_OFFLINE: '1' },
+    // The JSON report feeds the whole run's closing line (tools/test-summary.ts).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-report.json' },
   },
 });
