@@ -34,7 +34,11 @@ const request = { seq: uint };
 const reply = { seq: uint, re: uint };
 
 export const MESSAGE_SCHEMAS = {
-  /** worker → coordinator: join the job (again, after a reconnect, with the id it held). */
+  /**
+   * worker or parameter server → coordinator: join the job (a worker again, after a reconnect,
+   * with the id it held). A parameter server gives its `shard` index and sends shardReady once it
+   * listens.
+   */
   register: z.strictObject({
     type: z.literal('register'),
     ...request,
@@ -42,14 +46,27 @@ export const MESSAGE_SCHEMAS = {
     pid: uint,
     backend: name,
     workerId: uint.optional(),
+    shard: uint.optional(),
   }),
-  /** coordinator → worker, reply to register: identity, membership generation and the job config. */
+  /**
+   * coordinator → worker or parameter server, reply to register: identity, membership generation
+   * and the job config; for a worker also the URL of every parameter-server shard, in shard order
+   * (the coordinator answers a worker once every shard is ready).
+   */
   registered: z.strictObject({
     type: z.literal('registered'),
     ...reply,
     workerId: uint,
     generation: uint,
     config: json,
+    shardUrls: z.array(text).max(MAX_MICRO_BATCH_IDS).optional(),
+  }),
+  /** parameter server → coordinator: shard `shard` now serves workers at `url` (ws://host:port/). */
+  shardReady: z.strictObject({
+    type: z.literal('shardReady'),
+    ...request,
+    shard: uint,
+    url: name,
   }),
   /** worker → coordinator: liveness, sent every heartbeat interval. */
   heartbeat: z.strictObject({
@@ -108,6 +125,8 @@ export const MESSAGE_SCHEMAS = {
     minVersion: uint.optional(),
     offset: uint.optional(),
     length: uint.optional(),
+    /** True: the parameters themselves (for evaluation), not the gradient point. @default false */
+    raw: z.boolean().optional(),
   }),
   /**
    * parameter server → puller, reply to pull: `values` holds parameters [offset, offset + length)
@@ -224,6 +243,7 @@ export function isMessageType(value: unknown): value is MessageType {
 export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } = {
   register: [],
   registered: [],
+  shardReady: [],
   heartbeat: [],
   lease: [],
   leaseDone: [],
@@ -263,8 +283,9 @@ const ANY: readonly Role[] = ROLES;
 
 /** Which roles may send each message type; a receiver refuses the others with E_ROLE. */
 export const SENDERS: { readonly [K in MessageType]: readonly Role[] } = {
-  register: ['worker'],
+  register: ['worker', 'ps'],
   registered: ['coordinator'],
+  shardReady: ['ps'],
   heartbeat: ['worker'],
   lease: ['coordinator'],
   leaseDone: ['worker'],

@@ -45,8 +45,9 @@ const idsWithLosses = ids.chain((microBatchIds) =>
  * replies) that survive encode → decode unchanged when no model limits are configured.
  */
 export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<K>> } = {
-  register: message('register', { name, pid: uint, backend: name, workerId: uint }, ['workerId']),
-  registered: message('registered', { re: uint, workerId: uint, generation: uint, config: json }),
+  register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint }, ['workerId', 'shard']),
+  registered: message('registered', { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }) }, ['shardUrls']),
+  shardReady: message('shardReady', { shard: uint, url: name }),
   heartbeat: message('heartbeat', { workerId: uint, generation: uint, sentAtMs: uint }),
   lease: message('lease', { leaseId: uint, step: uint, microBatchIds: ids, modelVersion: uint, deadlineMs: uint }),
   leaseDone: idsWithLosses.chain(([microBatchIds, losses]) =>
@@ -61,11 +62,12 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
   leaseRevoked: message('leaseRevoked', { leaseId: uint, reason: text }),
   shutdown: message('shutdown', { reason: text }),
   pull: fc
-    .tuple(fc.boolean(), uint, fc.option(fc.tuple(small, fc.integer({ min: 1, max: 1_000_000 })), { nil: undefined }))
-    .chain(([sync, at, slice]) =>
+    .tuple(fc.boolean(), uint, fc.option(fc.tuple(small, fc.integer({ min: 1, max: 1_000_000 })), { nil: undefined }), fc.option(fc.boolean(), { nil: undefined }))
+    .chain(([sync, at, slice, raw]) =>
       message('pull', {
         ...(sync ? { step: fc.constant(at) } : { minVersion: fc.constant(at) }),
         ...(slice ? { offset: fc.constant(slice[0]), length: fc.constant(slice[1]) } : {}),
+        ...(raw === undefined ? {} : { raw: fc.constant(raw) }),
       }),
     ),
   params: message('params', { re: uint, version: uint, step: uint, offset: small, values: tensor, bnState: tensor }, ['bnState']),

@@ -1,0 +1,77 @@
+/**
+ * The cluster's lifecycle states. Each enum lists its legal transitions where it is declared, and
+ * `transition` refuses any other, so a wrong move fails loudly instead of corrupting the schedule.
+ * The coordinator owns every transition of workers, leases and the job.
+ */
+
+/**
+ * A worker, as the coordinator sees it.
+ *   Idle → Busy (leased) | Dead (disconnected, heartbeat missed)
+ *   Busy → Idle (lease done) | Dead
+ *   Dead is final: a worker that comes back registers again under a new generation.
+ */
+export enum WorkerState {
+  Idle = 'idle',
+  Busy = 'busy',
+  Dead = 'dead',
+}
+
+/**
+ * A lease of micro-batches of one step.
+ *   Active → Done (leaseDone received) | Expired (deadline passed, ids re-leased) | Lost (its worker died, ids re-leased)
+ *   Expired → Done (a late leaseDone still completes its ids: the shards keep the first push)
+ *   Done and Lost are final.
+ */
+export enum LeaseState {
+  Active = 'active',
+  Done = 'done',
+  Expired = 'expired',
+  Lost = 'lost',
+}
+
+/**
+ * The job.
+ *   Waiting (for shards and a first worker) → Training | Failed
+ *   Training → Finishing (last step applied; final evaluation and run folder) | Failed
+ *   Finishing → Done | Failed
+ *   Done and Failed are final.
+ */
+export enum JobState {
+  Waiting = 'waiting',
+  Training = 'training',
+  Finishing = 'finishing',
+  Done = 'done',
+  Failed = 'failed',
+}
+
+const LEGAL: { readonly [from: string]: readonly string[] } = {
+  [`worker:${WorkerState.Idle}`]: [WorkerState.Busy, WorkerState.Dead],
+  [`worker:${WorkerState.Busy}`]: [WorkerState.Idle, WorkerState.Dead],
+  [`worker:${WorkerState.Dead}`]: [],
+  [`lease:${LeaseState.Active}`]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost],
+  [`lease:${LeaseState.Expired}`]: [LeaseState.Done],
+  [`lease:${LeaseState.Done}`]: [],
+  [`lease:${LeaseState.Lost}`]: [],
+  [`job:${JobState.Waiting}`]: [JobState.Training, JobState.Failed],
+  [`job:${JobState.Training}`]: [JobState.Finishing, JobState.Failed],
+  [`job:${JobState.Finishing}`]: [JobState.Done, JobState.Failed],
+  [`job:${JobState.Done}`]: [],
+  [`job:${JobState.Failed}`]: [],
+};
+
+export class TransitionError extends Error {
+  readonly code = 'E_TRANSITION';
+  constructor(kind: string, from: string, to: string) {
+    super(`illegal ${kind} transition ${from} → ${to} (legal from ${from}: ${LEGAL[`${kind}:${from}`]?.join(', ') || 'none'}); this is a bug in the coordinator's scheduling`);
+    this.name = 'TransitionError';
+  }
+}
+
+/**
+ * Returns `to` when `from → to` is legal for `kind`.
+ * @throws TransitionError naming both states and the legal targets
+ */
+export function transition<S extends string>(kind: 'worker' | 'lease' | 'job', from: S, to: S): S {
+  if (!LEGAL[`${kind}:${from}`]?.includes(to)) throw new TransitionError(kind, from, to);
+  return to;
+}
