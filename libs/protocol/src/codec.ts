@@ -1,5 +1,5 @@
 import { ProtocolError } from './errors.js';
-import { decodeFrame, encodeFrame, type FrameTensor } from './frame.js';
+import { decodeFrame, encodeFrame, type EncodeOptions, type FrameTensor } from './frame.js';
 import { TENSOR_FIELDS, isMessageType, type Message } from './messages.js';
 import { assertPlain } from './msgpack.js';
 import type { WireStats } from './stats.js';
@@ -20,7 +20,7 @@ import {
  *
  * @throws ProtocolError E_UNKNOWN_TYPE, E_MALFORMED, E_RANGE, E_BAD_LENGTH or E_NON_FINITE
  */
-export function encodeMessage(msg: Message): Uint8Array[] {
+export function encodeMessage(msg: Message, options?: EncodeOptions): Uint8Array[] {
   checkShape(msg as unknown as Record<string, unknown>);
   const tensorFields = TENSOR_FIELDS[msg.type];
   const body: Record<string, unknown> = {};
@@ -31,7 +31,7 @@ export function encodeMessage(msg: Message): Uint8Array[] {
     else body[key] = value;
   }
   assertPlain(body, msg.type, 0);
-  return encodeFrame(body, tensors);
+  return encodeFrame(body, tensors, options);
 }
 
 /** Decodes and validates one received frame; `stats` (optional) counts unaligned copies. */

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createDecoder, encodeMessage, type Decoder } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { partsLength } from './frame.js';
+import { releaseFrame } from './headroom.js';
 import { DEFAULT_MAX_PROTOCOL_ERRORS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_TEXT_LENGTH, requireCount } from './limits.js';
 import { stderrLogger, type Logger } from './log.js';
 import {
@@ -50,9 +51,10 @@ export interface Connection {
   /** False once close() was called or the link closed. */
   readonly isOpen: boolean;
   /**
-   * Sends a one-way message (seq is assigned). Resolves true once the frame has been handed to the
-   * transport, after which tensors in the message may be modified again; false if the connection
-   * closed first. Never rejects.
+   * Sends a one-way message (seq is assigned). Tensors are copied into the frame before send()
+   * returns, except a tensor from allocateTensor() that is the message's only tensor: that one is
+   * sent in place and must not be modified until the returned promise resolves. Resolves true once
+   * the frame has been written, false if the connection closed first. Never rejects.
    * @throws ProtocolError synchronously when the message is invalid or bigger than peer.maxPayload
    */
   send(msg: Outgoing): Promise<boolean>;
@@ -280,9 +282,10 @@ export class PipeConnection extends EventEmitter implements Connection {
 
   private write(msg: Message): Promise<boolean> {
     if (!this.open) return Promise.resolve(false);
-    const parts = encodeMessage(msg);
+    const parts = encodeMessage(msg, { inPlace: true });
     const length = partsLength(parts);
     if (length > this.peer.maxPayload) {
+      releaseFrame(parts);
       throw new ProtocolError(
         'E_TOO_LARGE',
         `${msg.type} frame of ${length} bytes exceeds the maxPayload ${this.peer.maxPayload} of ${this.describePeer()}`,
@@ -290,7 +293,12 @@ export class PipeConnection extends EventEmitter implements Connection {
     }
     this.stats.framesOut++;
     this.stats.bytesOut += length;
-    return new Promise((resolve) => this.pipe.write(parts, length, resolve));
+    return new Promise((resolve) =>
+      this.pipe.write(parts, length, (ok) => {
+        releaseFrame(parts);
+        resolve(ok);
+      }),
+    );
   }
 
   private settle(pending: Pending, reply: Message): void {

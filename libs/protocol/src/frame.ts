@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js';
+import { frameInPlace } from './headroom.js';
 import { DEFAULT_MAX_HEADER_BYTES, PREFIX_BYTES, TENSOR_ALIGN } from './limits.js';
 import { packHeader, unpackHeader } from './msgpack.js';
 import type { WireStats } from './stats.js';
@@ -45,12 +46,26 @@ function requireLittleEndian(): void {
   }
 }
 
+export interface EncodeOptions {
+  /**
+   * When the only tensor comes from allocateTensor(), write the header into its headroom and return
+   * the whole frame as one view of the tensor's buffer. The caller must pass the parts to
+   * releaseFrame() once they are written. @default false
+   */
+  readonly inPlace?: boolean;
+}
+
 /**
  * Encodes a frame as a list of parts whose concatenation is the frame: the prefix with header and
- * padding, then each tensor's own bytes (views, not copies) and its padding. The tensors must not
- * be modified until the parts have been written out.
+ * padding, then each tensor's own bytes (views, not copies) and its padding; or, with `inPlace`,
+ * one part viewing a headroom tensor's buffer. The tensors must not be modified until the parts
+ * have been written out.
  */
-export function encodeFrame(body: Record<string, unknown>, tensors: readonly FrameTensor[]): Uint8Array[] {
+export function encodeFrame(
+  body: Record<string, unknown>,
+  tensors: readonly FrameTensor[],
+  options: EncodeOptions = {},
+): Uint8Array[] {
   requireLittleEndian();
   const table: [string, string, number, number][] = [];
   let offset = 0;
@@ -67,6 +82,10 @@ export function encodeFrame(body: Record<string, unknown>, tensors: readonly Fra
   new DataView(head.buffer).setUint32(4, header.length, true);
   head.set(header, PREFIX_BYTES);
 
+  if (options.inPlace && tensors.length === 1) {
+    const frame = frameInPlace(tensors[0].data, head);
+    if (frame) return [frame];
+  }
   const parts: Uint8Array[] = [head];
   for (const { data } of tensors) {
     if (data.byteLength === 0) continue;

@@ -30,9 +30,19 @@ export {
   type ProtocolErrorOptions,
 } from './errors.js';
 export { createDecoder, decodeMessage, encodeMessage, type Decoder } from './codec.js';
-export { FRAME_FORMAT, FRAME_MAGIC, concatParts, decodeFrame, encodeFrame, type DecodedFrame, type FrameTensor } from './frame.js';
+export {
+  FRAME_FORMAT,
+  FRAME_MAGIC,
+  concatParts,
+  decodeFrame,
+  encodeFrame,
+  type DecodedFrame,
+  type EncodeOptions,
+  type FrameTensor,
+} from './frame.js';
 export { resolveValidateOptions, type ResolvedValidateOptions, type ValidateOptions } from './validate.js';
 export { firstNonFinite } from './finite.js';
+export { TENSOR_HEADROOM, allocateTensor } from './headroom.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_HEADER_BYTES,

@@ -5,6 +5,7 @@ import { decodeMessage, encodeMessage } from './codec.js';
 import type { Connection } from './connection.js';
 import { ProtocolError } from './errors.js';
 import { concatParts } from './frame.js';
+import { allocateTensor } from './headroom.js';
 import { requestHeaders } from './handshake.js';
 import type { LogRecord } from './log.js';
 import type { Message } from './messages.js';
@@ -117,6 +118,30 @@ describe('createServer / connect', () => {
     expect(accepted).toHaveLength(1);
     expect(accepted[0].peer).toMatchObject({ role: 'worker', name: 'worker-1', jobId: JOB });
     expect(server.connections.size).toBe(1);
+  });
+
+  it('carries a headroom tensor in place over the socket, values intact, in both directions', async () => {
+    const seen: number[][] = [];
+    const values = allocateTensor(P);
+    values.set(Array.from({ length: P }, (_, i) => i / 4));
+    const { server } = await startPs({
+      onConnection: (connection) =>
+        connection.on('message', (msg) => {
+          if (msg.type === 'push') {
+            seen.push([...msg.grads]);
+            void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status: 'accepted' });
+          } else if (msg.type === 'pull') {
+            void connection.reply(msg, { type: 'params', version: 1, step: 0, offset: 0, values });
+          }
+        }),
+    });
+    const worker = await connectTo(server);
+    const grads = allocateTensor(P);
+    grads.set(Array.from({ length: P }, (_, i) => -i));
+    await worker.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 });
+    expect(seen).toEqual([[-0, -1, -2, -3, -4, -5, -6, -7]]);
+    const params = await worker.request({ type: 'pull', step: 0 });
+    expect([...params.values]).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75]);
   });
 
   it('takes the token from DPTRAIN_TOKEN when none is given', async () => {

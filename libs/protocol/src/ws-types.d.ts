@@ -48,6 +48,8 @@ declare module 'ws' {
   }
 
   interface ServerOptions {
+    port?: number;
+    host?: string;
     noServer?: boolean;
     maxPayload?: number;
     perMessageDeflate?: boolean;
@@ -64,8 +66,11 @@ declare module 'ws' {
       callback: (client: WebSocket, request: IncomingMessage) => void,
     ): void;
     close(callback?: (err?: Error) => void): void;
+    address(): { port: number; address: string; family: string } | string | null;
     on(event: 'headers', listener: (headers: string[], request: IncomingMessage) => void): this;
+    on(event: 'connection', listener: (socket: WebSocket, request: IncomingMessage) => void): this;
     on(event: 'error', listener: (error: Error) => void): this;
+    once(event: 'listening', listener: () => void): this;
   }
 
   export { WebSocket, WebSocketServer, type RawData, type ClientOptions, type ServerOptions, type SendOptions };
