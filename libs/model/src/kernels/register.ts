@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // The backend's own kernels must be registered before ours replace some of them.
 import '@tensorflow/tfjs-backend-wasm';
+import { repeatedBroadcast } from './broadcast-binary.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { fastConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { maxPoolGrad } from './max-pool-grad.js';
@@ -25,6 +26,9 @@ const TRAINING_KERNELS: readonly TrainingKernel[] = [
   { kernelName: tf.Sum, kind: 'replacement', make: (original) => leadingAxesReduction('Sum', requireKernel(original, tf.Sum)) },
   { kernelName: tf.Mean, kind: 'replacement', make: (original) => leadingAxesReduction('Mean', requireKernel(original, tf.Mean)) },
   { kernelName: tf.BatchMatMul, kind: 'replacement', make: (original) => transposedMatMul(requireKernel(original, tf.BatchMatMul)) },
+  ...[tf.Add, tf.Sub, tf.Multiply, tf.RealDiv].map(
+    (kernelName): TrainingKernel => ({ kernelName, kind: 'replacement', make: (original) => repeatedBroadcast(requireKernel(original, kernelName)) }),
+  ),
 ];
 
 export interface WasmTrainingKernelOptions {
@@ -42,8 +46,9 @@ export interface WasmTrainingKernelOptions {
  * Registers, for TensorFlow.js's wasm backend, the kernels that training convolutional nets needs
  * and the backend lacks (`Conv2DBackpropFilter`), and replaces kernels of the backend that are
  * wrong or slow on the training path: `MaxPoolGrad` (drops the gradient of windows with no
- * positive value), `Conv2DBackpropInput` (scalar loop), and fast paths of `Sum`, `Mean` and
- * `BatchMatMul` that hand every other case to the backend's own kernel.
+ * positive value), `Conv2DBackpropInput` (scalar loop), and fast paths of `Sum`, `Mean`,
+ * `BatchMatMul`, `Add`, `Sub`, `Multiply` and `RealDiv` that hand every other case to the
+ * backend's own kernel.
  *
  * Idempotent (a second call registers nothing and prints no warning, also from another copy of
  * this module); safe before or after the wasm backend is initialised: kernels are looked up at
