@@ -3,8 +3,8 @@ import type { BnSpec } from '@dptrain/model/stats';
 /** Shape of batch-norm moments as they travel: per layer [count, mean[C], variance[C]]. */
 export interface WireMoments {
   readonly count: number;
-  readonly mean: Float32Array;
-  readonly variance: Float32Array;
+  readonly mean: Float32Array<ArrayBufferLike>;
+  readonly variance: Float32Array<ArrayBufferLike>;
 }
 
 /** Floats one micro-batch's moments take on the wire: Σ over layers of 1 + 2C. */
@@ -13,7 +13,7 @@ export function bnStatsLength(specs: readonly BnSpec[]): number {
 }
 
 /** Packs one micro-batch's per-layer moments (float32 means and variances travel unchanged). */
-export function packMoments(specs: readonly BnSpec[], layers: readonly WireMoments[], out = new Float32Array(bnStatsLength(specs))): Float32Array {
+export function packMoments(specs: readonly BnSpec[], layers: readonly WireMoments[], out: Float32Array<ArrayBufferLike> = new Float32Array(bnStatsLength(specs))): Float32Array<ArrayBufferLike> {
   let at = 0;
   specs.forEach((spec, l) => {
     out[at++] = layers[l].count;

@@ -7,3 +7,7 @@ export { checkClusterConfig, planSizes } from './job.js';
 export type { JobDescription, PlanSizes } from './job.js';
 export { bnStatsLength, packMoments, unpackMoments } from './bn-wire.js';
 export { modelOf } from './model-of.js';
+export { Worker } from './worker/worker.js';
+export type { WorkerOptions, WorkerReport } from './worker/worker.js';
+export { Coordinator } from './coordinator/coordinator.js';
+export type { ClusterResult, CoordinatorOptions, FaultRecord, WorkerSummary } from './coordinator/coordinator.js';
