@@ -6,6 +6,7 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { fastConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { leadingAxesReduction } from './reduce-leading.js';
+import { sharedIdentity } from './shared-identity.js';
 import { transposedMatMul } from './transposed-mat-mul.js';
 
 /** Marks our kernel functions, across module copies, so registering twice is a no-op. */
@@ -29,6 +30,9 @@ const TRAINING_KERNELS: readonly TrainingKernel[] = [
   ...[tf.Add, tf.Sub, tf.Multiply, tf.RealDiv].map(
     (kernelName): TrainingKernel => ({ kernelName, kind: 'replacement', make: (original) => repeatedBroadcast(requireKernel(original, kernelName)) }),
   ),
+  ...[tf.Identity, tf.Cast].map(
+    (kernelName): TrainingKernel => ({ kernelName, kind: 'replacement', make: (original) => sharedIdentity(requireKernel(original, kernelName)) }),
+  ),
 ];
 
 export interface WasmTrainingKernelOptions {
@@ -47,8 +51,8 @@ export interface WasmTrainingKernelOptions {
  * and the backend lacks (`Conv2DBackpropFilter`), and replaces kernels of the backend that are
  * wrong or slow on the training path: `MaxPoolGrad` (drops the gradient of windows with no
  * positive value), `Conv2DBackpropInput` (scalar loop), and fast paths of `Sum`, `Mean`,
- * `BatchMatMul`, `Add`, `Sub`, `Multiply` and `RealDiv` that hand every other case to the
- * backend's own kernel.
+ * `BatchMatMul`, `Add`, `Sub`, `Multiply`, `RealDiv`, `Identity` and `Cast` that hand every
+ * other case to the backend's own kernel.
  *
  * Idempotent (a second call registers nothing and prints no warning, also from another copy of
  * this module); safe before or after the wasm backend is initialised: kernels are looked up at
