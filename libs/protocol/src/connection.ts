@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createDecoder, encodeMessage, type Decoder } from './codec.js';
 import { ProtocolError } from './errors.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { partsLength } from './frame.js';
 import { releaseFrame } from './headroom.js';
 import { DEFAULT_MAX_PROTOCOL_ERRORS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_TEXT_LENGTH, requireCount } from './limits.js';
@@ -122,9 +123,9 @@ export function resolveConnectionOptions(options: ConnectionOptions): ResolvedCo
 interface Pending {
   readonly request: Message;
   readonly expect: MessageType;
+  readonly timeoutMs: number;
   readonly resolve: (reply: Message) => void;
   readonly reject: (error: ProtocolError) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 /** The transport-independent connection: sequencing, validation, request/reply, error replies. */
@@ -135,6 +136,7 @@ export class PipeConnection extends EventEmitter implements Connection {
   private closeReported = false;
   private errors = 0;
   private readonly pending = new Map<number, Pending>();
+  private readonly timeouts = new DeadlineTimer<number>((seq) => this.timedOut(seq));
 
   constructor(
     private readonly pipe: Pipe,
@@ -158,23 +160,15 @@ export class PipeConnection extends EventEmitter implements Connection {
     const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
     if (!this.open) return Promise.reject(this.closedError(full, 'the connection is closed'));
     const reply = new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(full.seq);
-        reject(
-          new ProtocolError('E_TIMEOUT', `${full.type} seq ${full.seq} got no ${expect} from ${this.describePeer()} within ${timeoutMs} ms`, {
-            ref: full.seq,
-          }),
-        );
-      }, timeoutMs);
-      this.pending.set(full.seq, { request: full, expect, resolve, reject, timer });
+      this.pending.set(full.seq, { request: full, expect, timeoutMs, resolve, reject });
     });
     try {
       void this.write(full);
     } catch (error) {
-      clearTimeout(this.pending.get(full.seq)?.timer);
       this.pending.delete(full.seq);
       throw error;
     }
+    this.timeouts.add(full.seq, timeoutMs);
     return reply as Promise<ReplyOf<M['type']>>;
   }
 
@@ -262,8 +256,8 @@ export class PipeConnection extends EventEmitter implements Connection {
     if (this.closeReported) return;
     this.closeReported = true;
     this.open = false;
+    this.timeouts.clear();
     for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
       pending.reject(this.closedError(pending.request, `the connection closed (${code}${reason ? ` ${reason}` : ''})`));
     }
     this.pending.clear();
@@ -301,9 +295,21 @@ export class PipeConnection extends EventEmitter implements Connection {
     );
   }
 
+  private timedOut(seq: number): void {
+    const pending = this.pending.get(seq);
+    if (!pending) return;
+    this.pending.delete(seq);
+    const { request, expect, timeoutMs } = pending;
+    pending.reject(
+      new ProtocolError('E_TIMEOUT', `${request.type} seq ${seq} got no ${expect} from ${this.describePeer()} within ${timeoutMs} ms`, {
+        ref: seq,
+      }),
+    );
+  }
+
   private settle(pending: Pending, reply: Message): void {
     this.pending.delete(pending.request.seq);
-    clearTimeout(pending.timer);
+    this.timeouts.delete(pending.request.seq);
     if (reply.type === 'error') {
       pending.reject(new ProtocolError(reply.code, reply.message, { ref: pending.request.seq, remote: true, verbatim: true }));
       return;
