@@ -8,7 +8,8 @@
 // ack), then pull N floats (small request, N floats back). Raw ws: the same four frames as bare
 // binary payloads of the same sizes, no encoding and no validation. dptrain: Connection.request()
 // with encoding, the header schema, length checks against paramCount and the NaN/Inf scan on both
-// sides. Server and client share this process (one thread), as they do for both rows.
+// sides; its tensors come from allocateTensor(), so frames go to the socket in place, as raw ws
+// sends its buffers. Server and client share this process (one thread), as they do for both rows.
 // Each cell: (8·N bytes moved) / (median time per round over `reps` batches of a few rounds); raw
 // and dptrain batches alternate so that load from other processes on the machine hits both alike.
 // The rows without bufferutil run in a child process started with WS_NO_BUFFER_UTIL=1, because ws
