@@ -360,6 +360,8 @@ export class Coordinator {
   }
 
   private closed(connection: Connection, code: number, reason: string): void {
+    // After the end every peer leaves on the shutdown; that is no fault.
+    if (this.state === JobState.Done || this.state === JobState.Failed) return;
     const shard = this.shards.indexOf(connection);
     if (shard >= 0) {
       if (this.state === JobState.Training || this.state === JobState.Finishing || this.state === JobState.Waiting) {

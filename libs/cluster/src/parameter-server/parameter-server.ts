@@ -38,6 +38,8 @@ interface HeldPull {
  */
 export class ParameterServer {
   readonly range: ShardRange;
+  /** Length of the whole flat parameter vector. */
+  readonly paramCount: number;
   readonly plan: PlanSizes;
   readonly params: Float32Array;
   readonly bnState: Float32Array | undefined;
@@ -63,6 +65,7 @@ export class ParameterServer {
   constructor(private readonly options: ParameterServerOptions) {
     const { job, shard } = options;
     const model = modelOf(job);
+    this.paramCount = model.paramCount;
     this.range = shardRange(model.paramCount, job.config.psShards, shard);
     this.plan = planSizes(job);
     this.log = options.log ?? silentLogger;

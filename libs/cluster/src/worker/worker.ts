@@ -59,6 +59,14 @@ export class Worker {
    */
   async run(): Promise<WorkerReport> {
     const { coordinator } = this.options;
+    // Listen first: the first lease may arrive while the data set is still loading.
+    coordinator.on('message', (msg) => {
+      if (msg.type === 'lease') this.queue.push(msg);
+      else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
+      else if (msg.type === 'shutdown') this.shutdownReason = msg.reason;
+      else return;
+      this.wake?.();
+    });
     const registered = await coordinator.request({ type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend }, { timeoutMs: 600_000 });
     const job = registered.config as unknown as JobDescription;
     const urls = registered.shardUrls ?? [];
@@ -81,13 +89,6 @@ export class Worker {
       shards.forEach((s, i) => s.once('close', fail(`parameter-server shard ${i}`)));
     });
     closed.catch(() => undefined);
-    coordinator.on('message', (msg) => {
-      if (msg.type === 'lease') this.queue.push(msg);
-      else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
-      else if (msg.type === 'shutdown') this.shutdownReason = msg.reason;
-      else return;
-      this.wake?.();
-    });
     const heartbeat = setInterval(() => {
       void coordinator.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() });
     }, this.options.heartbeatMs ?? 1000);

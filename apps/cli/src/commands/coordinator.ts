@@ -1,0 +1,104 @@
+import { initBackend } from '@dptrain/backend';
+import { checkClusterConfig, Coordinator, modelOf, type JobDescription } from '@dptrain/cluster';
+import { ConfigError, type JobConfig } from '@dptrain/config';
+import { createServer } from '@dptrain/protocol';
+import { evaluateSplit, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
+import { announce, jobId } from '../cluster/announce.js';
+import { protocolLog } from '../cluster/protocol-log.js';
+import type { Logger } from '../logger.js';
+import { loadJobDataset } from './train.js';
+
+export interface CoordinatorCommandOptions {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * `dptrain coordinator`: owns the job. Listens for shards and workers (WebSocket) and for
+ * `GET /status` (HTTP) on one port, runs the job, evaluates, writes the run folder exactly as
+ * `dptrain train` does plus `workers` and `faults`, then tells everyone to shut down.
+ */
+export async function runCoordinator(config: JobConfig, options: CoordinatorCommandOptions, logger: Logger): Promise<void> {
+  try {
+    checkClusterConfig(config);
+  } catch (error) {
+    throw new ConfigError('E_CONFIG_VALUE', (error as Error).message);
+  }
+  const backend = await initBackend(config.backend);
+  logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
+  const dataset = await loadJobDataset(config, logger);
+  const { train } = trainingSplits(config, dataset);
+  const job: JobDescription = { config, inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: train.count };
+  const model = modelOf(job);
+  const run = await RunFolder.create(config.out);
+  const started = performance.now();
+  const coordinator = new Coordinator({
+    job,
+    paramCount: model.paramCount,
+    log: protocolLog(logger),
+    evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),
+    onStep: async (record) => {
+      announce('step', { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) });
+      await run.appendMetrics(record);
+    },
+    onEval: async (record) => {
+      logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
+      await run.appendMetrics(record);
+    },
+  });
+  const server = await createServer({
+    jobId: jobId(),
+    role: 'coordinator',
+    host: options.host,
+    port: options.port,
+    acceptRoles: ['ps', 'worker', 'client'],
+    validateOptions: { paramCount: model.paramCount },
+    log: protocolLog(logger),
+    onConnection: (connection) => coordinator.attach(connection),
+    onRequest: (request, response) => {
+      if (request.method === 'GET' && request.url === '/status') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(`${JSON.stringify(coordinator.status())}\n`);
+        return;
+      }
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('dptrain coordinator: GET /status, or connect with a WebSocket client\n');
+    },
+  });
+  logger.info({ url: server.url, shards: config.psShards }, `coordinator listening on ${server.url} (GET /status on the same port)`);
+  announce('listening', { role: 'coordinator', port: server.port });
+  try {
+    const result = await coordinator.done;
+    const wallSeconds = (performance.now() - started) / 1000;
+    await run.writeParams(modelTensors(model, result.params, result.bnState ?? model.initBnState()), {
+      model: config.model,
+      backend: backend.name,
+      steps: String(result.steps),
+      seed: String(config.seed),
+    });
+    await run.writeSummary({
+      config,
+      backend: backend.name,
+      steps: result.steps,
+      epochs: result.epochs,
+      wallSeconds,
+      samplesPerSecond: (result.steps * config.batchSize) / wallSeconds,
+      trainLoss: result.trainLoss,
+      testAccuracy: result.test.accuracy,
+      testLoss: result.test.loss,
+      paramCount: model.paramCount,
+      dataSource: dataset.source,
+      workers: result.workers,
+      faults: result.faults,
+    });
+    logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
+    announce('done', { out: run.dir, testAccuracy: result.test.accuracy });
+    await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: 'training finished' })));
+  } catch (error) {
+    await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: `job failed: ${(error as Error).message}` })));
+    throw error;
+  } finally {
+    coordinator.stop();
+    await server.close();
+  }
+}
