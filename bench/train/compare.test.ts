@@ -54,5 +54,8 @@ describe('checkTargets', () => {
     expect(checks[0].microBatchedRatio).toBeCloseTo(1600 / 3200, 12);
     expect(checks[4].ratio).toBeCloseTo(0.4, 12);
     expect(checks[1].microBatchedRatio).toBeUndefined(); // no micro-batched cpu row
+    expect(checks[0].stockRatio).toBeCloseTo(2800 / 1000, 12); // against the stock-kernel row
+    expect(checks[1].stockRatio).toBeUndefined(); // on cpu stock is the baseline itself
+    expect(checks[2].stockRatio).toBeUndefined(); // no stock cnn row
   });
 });

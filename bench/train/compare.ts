@@ -52,6 +52,8 @@ export interface TargetCheck {
   readonly ratio?: number;
   /** The same with the default micro-batches, for information; the target is not judged on it. */
   readonly microBatchedRatio?: number;
+  /** wasm only: the 64/64 row against plain tfjs with stock kernels (what a tfjs user gets), for information. */
+  readonly stockRatio?: number;
   readonly status: 'PASS' | 'MISS' | 'n/a';
 }
 
@@ -67,18 +69,20 @@ export const TORCH_TARGETS: Readonly<Record<BenchModel, number>> = { mlp: 0.8, c
  */
 export function checkTargets(rows: readonly MeasuredRow[], batchSize: number): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const judge = (label: string, threshold: number, value?: number, microBatched?: number): TargetCheck => ({
+  const judge = (label: string, threshold: number, value?: number, microBatched?: number, stock?: number): TargetCheck => ({
     label,
     threshold,
     ...(value !== undefined ? { ratio: value } : {}),
     ...(microBatched !== undefined ? { microBatchedRatio: microBatched } : {}),
+    ...(stock !== undefined ? { stockRatio: stock } : {}),
     status: value === undefined ? 'n/a' : value >= threshold ? 'PASS' : 'MISS',
   });
   const dptrainRows = rows.filter((r) => r.implementation === 'dptrain' && r.request.microBatchSize === batchSize);
   for (const row of dptrainRows) {
     const { model, backend } = row.request;
     const microBatched = rows.find((r) => r.implementation === 'dptrain' && r.request.model === model && r.request.backend === backend && r !== row);
-    checks.push(judge(`${model} ${backend}: dptrain ≥ ${TFJS_TARGET}× plain tfjs`, TFJS_TARGET, ratioToTfjs(row, rows), microBatched && ratioToTfjs(microBatched, rows)));
+    const stock = backend === 'wasm' ? ratio(row, find(rows, model, 'tfjs-stock', backend)) : undefined;
+    checks.push(judge(`${model} ${backend}: dptrain ≥ ${TFJS_TARGET}× plain tfjs`, TFJS_TARGET, ratioToTfjs(row, rows), microBatched && ratioToTfjs(microBatched, rows), stock));
   }
   for (const row of dptrainRows.filter((r) => r.request.backend === 'wasm' && rows.some((t) => t.implementation === 'torch'))) {
     const { model } = row.request;

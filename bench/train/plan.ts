@@ -47,10 +47,11 @@ export interface PlanOptions {
 export type StepCounts = Readonly<Record<BenchModel, Readonly<Record<BenchBackend, number>>>>;
 
 /**
- * Timed steps per round, sized for rounds of 0.3–2 s on an idle 2-core machine (measured, batch
- * 64: MLP wasm 5,000–8,000 samples/s, cpu 300–600; CNN wasm 350–1,200, cpu ≈ 30).
+ * Timed steps per round, sized for rounds of about 1–5 s on a 2-core machine (measured, batch 64:
+ * MLP wasm 2,000–9,000 samples/s, cpu 350–550; CNN wasm 200–1,000, cpu ≈ 30): shorter rounds
+ * were dominated by other processes' bursts.
  */
-export const DEFAULT_STEPS: StepCounts = { mlp: { wasm: 60, cpu: 8 }, cnn: { wasm: 8, cpu: 2 } };
+export const DEFAULT_STEPS: StepCounts = { mlp: { wasm: 100, cpu: 10 }, cnn: { wasm: 16, cpu: 2 } };
 
 /** `mlp 300 wasm / 40 cpu, cnn …` for help and headers. */
 export function describeSteps(steps: StepCounts): string {
