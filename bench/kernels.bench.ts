@@ -145,13 +145,16 @@ async function measureChild(row: Row, net: string, warmup: number, steps: number
   return { roundsMs };
 }
 
-/** Per-kernel milliseconds of one step (tf.profile times each kernel, synchronously on wasm). */
+/** Steps averaged in the per-kernel breakdown. */
+const PROFILED_STEPS = 5;
+
+/** Per-kernel milliseconds per step, over PROFILED_STEPS steps (tf.profile times each kernel, synchronously on wasm). */
 async function profileChild(row: Row, net: string, warmup: number): Promise<KernelShare[]> {
   await prepare(row);
   const step = makeStep(net);
   for (let i = 0; i < warmup; i++) step();
   const info = await tf.profile(() => {
-    step();
+    for (let i = 0; i < PROFILED_STEPS; i++) step();
   });
   const byName = new Map<string, { ms: number; calls: number }>();
   // Custom-gradient ops are listed too, with their inner kernels' time: count kernels only.
@@ -161,7 +164,7 @@ async function profileChild(row: Row, net: string, warmup: number): Promise<Kern
     entry.calls += 1;
     byName.set(k.name, entry);
   }
-  return [...byName].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.ms - a.ms);
+  return [...byName].map(([name, v]) => ({ name, ms: v.ms / PROFILED_STEPS, calls: v.calls / PROFILED_STEPS })).sort((a, b) => b.ms - a.ms);
 }
 
 /** The PyTorch step: same net (NCHW, its native layout), forward + backward, nothing read back. */
@@ -265,7 +268,7 @@ async function main(): Promise<void> {
   const net = flags.nets[0]!;
   for (const row of ['wasm-missing', 'wasm-all'] as const) {
     const outcome = await runProfile(row, net, flags.warmup);
-    console.log(`Where one step's kernel time goes: net conv ${net.replaceAll('-', ' → ')}, ${ROW_LABELS[row]} (tf.profile; adds overhead)\n`);
+    console.log(`Where a step's kernel time goes: net conv ${net.replaceAll('-', ' → ')}, ${ROW_LABELS[row]} (tf.profile, mean of ${PROFILED_STEPS} steps; adds overhead)\n`);
     if (!outcome.ok) {
       console.log(`failed: ${outcome.reason}\n`);
       continue;
