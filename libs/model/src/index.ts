@@ -22,3 +22,5 @@ export {
 } from './bn-stats.js';
 export type { BnSpec, BnMoments, CombinedMoments, RunningStatsOptions } from './bn-stats.js';
 export { registerTrainingGradients } from './tf-gradients.js';
+export { registerWasmTrainingKernels } from './kernels/index.js';
+export type { WasmTrainingKernelOptions } from './kernels/index.js';
