@@ -29,6 +29,6 @@ describe('parseFlags', () => {
   });
 
   it('lists the known flags when one is unknown', () => {
-    expect(() => parseFlags(['--step', '3'], SPECS)).toThrow(/Unknown option '--step'.*known flags:\n {2}--steps VALUE {2}timed steps; default none/s);
+    expect(() => parseFlags(['--step', '3'], SPECS)).toThrow(/Unknown option '--step'.*known flags:\n {2}--steps VALUE {2}timed steps\n {2}--warmup VALUE {2}warm-up steps; default 5\n/);
   });
 });

@@ -38,9 +38,9 @@ export type FlagValues<S extends Record<string, FlagSpec>> = {
 export function flagHelp(specs: Record<string, FlagSpec>): string {
   return Object.entries(specs)
     .map(([name, s]) => {
-      const shown = s.kind === 'list' ? s.default.join(',') : s.default === undefined ? 'none' : String(s.default);
+      const shown = s.kind === 'list' ? s.default.join(',') : s.default === undefined ? undefined : String(s.default);
       const choices = s.kind === 'list' && s.choices ? ` (of ${s.choices.join(', ')})` : '';
-      return `  --${name}${s.kind === 'boolean' ? '' : ' VALUE'}  ${s.help}${choices}; default ${shown}`;
+      return `  --${name}${s.kind === 'boolean' ? '' : ' VALUE'}  ${s.help}${choices}${shown === undefined ? '' : `; default ${shown}`}`;
     })
     .join('\n');
 }

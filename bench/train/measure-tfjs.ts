@@ -22,8 +22,8 @@ import { parseRequest, RoundClock, type StepTiming } from './measurement.js';
 import { createPlainModel } from './plain-tfjs-model.js';
 import { registerStockGradients } from './tfjs-gradients.js';
 
-export const KERNEL_SETS = ['dptrain', 'stock'] as const;
-export type KernelSet = (typeof KERNEL_SETS)[number];
+const KERNEL_SETS = ['dptrain', 'stock'] as const;
+type KernelSet = (typeof KERNEL_SETS)[number];
 
 const KERNEL_FLAG = { kernels: { kind: 'list', help: 'wasm kernels: dptrain or stock', default: ['stock'], choices: KERNEL_SETS } } satisfies Record<string, FlagSpec>;
 
