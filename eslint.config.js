@@ -11,7 +11,7 @@ const depConstraints = [
   { sourceTag: 'scope:io', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:backend'] },
-  { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics', 'scope:io', 'scope:config'] },
+  { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics', 'scope:io', 'scope:config'] },
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
