@@ -1,3 +1,4 @@
+import { envNameOf, RESERVED_ENV } from './env.js';
 import { jobConfigSchema } from './schema.js';
 
 export interface FlagSpec {
@@ -5,8 +6,10 @@ export interface FlagSpec {
   readonly key: string;
   /** Command-line flag, kebab-case with leading dashes. */
   readonly flag: string;
-  /** How a flag's text becomes a config value. */
+  /** How a flag's (or variable's) text becomes a config value. */
   readonly kind: 'string' | 'number' | 'integer-list';
+  /** Environment variable read for the key (`DPTRAIN_<KEY>`); undefined when that name is reserved (see RESERVED_ENV). */
+  readonly env: string | undefined;
 }
 
 function kebab(key: string): string {
@@ -22,10 +25,11 @@ function unwrap(schema: unknown): { type: string; element?: { type: string } } {
   return element ? { type: def.type, element } : { type: def.type };
 }
 
-/** One flag per config key, derived from the schema so the two cannot drift apart. */
+/** One flag and one environment variable per config key, derived from the schema so they cannot drift apart. */
 export const FLAGS: readonly FlagSpec[] = Object.entries(jobConfigSchema.def.shape ?? {}).map(([key, schema]) => {
   const { type } = unwrap(schema);
-  return { key, flag: kebab(key), kind: type === 'number' ? 'number' : type === 'array' ? 'integer-list' : 'string' };
+  const env = envNameOf(key);
+  return { key, flag: kebab(key), kind: type === 'number' ? 'number' : type === 'array' ? 'integer-list' : 'string', env: env in RESERVED_ENV ? undefined : env };
 });
 
 export function flagFor(key: string): string {

@@ -69,7 +69,7 @@ describe('resolveConfig', () => {
   });
 
   it('derives one kebab-case flag per key', () => {
-    expect(FLAGS.find((f) => f.key === 'microBatchSize')).toEqual({ key: 'microBatchSize', flag: '--micro-batch-size', kind: 'number' });
+    expect(FLAGS.find((f) => f.key === 'microBatchSize')).toEqual({ key: 'microBatchSize', flag: '--micro-batch-size', kind: 'number', env: 'DPTRAIN_MICRO_BATCH_SIZE' });
     expect(FLAGS.find((f) => f.key === 'psShards')?.flag).toBe('--ps-shards');
     expect(FLAGS.find((f) => f.key === 'hidden')?.kind).toBe('integer-list');
     expect(FLAGS.find((f) => f.key === 'model')?.kind).toBe('string');

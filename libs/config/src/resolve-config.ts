@@ -3,36 +3,42 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
-import { FLAGS, flagFor } from './flags.js';
+import { FLAGS, flagFor, type FlagSpec } from './flags.js';
 import { jobConfigSchema, type JobConfig } from './schema.js';
 
-function describeIssue(issue: z.core.$ZodIssue, source: string): string {
+function describeIssue(issue: z.core.$ZodIssue, source: string, origins: ReadonlyMap<string, string>): string {
   const key = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
     const known = FLAGS.map((f) => f.key).join(', ');
     return `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${known}`;
   }
   const value = 'input' in issue && issue.input !== undefined ? ` = ${JSON.stringify(issue.input)}` : '';
-  return `${source}: ${key} (${flagFor(String(issue.path[0]))})${value}: ${issue.message}`;
+  const top = String(issue.path[0]);
+  return `${source}: ${key} (${origins.get(top) ?? flagFor(top)})${value}: ${issue.message}`;
 }
 
 /**
  * Validates a raw configuration object and fills in defaults.
- * @throws {ConfigError} E_CONFIG_VALUE listing every bad key with its flag, value and the rule it breaks.
+ * @param origins where a key's value came from when that was not its flag or a file, e.g.
+ *   `batchSize` → `env DPTRAIN_BATCH_SIZE`; errors name it instead of the flag.
+ * @throws {ConfigError} E_CONFIG_VALUE listing every bad key with its flag (or variable), value and the rule it breaks.
  */
-export function parseConfig(raw: unknown, source = 'config'): JobConfig {
+export function parseConfig(raw: unknown, source = 'config', origins: ReadonlyMap<string, string> = new Map()): JobConfig {
   const result = jobConfigSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  throw new ConfigError('E_CONFIG_VALUE', result.error.issues.map((i) => describeIssue(i, source)).join('\n'));
+  throw new ConfigError('E_CONFIG_VALUE', result.error.issues.map((i) => describeIssue(i, source, origins)).join('\n'));
 }
 
-/** Reads a YAML or JSON config file (by extension; YAML otherwise) into a plain object. */
-export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+/**
+ * Reads a YAML or JSON config file (by extension; YAML otherwise) into a plain object.
+ * @param origin how the path was given, for the error message. @default '--config'
+ */
+export async function readConfigFile(path: string, origin = '--config'): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('E_CONFIG_FILE', `cannot read config file ${path}: ${(error as Error).message}; check the --config path`, { cause: error });
+    throw new ConfigError('E_CONFIG_FILE', `cannot read config file ${path}: ${(error as Error).message}; check the ${origin} path`, { cause: error });
   }
   let value: unknown;
   try {
@@ -47,25 +53,57 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   return value as Record<string, unknown>;
 }
 
-function flagValue(key: string, text: string): unknown {
-  const spec = FLAGS.find((f) => f.key === key)!;
+/** How a flag's or variable's text becomes the key's value; `given` names where it came from. */
+function textValue(spec: FlagSpec, text: string, given: string): unknown {
   if (spec.kind === 'string') return text;
   const parts = spec.kind === 'number' ? [text] : text.split(',');
   const numbers = parts.map((p) => (p.trim() === '' ? Number.NaN : Number(p)));
   if (numbers.some((n) => Number.isNaN(n))) {
-    throw new ConfigError('E_CONFIG_VALUE', `flag ${spec.flag} = "${text}": expected ${spec.kind === 'number' ? 'a number' : 'comma-separated numbers, e.g. 256,128'}`);
+    throw new ConfigError('E_CONFIG_VALUE', `${given} = "${text}": expected ${spec.kind === 'number' ? 'a number' : 'comma-separated numbers, e.g. 256,128'}`);
   }
   return spec.kind === 'number' ? numbers[0] : numbers;
 }
 
+export interface ResolveConfigOptions {
+  /** YAML or JSON config file. @default env.DPTRAIN_CONFIG when set and not empty */
+  readonly file?: string | undefined;
+  /** Config keys (camelCase) to flag text as given on the command line; undefined = not given. */
+  readonly flags?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Environment read for `DPTRAIN_<KEY>` (each key's `FLAGS[].env`) and `DPTRAIN_CONFIG`. An empty
+   * value counts as unset, so a compose file can pass `${VAR:-}` through. Other variables, with the
+   * prefix or not, are ignored.
+   * @default {} (callers pass `process.env`, so a library call never reads the ambient environment by accident)
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
- * The configuration of a run: the file's values, then the flags over them, validated together.
- * @param flags config keys (camelCase) to flag text as given on the command line; undefined = not given.
+ * The configuration of a run, each key taken from the first place that sets it: flags, then the
+ * environment (`DPTRAIN_BATCH_SIZE`), then the config file, then the schema's defaults; validated
+ * together, so an error names the flag or the variable that gave the bad value.
+ * @throws {ConfigError} E_CONFIG_FILE for an unreadable or malformed file, E_CONFIG_VALUE for bad values.
  */
-export async function resolveConfig(options: { file?: string; flags?: Record<string, string | undefined> }): Promise<JobConfig> {
-  const merged: Record<string, unknown> = options.file ? await readConfigFile(options.file) : {};
-  for (const [key, text] of Object.entries(options.flags ?? {})) {
-    if (text !== undefined) merged[key] = flagValue(key, text);
+export async function resolveConfig(options: ResolveConfigOptions = {}): Promise<JobConfig> {
+  const env = options.env ?? {};
+  const envFile = env.DPTRAIN_CONFIG === '' ? undefined : env.DPTRAIN_CONFIG;
+  const file = options.file ?? envFile;
+  const merged: Record<string, unknown> = file ? await readConfigFile(file, options.file === undefined ? 'DPTRAIN_CONFIG' : '--config') : {};
+  const origins = new Map<string, string>();
+  for (const spec of FLAGS) {
+    const text = spec.env === undefined ? undefined : env[spec.env];
+    // A flag given for the key wins, so a bad variable it overrides is no error.
+    if (text === undefined || text === '' || options.flags?.[spec.key] !== undefined) continue;
+    merged[spec.key] = textValue(spec, text, `env ${spec.env}`);
+    origins.set(spec.key, `env ${spec.env}`);
   }
-  return parseConfig(merged, options.file ? `config (${options.file} + flags)` : 'config');
+  for (const [key, text] of Object.entries(options.flags ?? {})) {
+    if (text === undefined) continue;
+    const spec = FLAGS.find((f) => f.key === key);
+    // An unknown key passes through for the schema to refuse by name, with the list of known ones.
+    merged[key] = spec ? textValue(spec, text, `flag ${spec.flag}`) : text;
+    origins.delete(key);
+  }
+  const sources = [...(file ? [file] : []), ...(origins.size > 0 ? ['env'] : []), 'flags'];
+  return parseConfig(merged, sources.length > 1 ? `config (${sources.join(' + ')})` : 'config', origins);
 }
