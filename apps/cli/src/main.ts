@@ -7,10 +7,16 @@
  *   DPTRAIN_TOKEN=… dptrain ps --coordinator ws://host:7000/ --shard 0 --port 7001
  *   DPTRAIN_TOKEN=… dptrain worker --coordinator ws://host:7000/
  *   npx dptrain --help                                                         # every command
+ *   DPTRAIN_PORT=7000 dptrain --dry-run coordinator   # print the resolved settings as JSON, run nothing
  *
- * Every command takes the same flags and config-file keys (see @dptrain/config).
+ * Every command takes the same flags and config-file keys (see @dptrain/config), and reads each
+ * from the environment too (`--batch-size` from DPTRAIN_BATCH_SIZE, `--config` from DPTRAIN_CONFIG,
+ * `--port` from DPTRAIN_PORT): flags > env > config file > defaults, as in a container.
  */
+import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
+import { parseBackendChoice } from '@dptrain/backend';
+import { checkClusterConfig } from '@dptrain/cluster';
 import { ConfigError, FLAGS, resolveConfig, type JobConfig } from '@dptrain/config';
 import { createLogger } from './logger.js';
 import { runTrain } from './commands/train.js';
@@ -24,7 +30,7 @@ const DESCRIPTIONS: Record<string, string> = {
   dataset: 'fashion-mnist | mnist | synthetic',
   data: 'directory holding the IDX files',
   optimizer: 'sgd | momentum | nesterov | adagrad | adadelta | adam | adamw | rmsprop | lbfgs',
-  backend: 'auto | tensorflow | wasm | cpu (env DPTRAIN_BACKEND)',
+  backend: 'auto | tensorflow | wasm | cpu',
   out: 'run folder',
   steps: 'stop after N optimizer steps',
   hidden: 'MLP hidden widths, e.g. 256,128',
@@ -32,9 +38,11 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 function withJobFlags(command: Command): Command {
-  command.addOption(new Option('--config <file>', 'YAML or JSON config file; flags override it'));
+  command.addOption(new Option('--config <file>', 'YAML or JSON config file; env and flags override it (env: DPTRAIN_CONFIG)'));
   for (const spec of FLAGS) {
-    command.addOption(new Option(`${spec.flag} <value>`, DESCRIPTIONS[spec.key] ?? `config key ${spec.key}`));
+    // The variables are read by resolveConfig (so its errors can name them), not by commander.
+    const env = spec.env ? ` (env: ${spec.env})` : '';
+    command.addOption(new Option(`${spec.flag} <value>`, `${DESCRIPTIONS[spec.key] ?? `config key ${spec.key}`}${env}`));
   }
   return command;
 }
@@ -42,21 +50,43 @@ function withJobFlags(command: Command): Command {
 async function configFrom(options: Record<string, string | undefined>): Promise<JobConfig> {
   const flags: Record<string, string | undefined> = {};
   for (const spec of FLAGS) flags[spec.key] = options[spec.key];
-  return resolveConfig({ file: options.config, flags });
+  return resolveConfig({ file: options.config, flags, env: process.env });
+}
+
+/**
+ * `--dry-run`: after the command line, env and config file are resolved and checked as the role's
+ * start-up would check them (`check`), print the result as one JSON line on stdout and tell the
+ * action to stop before running anything.
+ */
+function dryRun(command: Command, resolved: Record<string, unknown>, check?: () => void): boolean {
+  if (!command.optsWithGlobals().dryRun) return false;
+  check?.();
+  process.stdout.write(`${JSON.stringify({ command: command.name(), ...resolved })}\n`);
+  return true;
+}
+
+/** The cluster's start-up check of the job, as a ConfigError like the other bad settings. */
+function checkCluster(config: JobConfig): void {
+  try {
+    checkClusterConfig(config);
+  } catch (error) {
+    throw new ConfigError('E_CONFIG_VALUE', (error as Error).message, { cause: error });
+  }
 }
 
 const program = new Command('dptrain')
   .description('Distributed data-parallel mini-batch training on TensorFlow.js')
+  .addOption(new Option('--dry-run', 'resolve flags, env and config file, print the settings as JSON and exit without running'))
   .showHelpAfterError('(run with --help for the flags)');
 
 withJobFlags(
   program
     .command('train')
     .description('train in this process (the reference the cluster must agree with, bit for bit)'),
-).action(async (options: Record<string, string | undefined>) => {
-  const logger = createLogger('train');
+).action(async (options: Record<string, string | undefined>, command: Command) => {
   const config = await configFrom(options);
-  await runTrain(config, logger);
+  if (dryRun(command, { config })) return;
+  await runTrain(config, createLogger('train'));
 });
 
 /** The job flags given on this command line, to hand on to the coordinator unchanged. */
@@ -66,51 +96,78 @@ function jobArgsOf(options: Record<string, string | undefined>): string[] {
   return args;
 }
 
-function portOf(name: string, value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('E_CONFIG_VALUE', `--${name} ${value} is not a port number; give an integer in 0..65535 (0: any free port)`);
+/** How an option was given, for error messages: `--port 70000` or `DPTRAIN_PORT=70000`. */
+function given(command: Command, key: string): string {
+  const option = command.options.find((o) => o.attributeName() === key);
+  const value = String(command.getOptionValue(key));
+  return command.getOptionValueSource(key) === 'env' ? `${option?.envVar}=${value}` : `${option?.long ?? key} ${value}`;
+}
+
+/** A non-negative integer option no larger than `max`; digits only, so an empty variable is not 0. */
+function integerOf(command: Command, key: string, max: number, help: string): number {
+  const text = String(command.getOptionValue(key));
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value <= max)) throw new ConfigError('E_CONFIG_VALUE', `${given(command, key)} is not ${help}`);
+  return value;
+}
+
+function portOf(command: Command): number {
+  return integerOf(command, 'port', 65535, 'a port number; give an integer in 0..65535 (0: any free port)');
+}
+
+function coordinatorOf(command: Command): string {
+  const value = String(command.getOptionValue('coordinator'));
+  const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
+  if (protocol !== 'ws:' && protocol !== 'wss:') {
+    throw new ConfigError('E_CONFIG_VALUE', `${given(command, 'coordinator')} is not a WebSocket URL; give the coordinator as ws://HOST:PORT/, e.g. ws://coordinator:7000/`);
   }
-  return port;
+  return value;
 }
 
 withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')).action(
-  async (options: Record<string, string | undefined>) => {
+  async (options: Record<string, string | undefined>, command: Command) => {
     const config = await configFrom(options);
+    if (dryRun(command, { config }, () => checkCluster(config))) return;
     await runLocal(config, jobArgsOf(options), createLogger('local'));
   },
 );
 
 withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
-  .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1'))
-  .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').default('7000'))
-  .action(async (options: Record<string, string | undefined>) => {
+  .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
+  .action(async (options: Record<string, string | undefined>, command: Command) => {
     const config = await configFrom(options);
-    await runCoordinator(config, { host: options.host!, port: portOf('port', options.port!) }, createLogger('coordinator'));
+    const server = { host: options.host!, port: portOf(command) };
+    if (dryRun(command, { config, options: server }, () => checkCluster(config))) return;
+    await runCoordinator(config, server, createLogger('coordinator'));
   });
 
 program
   .command('ps')
   .description('serve one parameter-server shard; the job comes from the coordinator')
-  .requiredOption('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/')
-  .addOption(new Option('--shard <index>', 'this shard, 0..psShards-1').default('0'))
-  .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').default('127.0.0.1'))
-  .addOption(new Option('--port <port>', 'port for workers (0: any free port)').default('0'))
-  .addOption(new Option('--name <name>', 'name in logs'))
-  .action(async (options: Record<string, string | undefined>) => {
-    const shard = Number(options.shard);
-    if (!Number.isInteger(shard) || shard < 0) throw new ConfigError('E_CONFIG_VALUE', `--shard ${options.shard} is not a shard index; give 0..psShards-1`);
-    await runPs({ coordinator: options.coordinator!, shard, host: options.host!, port: portOf('port', options.port!), name: options.name ?? `ps-${shard}` }, createLogger('ps'));
+  .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
+  .addOption(new Option('--shard <index>', 'this shard, 0..psShards-1').env('DPTRAIN_SHARD').default('0'))
+  .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
+  .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
+  .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME'))
+  .action(async (options: Record<string, string | undefined>, command: Command) => {
+    const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
+    const ps = { coordinator: coordinatorOf(command), shard, host: options.host!, port: portOf(command), name: options.name ?? `ps-${shard}` };
+    if (dryRun(command, { options: ps })) return;
+    await runPs(ps, createLogger('ps'));
   });
 
 program
   .command('worker')
   .description('compute leased micro-batches; the job comes from the coordinator')
-  .requiredOption('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/')
-  .addOption(new Option('--backend <name>', DESCRIPTIONS.backend).default(process.env.DPTRAIN_BACKEND ?? 'auto'))
-  .addOption(new Option('--name <name>', 'name in logs').default(`worker-${process.pid}`))
-  .action(async (options: Record<string, string | undefined>) => {
-    await runWorker({ coordinator: options.coordinator!, name: options.name!, backend: options.backend! }, createLogger('worker'));
+  .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
+  .addOption(new Option('--backend <name>', DESCRIPTIONS.backend).env('DPTRAIN_BACKEND').default('auto'))
+  // The host name tells apart workers whose pids coincide, as in containers.
+  .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME').default(`worker-${hostname()}-${process.pid}`))
+  .action(async (options: Record<string, string | undefined>, command: Command) => {
+    const worker = { coordinator: coordinatorOf(command), name: options.name!, backend: parseBackendChoice(options.backend!) };
+    if (dryRun(command, { options: worker })) return;
+    await runWorker(worker, createLogger('worker'));
   });
 
 try {
