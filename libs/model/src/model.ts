@@ -46,7 +46,7 @@ export interface GradientResult {
   readonly grads: Float32Array;
   /** One entry per batch-norm layer, in `bnSpecs` order. */
   readonly bnStats: readonly LayerMoments[];
-  /** ‖∂loss/∂t‖₂ for each parameter tensor t, in `paramSpecs` order. */
+  /** ‖∂loss/∂t‖₂ for each parameter tensor t, in `paramSpecs` order; computed on first access from `grads`. */
   readonly layerGradNorms: Float64Array;
 }
 
@@ -202,7 +202,18 @@ export function createModel(config: ModelConfig): Model {
           mean: new Float32Array(m.mean.dataSync() as Float32Array),
           variance: new Float32Array(m.variance.dataSync() as Float32Array),
         }));
-        return { loss, grads: out, bnStats, layerGradNorms: tensorNorms(out, paramSpecs) };
+        // The norms cost a pass over the gradient; most callers never read them, so they are
+        // computed on first access (read them before reusing `out`).
+        let norms: Float64Array | undefined;
+        return {
+          loss,
+          grads: out,
+          bnStats,
+          get layerGradNorms() {
+            norms ??= tensorNorms(out, paramSpecs);
+            return norms;
+          },
+        };
       } finally {
         for (const m of moments) tf.dispose([m.mean, m.variance]);
       }
