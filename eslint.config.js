@@ -15,6 +15,7 @@ const depConstraints = [
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib'] },
 ];
 
 export default [

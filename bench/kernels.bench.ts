@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@dptrain/backend';
 import { batchNormTrain, registerTrainingGradients, softmaxCrossEntropy } from '@dptrain/model';
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmTrainingKernels } from '../libs/model/src/kernels/index.js';
+import { registerWasmTrainingKernels } from '@dptrain/model';
 import { flagHelp, parseFlags, type FlagSpec } from './lib/args.js';
 import { reportToParent, runChild, tsxCommand, type ChildCommand, type ChildOutcome } from './lib/child.js';
 import { roundRates } from './lib/stats.js';
