@@ -1,4 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
+import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface AdadeltaHyperParameters {
   /** Multiplier of the step; Zeiler and the lecture have none (1). @default 1 */
@@ -32,6 +33,9 @@ export interface AdadeltaHyperParameters {
  * the current gradient was absorbed (the new average is stored but not used until the next step),
  * so its first step is α·g; ε defaults to the backend's 1e-7 and α is required (its examples use
  * 0.001). `torch.optim.Adadelta` (α = 1, γ = 0.9, ε = 1e-6) is the same as this code.
+ *
+ * This loop (double-precision intermediates) is the reference; `createOptimizer` runs
+ * `adadeltaKernel`.
  */
 export function adadeltaStep(
   params: Float32Array,
@@ -57,10 +61,38 @@ export function adadeltaStep(
   }
 }
 
+/**
+ * `adadeltaStep` in float32: v ← γv + (1−γ)g²; Δ = √((q + ε)/(v + ε))·g; q ← γq + (1−γ)Δ²;
+ * w ← w − α·Δ (one root of the ratio, as the reference computes it).
+ */
+export const adadeltaKernel = defineKernel({
+  name: 'adadelta',
+  arrays: ['params', 'grads', 'gradSquareAvg', 'deltaSquareAvg'],
+  scalars: ['lr', 'rho', 'keep', 'eps'],
+  values: (_t: number, lr: number, config: AdadeltaHyperParameters) => ({
+    lr,
+    rho: config.rho,
+    keep: 1 - config.rho,
+    eps: config.eps,
+  }),
+  body: ({ params, grads, gradSquareAvg, deltaSquareAvg }, s) => {
+    const g = grads.load();
+    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
+    const q = deltaSquareAvg.load();
+    const delta = mul(sqrt(div(add(q, s.eps), add(v, s.eps))), g);
+    return [
+      gradSquareAvg.store(v),
+      deltaSquareAvg.store(add(mul(s.rho, q), mul(mul(s.keep, delta), delta))),
+      params.store(sub(params.load(), mul(s.lr, delta))),
+    ];
+  },
+});
+
 export const adadelta: ElementwiseRule<AdadeltaHyperParameters> = {
   name: 'adadelta',
   defaults: { lr: 1, rho: 0.9, eps: 1e-6 },
   slots: () => ['gradSquareAvg', 'deltaSquareAvg'],
-  update: (params, grads, slots, _t, lr, config) =>
+  kernel: () => adadeltaKernel,
+  reference: (params, grads, slots, _t, lr, config) =>
     adadeltaStep(params, grads, slots[0], slots[1], lr, config.rho, config.eps),
 };

@@ -1,4 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
+import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface AdagradHyperParameters {
   /** Learning rate α; the lecture fixes it at 0.01. @default 0.01 */
@@ -18,6 +19,9 @@ export interface AdagradHyperParameters {
  * backend's ε (1e-7 on cpu/wasm) inside the root: the same rule with G(0) = 0.1 and ε = 1e-7 (load a
  * state whose `gradSquareSum` is 0.1 to reproduce it). `torch.optim.Adagrad` starts G at 0 but puts
  * ε (1e-10) outside the root, α/(√G + ε), and can decay α.
+ *
+ * This loop (double-precision intermediates) is the reference; `createOptimizer` runs
+ * `adagradKernel`.
  */
 export function adagradStep(
   params: Float32Array,
@@ -35,9 +39,23 @@ export function adagradStep(
   }
 }
 
+/** `adagradStep` in float32: G ← G + g²; w ← w − α·g/√(G + ε). */
+export const adagradKernel = defineKernel({
+  name: 'adagrad',
+  arrays: ['params', 'grads', 'gradSquareSum'],
+  scalars: ['lr', 'eps'],
+  values: (_t: number, lr: number, config: AdagradHyperParameters) => ({ lr, eps: config.eps }),
+  body: ({ params, grads, gradSquareSum }, s) => {
+    const g = grads.load();
+    const sum = add(gradSquareSum.load(), mul(g, g));
+    return [gradSquareSum.store(sum), params.store(sub(params.load(), div(mul(s.lr, g), sqrt(add(sum, s.eps)))))];
+  },
+});
+
 export const adagrad: ElementwiseRule<AdagradHyperParameters> = {
   name: 'adagrad',
   defaults: { lr: 0.01, eps: 1e-8 },
   slots: () => ['gradSquareSum'],
-  update: (params, grads, slots, _t, lr, config) => adagradStep(params, grads, slots[0], lr, config.eps),
+  kernel: () => adagradKernel,
+  reference: (params, grads, slots, _t, lr, config) => adagradStep(params, grads, slots[0], lr, config.eps),
 };

@@ -1,4 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
+import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface AdamHyperParameters {
   /** Learning rate α. @default 0.001 */
@@ -26,6 +27,8 @@ export interface AdamHyperParameters {
  * `tf.train.adam` is the same rule with ε defaulting to the backend's 1e-7 (pass 1e-8 to match);
  * `torch.optim.Adam` is the same with ε = 1e-8 (its `weight_decay` adds λw to the gradient instead).
  * The code computes √v̂ as √v/√(1−γ2^k) and α/(1−γ1^k) once per step, as PyTorch does.
+ *
+ * This loop (double-precision intermediates) is the reference; `createOptimizer` runs `adamKernel`.
  */
 export function adamStep(
   params: Float32Array,
@@ -55,10 +58,39 @@ export function adamStep(
   }
 }
 
+/**
+ * `adamStep` in float32, one pass over w, g, m, v: m ← γ1·m + (1−γ1)·g; v ← γ2·v + (1−γ2)·g·g;
+ * w ← (1 − αλ)·w − (α/(1−γ1^k))·m/(√v·(1/√(1−γ2^k)) + ε). The per-step factors are computed in
+ * double precision and rounded to float32 once; λ = 0 (adam) makes the shrink factor exactly 1.
+ */
+export const adamKernel = defineKernel({
+  name: 'adam',
+  arrays: ['params', 'grads', 'm', 'v'],
+  scalars: ['beta1', 'keep1', 'beta2', 'keep2', 'stepSize', 'invSqrtCorrection2', 'eps', 'shrink'],
+  values: (t: number, lr: number, config: AdamHyperParameters & { readonly weightDecay?: number }) => ({
+    beta1: config.beta1,
+    keep1: 1 - config.beta1,
+    beta2: config.beta2,
+    keep2: 1 - config.beta2,
+    stepSize: lr / (1 - config.beta1 ** t),
+    invSqrtCorrection2: 1 / Math.sqrt(1 - config.beta2 ** t),
+    eps: config.eps,
+    shrink: 1 - lr * (config.weightDecay ?? 0),
+  }),
+  body: ({ params, grads, m, v }, s) => {
+    const g = grads.load();
+    const mi = add(mul(s.beta1, m.load()), mul(s.keep1, g));
+    const vi = add(mul(s.beta2, v.load()), mul(mul(s.keep2, g), g));
+    const update = div(mul(s.stepSize, mi), add(mul(sqrt(vi), s.invSqrtCorrection2), s.eps));
+    return [m.store(mi), v.store(vi), params.store(sub(mul(s.shrink, params.load()), update))];
+  },
+});
+
 export const adam: ElementwiseRule<AdamHyperParameters> = {
   name: 'adam',
   defaults: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   slots: () => ['m', 'v'],
-  update: (params, grads, slots, t, lr, config) =>
+  kernel: () => adamKernel,
+  reference: (params, grads, slots, t, lr, config) =>
     adamStep(params, grads, slots[0], slots[1], t, lr, config.beta1, config.beta2, config.eps),
 };

@@ -3,7 +3,7 @@ import { checkHyperParameter, resolveConfig } from './hyper-parameters.js';
 import { LbfgsHistory } from './lbfgs-history.js';
 import { checkState, snapshot } from './optimizer-state.js';
 import type { StateLayout } from './optimizer-state.js';
-import type { Optimizer, OptimizerConfig, OptimizerState, ResolvedConfig } from './types.js';
+import type { Optimizer, OptimizerBuffers, OptimizerConfig, OptimizerState, ResolvedConfig } from './types.js';
 import { dot } from './vector.js';
 
 export interface LbfgsHyperParameters {
@@ -47,6 +47,7 @@ export class LbfgsOptimizer implements Optimizer {
   private readonly prevGrads: Float32Array;
   private readonly direction: Float32Array;
   private readonly layout: StateLayout;
+  private ownBuffers: OptimizerBuffers | undefined;
   private taken = 0;
 
   constructor(config: OptimizerConfig, size: number) {
@@ -70,6 +71,18 @@ export class LbfgsOptimizer implements Optimizer {
 
   get steps(): number {
     return this.taken;
+  }
+
+  /**
+   * Plain Float32Arrays, allocated at first use (L-BFGS runs in JavaScript, so any array is as
+   * good as these); `point` is `params`, since L-BFGS takes the gradient at w(k).
+   */
+  get buffers(): OptimizerBuffers {
+    if (this.ownBuffers === undefined) {
+      const params = new Float32Array(this.size);
+      this.ownBuffers = Object.freeze({ params, grads: new Float32Array(this.size), point: params });
+    }
+    return this.ownBuffers;
   }
 
   step(params: Float32Array, grads: Float32Array, lr?: number): void {

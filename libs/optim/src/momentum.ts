@@ -1,4 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
+import { add, defineKernel, mul, sub } from './wasm/kernel.js';
 
 export interface MomentumHyperParameters {
   /** Learning rate α. @default 0.01 */
@@ -19,6 +20,9 @@ export interface MomentumHyperParameters {
  * v ← γv + g, w ← w − αv: with a constant α, delta = −αv and both produce the same iterates. When α
  * changes (a schedule), the forms differ: here the previous displacement keeps the α it was taken
  * with, there the whole accumulated velocity is rescaled by the new α.
+ *
+ * This loop (double-precision intermediates) is the reference; `createOptimizer` runs
+ * `momentumKernel`.
  */
 export function momentumStep(
   params: Float32Array,
@@ -35,9 +39,22 @@ export function momentumStep(
   }
 }
 
+/** `momentumStep` in float32: d ← γ·d − α·g; w ← w + d. */
+export const momentumKernel = defineKernel({
+  name: 'momentum',
+  arrays: ['params', 'grads', 'delta'],
+  scalars: ['lr', 'momentum'],
+  values: (_t: number, lr: number, config: MomentumHyperParameters) => ({ lr, momentum: config.momentum }),
+  body: ({ params, grads, delta }, s) => {
+    const d = sub(mul(s.momentum, delta.load()), mul(s.lr, grads.load()));
+    return [delta.store(d), params.store(add(params.load(), d))];
+  },
+});
+
 export const momentum: ElementwiseRule<MomentumHyperParameters> = {
   name: 'momentum',
   defaults: { lr: 0.01, momentum: 0.9 },
   slots: () => ['delta'],
-  update: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
+  kernel: () => momentumKernel,
+  reference: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
 };

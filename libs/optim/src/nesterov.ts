@@ -1,10 +1,13 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
 import type { MomentumHyperParameters } from './momentum.js';
-import { momentumStep } from './momentum.js';
+import { momentumKernel, momentumStep } from './momentum.js';
+import { add, defineKernel, mul } from './wasm/kernel.js';
 
 /**
  * Writes the Nesterov look-ahead point w(k) + γ[w(k) − w(k−1)] into `out`.
  * @param delta the previous displacement w(k) − w(k−1) (slot `delta`).
+ *
+ * This loop is the reference; `createOptimizer` runs `nesterovLookaheadKernel`.
  */
 export function nesterovLookahead(
   params: Float32Array,
@@ -31,10 +34,21 @@ export function nesterovLookahead(
  * reformulation: their parameter vector is our look-ahead point, and they take the gradient at it.
  * With a constant α their iterates equal the sequence of our look-ahead points, not our w(k).
  */
+/** `nesterovLookahead` in float32: point ← w + γ·d. */
+export const nesterovLookaheadKernel = defineKernel({
+  name: 'nesterovLookahead',
+  arrays: ['params', 'delta', 'point'],
+  scalars: ['momentum'],
+  values: (_t: number, _lr: number, config: MomentumHyperParameters) => ({ momentum: config.momentum }),
+  body: ({ params, delta, point }, s) => [point.store(add(params.load(), mul(s.momentum, delta.load())))],
+});
+
 export const nesterov: ElementwiseRule<MomentumHyperParameters> = {
   name: 'nesterov',
   defaults: { lr: 0.01, momentum: 0.9 },
   slots: () => ['delta'],
-  update: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
-  lookahead: (params, slots, config, out) => nesterovLookahead(params, slots[0], config.momentum, out),
+  kernel: () => momentumKernel,
+  lookaheadKernel: nesterovLookaheadKernel,
+  reference: (params, grads, slots, _t, lr, config) => momentumStep(params, grads, slots[0], lr, config.momentum),
+  referenceLookahead: (params, slots, config, out) => nesterovLookahead(params, slots[0], config.momentum, out),
 };

@@ -5,11 +5,14 @@
  * - `E_OPTIM_NAME`: `config.name` is not one of `OPTIMIZER_NAMES`.
  * - `E_OPTIM_FIELD`: a config field that the chosen optimizer does not use (or that no optimizer has).
  * - `E_OPTIM_HYPERPARAMETER`: a hyper-parameter (or schedule/clipping setting) outside its range.
- * - `E_OPTIM_SIZE`: a parameter count that is not a positive integer.
+ * - `E_OPTIM_SIZE`: a parameter count that is not a positive integer, or whose buffers do not fit
+ *   in one WebAssembly memory (4 GiB) or in the memory left on the machine.
  * - `E_OPTIM_LENGTH`: an array whose length differs from the optimizer's parameter count.
  * - `E_OPTIM_STATE`: a state handed to `load()` that was written by another optimizer, for another
  *   size, or is missing, mistyped or mis-sized in one of its slots or scalars.
  * - `E_OPTIM_NON_FINITE`: a norm that came out NaN or infinite, so clipping cannot scale it.
+ * - `E_OPTIM_SIMD`: this JavaScript runtime has no WebAssembly SIMD, which the element-wise
+ *   optimizers need (Node ≥ 16.4 has it).
  */
 export type OptimErrorCode =
   | 'E_OPTIM_NAME'
@@ -18,7 +21,8 @@ export type OptimErrorCode =
   | 'E_OPTIM_SIZE'
   | 'E_OPTIM_LENGTH'
   | 'E_OPTIM_STATE'
-  | 'E_OPTIM_NON_FINITE';
+  | 'E_OPTIM_NON_FINITE'
+  | 'E_OPTIM_SIMD';
 
 /**
  * A call that cannot work. It is a `RangeError`, so callers that only know the standard classes
@@ -33,8 +37,10 @@ export class OptimError extends RangeError {
     /** The offending value (lengths for arrays). */
     readonly value: unknown,
     message: string,
+    /** `cause`: the runtime's own error, when one led to this refusal. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

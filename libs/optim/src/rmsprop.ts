@@ -1,4 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
+import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface RmspropHyperParameters {
   /** Learning rate α. @default 0.001 */
@@ -24,6 +25,9 @@ export interface RmspropHyperParameters {
  * form). `torch.optim.RMSprop` puts ε (1e-8) outside the root, √v + ε, defaults ρ (`alpha`) to
  * 0.99 and α to 0.01, and keeps a velocity without α. The centered variant (dividing by an
  * estimate of the variance instead of the second moment) is not offered.
+ *
+ * These loops (double-precision intermediates) are the reference; `createOptimizer` runs
+ * `rmspropKernel` or `rmspropMomentumKernel`.
  */
 export function rmspropStep(
   params: Float32Array,
@@ -56,10 +60,48 @@ export function rmspropStep(
   }
 }
 
+const rmspropValues = (_t: number, lr: number, config: RmspropHyperParameters) => ({
+  lr,
+  rho: config.rho,
+  keep: 1 - config.rho,
+  eps: config.eps,
+});
+
+/** `rmspropStep` without momentum in float32: v ← ρv + (1−ρ)g²; w ← w − α·g/√(v + ε). */
+export const rmspropKernel = defineKernel({
+  name: 'rmsprop',
+  arrays: ['params', 'grads', 'gradSquareAvg'],
+  scalars: ['lr', 'rho', 'keep', 'eps'],
+  values: rmspropValues,
+  body: ({ params, grads, gradSquareAvg }, s) => {
+    const g = grads.load();
+    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
+    return [gradSquareAvg.store(v), params.store(sub(params.load(), div(mul(s.lr, g), sqrt(add(v, s.eps)))))];
+  },
+});
+
+/** `rmspropStep` with momentum γ in float32: v as above; d ← γ·d − α·g/√(v + ε); w ← w + d. */
+export const rmspropMomentumKernel = defineKernel({
+  name: 'rmspropMomentum',
+  arrays: ['params', 'grads', 'gradSquareAvg', 'delta'],
+  scalars: ['lr', 'rho', 'keep', 'eps', 'momentum'],
+  values: (t: number, lr: number, config: RmspropHyperParameters) => ({
+    ...rmspropValues(t, lr, config),
+    momentum: config.momentum,
+  }),
+  body: ({ params, grads, gradSquareAvg, delta }, s) => {
+    const g = grads.load();
+    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
+    const d = sub(mul(s.momentum, delta.load()), div(mul(s.lr, g), sqrt(add(v, s.eps))));
+    return [gradSquareAvg.store(v), delta.store(d), params.store(add(params.load(), d))];
+  },
+});
+
 export const rmsprop: ElementwiseRule<RmspropHyperParameters> = {
   name: 'rmsprop',
   defaults: { lr: 0.001, rho: 0.9, eps: 1e-8, momentum: 0 },
   slots: (config) => (config.momentum > 0 ? ['gradSquareAvg', 'delta'] : ['gradSquareAvg']),
-  update: (params, grads, slots, _t, lr, config) =>
+  kernel: (config) => (config.momentum > 0 ? rmspropMomentumKernel : rmspropKernel),
+  reference: (params, grads, slots, _t, lr, config) =>
     rmspropStep(params, grads, slots[0], slots.length > 1 ? slots[1] : null, lr, config.rho, config.eps, config.momentum),
 };

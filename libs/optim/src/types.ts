@@ -88,11 +88,38 @@ export interface OptimizerState {
 }
 
 /**
+ * Arrays of the parameter count that live where the optimizer computes (inside its WebAssembly
+ * memory for the element-wise optimizers), all zero at creation. `step` and `lookahead` use them
+ * without a copy; any other Float32Array works too, through a copy in and out (see `Optimizer`).
+ *
+ * They stay valid for the optimizer's whole life: its memory is sized once, at creation, and never
+ * grows (growing a WebAssembly memory would detach every view of it).
+ */
+export interface OptimizerBuffers {
+  /** The parameters w(k): fill once (`buffers.params.set(init)`), then `step` updates them in place. */
+  readonly params: Float32Array;
+  /** The gradient of the step (e.g. the mean of the micro-batch gradients) that `step` applies. */
+  readonly grads: Float32Array;
+  /**
+   * Where `lookahead` writes the point at which the next gradient must be taken (Nesterov). For an
+   * optimizer without a look-ahead the point is w(k) itself, and this is the same array as
+   * `params`: read it, never write into it as scratch.
+   */
+  readonly point: Float32Array;
+}
+
+/**
  * An optimizer over one flat parameter vector (or one parameter-server shard of it).
  *
  * Protocol of one training step: `lookahead(params, scratch)` tells where the gradient must be
  * taken (the look-ahead point for Nesterov, `params` itself otherwise); take the gradient there;
  * then `step(params, grads)` updates `params` in place.
+ *
+ * Zero-copy use: keep the parameters and the gradient in `buffers` and pass those very arrays:
+ * `opt.step(opt.buffers.params, opt.buffers.grads)`, `opt.lookahead(opt.buffers.params,
+ * opt.buffers.point)`. An argument that is not the matching buffer is copied into it first (and
+ * `params`/`out` copied back after), so the buffers are also the optimizer's staging area: do not
+ * keep data of your own in a buffer while you pass other arrays in its role.
  */
 export interface Optimizer {
   readonly name: OptimizerName;
@@ -102,6 +129,8 @@ export interface Optimizer {
   readonly config: ResolvedConfig;
   /** Steps taken so far (also `state().step`). */
   readonly steps: number;
+  /** params, grads and point arrays that `step` and `lookahead` use without copying. */
+  readonly buffers: OptimizerBuffers;
   /**
    * One update of `params` in place with gradient `grads`.
    * @param lr the learning rate of this step (e.g. from a schedule); @default config.lr
