@@ -100,7 +100,13 @@ export class ElementwiseOptimizer<H extends { readonly lr: number }> implements 
     const bind = (kernel: Kernel<H>): BoundKernel<H> => ({
       kernel,
       run: functions[kernel.name],
-      pointers: kernel.arrays.map((array) => regions.offsets[array]),
+      pointers: kernel.arrays.map((array) => {
+        const offset = regions.offsets[array];
+        if (offset === undefined) {
+          throw new Error(`${rule.name}: kernel ${kernel.name} takes an array ${array}, which is neither params, grads, point nor a slot of ${rule.name}`);
+        }
+        return offset;
+      }),
     });
     this.update = bind(kernels[0]);
     this.look = lookahead ? bind(lookahead) : undefined;

@@ -20,10 +20,11 @@ const SIMD_PROBE = encodeModule([
  * There is no fallback to the plain JavaScript loops on purpose: they round differently (double
  * intermediates), and a run whose processes chose different arithmetic would lose the bit-for-bit
  * agreement between `dptrain train` and the cluster.
- * @param api the API to check; @default the global `WebAssembly`
+ * @param find where the API comes from; @default the global `WebAssembly` (see `webAssembly`)
  * @throws {OptimError} E_OPTIM_SIMD when WebAssembly or its SIMD instructions are missing.
  */
-export function requireSimd(owner: string, api: WasmApi | undefined = webAssembly()): WasmApi {
+export function requireSimd(owner: string, find: () => WasmApi | undefined = webAssembly): WasmApi {
+  const api = find();
   if (api !== undefined && api.validate(SIMD_PROBE)) return api;
   const missing = api === undefined ? 'no WebAssembly' : 'WebAssembly without SIMD';
   throw new OptimError(
