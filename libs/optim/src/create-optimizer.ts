@@ -29,11 +29,19 @@ const BUILDERS: Readonly<Record<OptimizerName, Build>> = {
 /**
  * Builds the optimizer `config.name` for a flat parameter vector (or shard) of `size` elements,
  * with `config`'s hyper-parameters over the optimizer's defaults (see `OptimizerConfig`).
+ *
+ * The element-wise optimizers (all but lbfgs) allocate here, once, a WebAssembly memory holding
+ * params, grads, the look-ahead point (nesterov only) and their slots, and run their update as a
+ * float32 SIMD kernel in it; `opt.buffers` are views of that memory, used without copies.
  * @throws {OptimError} E_OPTIM_NAME for an unknown name, E_OPTIM_FIELD for a field the optimizer
- *   does not use, E_OPTIM_HYPERPARAMETER for a value out of range, E_OPTIM_SIZE for a bad size.
+ *   does not use, E_OPTIM_HYPERPARAMETER for a value out of range, E_OPTIM_SIZE for a bad size or
+ *   one whose buffers do not fit in a WebAssembly memory, E_OPTIM_SIMD without WebAssembly SIMD.
  * @example
- * const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, params.length);
- * if (!opt.lookahead(params, point)) point.set(params); // where workers take the gradient
+ * const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, init.length);
+ * const { params, grads, point } = opt.buffers;  // zero-copy arrays, zero at first
+ * params.set(init);
+ * const at = opt.lookahead(params, point) ? point : params; // where workers take the gradient
+ * computeGradientInto(at, grads);
  * opt.step(params, grads);
  */
 export function createOptimizer(config: OptimizerConfig, size: number): Optimizer {

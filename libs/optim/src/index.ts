@@ -2,6 +2,7 @@ export { createOptimizer } from './create-optimizer.js';
 export { OPTIMIZER_NAMES, HYPER_PARAMETER_NAMES } from './types.js';
 export type {
   Optimizer,
+  OptimizerBuffers,
   OptimizerConfig,
   OptimizerName,
   OptimizerState,
@@ -11,7 +12,9 @@ export type {
 export { OptimError } from './optim-error.js';
 export type { OptimErrorCode } from './optim-error.js';
 
-// The pure in-place steps, for callers that keep their own buffers (PyTorch's functional layer).
+// The pure in-place steps in plain JavaScript (PyTorch's functional layer): the reference the
+// WebAssembly kernels of `createOptimizer` are tested against. They round differently from the
+// kernels (double-precision intermediates), so never mix the two within one run.
 export { sgdStep } from './sgd.js';
 export type { SgdHyperParameters } from './sgd.js';
 export { momentumStep } from './momentum.js';
