@@ -10,6 +10,7 @@ const depConstraints = [
   { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:io', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:faults', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:backend'] },
   { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics', 'scope:io', 'scope:config'] },
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },
