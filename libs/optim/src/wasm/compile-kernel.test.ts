@@ -9,7 +9,7 @@ import { sgdKernel } from '../sgd.js';
 import { bits, seededRandom } from '../test-support.js';
 import { instantiateKernels } from './kernel-module.js';
 import { add, defineKernel, mul, sqrt, sub } from './kernel.js';
-import type { Expr, Kernel } from './kernel.js';
+import type { AnyKernel, Expr } from './kernel.js';
 import { webAssembly } from './webassembly-api.js';
 
 /**
@@ -18,7 +18,7 @@ import { webAssembly } from './webassembly-api.js';
  * result to float32 gives the correctly rounded float32 result (double has more than 2·24 + 2
  * bits), so this is exactly IEEE float32 arithmetic, the semantics WebAssembly prescribes.
  */
-function interpret(kernel: Kernel<never>, arrays: Float32Array[], scalars: readonly number[]): void {
+function interpret(kernel: AnyKernel, arrays: Float32Array[], scalars: readonly number[]): void {
   const f = Math.fround;
   const n = arrays[0].length;
   for (let i = 0; i < n; i++) {
@@ -46,7 +46,7 @@ const SENTINEL = -12_345.5;
 const STRIDE = 256; // bytes per array region in the test memory, room for 64 floats
 
 /** Runs `kernel` in WebAssembly on copies of `inputs` placed in one memory; returns them and the memory. */
-function runWasm(kernel: Kernel<never>, inputs: readonly Float32Array[], scalars: readonly number[]) {
+function runWasm(kernel: AnyKernel, inputs: readonly Float32Array[], scalars: readonly number[]) {
   const wasm = webAssembly()!;
   const memory = new wasm.Memory({ initial: 1, maximum: 1 });
   new Float32Array(memory.buffer).fill(SENTINEL);
@@ -61,14 +61,14 @@ function runWasm(kernel: Kernel<never>, inputs: readonly Float32Array[], scalars
 }
 
 /** Inputs that keep every root real: slots in [0, 1), params, grads and delta in (−1, 1). */
-function randomInputs(kernel: Kernel<never>, n: number, seed: number): Float32Array[] {
+function randomInputs(kernel: AnyKernel, n: number, seed: number): Float32Array[] {
   const rng = seededRandom(seed);
   return kernel.arrays.map((name) =>
     Float32Array.from({ length: n }, () => (['params', 'grads', 'delta'].includes(name) ? 2 * rng() - 1 : rng())),
   );
 }
 
-const KERNELS: [Kernel<never>, number[]][] = [
+const KERNELS: [AnyKernel, number[]][] = [
   [sgdKernel, sgdKernel.values(1, 0.1, { lr: 0.1 })],
   [momentumKernel, momentumKernel.values(1, 0.1, { lr: 0.1, momentum: 0.9 })],
   [nesterovLookaheadKernel, nesterovLookaheadKernel.values(1, 0.1, { lr: 0.1, momentum: 0.9 })],

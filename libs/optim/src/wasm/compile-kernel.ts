@@ -32,7 +32,7 @@ import {
   v128Store,
 } from './instructions.js';
 import type { ValueType } from './instructions.js';
-import type { Expr, Kernel } from './kernel.js';
+import type { AnyKernel, Expr } from './kernel.js';
 import type { FunctionDefinition } from './module-binary.js';
 
 /** The instructions of one lane width: four elements per step (f32x4) or one (f32). */
@@ -74,7 +74,7 @@ const SCALAR: Width = {
  * Both loops run the same instructions in the same order on each element, so every element gets
  * the same bits whichever loop handles it.
  */
-export function compileKernel(kernel: Kernel<never>): FunctionDefinition {
+export function compileKernel(kernel: AnyKernel): FunctionDefinition {
   const arrays = kernel.arrays.length;
   const scalars = kernel.scalars.length;
   const n = arrays;
@@ -134,7 +134,7 @@ export function compileKernel(kernel: Kernel<never>): FunctionDefinition {
 }
 
 /** Nodes referenced more than once (scalars aside, which are locals already): each gets a local. */
-function sharedNodes(kernel: Kernel<never>): Expr[] {
+function sharedNodes(kernel: AnyKernel): Expr[] {
   const uses = new Map<Expr, number>();
   const visit = (e: Expr): void => {
     const count = (uses.get(e) ?? 0) + 1;
@@ -152,7 +152,7 @@ function sharedNodes(kernel: Kernel<never>): Expr[] {
 
 /** The stores of one element (or four), each shared node computed at its first use. */
 function elementBody(
-  kernel: Kernel<never>,
+  kernel: AnyKernel,
   width: Width,
   temps: Map<Expr, number>,
   scalarLocal: (index: number) => number,

@@ -1,7 +1,7 @@
 import { OptimError } from '../optim-error.js';
 import { compileKernel } from './compile-kernel.js';
 import { V128, f32x4Sqrt, localGet, localSet } from './instructions.js';
-import type { Kernel } from './kernel.js';
+import type { AnyKernel } from './kernel.js';
 import { encodeModule } from './module-binary.js';
 import { webAssembly } from './webassembly-api.js';
 import type { WasmApi, WasmMemory } from './webassembly-api.js';
@@ -44,7 +44,7 @@ const modules = new Map<string, object>();
  */
 export function instantiateKernels(
   owner: string,
-  kernels: readonly Kernel<never>[],
+  kernels: readonly AnyKernel[],
   memory: WasmMemory,
   api: WasmApi = requireSimd(owner),
 ): Record<string, KernelFunction> {

@@ -58,6 +58,9 @@ export interface Kernel<H> {
   readonly stores: readonly Store[];
 }
 
+/** A kernel whatever its config type, as the compiler sees it (it never calls `values`). */
+export type AnyKernel = Kernel<never>;
+
 /**
  * Builds a kernel from its body. `values` runs in JavaScript once per call and may use double
  * precision (bias corrections, 1 − γ); its results are rounded to float32 when they are passed in.
