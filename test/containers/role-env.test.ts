@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FLAGS, RESERVED_ENV } from '@dptrain/config';
+import { describe, expect, it } from 'vitest';
+import { REPO } from './build-context.js';
+import { declaredEnv, processWideEnv, ROLES } from './role-env.js';
+
+/** The non-test TypeScript sources of the apps and libraries. */
+function sources(): string {
+  const texts: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory() && e.name !== 'node_modules') walk(path);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) texts.push(readFileSync(path, 'utf8'));
+    }
+  };
+  for (const top of ['apps', 'libs']) for (const p of readdirSync(join(REPO, top))) walk(join(REPO, top, p, 'src'));
+  return texts.join('\n');
+}
+
+describe('the DPTRAIN_ variables the roles read', () => {
+  it('are all in the catalog of @dptrain/config: job keys, --config, and the reserved names', async () => {
+    const known = new Set([...FLAGS.flatMap((f) => (f.env ? [f.env] : [])), ...Object.keys(RESERVED_ENV)]);
+    for (const role of ROLES) expect({ role, unknown: [...(await declaredEnv(role))].filter((n) => !known.has(n)) }).toEqual({ role, unknown: [] });
+  });
+
+  it('include, for every role, the process-wide ones the sources read by name', async () => {
+    const code = sources();
+    const wide = await processWideEnv();
+    expect(wide).toContain('DPTRAIN_TOKEN');
+    // A catalog entry no source reads (as `env.NAME`) would let a compose file set a variable that does nothing.
+    expect(wide.filter((name) => !new RegExp(`\\benv\\.${name}\\b`).test(code))).toEqual([]);
+  });
+
+  it('give the job keys to the roles that resolve a job and the connection options to the others', async () => {
+    const [coordinator, ps, worker] = await Promise.all(ROLES.map(declaredEnv));
+    expect(coordinator.has('DPTRAIN_BATCH_SIZE') && coordinator.has('DPTRAIN_CONFIG') && coordinator.has('DPTRAIN_PORT')).toBe(true);
+    expect([...ps].sort()).toEqual(['DPTRAIN_COORDINATOR', 'DPTRAIN_HOST', 'DPTRAIN_NAME', 'DPTRAIN_PORT', 'DPTRAIN_SHARD']);
+    expect([...worker].sort()).toEqual(['DPTRAIN_BACKEND', 'DPTRAIN_COORDINATOR', 'DPTRAIN_NAME']);
+  });
+});
