@@ -56,6 +56,8 @@ export interface FaultProxy {
   readonly events: readonly FaultEvent[];
   /** Starts a black hole now, for `forMs` (on top of the schedule's). */
   blackhole(forMs: number): void;
+  /** Ends every black hole now; closes seen during them reach the other side. */
+  heal(): void;
   /** Stops listening and destroys every connection and timer. */
   close(): Promise<void>;
 }
@@ -101,7 +103,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   const record = (event: Omit<FaultEvent, 'atMs'>): void => void events.push({ atMs: Date.now() - started, ...event });
   const messageRules = schedule.filter(isMessageRule).map((rule) => new MessageRuleState(rule));
   const delays = schedule.filter((r): r is DelayRule => r.kind === 'delay');
-  const holes: { from: number; until: number }[] = schedule
+  const holes: { from: number; until: number; ended?: boolean }[] = schedule
     .filter((r): r is BlackholeRule => r.kind === 'blackhole')
     .map((r) => ({ from: started + r.atMs, until: started + r.atMs + r.forMs }));
   const timers = new Set<NodeJS.Timeout>();
@@ -117,11 +119,21 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     for (const h of holes) if (now >= h.from && now < h.until) until = Math.max(until, h.until);
     return until;
   };
+  const closeHole = (h: { until: number; ended?: boolean }, detail?: string): void => {
+    if (h.ended) return;
+    h.ended = true;
+    record({ kind: 'blackhole-end', ...(detail ? { detail } : {}) });
+  };
   for (const h of holes) {
     later(h.from - started, () => record({ kind: 'blackhole-start', detail: `for ${h.until - h.from} ms` }));
-    later(h.until - started, () => record({ kind: 'blackhole-end' }));
+    later(h.until - started, () => closeHole(h));
   }
   const sockets = new Set<Socket>();
+  const afterHole = new Set<() => void>();
+  const endHoles = (): void => {
+    for (const run of [...afterHole]) run();
+    afterHole.clear();
+  };
 
   const serve = (client: Socket): void => {
     const connection = ++stats.connections;
@@ -131,17 +143,31 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     const teardown = (how: 'reset' | 'destroy'): void => {
       if (torn) return;
       torn = true;
-      for (const s of [client, upstream]) {
-        if (how === 'reset' && !s.destroyed && !s.connecting) s.resetAndDestroy();
-        else s.destroy();
-        sockets.delete(s);
+      sockets.delete(client);
+      if (how === 'reset' && !client.destroyed) client.resetAndDestroy();
+      else client.destroy();
+      // The server must see the cut frame: an RST could discard it from its receive queue, so
+      // the server's side ends with a FIN right after the cut bytes.
+      if (how === 'reset' && !upstream.destroyed) {
+        upstream.end(() => {
+          upstream.destroy();
+          sockets.delete(upstream);
+        });
+      } else {
+        upstream.destroy();
+        sockets.delete(upstream);
       }
     };
     // A peer that leaves during a black hole is seen leaving only when the hole ends.
     const onGone = (): void => {
       const until = holeUntil(Date.now());
-      if (until > 0) later(until - Date.now(), () => teardown('destroy'));
-      else teardown('destroy');
+      if (until === 0) return teardown('destroy');
+      const run = (): void => {
+        afterHole.delete(run);
+        teardown('destroy');
+      };
+      afterHole.add(run);
+      later(until - Date.now(), run);
     };
     for (const s of [client, upstream]) {
       s.on('error', () => undefined);
@@ -170,9 +196,19 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
     blackhole(forMs: number) {
       if (!(Number.isFinite(forMs) && forMs >= 0)) throw new FaultProxyError('E_SCHEDULE', `blackhole(${forMs}): give a duration in ms ≥ 0`);
       const now = Date.now();
-      holes.push({ from: now, until: now + forMs });
+      const hole = { from: now, until: now + forMs };
+      holes.push(hole);
       record({ kind: 'blackhole-start', detail: `for ${forMs} ms` });
-      later(forMs, () => record({ kind: 'blackhole-end' }));
+      later(forMs, () => closeHole(hole));
+    },
+    heal() {
+      const now = Date.now();
+      for (const h of holes) {
+        if (now < h.from || now >= h.until) continue;
+        closeHole(h, 'healed');
+        h.until = now;
+      }
+      endHoles();
     },
     async close() {
       for (const t of timers) clearTimeout(t);
@@ -317,9 +353,7 @@ class Pipe {
     const { ctx } = this;
     if (unit === 'reset') {
       ctx.stats.resets++;
-      // Let the cut frame reach the kernel before the reset discards the socket's buffer.
-      if (this.to.writableLength === 0) ctx.teardown('reset');
-      else this.to.once('drain', () => ctx.teardown('reset'));
+      ctx.teardown('reset');
       return;
     }
     if (ctx.holeUntil(Date.now()) > 0) {

@@ -45,8 +45,9 @@ export interface DropRule extends MessageSelector {
 }
 
 /**
- * Forward the first `fraction` of a hit message's first frame, then reset both sockets (TCP RST):
- * the receiver sees a frame cut in the middle and a reset connection.
+ * Forward the first `fraction` of a hit message's first frame, then tear the connection down
+ * mid-frame: the client gets a TCP RST (ECONNRESET); the server gets the cut bytes and then the
+ * end of the stream (a FIN, because an RST may discard bytes still in its receive queue).
  */
 export interface ResetRule extends MessageSelector {
   readonly kind: 'reset';
