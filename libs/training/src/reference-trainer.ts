@@ -63,10 +63,10 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   const plan = createDataPlan({ numSamples: train.count, batchSize: config.batchSize, microBatchSize: config.microBatchSize, epochs: config.epochs, seed: config.seed });
   const totalSteps = Math.min(plan.totalSteps, config.steps ?? Number.POSITIVE_INFINITY);
   const rule = new UpdateRule(config, model.paramCount, totalSteps, plan.stepsPerEpoch);
-  const params = model.init(config.seed);
+  // The optimizer's own buffers: its WebAssembly kernels then update them without copies.
+  const { params, grads: meanGrad, point } = rule.optimizer.buffers;
+  params.set(model.init(config.seed));
   const bnState = model.initBnState();
-  const point = new Float32Array(model.paramCount);
-  const meanGrad = new Float32Array(model.paramCount);
   const grad = new Float32Array(model.paramCount);
   const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
 
