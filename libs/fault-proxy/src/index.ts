@@ -3,3 +3,4 @@ export type { BlackholeRule, DelayRule, Direction, DropRule, DuplicateRule, Faul
 export { DEFAULT_MAX_FRAME_BYTES, FrameSplitter, isControl, preambleLength, type WsFrame } from './ws-frames.js';
 export { mulberry32, randomSeed } from './prng.js';
 export { FaultProxyError, type FaultProxyErrorCode } from './errors.js';
+export { createNetns, natUnsupported, netnsUnsupported, type Netns } from './netns.js';
