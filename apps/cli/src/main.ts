@@ -24,6 +24,7 @@ import { runCoordinator } from './commands/coordinator.js';
 import { runLocal } from './commands/local.js';
 import { runPs } from './commands/ps.js';
 import { runWorker } from './commands/worker.js';
+import { runChaos } from './commands/chaos.js';
 
 const DESCRIPTIONS: Record<string, string> = {
   model: 'mlp | cnn | resnet',
@@ -168,6 +169,19 @@ program
     const worker = { coordinator: coordinatorOf(command), name: options.name!, backend: parseBackendChoice(options.backend!) };
     if (dryRun(command, { options: worker })) return;
     await runWorker(worker, createLogger('worker'));
+  });
+
+program
+  .command('chaos')
+  .description('run fault scenarios against a small local cluster and print what held (dptrain chaos --scenario all)')
+  .addOption(new Option('--scenario <name>', "a scenario's name or number, or all").default('all'))
+  .addOption(new Option('--out <dir>', 'reference run, one run folder per scenario, chaos.json').default('runs/chaos'))
+  .addOption(new Option('--seed <n>', 'seed of the fault proxies (printed)').default('1'))
+  .addOption(new Option('--backend <name>', 'cpu | wasm').default('cpu'))
+  .action(async (options: Record<string, string>, command: Command) => {
+    const seed = integerOf(command, 'seed', 0xffff_ffff, 'a 32-bit unsigned seed; give an integer in 0..4294967295');
+    if (options.backend !== 'cpu' && options.backend !== 'wasm') throw new ConfigError('E_CONFIG_VALUE', `--backend ${options.backend} is not a chaos backend; give cpu or wasm`);
+    await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend }, createLogger('chaos'));
   });
 
 try {
