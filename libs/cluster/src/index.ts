@@ -1,5 +1,5 @@
 export { ParameterServer } from './parameter-server/parameter-server.js';
-export type { ParameterServerOptions } from './parameter-server/parameter-server.js';
+export type { AppliedReport, ParameterServerOptions } from './parameter-server/parameter-server.js';
 export { shardRange, shardRanges } from './shards.js';
 export type { ShardRange } from './shards.js';
 export { JobState, LeaseState, WorkerState, TransitionError, transition } from './lifecycle.js';

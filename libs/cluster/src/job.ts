@@ -42,9 +42,9 @@ export function checkClusterConfig(config: JobConfig): void {
   if (config.psShards > 1 && config.optimizer === 'lbfgs') {
     throw new RangeError(`optimizer lbfgs needs the whole vector at once, but psShards is ${config.psShards}; help: use --ps-shards 1`);
   }
-  // Once async is scheduled: psShards > 1 must be refused too (each shard would judge staleness on its own version).
-  if (config.mode === 'async') {
-    // The shard applies async pushes (staleness bound, histogram); the lease schedule is still synchronous.
-    throw new RangeError(`mode async is not scheduled yet: the coordinator and workers run the synchronous step only; help: use --mode sync`);
+  if (config.mode === 'async' && config.psShards > 1) {
+    throw new RangeError(
+      `mode async needs one parameter-server shard, but psShards is ${config.psShards}: each shard would judge staleness on its own version and could apply half of a micro-batch; help: use --ps-shards 1 with --mode async, or --mode sync`,
+    );
   }
 }

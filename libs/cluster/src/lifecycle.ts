@@ -8,7 +8,8 @@
  * A worker, as the coordinator sees it.
  *   Idle → Busy (leased) | Dead (disconnected, heartbeat missed)
  *   Busy → Idle (lease done) | Dead
- *   Dead is final: a worker that comes back registers again under a new generation.
+ *   Dead → Idle (it reconnected and registered again with its id; its generation grows, and the
+ *          lease it held was already re-leased when it was marked dead)
  */
 export enum WorkerState {
   Idle = 'idle',
@@ -47,7 +48,7 @@ export enum JobState {
 const LEGAL: { readonly [from: string]: readonly string[] } = {
   [`worker:${WorkerState.Idle}`]: [WorkerState.Busy, WorkerState.Dead],
   [`worker:${WorkerState.Busy}`]: [WorkerState.Idle, WorkerState.Dead],
-  [`worker:${WorkerState.Dead}`]: [],
+  [`worker:${WorkerState.Dead}`]: [WorkerState.Idle],
   [`lease:${LeaseState.Active}`]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost],
   [`lease:${LeaseState.Expired}`]: [LeaseState.Done],
   [`lease:${LeaseState.Done}`]: [],

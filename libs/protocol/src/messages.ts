@@ -90,15 +90,25 @@ export const MESSAGE_SCHEMAS = {
     modelVersion: uint,
     deadlineMs: uint,
   }),
-  /** worker → coordinator: the lease's gradients were pushed; one loss per micro-batch, in order. */
+  /**
+   * worker → coordinator: the lease's gradients were pushed and acknowledged; one loss per
+   * micro-batch of `microBatchIds`, in order. `stale` lists the lease's micro-batches a shard
+   * answered `stale` (async mode; the coordinator leases them again), so `microBatchIds` may be
+   * empty. The times split the lease's wall time: gradient computation, pulls, pushes until
+   * acknowledged, and the worker's idle wait for this lease since its previous one.
+   */
   leaseDone: z.strictObject({
     type: z.literal('leaseDone'),
     ...request,
     leaseId: uint,
     step: uint,
-    microBatchIds: microBatchIds.min(1),
+    microBatchIds,
     losses: z.array(finite).max(MAX_MICRO_BATCH_IDS),
+    stale: microBatchIds.optional(),
     computeMs: finite.min(0),
+    pullMs: finite.min(0).optional(),
+    pushMs: finite.min(0).optional(),
+    waitMs: finite.min(0).optional(),
   }),
   /** coordinator → worker: stop working on this lease (re-leased elsewhere or step abandoned). */
   leaseRevoked: z.strictObject({
@@ -176,13 +186,19 @@ export const MESSAGE_SCHEMAS = {
     step: uint,
     microBatchIds: microBatchIds.min(1),
   }),
-  /** parameter server → coordinator: the optimizer applied `step`, producing `version`. */
+  /**
+   * parameter server → coordinator: the optimizer applied `step` (async: the micro-batches
+   * `microBatchIds` of it), producing `version`, with learning rate `lr` and the ℓ2 norm of the
+   * shard's slice of the applied gradient `gradNorm` (before clipping).
+   */
   stepApplied: z.strictObject({
     type: z.literal('stepApplied'),
     ...request,
     step: uint,
     version: uint,
     microBatchIds,
+    lr: finite.optional(),
+    gradNorm: finite.min(0).optional(),
   }),
   /** coordinator → parameter server: write a checkpoint of the state after `step` into `path`. */
   checkpoint: z.strictObject({

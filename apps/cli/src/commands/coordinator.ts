@@ -57,8 +57,11 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     onConnection: (connection) => coordinator.attach(connection),
     onRequest: (request, response) => {
       if (request.method === 'GET' && request.url === '/status') {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(`${JSON.stringify(coordinator.status())}\n`);
+        // The shards' counters (async staleness histogram) are asked for on each request.
+        void coordinator.refreshShardStatus().then(() => {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(`${JSON.stringify(coordinator.status())}\n`);
+        });
         return;
       }
       response.writeHead(404, { 'content-type': 'text/plain' });
@@ -90,6 +93,12 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       dataSource: dataset.source,
       workers: result.workers,
       faults: result.faults,
+      mode: config.mode,
+      ...(config.mode === 'async' ? { staleness: config.staleness, staleReleased: result.staleReleased } : {}),
+      shards: result.shards,
+      steadySamplesPerSecond: result.steadySamplesPerSecond,
+      // Steady state: the average worker's milliseconds per step in each phase, evaluation excluded.
+      timingPerStepMs: result.timing,
     });
     logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
     announce('done', { out: run.dir, testAccuracy: result.test.accuracy });

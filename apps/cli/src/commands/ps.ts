@@ -28,7 +28,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     job,
     shard: options.shard,
     log,
-    onApplied: ({ step, version, microBatchIds }) => void coordinator.send({ type: 'stepApplied', step, version, microBatchIds }),
+    onApplied: (applied) => void coordinator.send({ type: 'stepApplied', ...applied }),
   });
   const server = await createServer({
     jobId: jobId(),

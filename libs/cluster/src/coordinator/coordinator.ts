@@ -1,13 +1,15 @@
 import { ProtocolError, silentLogger, type Connection, type JsonValue, type Logger, type Message, type MessageOf } from '@dptrain/protocol';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import { JobState, LeaseState, WorkerState, transition } from '../lifecycle.js';
+import { StepLedger } from './step-ledger.js';
+import { addSplit, emptySplit, perStep, type TimeSplit } from './time-split.js';
 
 export interface CoordinatorOptions {
   readonly job: JobDescription;
   readonly paramCount: number;
   /** Evaluates the test split on full parameters and running statistics. */
   readonly evaluate: (params: Float32Array, bnState: Float32Array | undefined) => Promise<{ loss: number; accuracy: number }> | { loss: number; accuracy: number };
-  readonly onStep?: (record: { kind: 'step'; step: number; epoch: number; loss: number }) => void | Promise<void>;
+  readonly onStep?: (record: { kind: 'step'; step: number; epoch: number; loss: number; lr: number; gradNorm: number }) => void | Promise<void>;
   readonly onEval?: (record: { kind: 'eval'; step: number; epoch: number; split: 'test'; loss: number; accuracy: number }) => void | Promise<void>;
   /** A worker silent for this long is dead. @default 10_000 */
   readonly workerTimeoutMs?: number;
@@ -19,7 +21,7 @@ export interface CoordinatorOptions {
 
 /** One fault the coordinator saw, and what it did about it (summary.json `faults`). */
 export interface FaultRecord {
-  readonly kind: 'worker-disconnected' | 'worker-timeout' | 'lease-expired';
+  readonly kind: 'worker-disconnected' | 'worker-timeout' | 'lease-expired' | 'worker-reconnected' | 'stale-push';
   readonly workerId: number;
   readonly name: string;
   readonly step: number;
@@ -35,6 +37,10 @@ export interface WorkerSummary {
   readonly state: WorkerState;
   readonly leases: number;
   readonly microBatches: number;
+  /** Times the worker registered again with its id after losing its connection. */
+  readonly reconnects: number;
+  /** Milliseconds spent in each phase of its leases. */
+  readonly timing: TimeSplit;
 }
 
 export interface ClusterResult {
@@ -46,18 +52,32 @@ export interface ClusterResult {
   readonly test: { loss: number; accuracy: number };
   readonly workers: WorkerSummary[];
   readonly faults: FaultRecord[];
+  /** The average worker's milliseconds per step in each phase (time-split.ts `perStep`). */
+  readonly timing: TimeSplit;
+  /** Async: micro-batches a shard answered `stale` that the coordinator leased again. */
+  readonly staleReleased: number;
+  /** Each shard's status report at the end (counters; async: the staleness histogram). */
+  readonly shards: JsonValue[];
+  /**
+   * Steady-state training throughput: samples of the steps closed after the first 10% (at least
+   * one step) over their wall time, evaluation pauses excluded; NaN when the job is too short.
+   */
+  readonly steadySamplesPerSecond: number;
 }
 
 interface WorkerEntry {
   readonly id: number;
   readonly name: string;
   readonly backend: string;
-  readonly connection: Connection;
+  connection: Connection;
+  generation: number;
   state: WorkerState;
   lastSeen: number;
   lease: LeaseEntry | undefined;
   leases: number;
   microBatches: number;
+  reconnects: number;
+  readonly timing: TimeSplit;
 }
 
 interface LeaseEntry {
@@ -71,11 +91,16 @@ interface LeaseEntry {
 
 /**
  * The coordinator: owns the job. It answers registrations (shards first; a worker's `registered`
- * waits until every shard is ready, so it carries every shard URL), leases the micro-batches of
- * step t to idle workers round-robin, leases step t+1 once every micro-batch of t is done (each
- * shard has then applied t), re-leases the work of dead or overdue workers, evaluates at each
- * epoch's end and at the end on parameters pulled from the shards, and owns every worker, lease
- * and job state transition.
+ * waits until every shard is ready, so it carries every shard URL; a worker that reconnects and
+ * names its old id gets that id back), leases micro-batches to idle workers, re-leases the work of
+ * dead or overdue workers and the micro-batches a shard answered `stale`, closes steps in order
+ * once every micro-batch is done and applied (StepLedger), evaluates at each epoch's end and at
+ * the end on parameters pulled from the shards, and owns every worker, lease and job transition.
+ *
+ * Synchronous mode: the micro-batches of step t are split round-robin over the idle workers, and
+ * step t+1 opens once t is complete (CLUSTER.md, synchronous step 7). Asynchronous mode: the steps
+ * of the current epoch open as workers ask for work, each idle worker leasing up to ⌈M/W⌉ pending
+ * micro-batches of the lowest step that has some; the next epoch opens after the evaluation.
  */
 export class Coordinator {
   private state = JobState.Waiting;
@@ -88,11 +113,20 @@ export class Coordinator {
   private readonly waitingWorkers: { connection: Connection; msg: MessageOf<'register'> }[] = [];
   private nextWorkerId = 0;
   private nextLeaseId = 0;
+  /** The lowest step not yet complete. */
   private step = 0;
-  private pending: number[] = [];
-  private readonly losses: (number | undefined)[];
-  private doneCount = 0;
+  /** Async: the next step of the current epoch not yet opened. */
+  private nextToOpen = 0;
+  private readonly ledger: StepLedger;
+  private readonly async: boolean;
+  private draining = false;
   private pausedForEval = false;
+  private staleReleased = 0;
+  private shardStatus: JsonValue[] = [];
+  /** Steady-state clock: the step after which timing starts, when it closed, and evaluation time since. */
+  private readonly warmSteps: number;
+  private warmAt = Number.NaN;
+  private evalMs = 0;
   private epochLossSum = 0;
   private epochSteps = 0;
   private trainLoss = Number.NaN;
@@ -110,7 +144,9 @@ export class Coordinator {
     this.shards = new Array<Connection | undefined>(S).fill(undefined);
     this.shardUrls = new Array<string | undefined>(S).fill(undefined);
     this.shardVersions = new Array<number>(S).fill(0);
-    this.losses = new Array<number | undefined>(this.plan.microBatchesPerStep).fill(undefined);
+    this.async = options.job.config.mode === 'async';
+    this.ledger = new StepLedger(this.plan.microBatchesPerStep, S, this.async);
+    this.warmSteps = Math.max(1, Math.floor(this.plan.totalSteps / 10));
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => undefined);
     const timeout = options.workerTimeoutMs ?? 10_000;
@@ -142,9 +178,24 @@ export class Coordinator {
       microBatchesPerStep: this.plan.microBatchesPerStep,
       shardVersions: this.shardVersions,
       shardUrls: this.shardUrls.map((u) => u ?? null),
+      mode: this.options.job.config.mode,
+      staleness: this.options.job.config.staleness,
+      staleReleased: this.staleReleased,
+      shards: this.shardStatus,
+      timingPerStepMs: perStep(this.workerSummaries().map((w) => w.timing), this.step) as unknown as JsonValue,
       workers: this.workerSummaries() as unknown as JsonValue,
       faults: this.faults as unknown as JsonValue,
     };
+  }
+
+  /**
+   * Asks every shard for its status report (counters, async staleness histogram) and keeps the
+   * answers for `status()` and the result.
+   */
+  async refreshShardStatus(): Promise<JsonValue[]> {
+    const reports = await Promise.all(this.shards.map((s) => (s?.isOpen ? s.request({ type: 'status' }, { timeoutMs: 10_000 }).then((r) => r.detail, () => null) : null)));
+    this.shardStatus = reports;
+    return reports;
   }
 
   /** Stops timers; the caller closes the connections. */
@@ -172,7 +223,10 @@ export class Coordinator {
           break;
         case 'stepApplied': {
           const s = this.shards.indexOf(connection);
-          if (s >= 0) this.shardVersions[s] = Math.max(this.shardVersions[s], msg.version);
+          if (s < 0) throw new ProtocolError('E_ROLE', 'stepApplied from a connection that is not a registered shard; register with shard first', { ref: msg.seq });
+          this.shardVersions[s] = Math.max(this.shardVersions[s], msg.version);
+          this.ledger.applied(msg.step, msg.microBatchIds, msg.lr, msg.gradNorm);
+          void this.drain();
           break;
         }
         case 'status':
@@ -189,6 +243,13 @@ export class Coordinator {
   }
 
   private register(connection: Connection, msg: MessageOf<'register'>): void {
+    if (connection.peer.role === 'worker' && msg.workerId !== undefined) {
+      const known = this.workers.get(msg.workerId);
+      if (known && known.name === msg.name) {
+        this.readmit(known, connection, msg);
+        return;
+      }
+    }
     const config = this.options.job as unknown as JsonValue;
     if (connection.peer.role === 'ps') {
       const S = this.shards.length;
@@ -216,7 +277,7 @@ export class Coordinator {
     this.shardUrls[msg.shard] = msg.url;
     this.log({ level: 'info', event: 'shard-ready', shard: msg.shard, url: msg.url });
     if (!this.allShardsReady()) return;
-    for (const { connection: c, msg: m } of this.waitingWorkers.splice(0)) if (c.isOpen) this.admit(c, m);
+    for (const { connection: c, msg: m } of this.waitingWorkers.splice(0)) if (c.isOpen) this.register(c, m);
   }
 
   private allShardsReady(): boolean {
@@ -225,123 +286,198 @@ export class Coordinator {
 
   private admit(connection: Connection, msg: MessageOf<'register'>): void {
     const id = this.nextWorkerId++;
-    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0 };
+    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, generation: 0, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0, reconnects: 0, timing: emptySplit() };
     this.workers.set(id, entry);
-    void connection.reply(msg, { type: 'registered', workerId: id, generation: id, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
+    void connection.reply(msg, { type: 'registered', workerId: id, generation: 0, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
     this.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
     if (this.state === JobState.Waiting) {
       this.state = transition('job', this.state, JobState.Training);
-      this.beginStep();
-    } else {
-      this.schedule();
+      if (!this.async) this.ledger.openStep(0);
     }
-  }
-
-  private beginStep(): void {
-    this.pending = Array.from({ length: this.plan.microBatchesPerStep }, (_, i) => i);
-    this.losses.fill(undefined);
-    this.doneCount = 0;
     this.schedule();
   }
 
-  /** Leases the pending micro-batches of the current step to idle workers, round-robin. */
-  private schedule(): void {
-    if (this.state !== JobState.Training || this.pausedForEval || this.pending.length === 0) return;
-    const idle = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
-    if (idle.length === 0) return;
-    const ids = this.pending.splice(0).sort((a, b) => a - b);
-    idle.forEach((worker, k) => {
-      const share = ids.filter((_, i) => i % idle.length === k);
-      if (share.length > 0) this.lease(worker, share);
-    });
+  /**
+   * A worker that lost its connection registered again with its id: the old connection is
+   * forgotten (its lease was, or is now, re-leased) and the worker continues under a new
+   * generation.
+   */
+  private readmit(worker: WorkerEntry, connection: Connection, msg: MessageOf<'register'>): void {
+    if (!this.allShardsReady()) {
+      this.waitingWorkers.push({ connection, msg });
+      return;
+    }
+    if (worker.state !== WorkerState.Dead) this.kill(worker, 'worker-disconnected');
+    const old = worker.connection;
+    worker.connection = connection;
+    worker.generation++;
+    worker.reconnects++;
+    worker.lastSeen = Date.now();
+    worker.state = transition('worker', worker.state, WorkerState.Idle);
+    if (old.isOpen) old.close(4013, 'replaced by a new connection of the same worker');
+    this.record('worker-reconnected', worker, undefined, `registered again with id ${worker.id}; generation ${worker.generation}`);
+    this.log({ level: 'info', event: 'worker-rejoined', workerId: worker.id, name: worker.name, generation: worker.generation });
+    void connection.reply(msg, { type: 'registered', workerId: worker.id, generation: worker.generation, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
+    this.schedule();
   }
 
-  private lease(worker: WorkerEntry, ids: number[]): void {
+  /** Leases pending micro-batches to idle workers (see the class comment for each mode's rule). */
+  private schedule(): void {
+    if (this.state !== JobState.Training || this.pausedForEval) return;
+    const idle = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
+    if (idle.length === 0) return;
+    if (!this.async) {
+      const ids = this.ledger.take(this.step, Number.POSITIVE_INFINITY);
+      idle.forEach((worker, k) => {
+        const share = ids.filter((_, i) => i % idle.length === k);
+        if (share.length > 0) this.lease(worker, this.step, share);
+      });
+      return;
+    }
+    const live = [...this.workers.values()].filter((w) => w.state !== WorkerState.Dead).length;
+    const chunk = Math.ceil(this.plan.microBatchesPerStep / Math.max(1, live));
+    for (const worker of idle) {
+      const next = this.nextAsyncWork(chunk);
+      if (!next) return;
+      this.lease(worker, next.step, next.ids);
+    }
+  }
+
+  /** Async: up to `max` pending ids of the lowest open step that has some, opening steps of the current epoch as needed. */
+  private nextAsyncWork(max: number): { step: number; ids: number[] } | undefined {
+    for (const step of this.ledger.openSteps()) {
+      if (this.ledger.pending(step).length > 0) return { step, ids: this.ledger.take(step, max) };
+    }
+    const epochEnd = Math.min(this.plan.totalSteps, (Math.floor(this.step / this.plan.stepsPerEpoch) + 1) * this.plan.stepsPerEpoch);
+    if (this.nextToOpen >= epochEnd) return undefined;
+    const step = this.nextToOpen++;
+    this.ledger.openStep(step);
+    return { step, ids: this.ledger.take(step, max) };
+  }
+
+  private lease(worker: WorkerEntry, step: number, ids: number[]): void {
     const leaseId = this.nextLeaseId++;
     const deadlineMs = this.options.leaseTimeoutMs ?? 120_000;
     const timer = setTimeout(() => this.expire(lease), deadlineMs);
     timer.unref();
-    const lease: LeaseEntry = { id: leaseId, step: this.step, ids, worker, state: LeaseState.Active, timer };
+    const lease: LeaseEntry = { id: leaseId, step, ids, worker, state: LeaseState.Active, timer };
     worker.state = transition('worker', worker.state, WorkerState.Busy);
     worker.lease = lease;
     worker.leases++;
-    void worker.connection.send({ type: 'lease', leaseId, step: this.step, microBatchIds: ids, modelVersion: this.step, deadlineMs });
+    // Sync: the version of step t is t. Async: the newest version a shard reported, so the worker's pull never waits.
+    const modelVersion = this.async ? Math.min(...this.shardVersions) : step;
+    void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs });
   }
 
   private leaseDone(connection: Connection, msg: MessageOf<'leaseDone'>): void {
     const worker = [...this.workers.values()].find((w) => w.connection === connection);
     if (!worker) throw new ProtocolError('E_ROLE', 'leaseDone from a connection that is not a registered worker; send register first', { ref: msg.seq });
     const lease = worker.lease;
+    // A late leaseDone of an expired or lost lease still completes its ids: the shards acknowledged the pushes.
     if (lease && lease.id === msg.leaseId) {
       clearTimeout(lease.timer);
       lease.state = transition('lease', lease.state, LeaseState.Done);
       worker.lease = undefined;
-      worker.microBatches += msg.microBatchIds.length;
+      if (worker.state === WorkerState.Busy) worker.state = transition('worker', worker.state, WorkerState.Idle);
     }
-    if (worker.state === WorkerState.Busy) worker.state = transition('worker', worker.state, WorkerState.Idle);
-    if (msg.step === this.step) {
-      msg.microBatchIds.forEach((id, k) => {
-        if (this.losses[id] !== undefined) return;
-        this.losses[id] = msg.losses[k];
-        this.doneCount++;
-        const at = this.pending.indexOf(id);
-        if (at >= 0) this.pending.splice(at, 1);
-      });
+    worker.microBatches += msg.microBatchIds.length;
+    addSplit(worker.timing, msg);
+    this.ledger.done(msg.step, msg.microBatchIds, msg.losses);
+    if (msg.stale && msg.stale.length > 0) {
+      const back = this.ledger.requeue(msg.step, msg.stale);
+      this.staleReleased += back.length;
+      this.log({ level: 'info', event: 'stale-released', workerId: worker.id, step: msg.step, microBatchIds: back });
     }
-    if (this.doneCount === this.plan.microBatchesPerStep) void this.finishStep();
-    else this.schedule();
+    void this.drain();
+    this.schedule();
   }
 
-  private async finishStep(): Promise<void> {
-    const t = this.step;
-    // The reference trainer's loss: the micro-batch losses summed in id order, over M.
-    let lossSum = 0;
-    for (const l of this.losses) lossSum += l!;
-    const loss = lossSum / this.plan.microBatchesPerStep;
-    const epoch = Math.floor(t / this.plan.stepsPerEpoch);
-    this.epochLossSum += loss;
-    this.epochSteps++;
-    this.step = t + 1;
-    this.pausedForEval = true;
+  /**
+   * Closes complete steps in order: metrics, the epoch's evaluation (leasing paused), the end.
+   * One drain runs at a time; stepApplied and leaseDone both call it.
+   */
+  private async drain(): Promise<void> {
+    if (this.draining || this.state !== JobState.Training) return;
+    this.draining = true;
     try {
-      await this.options.onStep?.({ kind: 'step', step: t + 1, epoch, loss });
-      const last = t + 1 === this.plan.totalSteps;
-      if ((t + 1) % this.plan.stepsPerEpoch === 0 || last) {
-        this.trainLoss = this.epochLossSum / this.epochSteps;
-        this.epochLossSum = 0;
-        this.epochSteps = 0;
-      }
-      if (last) {
-        this.state = transition('job', this.state, JobState.Finishing);
-        const { params, bnState } = await this.pullParams(t + 1);
-        const test = await this.options.evaluate(params, bnState);
-        await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
-        this.stop();
-        this.state = transition('job', this.state, JobState.Done);
-        this.settle.resolve({ params, bnState, steps: t + 1, epochs: epoch + 1, trainLoss: this.trainLoss, test, workers: this.workerSummaries(), faults: this.faults });
-        return;
-      }
-      if ((t + 1) % this.plan.stepsPerEpoch === 0) {
-        const { params, bnState } = await this.pullParams(t + 1);
-        const test = await this.options.evaluate(params, bnState);
-        await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
+      while (this.state === JobState.Training && this.ledger.isComplete(this.step)) {
+        const t = this.step;
+        const outcome = this.ledger.close(t);
+        const epoch = Math.floor(t / this.plan.stepsPerEpoch);
+        this.epochLossSum += outcome.loss;
+        this.epochSteps++;
+        this.step = t + 1;
+        if (this.step === this.warmSteps) this.warmAt = performance.now();
+        const last = t + 1 === this.plan.totalSteps;
+        const epochEnd = (t + 1) % this.plan.stepsPerEpoch === 0;
+        if (epochEnd || last) {
+          this.trainLoss = this.epochLossSum / this.epochSteps;
+          this.epochLossSum = 0;
+          this.epochSteps = 0;
+        }
+        // Sync: step t+1 is leased as soon as t is closed; its metrics line is written meanwhile.
+        if (!this.async && !last && !epochEnd) {
+          this.ledger.openStep(t + 1);
+          this.schedule();
+        }
+        await this.options.onStep?.({ kind: 'step', step: t + 1, epoch, ...outcome });
+        if (last) {
+          const steadySeconds = (performance.now() - this.warmAt - this.evalMs) / 1000;
+          const steadySamplesPerSecond = ((t + 1 - this.warmSteps) * this.options.job.config.batchSize) / steadySeconds;
+          this.state = transition('job', this.state, JobState.Finishing);
+          const { params, bnState } = await this.pullParams(t + 1);
+          const test = await this.options.evaluate(params, bnState);
+          await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
+          await this.refreshShardStatus();
+          this.stop();
+          this.state = transition('job', this.state, JobState.Done);
+          const workers = this.workerSummaries();
+          this.settle.resolve({
+            params,
+            bnState,
+            steps: t + 1,
+            epochs: epoch + 1,
+            trainLoss: this.trainLoss,
+            test,
+            workers,
+            faults: this.faults,
+            timing: perStep(workers.map((w) => w.timing), t + 1),
+            staleReleased: this.staleReleased,
+            shards: this.shardStatus,
+            steadySamplesPerSecond: t + 1 > this.warmSteps ? steadySamplesPerSecond : Number.NaN,
+          });
+          return;
+        }
+        if (epochEnd) {
+          this.pausedForEval = true;
+          const evalStarted = performance.now();
+          const { params, bnState } = await this.pullParams(t + 1);
+          const test = await this.options.evaluate(params, bnState);
+          await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
+          await this.refreshShardStatus();
+          if (this.step >= this.warmSteps) this.evalMs += performance.now() - evalStarted;
+          this.pausedForEval = false;
+          if (!this.async) this.ledger.openStep(t + 1);
+          this.schedule();
+        }
       }
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
-      return;
+    } finally {
+      this.draining = false;
     }
-    this.pausedForEval = false;
-    this.beginStep();
   }
 
   /** The parameters and running statistics after `step` steps, assembled from every shard. */
   private async pullParams(step: number): Promise<{ params: Float32Array; bnState: Float32Array | undefined }> {
     const params = new Float32Array(this.options.paramCount);
     let bnState: Float32Array | undefined;
+    // Async: the version counts applied micro-batches, M per step.
+    const at = this.async ? { minVersion: step * this.plan.microBatchesPerStep } : { step };
     const replies = await Promise.all(
       this.shards.map((s, i) => {
         if (!s?.isOpen) throw new ProtocolError('E_CLOSED', `parameter-server shard ${i} is gone; the job cannot finish without its parameters`);
-        return s.request({ type: 'pull', step, raw: true }, { timeoutMs: 600_000 });
+        return s.request({ type: 'pull', ...at, raw: true }, { timeoutMs: 600_000 });
       }),
     );
     for (const reply of replies) {
@@ -403,8 +539,7 @@ export class Coordinator {
   }
 
   private requeue(lease: LeaseEntry): void {
-    if (lease.step !== this.step) return;
-    for (const id of lease.ids) if (this.losses[id] === undefined && !this.pending.includes(id)) this.pending.push(id);
+    this.ledger.requeue(lease.step, lease.ids);
   }
 
   private record(kind: FaultRecord['kind'], worker: WorkerEntry, lease: LeaseEntry | undefined, action: string): void {
@@ -420,6 +555,15 @@ export class Coordinator {
   }
 
   private workerSummaries(): WorkerSummary[] {
-    return [...this.workers.values()].map((w) => ({ workerId: w.id, name: w.name, backend: w.backend, state: w.state, leases: w.leases, microBatches: w.microBatches }));
+    return [...this.workers.values()].map((w) => ({
+      workerId: w.id,
+      name: w.name,
+      backend: w.backend,
+      state: w.state,
+      leases: w.leases,
+      microBatches: w.microBatches,
+      reconnects: w.reconnects,
+      timing: { ...w.timing },
+    }));
   }
 }

@@ -14,7 +14,18 @@ export interface ParameterServerOptions {
   /** @default silentLogger */
   readonly log?: Logger;
   /** Called after each optimizer update (sync: a whole step; async: one micro-batch). */
-  readonly onApplied?: (applied: { step: number; version: number; microBatchIds: number[] }) => void;
+  readonly onApplied?: (applied: AppliedReport) => void;
+}
+
+/** One optimizer update of a shard, as reported to the coordinator in `stepApplied`. */
+export interface AppliedReport {
+  readonly step: number;
+  readonly version: number;
+  readonly microBatchIds: number[];
+  /** Learning rate of the update. */
+  readonly lr: number;
+  /** ℓ2 norm of this shard's slice of the applied gradient, before clipping. */
+  readonly gradNorm: number;
 }
 
 interface HeldPull {
@@ -228,7 +239,7 @@ export class ParameterServer {
     const M = this.early.length;
     const step = this.versionNow;
     scale(this.acc, 1 / M);
-    this.rule.apply(this.params, this.acc);
+    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
     if (this.bnState) {
       updateRunningStats(this.bnState, this.bnSpecs, combineMicroBatchMoments(this.moments as WireMoments[][]), { momentum: this.options.job.config.bnMomentum });
     }
@@ -239,7 +250,7 @@ export class ParameterServer {
     this.versionNow = step + 1;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     const ids = Array.from({ length: M }, (_, i) => i);
-    this.options.onApplied?.({ step, version: this.versionNow, microBatchIds: ids });
+    this.options.onApplied?.({ step, version: this.versionNow, microBatchIds: ids, lr, gradNorm });
     const waiting = this.held.get(this.versionNow);
     this.held.delete(this.versionNow);
     for (const { connection, request } of waiting ?? []) if (connection.isOpen) this.answer(connection, request);
@@ -266,14 +277,14 @@ export class ParameterServer {
     for (let i = 0; i < this.stalenessHistogram.length; i++) this.stalenessHistogram[i] ??= 0;
     // apply() may clip in place; the received view must stay what was sent.
     this.acc.set(msg.grads);
-    this.rule.apply(this.params, this.acc);
+    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
     if (this.bnState && msg.bnStats) {
       updateRunningStats(this.bnState, this.bnSpecs, combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]), { momentum: this.options.job.config.bnMomentum });
     }
     this.versionNow++;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     this.ack(connection, msg, 'accepted');
-    this.options.onApplied?.({ step: msg.step, version: this.versionNow, microBatchIds: [msg.microBatchId] });
+    this.options.onApplied?.({ step: msg.step, version: this.versionNow, microBatchIds: [msg.microBatchId], lr, gradNorm });
     const ready = this.heldAsync.filter((h) => h.request.minVersion! <= this.versionNow);
     for (const h of ready) {
       this.heldAsync.splice(this.heldAsync.indexOf(h), 1);

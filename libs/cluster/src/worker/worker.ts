@@ -1,16 +1,15 @@
-import { createDataPlan, gather, type DataPlan, type Dataset, type Split } from '@dptrain/data';
-import type { Model } from '@dptrain/model';
-import { ProtocolError, silentLogger, type Connection, type Logger, type MessageOf, type ReplyOf } from '@dptrain/protocol';
+import { createDataPlan, type Dataset } from '@dptrain/data';
+import { ProtocolError, reconnecting, silentLogger, type Connection, type Logger, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
 import { trainingSplits } from '@dptrain/training';
-import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';
-import { shardRanges, type ShardRange } from '../shards.js';
+import { shardRanges } from '../shards.js';
+import { LeaseComputer, type LeaseResult } from './lease-computer.js';
 
 export interface WorkerOptions {
-  /** An open connection to the coordinator. */
-  readonly coordinator: Connection;
-  /** Opens a connection to the parameter-server shard at `url`, accepting frames for `paramCount`. */
+  /** Opens a connection to the coordinator (one attempt; the worker retries with back-off). */
+  readonly connectCoordinator: () => Promise<Connection>;
+  /** Opens a connection to the parameter-server shard at `url`, accepting frames for `paramCount` (one attempt). */
   readonly connectShard: (url: string, paramCount: number) => Promise<Connection>;
   /** The job's data set, loaded once the job is known. */
   readonly loadDataset: (job: JobDescription) => Promise<Dataset>;
@@ -24,6 +23,11 @@ export interface WorkerOptions {
    * @default 600_000
    */
   readonly pullTimeoutMs?: number;
+  /**
+   * Back-off for connecting and reconnecting to the coordinator and the shards.
+   * @default { initialMs: 100, maxMs: 5_000, maxAttempts: 30 }
+   */
+  readonly reconnect?: ReconnectOptions;
   /** @default silentLogger */
   readonly log?: Logger;
 }
@@ -33,14 +37,21 @@ export interface WorkerReport {
   readonly workerId: number;
   readonly leases: number;
   readonly microBatches: number;
+  /** Times a lost coordinator or shard connection was opened again. */
+  readonly reconnects: number;
   readonly shutdownReason: string;
 }
 
 /**
- * A worker: registers with the coordinator, then for each lease pulls step t from every shard
- * (held there until the step before is applied), computes each leased micro-batch's gradient and
- * batch-norm moments with the model, pushes each shard its slice while the next micro-batch
- * computes, waits for every acknowledgement and reports `leaseDone`. Stateless apart from the data.
+ * A worker: registers with the coordinator, then for each lease pulls parameters from every shard,
+ * computes each leased micro-batch's gradient and batch-norm moments, pushes each shard its slice,
+ * waits for every acknowledgement and reports `leaseDone` with the time split. Stateless apart
+ * from the data.
+ *
+ * Connections are re-opened with back-off when they drop before shutdown: the coordinator's by
+ * registering again with the worker's id (leases queued on the old connection are dropped: the
+ * coordinator re-leases them), a shard's by retrying the lease in hand on the new connection
+ * (recomputing a micro-batch gives the same bits and the shard keeps the first push).
  */
 export class Worker {
   private readonly log: Logger;
@@ -48,6 +59,11 @@ export class Worker {
   private readonly revoked = new Set<number>();
   private wake: (() => void) | undefined;
   private shutdownReason: string | undefined;
+  private coordinator: Connection | undefined;
+  private identity: ReplyOf<'register'> | undefined;
+  private reconnectingCoordinator: Promise<void> | undefined;
+  private fatal: Error | undefined;
+  private reconnects = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.log = options.log ?? silentLogger;
@@ -55,19 +71,11 @@ export class Worker {
 
   /**
    * Runs until the coordinator says shutdown.
-   * @throws ProtocolError when the coordinator or a shard connection fails
+   * @throws ProtocolError when a connection cannot be opened again within the back-off's attempts
    */
   async run(): Promise<WorkerReport> {
-    const { coordinator } = this.options;
-    // Listen first: the first lease may arrive while the data set is still loading.
-    coordinator.on('message', (msg) => {
-      if (msg.type === 'lease') this.queue.push(msg);
-      else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
-      else if (msg.type === 'shutdown') this.shutdownReason = msg.reason;
-      else return;
-      this.wake?.();
-    });
-    const registered = await coordinator.request({ type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend }, { timeoutMs: 600_000 });
+    await this.joinCoordinator();
+    const registered = this.identity!;
     const job = registered.config as unknown as JobDescription;
     const urls = registered.shardUrls ?? [];
     const model = modelOf(job);
@@ -75,114 +83,127 @@ export class Worker {
     if (urls.length !== ranges.length) {
       throw new ProtocolError('E_MALFORMED', `registered.shardUrls lists ${urls.length} shards, the job has psShards ${ranges.length}`);
     }
-    const shards = await Promise.all(urls.map((url) => this.options.connectShard(url, model.paramCount)));
+    const shards = await Promise.all(urls.map((url) => this.withBackoff(() => this.options.connectShard(url, model.paramCount))));
     const dataset = await this.options.loadDataset(job);
     const { train } = trainingSplits(job.config, dataset);
     const plan = createDataPlan({ numSamples: train.count, batchSize: job.config.batchSize, microBatchSize: job.config.microBatchSize, epochs: job.config.epochs, seed: job.config.seed });
     this.log({ level: 'info', event: 'worker-registered', workerId: registered.workerId, shards: urls.length, paramCount: model.paramCount });
 
-    const closed = new Promise<never>((_, reject) => {
-      const fail = (what: string) => (code: number, reason: string) => {
-        if (this.shutdownReason === undefined) reject(new ProtocolError('E_CLOSED', `${what} closed the connection (${code} ${reason}) before shutdown`));
-      };
-      coordinator.once('close', fail('the coordinator'));
-      shards.forEach((s, i) => s.once('close', fail(`parameter-server shard ${i}`)));
-    });
-    closed.catch(() => undefined);
     const heartbeat = setInterval(() => {
-      void coordinator.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() });
+      const c = this.coordinator;
+      if (c?.isOpen && this.identity) void c.send({ type: 'heartbeat', workerId: this.identity.workerId, generation: this.identity.generation, sentAtMs: Date.now() });
     }, this.options.heartbeatMs ?? 1000);
     heartbeat.unref();
 
-    const compute = new LeaseComputer(model, train, plan, shards, ranges, registered, this.options.pullTimeoutMs ?? 600_000);
+    const compute = new LeaseComputer(model, train, plan, shards, ranges, job.config.mode === 'async', this.options.pullTimeoutMs ?? 600_000);
     let leases = 0;
+    let idleSince: number | undefined;
     try {
       for (;;) {
+        if (this.fatal) throw this.fatal;
         if (this.shutdownReason !== undefined) break;
         const lease = this.queue.shift();
         if (!lease) {
-          await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), closed]);
+          await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
         if (this.revoked.has(lease.leaseId)) continue;
-        const started = performance.now();
-        const losses = await Promise.race([compute.run(lease), closed]);
+        const waitMs = idleSince === undefined ? 0 : performance.now() - idleSince;
+        compute.generation = this.identity!.generation;
+        const result = await this.runLease(compute, lease, urls, model.paramCount, shards);
+        if (!result) continue;
         leases++;
-        void coordinator.send({ type: 'leaseDone', leaseId: lease.leaseId, step: lease.step, microBatchIds: lease.microBatchIds, losses, computeMs: performance.now() - started });
+        idleSince = performance.now();
+        void this.coordinator?.send({
+          type: 'leaseDone',
+          leaseId: lease.leaseId,
+          step: lease.step,
+          microBatchIds: result.ids,
+          losses: result.losses,
+          ...(result.stale.length > 0 ? { stale: result.stale } : {}),
+          computeMs: result.computeMs,
+          pullMs: result.pullMs,
+          pushMs: result.pushMs,
+          waitMs,
+        });
       }
     } finally {
       clearInterval(heartbeat);
       for (const s of shards) s.close(1000, 'worker done');
-      coordinator.close(1000, 'worker done');
+      this.coordinator?.close(1000, 'worker done');
       model.dispose();
     }
-    return { workerId: registered.workerId, leases, microBatches: compute.microBatches, shutdownReason: this.shutdownReason ?? '' };
-  }
-}
-
-/** The per-lease work, with every parameter-sized buffer allocated once. */
-class LeaseComputer {
-  microBatches = 0;
-  private readonly params: Float32Array;
-  private readonly grad: Float32Array;
-  private readonly bnStats: Float32Array;
-  private readonly buffers: { x: Float32Array; y: Int32Array };
-
-  constructor(
-    private readonly model: Model,
-    private readonly train: Split,
-    private readonly plan: DataPlan,
-    private readonly shards: readonly Connection[],
-    private readonly ranges: readonly ShardRange[],
-    private readonly identity: ReplyOf<'register'>,
-    private readonly pullTimeoutMs: number,
-  ) {
-    this.params = new Float32Array(model.paramCount);
-    this.grad = new Float32Array(model.paramCount);
-    this.bnStats = new Float32Array(bnStatsLength(model.bnSpecs));
-    const mbs = plan.microBatchSize;
-    this.buffers = { x: new Float32Array(mbs * train.features), y: new Int32Array(mbs) };
+    return { workerId: registered.workerId, leases, microBatches: compute.microBatches, reconnects: this.reconnects, shutdownReason: this.shutdownReason ?? '' };
   }
 
-  /** Pulls, computes and pushes one lease; resolves with the losses once every push is acknowledged. */
-  async run(lease: MessageOf<'lease'>): Promise<number[]> {
-    const pulled = await Promise.all(this.shards.map((s) => s.request({ type: 'pull', step: lease.step }, { timeoutMs: this.pullTimeoutMs })));
-    pulled.forEach((reply, i) => this.params.set(reply.values, this.ranges[i].offset));
-    const { microBatches } = this.plan.step(lease.step);
-    const acks: Promise<ReplyOf<'push'>>[] = [];
-    const losses: number[] = [];
-    for (const id of lease.microBatchIds) {
-      const mb = microBatches[id];
-      const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
-      losses.push(result.loss);
-      const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, this.bnStats) : undefined;
-      // send() copies each slice into its frame before returning, so the buffers are free again.
-      this.shards.forEach((shard, s) => {
-        const { offset, length } = this.ranges[s];
-        acks.push(
-          shard.request({
-            type: 'push',
-            step: lease.step,
-            microBatchId: id,
-            version: pulled[s].version,
-            generation: this.identity.generation,
-            offset,
-            grads: result.grads.subarray(offset, offset + length),
-            ...(s === 0 && bn ? { bnStats: bn } : {}),
-            loss: result.loss,
-            samples: mb.indices.length,
-          }),
-        );
-      });
-      this.microBatches++;
-      // Let the pushes reach the sockets while the next micro-batch computes.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    for (const ack of await Promise.all(acks)) {
-      if (ack.status === 'rejected' || ack.status === 'stale') {
-        throw new ProtocolError('E_STALE', `push of step ${ack.step} micro-batch ${ack.microBatchId} was ${ack.status}: ${ack.reason ?? ''}`);
+  /**
+   * Runs one lease; when a shard connection closes under it, reconnects that shard and runs the
+   * lease again. Returns undefined when the lease was revoked or shutdown came meanwhile.
+   */
+  private async runLease(compute: LeaseComputer, lease: MessageOf<'lease'>, urls: readonly string[], paramCount: number, shards: Connection[]): Promise<LeaseResult | undefined> {
+    for (;;) {
+      try {
+        return await compute.run(lease);
+      } catch (error) {
+        if (!(error instanceof ProtocolError) || error.code !== 'E_CLOSED' || this.shutdownReason !== undefined) throw error;
+        if (this.revoked.has(lease.leaseId)) return undefined;
+        for (let s = 0; s < shards.length; s++) {
+          if (shards[s].isOpen) continue;
+          this.log({ level: 'warn', event: 'shard-lost', shard: s, url: urls[s], leaseId: lease.leaseId });
+          shards[s] = await this.withBackoff(() => this.options.connectShard(urls[s], paramCount));
+          this.reconnects++;
+          this.log({ level: 'info', event: 'shard-reconnected', shard: s, url: urls[s] });
+        }
       }
     }
-    return losses;
+  }
+
+  /** Connects to the coordinator and registers (again, with the id it held, after a reconnect). */
+  private async joinCoordinator(): Promise<void> {
+    const connection = await this.withBackoff(() => this.options.connectCoordinator());
+    connection.on('message', (msg) => {
+      if (msg.type === 'lease') this.queue.push(msg);
+      else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
+      else if (msg.type === 'shutdown') this.shutdownReason = msg.reason;
+      else return;
+      this.wake?.();
+    });
+    connection.once('close', (code, reason) => {
+      if (this.shutdownReason !== undefined || connection !== this.coordinator) return;
+      this.log({ level: 'warn', event: 'coordinator-lost', code, reason });
+      this.reconnectingCoordinator ??= this.joinCoordinator().then(
+        () => {
+          this.reconnects++;
+          this.reconnectingCoordinator = undefined;
+        },
+        (error: unknown) => {
+          this.fatal = error instanceof Error ? error : new Error(String(error));
+          this.wake?.();
+        },
+      );
+    });
+    this.coordinator = connection;
+    // Leases of the old connection were re-leased by the coordinator when it lost us.
+    this.queue.length = 0;
+    const previous = this.identity;
+    const registered = await connection.request(
+      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(previous ? { workerId: previous.workerId } : {}) },
+      { timeoutMs: 600_000 },
+    );
+    if (previous && registered.workerId !== previous.workerId) {
+      this.log({ level: 'warn', event: 'worker-new-id', was: previous.workerId, now: registered.workerId });
+    }
+    this.identity = registered;
+  }
+
+  private withBackoff(connectFn: () => Promise<Connection>): Promise<Connection> {
+    const options = { initialMs: 100, maxMs: 5_000, maxAttempts: 30, ...this.options.reconnect };
+    return reconnecting(connectFn, {
+      ...options,
+      onRetry: (info) => {
+        this.log({ level: 'warn', event: 'reconnecting', attempt: info.attempt, delayMs: info.delayMs, code: info.error.code });
+        options.onRetry?.(info);
+      },
+    });
   }
 }

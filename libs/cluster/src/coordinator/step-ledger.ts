@@ -1,0 +1,120 @@
+/** What one finished step contributes to metrics.jsonl. */
+export interface StepOutcome {
+  /** Mean of the step's micro-batch losses, summed in id order as the reference trainer does. */
+  readonly loss: number;
+  /** Learning rate of the step's (last) update. */
+  readonly lr: number;
+  /**
+   * Sync: the global ℓ2 norm of the mean gradient, √(Σ_s n_s²) over the shards' slice norms.
+   * Async: the mean of the norms of the step's M micro-batch updates.
+   */
+  readonly gradNorm: number;
+}
+
+interface OpenStep {
+  readonly pending: number[];
+  readonly losses: (number | undefined)[];
+  done: number;
+  /** Micro-batch applications reported by the shards (each shard reports every id once). */
+  applied: number;
+  lr: number;
+  readonly norms: number[];
+}
+
+/**
+ * The coordinator's ledger of open steps: which micro-batches still wait for a lease, which are
+ * done (the worker's pushes were acknowledged) and which the shards report applied. A step is
+ * complete when every one of its M micro-batches is both done and applied by all S shards, so each
+ * micro-batch counts exactly once however often it was leased. Synchronous mode keeps one step
+ * open at a time; asynchronous mode opens the steps of an epoch as workers ask for work.
+ */
+export class StepLedger {
+  private readonly open = new Map<number, OpenStep>();
+
+  constructor(
+    private readonly microBatchesPerStep: number,
+    private readonly shards: number,
+    private readonly perMicroBatchUpdates: boolean,
+  ) {}
+
+  /** Opens `step` with every micro-batch pending (no-op when it is open already). */
+  openStep(step: number): void {
+    if (this.open.has(step)) return;
+    const M = this.microBatchesPerStep;
+    this.open.set(step, { pending: Array.from({ length: M }, (_, i) => i), losses: new Array<number | undefined>(M).fill(undefined), done: 0, applied: 0, lr: Number.NaN, norms: [] });
+  }
+
+  isOpen(step: number): boolean {
+    return this.open.has(step);
+  }
+
+  /** Open steps, lowest first. */
+  openSteps(): number[] {
+    return [...this.open.keys()].sort((a, b) => a - b);
+  }
+
+  /** Pending micro-batch ids of `step`, ascending. */
+  pending(step: number): readonly number[] {
+    return this.open.get(step)?.pending ?? [];
+  }
+
+  /** Takes up to `max` pending ids of `step` (lowest first) for a lease. */
+  take(step: number, max: number): number[] {
+    const entry = this.open.get(step);
+    if (!entry) return [];
+    entry.pending.sort((a, b) => a - b);
+    return entry.pending.splice(0, max);
+  }
+
+  /** Puts leased ids that were not done back into `step`'s pending list (re-lease). */
+  requeue(step: number, ids: readonly number[]): number[] {
+    const entry = this.open.get(step);
+    if (!entry) return [];
+    const back = ids.filter((id) => entry.losses[id] === undefined && !entry.pending.includes(id));
+    entry.pending.push(...back);
+    return back;
+  }
+
+  /** Records finished micro-batches; later reports of the same id are ignored. */
+  done(step: number, ids: readonly number[], losses: readonly number[]): void {
+    const entry = this.open.get(step);
+    if (!entry) return;
+    ids.forEach((id, k) => {
+      if (id >= this.microBatchesPerStep || entry.losses[id] !== undefined) return;
+      entry.losses[id] = losses[k];
+      entry.done++;
+      const at = entry.pending.indexOf(id);
+      if (at >= 0) entry.pending.splice(at, 1);
+    });
+  }
+
+  /** Records a shard's update covering `ids` of `step`. */
+  applied(step: number, ids: readonly number[], lr: number | undefined, gradNorm: number | undefined): void {
+    const entry = this.open.get(step);
+    if (!entry) return;
+    entry.applied += ids.length;
+    if (lr !== undefined) entry.lr = lr;
+    if (gradNorm !== undefined) entry.norms.push(gradNorm);
+  }
+
+  isComplete(step: number): boolean {
+    const entry = this.open.get(step);
+    return entry !== undefined && entry.done === this.microBatchesPerStep && entry.applied >= this.shards * this.microBatchesPerStep;
+  }
+
+  /** Closes a complete step and returns its metrics. */
+  close(step: number): StepOutcome {
+    const entry = this.open.get(step)!;
+    this.open.delete(step);
+    let lossSum = 0;
+    for (const l of entry.losses) lossSum += l!;
+    let gradNorm: number;
+    if (this.perMicroBatchUpdates) {
+      gradNorm = entry.norms.reduce((a, b) => a + b, 0) / Math.max(1, entry.norms.length);
+    } else {
+      // √(n²) is n exactly in binary floating point, so one shard reports the reference's norm.
+      gradNorm = Math.sqrt(entry.norms.reduce((a, n) => a + n * n, 0));
+    }
+    return { loss: lossSum / this.microBatchesPerStep, lr: entry.lr, gradNorm };
+  }
+}
