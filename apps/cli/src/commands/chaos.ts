@@ -189,7 +189,7 @@ function startProc(args: readonly string[], env: NodeJS.ProcessEnv, netns?: Netn
       const event = parseJson(line);
       if (event?.event === 'listening') resolve(event.port as number);
     });
-    void exit.then(({ code }) => reject(new Error(`dptrain ${args[0]} exited (code ${code}) before listening: ${stderr.slice(-3).join(' ')}`)));
+    void exit.then(({ code }) => reject(new Error(`dptrain ${args[0]} exited (code ${code}) before listening: ${stderr.filter((l) => !l.startsWith('    at ')).slice(-6).join(' ')}`)));
   });
   listening.catch(() => undefined);
   return { child, stderr, exit, listening };
@@ -504,9 +504,9 @@ async function rawClient(url: string, headers: Record<string, string>): Promise<
   };
 }
 
-/** A DP frame (README frame layout) around raw msgpack header bytes, no tensors. */
+/** A DP frame (README frame layout) around raw msgpack header bytes, no tensors: zero-padded to 8. */
 function dpFrame(header: number[]): Uint8Array {
-  const frame = Buffer.alloc(8 + header.length);
+  const frame = Buffer.alloc(Math.ceil((8 + header.length) / 8) * 8);
   frame.write('DP', 0, 'latin1');
   frame[2] = 1;
   frame.writeUInt32LE(header.length, 4);
