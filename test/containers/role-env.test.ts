@@ -22,7 +22,8 @@ function sources(): string {
 describe('the DPTRAIN_ variables the roles read', () => {
   it('are all in the catalog of @dptrain/config: job keys, --config, and the reserved names', async () => {
     const known = new Set([...FLAGS.flatMap((f) => (f.env ? [f.env] : [])), ...Object.keys(RESERVED_ENV)]);
-    for (const role of ROLES) expect({ role, unknown: [...(await declaredEnv(role))].filter((n) => !known.has(n)) }).toEqual({ role, unknown: [] });
+    const declared = await Promise.all(ROLES.map(declaredEnv));
+    expect(ROLES.map((role, i) => ({ role, unknown: [...declared[i]!].filter((n) => !known.has(n)) }))).toEqual(ROLES.map((role) => ({ role, unknown: [] })));
   });
 
   it('include, for every role, the process-wide ones the sources read by name', async () => {

@@ -18,8 +18,7 @@ export function declaredEnv(role: string): Promise<Set<string>> {
 
 /** Variables every process reads whatever its role: the reserved names that no role declares as an option. */
 export async function processWideEnv(): Promise<string[]> {
-  const all = new Set<string>();
-  for (const role of ROLES) for (const name of await declaredEnv(role)) all.add(name);
+  const all = new Set((await Promise.all(ROLES.map(declaredEnv))).flatMap((names) => [...names]));
   return Object.keys(RESERVED_ENV).filter((name) => !all.has(name));
 }
 
