@@ -110,8 +110,8 @@ export class Worker {
         if (this.revoked.has(lease.leaseId)) continue;
         const waitMs = idleSince === undefined ? 0 : performance.now() - idleSince;
         compute.generation = this.identity!.generation;
-        const result = await this.runLease(compute, lease, urls, model.paramCount, shards);
-        if (!result) continue;
+        // Overtaken or revoked leases are answered too (with no micro-batches), so the coordinator frees this worker at once.
+        const result = (await this.runLease(compute, lease, urls, model.paramCount, shards)) ?? { ids: [], losses: [], stale: [], computeMs: 0, pullMs: 0, pushMs: 0 };
         leases++;
         idleSince = performance.now();
         void this.coordinator?.send({
@@ -138,13 +138,19 @@ export class Worker {
 
   /**
    * Runs one lease; when a shard connection closes under it, reconnects that shard and runs the
-   * lease again. Returns undefined when the lease was revoked or shutdown came meanwhile.
+   * lease again. Returns undefined when the lease was revoked, or overtaken (its step was applied
+   * from other workers' pushes, so the shard answers the pull E_STALE).
    */
   private async runLease(compute: LeaseComputer, lease: MessageOf<'lease'>, urls: readonly string[], paramCount: number, shards: Connection[]): Promise<LeaseResult | undefined> {
     for (;;) {
       try {
         return await compute.run(lease);
       } catch (error) {
+        // The step was applied without us (the lease was re-leased while we were slow or away): nothing left to do.
+        if (error instanceof ProtocolError && error.code === 'E_STALE') {
+          this.log({ level: 'info', event: 'lease-overtaken', leaseId: lease.leaseId, step: lease.step, message: error.message });
+          return undefined;
+        }
         if (!(error instanceof ProtocolError) || error.code !== 'E_CLOSED' || this.shutdownReason !== undefined) throw error;
         if (this.revoked.has(lease.leaseId)) return undefined;
         for (let s = 0; s < shards.length; s++) {
