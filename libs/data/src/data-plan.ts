@@ -1,7 +1,8 @@
 import { checkInteger, checkSeed } from './check-options.js';
 import { DataOptionError } from './data-error.js';
 import { seededPermutation } from './permutation.js';
-import { deriveSeed, STREAM } from './prng.js';
+import { deriveSeed } from '@dptrain/random';
+import { STREAM } from './streams.js';
 
 export interface DataPlanOptions {
   /** Samples in the split being trained on. */

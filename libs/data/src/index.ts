@@ -21,7 +21,7 @@ export { downloadVerified } from './download.js';
 export type { DownloadFailure, DownloadOptions, DownloadProgress } from './download.js';
 export { createDownloadReporter } from './download-reporter.js';
 export type { ReportStream } from './download-reporter.js';
-export { deriveSeed, Mulberry32, STREAM } from './prng.js';
+export { STREAM } from './streams.js';
 export { seededPermutation, shuffleInPlace } from './permutation.js';
 export { DataError, DataOptionError } from './data-error.js';
 export type { DataErrorCode, DataOptionErrorCode } from './data-error.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededPermutation, shuffleInPlace } from './permutation.js';
-import { Mulberry32 } from './prng.js';
+import { Mulberry32 } from '@dptrain/random';
 
 class Scripted extends Mulberry32 {
   constructor(private readonly outputs: number[]) {

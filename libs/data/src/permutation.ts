@@ -1,4 +1,4 @@
-import { Mulberry32 } from './prng.js';
+import { Mulberry32 } from '@dptrain/random';
 
 /**
  * Shuffles `values` in place with the Fisher–Yates algorithm (Durstenfeld's form): for i from

@@ -1,7 +1,8 @@
 import { checkInteger, checkSeed } from './check-options.js';
 import { DataOptionError } from './data-error.js';
 import type { Dataset, Split } from './dataset-types.js';
-import { deriveSeed, Mulberry32, STREAM } from './prng.js';
+import { deriveSeed, Mulberry32 } from '@dptrain/random';
+import { STREAM } from './streams.js';
 
 export interface SyntheticOptions {
   /** Training samples. @default 2000 */

@@ -1,7 +1,8 @@
 import { checkInteger, checkSeed } from './check-options.js';
 import { DataOptionError } from './data-error.js';
 import { shuffleInPlace } from './permutation.js';
-import { deriveSeed, Mulberry32, STREAM } from './prng.js';
+import { deriveSeed, Mulberry32 } from '@dptrain/random';
+import { STREAM } from './streams.js';
 
 /** What a split is drawn from: a sample count and, to stratify, one label per sample (a `Split` fits). */
 export interface SplitSource {

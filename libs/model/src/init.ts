@@ -4,7 +4,8 @@
  * the same seed gives the same bits everywhere; a uniform U(−a, a) has variance a²/3, so each
  * scheme below matches the variance of its better-known normal form.
  */
-import { mulberry32, streamState } from './prng.js';
+import { Mulberry32 } from '@dptrain/random';
+import { streamState } from './prng.js';
 
 export type Init =
   | { readonly kind: 'uniform'; readonly limit: number }
@@ -33,7 +34,7 @@ export function fillInit(out: Float32Array, init: Init, seed: number, name: stri
     out.fill(init.value);
     return;
   }
-  const next = mulberry32(streamState(seed, name));
+  const rng = new Mulberry32(streamState(seed, name));
   const a = init.limit;
-  for (let i = 0; i < out.length; i++) out[i] = (2 * next() - 1) * a;
+  for (let i = 0; i < out.length; i++) out[i] = (2 * rng.nextFloat() - 1) * a;
 }

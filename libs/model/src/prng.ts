@@ -1,25 +1,9 @@
 /**
- * The seeded generator behind parameter initialisation. It runs in JavaScript, not in
- * TensorFlow.js, so a seed gives the same bits on every backend, and it uses only integer
- * arithmetic and one exact division, so the bits do not depend on the platform's math library.
+ * The streams behind parameter initialisation: one mulberry32 stream (@dptrain/random) per
+ * tensor, keyed by seed and name. It runs in JavaScript, not in TensorFlow.js, so a seed gives the
+ * same bits on every backend.
  */
 import { ModelError } from './model-error.js';
-
-/**
- * Mulberry32 (Tommy Ettinger, public domain): 32 bits of state, period 2^32, passes the
- * statistical tests that matter for initialisation. Returns uniform numbers in [0, 1) on the
- * grid k·2^−32.
- */
-export function mulberry32(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The state of one parameter tensor's stream: 32-bit FNV-1a over the tensor's name, seeded with

@@ -1,16 +1,11 @@
 // Helpers for this package's tests only; index.ts does not export them.
+import { Mulberry32 } from '@dptrain/random';
 import { expect } from 'vitest';
 
-/** Mulberry32: a small seeded generator, uniform in [0, 1). */
+/** A seeded generator uniform in [0, 1): the project's mulberry32. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.nextFloat();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, fmix32, Mulberry32 } from './prng.js';
+import { deriveSeed, fmix32, Mulberry32 } from './index.js';
 
 const M32 = (1n << 32n) - 1n;
 
@@ -83,5 +83,16 @@ describe('fmix32 and deriveSeed', () => {
     expect(deriveSeed(5, 1, 2)).not.toBe(deriveSeed(5, 2, 1));
     expect(deriveSeed(5, 1, 0)).not.toBe(deriveSeed(5, 1, 1));
     expect(deriveSeed(5, 1, 0)).not.toBe(deriveSeed(6, 1, 0));
+  });
+});
+
+describe('Mulberry32 against outputs computed elsewhere', () => {
+  it('matches the reference C algorithm (outputs computed independently in Python)', () => {
+    // z += 0x6D2B79F5; z = (z ^ z>>15)·(z | 1); z ^= z + (z ^ z>>7)·(z | 61); return z ^ z>>14
+    // state 0 → 1144304738, 1416247, 958946056; state 1 → 2693262067, 11749833, 2265367787.
+    const a = new Mulberry32(0);
+    expect([a.nextUint32(), a.nextUint32(), a.nextUint32()]).toEqual([1144304738, 1416247, 958946056]);
+    const b = new Mulberry32(1);
+    expect([b.nextUint32(), b.nextUint32(), b.nextUint32()]).toEqual([2693262067, 11749833, 2265367787]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The one pseudo-random generator behind every shuffle, split and generated sample, so that a
- * (seed, purpose, index) triple means the same numbers in every process on every platform: only
- * 32-bit integer arithmetic (`Math.imul`, shifts, xor), no floating-point library calls.
+ * The one pseudo-random generator of dptrain, behind every shuffle, split, generated sample,
+ * initial weight and fault schedule, so that a (seed, purpose, index) triple means the same numbers
+ * in every process on every platform: only 32-bit integer arithmetic (`Math.imul`, shifts, xor),
+ * no floating-point library calls.
  *
  * Generator: mulberry32 (Tommy Ettinger, 2017). A 32-bit state advanced by the Weyl increment
  * 0x6D2B79F5; each output is a bijective mix of the new state:
@@ -47,38 +48,4 @@ export class Mulberry32 {
       if (r < limit) return r % n;
     }
   }
-}
-
-/** MurmurHash3's 32-bit finalizer: a bijection on 32-bit integers with full avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
- * Purposes that draw random numbers, each with its own stream so that, say, the holdout split and
- * the first epoch's shuffle under the same seed are unrelated.
- */
-export const STREAM = {
-  epochShuffle: 1,
-  holdout: 2,
-  kFold: 3,
-  syntheticPrototypes: 4,
-  syntheticTrain: 5,
-  syntheticTest: 6,
-} as const;
-
-/**
- * A seed for one purpose and one index (e.g. the epoch) of a run, depending only on its arguments:
- * `h = seed; for each key k: h = fmix32(h ^ fmix32(k + 0x9E3779B9))`, all mod 2³². The golden-ratio
- * offset keeps key 0 from mixing as the fixed point fmix32(0) = 0.
- */
-export function deriveSeed(seed: number, ...keys: number[]): number {
-  let h = seed >>> 0;
-  for (const key of keys) h = fmix32(h ^ fmix32((key + 0x9e3779b9) >>> 0));
-  return h;
 }
