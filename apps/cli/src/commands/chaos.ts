@@ -257,8 +257,13 @@ function startLocal(ctx: Context, dir: string): LocalRun {
   return {
     proc,
     cluster: async () => {
-      await waitFor('cluster.json', () => existsSync(join(dir, 'cluster.json')));
-      return JSON.parse(await readFile(join(dir, 'cluster.json'), 'utf8'));
+      let parsed: Awaited<ReturnType<LocalRun['cluster']>> | undefined;
+      // Read until whole: the file may be caught half-written.
+      await waitFor('cluster.json', async () => {
+        parsed = await readFile(join(dir, 'cluster.json'), 'utf8').then((t) => JSON.parse(t), () => undefined);
+        return parsed !== undefined;
+      });
+      return parsed!;
     },
   };
 }
@@ -355,11 +360,17 @@ async function handCluster(ctx: Context, dir: string, beforeWorkers: (c: { netns
     procs.push(ps);
     const psPort = await ps.listening;
     await beforeWorkers({ netns, host, psPort });
-    const workers = [
-      startProc(['worker', '--coordinator', url, '--backend', ctx.job[ctx.job.indexOf('--backend') + 1], '--name', 'worker-0'], ctx.env, netns),
-      startProc(['worker', '--coordinator', url, '--backend', ctx.job[ctx.job.indexOf('--backend') + 1], '--name', 'worker-1'], ctx.env),
-    ];
-    procs.push(...workers);
+    const backend = ctx.job[ctx.job.indexOf('--backend') + 1];
+    const workers = [startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-0'], ctx.env, netns)];
+    procs.push(workers[0]);
+    // worker-0 (the one faults hit) joins first, or worker-1 could finish the job alone.
+    const status = `http://${host}:${new URL(url).port}/status`;
+    await waitFor('worker-0 to register', async () => {
+      const body = (await fetch(status).then((r) => r.json(), () => ({}))) as { workers?: { name: string }[] };
+      return body.workers?.some((w) => w.name === 'worker-0') ?? false;
+    }, 60_000);
+    workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], ctx.env));
+    procs.push(workers[1]);
     return { coordinator, ps, workers, netns, host, psPort, stop };
   } catch (error) {
     stop();
