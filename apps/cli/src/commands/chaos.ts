@@ -260,7 +260,9 @@ function startLocal(ctx: Context, dir: string): LocalRun {
       let parsed: Awaited<ReturnType<LocalRun['cluster']>> | undefined;
       // Read until whole: the file may be caught half-written.
       await waitFor('cluster.json', async () => {
-        parsed = await readFile(join(dir, 'cluster.json'), 'utf8').then((t) => JSON.parse(t), () => undefined);
+        parsed = await readFile(join(dir, 'cluster.json'), 'utf8')
+          .then((t) => JSON.parse(t))
+          .catch(() => undefined);
         return parsed !== undefined;
       });
       return parsed!;
@@ -366,7 +368,9 @@ async function handCluster(ctx: Context, dir: string, beforeWorkers: (c: { netns
     // worker-0 (the one faults hit) joins first, or worker-1 could finish the job alone.
     const status = `http://${host}:${new URL(url).port}/status`;
     await waitFor('worker-0 to register', async () => {
-      const body = (await fetch(status).then((r) => r.json(), () => ({}))) as { workers?: { name: string }[] };
+      const body = (await fetch(status)
+        .then((r) => r.json())
+        .catch(() => ({}))) as { workers?: { name: string }[] };
       return body.workers?.some((w) => w.name === 'worker-0') ?? false;
     }, 60_000);
     workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], ctx.env));
