@@ -15,6 +15,7 @@
 // The rows without bufferutil run in a child process started with WS_NO_BUFFER_UTIL=1, because ws
 // reads that variable once, when it loads.
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   allocateTensor,
@@ -66,7 +67,7 @@ function median(values: number[]): number {
 }
 
 /** A raw ws echo pair answering as the parameter server would: small ack to a big frame, big frame to a small one. */
-async function rawPair(floats: number): Promise<{ round: () => Promise<void>; close: () => Promise<void> }> {
+export async function rawPair(floats: number): Promise<{ round: () => Promise<void>; close: () => Promise<void> }> {
   const bytes = 4 * floats;
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 2 * bytes, perMessageDeflate: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
@@ -101,7 +102,7 @@ async function rawPair(floats: number): Promise<{ round: () => Promise<void>; cl
 }
 
 /** A dptrain parameter server and worker: request(push) → pushAck, request(pull) → params. */
-async function dptrainPair(floats: number) {
+export async function dptrainPair(floats: number) {
   // Tensors with headroom (allocateTensor) travel in place: the header is written in front of
   // them and the frame goes to the socket without a copy.
   const values = allocateTensor(floats).fill(0.5);
@@ -148,13 +149,13 @@ async function dptrainPair(floats: number) {
   };
 }
 
-interface Timing {
+export interface Timing {
   readonly wallMs: number;
   readonly cpuMs: number;
 }
 
 /** Wall and CPU milliseconds per round, over one batch of `rounds` rounds. */
-async function timeRounds(round: () => Promise<void>, rounds: number): Promise<Timing> {
+export async function timeRounds(round: () => Promise<void>, rounds: number): Promise<Timing> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < rounds; i++) await round();
@@ -230,7 +231,11 @@ function printTable(cells: Cell[]): void {
   for (const row of rows) console.log(line(row));
 }
 
-if (process.argv.includes('--child')) {
+// Imported (bench/cluster.bench.ts reuses the pairs): measure nothing.
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (!isMain) {
+  // nothing to run
+} else if (process.argv.includes('--child')) {
   console.log(JSON.stringify(await measureAll()));
 } else {
   console.log(`Node ${process.version}, ${REPS} reps; MB/s = 8·N bytes per push+pull round / median wall time per round;`);
