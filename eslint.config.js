@@ -11,7 +11,7 @@ const depConstraints = [
   { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:io', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:faults', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:faults', onlyDependOnLibsWithTags: ['scope:random'] },
   { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:backend', 'scope:random'] },
   { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:random', 'scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics', 'scope:io', 'scope:config'] },
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },

@@ -1,7 +1,8 @@
+import { Mulberry32 } from '@dptrain/random';
+
 /**
- * mulberry32 (Tommy Ettinger, public domain): a 32-bit state advanced by the odd constant
- * 0x6D2B79F5 and mixed by two xor-shift-multiply rounds. Every fault decision of a proxy draws
- * from one such generator, so a seed and the order of frames fix the whole schedule; print the
+ * The project's mulberry32 generator (@dptrain/random) as a function, with the seed checked.
+ * Every fault decision of a proxy draws from one such generator, so a seed and the order of frames fix the whole schedule; print the
  * seed with any failure to replay it. Not for cryptography.
  *
  * @returns a function giving floats uniform in [0, 1), 2^-32 apart
@@ -14,14 +15,8 @@ export function mulberry32(seed: number): () => number {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
     throw new RangeError(`seed ${seed} is not an integer in 0..4294967295; give a 32-bit unsigned seed (print it to replay a run)`);
   }
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.nextFloat();
 }
 
 /** A fresh seed for runs that did not fix one (printed by the caller so the run can be replayed). */
