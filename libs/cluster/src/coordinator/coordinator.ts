@@ -115,6 +115,8 @@ export class Coordinator {
   private nextLeaseId = 0;
   /** The lowest step not yet complete. */
   private step = 0;
+  /** Sync: the step being leased (this.step, or this.step + 1 while the shards apply this.step). */
+  private leasing = 0;
   /** Async: the next step of the current epoch not yet opened. */
   private nextToOpen = 0;
   private readonly ledger: StepLedger;
@@ -292,7 +294,7 @@ export class Coordinator {
     this.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
     if (this.state === JobState.Waiting) {
       this.state = transition('job', this.state, JobState.Training);
-      if (!this.async) this.ledger.openStep(0);
+      if (!this.async) this.ledger.openStep(this.leasing);
     }
     this.schedule();
   }
@@ -327,10 +329,11 @@ export class Coordinator {
     const idle = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
     if (idle.length === 0) return;
     if (!this.async) {
-      const ids = this.ledger.take(this.step, Number.POSITIVE_INFINITY);
+      const step = this.leasing;
+      const ids = this.ledger.take(step, Number.POSITIVE_INFINITY);
       idle.forEach((worker, k) => {
         const share = ids.filter((_, i) => i % idle.length === k);
-        if (share.length > 0) this.lease(worker, this.step, share);
+        if (share.length > 0) this.lease(worker, step, share);
       });
       return;
     }
@@ -388,8 +391,23 @@ export class Coordinator {
       this.staleReleased += back.length;
       this.log({ level: 'info', event: 'stale-released', workerId: worker.id, step: msg.step, microBatchIds: back });
     }
+    this.advanceSync();
     void this.drain();
     this.schedule();
+  }
+
+  /**
+   * Sync: once every micro-batch of the step being leased is done, lease the next step, unless an
+   * evaluation or the end comes first. Each shard has then received every push of the step and
+   * applies it before serving any pull of the next one, so the workers' pulls (held at the shard)
+   * wait only for that apply, not for the coordinator to hear of it.
+   */
+  private advanceSync(): void {
+    if (this.async || !this.ledger.isDone(this.leasing)) return;
+    const next = this.leasing + 1;
+    if (next >= this.plan.totalSteps || next % this.plan.stepsPerEpoch === 0) return;
+    this.leasing = next;
+    this.ledger.openStep(next);
   }
 
   /**
@@ -414,11 +432,6 @@ export class Coordinator {
           this.trainLoss = this.epochLossSum / this.epochSteps;
           this.epochLossSum = 0;
           this.epochSteps = 0;
-        }
-        // Sync: step t+1 is leased as soon as t is closed; its metrics line is written meanwhile.
-        if (!this.async && !last && !epochEnd) {
-          this.ledger.openStep(t + 1);
-          this.schedule();
         }
         await this.options.onStep?.({ kind: 'step', step: t + 1, epoch, ...outcome });
         if (last) {
@@ -457,7 +470,10 @@ export class Coordinator {
           await this.refreshShardStatus();
           if (this.step >= this.warmSteps) this.evalMs += performance.now() - evalStarted;
           this.pausedForEval = false;
-          if (!this.async) this.ledger.openStep(t + 1);
+          if (!this.async) {
+            this.leasing = t + 1;
+            this.ledger.openStep(t + 1);
+          }
           this.schedule();
         }
       }

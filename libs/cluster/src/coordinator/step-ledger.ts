@@ -97,6 +97,12 @@ export class StepLedger {
     if (gradNorm !== undefined) entry.norms.push(gradNorm);
   }
 
+  /** Every micro-batch of `step` is done (the shards may still be applying it). */
+  isDone(step: number): boolean {
+    const entry = this.open.get(step);
+    return entry !== undefined && entry.done === this.microBatchesPerStep;
+  }
+
   isComplete(step: number): boolean {
     const entry = this.open.get(step);
     return entry !== undefined && entry.done === this.microBatchesPerStep && entry.applied >= this.shards * this.microBatchesPerStep;

@@ -22,7 +22,10 @@ export interface LeaseResult {
  * The per-lease work of a worker, with every parameter-sized buffer allocated once.
  *
  * Sync: one pull of step t from every shard, then for each micro-batch compute and push (the
- * pushes travel while the next micro-batch computes). Async: before each micro-batch, a pull of
+ * pushes travel while the next micro-batch computes). Right after its last push the worker sends
+ * the pull of step t+1, which the shard holds until t is applied: the parameters are on their way
+ * before the coordinator's next lease arrives. A worker never waits on that pull while it has
+ * other work, so a re-leased micro-batch of t cannot be starved by it. Async: before each micro-batch, a pull of
  * the newest parameters (`minVersion` = the newest version seen, so the worker reads its own
  * writes: a connection delivers in order, so the shard applied the previous push first), then
  * compute and push tagged with the pulled version.
@@ -36,6 +39,8 @@ export class LeaseComputer {
   private readonly bnStats: Float32Array;
   private readonly buffers: { x: Float32Array; y: Int32Array };
   private readonly seen: number[];
+  /** Sync: the pull of the step after the last lease, sent as soon as that lease's pushes were. */
+  private prefetched: { step: number; replies: Promise<ReplyOf<'pull'>[]> } | undefined;
 
   constructor(
     private readonly model: Model,
@@ -63,7 +68,7 @@ export class LeaseComputer {
     const timing = { computeMs: 0, pullMs: 0, pushMs: 0 };
     const { microBatches } = this.plan.step(lease.step);
     const pending: { id: number; loss: number; acks: Promise<ReplyOf<'push'>>[] }[] = [];
-    let pulled = this.async ? undefined : await this.pull({ step: lease.step }, timing);
+    let pulled = this.async ? undefined : await this.pullStep(lease.step, timing);
     for (const id of lease.microBatchIds) {
       if (this.async) {
         for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
@@ -91,10 +96,17 @@ export class LeaseComputer {
           samples: mb.indices.length,
         });
       });
+      // When an earlier ack fails (a shard closed), the later ones are never awaited: mark them handled.
+      for (const ack of acks) ack.catch(() => undefined);
       pending.push({ id, loss: result.loss, acks });
       this.microBatches++;
       // Let the pushes reach the sockets while the next micro-batch computes.
       if (!this.async) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!this.async) {
+      const replies = this.request({ step: lease.step + 1 });
+      replies.catch(() => undefined);
+      this.prefetched = { step: lease.step + 1, replies };
     }
     const pushStarted = performance.now();
     const outcome: LeaseResult = { ids: [], losses: [], stale: [], computeMs: 0, pullMs: 0, pushMs: 0 };
@@ -112,17 +124,41 @@ export class LeaseComputer {
     return { ...outcome, ...timing };
   }
 
+  /** Sync: the parameters of `step`, from the prefetched pull when it is that step's and succeeded. */
+  private async pullStep(step: number, timing: { pullMs: number }): Promise<number[]> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    if (prefetched?.step === step) {
+      const started = performance.now();
+      try {
+        const replies = await prefetched.replies;
+        timing.pullMs += performance.now() - started;
+        return this.use(replies);
+      } catch {
+        // Refused or lost (a shard reconnected, the step was applied meanwhile): pull again.
+      }
+    }
+    return this.pull({ step }, timing);
+  }
+
+  private request(at: { step: number } | undefined): Promise<ReplyOf<'pull'>[]> {
+    return Promise.all(this.shards.map((s, i) => s.request({ type: 'pull', ...(at ?? { minVersion: this.seen[i] }) }, { timeoutMs: this.pullTimeoutMs })));
+  }
+
   /** Pulls every shard's slice into `params`; returns the version each shard served. */
   private async pull(at: { step: number } | undefined, timing: { pullMs: number }): Promise<number[]> {
     const started = performance.now();
-    const replies = await Promise.all(
-      this.shards.map((s, i) => s.request({ type: 'pull', ...(at ?? { minVersion: this.seen[i] }) }, { timeoutMs: this.pullTimeoutMs })),
-    );
+    const replies = await this.request(at);
+    timing.pullMs += performance.now() - started;
+    return this.use(replies);
+  }
+
+  /** Copies each shard's slice into `params`; returns the versions served. */
+  private use(replies: ReplyOf<'pull'>[]): number[] {
     replies.forEach((reply, i) => {
       this.params.set(reply.values, this.ranges[i].offset);
       this.seen[i] = Math.max(this.seen[i], reply.version);
     });
-    timing.pullMs += performance.now() - started;
     return replies.map((r) => r.version);
   }
 }
