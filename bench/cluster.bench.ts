@@ -8,7 +8,7 @@
 // Rows run one at a time (the cluster rows need both cores): `dptrain train` (the reference
 // trainer, bench/train/measure-dptrain.ts: median over rounds after a warm-up), `dptrain local`
 // with 1 and 2 workers (summary.json's steady-state clock: the steps after the first 10%, the
-// evaluation excluded), PyTorch in one process and DistributedDataParallel over gloo with 2
+// evaluation excluded, median of 5 rounds as for the reference trainer), PyTorch in one process and DistributedDataParallel over gloo with 2
 // processes × 1 thread (bench/cluster/torch_ddp.py; rank 0's clock after a warm-up). Start-up,
 // data loading and evaluation are never timed. The global batch is the same in every row.
 import { spawnSync } from 'node:child_process';
@@ -166,7 +166,7 @@ console.log(`\nbench:cluster — Fashion-MNIST, Adam lr 0.001, global batch ${ba
 console.log(
   [
     'Steady state: process start-up, data loading and evaluation are not timed. dptrain train: median over 5 rounds after a warm-up;',
-    'dptrain local: the steps after the first 10% (coordinator clock, evaluation excluded); PyTorch: rank 0 after a warm-up.',
+    'dptrain local: the steps after the first 10%, median of 5 rounds (coordinator clock, evaluation excluded); PyTorch: rank 0 after a warm-up.',
     'speed-up: train → itself; --workers 1 → vs train; --workers 2 → vs --workers 1; DDP → vs PyTorch one process.',
     'Time split: the average worker per step (compute = forward + backward; pull and push = waiting on the shard; waiting = idle between leases).\n',
   ].join('\n'),

@@ -20,7 +20,7 @@ export interface LocalRequest {
 /** What a `dptrain local` run's summary.json says about its speed. */
 export interface LocalMeasurement {
   readonly paramCount: number;
-  /** Steps after the first 10%, evaluation excluded (the coordinator's steady-state clock). */
+  /** The coordinator's steady-state clock: the steps after the first 10%, evaluation excluded, median of 5 rounds. */
   readonly steadySamplesPerSecond: number;
   /** The average worker's milliseconds per step in each phase. */
   readonly timingPerStepMs: { computeMs: number; pullMs: number; pushMs: number; waitMs: number };

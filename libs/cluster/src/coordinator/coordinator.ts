@@ -1,6 +1,7 @@
 import { ProtocolError, silentLogger, type Connection, type JsonValue, type Logger, type Message, type MessageOf } from '@dptrain/protocol';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import { JobState, LeaseState, WorkerState, transition } from '../lifecycle.js';
+import { steadyRate } from './steady-rate.js';
 import { StepLedger } from './step-ledger.js';
 import { addSplit, emptySplit, perStep, type TimeSplit } from './time-split.js';
 
@@ -59,8 +60,9 @@ export interface ClusterResult {
   /** Each shard's status report at the end (counters; async: the staleness histogram). */
   readonly shards: JsonValue[];
   /**
-   * Steady-state training throughput: samples of the steps closed after the first 10% (at least
-   * one step) over their wall time, evaluation pauses excluded; NaN when the job is too short.
+   * Steady-state training throughput: the steps closed after the first 10% (at least one), each
+   * timed from the close of the step before with evaluation pauses taken out, as the median of 5
+   * rounds (steady-rate.ts); NaN when the job is too short.
    */
   readonly steadySamplesPerSecond: number;
 }
@@ -125,9 +127,10 @@ export class Coordinator {
   private pausedForEval = false;
   private staleReleased = 0;
   private shardStatus: JsonValue[] = [];
-  /** Steady-state clock: the step after which timing starts, when it closed, and evaluation time since. */
+  /** Steady-state clock: the steps not timed, each later step's milliseconds, evaluation time since the last close. */
   private readonly warmSteps: number;
-  private warmAt = Number.NaN;
+  private readonly stepMs: number[] = [];
+  private lastCloseAt = Number.NaN;
   private evalMs = 0;
   private epochLossSum = 0;
   private epochSteps = 0;
@@ -425,7 +428,10 @@ export class Coordinator {
         this.epochLossSum += outcome.loss;
         this.epochSteps++;
         this.step = t + 1;
-        if (this.step === this.warmSteps) this.warmAt = performance.now();
+        const now = performance.now();
+        if (this.step > this.warmSteps) this.stepMs.push(now - this.lastCloseAt - this.evalMs);
+        this.lastCloseAt = now;
+        this.evalMs = 0;
         const last = t + 1 === this.plan.totalSteps;
         const epochEnd = (t + 1) % this.plan.stepsPerEpoch === 0;
         if (epochEnd || last) {
@@ -435,8 +441,6 @@ export class Coordinator {
         }
         await this.options.onStep?.({ kind: 'step', step: t + 1, epoch, ...outcome });
         if (last) {
-          const steadySeconds = (performance.now() - this.warmAt - this.evalMs) / 1000;
-          const steadySamplesPerSecond = ((t + 1 - this.warmSteps) * this.options.job.config.batchSize) / steadySeconds;
           this.state = transition('job', this.state, JobState.Finishing);
           const { params, bnState } = await this.pullParams(t + 1);
           const test = await this.options.evaluate(params, bnState);
@@ -457,7 +461,7 @@ export class Coordinator {
             timing: perStep(workers.map((w) => w.timing), t + 1),
             staleReleased: this.staleReleased,
             shards: this.shardStatus,
-            steadySamplesPerSecond: t + 1 > this.warmSteps ? steadySamplesPerSecond : Number.NaN,
+            steadySamplesPerSecond: steadyRate(this.stepMs, this.options.job.config.batchSize),
           });
           return;
         }
@@ -468,7 +472,7 @@ export class Coordinator {
           const test = await this.options.evaluate(params, bnState);
           await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
           await this.refreshShardStatus();
-          if (this.step >= this.warmSteps) this.evalMs += performance.now() - evalStarted;
+          this.evalMs += performance.now() - evalStarted;
           this.pausedForEval = false;
           if (!this.async) {
             this.leasing = t + 1;
