@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { StepLedger } from './step-ledger.js';
+
+describe('StepLedger', () => {
+  it('sync, 2 shards: a step closes when every micro-batch is done and both shards applied it', () => {
+    const ledger = new StepLedger(2, 2, false);
+    ledger.openStep(0);
+    expect(ledger.take(0, Infinity)).toEqual([0, 1]);
+    ledger.done(0, [1], [0.5]);
+    // The lease of micro-batch 0 is lost: only 0 goes back (1 is done).
+    expect(ledger.requeue(0, [0, 1])).toEqual([0]);
+    expect(ledger.pending(0)).toEqual([0]);
+    ledger.done(0, [0], [0.25]);
+    ledger.done(0, [0], [9]); // a second report of the same id is ignored
+    expect(ledger.isDone(0)).toBe(true);
+    ledger.applied(0, [0, 1], 0.01, 3);
+    expect(ledger.isComplete(0)).toBe(false); // shard 1 has not reported
+    ledger.applied(0, [0, 1], 0.01, 4);
+    expect(ledger.isComplete(0)).toBe(true);
+    // loss (0.25 + 0.5) / 2; gradNorm √(3² + 4²) = 5 from the two slices' norms.
+    expect(ledger.close(0)).toEqual({ loss: 0.375, lr: 0.01, gradNorm: 5 });
+    expect(ledger.isOpen(0)).toBe(false);
+  });
+
+  it('async: the mean of the micro-batch updates’ norms and the last update’s learning rate', () => {
+    const ledger = new StepLedger(2, 1, true);
+    ledger.openStep(3);
+    ledger.openStep(4);
+    expect(ledger.openSteps()).toEqual([3, 4]);
+    ledger.done(3, [0, 1], [1, 2]);
+    ledger.applied(3, [1], 0.1, 2);
+    expect(ledger.isComplete(3)).toBe(false);
+    ledger.applied(3, [0], 0.2, 4);
+    // loss (1 + 2) / 2; gradNorm (2 + 4) / 2.
+    expect(ledger.close(3)).toEqual({ loss: 1.5, lr: 0.2, gradNorm: 3 });
+  });
+});
