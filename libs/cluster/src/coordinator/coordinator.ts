@@ -22,7 +22,7 @@ export interface CoordinatorOptions {
 
 /** One fault the coordinator saw, and what it did about it (summary.json `faults`). */
 export interface FaultRecord {
-  readonly kind: 'worker-disconnected' | 'worker-timeout' | 'lease-expired' | 'worker-reconnected' | 'stale-push';
+  readonly kind: 'worker-disconnected' | 'worker-timeout' | 'lease-expired' | 'worker-reconnected';
   readonly workerId: number;
   readonly name: string;
   readonly step: number;
