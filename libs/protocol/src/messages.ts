@@ -199,6 +199,8 @@ export const MESSAGE_SCHEMAS = {
     microBatchIds,
     lr: finite.optional(),
     gradNorm: finite.min(0).optional(),
+    /** The loss each applied micro-batch's push carried, in `microBatchIds` order. */
+    losses: z.array(finite).max(MAX_MICRO_BATCH_IDS).optional(),
   }),
   /** coordinator → parameter server: write a checkpoint of the state after `step` into `path`. */
   checkpoint: z.strictObject({

@@ -230,8 +230,10 @@ export class Coordinator {
           const s = this.shards.indexOf(connection);
           if (s < 0) throw new ProtocolError('E_ROLE', 'stepApplied from a connection that is not a registered shard; register with shard first', { ref: msg.seq });
           this.shardVersions[s] = Math.max(this.shardVersions[s], msg.version);
-          this.ledger.applied(msg.step, msg.microBatchIds, msg.lr, msg.gradNorm);
+          this.ledger.applied(msg.step, msg.microBatchIds, msg.lr, msg.gradNorm, msg.losses);
+          this.advanceSync();
           void this.drain();
+          this.schedule();
           break;
         }
         case 'status':

@@ -34,4 +34,20 @@ describe('StepLedger', () => {
     // loss (1 + 2) / 2; gradNorm (2 + 4) / 2.
     expect(ledger.close(3)).toEqual({ loss: 1.5, lr: 0.2, gradNorm: 3 });
   });
+
+  it('sync: a step the shards applied is complete even when the pushing worker died before leaseDone', () => {
+    // Worker A pushed micro-batches 1 and 3 (losses 0.3, 0.7) and died; they were re-leased, but
+    // the shard had already applied the step, so the re-lease can never report them done.
+    const ledger = new StepLedger(4, 1, false);
+    ledger.openStep(7);
+    ledger.take(7, Infinity);
+    ledger.done(7, [0, 2], [0.1, 0.5]);
+    expect(ledger.requeue(7, [1, 3])).toEqual([1, 3]);
+    expect(ledger.isComplete(7)).toBe(false);
+    ledger.applied(7, [0, 1, 2, 3], 0.01, 2, [0.1, 0.3, 0.5, 0.7]);
+    expect(ledger.pending(7)).toEqual([]);
+    expect(ledger.isComplete(7)).toBe(true);
+    // loss (0.1 + 0.3 + 0.5 + 0.7) / 4 = 0.4, the shard's losses filling the two the worker never sent.
+    expect(ledger.close(7).loss).toBeCloseTo(0.4, 15);
+  });
 });

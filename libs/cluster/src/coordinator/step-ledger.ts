@@ -88,10 +88,15 @@ export class StepLedger {
     });
   }
 
-  /** Records a shard's update covering `ids` of `step`. */
-  applied(step: number, ids: readonly number[], lr: number | undefined, gradNorm: number | undefined): void {
+  /**
+   * Records a shard's update covering `ids` of `step`. The losses the shard received with the
+   * pushes also mark those ids done: a micro-batch the shards applied is finished even if the
+   * worker that pushed it died before its leaseDone, and a re-lease of it is then moot.
+   */
+  applied(step: number, ids: readonly number[], lr: number | undefined, gradNorm: number | undefined, losses?: readonly number[]): void {
     const entry = this.open.get(step);
     if (!entry) return;
+    if (losses) this.done(step, ids, losses);
     entry.applied += ids.length;
     if (lr !== undefined) entry.lr = lr;
     if (gradNorm !== undefined) entry.norms.push(gradNorm);

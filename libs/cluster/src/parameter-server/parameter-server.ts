@@ -26,6 +26,12 @@ export interface AppliedReport {
   readonly lr: number;
   /** ℓ2 norm of this shard's slice of the applied gradient, before clipping. */
   readonly gradNorm: number;
+  /**
+   * The loss each applied micro-batch's push carried, in `microBatchIds` order: the coordinator
+   * completes a step from what the shards applied, even when the worker that pushed a micro-batch
+   * died before reporting it.
+   */
+  readonly losses: number[];
 }
 
 interface HeldPull {
@@ -61,6 +67,7 @@ export class ParameterServer {
   private readonly acc: Float32Array;
   private readonly early: (Float32Array | undefined)[];
   private readonly moments: (WireMoments[] | undefined)[];
+  private readonly losses: number[];
   private readonly received = new Set<number>();
   private nextId = 0;
   private versionNow = 0;
@@ -92,6 +99,7 @@ export class ParameterServer {
     this.acc = new Float32Array(this.range.length);
     this.early = new Array<Float32Array | undefined>(M).fill(undefined);
     this.moments = new Array<WireMoments[] | undefined>(M).fill(undefined);
+    this.losses = new Array<number>(M).fill(Number.NaN);
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
   }
 
@@ -219,6 +227,7 @@ export class ParameterServer {
     }
     this.received.add(id);
     this.moments[id] = msg.bnStats ? unpackMoments(this.bnSpecs, msg.bnStats) : undefined;
+    this.losses[id] = msg.loss;
     if (id === this.nextId) {
       accumulate(this.acc, msg.grads);
       this.nextId++;
@@ -250,7 +259,7 @@ export class ParameterServer {
     this.versionNow = step + 1;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     const ids = Array.from({ length: M }, (_, i) => i);
-    this.options.onApplied?.({ step, version: this.versionNow, microBatchIds: ids, lr, gradNorm });
+    this.options.onApplied?.({ step, version: this.versionNow, microBatchIds: ids, lr, gradNorm, losses: this.losses.slice() });
     const waiting = this.held.get(this.versionNow);
     this.held.delete(this.versionNow);
     for (const { connection, request } of waiting ?? []) if (connection.isOpen) this.answer(connection, request);
@@ -284,7 +293,7 @@ export class ParameterServer {
     this.versionNow++;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     this.ack(connection, msg, 'accepted');
-    this.options.onApplied?.({ step: msg.step, version: this.versionNow, microBatchIds: [msg.microBatchId], lr, gradNorm });
+    this.options.onApplied?.({ step: msg.step, version: this.versionNow, microBatchIds: [msg.microBatchId], lr, gradNorm, losses: [msg.loss] });
     const ready = this.heldAsync.filter((h) => h.request.minVersion! <= this.versionNow);
     for (const h of ready) {
       this.heldAsync.splice(this.heldAsync.indexOf(h), 1);
