@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runScenario } from './chaos-run.js';
 
 // Each scenario runs `dptrain chaos` (a fault-free `dptrain train` reference, then `dptrain local`
-// with 2 workers on a 60-step synthetic MLP job) and this test re-checks its run folder itself.
+// with 2 workers on a 400-step synthetic MLP job) and this test re-checks its run folder itself.
 describe('process faults against dptrain local', () => {
   it('1 worker SIGKILL mid-run: re-leased, params bit-identical to dptrain train', async () => {
     const run = await runScenario('worker-sigkill');

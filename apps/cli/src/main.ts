@@ -24,7 +24,7 @@ import { runCoordinator } from './commands/coordinator.js';
 import { runLocal } from './commands/local.js';
 import { runPs } from './commands/ps.js';
 import { runWorker } from './commands/worker.js';
-import { runChaos } from './commands/chaos.js';
+import { runChaos } from './chaos/run-chaos.js';
 
 const DESCRIPTIONS: Record<string, string> = {
   model: 'mlp | cnn | resnet',
