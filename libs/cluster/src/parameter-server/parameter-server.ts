@@ -87,16 +87,20 @@ export class ParameterServer {
     this.range = shardRange(model.paramCount, job.config.psShards, shard);
     this.plan = planSizes(job);
     this.log = options.log ?? silentLogger;
-    this.params = model.init(job.config.seed).slice(this.range.offset, this.range.offset + this.range.length);
     this.bnSpecs = shard === 0 ? model.bnSpecs : [];
     this.bnState = shard === 0 && model.bnSpecs.length > 0 ? model.initBnState() : undefined;
+    const initial = model.init(job.config.seed).subarray(this.range.offset, this.range.offset + this.range.length);
     model.dispose();
     const async = job.config.mode === 'async';
     const M = this.plan.microBatchesPerStep;
     // Async applies one update per micro-batch, so the schedule runs over M times as many updates.
     this.rule = new UpdateRule(job.config, this.range.length, async ? this.plan.totalSteps * M : this.plan.totalSteps, async ? this.plan.stepsPerEpoch * M : this.plan.stepsPerEpoch);
-    this.point = new Float32Array(this.range.length);
-    this.acc = new Float32Array(this.range.length);
+    // The optimizer's own buffers: its WebAssembly kernels then update them without copies.
+    const buffers = this.rule.optimizer.buffers;
+    this.params = buffers.params;
+    this.params.set(initial);
+    this.point = buffers.point;
+    this.acc = buffers.grads;
     this.early = new Array<Float32Array | undefined>(M).fill(undefined);
     this.moments = new Array<WireMoments[] | undefined>(M).fill(undefined);
     this.losses = new Array<number>(M).fill(Number.NaN);
