@@ -5,7 +5,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataError } from './data-error.js';
 import { downloadVerified } from './download.js';
 import type { DownloadProgress } from './download.js';
 import { createDownloadReporter } from './download-reporter.js';
@@ -13,6 +12,7 @@ import { loadDataset } from './load-dataset.js';
 import { refusingUrl, serveFiles } from './testing/file-server.js';
 import type { FileServer } from './testing/file-server.js';
 import { fixtureFiles, tempDir } from './testing/idx-fixtures.js';
+import { failure } from './testing/data-error-of.js';
 
 /** Progress reports are checked elsewhere; here they are dropped. */
 const quiet = (): void => undefined;
@@ -40,16 +40,6 @@ async function serve(files: Record<string, Uint8Array>, prefix = '/'): Promise<F
   const server = await serveFiles(Object.fromEntries(Object.entries(files).map(([name, bytes]) => [prefix + name, bytes])));
   servers.push(server);
   return server;
-}
-
-async function failure(promise: Promise<unknown>): Promise<DataError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataError);
-    return error as DataError;
-  }
-  throw new Error('expected a DataError');
 }
 
 describe('download into the cache', () => {

@@ -6,21 +6,12 @@ import { DataError } from './data-error.js';
 import { encodeIdx, parseIdx, readIdxFile } from './idx.js';
 import { readIdxSplit } from './read-idx-split.js';
 import { fixtureFiles, tempDir } from './testing/idx-fixtures.js';
+import { failure } from './testing/data-error-of.js';
 
 // Hand-written IDX files. Labels: magic 00 00 08 01 (ubyte, 1 dim), size 3, then 7 8 9.
 const LABELS = Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9);
 // Images: magic 00 00 08 03, sizes 2 × 1 × 2 (big-endian), then the 4 pixels.
 const IMAGES = Uint8Array.of(0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 10, 20, 30, 40);
-
-async function failure(promise: Promise<unknown>): Promise<DataError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataError);
-    return error as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 const syncFailure = (fn: () => unknown): Promise<DataError> => failure(Promise.resolve().then(fn));
 

@@ -7,19 +7,10 @@ import { cacheDirFor } from './locate.js';
 import type { SearchRoots } from './locate.js';
 import { refusingUrl } from './testing/file-server.js';
 import { tempDir, writeFixtureDataset } from './testing/idx-fixtures.js';
+import { failure } from './testing/data-error-of.js';
 
 /** Progress reports are checked elsewhere; here they are dropped. */
 const quiet = (): void => undefined;
-
-async function failure(promise: Promise<unknown>): Promise<DataError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataError);
-    return error as DataError;
-  }
-  throw new Error('expected a DataError');
-}
 
 /**
  * Four candidate places, each holding a fixture whose training-set size tells which one was read:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOptimizer } from './create-optimizer.js';
 import type { Optimizer, OptimizerConfig } from './types.js';
-import { bits, seededRandom } from './test-support.js';
+import { bits, seededRandom, ELEMENTWISE_CONFIGS } from './test-support.js';
 
 const SIZE = 257;
 const rng = seededRandom(3);
@@ -28,15 +28,7 @@ function run(opt: Optimizer, params: Float32Array, from: number, to: number): vo
 }
 
 const CONFIGS: OptimizerConfig[] = [
-  { name: 'sgd', lr: 0.1 },
-  { name: 'momentum', lr: 0.05 },
-  { name: 'nesterov', lr: 0.05 },
-  { name: 'adagrad', lr: 0.1 },
-  { name: 'adadelta' },
-  { name: 'rmsprop', lr: 0.01 },
-  { name: 'rmsprop', lr: 0.01, momentum: 0.8 },
-  { name: 'adam', lr: 0.01 },
-  { name: 'adamw', lr: 0.01, weightDecay: 0.1 },
+  ...ELEMENTWISE_CONFIGS,
   // α = 0.2 so it is still moving at step 100 (α = 1 solves this quadratic to the last bit in < 50).
   { name: 'lbfgs', history: 4, lr: 0.2 },
 ];

@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createOptimizer } from './create-optimizer.js';
 import { OptimError } from './optim-error.js';
-import { bits, seededRandom } from './test-support.js';
-import type { Optimizer, OptimizerConfig } from './types.js';
+import { bits, seededRandom, ELEMENTWISE_CONFIGS } from './test-support.js';
+import type { Optimizer } from './types.js';
 
-const CONFIGS: OptimizerConfig[] = [
-  { name: 'sgd', lr: 0.1 },
-  { name: 'momentum', lr: 0.05 },
-  { name: 'nesterov', lr: 0.05 },
-  { name: 'adagrad', lr: 0.1 },
-  { name: 'adadelta' },
-  { name: 'rmsprop', lr: 0.01 },
-  { name: 'rmsprop', lr: 0.01, momentum: 0.8 },
-  { name: 'adam', lr: 0.01 },
-  { name: 'adamw', lr: 0.01, weightDecay: 0.1 },
-];
+const CONFIGS = ELEMENTWISE_CONFIGS;
 const cases = CONFIGS.map((config) => [JSON.stringify(config), config] as const);
 
 /** ∇ of Σ ½(w_i − c_i)² + a step-dependent wobble, taken at `point`, into `out`. */

@@ -1,6 +1,7 @@
 // Helpers for this package's tests only; index.ts does not export them.
 import { Mulberry32 } from '@dptrain/random';
 import { expect } from 'vitest';
+import type { OptimizerConfig } from './types.js';
 
 /** A seeded generator uniform in [0, 1): the project's mulberry32. */
 export function seededRandom(seed: number): () => number {
@@ -50,3 +51,16 @@ export function trajectory(
     return params.slice();
   });
 }
+
+/** Every element-wise optimizer (and RMSprop with momentum) with a learning rate that keeps a small quadratic moving. */
+export const ELEMENTWISE_CONFIGS: readonly OptimizerConfig[] = [
+  { name: 'sgd', lr: 0.1 },
+  { name: 'momentum', lr: 0.05 },
+  { name: 'nesterov', lr: 0.05 },
+  { name: 'adagrad', lr: 0.1 },
+  { name: 'adadelta' },
+  { name: 'rmsprop', lr: 0.01 },
+  { name: 'rmsprop', lr: 0.01, momentum: 0.8 },
+  { name: 'adam', lr: 0.01 },
+  { name: 'adamw', lr: 0.01, weightDecay: 0.1 },
+];
