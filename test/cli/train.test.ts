@@ -24,6 +24,21 @@ describe('dptrain train', () => {
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual(Array.from({ length: 124 }, (_, i) => i + 1));
     expect(lines.filter((l) => l.kind === 'eval').map((l) => [l.step, l.split])).toEqual([[62, 'test'], [124, 'test']]);
+    // Per-tensor diagnostics at the first step and at each epoch's last step.
+    const layers = lines.filter((l) => l.kind === 'layers');
+    expect(layers.map((l) => l.step)).toEqual([1, 62, 124]);
+    for (const l of layers) {
+      expect(l.names).toEqual(['dense0/kernel', 'dense0/bias', 'dense1/kernel', 'dense1/bias']);
+      expect(l.gradNorms).toHaveLength(4);
+      for (const n of l.gradNorms) expect(n).toBeGreaterThan(0);
+    }
+    // Biases start at zero, so their ratio is undefined (null) at step 1 and positive afterwards.
+    expect(layers[0].updateRatios[1]).toBeNull();
+    for (const r of layers[2].updateRatios) expect(r).toBeGreaterThan(0);
+    // Adam's first step moves every weight by about lr = 0.001 (m̂/√v̂ = ±1), so a kernel's update
+    // ratio is 0.001·√n / ‖w‖ — small, but far from exploding or vanishing.
+    expect(layers[0].updateRatios[0]).toBeGreaterThan(1e-4);
+    expect(layers[0].updateRatios[0]).toBeLessThan(1e-1);
 
     const params = await readSafetensors(join(out, 'params.safetensors'));
     // 784·32 + 32 + 32·10 + 10 = 25,450 parameters in four tensors.

@@ -4,7 +4,7 @@ export { optimizerConfigOf, modelConfigOf } from './job-settings.js';
 export { evaluateSplit } from './evaluate.js';
 export type { Evaluation } from './evaluate.js';
 export { trainReference, trainingSplits } from './reference-trainer.js';
-export type { EvalRecord, StepRecord, TrainingHooks, TrainingResult } from './reference-trainer.js';
+export type { EvalRecord, LayerRecord, StepRecord, TrainingHooks, TrainingResult } from './reference-trainer.js';
 export { RunFolder } from './run-folder.js';
 export type { RunSummary } from './run-folder.js';
 export { modelTensors } from './param-tensors.js';

@@ -1,6 +1,6 @@
 import type { JobConfig } from '@dptrain/config';
 import { createDataPlan, gather, holdoutSplit, subset, type Dataset, type Split } from '@dptrain/data';
-import { combineMicroBatchMoments, createModel, updateRunningStats, type LayerMoments, type Model } from '@dptrain/model';
+import { combineMicroBatchMoments, createModel, tensorNorms, updateRunningStats, updateWeightRatios, type LayerMoments, type Model } from '@dptrain/model';
 import { accumulate, scale } from '@dptrain/optim';
 import { evaluateSplit, type Evaluation } from './evaluate.js';
 import { modelConfigOf } from './job-settings.js';
@@ -25,6 +25,21 @@ export interface EvalRecord {
   readonly accuracy: number;
 }
 
+/**
+ * Per-tensor diagnostics of one step (lecture §3: exploding and vanishing gradients show as
+ * gradient norms or update/weight ratios orders of magnitude apart between layers): the ℓ2 norm
+ * of each tensor's slice of the step's mean gradient, and ‖Δw‖/‖w‖ of the update it caused.
+ */
+export interface LayerRecord {
+  readonly kind: 'layers';
+  readonly step: number;
+  readonly epoch: number;
+  readonly names: readonly string[];
+  readonly gradNorms: readonly number[];
+  /** null where the tensor was all zeros before the update (biases, Fixup's zero-initialised layers at step 1). */
+  readonly updateRatios: readonly (number | null)[];
+}
+
 export interface TrainingResult {
   readonly model: Model;
   readonly params: Float32Array;
@@ -41,6 +56,8 @@ export interface TrainingResult {
 export interface TrainingHooks {
   onStep?(record: StepRecord, totalSteps: number): void | Promise<void>;
   onEval?(record: EvalRecord): void | Promise<void>;
+  /** Called for the first step and the last step of every epoch. */
+  onLayers?(record: LayerRecord): void | Promise<void>;
 }
 
 /** The training split and, with `holdout` > 0, the validation split carved from it (seeded). */
@@ -96,7 +113,16 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
       lossSum += result.loss;
     }
     scale(meanGrad, 1 / microBatches.length);
+    const epochEnds = (t + 1) % plan.stepsPerEpoch === 0 || t + 1 === totalSteps;
+    // Diagnostics cost two passes and a copy of the parameters, so only a few steps take them.
+    const diagnose = hooks.onLayers !== undefined && (t === 0 || epochEnds);
+    const before = diagnose ? params.slice() : undefined;
+    const gradNorms = diagnose ? Array.from(tensorNorms(meanGrad, model.paramSpecs)) : [];
     const { lr, gradNorm } = rule.apply(params, meanGrad);
+    if (before) {
+      const updateRatios = Array.from(updateWeightRatios(before, params, model.paramSpecs), (r) => (Number.isFinite(r) ? r : null));
+      await hooks.onLayers!({ kind: 'layers', step: t + 1, epoch, names: model.paramSpecs.map((p) => p.name), gradNorms, updateRatios });
+    }
     if (model.bnSpecs.length > 0) {
       updateRunningStats(bnState, model.bnSpecs, combineMicroBatchMoments(moments), { momentum: config.bnMomentum });
     }
@@ -104,7 +130,6 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     epochLossSum += loss;
     epochSteps += 1;
     await hooks.onStep?.({ kind: 'step', step: t + 1, epoch, loss, lr, gradNorm }, totalSteps);
-    const epochEnds = (t + 1) % plan.stepsPerEpoch === 0 || t + 1 === totalSteps;
     if (epochEnds) {
       trainLoss = epochLossSum / epochSteps;
       epochLossSum = 0;

@@ -38,6 +38,7 @@ export async function runTrain(config: JobConfig, logger: Logger): Promise<void>
       progress.update({ step: record.step, totalSteps, epoch: record.epoch, loss: record.loss, samplesPerSecond: samplesSoFar / ((performance.now() - started) / 1000) });
       await run.appendMetrics(record as unknown as Record<string, unknown>);
     },
+    onLayers: (record) => run.appendMetrics(record as unknown as Record<string, unknown>),
     onEval: async (record) => {
       progress.stop();
       logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
