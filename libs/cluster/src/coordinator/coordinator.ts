@@ -231,9 +231,14 @@ export class Coordinator {
           if (s < 0) throw new ProtocolError('E_ROLE', 'stepApplied from a connection that is not a registered shard; register with shard first', { ref: msg.seq });
           this.shardVersions[s] = Math.max(this.shardVersions[s], msg.version);
           this.ledger.applied(msg.step, msg.microBatchIds, msg.lr, msg.gradNorm, msg.losses);
-          this.advanceSync();
           void this.drain();
-          this.schedule();
+          // The shards' losses can finish a step no lease will report (its worker died after
+          // pushing). Lease on from here only when no worker still owes a leaseDone: leasing the
+          // next step while one is busy would hand it all to the others and starve that one.
+          if (![...this.workers.values()].some((w) => w.state === WorkerState.Busy)) {
+            this.advanceSync();
+            this.schedule();
+          }
           break;
         }
         case 'status':
@@ -408,7 +413,8 @@ export class Coordinator {
    * wait only for that apply, not for the coordinator to hear of it.
    */
   private advanceSync(): void {
-    if (this.async || !this.ledger.isDone(this.leasing)) return;
+    // A step drain() already closed (the shards' losses completed it before a leaseDone) is done too.
+    if (this.async || !(this.ledger.isDone(this.leasing) || this.leasing < this.step)) return;
     const next = this.leasing + 1;
     if (next >= this.plan.totalSteps || next % this.plan.stepsPerEpoch === 0) return;
     this.leasing = next;
