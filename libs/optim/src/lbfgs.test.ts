@@ -59,6 +59,22 @@ function logisticRegression(samples: number, features: number, lambda: number, s
   return { lossAndGradient, lipschitz: lambdaMax / (4 * samples) + lambda };
 }
 
+/**
+ * The seeded ℓ2-regularised logistic regression (400 samples, 20 features) and the loss full-batch
+ * gradient descent (step 1/L) reaches on it after 500 iterations: the bar L-BFGS must clear.
+ */
+function problemAndGdTarget(): { lossAndGradient: (w: Float32Array, g: Float32Array) => number; target: number } {
+  const { lossAndGradient, lipschitz } = logisticRegression(400, 20, 1e-3, 42);
+  const grads = new Float32Array(20);
+  const gd = createOptimizer({ name: 'sgd', lr: 1 / lipschitz }, 20);
+  const wGd = new Float32Array(20);
+  for (let k = 0; k < 500; k++) {
+    lossAndGradient(wGd, grads);
+    gd.step(wGd, grads);
+  }
+  return { lossAndGradient, target: lossAndGradient(wGd, grads) };
+}
+
 describe('lbfgs', () => {
   it('takes a scaled gradient step, then two-loop quasi-Newton steps (three steps by hand)', () => {
     const opt = createOptimizer({ name: 'lbfgs', lr: 1, history: 5 }, 2);
@@ -97,16 +113,8 @@ describe('lbfgs', () => {
   });
 
   it('reaches in at most 100 steps the loss gradient descent reaches in 500 (logistic regression)', () => {
-    const { lossAndGradient, lipschitz } = logisticRegression(400, 20, 1e-3, 42);
+    const { lossAndGradient, target } = problemAndGdTarget();
     const grads = new Float32Array(20);
-
-    const gd = createOptimizer({ name: 'sgd', lr: 1 / lipschitz }, 20);
-    const wGd = new Float32Array(20);
-    for (let k = 0; k < 500; k++) {
-      lossAndGradient(wGd, grads);
-      gd.step(wGd, grads);
-    }
-    const target = lossAndGradient(wGd, grads);
     const start = lossAndGradient(new Float32Array(20), grads);
 
     const lbfgs = createOptimizer({ name: 'lbfgs' }, 20);
@@ -123,15 +131,8 @@ describe('lbfgs', () => {
   });
 
   it('minimizeLbfgs with its line search gets there too, evaluating J once or a few times per step', () => {
-    const { lossAndGradient, lipschitz } = logisticRegression(400, 20, 1e-3, 42);
+    const { lossAndGradient, target } = problemAndGdTarget();
     const grads = new Float32Array(20);
-    const gd = createOptimizer({ name: 'sgd', lr: 1 / lipschitz }, 20);
-    const wGd = new Float32Array(20);
-    for (let k = 0; k < 500; k++) {
-      lossAndGradient(wGd, grads);
-      gd.step(wGd, grads);
-    }
-    const target = lossAndGradient(wGd, grads);
     const w = new Float32Array(20);
     const result = minimizeLbfgs(lossAndGradient, w, { maxIterations: 100 });
     expect(result.reason).toBe('gradient-tolerance');
