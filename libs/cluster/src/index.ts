@@ -11,3 +11,5 @@ export { Worker } from './worker/worker.js';
 export type { WorkerOptions, WorkerReport } from './worker/worker.js';
 export { Coordinator } from './coordinator/coordinator.js';
 export type { ClusterResult, CoordinatorOptions, FaultRecord, WorkerSummary } from './coordinator/coordinator.js';
+export { parseFaultInjection } from './fault-injection.js';
+export type { FaultInjection } from './fault-injection.js';

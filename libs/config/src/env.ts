@@ -24,6 +24,7 @@ export const RESERVED_ENV: Readonly<Record<string, string>> = {
   DPTRAIN_PORT: 'dptrain coordinator|ps --port',
   DPTRAIN_SHARD: 'dptrain ps --shard',
   DPTRAIN_NAME: 'dptrain ps|worker --name',
+  DPTRAIN_FAULT: 'fault injection for the chaos suite (slow=F, nan-from-step=T, stall-checkpoint-step=T); never set in a real job',
 };
 
 /** `batchSize` → `DPTRAIN_BATCH_SIZE`, `beta1` → `DPTRAIN_BETA1`. */

@@ -88,6 +88,31 @@ export const jobConfigSchema = z
     mode: z.enum(['sync', 'async']).default('sync'),
     /** Largest accepted version lag of a gradient in async mode. @default 2 */
     staleness: nonNegativeInt.default(2),
+    /** Cluster: a worker sends a heartbeat this often. @default 1000 */
+    heartbeatMs: positiveInt.default(1000),
+    /** Cluster: a worker silent for this long is marked dead and its lease re-leased. @default 10000 */
+    workerTimeoutMs: positiveInt.default(10_000),
+    /** Cluster: a lease not done within this long is re-leased. @default 120000 */
+    leaseTimeoutMs: positiveInt.default(120_000),
+    /** Cluster: with no live worker for this long, the job fails with the reason. @default 30000 */
+    noWorkerTimeoutMs: positiveInt.default(30_000),
+    /** Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails. @default 60000 */
+    shardRestartTimeoutMs: positiveInt.default(60_000),
+    /** Cluster: each shard checkpoints its state every this many steps (0: never; the write-ahead log alone then replays from step 0). @default 100 */
+    checkpointEvery: nonNegativeInt.default(100),
+    /** Cluster: checkpoints kept per shard, newest first. @default 2 */
+    checkpointKeep: positiveInt.default(2),
+    /** Cluster: shard checkpoints and write-ahead logs. @default '<out>/checkpoints' */
+    checkpointDir: z.string().min(1).optional(),
+    /**
+     * Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run
+     * this many times the median time of the step's finished leases (0: never). @default 3
+     */
+    backupAfter: z.number().nonnegative().finite().default(3),
+    /** Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined. @default 3 */
+    quarantineAfter: positiveInt.default(3),
+    /** Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused. */
+    maxGradNorm: positive.optional(),
   })
   .superRefine((config, ctx) => {
     if (config.batchSize % config.microBatchSize !== 0) {

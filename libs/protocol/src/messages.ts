@@ -47,6 +47,11 @@ export const MESSAGE_SCHEMAS = {
     backend: name,
     workerId: uint.optional(),
     shard: uint.optional(),
+    /**
+     * A parameter server's version when it registers: 0 on a fresh start, the restored version
+     * after `--resume` or when it registers again with a restarted coordinator.
+     */
+    version: uint.optional(),
   }),
   /**
    * coordinator → worker or parameter server, reply to register: identity, membership generation
@@ -105,6 +110,12 @@ export const MESSAGE_SCHEMAS = {
     microBatchIds,
     losses: z.array(finite).max(MAX_MICRO_BATCH_IDS),
     stale: microBatchIds.optional(),
+    /**
+     * The lease's micro-batches a shard refused as poisoned (non-finite gradient, or a norm over
+     * the job's maxGradNorm): the coordinator leases them to another worker and counts the refusal
+     * towards quarantining this one.
+     */
+    refused: microBatchIds.optional(),
     computeMs: finite.min(0),
     pullMs: finite.min(0).optional(),
     pushMs: finite.min(0).optional(),
