@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { parseBackendChoice } from '@dptrain/backend';
 import { checkClusterConfig } from '@dptrain/cluster';
-import { ConfigError, FLAGS, resolveConfig, type JobConfig } from '@dptrain/config';
+import { ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { createLogger } from './logger.js';
 import { runTrain } from './commands/train.js';
 import { runCoordinator } from './commands/coordinator.js';
@@ -25,34 +25,8 @@ import { runLocal } from './commands/local.js';
 import { runPs } from './commands/ps.js';
 import { runWorker } from './commands/worker.js';
 import { runChaos } from './chaos/run-chaos.js';
-
-const DESCRIPTIONS: Record<string, string> = {
-  model: 'mlp | cnn | resnet',
-  dataset: 'fashion-mnist | mnist | synthetic',
-  data: 'directory holding the IDX files',
-  optimizer: 'sgd | momentum | nesterov | adagrad | adadelta | adam | adamw | rmsprop | lbfgs',
-  backend: 'auto | tensorflow | wasm | cpu',
-  out: 'run folder',
-  steps: 'stop after N optimizer steps',
-  hidden: 'MLP hidden widths, e.g. 256,128',
-  mode: 'sync | async (cluster)',
-};
-
-function withJobFlags(command: Command): Command {
-  command.addOption(new Option('--config <file>', 'YAML or JSON config file; env and flags override it (env: DPTRAIN_CONFIG)'));
-  for (const spec of FLAGS) {
-    // The variables are read by resolveConfig (so its errors can name them), not by commander.
-    const env = spec.env ? ` (env: ${spec.env})` : '';
-    command.addOption(new Option(`${spec.flag} <value>`, `${DESCRIPTIONS[spec.key] ?? `config key ${spec.key}`}${env}`));
-  }
-  return command;
-}
-
-async function configFrom(options: Record<string, string | undefined>): Promise<JobConfig> {
-  const flags: Record<string, string | undefined> = {};
-  for (const spec of FLAGS) flags[spec.key] = options[spec.key];
-  return resolveConfig({ file: options.config, flags, env: process.env });
-}
+import { registerExperiments } from './experiment/register.js';
+import { configFrom, DESCRIPTIONS, withJobFlags } from './job-flags.js';
 
 /**
  * `--dry-run`: after the command line, env and config file are resolved and checked as the role's
@@ -136,9 +110,10 @@ withJobFlags(program.command('local').description('run the whole cluster (coordi
 withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
   .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
+  .addOption(new Option('--resume', 'continue the job of the run folder after a restart: steps from the shards, metrics and faults from the folder'))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
     const config = await configFrom(options);
-    const server = { host: options.host!, port: portOf(command) };
+    const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined };
     if (dryRun(command, { config, options: server }, () => checkCluster(config))) return;
     await runCoordinator(config, server, createLogger('coordinator'));
   });
@@ -151,9 +126,10 @@ program
   .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
   .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME'))
+  .addOption(new Option('--resume', "restore the shard from its newest valid checkpoint and write-ahead log before serving"))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
     const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
-    const ps = { coordinator: coordinatorOf(command), shard, host: options.host!, port: portOf(command), name: options.name ?? `ps-${shard}` };
+    const ps = { coordinator: coordinatorOf(command), shard, host: options.host!, port: portOf(command), name: options.name ?? `ps-${shard}`, resume: options.resume !== undefined };
     if (dryRun(command, { options: ps })) return;
     await runPs(ps, createLogger('ps'));
   });
@@ -183,6 +159,8 @@ program
     if (options.backend !== 'cpu' && options.backend !== 'wasm') throw new ConfigError('E_CONFIG_VALUE', `--backend ${options.backend} is not a chaos backend; give cpu or wasm`);
     await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend }, createLogger('chaos'));
   });
+
+registerExperiments(program.command('experiment').description('scaling runs, the scaling simulator and the lecture\'s optimizer, batch-size and depth studies; each writes a report'));
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,8 @@ import { loadJobDataset } from './train.js';
 export interface CoordinatorCommandOptions {
   readonly host: string;
   readonly port: number;
+  /** Continue the job of the run folder after a restart. */
+  readonly resume: boolean;
 }
 
 /**

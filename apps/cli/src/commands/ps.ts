@@ -10,6 +10,8 @@ export interface PsOptions {
   readonly host: string;
   readonly port: number;
   readonly name: string;
+  /** Restore from the newest valid checkpoint and write-ahead log before serving. */
+  readonly resume: boolean;
 }
 
 /**
