@@ -13,3 +13,5 @@ export { Coordinator } from './coordinator/coordinator.js';
 export type { ClusterResult, CoordinatorOptions, FaultRecord, WorkerSummary } from './coordinator/coordinator.js';
 export { parseFaultInjection } from './fault-injection.js';
 export type { FaultInjection } from './fault-injection.js';
+export { resumePointOf } from './coordinator/resume-point.js';
+export type { ResumePoint } from './coordinator/resume-point.js';

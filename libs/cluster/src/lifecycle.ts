@@ -10,17 +10,21 @@
  *   Busy → Idle (lease done) | Dead
  *   Dead → Idle (it reconnected and registered again with its id; its generation grows, and the
  *          lease it held was already re-leased when it was marked dead)
+ *   Idle | Busy → Quarantined (its pushes were refused as poisoned quarantineAfter times; it is
+ *          told to shut down and never leased again). Quarantined is final.
  */
 export enum WorkerState {
   Idle = 'idle',
   Busy = 'busy',
   Dead = 'dead',
+  Quarantined = 'quarantined',
 }
 
 /**
  * A lease of micro-batches of one step.
  *   Active → Done (leaseDone received) | Expired (deadline passed, ids re-leased) | Lost (its worker died, ids re-leased)
- *   Expired → Done (a late leaseDone still completes its ids: the shards keep the first push)
+ *          | Revoked (its work is moot: a backup copy finished first, or a shard restarted and the step is leased again)
+ *   Expired | Revoked → Done (a late leaseDone still completes its ids: the shards keep the first push)
  *   Done and Lost are final.
  */
 export enum LeaseState {
@@ -28,33 +32,39 @@ export enum LeaseState {
   Done = 'done',
   Expired = 'expired',
   Lost = 'lost',
+  Revoked = 'revoked',
 }
 
 /**
  * The job.
  *   Waiting (for shards and a first worker) → Training | Failed
- *   Training → Finishing (last step applied; final evaluation and run folder) | Failed
+ *   Training → Finishing (last step applied; final evaluation and run folder) | Recovering | Failed
+ *   Recovering (a parameter-server shard was lost; leasing paused until it registers again) → Training | Failed
  *   Finishing → Done | Failed
  *   Done and Failed are final.
  */
 export enum JobState {
   Waiting = 'waiting',
   Training = 'training',
+  Recovering = 'recovering',
   Finishing = 'finishing',
   Done = 'done',
   Failed = 'failed',
 }
 
 const LEGAL: { readonly [from: string]: readonly string[] } = {
-  [`worker:${WorkerState.Idle}`]: [WorkerState.Busy, WorkerState.Dead],
-  [`worker:${WorkerState.Busy}`]: [WorkerState.Idle, WorkerState.Dead],
+  [`worker:${WorkerState.Idle}`]: [WorkerState.Busy, WorkerState.Dead, WorkerState.Quarantined],
+  [`worker:${WorkerState.Busy}`]: [WorkerState.Idle, WorkerState.Dead, WorkerState.Quarantined],
   [`worker:${WorkerState.Dead}`]: [WorkerState.Idle],
-  [`lease:${LeaseState.Active}`]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost],
+  [`worker:${WorkerState.Quarantined}`]: [],
+  [`lease:${LeaseState.Active}`]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost, LeaseState.Revoked],
   [`lease:${LeaseState.Expired}`]: [LeaseState.Done],
+  [`lease:${LeaseState.Revoked}`]: [LeaseState.Done],
   [`lease:${LeaseState.Done}`]: [],
   [`lease:${LeaseState.Lost}`]: [],
   [`job:${JobState.Waiting}`]: [JobState.Training, JobState.Failed],
-  [`job:${JobState.Training}`]: [JobState.Finishing, JobState.Failed],
+  [`job:${JobState.Training}`]: [JobState.Finishing, JobState.Recovering, JobState.Failed],
+  [`job:${JobState.Recovering}`]: [JobState.Training, JobState.Failed],
   [`job:${JobState.Finishing}`]: [JobState.Done, JobState.Failed],
   [`job:${JobState.Done}`]: [],
   [`job:${JobState.Failed}`]: [],

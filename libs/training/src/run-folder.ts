@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
 
@@ -29,12 +29,48 @@ export class RunFolder {
     return new RunFolder(dir);
   }
 
+  /**
+   * Opens the folder of an interrupted run to continue it: the JSON-lines files keep their whole
+   * records, and a line torn by the crash is dropped (rewritten atomically) so appends stay valid.
+   */
+  static async reopen(dir: string): Promise<RunFolder> {
+    await mkdir(dir, { recursive: true });
+    const folder = new RunFolder(dir);
+    for (const name of ['metrics.jsonl', 'faults.jsonl']) {
+      const records = await folder.readRecords(name);
+      await writeFileAtomic(folder.path(name), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    }
+    return folder;
+  }
+
+  /** The records of a JSON-lines file of the folder, in order; an unparsable line (torn by a crash) is skipped, a missing file is empty. */
+  async readRecords(name: string): Promise<unknown[]> {
+    const text = await readFile(this.path(name), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    const records: unknown[] = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        records.push(JSON.parse(line));
+      } catch {
+        // A line cut short by a crash mid-append.
+      }
+    }
+    return records;
+  }
+
+  async appendRecord(name: string, record: object): Promise<void> {
+    await appendFile(this.path(name), `${JSON.stringify(record)}\n`);
+  }
+
   path(name: string): string {
     return join(this.dir, name);
   }
 
   async appendMetrics(record: Record<string, unknown>): Promise<void> {
-    await appendFile(this.path('metrics.jsonl'), `${JSON.stringify(record)}\n`);
+    await this.appendRecord('metrics.jsonl', record);
   }
 
   async writeParams(tensors: Iterable<[string, Tensor]>, metadata: Record<string, string>): Promise<void> {

@@ -1,5 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { initBackend } from '@dptrain/backend';
-import { checkClusterConfig, Coordinator, modelOf, type JobDescription } from '@dptrain/cluster';
+import { checkClusterConfig, Coordinator, modelOf, planSizes, resumePointOf, type FaultRecord, type JobDescription } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { createServer } from '@dptrain/protocol';
 import { evaluateSplit, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
@@ -29,16 +30,24 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   const backend = await initBackend(config.backend);
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const dataset = await loadJobDataset(config, logger);
-  const { train } = trainingSplits(config, dataset);
+  const { train, validation } = trainingSplits(config, dataset);
   const job: JobDescription = { config, inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: train.count };
   const model = modelOf(job);
-  const run = await RunFolder.create(config.out);
+  const run = options.resume ? await RunFolder.reopen(config.out) : await RunFolder.create(config.out);
+  const resume = options.resume ? resumePointOf(await run.readRecords('metrics.jsonl'), planSizes(job).stepsPerEpoch) : undefined;
+  const pastFaults = options.resume ? ((await run.readRecords('faults.jsonl')) as FaultRecord[]) : [];
+  if (resume) logger.warn({ step: resume.step, faults: pastFaults.length }, `resuming the job of ${config.out} after ${resume.step} closed steps`);
+  // A fresh run must not inherit the faults of an earlier run in the same folder.
+  else await rm(run.path('faults.jsonl'), { force: true });
   const started = performance.now();
   const coordinator = new Coordinator({
     job,
     paramCount: model.paramCount,
     log: protocolLog(logger),
+    ...(resume ? { resume, pastFaults } : {}),
+    onFault: (record) => run.appendRecord('faults.jsonl', record),
     evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),
+    ...(validation ? { validate: (params: Float32Array, bnState: Float32Array | undefined) => evaluateSplit(model, params, bnState ?? model.initBnState(), validation) } : {}),
     onStep: async (record) => {
       announce('step', { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) });
       await run.appendMetrics(record);

@@ -1,29 +1,53 @@
 import { ProtocolError, silentLogger, type Connection, type JsonValue, type Logger, type Message, type MessageOf } from '@dptrain/protocol';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import { JobState, LeaseState, WorkerState, transition } from '../lifecycle.js';
+import { decideBackup } from './backup-policy.js';
+import { Refusals } from './refusals.js';
+import type { ResumePoint } from './resume-point.js';
 import { steadyRate } from './steady-rate.js';
 import { StepLedger } from './step-ledger.js';
 import { addSplit, emptySplit, perStep, type TimeSplit } from './time-split.js';
+
+type Evaluation = { loss: number; accuracy: number };
 
 export interface CoordinatorOptions {
   readonly job: JobDescription;
   readonly paramCount: number;
   /** Evaluates the test split on full parameters and running statistics. */
-  readonly evaluate: (params: Float32Array, bnState: Float32Array | undefined) => Promise<{ loss: number; accuracy: number }> | { loss: number; accuracy: number };
+  readonly evaluate: (params: Float32Array, bnState: Float32Array | undefined) => Promise<Evaluation> | Evaluation;
+  /** Evaluates the held-out validation split (jobs with `holdout` > 0), before the test split at each epoch's end. */
+  readonly validate?: (params: Float32Array, bnState: Float32Array | undefined) => Promise<Evaluation> | Evaluation;
   readonly onStep?: (record: { kind: 'step'; step: number; epoch: number; loss: number; lr: number; gradNorm: number }) => void | Promise<void>;
-  readonly onEval?: (record: { kind: 'eval'; step: number; epoch: number; split: 'test'; loss: number; accuracy: number }) => void | Promise<void>;
-  /** A worker silent for this long is dead. @default 10_000 */
+  readonly onEval?: (record: { kind: 'eval'; step: number; epoch: number; split: 'test' | 'validation'; loss: number; accuracy: number }) => void | Promise<void>;
+  /** Sees each fault as it is recorded (a restarted coordinator reads them back). */
+  readonly onFault?: (record: FaultRecord) => void | Promise<void>;
+  /** A worker silent for this long is dead. @default job.config.workerTimeoutMs */
   readonly workerTimeoutMs?: number;
-  /** A lease not done within this long is re-leased. @default 120_000 */
+  /** A lease not done within this long is re-leased. @default job.config.leaseTimeoutMs */
   readonly leaseTimeoutMs?: number;
+  /** A restarted coordinator's starting point (sync jobs), from the run folder. */
+  readonly resume?: ResumePoint;
+  /** Faults recorded before a restart, carried into this run's summary. */
+  readonly pastFaults?: readonly FaultRecord[];
   /** @default silentLogger */
   readonly log?: Logger;
 }
 
 /** One fault the coordinator saw, and what it did about it (summary.json `faults`). */
 export interface FaultRecord {
-  readonly kind: 'worker-disconnected' | 'worker-timeout' | 'lease-expired' | 'worker-reconnected';
+  readonly kind:
+    | 'worker-disconnected'
+    | 'worker-timeout'
+    | 'lease-expired'
+    | 'worker-reconnected'
+    | 'worker-quarantined'
+    | 'backup-leased'
+    | 'shard-lost'
+    | 'shard-restarted'
+    | 'coordinator-restarted';
+  /** The worker concerned; -1 for a shard or the coordinator itself. */
   readonly workerId: number;
+  /** The worker's or shard's name. */
   readonly name: string;
   readonly step: number;
   readonly microBatchIds: readonly number[];
@@ -89,6 +113,12 @@ interface LeaseEntry {
   readonly worker: WorkerEntry;
   state: LeaseState;
   readonly timer: NodeJS.Timeout;
+  /** performance.now() when leased. */
+  readonly startedAt: number;
+  /** The lease this one backs up (same ids), or undefined. */
+  readonly backupOf: number | undefined;
+  /** A backup copy of this lease was leased to another worker. */
+  backedUp: boolean;
 }
 
 /**
@@ -103,6 +133,15 @@ interface LeaseEntry {
  * step t+1 opens once t is complete (CLUSTER.md, synchronous step 7). Asynchronous mode: the steps
  * of the current epoch open as workers ask for work, each idle worker leasing up to ⌈M/W⌉ pending
  * micro-batches of the lowest step that has some; the next epoch opens after the evaluation.
+ *
+ * Faults (CLUSTER.md, faults): a dead or overdue worker's lease is leased again; a straggling
+ * lease gets a backup copy on an idle worker (sync, `backupAfter`), the first to finish wins and
+ * the other is revoked; micro-batches a shard refused as poisoned go to another worker, and a
+ * worker with `quarantineAfter` refusals is quarantined; a lost shard pauses the job until it
+ * registers again (restarted from its checkpoint and write-ahead log, at the version it had), then
+ * the micro-batches it had not applied are leased again; with no live worker for
+ * `noWorkerTimeoutMs` the job fails. A restarted coordinator (`resume`) continues from the steps
+ * its run folder records and the versions the shards report.
  */
 export class Coordinator {
   private state = JobState.Waiting;
@@ -135,9 +174,18 @@ export class Coordinator {
   private epochLossSum = 0;
   private epochSteps = 0;
   private trainLoss = Number.NaN;
-  private readonly faults: FaultRecord[] = [];
+  private readonly faults: FaultRecord[];
   private readonly started = Date.now();
   private readonly sweep: NodeJS.Timeout;
+  private readonly refusals = new Refusals();
+  /** Sync: durations of the finished leases of each open step, for the backup policy. */
+  private readonly leaseMs = new Map<number, number[]>();
+  private backupTimer: NodeJS.Timeout | undefined;
+  private shardTimer: NodeJS.Timeout | undefined;
+  private noWorkerTimer: NodeJS.Timeout | undefined;
+  /** Shards that registered at least once (a later registration is a restart). */
+  private readonly shardsSeen = new Set<number>();
+  private evalDue = false;
   private settle!: { resolve: (r: ClusterResult) => void; reject: (e: Error) => void };
   /** Resolves when the last step is applied and evaluated; rejects when the job fails. */
   readonly done: Promise<ClusterResult>;
@@ -154,7 +202,18 @@ export class Coordinator {
     this.warmSteps = Math.max(1, Math.floor(this.plan.totalSteps / 10));
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => undefined);
-    const timeout = options.workerTimeoutMs ?? 10_000;
+    this.faults = [...(options.pastFaults ?? [])];
+    if (options.resume) {
+      if (this.async) throw new ProtocolError('E_RANGE', 'coordinator --resume continues synchronous jobs only; an async job restarts from the beginning (drop --resume)');
+      const r = options.resume;
+      this.step = this.leasing = r.step;
+      this.epochLossSum = r.epochLossSum;
+      this.epochSteps = r.epochSteps;
+      this.trainLoss = r.trainLoss;
+      this.evalDue = r.evalDue;
+      this.record('coordinator-restarted', undefined, undefined, `resumed after ${r.step} closed steps; the shards report where they are`);
+    }
+    const timeout = options.workerTimeoutMs ?? options.job.config.workerTimeoutMs;
     this.sweep = setInterval(() => this.checkHeartbeats(timeout), Math.max(50, Math.floor(timeout / 4)));
     this.sweep.unref();
   }
@@ -206,6 +265,9 @@ export class Coordinator {
   /** Stops timers; the caller closes the connections. */
   stop(): void {
     clearInterval(this.sweep);
+    clearTimeout(this.backupTimer);
+    clearTimeout(this.shardTimer);
+    clearTimeout(this.noWorkerTimer);
     for (const w of this.workers.values()) if (w.lease) clearTimeout(w.lease.timer);
   }
 
@@ -230,7 +292,9 @@ export class Coordinator {
           const s = this.shards.indexOf(connection);
           if (s < 0) throw new ProtocolError('E_ROLE', 'stepApplied from a connection that is not a registered shard; register with shard first', { ref: msg.seq });
           this.shardVersions[s] = Math.max(this.shardVersions[s], msg.version);
-          this.ledger.applied(msg.step, msg.microBatchIds, msg.lr, msg.gradNorm, msg.losses);
+          // A restarted coordinator, or a shard re-sending after a reconnect, reports steps not yet open here.
+          if (!this.async && msg.step >= this.step && !this.ledger.isOpen(msg.step)) this.ledger.openStep(msg.step);
+          this.ledger.applied(msg.step, s, msg.microBatchIds, msg.lr, msg.gradNorm, msg.losses);
           void this.drain();
           // The shards' losses can finish a step no lease will report (its worker died after
           // pushing). Lease on from here only when no worker still owes a leaseDone: leasing the
@@ -257,6 +321,9 @@ export class Coordinator {
   private register(connection: Connection, msg: MessageOf<'register'>): void {
     if (connection.peer.role === 'worker' && msg.workerId !== undefined) {
       const known = this.workers.get(msg.workerId);
+      if (known && known.name === msg.name && known.state === WorkerState.Quarantined) {
+        throw new ProtocolError('E_ROLE', `worker ${known.name} (id ${known.id}) is quarantined: its pushes were refused as poisoned; fix the worker (its gradients are non-finite or too large) and start it under a new name`, { ref: msg.seq });
+      }
       if (known && known.name === msg.name) {
         this.readmit(known, connection, msg);
         return;
@@ -271,7 +338,19 @@ export class Coordinator {
       if (this.shards[msg.shard]?.isOpen) {
         throw new ProtocolError('E_RANGE', `shard ${msg.shard} is already registered; give each parameter server its own --shard`, { ref: msg.seq });
       }
+      const version = msg.version ?? 0;
+      if (!this.async && version < this.step) {
+        const error = new ProtocolError('E_STALE', `shard ${msg.shard} registered at version ${version}, but step ${this.step - 1} was already applied everywhere; its checkpoint directory lost steps (restart it with --resume and its checkpoint directory intact)`, { ref: msg.seq });
+        this.fail(error);
+        throw error;
+      }
       this.shards[msg.shard] = connection;
+      this.shardVersions[msg.shard] = version;
+      if (this.shardsSeen.has(msg.shard)) {
+        this.record('shard-restarted', undefined, undefined, `shard ${msg.shard} registered again at version ${version}`, `ps-${msg.shard}`);
+        this.log({ level: 'info', event: 'shard-registered-again', shard: msg.shard, version });
+      }
+      this.shardsSeen.add(msg.shard);
       void connection.reply(msg, { type: 'registered', workerId: msg.shard, generation: 0, config });
       return;
     }
@@ -289,6 +368,7 @@ export class Coordinator {
     this.shardUrls[msg.shard] = msg.url;
     this.log({ level: 'info', event: 'shard-ready', shard: msg.shard, url: msg.url });
     if (!this.allShardsReady()) return;
+    if (this.state === JobState.Recovering) this.recover();
     for (const { connection: c, msg: m } of this.waitingWorkers.splice(0)) if (c.isOpen) this.register(c, m);
   }
 
@@ -302,9 +382,22 @@ export class Coordinator {
     this.workers.set(id, entry);
     void connection.reply(msg, { type: 'registered', workerId: id, generation: 0, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
     this.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
+    this.watchLiveWorkers();
     if (this.state === JobState.Waiting) {
       this.state = transition('job', this.state, JobState.Training);
-      if (!this.async) this.ledger.openStep(this.leasing);
+      if (!this.async) {
+        this.ledger.openStep(this.leasing);
+        this.leaseMs.set(this.leasing, []);
+      }
+      // A restarted coordinator may hear of applied steps (the shards re-send them) before training starts.
+      this.advanceSync();
+      void this.drain();
+      if (this.evalDue) {
+        // The coordinator died between an epoch's last step and its evaluation.
+        this.evalDue = false;
+        void this.evaluateEpoch(this.step, Math.floor((this.step - 1) / this.plan.stepsPerEpoch)).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+        return;
+      }
     }
     this.schedule();
   }
@@ -319,7 +412,7 @@ export class Coordinator {
       this.waitingWorkers.push({ connection, msg });
       return;
     }
-    if (worker.state !== WorkerState.Dead) this.kill(worker, 'worker-disconnected');
+    if (worker.state === WorkerState.Idle || worker.state === WorkerState.Busy) this.kill(worker, 'worker-disconnected');
     const old = worker.connection;
     worker.connection = connection;
     worker.generation++;
@@ -330,6 +423,7 @@ export class Coordinator {
     this.record('worker-reconnected', worker, undefined, `registered again with id ${worker.id}; generation ${worker.generation}`);
     this.log({ level: 'info', event: 'worker-rejoined', workerId: worker.id, name: worker.name, generation: worker.generation });
     void connection.reply(msg, { type: 'registered', workerId: worker.id, generation: worker.generation, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
+    this.watchLiveWorkers();
     this.schedule();
   }
 
@@ -341,10 +435,19 @@ export class Coordinator {
     if (!this.async) {
       const step = this.leasing;
       const ids = this.ledger.take(step, Number.POSITIVE_INFINITY);
-      idle.forEach((worker, k) => {
-        const share = ids.filter((_, i) => i % idle.length === k);
-        if (share.length > 0) this.lease(worker, step, share);
+      const shares = idle.map(() => [] as number[]);
+      const held: number[] = [];
+      ids.forEach((id, i) => {
+        // Round-robin, skipping the workers that had this micro-batch refused as poisoned.
+        const k = [...idle.keys()].map((j) => (i + j) % idle.length).find((j) => !this.refusals.refused(idle[j].id, step, id));
+        if (k === undefined) held.push(id);
+        else shares[k].push(id);
       });
+      if (held.length > 0) this.ledger.requeue(step, held);
+      idle.forEach((worker, k) => {
+        if (shares[k].length > 0) this.lease(worker, step, shares[k].sort((a, b) => a - b));
+      });
+      this.considerBackup();
       return;
     }
     const live = [...this.workers.values()].filter((w) => w.state !== WorkerState.Dead).length;
@@ -368,12 +471,12 @@ export class Coordinator {
     return { step, ids: this.ledger.take(step, max) };
   }
 
-  private lease(worker: WorkerEntry, step: number, ids: number[]): void {
+  private lease(worker: WorkerEntry, step: number, ids: number[], backupOf?: LeaseEntry): void {
     const leaseId = this.nextLeaseId++;
-    const deadlineMs = this.options.leaseTimeoutMs ?? 120_000;
+    const deadlineMs = this.options.leaseTimeoutMs ?? this.options.job.config.leaseTimeoutMs;
     const timer = setTimeout(() => this.expire(lease), deadlineMs);
     timer.unref();
-    const lease: LeaseEntry = { id: leaseId, step, ids, worker, state: LeaseState.Active, timer };
+    const lease: LeaseEntry = { id: leaseId, step, ids, worker, state: LeaseState.Active, timer, startedAt: performance.now(), backupOf: backupOf?.id, backedUp: false };
     worker.state = transition('worker', worker.state, WorkerState.Busy);
     worker.lease = lease;
     worker.leases++;
@@ -392,6 +495,7 @@ export class Coordinator {
       lease.state = transition('lease', lease.state, LeaseState.Done);
       worker.lease = undefined;
       if (worker.state === WorkerState.Busy) worker.state = transition('worker', worker.state, WorkerState.Idle);
+      if (msg.microBatchIds.length > 0) this.leaseMs.get(msg.step)?.push(performance.now() - lease.startedAt);
     }
     worker.microBatches += msg.microBatchIds.length;
     addSplit(worker.timing, msg);
@@ -401,9 +505,84 @@ export class Coordinator {
       this.staleReleased += back.length;
       this.log({ level: 'info', event: 'stale-released', workerId: worker.id, step: msg.step, microBatchIds: back });
     }
+    if (msg.refused && msg.refused.length > 0) this.poisoned(worker, msg.step, msg.refused);
+    this.revokeFinished(msg.step);
     this.advanceSync();
     void this.drain();
     this.schedule();
+  }
+
+  /**
+   * The shards refused micro-batches of `worker` as poisoned: they go back to be leased to another
+   * worker, and the worker is quarantined once it has `quarantineAfter` refusals.
+   */
+  private poisoned(worker: WorkerEntry, step: number, ids: readonly number[]): void {
+    const strikes = this.refusals.record(worker.id, step, ids);
+    this.ledger.requeue(step, ids);
+    this.log({ level: 'warn', event: 'push-refused', workerId: worker.id, name: worker.name, step, microBatchIds: ids, strikes });
+    const limit = this.options.job.config.quarantineAfter;
+    if (strikes < limit || worker.state === WorkerState.Quarantined || worker.state === WorkerState.Dead) return;
+    const lease = worker.lease;
+    worker.lease = undefined;
+    if (lease && lease.state === LeaseState.Active) {
+      clearTimeout(lease.timer);
+      lease.state = transition('lease', lease.state, LeaseState.Lost);
+      this.requeue(lease);
+    }
+    worker.state = transition('worker', worker.state, WorkerState.Quarantined);
+    const why = `${strikes} of its pushes were refused as poisoned (non-finite, or a norm over maxGradNorm); quarantineAfter is ${limit}`;
+    this.record('worker-quarantined', worker, lease, `quarantined: ${why}; it gets no more leases`);
+    this.log({ level: 'error', event: 'worker-quarantined', workerId: worker.id, name: worker.name, message: `worker ${worker.name} quarantined: ${why}; its micro-batches go to the other workers` });
+    void worker.connection.send({ type: 'shutdown', reason: `quarantined: ${why}` });
+    this.watchLiveWorkers();
+  }
+
+  /** Revokes the running leases of `step` whose micro-batches are all done (a backup copy, or the original, finished first). */
+  private revokeFinished(step: number): void {
+    for (const w of this.workers.values()) {
+      const lease = w.lease;
+      if (!lease || lease.step !== step || lease.state !== LeaseState.Active) continue;
+      if (!lease.ids.every((id) => this.ledger.isIdDone(step, id))) continue;
+      this.revoke(lease, 'its micro-batches were finished by another lease');
+    }
+  }
+
+  private revoke(lease: LeaseEntry, reason: string): void {
+    clearTimeout(lease.timer);
+    lease.state = transition('lease', lease.state, LeaseState.Revoked);
+    this.log({ level: 'info', event: 'lease-revoked', leaseId: lease.id, workerId: lease.worker.id, step: lease.step, reason });
+    // The worker answers with an empty leaseDone, which frees it.
+    void lease.worker.connection.send({ type: 'leaseRevoked', leaseId: lease.id, reason });
+  }
+
+  /**
+   * Sync: when the step being leased has nothing pending, an idle worker and a lease running far
+   * longer than the step's finished ones (backup-policy.ts), lease a copy of it to the idle worker.
+   */
+  private considerBackup(): void {
+    clearTimeout(this.backupTimer);
+    this.backupTimer = undefined;
+    if (this.async || this.state !== JobState.Training || this.pausedForEval || this.ledger.pending(this.leasing).length > 0) return;
+    const idle = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
+    if (idle.length === 0) return;
+    const running = [...this.workers.values()]
+      .map((w) => w.lease)
+      .filter((l): l is LeaseEntry => l !== undefined && l.step === this.leasing && l.state === LeaseState.Active && !l.backedUp && l.backupOf === undefined);
+    const decision = decideBackup(running.map((l) => ({ id: l.id, startedAt: l.startedAt })), this.leaseMs.get(this.leasing) ?? [], this.options.job.config.backupAfter, performance.now());
+    if (decision.kind === 'wait') {
+      this.backupTimer = setTimeout(() => this.considerBackup(), Math.max(1, decision.atMs - performance.now()));
+      this.backupTimer.unref();
+      return;
+    }
+    if (decision.kind !== 'backup') return;
+    const original = running.find((l) => l.id === decision.leaseId)!;
+    const ids = original.ids.filter((id) => !this.ledger.isIdDone(original.step, id));
+    const helper = idle.find((w) => ids.every((id) => !this.refusals.refused(w.id, original.step, id)));
+    if (ids.length === 0 || !helper) return;
+    original.backedUp = true;
+    this.lease(helper, original.step, ids, original);
+    this.record('backup-leased', original.worker, original, `lease ${original.id} ran ${Math.round(performance.now() - original.startedAt)} ms; a backup copy went to ${helper.name}`);
+    this.log({ level: 'info', event: 'backup-leased', step: original.step, leaseId: original.id, straggler: original.worker.name, helper: helper.name });
   }
 
   /**
@@ -413,12 +592,15 @@ export class Coordinator {
    * wait only for that apply, not for the coordinator to hear of it.
    */
   private advanceSync(): void {
+    if (this.async) return;
     // A step drain() already closed (the shards' losses completed it before a leaseDone) is done too.
-    if (this.async || !(this.ledger.isDone(this.leasing) || this.leasing < this.step)) return;
-    const next = this.leasing + 1;
-    if (next >= this.plan.totalSteps || next % this.plan.stepsPerEpoch === 0) return;
-    this.leasing = next;
-    this.ledger.openStep(next);
+    while (this.ledger.isDone(this.leasing) || this.leasing < this.step) {
+      const next = this.leasing + 1;
+      if (next >= this.plan.totalSteps || next % this.plan.stepsPerEpoch === 0) return;
+      this.leasing = next;
+      this.ledger.openStep(next);
+      this.leaseMs.set(next, []);
+    }
   }
 
   /**
@@ -440,6 +622,8 @@ export class Coordinator {
         if (this.step > this.warmSteps) this.stepMs.push(now - this.lastCloseAt - this.evalMs);
         this.lastCloseAt = now;
         this.evalMs = 0;
+        this.leaseMs.delete(t);
+        this.refusals.forgetBefore(t + 1);
         const last = t + 1 === this.plan.totalSteps;
         const epochEnd = (t + 1) % this.plan.stepsPerEpoch === 0;
         if (epochEnd || last) {
@@ -450,9 +634,7 @@ export class Coordinator {
         await this.options.onStep?.({ kind: 'step', step: t + 1, epoch, ...outcome });
         if (last) {
           this.state = transition('job', this.state, JobState.Finishing);
-          const { params, bnState } = await this.pullParams(t + 1);
-          const test = await this.options.evaluate(params, bnState);
-          await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
+          const { params, bnState, test } = await this.evaluateAll(t + 1, epoch);
           await this.refreshShardStatus();
           this.stop();
           this.state = transition('job', this.state, JobState.Done);
@@ -473,27 +655,40 @@ export class Coordinator {
           });
           return;
         }
-        if (epochEnd) {
-          this.pausedForEval = true;
-          const evalStarted = performance.now();
-          const { params, bnState } = await this.pullParams(t + 1);
-          const test = await this.options.evaluate(params, bnState);
-          await this.options.onEval?.({ kind: 'eval', step: t + 1, epoch, split: 'test', ...test });
-          await this.refreshShardStatus();
-          this.evalMs += performance.now() - evalStarted;
-          this.pausedForEval = false;
-          if (!this.async) {
-            this.leasing = t + 1;
-            this.ledger.openStep(t + 1);
-          }
-          this.schedule();
-        }
+        if (epochEnd) await this.evaluateEpoch(t + 1, epoch);
       }
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
     } finally {
       this.draining = false;
     }
+  }
+
+  /** An epoch's end: leasing paused, validation (with a holdout) and test evaluation, then the next epoch's first step. */
+  private async evaluateEpoch(steps: number, epoch: number): Promise<void> {
+    this.pausedForEval = true;
+    const evalStarted = performance.now();
+    await this.evaluateAll(steps, epoch);
+    await this.refreshShardStatus();
+    this.evalMs += performance.now() - evalStarted;
+    this.pausedForEval = false;
+    if (!this.async) {
+      this.leasing = steps;
+      this.ledger.openStep(steps);
+      this.leaseMs.set(steps, []);
+    }
+    this.schedule();
+  }
+
+  private async evaluateAll(steps: number, epoch: number): Promise<{ params: Float32Array; bnState: Float32Array | undefined; test: Evaluation }> {
+    const { params, bnState } = await this.pullParams(steps);
+    if (this.options.validate) {
+      const validation = await this.options.validate(params, bnState);
+      await this.options.onEval?.({ kind: 'eval', step: steps, epoch, split: 'validation', ...validation });
+    }
+    const test = await this.options.evaluate(params, bnState);
+    await this.options.onEval?.({ kind: 'eval', step: steps, epoch, split: 'test', ...test });
+    return { params, bnState, test };
   }
 
   /** The parameters and running statistics after `step` steps, assembled from every shard. */
@@ -528,19 +723,17 @@ export class Coordinator {
     if (this.state === JobState.Done || this.state === JobState.Failed) return;
     const shard = this.shards.indexOf(connection);
     if (shard >= 0) {
-      if (this.state === JobState.Training || this.state === JobState.Finishing || this.state === JobState.Waiting) {
-        this.fail(new ProtocolError('E_CLOSED', `parameter-server shard ${shard} disconnected (${code} ${reason}); its slice of the parameters is lost, the job stops`));
-      }
+      this.shardLost(shard, `${code} ${reason}`);
       return;
     }
     const worker = [...this.workers.values()].find((w) => w.connection === connection);
-    if (worker && worker.state !== WorkerState.Dead) this.kill(worker, 'worker-disconnected');
+    if (worker && (worker.state === WorkerState.Idle || worker.state === WorkerState.Busy)) this.kill(worker, 'worker-disconnected');
   }
 
   private checkHeartbeats(timeoutMs: number): void {
     const now = Date.now();
     for (const w of this.workers.values()) {
-      if (w.state !== WorkerState.Dead && now - w.lastSeen > timeoutMs) {
+      if ((w.state === WorkerState.Idle || w.state === WorkerState.Busy) && now - w.lastSeen > timeoutMs) {
         this.kill(w, 'worker-timeout');
         w.connection.close(4011, 'heartbeat missed');
       }
@@ -560,9 +753,79 @@ export class Coordinator {
       this.record(kind, worker, undefined, 'worker marked dead; it held no lease');
     }
     this.log({ level: 'warn', event: kind, workerId: worker.id, name: worker.name });
-    if (this.state === JobState.Training && ![...this.workers.values()].some((w) => w.state !== WorkerState.Dead)) {
-      this.log({ level: 'warn', event: 'no-workers', message: 'every worker is dead; waiting for a worker to register' });
+    this.watchLiveWorkers();
+    this.schedule();
+  }
+
+  /**
+   * With no live worker (all dead or quarantined) the job waits `noWorkerTimeoutMs` for one to
+   * register, then fails with the reason; a worker joining stops the clock.
+   */
+  private watchLiveWorkers(): void {
+    const live = [...this.workers.values()].some((w) => w.state === WorkerState.Idle || w.state === WorkerState.Busy);
+    if (live || this.state === JobState.Waiting) {
+      clearTimeout(this.noWorkerTimer);
+      this.noWorkerTimer = undefined;
+      return;
     }
+    if (this.noWorkerTimer) return;
+    const waitMs = this.options.job.config.noWorkerTimeoutMs;
+    this.log({ level: 'warn', event: 'no-workers', message: `no live worker; waiting up to ${waitMs} ms for one to register` });
+    this.noWorkerTimer = setTimeout(() => {
+      const quarantined = [...this.workers.values()].filter((w) => w.state === WorkerState.Quarantined).length;
+      this.fail(
+        new ProtocolError(
+          'E_CLOSED',
+          `no live worker for ${waitMs} ms (${this.workers.size} registered: ${quarantined} quarantined, the others dead) at step ${this.step} of ${this.plan.totalSteps}; start workers with \`dptrain worker --coordinator <url>\`, or raise --no-worker-timeout-ms`,
+        ),
+      );
+    }, waitMs);
+    this.noWorkerTimer.unref();
+  }
+
+  /**
+   * A shard's connection closed. Its slice lives on only in its checkpoint and write-ahead log, so
+   * leasing stops and every running lease is revoked (their pulls and pushes involve the lost
+   * shard); the job waits `shardRestartTimeoutMs` for the shard to register again.
+   */
+  private shardLost(shard: number, why: string): void {
+    this.shardUrls[shard] = undefined;
+    if (this.state === JobState.Waiting) return;
+    if (this.state === JobState.Finishing) {
+      this.fail(new ProtocolError('E_CLOSED', `parameter-server shard ${shard} disconnected (${why}) during the final evaluation; rerun the job`));
+      return;
+    }
+    if (this.state !== JobState.Training && this.state !== JobState.Recovering) return;
+    if (this.state === JobState.Training) this.state = transition('job', this.state, JobState.Recovering);
+    const waitMs = this.options.job.config.shardRestartTimeoutMs;
+    this.record('shard-lost', undefined, undefined, `connection closed (${why}); leases revoked, waiting up to ${waitMs} ms for it to register again`, `ps-${shard}`);
+    this.log({ level: 'warn', event: 'shard-lost', shard, message: `parameter-server shard ${shard} lost (${why}); waiting up to ${waitMs} ms for it to come back (dptrain ps --shard ${shard} --resume)` });
+    for (const w of this.workers.values()) {
+      const lease = w.lease;
+      if (lease?.state === LeaseState.Active) {
+        this.revoke(lease, `parameter-server shard ${shard} was lost; the step is leased again once it is back`);
+        this.requeue(lease);
+      }
+    }
+    this.shardTimer ??= setTimeout(() => {
+      const missing = this.shardUrls.map((u, i) => (u === undefined ? i : -1)).filter((i) => i >= 0);
+      this.fail(new ProtocolError('E_CLOSED', `parameter-server shard(s) ${missing.join(', ')} did not come back within ${waitMs} ms; restart each with \`dptrain ps --shard N --resume\` (dptrain local does this by itself), or raise --shard-restart-timeout-ms`));
+    }, waitMs);
+    this.shardTimer.unref();
+  }
+
+  /** Every shard is back: the micro-batches some shard had not applied are leased again. */
+  private recover(): void {
+    clearTimeout(this.shardTimer);
+    this.shardTimer = undefined;
+    this.state = transition('job', this.state, JobState.Training);
+    for (const step of this.ledger.openSteps()) {
+      const back = this.ledger.reopen(step);
+      if (back.length > 0) this.log({ level: 'info', event: 'step-reopened', step, microBatchIds: back });
+    }
+    if (!this.async) this.leasing = Math.max(this.step, Math.min(this.leasing, ...this.ledger.openSteps()));
+    this.log({ level: 'info', event: 'recovered', step: this.step, shardVersions: this.shardVersions });
+    void this.drain();
     this.schedule();
   }
 
@@ -570,8 +833,10 @@ export class Coordinator {
     this.ledger.requeue(lease.step, lease.ids);
   }
 
-  private record(kind: FaultRecord['kind'], worker: WorkerEntry, lease: LeaseEntry | undefined, action: string): void {
-    this.faults.push({ kind, workerId: worker.id, name: worker.name, step: lease?.step ?? this.step, microBatchIds: lease?.ids ?? [], action, atMs: Date.now() - this.started });
+  private record(kind: FaultRecord['kind'], worker: WorkerEntry | undefined, lease: LeaseEntry | undefined, action: string, name = 'coordinator'): void {
+    const record: FaultRecord = { kind, workerId: worker?.id ?? -1, name: worker?.name ?? name, step: lease?.step ?? this.step, microBatchIds: lease?.ids ?? [], action, atMs: Date.now() - this.started };
+    this.faults.push(record);
+    void this.options.onFault?.(record);
   }
 
   private fail(error: Error): void {

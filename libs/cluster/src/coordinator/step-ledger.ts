@@ -15,10 +15,11 @@ interface OpenStep {
   readonly pending: number[];
   readonly losses: (number | undefined)[];
   done: number;
-  /** Micro-batch applications reported by the shards (each shard reports every id once). */
-  applied: number;
+  /** Micro-batch applications reported by the shards, keyed shard × M + id: a report repeated (a shard re-sending after a restart) counts once. */
+  readonly applied: Set<number>;
   lr: number;
-  readonly norms: number[];
+  /** Gradient norms reported, keyed like `applied` (sync: one per shard, under its first id). */
+  readonly norms: Map<number, number>;
 }
 
 /**
@@ -26,7 +27,8 @@ interface OpenStep {
  * done (the worker's pushes were acknowledged) and which the shards report applied. A step is
  * complete when every one of its M micro-batches is both done and applied by all S shards, so each
  * micro-batch counts exactly once however often it was leased. Synchronous mode keeps one step
- * open at a time; asynchronous mode opens the steps of an epoch as workers ask for work.
+ * open at a time (two while the shards apply one and the next is leased); asynchronous mode opens
+ * the steps of an epoch as workers ask for work.
  */
 export class StepLedger {
   private readonly open = new Map<number, OpenStep>();
@@ -41,7 +43,34 @@ export class StepLedger {
   openStep(step: number): void {
     if (this.open.has(step)) return;
     const M = this.microBatchesPerStep;
-    this.open.set(step, { pending: Array.from({ length: M }, (_, i) => i), losses: new Array<number | undefined>(M).fill(undefined), done: 0, applied: 0, lr: Number.NaN, norms: [] });
+    this.open.set(step, { pending: Array.from({ length: M }, (_, i) => i), losses: new Array<number | undefined>(M).fill(undefined), done: 0, applied: new Set(), lr: Number.NaN, norms: new Map() });
+  }
+
+  /**
+   * A shard restarted and lost the pushes it held but had not applied: every micro-batch of
+   * `step` that some shard has not applied is pending again, done or not. Ids every shard applied
+   * stay done; the shards' reports (lr, norms) are kept.
+   * @returns the ids made pending again
+   */
+  reopen(step: number): number[] {
+    const entry = this.open.get(step);
+    if (!entry) return [];
+    const back: number[] = [];
+    for (let id = 0; id < this.microBatchesPerStep; id++) {
+      if (this.appliedEverywhere(entry, id)) continue;
+      if (entry.losses[id] !== undefined) {
+        entry.losses[id] = undefined;
+        entry.done--;
+      }
+      if (!entry.pending.includes(id)) back.push(id);
+    }
+    entry.pending.push(...back);
+    return back;
+  }
+
+  private appliedEverywhere(entry: OpenStep, id: number): boolean {
+    for (let s = 0; s < this.shards; s++) if (!entry.applied.has(s * this.microBatchesPerStep + id)) return false;
+    return true;
   }
 
   isOpen(step: number): boolean {
@@ -89,17 +118,24 @@ export class StepLedger {
   }
 
   /**
-   * Records a shard's update covering `ids` of `step`. The losses the shard received with the
-   * pushes also mark those ids done: a micro-batch the shards applied is finished even if the
+   * Records shard `shard`'s update covering `ids` of `step`. The losses the shard received with
+   * the pushes also mark those ids done: a micro-batch the shards applied is finished even if the
    * worker that pushed it died before its leaseDone, and a re-lease of it is then moot.
    */
-  applied(step: number, ids: readonly number[], lr: number | undefined, gradNorm: number | undefined, losses?: readonly number[]): void {
+  applied(step: number, shard: number, ids: readonly number[], lr: number | undefined, gradNorm: number | undefined, losses?: readonly number[]): void {
     const entry = this.open.get(step);
-    if (!entry) return;
+    if (!entry || ids.length === 0) return;
     if (losses) this.done(step, ids, losses);
-    entry.applied += ids.length;
+    const M = this.microBatchesPerStep;
+    for (const id of ids) if (id < M) entry.applied.add(shard * M + id);
     if (lr !== undefined) entry.lr = lr;
-    if (gradNorm !== undefined) entry.norms.push(gradNorm);
+    if (gradNorm !== undefined) entry.norms.set(shard * M + ids[0], gradNorm);
+  }
+
+  /** Micro-batch `id` of `step` is done (or its step is no longer open). */
+  isIdDone(step: number, id: number): boolean {
+    const entry = this.open.get(step);
+    return entry === undefined || entry.losses[id] !== undefined;
   }
 
   /** Every micro-batch of `step` is done (the shards may still be applying it). */
@@ -110,7 +146,7 @@ export class StepLedger {
 
   isComplete(step: number): boolean {
     const entry = this.open.get(step);
-    return entry !== undefined && entry.done === this.microBatchesPerStep && entry.applied >= this.shards * this.microBatchesPerStep;
+    return entry !== undefined && entry.done === this.microBatchesPerStep && entry.applied.size === this.shards * this.microBatchesPerStep;
   }
 
   /** Closes a complete step and returns its metrics. */
@@ -119,12 +155,14 @@ export class StepLedger {
     this.open.delete(step);
     let lossSum = 0;
     for (const l of entry.losses) lossSum += l!;
+    // Keyed order (shard, then id), so the sums do not depend on the order reports arrived in.
+    const norms = [...entry.norms.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
     let gradNorm: number;
     if (this.perMicroBatchUpdates) {
-      gradNorm = entry.norms.reduce((a, b) => a + b, 0) / Math.max(1, entry.norms.length);
+      gradNorm = norms.reduce((a, b) => a + b, 0) / Math.max(1, norms.length);
     } else {
       // √(n²) is n exactly in binary floating point, so one shard reports the reference's norm.
-      gradNorm = Math.sqrt(entry.norms.reduce((a, n) => a + n * n, 0));
+      gradNorm = Math.sqrt(norms.reduce((a, n) => a + n * n, 0));
     }
     return { loss: lossSum / this.microBatchesPerStep, lr: entry.lr, gradNorm };
   }
