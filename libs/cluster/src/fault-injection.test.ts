@@ -8,6 +8,12 @@ describe('parseFaultInjection (DPTRAIN_FAULT)', () => {
     expect(parseFaultInjection('slow=5, nan-from-step=12,stall-checkpoint-step=20')).toEqual({ slow: 5, nanFromStep: 12, stallCheckpointStep: 20 });
   });
 
+  it('applies only to the process named by only=', () => {
+    expect(parseFaultInjection('slow=3,only=worker-0', 'worker-0')).toEqual({ slow: 3 });
+    expect(parseFaultInjection('slow=3,only=worker-0', 'worker-1')).toEqual({});
+    expect(parseFaultInjection('slow=3,only=worker-0')).toEqual({});
+  });
+
   it('names the bad entry and the keys that exist', () => {
     expect(() => parseFaultInjection('slow')).toThrow(/'slow' is not key=value; keys: slow, nan-from-step/);
     expect(() => parseFaultInjection('fast=2')).toThrow(/fast.*keys: slow/s);

@@ -109,6 +109,8 @@ export const jobConfigSchema = z
      * this many times the median time of the step's finished leases (0: never). @default 3
      */
     backupAfter: z.number().nonnegative().finite().default(3),
+    /** Cluster, sync: and only once it has run at least this long (tiny leases vary too much for a ratio alone). @default 500 */
+    backupMinMs: nonNegativeInt.default(500),
     /** Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined. @default 3 */
     quarantineAfter: positiveInt.default(3),
     /** Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused. */

@@ -11,11 +11,18 @@ import { Progress } from '../progress.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
 
+/** Restarts of one coordinator or shard before `dptrain local` gives up on it. */
+const MAX_RESTARTS = 3;
+
 interface Child {
   readonly role: 'coordinator' | 'ps' | 'worker';
   readonly name: string;
-  readonly process: ChildProcess;
+  /** Arguments of its first start; a restart adds `--resume` and its first port. */
+  readonly args: readonly string[];
+  /** The running process (replaced on a restart). */
+  process: ChildProcess;
   port?: number;
+  restarts: number;
   exited?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
@@ -27,10 +34,15 @@ export class LocalClusterError extends Error {
 /**
  * `dptrain local`: the whole cluster as child processes on 127.0.0.1 — one coordinator, psShards
  * parameter servers, `workers` workers — each binding port 0 and announcing its port on stdout.
- * Writes `cluster.json` into the run folder once they are up, shows the coordinator's progress,
- * and exits 0 when training completes. A dying worker is a fault the cluster survives (its work is
- * re-leased); a dying coordinator or shard, or every worker gone, stops the run with its name and
- * exit status. SIGINT/SIGTERM stop every child.
+ * Writes `cluster.json` into the run folder once they are up (again after each restart), shows
+ * the coordinator's progress, and exits 0 when training completes.
+ *
+ * Supervision: a coordinator or shard killed by a signal is restarted with `--resume` on the port
+ * it had, so the others reconnect to the same address (a shard restores its checkpoint and
+ * write-ahead log; the coordinator its run folder), at most MAX_RESTARTS times each. One that
+ * exits with a code chose to (a failed job), so the run stops with its name and status. A dying
+ * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
+ * SIGINT/SIGTERM stop every child.
  */
 export async function runLocal(config: JobConfig, jobArgs: readonly string[], logger: Logger): Promise<void> {
   try {
@@ -46,45 +58,80 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   };
   const children: Child[] = [];
   let finished = false;
+  let coordinatorUrl = '';
   let failure: ((error: Error) => void) | undefined;
   const failed = new Promise<never>((_, reject) => (failure = reject));
   failed.catch(() => undefined);
+  let coordinatorDone: (() => void) | undefined;
+  const coordinatorFinished = new Promise<void>((resolve) => (coordinatorDone = resolve));
 
-  const start = (role: Child['role'], name: string, args: string[]): Child => {
-    const proc = spawn(process.execPath, [BIN, role, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const child: Child = { role, name, process: proc };
-    children.push(child);
+  const progress = new Progress('local');
+  let totalSteps = 0;
+  const onEvent = (child: Child, event: Record<string, unknown>): void => {
+    if (event.event === 'listening') {
+      child.port = event.port as number;
+      child.process.emit('listening', child.port);
+    }
+    if (event.event === 'step') {
+      progress.update({ step: event.step as number, totalSteps, epoch: event.epoch as number, loss: event.loss as number, samplesPerSecond: event.samplesPerSecond as number });
+    }
+    // After the coordinator's 'done' the others exit on its shutdown: not a failure.
+    if (event.event === 'done') finished = true;
+  };
+
+  const writeClusterFile = (): Promise<void> =>
+    writeFile(
+      join(config.out, 'cluster.json'),
+      `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
+    );
+
+  const spawnChild = (child: Child, args: readonly string[]): void => {
+    const proc = spawn(process.execPath, [BIN, child.role, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.process = proc;
+    child.exited = undefined;
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const event = parseLine(line);
+      if (event) onEvent(child, event);
+    });
     proc.on('exit', (code, signal) => {
       child.exited = { code, signal };
+      if (child.role === 'coordinator' && code === 0) coordinatorDone?.();
       if (finished) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      if (role === 'worker' && children.some((c) => c.role === 'worker' && !c.exited)) {
-        logger.warn({ name, pid: proc.pid, code, signal }, `${name} ${how}; its micro-batches are re-leased to the other workers`);
+      if (child.role === 'worker') {
+        if (children.some((c) => c.role === 'worker' && !c.exited)) {
+          logger.warn({ name: child.name, pid: proc.pid, code, signal }, `${child.name} ${how}; its micro-batches are re-leased to the other workers`);
+          return;
+        }
+        failure?.(new LocalClusterError(`${child.name} (pid ${proc.pid}) ${how} and no worker is left; the run cannot finish`));
         return;
       }
-      if (role === 'coordinator' && code === 0) return;
-      failure?.(new LocalClusterError(`${name} (pid ${proc.pid}) ${how}${role === 'worker' ? ' and no worker is left' : ''}; the run cannot finish`));
+      if (child.role === 'coordinator' && code === 0) return;
+      if (signal && child.restarts < MAX_RESTARTS) {
+        restart(child, how);
+        return;
+      }
+      const why = signal ? ` (restarted ${child.restarts} times already)` : '';
+      failure?.(new LocalClusterError(`${child.name} (pid ${proc.pid}) ${how}${why}; the run cannot finish`));
     });
+  };
+
+  const restart = (child: Child, how: string): void => {
+    child.restarts++;
+    logger.warn({ name: child.name, restarts: child.restarts, port: child.port }, `${child.name} ${how}; restarting it with --resume on port ${child.port} (restart ${child.restarts} of ${MAX_RESTARTS})`);
+    const args = [...child.args.filter((_, i, all) => all[i] !== '--port' && all[i - 1] !== '--port'), '--port', String(child.port), '--resume'];
+    spawnChild(child, args);
+    void listening(child).then(writeClusterFile, () => undefined);
+  };
+
+  const start = (role: Child['role'], name: string, args: string[]): Child => {
+    const child: Child = { role, name, args, restarts: 0, process: undefined as unknown as ChildProcess };
+    children.push(child);
+    spawnChild(child, args);
     return child;
   };
   const listening = (child: Child): Promise<number> =>
-    Promise.race([
-      failed,
-      new Promise<number>((resolve) => {
-        createInterface({ input: child.process.stdout! }).on('line', (line) => {
-          const event = parseLine(line);
-          if (event?.event === 'listening') resolve(event.port as number);
-          if (event?.event === 'step') onStep(event);
-          // After the coordinator's 'done' the others exit on its shutdown: not a failure.
-          if (event?.event === 'done') finished = true;
-        });
-      }),
-    ]);
-
-  const progress = new Progress('local');
-  const onStep = (e: Record<string, unknown>): void =>
-    progress.update({ step: e.step as number, totalSteps: totalSteps, epoch: e.epoch as number, loss: e.loss as number, samplesPerSecond: e.samplesPerSecond as number });
-  let totalSteps = 0;
+    Promise.race([failed, new Promise<number>((resolve) => child.process.once('listening', (port: number) => resolve(port)))]);
 
   const stopAll = (signal: NodeJS.Signals): void => {
     for (const c of children) if (!c.exited) c.process.kill(signal);
@@ -100,24 +147,19 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
 
   try {
     const coordinator = start('coordinator', 'coordinator', [...jobArgs, '--host', '127.0.0.1', '--port', '0']);
-    coordinator.port = await listening(coordinator);
-    const url = `ws://127.0.0.1:${coordinator.port}/`;
-    const shards = Array.from({ length: config.psShards }, (_, s) => start('ps', `ps-${s}`, ['--coordinator', url, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`]));
-    await Promise.all(shards.map(async (c) => (c.port = await listening(c))));
-    const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', url, '--backend', config.backend, '--name', `worker-${k}`]));
-    await mkdir(config.out, { recursive: true });
-    await writeFile(
-      join(config.out, 'cluster.json'),
-      `${JSON.stringify({ coordinator: url, processes: children.map((c) => ({ role: c.role, name: c.name, pid: c.process.pid, ports: c.port === undefined ? [] : [c.port] })) }, null, 2)}\n`,
+    await listening(coordinator);
+    coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
+    const shards = Array.from({ length: config.psShards }, (_, s) =>
+      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`]),
     );
-    logger.info({ coordinator: url, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${url}, ${shards.length} shard(s), ${workers.length} worker(s)`);
-    totalSteps = await fetchTotalSteps(url.replace('ws://', 'http://'));
-    const coordinatorExit = new Promise<void>((resolve) => coordinator.process.once('exit', () => resolve()));
-    await Promise.race([coordinatorExit, failed]);
+    await Promise.all(shards.map((c) => listening(c)));
+    const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`]));
+    await mkdir(config.out, { recursive: true });
+    await writeClusterFile();
+    logger.info({ coordinator: coordinatorUrl, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`);
+    totalSteps = await fetchTotalSteps(coordinatorUrl.replace('ws://', 'http://'));
+    await Promise.race([coordinatorFinished, failed]);
     progress.stop();
-    if (coordinator.exited?.code !== 0) {
-      throw new LocalClusterError(`coordinator ${coordinator.exited?.signal ? `was killed by ${coordinator.exited.signal}` : `exited with code ${coordinator.exited?.code}`}; see its log above`);
-    }
     finished = true;
     await waitForExit(children, 10_000);
     logger.info({ out: config.out }, `training finished; run folder ${config.out}`);

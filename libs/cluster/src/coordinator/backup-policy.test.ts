@@ -12,6 +12,11 @@ describe('decideBackup', () => {
     expect(decideBackup(running, [300, 10, 20], 3, 100)).toEqual({ kind: 'backup', leaseId: 4 });
   });
 
+  it('never calls a lease a straggler before minMs', () => {
+    expect(decideBackup([{ id: 1, startedAt: 0 }], [2], 3, 100, 500)).toEqual({ kind: 'wait', atMs: 500 });
+    expect(decideBackup([{ id: 1, startedAt: 0 }], [2], 3, 500, 500)).toEqual({ kind: 'backup', leaseId: 1 });
+  });
+
   it('does nothing without a finished lease to compare with, without running leases, or when switched off', () => {
     expect(decideBackup([{ id: 1, startedAt: 0 }], [], 3, 1e9)).toEqual({ kind: 'none' });
     expect(decideBackup([], [5], 3, 1e9)).toEqual({ kind: 'none' });

@@ -568,7 +568,7 @@ export class Coordinator {
     const running = [...this.workers.values()]
       .map((w) => w.lease)
       .filter((l): l is LeaseEntry => l !== undefined && l.step === this.leasing && l.state === LeaseState.Active && !l.backedUp && l.backupOf === undefined);
-    const decision = decideBackup(running.map((l) => ({ id: l.id, startedAt: l.startedAt })), this.leaseMs.get(this.leasing) ?? [], this.options.job.config.backupAfter, performance.now());
+    const decision = decideBackup(running.map((l) => ({ id: l.id, startedAt: l.startedAt })), this.leaseMs.get(this.leasing) ?? [], this.options.job.config.backupAfter, performance.now(), this.options.job.config.backupMinMs);
     if (decision.kind === 'wait') {
       this.backupTimer = setTimeout(() => this.considerBackup(), Math.max(1, decision.atMs - performance.now()));
       this.backupTimer.unref();
