@@ -1,5 +1,5 @@
 import { initBackend, parseBackendChoice } from '@dptrain/backend';
-import { Worker } from '@dptrain/cluster';
+import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
 import { connect, maxPayloadFor } from '@dptrain/protocol';
 import { jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
@@ -15,9 +15,12 @@ export interface WorkerCommandOptions {
 /**
  * `dptrain worker`: computes leased micro-batches until the coordinator says shutdown. A lost
  * coordinator or shard connection is opened again with back-off (the worker registers again with
- * its id).
+ * its id). `DPTRAIN_FAULT` makes it misbehave on purpose, for the chaos suite.
+ * @throws RangeError when DPTRAIN_FAULT is not a list of known key=value faults
  */
 export async function runWorker(options: WorkerCommandOptions, logger: Logger): Promise<void> {
+  const fault = parseFaultInjection(process.env.DPTRAIN_FAULT);
+  if (Object.keys(fault).length > 0) logger.warn({ fault }, `DPTRAIN_FAULT: this worker injects faults into itself: ${describeFaults(fault)}`);
   const backend = await initBackend(parseBackendChoice(options.backend));
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const log = protocolLog(logger);
@@ -29,7 +32,17 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     connectShard: (url, paramCount) =>
       connect(url, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'ps', validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log }),
     loadDataset: (job) => loadJobDataset(job.config, logger),
+    fault,
   });
   const report = await worker.run();
   logger.info(report, `worker ${report.workerId} stopping: ${report.shutdownReason}`);
+}
+
+/** Which faults a worker injects, in words, for its one warning line. */
+function describeFaults(fault: FaultInjection): string {
+  const parts: string[] = [];
+  if (fault.slow !== undefined) parts.push(`slow=${fault.slow} (each micro-batch takes ${fault.slow}× its compute time)`);
+  if (fault.nanFromStep !== undefined) parts.push(`nan-from-step=${fault.nanFromStep} (gradients of steps ≥ ${fault.nanFromStep} are pushed as NaN)`);
+  if (fault.stallCheckpointStep !== undefined) parts.push(`stall-checkpoint-step=${fault.stallCheckpointStep} (a parameter-server fault: this worker ignores it)`);
+  return parts.join(', ');
 }

@@ -1,9 +1,12 @@
 import { createDataPlan, type Dataset } from '@dptrain/data';
 import { ProtocolError, reconnecting, silentLogger, type Connection, type Logger, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
 import { trainingSplits } from '@dptrain/training';
+import type { FaultInjection } from '../fault-injection.js';
 import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';
 import { shardRanges } from '../shards.js';
+import { abortable } from './abortable.js';
+import { InjectedFaults, type Wait } from './injected-faults.js';
 import { LeaseComputer, type LeaseResult } from './lease-computer.js';
 
 export interface WorkerOptions {
@@ -16,7 +19,7 @@ export interface WorkerOptions {
   readonly name: string;
   /** TensorFlow.js backend this process computes on (reported to the coordinator). */
   readonly backend: string;
-  /** @default 1000 */
+  /** Overrides the job's heartbeatMs (tests). @default job.config.heartbeatMs */
   readonly heartbeatMs?: number;
   /**
    * How long a pull may wait at a shard for its step (the step before must be applied first).
@@ -30,6 +33,10 @@ export interface WorkerOptions {
   readonly reconnect?: ReconnectOptions;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** Faults to inject into this worker (DPTRAIN_FAULT, for the chaos suite). @default none */
+  readonly fault?: FaultInjection;
+  /** The wait of the slow fault; tests pass one that records instead of sleeping. @default a timer */
+  readonly faultWait?: Wait;
 }
 
 /** What a worker did, for logs and tests. */
@@ -52,11 +59,20 @@ export interface WorkerReport {
  * registering again with the worker's id (leases queued on the old connection are dropped: the
  * coordinator re-leases them), a shard's by retrying the lease in hand on the new connection
  * (recomputing a micro-batch gives the same bits and the shard keeps the first push).
+ *
+ * `leaseRevoked` aborts its lease at once, wherever it waits (a pull held at a shard, pushes, a
+ * shard being reconnected): the worker answers it with an empty `leaseDone` and takes the next.
+ * A micro-batch a shard refuses as poisoned goes into `leaseDone.refused`; the rest of the lease
+ * goes on.
  */
 export class Worker {
   private readonly log: Logger;
   private readonly queue: MessageOf<'lease'>[] = [];
   private readonly revoked = new Set<number>();
+  /** The lease being computed, and how to abort it. */
+  private running: { readonly leaseId: number; readonly abort: AbortController } | undefined;
+  /** Reconnections of lost shards in progress, by shard index; they outlive an aborted lease. */
+  private readonly reopening = new Map<number, Promise<void>>();
   private wake: (() => void) | undefined;
   private shutdownReason: string | undefined;
   private coordinator: Connection | undefined;
@@ -92,10 +108,15 @@ export class Worker {
     const heartbeat = setInterval(() => {
       const c = this.coordinator;
       if (c?.isOpen && this.identity) void c.send({ type: 'heartbeat', workerId: this.identity.workerId, generation: this.identity.generation, sentAtMs: Date.now() });
-    }, this.options.heartbeatMs ?? 1000);
+    }, this.options.heartbeatMs ?? job.config.heartbeatMs);
     heartbeat.unref();
 
-    const compute = new LeaseComputer(model, train, plan, shards, ranges, job.config.mode === 'async', this.options.pullTimeoutMs ?? 600_000);
+    const compute = new LeaseComputer(model, train, plan, shards, ranges, {
+      async: job.config.mode === 'async',
+      pullTimeoutMs: this.options.pullTimeoutMs ?? 600_000,
+      faults: new InjectedFaults(this.options.fault, this.options.faultWait),
+      log: this.log,
+    });
     let leases = 0;
     let idleSince: number | undefined;
     try {
@@ -107,11 +128,19 @@ export class Worker {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
-        if (this.revoked.has(lease.leaseId)) continue;
         const waitMs = idleSince === undefined ? 0 : performance.now() - idleSince;
         compute.generation = this.identity!.generation;
+        const abort = new AbortController();
+        this.running = { leaseId: lease.leaseId, abort };
+        if (this.revoked.has(lease.leaseId)) abort.abort();
+        let ran: LeaseResult | undefined;
+        try {
+          ran = await this.runLease(compute, lease, urls, model.paramCount, shards, abort.signal);
+        } finally {
+          this.running = undefined;
+        }
         // Overtaken or revoked leases are answered too (with no micro-batches), so the coordinator frees this worker at once.
-        const result = (await this.runLease(compute, lease, urls, model.paramCount, shards)) ?? { ids: [], losses: [], stale: [], computeMs: 0, pullMs: 0, pushMs: 0 };
+        const result = ran ?? { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
         leases++;
         idleSince = performance.now();
         void this.coordinator?.send({
@@ -121,6 +150,7 @@ export class Worker {
           microBatchIds: result.ids,
           losses: result.losses,
           ...(result.stale.length > 0 ? { stale: result.stale } : {}),
+          ...(result.refused.length > 0 ? { refused: result.refused } : {}),
           computeMs: result.computeMs,
           pullMs: result.pullMs,
           pushMs: result.pushMs,
@@ -138,30 +168,79 @@ export class Worker {
 
   /**
    * Runs one lease; when a shard connection closes under it, reconnects that shard and runs the
-   * lease again. Returns undefined when the lease was revoked, or overtaken (its step was applied
-   * from other workers' pushes, so the shard answers the pull E_STALE).
+   * lease again. Returns undefined when the lease was revoked (`signal` aborted), or overtaken (its
+   * step was applied from other workers' pushes, so the shard answers the pull E_STALE).
    */
-  private async runLease(compute: LeaseComputer, lease: MessageOf<'lease'>, urls: readonly string[], paramCount: number, shards: Connection[]): Promise<LeaseResult | undefined> {
+  private async runLease(
+    compute: LeaseComputer,
+    lease: MessageOf<'lease'>,
+    urls: readonly string[],
+    paramCount: number,
+    shards: Connection[],
+    signal: AbortSignal,
+  ): Promise<LeaseResult | undefined> {
     for (;;) {
       try {
-        return await compute.run(lease);
+        signal.throwIfAborted();
+        return await compute.run(lease, signal);
       } catch (error) {
+        if (signal.aborted) {
+          this.log({ level: 'info', event: 'lease-abandoned', leaseId: lease.leaseId, step: lease.step });
+          return undefined;
+        }
         // The step was applied without us (the lease was re-leased while we were slow or away): nothing left to do.
         if (error instanceof ProtocolError && error.code === 'E_STALE') {
           this.log({ level: 'info', event: 'lease-overtaken', leaseId: lease.leaseId, step: lease.step, message: error.message });
           return undefined;
         }
         if (!(error instanceof ProtocolError) || error.code !== 'E_CLOSED' || this.shutdownReason !== undefined) throw error;
-        if (this.revoked.has(lease.leaseId)) return undefined;
-        for (let s = 0; s < shards.length; s++) {
-          if (shards[s].isOpen) continue;
-          this.log({ level: 'warn', event: 'shard-lost', shard: s, url: urls[s], leaseId: lease.leaseId });
-          shards[s] = await this.withBackoff(() => this.options.connectShard(urls[s], paramCount));
-          this.reconnects++;
-          this.log({ level: 'info', event: 'shard-reconnected', shard: s, url: urls[s] });
+        try {
+          for (let s = 0; s < shards.length; s++) {
+            if (!shards[s].isOpen) await abortable(this.reopenShard(s, lease.leaseId, urls[s], paramCount, shards), signal);
+          }
+        } catch (reopenError) {
+          if (!signal.aborted) throw reopenError;
+          this.log({ level: 'info', event: 'lease-abandoned', leaseId: lease.leaseId, step: lease.step, while: 'reconnecting a shard' });
+          return undefined;
         }
       }
     }
+  }
+
+  /**
+   * Reconnects shard `s` into `shards[s]`, once however many leases wait for it: a lease revoked
+   * meanwhile stops waiting, the reconnection goes on for the next lease. Failing for good (the
+   * back-off's attempts spent) is fatal to the worker.
+   */
+  private reopenShard(s: number, leaseId: number, url: string, paramCount: number, shards: Connection[]): Promise<void> {
+    let reopening = this.reopening.get(s);
+    if (reopening) return reopening;
+    this.log({ level: 'warn', event: 'shard-lost', shard: s, url, leaseId });
+    reopening = this.withBackoff(() => this.options.connectShard(url, paramCount)).then(
+      (connection) => {
+        this.reopening.delete(s);
+        shards[s] = connection;
+        this.reconnects++;
+        this.log({ level: 'info', event: 'shard-reconnected', shard: s, url });
+      },
+      (error: unknown) => {
+        this.reopening.delete(s);
+        this.fatal ??= error instanceof Error ? error : new Error(String(error));
+        this.wake?.();
+        throw error;
+      },
+    );
+    // A lease that stopped waiting leaves no one to catch the failure; `fatal` carries it.
+    reopening.catch(() => undefined);
+    this.reopening.set(s, reopening);
+    return reopening;
+  }
+
+  private revoke(msg: MessageOf<'leaseRevoked'>): void {
+    this.revoked.add(msg.leaseId);
+    const running = this.running;
+    this.log({ level: 'info', event: 'lease-revoked', leaseId: msg.leaseId, reason: msg.reason, running: running?.leaseId === msg.leaseId });
+    if (running?.leaseId === msg.leaseId) running.abort.abort();
   }
 
   /** Connects to the coordinator and registers (again, with the id it held, after a reconnect). */
@@ -169,9 +248,11 @@ export class Worker {
     const connection = await this.withBackoff(() => this.options.connectCoordinator());
     connection.on('message', (msg) => {
       if (msg.type === 'lease') this.queue.push(msg);
-      else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
-      else if (msg.type === 'shutdown') this.shutdownReason = msg.reason;
-      else return;
+      else if (msg.type === 'leaseRevoked') this.revoke(msg);
+      else if (msg.type === 'shutdown') {
+        this.shutdownReason = msg.reason;
+        this.running?.abort.abort();
+      } else return;
       this.wake?.();
     });
     connection.once('close', (code, reason) => {

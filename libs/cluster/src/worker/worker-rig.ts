@@ -1,0 +1,133 @@
+import type { Dataset } from '@dptrain/data';
+import { ProtocolError, type Connection, type JsonValue, type LogRecord, type MessageOf } from '@dptrain/protocol';
+import { createMemoryPair } from '@dptrain/protocol/testing';
+import type { FaultInjection } from '../fault-injection.js';
+import type { JobDescription } from '../job.js';
+import { modelOf } from '../model-of.js';
+import { ParameterServer } from '../parameter-server/parameter-server.js';
+import type { Wait } from './injected-faults.js';
+import { Worker, type WorkerReport } from './worker.js';
+
+/** Items in arrival order, for a test to await one by one or by content. */
+export class Inbox<T> {
+  readonly all: T[] = [];
+  private taken = 0;
+  private readonly waiters: { match: (item: T, index: number) => boolean; resolve: (item: T) => void }[] = [];
+
+  push(item: T): void {
+    const index = this.all.push(item) - 1;
+    for (const waiter of this.waiters.filter((w) => w.match(item, index))) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve(item);
+    }
+  }
+
+  /** The next item not taken yet, now or when it comes. */
+  next(): Promise<T> {
+    const wanted = this.taken++;
+    return this.first((_, index) => index === wanted);
+  }
+
+  /** The first item, past or future, that `match` accepts. */
+  first(match: (item: T, index: number) => boolean): Promise<T> {
+    const found = this.all.findIndex(match);
+    if (found >= 0) return Promise.resolve(this.all[found]);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+}
+
+export interface WorkerRigOptions {
+  readonly fault?: FaultInjection;
+  readonly faultWait?: Wait;
+  /** Passed to the worker as its override; leave it out to use the job's heartbeatMs. */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * One real Worker in this process, driven by the test playing the coordinator, against one real
+ * ParameterServer shard; every connection is an in-memory pair through the real codec and
+ * validator. The test sends leases and revocations and reads what the worker answers.
+ */
+export interface WorkerRig {
+  readonly ps: ParameterServer;
+  readonly leaseDone: Inbox<MessageOf<'leaseDone'>>;
+  readonly heartbeats: Inbox<MessageOf<'heartbeat'>>;
+  /** Pulls as the shard received them. */
+  readonly pulls: Inbox<MessageOf<'pull'>>;
+  readonly logs: Inbox<LogRecord>;
+  /** The shard's end of each worker connection, newest last. */
+  readonly toShard: Connection[];
+  /** While true, the worker's attempts to (re)connect to the shard fail with E_CONNECT. */
+  shardDown: boolean;
+  /** Sends a lease of `step` for `ids`; returns its id. */
+  lease(step: number, ids: number[]): number;
+  revoke(leaseId: number): void;
+  /** Says shutdown and resolves with the worker's report. */
+  stop(): Promise<WorkerReport>;
+}
+
+/** Starts the worker; resolves once it has registered and connected to the shard, ready for leases. */
+export async function startWorkerRig(job: JobDescription, dataset: Dataset, options: WorkerRigOptions = {}): Promise<WorkerRig> {
+  const model = modelOf(job);
+  const paramCount = model.paramCount;
+  model.dispose();
+  const ps = new ParameterServer({ job, shard: 0 });
+  const coordinatorEnds: Connection[] = [];
+  let nextLeaseId = 0;
+  const rig: WorkerRig = {
+    ps,
+    leaseDone: new Inbox(),
+    heartbeats: new Inbox(),
+    pulls: new Inbox(),
+    logs: new Inbox(),
+    toShard: [],
+    shardDown: false,
+    lease(step, ids) {
+      const leaseId = nextLeaseId++;
+      void coordinatorEnds.at(-1)!.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion: step, deadlineMs: 600_000 });
+      return leaseId;
+    },
+    revoke(leaseId) {
+      void coordinatorEnds.at(-1)!.send({ type: 'leaseRevoked', leaseId, reason: 'test: revoked' });
+    },
+    async stop() {
+      await coordinatorEnds.at(-1)!.send({ type: 'shutdown', reason: 'test over' });
+      return run;
+    },
+  };
+  const worker = new Worker({
+    name: 'worker-under-test',
+    backend: 'cpu',
+    log: (record) => rig.logs.push(record),
+    reconnect: { initialMs: 5, maxMs: 20, maxAttempts: 1_000 },
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.fault ? { fault: options.fault } : {}),
+    ...(options.faultWait ? { faultWait: options.faultWait } : {}),
+    connectCoordinator: async () => {
+      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
+      pair.b.on('message', (msg) => {
+        if (msg.type === 'register') {
+          void pair.b.reply(msg, { type: 'registered', workerId: 0, generation: 0, config: job as unknown as JsonValue, shardUrls: ['memory://ps-0'] });
+        } else if (msg.type === 'leaseDone') rig.leaseDone.push(msg);
+        else if (msg.type === 'heartbeat') rig.heartbeats.push(msg);
+      });
+      coordinatorEnds.push(pair.b);
+      return pair.a;
+    },
+    connectShard: async (_url, count) => {
+      if (rig.shardDown) throw new ProtocolError('E_CONNECT', 'test: the shard is down');
+      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: count } }, b: { role: 'ps', validateOptions: ps.validateOptions(count) } });
+      pair.b.on('message', (msg) => {
+        if (msg.type === 'pull') rig.pulls.push(msg);
+      });
+      ps.attach(pair.b);
+      rig.toShard.push(pair.b);
+      return pair.a;
+    },
+    loadDataset: async () => dataset,
+  });
+  const run = worker.run();
+  // Leases sent before registration would be dropped, as a worker drops those of an old connection.
+  await Promise.race([rig.logs.first((r) => r.event === 'worker-registered'), run]);
+  return rig;
+}
