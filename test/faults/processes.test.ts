@@ -12,16 +12,12 @@ describe('process faults against dptrain local', () => {
     expect(run.bitIdentical).toBe(true);
   }, 120_000);
 
-  it('2 worker SIGSTOP past the 10 s worker timeout, then SIGCONT: timed out, re-leased, bit-identical', async () => {
+  it('2 worker SIGSTOP past the 4 s worker timeout (--worker-timeout-ms), then SIGCONT: timed out, re-leased, bit-identical', async () => {
     const run = await runScenario('worker-sigstop');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toContain('worker-timeout');
     expect(run.bitIdentical).toBe(true);
   }, 150_000);
-
-  // The timeouts are CoordinatorOptions/WorkerOptions fields with no flag or config key yet, so
-  // the scenario waits out the 10 s default.
-  it.todo('2 with a short lease/heartbeat (missing: --worker-timeout-ms, --heartbeat-ms, --lease-timeout-ms job keys)');
 
   it('12 every worker killed: dptrain local exits non-zero within 15 s naming the reason', async () => {
     const run = await runScenario('all-workers-killed');

@@ -1,15 +1,18 @@
 import { hostileFrames } from './hostile-frames.js';
 import { duplicatePush, partition, resetMidFrame } from './network-faults.js';
 import { allWorkersKilled, workerSigkill, workerSigstop } from './process-faults.js';
-import { PAST_TIMEOUT_MS } from './processes.js';
+import { PAST_TIMEOUT_MS, WORKER_TIMEOUT_MS } from './processes.js';
+import { checkpointCrash, coordinatorRestart, psRestart } from './recovery-faults.js';
+import { nanQuarantine, straggler } from './worker-faults.js';
 import type { Scenario } from './types.js';
 
 /**
  * The small synthetic job every scenario runs: 400 steps (7 epochs of 62) of 4 micro-batches. Faults strike after
- * step 2–5, so the run must be long enough that a fast machine has not finished it by then.
+ * step 2–30, so the run must be long enough that a fast machine has not finished it by then. Workers
+ * beat every 500 ms and are dead after WORKER_TIMEOUT_MS of silence.
  */
 export function jobArgs(backend: string): string[] {
-  return ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', backend, '--epochs', '7', '--steps', '400', '--optimizer', 'adam'];
+  return ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', backend, '--epochs', '7', '--steps', '400', '--optimizer', 'adam', '--worker-timeout-ms', String(WORKER_TIMEOUT_MS), '--heartbeat-ms', '500'];
 }
 
 
@@ -22,14 +25,32 @@ export const SCENARIOS: readonly Scenario[] = [
     invariant: 'worker-timeout recorded, re-leased; late pushes ignored; bit-identical',
     run: workerSigstop,
   },
-  { id: 3, name: 'ps-restart', fault: 'SIGKILL a ps shard, restart it from its checkpoint', invariant: 'bit-identical', missing: 'parameter-server checkpoints and resume (ps --resume)' },
-  { id: 4, name: 'coordinator-restart', fault: 'SIGKILL the coordinator, restart it', invariant: 'job resumes; bit-identical', missing: 'coordinator state recovery and worker/shard re-registration with a restarted coordinator' },
+  {
+    id: 3,
+    name: 'ps-restart',
+    fault: 'SIGKILL ps-0 after step 30; local restarts it with --resume (checkpoint every 20 + write-ahead log)',
+    invariant: 'shard lost and back; each (step, micro-batch) applied once; bit-identical',
+    run: psRestart,
+  },
+  {
+    id: 4,
+    name: 'coordinator-restart',
+    fault: 'SIGKILL the coordinator after step 30; local restarts it with --resume',
+    invariant: 'job resumes; every step closed once; bit-identical',
+    run: coordinatorRestart,
+  },
   { id: 5, name: 'duplicate-push', fault: 'proxy duplicates gradient frames worker-0 → shard 0', invariant: 'shard counts duplicate ≥ 1; bit-identical', run: duplicatePush },
   { id: 6, name: 'reset-mid-frame', fault: 'proxy resets worker-0 ↔ shard 0 inside a gradient frame', invariant: 'each micro-batch applied once; bit-identical', run: resetMidFrame },
   { id: 7, name: 'partition', fault: `worker-0's namespace link down ${PAST_TIMEOUT_MS / 1000} s`, invariant: 'its work re-leased; bit-identical', run: partition },
-  { id: 8, name: 'straggler', fault: 'one worker 10× slower', invariant: 'backup lease finishes the step; bit-identical', missing: 'backup (speculative) leases for stragglers' },
-  { id: 9, name: 'checkpoint-crash', fault: 'SIGKILL a shard while it writes a checkpoint', invariant: 'previous checkpoint intact; resume bit-identical', missing: 'checkpoints (coordinator-triggered, atomic) and resume' },
-  { id: 10, name: 'nan-quarantine', fault: 'a worker pushes NaN gradients', invariant: 'worker quarantined, micro-batch re-leased; bit-identical', missing: 'quarantine of a worker whose pushes are refused E_NON_FINITE' },
+  { id: 8, name: 'straggler', fault: 'worker-0 40× slower (DPTRAIN_FAULT slow=40)', invariant: 'backup leases finish its steps; bit-identical', run: straggler },
+  {
+    id: 9,
+    name: 'checkpoint-crash',
+    fault: 'SIGKILL ps-0 half-way through writing its step-40 checkpoint',
+    invariant: 'the step-20 checkpoint loads, checksum verified; bit-identical',
+    run: checkpointCrash,
+  },
+  { id: 10, name: 'nan-quarantine', fault: 'worker-0 pushes NaN gradients from step 10', invariant: 'refused, re-leased, worker quarantined; bit-identical', run: nanQuarantine },
   {
     id: 11,
     name: 'hostile-frames',

@@ -1,39 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { bitIdentical, shardCounters, startProc, stepsDone, summaryFaults, waitFor } from './processes.js';
-import type { Proc } from './processes.js';
+import { pidOf, startLocal } from './local-run.js';
+import { bitIdentical, shardCounters, stepsDone, summaryFaults, waitFor } from './processes.js';
 import type { Context, Outcome } from './types.js';
-
-interface LocalRun {
-  readonly proc: Proc;
-  /** cluster.json once written. */
-  cluster(): Promise<{ coordinator: string; processes: { role: string; name: string; pid: number; ports: number[] }[] }>;
-}
-
-function startLocal(ctx: Context, dir: string): LocalRun {
-  const proc = startProc(['local', ...ctx.job, '--workers', '2', '--out', dir], ctx.env);
-  return {
-    proc,
-    cluster: async () => {
-      let parsed: Awaited<ReturnType<LocalRun['cluster']>> | undefined;
-      // Read until whole: the file may be caught half-written.
-      await waitFor('cluster.json', async () => {
-        parsed = await readFile(join(dir, 'cluster.json'), 'utf8')
-          .then((t) => JSON.parse(t))
-          .catch(() => undefined);
-        return parsed !== undefined;
-      });
-      return parsed!;
-    },
-  };
-}
-
-async function pidOf(run: LocalRun, name: string): Promise<number> {
-  const entry = (await run.cluster()).processes.find((p) => p.name === name);
-  if (!entry) throw new Error(`cluster.json lists no process named ${name}`);
-  return entry.pid;
-}
 
 export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
@@ -49,7 +17,8 @@ export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome>
 
 export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
-  const run = startLocal(ctx, dir);
+  // No backup leases: they would finish the stopped worker's lease and the job before its heartbeat timeout.
+  const run = startLocal(ctx, dir, ['--backup-after', '0']);
   const pid = await pidOf(run, 'worker-0');
   const status = (await run.cluster()).coordinator.replace('ws://', 'http://') + 'status';
   await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);

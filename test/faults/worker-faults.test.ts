@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { runScenario } from './chaos-run.js';
+
+// Workers that misbehave on purpose (DPTRAIN_FAULT with only=worker-0): slow, or poisoned.
+describe('stragglers and poisoned gradients', () => {
+  it('8 worker-0 40× slower: backup leases finish its micro-batches, bit-identical', async () => {
+    const run = await runScenario('straggler');
+    expect(run.row.result, run.row.detail).toBe('pass');
+    expect(run.faults).toContain('backup-leased');
+    expect(run.bitIdentical).toBe(true);
+  }, 180_000);
+
+  it('10 worker-0 pushes NaN from step 10: refused by the shard, re-leased, worker quarantined, bit-identical', async () => {
+    const run = await runScenario('nan-quarantine');
+    expect(run.row.result, run.row.detail).toBe('pass');
+    expect(run.faults).toContain('worker-quarantined');
+    expect(run.bitIdentical).toBe(true);
+  }, 180_000);
+});
