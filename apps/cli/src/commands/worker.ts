@@ -19,7 +19,7 @@ export interface WorkerCommandOptions {
  * @throws RangeError when DPTRAIN_FAULT is not a list of known key=value faults
  */
 export async function runWorker(options: WorkerCommandOptions, logger: Logger): Promise<void> {
-  const fault = parseFaultInjection(process.env.DPTRAIN_FAULT);
+  const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   if (Object.keys(fault).length > 0) logger.warn({ fault }, `DPTRAIN_FAULT: this worker injects faults into itself: ${describeFaults(fault)}`);
   const backend = await initBackend(parseBackendChoice(options.backend));
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
