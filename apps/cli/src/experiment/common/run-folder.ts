@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface StepRecord {
+  readonly kind: 'step';
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly gradNorm: number;
+}
+
+export interface EvalRecord {
+  readonly kind: 'eval';
+  readonly step: number;
+  readonly epoch: number;
+  readonly split: 'test' | 'validation';
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface LayersRecord {
+  readonly kind: 'layers';
+  readonly step: number;
+  readonly epoch: number;
+  readonly names: readonly string[];
+  readonly gradNorms: readonly number[];
+  readonly updateRatios: readonly (number | null)[];
+}
+
+export type MetricRecord = StepRecord | EvalRecord | LayersRecord;
+
+export interface Metrics {
+  readonly steps: readonly StepRecord[];
+  readonly evals: readonly EvalRecord[];
+  readonly layers: readonly LayersRecord[];
+}
+
+/** The fields of summary.json the experiments read; `train` writes the first block, `local` all. */
+export interface Summary {
+  readonly config: Record<string, unknown>;
+  readonly backend: string;
+  readonly steps: number;
+  readonly wallSeconds: number;
+  readonly samplesPerSecond: number;
+  readonly trainLoss: number;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  readonly validationAccuracy?: number;
+  readonly validationLoss?: number;
+  readonly paramCount: number;
+  readonly steadySamplesPerSecond?: number;
+  readonly timingPerStepMs?: { computeMs: number; pullMs: number; pushMs: number; waitMs: number };
+  readonly shards?: readonly ShardStatus[];
+  readonly faults?: readonly unknown[];
+}
+
+export interface ShardStatus {
+  readonly shard: number;
+  readonly length: number;
+  readonly accepted: number;
+  readonly duplicate: number;
+  readonly stale: number;
+  readonly rejected: number;
+  readonly pulls: number;
+  readonly stalenessHistogram?: readonly number[];
+}
+
+export interface RunFolder {
+  readonly summary: Summary;
+  readonly metrics: Metrics;
+}
+
+/** Reads summary.json and metrics.jsonl of a finished run folder. */
+export async function readRunFolder(dir: string): Promise<RunFolder> {
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+  return { summary, metrics: parseMetrics(await readFile(join(dir, 'metrics.jsonl'), 'utf8')) };
+}
+
+/** Splits metrics.jsonl into its record kinds, in file order; unknown kinds are skipped. */
+export function parseMetrics(text: string): Metrics {
+  const steps: StepRecord[] = [];
+  const evals: EvalRecord[] = [];
+  const layers: LayersRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const record = JSON.parse(line) as MetricRecord;
+    if (record.kind === 'step') steps.push(record);
+    else if (record.kind === 'eval') evals.push(record);
+    else if (record.kind === 'layers') layers.push(record);
+  }
+  return { steps, evals, layers };
+}

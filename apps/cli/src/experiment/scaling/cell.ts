@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import type { BaseJob } from '../common/job-options.js';
+import { runDptrain } from '../common/run-dptrain.js';
+import { sig, type TableRow } from '../common/table.js';
+import type { GridCell } from './grid.js';
+import { stalenessHistogram, tensorBytes } from './wire.js';
+
+/** One cell's measurements; null where the run did not report the quantity. */
+export interface CellResult extends TableRow {
+  readonly id: string;
+  readonly mode: string;
+  readonly psShards: number;
+  readonly microBatchSize: number;
+  readonly workers: number;
+  readonly processes: number;
+  readonly oversubscribed: boolean;
+  readonly samplesPerSecond: number | null;
+  readonly computeMs: number | null;
+  readonly pullMs: number | null;
+  readonly pushMs: number | null;
+  readonly waitMs: number | null;
+  /** Computed from the shards' pull and push counters, not counted on the wire. */
+  readonly tensorMBPerStep: number | null;
+  /** Async: accepted gradients by version lag, "n0/n1/n2…". */
+  readonly staleness: string | null;
+  readonly finalLoss: number | null;
+  /** Each repeat's samples/s, "a/b/c"; the row's other numbers are the median repeat's. */
+  readonly repeats: string | null;
+  readonly error: string | null;
+}
+
+/**
+ * Runs one cell `repeats` times as `dptrain local` (into `<runs>/<id>-r<k>`) and keeps the repeat
+ * with the median samples/s: on a shared machine one run can fall on a busy moment.
+ */
+export async function runCell(job: BaseJob, cell: GridCell, runs: string, repeats: number): Promise<CellResult> {
+  const results: CellResult[] = [];
+  for (let k = 1; k <= repeats; k++) {
+    const result = await runOnce(job, cell, join(runs, repeats === 1 ? cell.id : `${cell.id}-r${k}`));
+    if (result.error !== null) return result;
+    results.push(result);
+  }
+  const sorted = [...results].sort((a, b) => (a.samplesPerSecond ?? 0) - (b.samplesPerSecond ?? 0));
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, repeats: results.map((r) => r.samplesPerSecond).join('/') };
+}
+
+async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellResult> {
+  const base = { id: cell.id, mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers, processes: cell.processes, oversubscribed: cell.oversubscribed };
+  const empty = { repeats: null, samplesPerSecond: null, computeMs: null, pullMs: null, pushMs: null, waitMs: null, tensorMBPerStep: null, staleness: null, finalLoss: null };
+  try {
+    const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
+    const { summary, metrics } = await runDptrain({ command: 'local', args, out });
+    const split = summary.timingPerStepMs;
+    const shards = summary.shards ?? [];
+    const histogram = stalenessHistogram(shards);
+    return {
+      ...base,
+      samplesPerSecond: summary.steadySamplesPerSecond === undefined ? null : sig(summary.steadySamplesPerSecond),
+      computeMs: split ? sig(split.computeMs) : null,
+      pullMs: split ? sig(split.pullMs) : null,
+      pushMs: split ? sig(split.pushMs) : null,
+      waitMs: split ? sig(split.waitMs) : null,
+      tensorMBPerStep: shards.length > 0 ? sig(tensorBytes(shards) / 1e6 / summary.steps) : null,
+      staleness: histogram ? histogram.join('/') : null,
+      finalLoss: metrics.steps.length > 0 ? sig(metrics.steps[metrics.steps.length - 1]!.loss) : null,
+      repeats: null,
+      error: null,
+    };
+  } catch (error) {
+    return { ...base, ...empty, error: (error as Error).message };
+  }
+}
