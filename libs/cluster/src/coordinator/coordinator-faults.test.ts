@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { Connection, Message, MessageOf } from '@dptrain/protocol';
+import { createMemoryPair } from '@dptrain/protocol/testing';
+import { jobOf } from '../testing/in-process-cluster.js';
+import { JobState } from '../lifecycle.js';
+import { Coordinator, type CoordinatorOptions } from './coordinator.js';
+
+// The coordinator against scripted peers: a fake shard and fake workers that answer exactly as
+// each test says, so every fault path is driven on purpose. M = 4 micro-batches per step.
+const PARAMS = 100;
+
+/** One peer's end of a connection to the coordinator, with everything it received. */
+class Peer {
+  readonly inbox: Message[] = [];
+  private waiters: { match: (m: Message) => boolean; resolve: (m: Message) => void }[] = [];
+
+  constructor(readonly connection: Connection) {
+    connection.on('message', (msg) => {
+      this.inbox.push(msg);
+      this.waiters = this.waiters.filter((w) => (w.match(msg) ? (w.resolve(msg), false) : true));
+    });
+  }
+
+  /** The next message (or one already received and not yet taken) matching `match`. */
+  next<T extends Message['type']>(type: T, match: (m: Extract<Message, { type: T }>) => boolean = () => true): Promise<Extract<Message, { type: T }>> {
+    const test = (m: Message): boolean => m.type === type && match(m as Extract<Message, { type: T }>);
+    const at = this.inbox.findIndex(test);
+    if (at >= 0) return Promise.resolve(this.inbox.splice(at, 1)[0] as Extract<Message, { type: T }>);
+    return new Promise((resolve) => this.waiters.push({ match: test, resolve: (m) => (this.inbox.splice(this.inbox.indexOf(m), 1), resolve(m as Extract<Message, { type: T }>)) }));
+  }
+}
+
+function connect(coordinator: Coordinator, role: 'ps' | 'worker'): Peer {
+  const pair = createMemoryPair({ a: { role, validateOptions: { paramCount: PARAMS } }, b: { role: 'coordinator', validateOptions: { paramCount: PARAMS } } });
+  coordinator.attach(pair.b);
+  return new Peer(pair.a);
+}
+
+async function shard(coordinator: Coordinator, version = 0): Promise<Peer> {
+  const ps = connect(coordinator, 'ps');
+  await ps.connection.request({ type: 'register', name: 'ps-0', pid: 1, backend: 'none', shard: 0, version });
+  await ps.connection.send({ type: 'shardReady', shard: 0, url: 'memory://ps-0' });
+  return ps;
+}
+
+async function worker(coordinator: Coordinator, name: string): Promise<Peer> {
+  const w = connect(coordinator, 'worker');
+  await w.connection.request({ type: 'register', name, pid: 2, backend: 'cpu' });
+  return w;
+}
+
+function done(lease: MessageOf<'lease'>, extra: Partial<MessageOf<'leaseDone'>> = {}): Omit<MessageOf<'leaseDone'>, 'seq'> {
+  return { type: 'leaseDone', leaseId: lease.leaseId, step: lease.step, microBatchIds: lease.microBatchIds, losses: lease.microBatchIds.map(() => 0.5), computeMs: 1, ...extra };
+}
+
+function applied(step: number): Omit<MessageOf<'stepApplied'>, 'seq'> {
+  return { type: 'stepApplied', step, version: step + 1, microBatchIds: [0, 1, 2, 3], lr: 0.01, gradNorm: 1, losses: [0.5, 0.5, 0.5, 0.5] };
+}
+
+function coordinatorOf(overrides: Record<string, unknown>, options: Partial<CoordinatorOptions> = {}): Coordinator {
+  // Scripted workers send no heartbeats.
+  return new Coordinator({ job: jobOf({ workerTimeoutMs: 600_000, ...overrides }), paramCount: PARAMS, evaluate: () => ({ loss: 1, accuracy: 0.5 }), ...options });
+}
+
+describe('Coordinator fault handling (scripted peers)', () => {
+  it('re-leases micro-batches refused as poisoned to another worker and quarantines a worker at quarantineAfter refusals', async () => {
+    const c = coordinatorOf({ quarantineAfter: 2, backupAfter: 0 });
+    const ps = await shard(c);
+    const bad = await worker(c, 'bad');
+    const good = await worker(c, 'good');
+    // Step 0: bad holds all four (it registered alone first), then its pushes are refused.
+    const first = await bad.next('lease');
+    expect(first.microBatchIds).toEqual([0, 1, 2, 3]);
+    await bad.connection.send(done(first, { microBatchIds: [0, 1], losses: [0.5, 0.5], refused: [2, 3] }));
+    // Two refusals reach quarantineAfter: bad is told why and stops; its refused ids go to good.
+    const shutdown = await bad.next('shutdown');
+    expect(shutdown.reason).toMatch(/^quarantined: 2 of its pushes were refused as poisoned/);
+    const again = await good.next('lease');
+    expect(again).toMatchObject({ step: 0, microBatchIds: [2, 3] });
+    await good.connection.send(done(again));
+    await ps.connection.send(applied(0));
+    const next = await good.next('lease');
+    expect(next).toMatchObject({ step: 1, microBatchIds: [0, 1, 2, 3] });
+    expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'worker-quarantined', name: 'bad' })]);
+    // A quarantined worker cannot come back under its name.
+    await expect(bad.connection.request({ type: 'register', name: 'bad', pid: 2, backend: 'cpu', workerId: 0 })).rejects.toThrow(/quarantined/);
+    c.stop();
+  });
+
+  it('leases a backup copy of a straggling lease, keeps the first finish and revokes the straggler', async () => {
+    const c = coordinatorOf({ backupAfter: 2, backupMinMs: 0 });
+    await shard(c);
+    const fast = await worker(c, 'fast');
+    const first = await fast.next('lease');
+    const slow = await worker(c, 'slow');
+    // Step 1 opens with both idle and is split between them; fast finishes, slow never answers.
+    await fast.connection.send(done(first));
+    const [a, b] = await Promise.all([fast.next('lease', (l) => l.step === 1), slow.next('lease', (l) => l.step === 1)]);
+    expect([...a.microBatchIds, ...b.microBatchIds].sort()).toEqual([0, 1, 2, 3]);
+    await fast.connection.send(done(a));
+    const backup = await fast.next('lease', (l) => l.step === 1);
+    expect(backup.microBatchIds).toEqual(b.microBatchIds);
+    await fast.connection.send(done(backup));
+    const revoked = await slow.next('leaseRevoked');
+    expect(revoked.leaseId).toBe(b.leaseId);
+    expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'backup-leased', name: 'slow', step: 1 })]);
+    c.stop();
+  });
+
+  it('pauses when a shard is lost, revokes the running leases, and re-leases what the restarted shard had not applied', async () => {
+    const c = coordinatorOf({ backupAfter: 0 });
+    const ps = await shard(c);
+    const w = await worker(c, 'w');
+    const lease0 = await w.next('lease');
+    await w.connection.send(done(lease0));
+    await ps.connection.send(applied(0));
+    const lease1 = await w.next('lease', (l) => l.step === 1);
+    // The shard dies holding step 1's pushes; the worker's lease is revoked.
+    ps.connection.close(1006, 'killed');
+    expect((await w.next('leaseRevoked')).leaseId).toBe(lease1.leaseId);
+    expect(c.jobState).toBe(JobState.Recovering);
+    await w.connection.send(done(lease1, { microBatchIds: [], losses: [] }));
+    // Restarted from its checkpoint and log at version 1: all of step 1 is leased again.
+    await shard(c, 1);
+    const again = await w.next('lease', (l) => l.step === 1);
+    expect(again.microBatchIds).toEqual([0, 1, 2, 3]);
+    expect(c.jobState).toBe(JobState.Training);
+    expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'shard-lost' }), expect.objectContaining({ kind: 'shard-restarted' })]);
+    c.stop();
+  });
+
+  it('fails with the reason when a shard does not come back in time, or comes back having lost applied steps', async () => {
+    const late = coordinatorOf({ shardRestartTimeoutMs: 20 });
+    const lost = await shard(late);
+    await (await worker(late, 'w')).next('lease');
+    lost.connection.close(1006, 'killed');
+    await expect(late.done).rejects.toThrow(/shard\(s\) 0 did not come back within 20 ms; restart each with `dptrain ps --shard N --resume`/);
+
+    const behind = coordinatorOf({});
+    const ps = await shard(behind);
+    const w = await worker(behind, 'w');
+    await w.connection.send(done(await w.next('lease')));
+    await ps.connection.send(applied(0));
+    await w.next('lease', (l) => l.step === 1);
+    ps.connection.close(1006, 'killed');
+    await expect(shard(behind, 0)).rejects.toThrow(/registered at version 0, but step 0 was already applied everywhere/);
+    await expect(behind.done).rejects.toThrow(/lost steps/);
+  });
+
+  it('a restarted coordinator continues from its resume point and the steps the shard reports applied', async () => {
+    const steps: number[] = [];
+    const c = coordinatorOf({}, { resume: { step: 3, epochLossSum: 1.5, epochSteps: 3, trainLoss: Number.NaN, evalDue: false }, onStep: (r) => void steps.push(r.step) });
+    const ps = await shard(c, 5);
+    // The shard re-sends the reports the dead coordinator may have missed, older ones included.
+    for (const s of [2, 3, 4]) await ps.connection.send(applied(s));
+    const w = await worker(c, 'w');
+    const lease = await w.next('lease');
+    expect(lease.step).toBe(5);
+    expect(steps).toEqual([4, 5]);
+    expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'coordinator-restarted' })]);
+    c.stop();
+  });
+
+  it('fails when no live worker is left for noWorkerTimeoutMs, naming the fix', async () => {
+    const c = coordinatorOf({ noWorkerTimeoutMs: 20 });
+    await shard(c);
+    const w = await worker(c, 'w');
+    await w.next('lease');
+    w.connection.close(1006, 'killed');
+    await expect(c.done).rejects.toThrow(/no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --no-worker-timeout-ms/);
+  });
+});
