@@ -2,4 +2,5 @@ export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors
 export type { DType, Tensor, TensorData, SafetensorsFile } from './safetensors.js';
 export { SafetensorsError } from './safetensors-error.js';
 export type { SafetensorsErrorCode } from './safetensors-error.js';
-export { writeFileAtomic } from './write-file-atomic.js';
+export { isAtomicTempFile, writeFileAtomic } from './write-file-atomic.js';
+export type { WriteFileAtomicOptions } from './write-file-atomic.js';

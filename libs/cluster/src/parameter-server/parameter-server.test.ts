@@ -1,5 +1,5 @@
 import { accumulate, scale } from '@dptrain/optim';
-import { ProtocolError, type Connection } from '@dptrain/protocol';
+import type { Connection } from '@dptrain/protocol';
 import { createMemoryPair } from '@dptrain/protocol/testing';
 import { UpdateRule } from '@dptrain/training';
 import { describe, expect, it } from 'vitest';
@@ -96,8 +96,46 @@ describe('ParameterServer (sync)', () => {
     const reply = await pulled;
     expect(reply).toMatchObject({ step: 1, version: 1, offset: 0 });
     expect([...reply.values]).toEqual([...ps.params]);
-    // Step 0 is gone once applied.
-    await expect(worker.request({ type: 'pull', step: 0 })).rejects.toBeInstanceOf(ProtocolError);
+  });
+
+  it('answers a pull of version − 1 from a copy of that point, and refuses older steps E_STALE', async () => {
+    const { ps, worker } = serve(tinyJob({ optimizer: 'nesterov', momentum: 0.9, lr: 0.1 }));
+    for (const id of [0, 1, 2, 3]) await push(worker, 0, id);
+    const point1 = await worker.request({ type: 'pull', step: 1 });
+    const raw1 = await worker.request({ type: 'pull', step: 1, raw: true });
+    // Copies: the reply's arrays are views of the frame, which stays as received.
+    const [pointBits, rawBits] = [bytes(point1.values), bytes(raw1.values)].map((b) => Buffer.from(b));
+    for (const id of [0, 1, 2, 3]) await push(worker, 1, id, grad(id + 4));
+    expect(ps.version).toBe(2);
+    // Step 1 again, after it was applied: the same bits as before, both the look-ahead and the raw point.
+    const again = await worker.request({ type: 'pull', step: 1 });
+    const againRaw = await worker.request({ type: 'pull', step: 1, raw: true });
+    expect(again).toMatchObject({ step: 1, version: 1 });
+    expect(bytes(again.values).equals(pointBits)).toBe(true);
+    expect(bytes(againRaw.values).equals(rawBits)).toBe(true);
+    // and it is not the current point
+    expect(bytes((await worker.request({ type: 'pull', step: 2, raw: true })).values).equals(rawBits)).toBe(false);
+    await expect(worker.request({ type: 'pull', step: 0 })).rejects.toMatchObject({ code: 'E_STALE' });
+  });
+
+  it('refuses a push whose slice norm exceeds maxGradNorm as poisoned, state untouched', async () => {
+    const norm = (g: Float32Array) => Math.sqrt(g.reduce((s, x) => s + x * x, 0));
+    // grad(id) grows with id: 0 and 1 are within the bound, 2 is beyond it.
+    const bound = (norm(grad(1)) + norm(grad(2))) / 2;
+    const { ps, worker } = serve(tinyJob({ maxGradNorm: bound }));
+    const before = ps.params.slice();
+    for (const id of [0, 1]) expect((await push(worker, 0, id)).status).toBe('accepted');
+    const refused = await push(worker, 0, 2);
+    expect(refused.status).toBe('rejected');
+    expect(refused.reason).toMatch(/^poisoned: /);
+    expect(refused.reason).toContain(String(norm(grad(2))).slice(0, 6));
+    expect(refused.reason).toContain(String(bound));
+    expect(ps.counters).toMatchObject({ accepted: 2, poisoned: 1, rejected: 0 });
+    expect(ps.version).toBe(0);
+    expect([...ps.params]).toEqual([...before]);
+    // The refused micro-batch was not taken: a sound gradient for it completes the step.
+    for (const id of [2, 3]) expect((await push(worker, 0, id, grad(0))).status).toBe('accepted');
+    expect(ps.version).toBe(1);
   });
 
   it('hands out the Nesterov look-ahead point, not the parameters, as the gradient point', async () => {

@@ -1,11 +1,20 @@
 import { combineMicroBatchMoments, updateRunningStats, type BnSpec } from '@dptrain/model/stats';
-import { accumulate, scale } from '@dptrain/optim';
+import { accumulate, globalNorm, scale, type OptimizerState } from '@dptrain/optim';
 import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { bnStatsLength, unpackMoments, type WireMoments } from '../bn-wire.js';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import { modelOf } from '../model-of.js';
 import { shardRange, type ShardRange } from '../shards.js';
+import { AppliedLedger } from './applied-ledger.js';
+import type { ShardSnapshot } from './checkpoint-file.js';
+import { jobFingerprint } from './job-fingerprint.js';
+import { PreviousPoint, type PointView } from './previous-point.js';
+import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
+import type { WalRecord } from './write-ahead-log.js';
+
+/** AppliedReports a shard keeps to re-send to a restarted coordinator. */
+const RECENT_APPLIED = 8;
 
 export interface ParameterServerOptions {
   readonly job: JobDescription;
@@ -15,6 +24,11 @@ export interface ParameterServerOptions {
   readonly log?: Logger;
   /** Called after each optimizer update (sync: a whole step; async: one micro-batch). */
   readonly onApplied?: (applied: AppliedReport) => void;
+}
+
+export interface OpenOptions extends ParameterServerOptions {
+  /** Checkpoints and write-ahead log; without it the shard keeps its state in memory only. */
+  readonly durability?: DurabilityOptions;
 }
 
 /** One optimizer update of a shard, as reported to the coordinator in `stepApplied`. */
@@ -52,6 +66,11 @@ interface HeldPull {
  * Asynchronous mode: the version counts applied micro-batches. A push computed on version v is
  * applied at once when `version − v ≤ staleness`, else answered `stale`; each (step, id) is applied
  * once.
+ *
+ * Durability (`ParameterServer.open` with `durability`): each update is appended to a write-ahead
+ * log before it is applied, and the state is checkpointed every `every` steps; a shard opened with
+ * `resume` restores the newest valid checkpoint and replays the log after it, so it comes back at
+ * the version it had, bit for bit (libs/cluster/README.md, "Shard checkpoints").
  */
 export class ParameterServer {
   readonly range: ShardRange;
@@ -73,14 +92,26 @@ export class ParameterServer {
   private versionNow = 0;
   private readonly held = new Map<number, HeldPull[]>();
   private readonly heldAsync: HeldPull[] = [];
-  private readonly appliedAsync = new Set<string>();
+  /** Every (step, micro-batch) applied; async de-duplicates pushes with it. */
+  private ledger: AppliedLedger;
+  /** Sync: what a pull of version − 1 returns. */
+  private readonly previous: PreviousPoint | undefined;
+  private recent: AppliedReport[] = [];
+  private durability: ShardDurability | undefined;
   private readonly log: Logger;
-  /** Counters for status reports. */
-  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, pulls: 0 };
+  /** Counters for status reports; `poisoned` pushes (beyond maxGradNorm) are not in `rejected`. */
+  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, pulls: 0 };
+  /** Updates refused because a (step, micro-batch) of them was already applied: must stay 0. */
+  private doubleApplied = 0;
   /** Async: how many gradients were applied at each staleness (index = current − v). */
   readonly stalenessHistogram: number[] = [];
 
+  /**
+   * A shard whose state starts from the job's initial parameters and lives in memory only; use
+   * `ParameterServer.open` for checkpoints, the write-ahead log and resume.
+   */
   constructor(private readonly options: ParameterServerOptions) {
+    if ('durability' in options) throw new RangeError('durability needs ParameterServer.open(options), which restores before serving; the constructor ignores it');
     const { job, shard } = options;
     const model = modelOf(job);
     this.paramCount = model.paramCount;
@@ -105,6 +136,99 @@ export class ParameterServer {
     this.moments = new Array<WireMoments[] | undefined>(M).fill(undefined);
     this.losses = new Array<number>(M).fill(Number.NaN);
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
+    this.ledger = new AppliedLedger(this.plan.totalSteps, M);
+    this.previous = async ? undefined : new PreviousPoint(this.range.length, this.point !== this.params, this.bnState?.length);
+  }
+
+  /**
+   * Builds a shard and, with `durability`, makes it durable before it serves: on `resume` it
+   * restores the newest valid checkpoint and replays the write-ahead log after it (`version` is
+   * then the restored version); otherwise it clears the directory of an earlier run.
+   */
+  static async open(options: OpenOptions): Promise<ParameterServer> {
+    const { durability, ...rest } = options;
+    const ps = new ParameterServer(rest);
+    if (durability) await ps.openDurability(durability);
+    return ps;
+  }
+
+  private async openDurability(options: DurabilityOptions): Promise<void> {
+    const started = performance.now();
+    const async = this.options.job.config.mode === 'async';
+    const fields = { shard: this.shard };
+    const store = new ShardDurability(options, jobFingerprint(this.options.job, this.shard, this.range), async ? this.plan.microBatchesPerStep : 1, this.log, fields);
+    await store.prepare();
+    if (options.resume) {
+      const checkpoint = await store.loadCheckpoint();
+      if (checkpoint) this.restore(checkpoint);
+      const from = this.versionNow;
+      await store.replay(from, (record) => this.applyUpdate(record, false));
+      this.log({
+        level: 'info',
+        event: 'shard-restored',
+        ...fields,
+        version: this.versionNow,
+        step: this.syncStep(),
+        checkpointStep: checkpoint?.step ?? null,
+        replayed: this.versionNow - from,
+        appliedMicroBatches: this.ledger.count,
+        ms: Math.round(performance.now() - started),
+        message: `shard ${this.shard} restored at version ${this.versionNow}: ${checkpoint ? `checkpoint of step ${checkpoint.step}` : 'no checkpoint (initial state)'} + ${this.versionNow - from} logged updates`,
+      });
+    }
+    await store.startLog(this.versionNow);
+    this.durability = store;
+  }
+
+  private restore(snapshot: ShardSnapshot): void {
+    if (snapshot.params.length !== this.range.length) {
+      throw new RangeError(`checkpoint holds ${snapshot.params.length} parameters but shard ${this.shard} owns ${this.range.length}; it belongs to another sharding`);
+    }
+    this.rule.optimizer.load(snapshot.optimizer);
+    this.params.set(snapshot.params);
+    if (this.bnState && snapshot.bnState) this.bnState.set(snapshot.bnState);
+    this.ledger = new AppliedLedger(this.plan.totalSteps, this.plan.microBatchesPerStep, snapshot.ledger);
+    if (snapshot.previous) this.previous?.save(snapshot.previous);
+    this.recent = [...snapshot.recentApplied];
+    this.stalenessHistogram.splice(0, this.stalenessHistogram.length, ...snapshot.stalenessHistogram);
+    this.versionNow = snapshot.version;
+    this.atPoint = this.rule.gradientPoint(this.params, this.point);
+  }
+
+  /** A copy of the state for a checkpoint, taken between two updates. */
+  private snapshot(): ShardSnapshot {
+    return {
+      step: this.syncStep(),
+      version: this.versionNow,
+      params: this.params.slice(),
+      optimizer: this.rule.optimizer.state(),
+      bnState: this.bnState?.slice(),
+      ledger: this.ledger.bytes(),
+      previous: this.previous?.snapshot(),
+      recentApplied: [...this.recent],
+      stalenessHistogram: [...this.stalenessHistogram],
+    };
+  }
+
+  /** A copy of the optimizer's state (moments, velocity, step count) over this shard's slice. */
+  optimizerState(): OptimizerState {
+    return this.rule.optimizer.state();
+  }
+
+  /** The last ≤ 8 updates (sync: one per step), oldest first: re-sent to a restarted coordinator. */
+  recentApplied(): AppliedReport[] {
+    return [...this.recent];
+  }
+
+  /** Resolves once no checkpoint is being written (never while the stall fault holds one). */
+  async checkpointsSettled(): Promise<void> {
+    await this.durability?.settled();
+  }
+
+  /** Closes the write-ahead log (and gives up a stalled checkpoint); the shard must not be used after. */
+  close(): void {
+    this.durability?.close();
+    this.durability = undefined;
   }
 
   get shard(): number {
@@ -145,7 +269,17 @@ export class ParameterServer {
   }
 
   status(): { [key: string]: number | string | number[] } {
-    return { shard: this.shard, offset: this.range.offset, length: this.range.length, mode: this.options.job.config.mode, ...this.counters, stalenessHistogram: this.stalenessHistogram };
+    return {
+      shard: this.shard,
+      offset: this.range.offset,
+      length: this.range.length,
+      mode: this.options.job.config.mode,
+      version: this.versionNow,
+      ...this.counters,
+      appliedMicroBatches: this.ledger.count,
+      doubleApplied: this.doubleApplied,
+      stalenessHistogram: this.stalenessHistogram,
+    };
   }
 
   private syncStep(): number {
@@ -162,7 +296,12 @@ export class ParameterServer {
         throw new ProtocolError('E_MALFORMED', 'pull.step is for synchronous mode; this job is async: pull with minVersion', { ref: msg.seq });
       }
       if (msg.step < this.versionNow) {
-        throw new ProtocolError('E_STALE', `pull.step ${msg.step} was already applied; shard ${this.shard} is at version ${this.versionNow}`, { ref: msg.seq });
+        const previous = this.previous?.at(msg.step);
+        if (previous) {
+          this.answer(connection, msg, previous);
+          return;
+        }
+        throw new ProtocolError('E_STALE', `pull.step ${msg.step} was already applied; shard ${this.shard} is at version ${this.versionNow} and serves steps ${this.versionNow - 1} and ${this.versionNow} only`, { ref: msg.seq });
       }
       if (msg.step > this.versionNow) {
         const list = this.held.get(msg.step) ?? [];
@@ -180,18 +319,22 @@ export class ParameterServer {
     this.answer(connection, msg);
   }
 
-  private answer(connection: Connection, msg: MessageOf<'pull'>): void {
-    const source = msg.raw ? this.params : this.atPoint;
+  private current(): PointView {
+    return { version: this.versionNow, params: this.params, point: this.atPoint, bnState: this.bnState };
+  }
+
+  private answer(connection: Connection, msg: MessageOf<'pull'>, view: PointView = this.current()): void {
+    const source = msg.raw ? view.params : view.point;
     const offset = msg.offset ?? this.range.offset;
     const length = msg.length ?? this.range.length;
     const values = source.subarray(offset - this.range.offset, offset - this.range.offset + length);
     void connection.reply(msg, {
       type: 'params',
-      version: this.versionNow,
+      version: view.version,
       step: msg.step ?? this.syncStep(),
       offset,
       values,
-      ...(this.bnState ? { bnState: this.bnState } : {}),
+      ...(view.bnState ? { bnState: view.bnState } : {}),
     });
   }
 
@@ -210,12 +353,22 @@ export class ParameterServer {
         { ref: msg.seq },
       );
     }
+    const bound = this.options.job.config.maxGradNorm;
+    if (bound !== undefined) {
+      const norm = globalNorm(msg.grads);
+      if (norm > bound) {
+        const reason = `poisoned: the gradient slice's ℓ2 norm ${norm} exceeds maxGradNorm ${bound}`;
+        this.log({ level: 'warn', event: 'push-poisoned', shard: this.shard, step: msg.step, microBatchId: msg.microBatchId, norm, maxGradNorm: bound });
+        this.ack(connection, msg, 'rejected', reason, 'poisoned');
+        return;
+      }
+    }
     if (this.options.job.config.mode === 'async') this.pushAsync(connection, msg);
     else this.pushSync(connection, msg);
   }
 
-  private ack(connection: Connection, msg: MessageOf<'push'>, status: 'accepted' | 'duplicate' | 'stale' | 'rejected', reason?: string): void {
-    this.counters[status]++;
+  private ack(connection: Connection, msg: MessageOf<'push'>, status: 'accepted' | 'duplicate' | 'stale' | 'rejected', reason?: string, counter: keyof typeof this.counters = status): void {
+    this.counters[counter]++;
     void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status, ...(reason ? { reason } : {}) });
   }
 
@@ -252,26 +405,74 @@ export class ParameterServer {
     const M = this.early.length;
     const step = this.versionNow;
     scale(this.acc, 1 / M);
-    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
-    if (this.bnState) {
-      updateRunningStats(this.bnState, this.bnSpecs, combineMicroBatchMoments(this.moments as WireMoments[][]), { momentum: this.options.job.config.bnMomentum });
-    }
-    this.acc.fill(0);
+    const report = this.applyUpdate(
+      {
+        version: step,
+        step,
+        microBatchIds: Array.from({ length: M }, (_, i) => i),
+        losses: this.losses.slice(),
+        grad: this.acc,
+        ...(this.bnState ? { moments: combineMicroBatchMoments(this.moments as WireMoments[][]) } : {}),
+      },
+      true,
+    );
     this.moments.fill(undefined);
     this.received.clear();
     this.nextId = 0;
-    this.versionNow = step + 1;
-    this.atPoint = this.rule.gradientPoint(this.params, this.point);
-    const ids = Array.from({ length: M }, (_, i) => i);
-    this.options.onApplied?.({ step, version: this.versionNow, microBatchIds: ids, lr, gradNorm, losses: this.losses.slice() });
+    if (!report) {
+      this.acc.fill(0);
+      return;
+    }
+    this.applied(report);
     const waiting = this.held.get(this.versionNow);
     this.held.delete(this.versionNow);
     for (const { connection, request } of waiting ?? []) if (connection.isOpen) this.answer(connection, request);
   }
 
+  /**
+   * One optimizer update, live (`log`: appended to the write-ahead log first) or replayed from
+   * the log: the same code either way, so a restored shard holds the same bits.
+   * @returns the report, or undefined when the ledger refused a pair already applied
+   */
+  private applyUpdate(record: WalRecord, log: boolean): AppliedReport | undefined {
+    const { step, microBatchIds } = record;
+    const again = microBatchIds.filter((id) => this.ledger.has(step, id));
+    if (again.length > 0) {
+      this.doubleApplied++;
+      this.log({ level: 'error', event: 'double-apply-refused', shard: this.shard, step, microBatchIds: again, message: `step ${step} micro-batches ${again.join(', ')} were already applied; the update is refused` });
+      return undefined;
+    }
+    if (log) this.durability?.append(record);
+    this.previous?.save(this.current());
+    // apply() may clip in place, so the gradient is copied into the optimizer's buffer first (sync
+    // already sums there).
+    if (record.grad !== this.acc) this.acc.set(record.grad);
+    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
+    // Sync sums the next step into this buffer, so it starts from zero (after a replay too).
+    this.acc.fill(0);
+    if (this.bnState && record.moments) updateRunningStats(this.bnState, this.bnSpecs, record.moments, { momentum: this.options.job.config.bnMomentum });
+    this.ledger.add(step, microBatchIds);
+    if (record.pushedVersion !== undefined) {
+      const lag = record.version - record.pushedVersion;
+      this.stalenessHistogram[lag] = (this.stalenessHistogram[lag] ?? 0) + 1;
+      for (let i = 0; i < this.stalenessHistogram.length; i++) this.stalenessHistogram[i] ??= 0;
+    }
+    this.versionNow = record.version + 1;
+    this.atPoint = this.rule.gradientPoint(this.params, this.point);
+    const report: AppliedReport = { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses] };
+    this.recent.push(report);
+    if (this.recent.length > RECENT_APPLIED) this.recent.shift();
+    return report;
+  }
+
+  /** After a live update: checkpoint when due, then tell the coordinator. */
+  private applied(report: AppliedReport): void {
+    if (this.durability?.due(this.versionNow)) this.durability.checkpoint(this.snapshot());
+    this.options.onApplied?.(report);
+  }
+
   private pushAsync(connection: Connection, msg: MessageOf<'push'>): void {
-    const key = `${msg.step}:${msg.microBatchId}`;
-    if (this.appliedAsync.has(key)) {
+    if (this.ledger.has(msg.step, msg.microBatchId)) {
       this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batch ${msg.microBatchId} was already applied`);
       return;
     }
@@ -285,19 +486,24 @@ export class ParameterServer {
       this.ack(connection, msg, 'stale', `computed on version ${msg.version}, ${lag} updates behind version ${this.versionNow}; the bound is ${bound}`);
       return;
     }
-    this.appliedAsync.add(key);
-    this.stalenessHistogram[lag] = (this.stalenessHistogram[lag] ?? 0) + 1;
-    for (let i = 0; i < this.stalenessHistogram.length; i++) this.stalenessHistogram[i] ??= 0;
-    // apply() may clip in place; the received view must stay what was sent.
-    this.acc.set(msg.grads);
-    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
-    if (this.bnState && msg.bnStats) {
-      updateRunningStats(this.bnState, this.bnSpecs, combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]), { momentum: this.options.job.config.bnMomentum });
+    const report = this.applyUpdate(
+      {
+        version: this.versionNow,
+        step: msg.step,
+        microBatchIds: [msg.microBatchId],
+        losses: [msg.loss],
+        pushedVersion: msg.version,
+        grad: msg.grads,
+        ...(this.bnState && msg.bnStats ? { moments: combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]) } : {}),
+      },
+      true,
+    );
+    if (!report) {
+      this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batch ${msg.microBatchId} was already applied`);
+      return;
     }
-    this.versionNow++;
-    this.atPoint = this.rule.gradientPoint(this.params, this.point);
     this.ack(connection, msg, 'accepted');
-    this.options.onApplied?.({ step: msg.step, version: this.versionNow, microBatchIds: [msg.microBatchId], lr, gradNorm, losses: [msg.loss] });
+    this.applied(report);
     const ready = this.heldAsync.filter((h) => h.request.minVersion! <= this.versionNow);
     for (const h of ready) {
       this.heldAsync.splice(this.heldAsync.indexOf(h), 1);

@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+import type { JobDescription } from '../job.js';
+import type { ShardRange } from '../shards.js';
+
+/**
+ * sha256 (hex) of the job description (config keys sorted), the shard index and its range: a
+ * checkpoint or write-ahead log carries it, and a shard restores only from files with its own, so
+ * files of another job, another shard or another sharding are never replayed into this one.
+ */
+export function jobFingerprint(job: JobDescription, shard: number, range: ShardRange): string {
+  return createHash('sha256').update(canonicalJson({ job, shard, offset: range.offset, length: range.length })).digest('hex');
+}
+
+/** JSON with object keys sorted at every depth, so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogRecord } from '@dptrain/protocol';
+import { createMemoryPair } from '@dptrain/protocol/testing';
+import { describe, expect, it } from 'vitest';
+import { tinyJob } from '../testing.js';
+import { checkpointName } from './checkpoint-file.js';
+import { ParameterServer } from './parameter-server.js';
+import { walName } from './write-ahead-log.js';
+
+const job = tinyJob({ epochs: 2 });
+
+async function drive(ps: ParameterServer, steps: number): Promise<void> {
+  const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: ps.paramCount } }, b: { role: 'ps', validateOptions: ps.validateOptions(ps.paramCount) } });
+  ps.attach(pair.b);
+  for (let t = ps.version; t < steps; t++) {
+    for (const id of [0, 1, 2, 3]) {
+      const grads = Float32Array.from({ length: ps.range.length }, (_, i) => Math.cos(t * 0.7 + id + i));
+      await pair.a.request({ type: 'push', step: t, microBatchId: id, version: t, generation: 0, offset: 0, grads, loss: 1, samples: 2 });
+    }
+    // One checkpoint at a time on disk, so which ones exist does not depend on the disk's speed.
+    await ps.checkpointsSettled();
+  }
+}
+
+describe('shard durability directory', () => {
+  it('keeps N checkpoints and the logs from the oldest kept one, so a corrupt newest checkpoint costs no step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
+    await drive(ps, 7);
+    await ps.checkpointsSettled();
+    ps.close();
+    // Checkpoints at steps 2, 4, 6: the newest two stay, and the logs that start at them.
+    expect(readdirSync(dir).sort()).toEqual([checkpointName(4), checkpointName(6), walName(4), walName(6)]);
+
+    const six = join(dir, checkpointName(6));
+    const bytes = readFileSync(six);
+    bytes[bytes.length - 1] ^= 0x80;
+    writeFileSync(six, bytes);
+    const events: LogRecord[] = [];
+    const resumed = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: true } });
+    resumed.close();
+    expect(events.map((e) => e.event)).toEqual(['checkpoint-skipped', 'checkpoint-loaded', 'shard-restored']);
+    expect(events[2]).toMatchObject({ version: 7, checkpointStep: 4, replayed: 3 });
+    expect([...resumed.params]).toEqual([...ps.params]);
+  });
+
+  it('a fresh start removes what an earlier run left, so a later resume never mixes the two', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const earlier = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
+    await drive(earlier, 5);
+    await earlier.checkpointsSettled();
+    earlier.close();
+    const events: LogRecord[] = [];
+    const fresh = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: false } });
+    fresh.close();
+    expect(fresh.version).toBe(0);
+    expect(events).toEqual([expect.objectContaining({ event: 'checkpoint-dir-cleared', removed: 4 })]);
+    expect(readdirSync(dir)).toEqual([walName(0)]);
+  });
+});
