@@ -47,7 +47,7 @@ export function lineChart(chart: LineChart): Promise<string> {
   const encoding: Record<string, unknown> = {
     x: axisEncoding(chart.x),
     y: axisEncoding(chart.y),
-    color: { field: chart.series, type: 'nominal', title: chart.series },
+    color: { field: chart.series, type: 'nominal', title: chart.series, legend: { labelLimit: 400 } },
     strokeDash: { condition: { test: `indexof(${JSON.stringify(dashed)}, datum[${JSON.stringify(chart.series)}]) >= 0`, value: [6, 4] }, value: [1, 0] },
   };
   const inner = {
