@@ -24,7 +24,7 @@ describe('dptrain experiment optimizers (two optimizers, generated data)', () =>
       expect(r.testAccuracy).toBeGreaterThan(0);
       expect(r.generalizationGap).not.toBeNull();
     }
-    expect(run.results.runner).toBe('train');
+    expect(run.results.runner).toBe('local');
     expect(run.report).toMatch(/## Does SGD generalize better than Adam here\? \(Wilson et al., 2018\)\n\nBest non-adaptive method by validation accuracy: \*\*sgd\*\* \(lr 0\.1\)/);
   });
 

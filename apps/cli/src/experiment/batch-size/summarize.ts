@@ -40,7 +40,7 @@ export function summarizeBatchRun(run: BatchRun, folder: RunFolder, targetAccura
     samplesPerSecond: sig(summary.samplesPerSecond),
     wallSeconds: sig(summary.wallSeconds, 3),
     trainLoss: lastTrain === undefined || !Number.isFinite(lastTrain) ? null : sig(lastTrain),
-    validationAccuracy: summary.validationAccuracy === undefined ? null : sig(summary.validationAccuracy),
+    validationAccuracy: validation.length > 0 ? sig(validation[validation.length - 1]!.accuracy) : null,
     testAccuracy: Number.isFinite(summary.testAccuracy) ? sig(summary.testAccuracy) : null,
     epochsToTarget: reached ? reached.epoch + 1 : null,
     secondsToTarget: reached ? sig(secondsAt(reached.step, summary.steps, summary.wallSeconds), 3) : null,

@@ -34,16 +34,22 @@ export async function runDptrain(request: RunRequest): Promise<RunFolder> {
   const child = spawn(process.execPath, [BIN, request.command, ...request.args, '--out', request.out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const stop = (): void => void child.kill('SIGTERM');
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const timer = setTimeout(stop, request.timeoutMs ?? 1_800_000);
+  // Ctrl-C or SIGTERM stops the whole experiment, not just this run: the child first, then this process.
+  const interrupt = (signal: NodeJS.Signals): void => {
+    child.once('exit', () => process.exit(130));
+    child.kill(signal);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const timer = setTimeout(() => child.kill('SIGTERM'), request.timeoutMs ?? 1_800_000);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
   clearTimeout(timer);
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
   if (code !== 0) {
-    const tail = stderr.trim().split('\n').filter((l) => !l.startsWith('{') && l.trim() !== '').slice(-3).join(' | ');
+    const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '');
+    const plain = lines.filter((l) => !l.startsWith('{'));
+    const tail = (plain.length > 0 ? plain : lines).slice(-3).join(' | ');
     throw new ExperimentRunError(`\`${commandLine(request)}\` ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}: ${tail || 'no error output'}; run it alone to see the whole log`);
   }
   await rm(join(request.out, 'params.safetensors'), { force: true });

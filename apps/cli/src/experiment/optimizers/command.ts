@@ -26,7 +26,7 @@ export function registerOptimizers(group: Command): void {
     .addOption(new Option('--optimizers <list>', `optimizers to compare (${STUDIED.join(', ')})`).default(STUDIED.join(',')))
     .addOption(new Option('--lr-factors <list>', "multiples of each optimizer's usual learning rate").default('0.3,1,3'))
     .addOption(new Option('--target-loss <loss>', 'training loss whose time to reach is tabled').default('0.5'))
-    .addOption(new Option('--runner <command>', 'train (one process) or local (the cluster)').choices(['train', 'local']).default('train'))
+    .addOption(new Option('--runner <command>', 'train (one process) or local (the cluster)').choices(['train', 'local']).default('local'))
     .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, and runs/<run>/').default('runs/experiments/optimizers'));
   withBaseJobFlags(command, VARIED, DEFAULTS).action(async (options: Record<string, string | undefined>) => {
     const lrFactors = numberList('--lr-factors', options.lrFactors!);

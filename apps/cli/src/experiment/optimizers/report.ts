@@ -76,7 +76,7 @@ export function optimizerDocuments(results: OptimizerResults, plotNames: readonl
     '# Optimizers: the lecture\'s methods on the same model and data, with holdout validation',
     '',
     `Model ${String(c.model)} on ${String(c.dataset)}, ${String(c.epochs)} epochs, batch ${String(c.batchSize)}, schedule ${String(c.schedule)}, holdout ${String(c.holdout)} of the training set for validation, seed ${String(c.seed)}, backend ${String(c.backend)}. ` +
-      `Each optimizer at ${results.lrFactors.length} learning rate(s), ${results.lrFactors.join(', ')} × its usual one; every run is \`dptrain ${results.runner}\`${results.runner === 'train' ? ' (one process; the cluster\'s synchronous runs give the same parameters bit for bit, and the cluster\'s coordinator had no per-epoch validation when this was written)' : ' (the cluster)'}.`,
+      `Each optimizer at ${results.lrFactors.length} learning rate(s), ${results.lrFactors.join(', ')} × its usual one; every run is \`dptrain ${results.runner}\`${results.runner === 'train' ? ' (one process; the cluster\'s synchronous runs give the same parameters bit for bit)' : ` (the cluster: a coordinator that evaluates validation and test at each epoch's end, ${String(c.psShards)} parameter-server shard(s), ${String(c.workers)} workers, ${String(c.mode)} mode)`}.`,
     '',
     `The best run of each optimizer is the one with the best validation accuracy over its epochs; its test accuracy is taken at that same evaluation. ` +
       `The generalization gap is the test loss minus that epoch's training loss (the mean mini-batch loss of the epoch's last 10% of steps, taken while training, not a separate pass). ` +
