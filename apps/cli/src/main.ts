@@ -126,10 +126,19 @@ program
   .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
   .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME'))
-  .addOption(new Option('--resume', "restore the shard from its newest valid checkpoint and write-ahead log before serving"))
+  .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
+  .addOption(new Option('--checkpoint-dir <dir>', "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints").env('DPTRAIN_CHECKPOINT_DIR'))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
     const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
-    const ps = { coordinator: coordinatorOf(command), shard, host: options.host!, port: portOf(command), name: options.name ?? `ps-${shard}`, resume: options.resume !== undefined };
+    const ps = {
+      coordinator: coordinatorOf(command),
+      shard,
+      host: options.host!,
+      port: portOf(command),
+      name: options.name ?? `ps-${shard}`,
+      resume: options.resume !== undefined,
+      ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
+    };
     if (dryRun(command, { options: ps })) return;
     await runPs(ps, createLogger('ps'));
   });

@@ -166,7 +166,8 @@ export async function loadNewestCheckpoint(dir: string, fingerprint: string, log
     try {
       const bytes = await readFile(path);
       const snapshot = decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, fingerprint);
-      log({ level: 'info', event: 'checkpoint-loaded', ...fields, path, step: snapshot.step, version: snapshot.version, sha256: snapshot.sha256, message: `checkpoint of step ${snapshot.step} loaded, sha256 verified` });
+      // warn: a restore follows a crash, and chaos runs log warnings only.
+      log({ level: 'warn', event: 'checkpoint-loaded', ...fields, path, step: snapshot.step, version: snapshot.version, sha256: snapshot.sha256, message: `checkpoint of step ${snapshot.step} loaded, sha256 verified` });
       return { ...snapshot, path };
     } catch (error) {
       if (!(error instanceof CheckpointRejected)) throw error;

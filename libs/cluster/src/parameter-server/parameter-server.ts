@@ -1,4 +1,5 @@
 import { combineMicroBatchMoments, updateRunningStats, type BnSpec } from '@dptrain/model/stats';
+import { join } from 'node:path';
 import { accumulate, globalNorm, scale, type OptimizerState } from '@dptrain/optim';
 import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
@@ -10,6 +11,7 @@ import { AppliedLedger } from './applied-ledger.js';
 import type { ShardSnapshot } from './checkpoint-file.js';
 import { jobFingerprint } from './job-fingerprint.js';
 import { PreviousPoint, type PointView } from './previous-point.js';
+import { readSavedJob, writeSavedJob } from './saved-job.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
 import type { WalRecord } from './write-ahead-log.js';
 
@@ -98,6 +100,8 @@ export class ParameterServer {
   private readonly previous: PreviousPoint | undefined;
   private recent: AppliedReport[] = [];
   private durability: ShardDurability | undefined;
+  /** sha256 of the job, shard and range: checkpoints and logs of this shard carry it. */
+  private readonly fingerprint: string;
   private readonly log: Logger;
   /** Counters for status reports; `poisoned` pushes (beyond maxGradNorm) are not in `rejected`. */
   readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, pulls: 0 };
@@ -137,6 +141,7 @@ export class ParameterServer {
     this.losses = new Array<number>(M).fill(Number.NaN);
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     this.ledger = new AppliedLedger(this.plan.totalSteps, M);
+    this.fingerprint = jobFingerprint(job, shard, this.range);
     this.previous = async ? undefined : new PreviousPoint(this.range.length, this.point !== this.params, this.bnState?.length);
   }
 
@@ -152,19 +157,42 @@ export class ParameterServer {
     return ps;
   }
 
+  /**
+   * Shard `shard`'s checkpoint directory: `<root>/shard-<shard>`, root = `root` when given, else
+   * the job's checkpointDir, else `<out>/checkpoints`.
+   */
+  static checkpointDirOf(job: JobDescription, shard: number, root?: string): string {
+    return join(root ?? job.config.checkpointDir ?? join(job.config.out, 'checkpoints'), `shard-${shard}`);
+  }
+
+  /** The job description a shard saved in its checkpoint directory on its first start (to resume before registering). */
+  static savedJob(dir: string): Promise<JobDescription> {
+    return readSavedJob(dir);
+  }
+
+  get job(): JobDescription {
+    return this.options.job;
+  }
+
+  /** Whether `job` is the job this shard runs (the same fingerprint), e.g. a restarted coordinator's. */
+  runs(job: JobDescription): boolean {
+    return jobFingerprint(job, this.shard, this.range) === this.fingerprint;
+  }
+
   private async openDurability(options: DurabilityOptions): Promise<void> {
     const started = performance.now();
     const async = this.options.job.config.mode === 'async';
     const fields = { shard: this.shard };
-    const store = new ShardDurability(options, jobFingerprint(this.options.job, this.shard, this.range), async ? this.plan.microBatchesPerStep : 1, this.log, fields);
+    const store = new ShardDurability(options, this.fingerprint, async ? this.plan.microBatchesPerStep : 1, this.log, fields);
     await store.prepare();
+    if (!options.resume) await writeSavedJob(options.dir, this.options.job);
     if (options.resume) {
       const checkpoint = await store.loadCheckpoint();
       if (checkpoint) this.restore(checkpoint);
       const from = this.versionNow;
       await store.replay(from, (record) => this.applyUpdate(record, false));
       this.log({
-        level: 'info',
+        level: 'warn',
         event: 'shard-restored',
         ...fields,
         version: this.versionNow,

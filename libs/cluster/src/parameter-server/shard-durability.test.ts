@@ -32,7 +32,7 @@ describe('shard durability directory', () => {
     await ps.checkpointsSettled();
     ps.close();
     // Checkpoints at steps 2, 4, 6: the newest two stay, and the logs that start at them.
-    expect(readdirSync(dir).sort()).toEqual([checkpointName(4), checkpointName(6), walName(4), walName(6)]);
+    expect(readdirSync(dir).sort()).toEqual([checkpointName(4), checkpointName(6), 'job.json', walName(4), walName(6)]);
 
     const six = join(dir, checkpointName(6));
     const bytes = readFileSync(six);
@@ -57,6 +57,19 @@ describe('shard durability directory', () => {
     fresh.close();
     expect(fresh.version).toBe(0);
     expect(events).toEqual([expect.objectContaining({ event: 'checkpoint-dir-cleared', removed: 4 })]);
-    expect(readdirSync(dir)).toEqual([walName(0)]);
+    expect(readdirSync(dir).sort()).toEqual(['job.json', walName(0)]);
+  });
+
+  it('saves the job beside the checkpoints, so a restarted shard can restore before it registers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    await expect(ParameterServer.savedJob(dir)).rejects.toThrow(/job.json is missing .* give --checkpoint-dir/);
+    const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
+    ps.close();
+    const saved = await ParameterServer.savedJob(dir);
+    expect(saved).toEqual(JSON.parse(JSON.stringify(job)));
+    expect(ps.runs(saved)).toBe(true);
+    expect(ps.runs(tinyJob({ epochs: 3 }))).toBe(false);
+    expect(ParameterServer.checkpointDirOf(job, 1)).toBe(join(job.config.out, 'checkpoints', 'shard-1'));
+    expect(ParameterServer.checkpointDirOf(job, 0, '/data/ckpt')).toBe('/data/ckpt/shard-0');
   });
 });

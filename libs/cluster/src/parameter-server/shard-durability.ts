@@ -14,7 +14,10 @@ export interface DurabilityOptions {
   readonly every: number;
   /** Checkpoints kept, newest first (≥ 1). */
   readonly keep: number;
-  /** Restore from `dir` before serving; otherwise `dir`'s old checkpoints and logs are removed. */
+  /**
+   * Restore from `dir` before serving; otherwise `dir`'s old checkpoints and logs are removed and
+   * the job description is saved there (job.json).
+   */
   readonly resume: boolean;
   /**
    * Fault injection for the chaos suite (DPTRAIN_FAULT stall-checkpoint-step=T): the checkpoint of
