@@ -1,6 +1,113 @@
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { initBackend } from '@dptrain/backend';
+import { ConfigError } from '@dptrain/config';
+import { calibrate, type Calibration } from '@dptrain/simulator';
+import { trainingSplits } from '@dptrain/training';
+import { loadJobDataset } from '../../commands/train.js';
+import { createLogger } from '../../logger.js';
+import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
+import { intList, positiveInt } from '../common/lists.js';
+import { finish, invocation, machineNow, writeFiles } from '../common/report.js';
+import { readCalibration, writeCalibration } from './calibration-file.js';
+import { findings } from './findings.js';
+import { project, type ProjectionGrid } from './project.js';
+import { simulateDocuments, simulatePlots, type SimulateResults } from './report.js';
+import { validate } from './validate.js';
+
+const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter'];
+const DEFAULTS = { backend: 'wasm' };
+
+function positiveNumber(flag: string, text: string, allowZero = false): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ConfigError('E_CONFIG_VALUE', `${flag} ${text} is not a ${allowZero ? 'non-negative' : 'positive'} number; give e.g. ${flag} 1`);
+  }
+  return value;
+}
+
+function probability(flag: string, text: string): number {
+  const value = positiveNumber(flag, text, true);
+  if (value > 1) throw new ConfigError('E_CONFIG_VALUE', `${flag} ${text} is not a probability; give a number between 0 and 1, e.g. ${flag} 0.05`);
+  return value;
+}
+
+function staleList(text: string): number[] {
+  return text.split(',').map((item) => {
+    const value = Number(item.trim());
+    if (!Number.isInteger(value) || value < 0) throw new ConfigError('E_CONFIG_VALUE', `--staleness ${text}: "${item}" is not a non-negative integer; give e.g. --staleness 2,16,256`);
+    return value;
+  });
+}
 
 /** Adds `dptrain experiment simulate` to `group`. */
 export function registerSimulate(group: Command): void {
-  void group;
+  const command = group
+    .command('simulate')
+    .description('a discrete-event simulation of the real coordinator and shards in virtual time: validated against real `dptrain local` runs, then projected to 8–256 workers; writes report.md, results.csv/json and SVG plots')
+    .addOption(new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'))
+    .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
+    .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
+    .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
+    .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
+    .addOption(new Option('--background <n>', 'other load on the shared host during validation, in busy processes').default('0'))
+    .addOption(new Option('--no-project', 'skip the projections'))
+    .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
+    .addOption(new Option('--ps-shards <list>', 'projection: shard counts').default('1,2,4,8'))
+    .addOption(new Option('--staleness <list>', 'projection: async staleness bounds').default('2,16,256'))
+    .addOption(new Option('--backup-after <x>', 'projection: backup leases after this many times the median lease time').default('3'))
+    .addOption(new Option('--straggler-prob <p>', 'projection: probability a micro-batch straggles').default('0.05'))
+    .addOption(new Option('--straggler-slowdown <x>', 'projection: how many times slower a straggling micro-batch computes').default('5'))
+    .addOption(new Option('--bandwidth <MBps>', 'projection: each process\'s link, megabytes per second').default('1250'))
+    .addOption(new Option('--latency <ms>', 'projection: one-way latency, milliseconds').default('0.05'))
+    .addOption(new Option('--projection-steps <n>', 'projection: steps per simulated run').default('30'))
+    .addOption(new Option('--micro-batches-per-worker <n>', 'projection: micro-batches per worker per step (the global batch grows with the workers)').default('1'))
+    .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, calibration, runs/<cell>/').default('runs/experiments/simulate'));
+  withBaseJobFlags(command, VARIED, DEFAULTS).action(async (options: Record<string, string | boolean | undefined>) => {
+    const out = String(options.out);
+    const calibrationFile = typeof options.calibration === 'string' ? options.calibration : join(out, 'calibration.json');
+    // The projection's own lists (--workers, --ps-shards, --staleness) share names with job keys: keep them out of the base job.
+    const jobOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !VARIED.includes(key)));
+    const job = new BaseJob(jobOptions, DEFAULTS, options.config as string | undefined);
+    const config = await job.resolve();
+    const logger = createLogger('simulate');
+    const dataset = await loadJobDataset(config, logger);
+    const facts = { inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: (c: typeof config) => trainingSplits(c, dataset).train.count };
+
+    let calibration: Calibration;
+    if (options.calibrate || !existsSync(calibrationFile)) {
+      const backend = await initBackend(config.backend);
+      process.stderr.write(`simulate: measuring this machine (backend ${backend.name}) into ${calibrationFile}\n`);
+      calibration = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, { backend: backend.name });
+      await writeCalibration(calibrationFile, calibration);
+      if (options.calibrate) return;
+    } else {
+      calibration = await readCalibration(calibrationFile);
+    }
+
+    const machine = machineNow();
+    const validation = options.validate === false
+      ? null
+      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), positiveNumber('--background', String(options.background), true));
+    const grid: ProjectionGrid | null = options.project === false
+      ? null
+      : {
+          workers: intList('--workers', String(options.workers)),
+          psShards: intList('--ps-shards', String(options.psShards)),
+          staleness: staleList(String(options.staleness)),
+          backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
+          stragglers: { probability: probability('--straggler-prob', String(options.stragglerProb)), slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)) },
+          wire: { bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)), latencyMs: positiveNumber('--latency', String(options.latency), true) },
+          steps: positiveInt('--projection-steps', String(options.projectionSteps)),
+          microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
+        };
+    const projections = grid ? await project(job, facts, calibration, grid) : [];
+    const shared: Record<string, unknown> = { ...config };
+    for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];
+    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: positiveInt('--repeats', String(options.repeats)), grid, projections };
+    const plots = await simulatePlots(results);
+    await writeFiles(out, { ...plots, ...simulateDocuments(results, Object.keys(plots), findings(validation, projections)) });
+    process.stderr.write(`simulate: report in ${join(out, 'report.md')}\n`);
+  });
 }

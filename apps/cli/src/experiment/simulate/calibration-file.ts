@@ -1,0 +1,43 @@
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CalibrationError, checkCalibration, type Calibration } from '@dptrain/simulator';
+
+/**
+ * Reads a calibration written by `--calibrate`.
+ * @throws CalibrationError when the file is missing, not JSON, or lacks a field (the message says which and how to make one)
+ */
+export async function readCalibration(path: string): Promise<Calibration> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CalibrationError(`cannot read calibration file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); help: measure this machine with \`dptrain experiment simulate --calibrate --calibration ${path}\``);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CalibrationError(`calibration file ${path} is not JSON (${(error as Error).message}); help: write a fresh one with \`dptrain experiment simulate --calibrate --calibration ${path}\``);
+  }
+  return checkCalibration(value);
+}
+
+export async function writeCalibration(path: string, calibration: Calibration): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(calibration, null, 2)}\n`);
+}
+
+/** One line per measured cost, for the report (what came from where). */
+export function describeCalibration(c: Calibration): string[] {
+  const sorted = [...c.computeMs].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(3);
+  return [
+    `- Source: ${c.source}.`,
+    `- Compute per micro-batch (${c.model.name}, ${c.model.paramCount.toLocaleString('en-US')} parameters, micro-batch ${c.model.microBatchSize}, ${c.model.backend}): ${c.computeMs.length} samples, median ${q(0.5)} ms, p10 ${q(0.1)} ms, p90 ${q(0.9)} ms (the model draws from these samples).`,
+    `- Encode a frame: ${c.encode.fixedMs.toFixed(4)} ms + ${c.encode.msPerMB.toFixed(3)} ms/MB of tensors; decode and validate: ${c.decode.fixedMs.toFixed(4)} ms + ${c.decode.msPerMB.toFixed(3)} ms/MB (real codec).`,
+    `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (accumulate); optimizer step: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (UpdateRule.apply).`,
+    `- Coordinator: ${c.coordinatorMsPerMessage.toFixed(4)} ms per message (a small frame's encode + decode).`,
+    `- Loopback WebSocket: latency ${c.wire.latencyMs.toFixed(4)} ms, throughput ${c.wire.bandwidthMBps.toFixed(0)} MB/s (real protocol server and client, codec costs taken out).`,
+    `- Cores: ${c.cores}.`,
+  ];
+}

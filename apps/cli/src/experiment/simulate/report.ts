@@ -1,0 +1,121 @@
+import type { Calibration } from '@dptrain/simulator';
+import { lineChart, type Row } from '../common/plot.js';
+import { provenance, type Machine } from '../common/report.js';
+import { markdownTable, toCsv, type Column } from '../common/table.js';
+import { describeCalibration } from './calibration-file.js';
+import type { ProjectionGrid, ProjectionRow } from './project.js';
+import { TOLERANCE, type ValidationRow } from './validate.js';
+
+export interface SimulateResults {
+  readonly experiment: 'simulate';
+  readonly command: string;
+  readonly machine: Machine;
+  readonly config: Record<string, unknown>;
+  readonly calibration: Calibration;
+  readonly calibrationFile: string;
+  readonly validation: readonly ValidationRow[] | null;
+  readonly validationRepeats: number;
+  readonly grid: ProjectionGrid | null;
+  readonly projections: readonly ProjectionRow[];
+}
+
+const VALIDATION_COLUMNS: readonly Column[] = [
+  { key: 'id', header: 'configuration' },
+  { key: 'measured', header: 'measured samples/s' },
+  { key: 'repeats', header: 'each real run' },
+  { key: 'predicted', header: 'predicted samples/s' },
+  { key: 'error', header: 'error' },
+  { key: 'withinTolerance', header: `within ${TOLERANCE * 100}%` },
+  { key: 'measuredSplit', header: 'measured compute / pull / push / wait ms per step' },
+  { key: 'predictedSplit', header: 'predicted compute / pull / push / wait' },
+  { key: 'note', header: 'note' },
+];
+
+const PROJECTION_COLUMNS: readonly Column[] = [
+  { key: 'series', header: 'variant' },
+  { key: 'workers', header: 'workers' },
+  { key: 'batchSize', header: 'global batch' },
+  { key: 'samplesPerSecond', header: 'samples/s' },
+  { key: 'efficiency', header: 'efficiency' },
+  { key: 'stepP50Ms', header: 'step p50 ms' },
+  { key: 'stepP99Ms', header: 'step p99 ms' },
+  { key: 'busiestShard', header: 'busiest shard busy' },
+  { key: 'extraMicroBatches', header: 'extra micro-batches' },
+  { key: 'staleReleased', header: 'stale re-leased' },
+  { key: 'finished', header: 'finished' },
+];
+
+const SCENARIOS: readonly { key: string; title: string; question: string }[] = [
+  { key: 'shards', title: 'Where the parameter server saturates, and how many shards fix it', question: 'Synchronous steps, one to several shards.' },
+  { key: 'async', title: 'What async and bounded staleness buy', question: 'One shard; async applies each micro-batch gradient on its own when its version lag is within the bound, else the micro-batch is leased again.' },
+  { key: 'stragglers', title: 'What backup leases do to the tail under stragglers', question: 'Synchronous, the most shards of the grid; some micro-batches compute several times slower.' },
+];
+
+export async function simulatePlots(results: SimulateResults): Promise<Record<string, string>> {
+  const plots: Record<string, string> = {};
+  for (const scenario of SCENARIOS) {
+    const rows = results.projections.filter((r) => r.scenario === scenario.key) as unknown as Row[];
+    if (rows.length === 0) continue;
+    plots[`${scenario.key}.svg`] = await lineChart({ title: scenario.title, rows, x: { field: 'workers', title: 'workers', log: true }, y: { field: 'samplesPerSecond', title: 'samples/s (simulated)', log: true }, series: 'series', points: true });
+  }
+  const tail = results.projections.filter((r) => r.scenario === 'stragglers') as unknown as Row[];
+  if (tail.length > 0) plots['stragglers-p99.svg'] = await lineChart({ title: 'Step time p99 under stragglers', rows: tail, x: { field: 'workers', title: 'workers', log: true }, y: { field: 'stepP99Ms', title: 'step time p99 (ms, simulated)', log: true }, series: 'series', points: true });
+  return plots;
+}
+
+function validationSection(results: SimulateResults): string[] {
+  const v = results.validation;
+  if (!v) return ['## Validation', '', 'Not run (`--no-validate`).', ''];
+  const failed = v.filter((r) => !r.withinTolerance);
+  return [
+    '## Validation: predicted vs measured on this machine',
+    '',
+    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s), the median kept; \`samples/s\` is summary.json's steadySamplesPerSecond) and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). Error = (predicted − measured) / measured.`,
+    '',
+    markdownTable(VALIDATION_COLUMNS, v),
+    '',
+    failed.length === 0 ? `Every configuration is within ${TOLERANCE * 100}%.` : `Outside ${TOLERANCE * 100}%: ${failed.map((r) => r.id).join(', ')}.`,
+    '',
+  ];
+}
+
+function projectionSection(results: SimulateResults, plotNames: readonly string[]): string[] {
+  const g = results.grid;
+  if (!g) return ['## Projections', '', 'Not run (`--no-project`).', ''];
+  const lines = [
+    '## Projections beyond this machine',
+    '',
+    `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run. Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
+    '',
+  ];
+  for (const scenario of SCENARIOS) {
+    const rows = results.projections.filter((r) => r.scenario === scenario.key);
+    if (rows.length === 0) continue;
+    lines.push(`### ${scenario.title}`, '', scenario.question, '', markdownTable(PROJECTION_COLUMNS, rows), '');
+    for (const name of plotNames.filter((n) => n.startsWith(scenario.key))) lines.push(`![${name}](${name})`, '');
+  }
+  return lines;
+}
+
+/** report.md, results.json and results.csv (validation and projection rows in one table). */
+export function simulateDocuments(results: SimulateResults, plotNames: readonly string[], findings: readonly string[]): Record<string, string> {
+  const report = [
+    '# dptrain experiment simulate',
+    '',
+    'A discrete-event simulation that drives the real Coordinator and ParameterServer code in virtual time, with modelled workers, CPUs and links whose costs were measured on this machine.',
+    '',
+    ...(findings.length > 0 ? ['## What the numbers say', '', ...findings, ''] : []),
+    ...validationSection(results),
+    ...projectionSection(results, plotNames),
+    '## Calibration',
+    '',
+    `From \`${results.calibrationFile}\`:`,
+    '',
+    ...describeCalibration(results.calibration),
+    '',
+    provenance(results.command, results.machine, results.config),
+  ].join('\n');
+  const keys = ['kind', 'id', 'scenario', 'series', 'workers', 'psShards', 'mode', 'staleness', 'backupAfter', 'stragglers', 'batchSize', 'measured', 'predicted', 'error', 'samplesPerSecond', 'efficiency', 'stepP50Ms', 'stepP99Ms', 'busiestShard', 'extraMicroBatches', 'staleReleased', 'finished'];
+  const csvRows = [...(results.validation ?? []).map((r) => ({ kind: 'validation', ...r })), ...results.projections.map((r) => ({ kind: 'projection', ...r }))];
+  return { 'report.md': report, 'results.json': `${JSON.stringify(results, null, 2)}\n`, 'results.csv': toCsv(keys, csvRows) };
+}

@@ -1,0 +1,69 @@
+/**
+ * The measured costs the simulation's models run on (`dptrain experiment simulate --calibrate`
+ * writes them; calibrate.ts says how each is measured). Times are milliseconds of one core.
+ */
+export interface Calibration {
+  /** Where the numbers come from: host, date, load average, backend. */
+  readonly source: string;
+  /** The model and micro-batch the compute samples are for. */
+  readonly model: { readonly name: string; readonly paramCount: number; readonly microBatchSize: number; readonly backend: string };
+  /** Forward and backward of one micro-batch, one sample per measured micro-batch. */
+  readonly computeMs: readonly number[];
+  /** Encoding a frame (schema check, msgpack header, tensor copy): fixed + per megabyte of tensors. */
+  readonly encode: LinearCost;
+  /** Decoding and validating a frame (finite scan of tensors): fixed + per megabyte of tensors. */
+  readonly decode: LinearCost;
+  /** A shard folding one pushed gradient slice into its sum, per million floats. */
+  readonly foldMsPerMFloat: number;
+  /** A shard's optimizer step (UpdateRule.apply) per million floats of its slice. */
+  readonly applyMsPerMFloat: number;
+  /** The coordinator's handling of one message (lease book-keeping, replies). */
+  readonly coordinatorMsPerMessage: number;
+  /** The transport: loopback WebSocket latency and throughput when measured here. */
+  readonly wire: { readonly latencyMs: number; readonly bandwidthMBps: number };
+  /** Cores of the machine the calibration ran on. */
+  readonly cores: number;
+}
+
+export interface LinearCost {
+  readonly fixedMs: number;
+  readonly msPerMB: number;
+}
+
+/** Milliseconds of a linear cost for a frame carrying `tensorBytes`. */
+export function costOf(cost: LinearCost, tensorBytes: number): number {
+  return cost.fixedMs + (cost.msPerMB * tensorBytes) / 1e6;
+}
+
+/** Thrown for a calibration file that cannot be used; the message names the field and the fix. */
+export class CalibrationError extends Error {
+  readonly code = 'E_CALIBRATION';
+}
+
+function need(ok: boolean, what: string): void {
+  if (!ok) throw new CalibrationError(`calibration ${what}; help: write a fresh one with \`dptrain experiment simulate --calibrate --calibration FILE\``);
+}
+
+const nonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/**
+ * Checks a parsed calibration file.
+ * @throws CalibrationError naming the first bad field
+ */
+export function checkCalibration(value: unknown): Calibration {
+  need(typeof value === 'object' && value !== null, 'is not a JSON object');
+  const c = value as Record<string, unknown>;
+  need(typeof c.source === 'string', 'field "source" is missing');
+  const model = c.model as Record<string, unknown> | undefined;
+  need(typeof model === 'object' && model !== null && typeof model.name === 'string' && Number.isInteger(model.paramCount) && Number.isInteger(model.microBatchSize), 'field "model" must have name, paramCount and microBatchSize');
+  need(Array.isArray(c.computeMs) && c.computeMs.length > 0 && c.computeMs.every((v) => nonNegative(v) && (v as number) > 0), 'field "computeMs" must be a non-empty list of positive milliseconds');
+  for (const key of ['encode', 'decode'] as const) {
+    const l = c[key] as Record<string, unknown> | undefined;
+    need(typeof l === 'object' && l !== null && nonNegative(l.fixedMs) && nonNegative(l.msPerMB), `field "${key}" must have non-negative fixedMs and msPerMB`);
+  }
+  for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const) need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);
+  const wire = c.wire as Record<string, unknown> | undefined;
+  need(typeof wire === 'object' && wire !== null && nonNegative(wire.latencyMs) && nonNegative(wire.bandwidthMBps) && (wire.bandwidthMBps as number) > 0, 'field "wire" must have latencyMs ≥ 0 and bandwidthMBps > 0');
+  need((c.cores as number) >= 1, 'field "cores" must be at least 1');
+  return value as Calibration;
+}

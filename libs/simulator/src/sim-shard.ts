@@ -1,0 +1,113 @@
+import { ParameterServer, type JobDescription } from '@dptrain/cluster';
+import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
+import { costOf } from './calibration.js';
+import { encodeAndCarry, type Node, type World } from './world.js';
+
+/** Bytes of the tensors a message carries (gradients, parameters, batch-norm moments). */
+export function tensorBytes(msg: Message | Outgoing): number {
+  let bytes = 0;
+  for (const value of Object.values(msg)) if (value instanceof Float32Array) bytes += value.byteLength;
+  return bytes;
+}
+
+/**
+ * The connection a shard answers on, as the shard's process sees it: each reply first costs the
+ * shard its encoding (ahead of requests still queued, as a Node process writes what it owes before
+ * it reads on), and only then reaches the real connection. The tensors it carries are views of
+ * the shard's parameters: nothing changes them before the reply is written, because the shard
+ * handles no other message in between.
+ */
+class ShardSide implements Connection {
+  constructor(
+    private readonly inner: Connection,
+    private readonly shard: SimShard,
+  ) {}
+
+  get peer() {
+    return this.inner.peer;
+  }
+  get stats() {
+    return this.inner.stats;
+  }
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+  send(msg: Outgoing): Promise<boolean> {
+    return this.shard.afterEncoding(msg, () => this.inner.send(msg));
+  }
+  request<M extends Outgoing<RequestType>>(msg: M, options?: { timeoutMs?: number }): Promise<ReplyOf<M['type']>> {
+    return this.inner.request(msg, options);
+  }
+  reply(to: Message, msg: Outgoing): Promise<boolean> {
+    return this.shard.afterEncoding(msg, () => this.inner.reply(to, msg));
+  }
+  replyError(to: Message | undefined, error: Parameters<Connection['replyError']>[1]): Promise<boolean> {
+    return this.shard.afterEncoding({ type: 'error' } as Outgoing, () => this.inner.replyError(to, error));
+  }
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason);
+  }
+  on<E extends keyof ConnectionEvents>(event: E, listener: (...args: ConnectionEvents[E]) => void): this {
+    this.inner.on(event, listener);
+    return this;
+  }
+  once<E extends keyof ConnectionEvents>(event: E, listener: (...args: ConnectionEvents[E]) => void): this {
+    this.inner.once(event, listener);
+    return this;
+  }
+  off<E extends keyof ConnectionEvents>(event: E, listener: (...args: ConnectionEvents[E]) => void): this {
+    this.inner.off(event, listener);
+    return this;
+  }
+}
+
+/**
+ * A real ParameterServer behind a single-server queue: each message a worker sends it waits its
+ * turn, costs its decoding plus (for a push) folding the slice into the sum, and then the real
+ * `handle` runs. An optimizer step the real code takes while handling a push costs the measured
+ * apply time before anything the shard sends after it (held pulls' replies, stepApplied).
+ */
+export class SimShard {
+  readonly ps: ParameterServer;
+  private readonly sliceFloats: number;
+
+  constructor(
+    private readonly world: World,
+    readonly node: Node,
+    job: JobDescription,
+    shard: number,
+    /** The shard's end of its connection to the coordinator (register, stepApplied, raw pulls). */
+    private readonly toCoordinator: Connection,
+  ) {
+    this.ps = new ParameterServer({ job, shard, onApplied: (applied) => this.applied(applied) });
+    this.sliceFloats = this.ps.range.length;
+    // The coordinator's own pulls (evaluation, the end) and status requests are served at once: they are outside the steps the simulation times.
+    this.ps.attach(toCoordinator);
+  }
+
+  /** Serves a worker's connection (the shard's end of it). */
+  serve(connection: Connection): void {
+    const side = new ShardSide(connection, this);
+    const c = this.world.calibration;
+    connection.on('message', (msg) => {
+      const bytes = tensorBytes(msg);
+      const fold = msg.type === 'push' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
+      this.node.process.run(costOf(c.decode, bytes) + fold, () => this.ps.handle(side, msg));
+    });
+  }
+
+  /** Runs `write` once the shard's process has encoded `msg`; resolves as the real write does. */
+  afterEncoding(msg: Outgoing, write: () => Promise<boolean>): Promise<boolean> {
+    return new Promise((resolve) => this.node.process.run(costOf(this.world.calibration.encode, tensorBytes(msg)), () => void write().then(resolve), true));
+  }
+
+  private applied(applied: Parameters<NonNullable<ConstructorParameters<typeof ParameterServer>[0]['onApplied']>>[0]): void {
+    const c = this.world.calibration;
+    this.node.process.run((c.applyMsPerMFloat * this.sliceFloats) / 1e6, () => undefined, true);
+    const report = { type: 'stepApplied', ...applied } as const;
+    // Queued now, so the encoding lands right after the apply and before the replies the real code writes next.
+    void encodeAndCarry(this.world, this.node, this.world.coordinator, 0, true).then(() =>
+      this.world.coordinator.process.run(this.world.calibration.coordinatorMsPerMessage, () => void this.toCoordinator.send(report)),
+    );
+  }
+}

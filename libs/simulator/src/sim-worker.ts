@@ -1,0 +1,186 @@
+import type { ShardRange } from '@dptrain/cluster';
+import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
+import { Mulberry32 } from '@dptrain/random';
+import { carry, decodeAt, encodeAndCarry, type Node, type World } from './world.js';
+
+/** Slow micro-batches: each takes `slowdown` times its drawn compute time with `probability`. */
+export interface Stragglers {
+  readonly probability: number;
+  readonly slowdown: number;
+}
+
+/** A requests never time out in the simulation: a late reply is what the model is about. */
+const NO_TIMEOUT = { timeoutMs: 1e12 };
+
+interface WorkerLinks {
+  /** The worker's end of its coordinator connection. */
+  readonly coordinator: Connection;
+  /** The worker's end of each shard connection, with the shard's node and slice. */
+  readonly shards: readonly { readonly connection: Connection; readonly node: Node; readonly range: ShardRange }[];
+}
+
+/**
+ * A modelled worker. It speaks the real protocol to the real coordinator and shards and follows
+ * the real worker's schedule (worker.ts, lease-computer.ts): sync — pull the step from every
+ * shard (or use the pull of it sent right after the previous lease's last push), then per
+ * micro-batch compute and push each shard its slice while the next one computes, pull the next
+ * step, wait for the acknowledgements, report leaseDone; async — per micro-batch pull the newest
+ * version, compute, push. Computing is a draw from the measured compute times (times a straggler
+ * factor) on the worker's CPU; its gradients are a constant finite vector, since values do not
+ * change timing.
+ */
+export class SimWorker {
+  private readonly leases: MessageOf<'lease'>[] = [];
+  private readonly revoked = new Set<number>();
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private readonly random: Mulberry32;
+  private readonly grads: Float32Array;
+  private readonly seen: number[];
+  private prefetched: { step: number; versions: Promise<number[]> } | undefined;
+  /** Micro-batches computed, including ones that were not needed in the end (backups, stale). */
+  microBatches = 0;
+
+  constructor(
+    private readonly world: World,
+    readonly node: Node,
+    readonly name: string,
+    private readonly links: WorkerLinks,
+    private readonly options: { readonly async: boolean; readonly grads: Float32Array; readonly computeScale: number; readonly stragglers?: Stragglers; readonly seed: number },
+  ) {
+    this.random = new Mulberry32(options.seed);
+    this.grads = options.grads;
+    this.seen = links.shards.map(() => 0);
+  }
+
+  /** Registers and works until the coordinator says shutdown (or stop() is called). */
+  async run(): Promise<void> {
+    const { coordinator } = this.links;
+    coordinator.on('message', (msg) => {
+      if (msg.type !== 'lease' && msg.type !== 'leaseRevoked' && msg.type !== 'shutdown') return;
+      void carry(this.world, this.world.coordinator, this.node, 0)
+        .then(() => decodeAt(this.world, this.node, 0, 0, true))
+        .then(() => {
+          if (msg.type === 'lease') this.leases.push(msg);
+          else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
+          else this.stopped = true;
+          this.wake?.();
+        });
+    });
+    await this.toCoordinator(() => coordinator.request({ type: 'register', name: this.name, pid: 0, backend: 'simulated' }, NO_TIMEOUT));
+    let idleSince = this.world.queue.now;
+    while (!this.stopped) {
+      const lease = this.leases.shift();
+      if (!lease) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      if (this.revoked.has(lease.leaseId)) continue;
+      const waitMs = this.world.queue.now - idleSince;
+      const result = await this.runLease(lease);
+      idleSince = this.world.queue.now;
+      await this.toCoordinator(() =>
+        coordinator.send({ type: 'leaseDone', leaseId: lease.leaseId, step: lease.step, microBatchIds: result.ids, losses: result.ids.map(() => 1), ...(result.stale.length > 0 ? { stale: result.stale } : {}), computeMs: result.computeMs, pullMs: result.pullMs, pushMs: result.pushMs, waitMs }),
+      );
+    }
+  }
+
+  /** Stops after the lease in hand. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Sends a small message to the coordinator: encoded here, carried, handled there, then really sent. */
+  private async toCoordinator<T>(send: () => Promise<T>): Promise<T> {
+    const coordinator = this.world.coordinator;
+    await encodeAndCarry(this.world, this.node, coordinator, 0);
+    await coordinator.process.work(this.world.calibration.coordinatorMsPerMessage);
+    return send();
+  }
+
+  private async runLease(lease: MessageOf<'lease'>): Promise<{ ids: number[]; stale: number[]; computeMs: number; pullMs: number; pushMs: number }> {
+    const timing = { computeMs: 0, pullMs: 0, pushMs: 0 };
+    const acks: { id: number; replies: Promise<ReplyOf<'push'>[]> }[] = [];
+    try {
+      let versions = this.options.async ? [] : await this.pullStep(lease.step, timing);
+      for (const id of lease.microBatchIds) {
+        if (this.options.async) {
+          for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
+          versions = await this.timed(timing, 'pullMs', this.pull(undefined));
+        }
+        await this.timed(timing, 'computeMs', this.node.process.work(this.computeMs()));
+        this.microBatches++;
+        const replies = Promise.all(this.links.shards.map((shard, s) => this.push(lease, id, versions[s], s)));
+        replies.catch(() => undefined);
+        acks.push({ id, replies });
+      }
+      if (!this.options.async) {
+        const versions = this.pull({ step: lease.step + 1 });
+        versions.catch(() => undefined);
+        this.prefetched = { step: lease.step + 1, versions };
+      }
+      const pushStarted = this.world.queue.now;
+      const outcome = { ids: [] as number[], stale: [] as number[] };
+      for (const { id, replies } of acks) {
+        const statuses = await replies;
+        const refused = statuses.find((a) => a.status === 'rejected' || (a.status === 'stale' && !this.options.async));
+        if (refused) throw new ProtocolError('E_STALE', `push of step ${refused.step} micro-batch ${refused.microBatchId} was ${refused.status}`);
+        if (statuses.some((a) => a.status === 'stale')) outcome.stale.push(id);
+        else outcome.ids.push(id);
+      }
+      timing.pushMs = this.world.queue.now - pushStarted;
+      return { ...outcome, ...timing };
+    } catch (error) {
+      // Overtaken: the step was applied from other workers' pushes (a backup lease finished first).
+      if (error instanceof ProtocolError && error.code === 'E_STALE') return { ids: [], stale: [], ...timing };
+      throw error;
+    }
+  }
+
+  private async timed<T>(timing: Record<'computeMs' | 'pullMs' | 'pushMs', number>, key: 'computeMs' | 'pullMs' | 'pushMs', work: Promise<T>): Promise<T> {
+    const started = this.world.queue.now;
+    const result = await work;
+    timing[key] += this.world.queue.now - started;
+    return result;
+  }
+
+  private computeMs(): number {
+    const samples = this.world.calibration.computeMs;
+    const base = samples[this.random.nextUint32() % samples.length] * this.options.computeScale;
+    const s = this.options.stragglers;
+    return s && this.random.nextFloat() < s.probability ? base * s.slowdown : base;
+  }
+
+  private pullStep(step: number, timing: { pullMs: number }): Promise<number[]> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    if (prefetched?.step === step) return this.timed(timing as never, 'pullMs', prefetched.versions.catch(() => this.pull({ step })));
+    return this.timed(timing as never, 'pullMs', this.pull({ step }));
+  }
+
+  /** Pulls every shard's slice (sync: of `at.step`; async: the newest version seen or later). */
+  private pull(at: { step: number } | undefined): Promise<number[]> {
+    return Promise.all(
+      this.links.shards.map(async (shard, s) => {
+        await encodeAndCarry(this.world, this.node, shard.node, 0);
+        const reply = await shard.connection.request({ type: 'pull', ...(at ?? { minVersion: this.seen[s] }) }, NO_TIMEOUT);
+        await carry(this.world, shard.node, this.node, reply.values.byteLength);
+        await decodeAt(this.world, this.node, reply.values.byteLength, 0, true);
+        this.seen[s] = Math.max(this.seen[s], reply.version);
+        return reply.version;
+      }),
+    );
+  }
+
+  private async push(lease: MessageOf<'lease'>, id: number, version: number, s: number): Promise<ReplyOf<'push'>> {
+    const shard = this.links.shards[s];
+    const { offset, length } = shard.range;
+    const grads = this.grads.subarray(offset, offset + length);
+    await encodeAndCarry(this.world, this.node, shard.node, grads.byteLength);
+    const ack = await shard.connection.request({ type: 'push', step: lease.step, microBatchId: id, version, generation: 0, offset, grads, loss: 1, samples: 1 }, NO_TIMEOUT);
+    await carry(this.world, shard.node, this.node, 0);
+    await decodeAt(this.world, this.node, 0, 0, true);
+    return ack;
+  }
+}

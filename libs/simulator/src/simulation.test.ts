@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { modelOf, type JobDescription } from '@dptrain/cluster';
+import { parseConfig } from '@dptrain/config';
+import type { Calibration } from './calibration.js';
+import { simulate } from './simulation.js';
+
+// A 3-8-2 MLP on generated data: 12 steps of 4 micro-batches.
+function job(overrides: Record<string, unknown> = {}): JobDescription {
+  const config = parseConfig({ dataset: 'synthetic', model: 'mlp', hidden: [8], batchSize: 16, microBatchSize: 4, steps: 12, workers: 2, backupAfter: 0, ...overrides }, 'simulation test');
+  return { config, inputShape: [3], numClasses: 2, trainCount: 256 };
+}
+
+const paramCount = (() => {
+  const model = modelOf(job());
+  const n = model.paramCount;
+  model.dispose();
+  return n;
+})();
+
+function calibration(overrides: Partial<Calibration> = {}): Calibration {
+  return {
+    source: 'test',
+    model: { name: 'mlp', paramCount, microBatchSize: 4, backend: 'none' },
+    computeMs: [10],
+    encode: { fixedMs: 0.001, msPerMB: 0.1 },
+    decode: { fixedMs: 0.001, msPerMB: 0.1 },
+    foldMsPerMFloat: 0.1,
+    applyMsPerMFloat: 0.1,
+    coordinatorMsPerMessage: 0.001,
+    wire: { latencyMs: 0.01, bandwidthMBps: 1000 },
+    cores: 2,
+    ...overrides,
+  };
+}
+
+const dedicated = { kind: 'dedicated', cores: 1 } as const;
+
+describe('simulate', () => {
+  it('drives the real coordinator and shards to the end of a tiny job', async () => {
+    const result = await simulate({ job: job(), calibration: calibration(), placement: { kind: 'shared', cores: 2 } });
+    expect(result.finished).toBe(true);
+    expect(result.steps).toBe(12);
+    expect(result.stepMs).toHaveLength(12);
+    expect(result.extraMicroBatches).toBe(0);
+    // Two workers share each step's 4 micro-batches of 10 ms: at least 20 ms a step, and less
+    // than one worker's 40 ms (the coordinator may hand one worker a whole step now and then).
+    expect(result.samplesPerSecond).toBeLessThanOrEqual((16 * 1000) / 20);
+    expect(result.samplesPerSecond).toBeGreaterThan((16 * 1000) / 40);
+    expect(result.timing.computeMs).toBeGreaterThan(10);
+  });
+
+  it('halves throughput when compute doubles in the compute-bound regime', async () => {
+    const fast = await simulate({ job: job(), calibration: calibration({ computeMs: [10] }), placement: dedicated });
+    const slow = await simulate({ job: job(), calibration: calibration({ computeMs: [20] }), placement: dedicated });
+    expect(fast.samplesPerSecond / slow.samplesPerSecond).toBeGreaterThan(1.8);
+    expect(fast.samplesPerSecond / slow.samplesPerSecond).toBeLessThan(2.05);
+  });
+
+  it('raises throughput with a second shard when the shard is the bottleneck', async () => {
+    // Folding a push costs 5 ms on one shard (half that on each of two); computing costs 0.1 ms.
+    const serverBound = calibration({ computeMs: [0.1], foldMsPerMFloat: (5 * 1e6) / paramCount });
+    const one = await simulate({ job: job({ workers: 4, psShards: 1 }), calibration: serverBound, placement: dedicated });
+    const two = await simulate({ job: job({ workers: 4, psShards: 2 }), calibration: serverBound, placement: dedicated });
+    expect(one.shardBusy[0]).toBeGreaterThan(0.9);
+    expect(two.samplesPerSecond / one.samplesPerSecond).toBeGreaterThan(1.6);
+  });
+
+  it('runs async mode, and more workers than cores slow each other on a shared host', async () => {
+    const dedicatedAsync = await simulate({ job: job({ mode: 'async', workers: 4 }), calibration: calibration(), placement: dedicated });
+    const sharedAsync = await simulate({ job: job({ mode: 'async', workers: 4 }), calibration: calibration(), placement: { kind: 'shared', cores: 2 } });
+    expect(dedicatedAsync.finished && sharedAsync.finished).toBe(true);
+    expect(dedicatedAsync.samplesPerSecond / sharedAsync.samplesPerSecond).toBeGreaterThan(1.5);
+  });
+
+  it('refuses a calibration made for another model', async () => {
+    await expect(simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated })).rejects.toThrow(/calibrate with the job's model/);
+  });
+});

@@ -1,0 +1,157 @@
+import { Coordinator, modelOf, shardRanges, type ClusterResult, type JobDescription } from '@dptrain/cluster';
+import { createMemoryPair } from '@dptrain/protocol/testing';
+import { deriveSeed } from '@dptrain/random';
+import { CalibrationError, type Calibration } from './calibration.js';
+import { EventQueue } from './event-queue.js';
+import { Network, type WireModel } from './network.js';
+import { SimShard } from './sim-shard.js';
+import { SimWorker, type Stragglers } from './sim-worker.js';
+import { installVirtualTime, runUntil, SimulationLimitError } from './virtual-time.js';
+import { nodeFactory, type Placement, type World } from './world.js';
+
+export interface SimulationOptions {
+  /** The job as the real coordinator would get it (workers, psShards, mode, staleness, steps, backupAfter …). */
+  readonly job: JobDescription;
+  readonly calibration: Calibration;
+  readonly placement: Placement;
+  /** The wire; @default the calibration's (loopback) */
+  readonly wire?: WireModel;
+  readonly stragglers?: Stragglers;
+  /** The gradient every modelled worker pushes (values do not matter; shared to save memory). @default 1e-3 everywhere */
+  readonly grads?: Float32Array;
+  /** @default 1 */
+  readonly seed?: number;
+  /** Virtual milliseconds after which a job that has not finished is declared stuck. @default 3_600_000 */
+  readonly limitMs?: number;
+}
+
+export interface SimulationResult {
+  /**
+   * The coordinator's own steady-state estimate, taken on the virtual clock; when the job did not
+   * finish within the limit or that estimate is not finite, the steps closed after the first 10%
+   * over their virtual time.
+   */
+  readonly samplesPerSecond: number;
+  /** False when the job hit `limitMs` before its last step (e.g. async with most pushes stale). */
+  readonly finished: boolean;
+  /** Steps closed. */
+  readonly steps: number;
+  /** Virtual milliseconds from the first registration to the end. */
+  readonly virtualMs: number;
+  /** Wall milliseconds the simulation took on this machine. */
+  readonly wallMs: number;
+  /** Virtual milliseconds of each step, from the close of the step before. */
+  readonly stepMs: number[];
+  /** The average worker's time split per step, as the coordinator reports it. */
+  readonly timing: ClusterResult['timing'];
+  /** Share of the virtual time each shard's process was busy. */
+  readonly shardBusy: number[];
+  /** Share of the virtual time the average worker's process was busy. */
+  readonly workerBusy: number;
+  /** Micro-batches computed beyond the ones the steps needed (backup copies, stale in async). */
+  readonly extraMicroBatches: number;
+  readonly staleReleased: number;
+  readonly shards: ClusterResult['shards'];
+}
+
+/**
+ * Runs one job in virtual time: the real Coordinator and one real ParameterServer per shard, fed
+ * by modelled workers over in-memory connections (the real codec and validator), with every
+ * message's encoding, transfer and decoding, every computation and every shard's fold and apply
+ * costing virtual time on modelled CPUs and links. Returns once the coordinator reports the job
+ * done. Installs the virtual clock for the duration: one simulation at a time per process.
+ */
+export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
+  const realNow = performance.now.bind(performance);
+  const started = realNow();
+  const queue = new EventQueue();
+  const uninstall = installVirtualTime(queue);
+  try {
+    return { ...(await runJob(queue, options)), wallMs: realNow() - started };
+  } finally {
+    uninstall();
+  }
+}
+
+async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Omit<SimulationResult, 'wallMs'>> {
+  const { job, calibration } = options;
+  const config = job.config;
+  const seed = options.seed ?? 1;
+  const nodeOf = nodeFactory(queue, options.placement);
+  const world: World = { queue, network: new Network(queue, options.wire ?? calibration.wire), calibration, coordinator: nodeOf('coordinator') };
+  const model = modelOf(job);
+  const paramCount = model.paramCount;
+  model.dispose();
+  if (calibration.model.paramCount !== paramCount) {
+    throw new CalibrationError(`the calibration is for a ${calibration.model.name} of ${calibration.model.paramCount} parameters, this job's model has ${paramCount}; help: calibrate with the job's model flags (dptrain experiment simulate --calibrate …)`);
+  }
+  const ranges = shardRanges(paramCount, config.psShards);
+  const stepClosedAt: number[] = [];
+  const coordinator = new Coordinator({
+    job,
+    paramCount,
+    // Evaluation is outside the timed steps: the real runs' steady estimate takes it out too.
+    evaluate: () => ({ loss: 0, accuracy: 0 }),
+    onStep: () => void stepClosedAt.push(queue.now),
+    workerTimeoutMs: 1e12,
+    leaseTimeoutMs: 1e12,
+  });
+  const shards = ranges.map((_, s) => {
+    const pair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
+    coordinator.attach(pair.b);
+    const shard = new SimShard(world, nodeOf(`ps-${s}`), job, s, pair.a);
+    void pair.a.request({ type: 'register', name: `ps-${s}`, pid: 0, backend: 'none', shard: s }).then(() => pair.a.send({ type: 'shardReady', shard: s, url: `memory://ps-${s}` }));
+    return shard;
+  });
+  const grads = options.grads ?? new Float32Array(paramCount).fill(1e-3);
+  if (grads.length !== paramCount) throw new RangeError(`options.grads has ${grads.length} floats, the model has ${paramCount}; pass one of the model's length or none`);
+  const workers = Array.from({ length: config.workers }, (_, k) => {
+    const toCoordinator = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
+    coordinator.attach(toCoordinator.b);
+    const links = shards.map((shard, s) => {
+      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) } });
+      shard.serve(pair.b);
+      return { connection: pair.a, node: shard.node, range: ranges[s] };
+    });
+    return new SimWorker(world, nodeOf(`worker-${k}`), `worker-${k}`, { coordinator: toCoordinator.a, shards: links }, {
+      async: config.mode === 'async',
+      grads,
+      computeScale: config.microBatchSize / calibration.model.microBatchSize,
+      stragglers: options.stragglers,
+      seed: deriveSeed(seed, 0x5157, k),
+    });
+  });
+  const running = workers.map((w) => w.run());
+  const failed = Promise.race(running.map((r) => r.then(() => new Promise<never>(() => undefined))));
+  const describe = () => `coordinator ${JSON.stringify({ state: coordinator.jobState, step: coordinator.status().step })}`;
+  let result: ClusterResult | undefined;
+  try {
+    result = await runUntil(queue, Promise.race([coordinator.done, failed]), options.limitMs ?? 3_600_000, describe);
+  } catch (error) {
+    if (!(error instanceof SimulationLimitError)) throw error;
+    coordinator.stop();
+  }
+  for (const w of workers) w.stop();
+  const end = queue.now;
+  const steps = result?.steps ?? stepClosedAt.length;
+  const computed = workers.reduce((a, w) => a + w.microBatches, 0);
+  const needed = steps * (config.batchSize / config.microBatchSize);
+  const warm = Math.max(1, Math.floor(steps / 10));
+  const overallRate = steps > warm ? ((steps - warm) * config.batchSize * 1000) / (stepClosedAt[steps - 1] - stepClosedAt[warm - 1]) : 0;
+  const status = coordinator.status();
+  return {
+    // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the
+    // ones behind it close at once), which leaves rounds of zero time and the median infinite.
+    samplesPerSecond: result && Number.isFinite(result.steadySamplesPerSecond) ? result.steadySamplesPerSecond : overallRate,
+    finished: result !== undefined,
+    steps,
+    virtualMs: end,
+    stepMs: stepClosedAt.map((t, i) => t - (i === 0 ? 0 : stepClosedAt[i - 1])),
+    timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
+    shardBusy: shards.map((s) => s.node.process.workDone / end),
+    workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
+    extraMicroBatches: computed - needed,
+    staleReleased: result?.staleReleased ?? Number(status.staleReleased),
+    shards: result?.shards ?? [],
+  };
+}
