@@ -47,10 +47,7 @@ async function resumeDir(options: PsOptions): Promise<string> {
  */
 export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   const log = protocolLog(logger);
-  const parsed = parseFaultInjection(process.env.DPTRAIN_FAULT);
-  // `only=NAME` (when the chaos suite targets one process of a cluster that shares the environment).
-  const only = (parsed as { only?: string }).only;
-  const fault = only === undefined || only === options.name ? parsed : {};
+  const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   let coordinator: Connection | undefined;
   let server: ProtocolServer | undefined;
   let ps: ParameterServer | undefined;
