@@ -141,6 +141,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     }
   }
   logger.info({ reason: ended.reason, version: ps!.version, ...ps!.counters }, `shard ${options.shard} stopping: ${ended.reason}`);
+  await ps!.finish();
   ps!.close();
   await rm(resumeNote(options.shard), { force: true });
   coordinator?.close(1000, 'shard done');

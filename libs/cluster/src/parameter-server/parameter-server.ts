@@ -253,6 +253,14 @@ export class ParameterServer {
     await this.durability?.settled();
   }
 
+  /**
+   * At the end of the job (the coordinator's shutdown): a durable checkpoint of the final state
+   * replaces the write-ahead log; then `close()`.
+   */
+  async finish(): Promise<void> {
+    await this.durability?.finish(this.snapshot());
+  }
+
   /** Closes the write-ahead log (and gives up a stalled checkpoint); the shard must not be used after. */
   close(): void {
     this.durability?.close();

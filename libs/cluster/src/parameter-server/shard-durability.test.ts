@@ -72,4 +72,18 @@ describe('shard durability directory', () => {
     expect(ParameterServer.checkpointDirOf(job, 1)).toBe(join(job.config.out, 'checkpoints', 'shard-1'));
     expect(ParameterServer.checkpointDirOf(job, 0, '/data/ckpt')).toBe('/data/ckpt/shard-0');
   });
+
+  it('at the end of the job, a checkpoint of the final state replaces the logs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
+    await drive(ps, 7);
+    await ps.finish();
+    ps.close();
+    expect(readdirSync(dir).sort()).toEqual([checkpointName(6), checkpointName(7), 'job.json']);
+    const events: LogRecord[] = [];
+    const resumed = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: true } });
+    resumed.close();
+    expect(events.find((e) => e.event === 'shard-restored')).toMatchObject({ version: 7, checkpointStep: 7, replayed: 0 });
+    expect([...resumed.params]).toEqual([...ps.params]);
+  });
 });

@@ -35,6 +35,8 @@ export class ShardDurability {
   private writer: WalWriter | undefined;
   private inFlight: Promise<void> | undefined;
   private pending: ShardSnapshot | undefined;
+  /** The stall fault holds a write that never finishes. */
+  private stalled = false;
   private readonly abort = new AbortController();
 
   /**
@@ -167,6 +169,24 @@ export class ShardDurability {
     });
   }
 
+  /**
+   * At the end of a job: makes `snapshot` (the final state) a durable checkpoint, then removes the
+   * logs it covers, so a finished run keeps its newest `keep` checkpoints and job.json only.
+   */
+  async finish(snapshot: ShardSnapshot): Promise<void> {
+    this.writer?.close();
+    this.writer = undefined;
+    this.pending = undefined;
+    if (this.stalled) return;
+    await this.settled();
+    const { dir } = this.options;
+    const isFinal = (c: { step: number }) => c.step * this.updatesPerStep === snapshot.version;
+    if (!(await listCheckpoints(dir)).some(isFinal)) await this.write(snapshot);
+    // A failed write was logged; the logs then stay, and resume still reaches this version.
+    if (!(await listCheckpoints(dir)).some(isFinal)) return;
+    for (const { name } of await listWalFiles(dir)) await rm(join(dir, name), { force: true });
+  }
+
   private async write(snapshot: ShardSnapshot): Promise<void> {
     const started = performance.now();
     const { dir } = this.options;
@@ -188,6 +208,7 @@ export class ShardDurability {
   }
 
   private async stall(file: FileHandle, data: Uint8Array | string, temp: string, step: number): Promise<never> {
+    this.stalled = true;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     await file.write(bytes, 0, bytes.byteLength >> 1);
     this.log({ level: 'warn', event: 'checkpoint-stalled', ...this.fields, step, path: temp, written: bytes.byteLength >> 1, of: bytes.byteLength, message: 'fault injection: this checkpoint will never finish' });
