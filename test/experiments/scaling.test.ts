@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectTableMatches, runExperiment, type ExperimentOutput } from './experiment-run.js';
 
@@ -53,6 +55,10 @@ describe('dptrain experiment scaling (tiny grid, generated data)', () => {
 
   it('plots each series with its ideal line, and says why the DDP anchor did not run', () => {
     expect(run.svgTexts['throughput.svg']).toEqual(expect.arrayContaining(['sync shards=1 mb=16', 'ideal (sync shards=1 mb=16)', 'async shards=1 mb=16']));
+    // The ideal line is dashed, the measured one solid.
+    const throughput = readFileSync(join(run.out, 'throughput.svg'), 'utf8');
+    expect(throughput).toMatch(/<path aria-label="[^"]*series: ideal \(sync shards=1 mb=16\)"[^>]*stroke-dasharray="6,4"/);
+    expect(throughput).toMatch(/<path aria-label="[^"]*series: sync shards=1 mb=16"[^>]*stroke-dasharray="1,0"/);
     expect(run.svgTexts['time-split.svg']).toEqual(expect.arrayContaining(['compute', 'pull', 'push', 'wait', 'async-s1-mb16-w1']));
     expect(run.results.ddp).toEqual({ skipped: expect.stringMatching(/Fashion-MNIST only/) });
     expect(run.report).toMatch(/Skipped: the DDP anchor trains on Fashion-MNIST only/);

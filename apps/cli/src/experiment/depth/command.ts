@@ -12,7 +12,7 @@ import { depthSpread, kernelNorms, type LayerNorm } from './layers.js';
 import { depthDocuments, depthPlots, type DepthResults, type NormSummary } from './report.js';
 
 const VARIED = ['norm', 'steps'];
-const DEFAULTS = { model: 'resnet', blocks: '8', width: '8', optimizer: 'sgd', lr: '0.02', schedule: 'constant' };
+const DEFAULTS = { model: 'resnet', blocks: '8', width: '8', optimizer: 'sgd', lr: '0.1', schedule: 'constant' };
 
 /**
  * `dptrain experiment depth`: a deep ResNet with no normalization (He init), with Fixup and with
@@ -49,7 +49,7 @@ export function registerDepth(group: Command): void {
           folders.set(steps, await runDptrain({ command: 'train', args: job.args({ norm, steps }), out: join(out, 'runs', `${norm}-${steps}`) }));
         }
       } catch (error) {
-        summaries.push({ norm, firstLoss: null, finalTrainLoss: null, testAccuracy: null, spreadAtStart: null, spreadAtEnd: null, maxGradNorm: null, sameTrajectory: null, error: (error as Error).message });
+        summaries.push({ norm, firstLoss: null, finalTrainLoss: null, testAccuracy: null, spreadAtStart: null, spreadAtEnd: null, maxGradNorm: null, divergedAt: null, sameTrajectory: null, error: (error as Error).message });
         continue;
       }
       const full = folders.get(longest)!;
@@ -75,6 +75,7 @@ export function registerDepth(group: Command): void {
         spreadAtStart: nullSig(depthSpread(snapshotsOf.get(1) ?? [])),
         spreadAtEnd: nullSig(depthSpread(snapshotsOf.get(longest) ?? [])),
         maxGradNorm: finite.length > 0 ? sig(Math.max(...finite)) : null,
+        divergedAt: steps.find((s) => !Number.isFinite(s.loss))?.step ?? null,
         sameTrajectory,
         error: null,
       });

@@ -12,6 +12,8 @@ export interface NormSummary extends TableRow {
   readonly spreadAtStart: number | null;
   readonly spreadAtEnd: number | null;
   readonly maxGradNorm: number | null;
+  /** The first step whose loss was not finite (the run diverged), or null. */
+  readonly divergedAt: number | null;
   /** The snapshot runs' losses equal the longest run's at the same steps (one trajectory). */
   readonly sameTrajectory: boolean | null;
   readonly error: string | null;
@@ -38,6 +40,7 @@ export const NORM_COLUMNS: readonly Column[] = [
   { key: 'spreadAtStart', header: 'grad-norm spread at step 1' },
   { key: 'spreadAtEnd', header: 'spread at the end' },
   { key: 'maxGradNorm', header: 'largest global grad norm' },
+  { key: 'divergedAt', header: 'loss not finite from step' },
   { key: 'sameTrajectory', header: 'snapshot runs on one trajectory' },
   { key: 'error', header: 'error' },
 ];
