@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogRecord } from '@dptrain/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointName, encodeCheckpoint, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint, type ShardSnapshot } from './checkpoint-file.js';
 
 const FINGERPRINT = 'f'.repeat(64);
@@ -29,8 +29,15 @@ function logs(): { log: (r: LogRecord) => void; events: LogRecord[] } {
   return { log: (r) => events.push(r), events };
 }
 
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'ckpt-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+  dirs.push(dir);
+  return dir;
 }
 
 describe('shard checkpoint files', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, LogRecord } from '@dptrain/protocol';
@@ -10,6 +10,14 @@ import { modelOf } from '../model-of.js';
 import { tinyJob } from '../testing.js';
 import { ParameterServer, type OpenOptions } from './parameter-server.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
+
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-resume-'));
+  dirs.push(dir);
+  return dir;
+}
 
 /**
  * The durability property: a shard driven for k steps, dropped at some point ("crashed") and
@@ -128,6 +136,7 @@ interface Scenario {
 const opened: ParameterServer[] = [];
 afterEach(() => {
   for (const ps of opened.splice(0)) ps.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   vi.restoreAllMocks();
 });
 
@@ -141,7 +150,7 @@ async function open(options: OpenOptions): Promise<ParameterServer> {
 async function crashAndResume(s: Scenario): Promise<LogRecord[]> {
   const async = s.job.config.mode === 'async';
   const shard = s.shard ?? 0;
-  const dir = mkdtempSync(join(tmpdir(), 'ps-resume-'));
+  const dir = tempDir();
   const random = rng(s.seed);
   const reference = new ParameterServer({ job: s.job, shard });
   const M = reference.plan.microBatchesPerStep;

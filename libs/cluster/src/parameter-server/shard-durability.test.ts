@@ -1,13 +1,24 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogRecord } from '@dptrain/protocol';
 import { createMemoryPair } from '@dptrain/protocol/testing';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import { checkpointName } from './checkpoint-file.js';
 import { ParameterServer } from './parameter-server.js';
 import { walName } from './write-ahead-log.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+  dirs.push(dir);
+  return dir;
+}
 
 const job = tinyJob({ epochs: 2 });
 
@@ -26,7 +37,7 @@ async function drive(ps: ParameterServer, steps: number): Promise<void> {
 
 describe('shard durability directory', () => {
   it('keeps N checkpoints and the logs from the oldest kept one, so a corrupt newest checkpoint costs no step', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const dir = tempDir();
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(ps, 7);
     await ps.checkpointsSettled();
@@ -47,7 +58,7 @@ describe('shard durability directory', () => {
   });
 
   it('a fresh start removes what an earlier run left, so a later resume never mixes the two', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const dir = tempDir();
     const earlier = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(earlier, 5);
     await earlier.checkpointsSettled();
@@ -61,7 +72,7 @@ describe('shard durability directory', () => {
   });
 
   it('saves the job beside the checkpoints, so a restarted shard can restore before it registers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const dir = tempDir();
     await expect(ParameterServer.savedJob(dir)).rejects.toThrow(/job.json is missing .* give --checkpoint-dir/);
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     ps.close();
@@ -74,7 +85,7 @@ describe('shard durability directory', () => {
   });
 
   it('at the end of the job, a checkpoint of the final state replaces the logs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ps-dir-'));
+    const dir = tempDir();
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(ps, 7);
     await ps.finish();

@@ -1,8 +1,19 @@
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WalReader, WalRejected, WalWriter, type WalRecord } from './write-ahead-log.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+  dirs.push(dir);
+  return dir;
+}
 
 const FINGERPRINT = 'c'.repeat(64);
 
@@ -39,7 +50,7 @@ function written(dir: string, versions: number[]): { path: string; ends: number[
 
 describe('write-ahead log', () => {
   it('reads back every record exactly as appended, the file header giving the start version', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+    const dir = tempDir();
     const { path } = written(dir, [5, 6, 7]);
     const { records, reader } = readAll(path);
     expect(reader.start).toBe(5);
@@ -48,7 +59,7 @@ describe('write-ahead log', () => {
   });
 
   it('ignores a torn tail: a record cut short by a crash ends the file after the last whole record', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+    const dir = tempDir();
     const { path, ends } = written(dir, [0, 1, 2]);
     truncateSync(path, ends[2] - 7);
     const { records, reader } = readAll(path);
@@ -60,7 +71,7 @@ describe('write-ahead log', () => {
   });
 
   it('stops at a record whose crc32 does not match', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+    const dir = tempDir();
     const { path, ends } = written(dir, [0, 1, 2]);
     const bytes = readFileSync(path);
     bytes[ends[0] + 40] ^= 0x10; // inside record 1's payload
@@ -71,7 +82,7 @@ describe('write-ahead log', () => {
   });
 
   it("refuses a log of another job and one whose header is torn", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wal-'));
+    const dir = tempDir();
     const other = WalWriter.create(dir, 0, 'd'.repeat(64));
     other.close();
     expect(() => new WalReader(other.path, FINGERPRINT)).toThrow(WalRejected);
