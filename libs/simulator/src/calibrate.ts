@@ -6,14 +6,29 @@ import { concatParts, connect, createDecoder, createServer, encodeMessage, silen
 import { trainingSplits, UpdateRule } from '@dptrain/training';
 import type { Calibration, LinearCost } from './calibration.js';
 
-/** Median wall milliseconds of `fn` over `runs` runs, after `warm` untimed ones. */
-async function medianMs(fn: () => unknown, runs: number, warm = Math.max(3, runs >> 2)): Promise<number> {
-  for (let i = 0; i < warm; i++) await fn();
+/** CPU milliseconds (user + system, this process) `fn` takes. */
+function cpuMs(fn: () => unknown): number {
+  const t0 = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+/**
+ * Median CPU milliseconds of a synchronous `fn`, timed in batches of `batch` calls (the CPU clock
+ * ticks in microseconds at best) over `runs` batches, after `warm` untimed calls. CPU time, not
+ * wall time: on a machine shared with other work, wall time would count the time this process
+ * waited for a core, which the simulation models itself (processor sharing, background load).
+ */
+function medianCpuMs(fn: () => unknown, runs: number, batch = 1, warm = 10): number {
+  for (let i = 0; i < warm; i++) fn();
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+  for (let r = 0; r < runs; r++) {
+    times.push(
+      cpuMs(() => {
+        for (let i = 0; i < batch; i++) fn();
+      }) / batch,
+    );
   }
   times.sort((a, b) => a - b);
   return times[times.length >> 1];
@@ -36,10 +51,9 @@ export interface CalibrateOptions {
  * forward and backward per micro-batch (its real data, the backend already initialised), the
  * codec's encode and decode cost of a frame with and without a full gradient, a shard's fold
  * (`accumulate`) and optimizer step (`UpdateRule.apply`) over the whole vector, and the loopback
- * WebSocket's latency and throughput (a real protocol server and client: a round trip of small
- * frames, and of a full gradient answered by a small ack, less the codec costs measured alone).
- * Each number is a median of repeated runs; the coordinator's per-message cost is taken as a
- * small frame's encode plus decode (its book-keeping per message is a few map look-ups).
+ * WebSocket's CPU per message and latency and throughput (measureTransport). CPU costs are
+ * medians of CPU time (see medianCpuMs); the coordinator's per-message cost is taken as a small frame's encode plus decode (its
+ * book-keeping per message is a few map look-ups).
  */
 export async function calibrate(job: JobDescription, dataset: Dataset, options: CalibrateOptions): Promise<Calibration> {
   const config = job.config;
@@ -56,9 +70,8 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const microBatches = Array.from({ length: samples + 10 }, (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep)).microBatches[i % plan.microBatchesPerStep]);
     const computeMs: number[] = [];
     microBatches.forEach((mb, i) => {
-      const t0 = performance.now();
-      model.computeGradients(params, gather(train, mb.indices, buffers), grad);
-      if (i >= 10) computeMs.push(performance.now() - t0);
+      const ms = cpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
+      if (i >= 10) computeMs.push(ms);
     });
 
     // Codec: a push with the whole gradient, and a pushAck.
@@ -68,28 +81,29 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const decode = createDecoder({ paramCount: P, slice: { offset: 0, length: P } });
     const pushFrame = concatParts(encodeMessage(push));
     const ackFrame = concatParts(encodeMessage(ack));
-    const encode: LinearCost = linear(await medianMs(() => concatParts(encodeMessage(ack)), 200), await medianMs(() => concatParts(encodeMessage(push)), 40), 4 * P);
-    const decodeCost: LinearCost = linear(await medianMs(() => decode(ackFrame), 200), await medianMs(() => decode(pushFrame), 40), 4 * P);
+    const encode: LinearCost = linear(medianCpuMs(() => concatParts(encodeMessage(ack)), 21, 200), medianCpuMs(() => concatParts(encodeMessage(push)), 21, 5), 4 * P);
+    const decodeCost: LinearCost = linear(medianCpuMs(() => decode(ackFrame), 21, 200), medianCpuMs(() => decode(pushFrame), 21, 5), 4 * P);
 
     // Shard: fold and optimizer step over the whole vector.
     const plan2 = planSizes(job);
     const rule = new UpdateRule(config, P, plan2.totalSteps, plan2.stepsPerEpoch);
     rule.optimizer.buffers.params.set(params);
     const acc = rule.optimizer.buffers.grads;
-    const foldMs = await medianMs(() => accumulate(acc, grads), 40);
-    const applyMs = await medianMs(() => {
+    const foldMs = medianCpuMs(() => accumulate(acc, grads), 21, 10);
+    const applyMs = medianCpuMs(() => {
       acc.set(grads);
       rule.apply(rule.optimizer.buffers.params, acc);
-    }, 40);
-    const copyMs = await medianMs(() => acc.set(grads), 40);
+    }, 21, 10);
+    const copyMs = medianCpuMs(() => acc.set(grads), 21, 10);
 
-    const wire = await measureWire(P, encode, decodeCost);
+    const { transport, wire } = await measureTransport(P, encode, decodeCost);
     return {
       source: `measured on ${hostname()} at ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, backend ${options.backend}`,
       model: { name: config.model, paramCount: P, microBatchSize: config.microBatchSize, backend: options.backend },
       computeMs,
       encode,
       decode: decodeCost,
+      transport,
       foldMsPerMFloat: (foldMs * 1e6) / P,
       applyMsPerMFloat: (Math.max(0, applyMs - copyMs) * 1e6) / P,
       coordinatorMsPerMessage: encode.fixedMs + decodeCost.fixedMs,
@@ -101,8 +115,31 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
   }
 }
 
-/** Loopback latency and throughput of the real transport, codec costs taken out. */
-async function measureWire(P: number, encode: LinearCost, decode: LinearCost): Promise<{ latencyMs: number; bandwidthMBps: number }> {
+/** Wall and CPU milliseconds of one round of an async `fn`: the least wall time over `runs`, and the median CPU time. */
+async function rounds(fn: () => Promise<unknown>, runs: number): Promise<{ wallMs: number; cpuMs: number }> {
+  for (let i = 0; i < 10; i++) await fn();
+  let wallMs = Infinity;
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await fn();
+    wallMs = Math.min(wallMs, performance.now() - t0);
+    const d = process.cpuUsage(c0);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  cpu.sort((a, b) => a - b);
+  return { wallMs, cpuMs: cpu[cpu.length >> 1] };
+}
+
+/**
+ * The real transport over loopback, client and server in this process: a round of two small
+ * frames, and a round of a full gradient answered by a small ack. Their CPU time less the codec's
+ * is the transport's CPU (four sides of two messages), split evenly between sender and receiver;
+ * the wall time not spent on CPU is the wire (latency from the small round, throughput from the
+ * extra time of the big one, 10 GB/s when there is none to measure).
+ */
+async function measureTransport(P: number, encode: LinearCost, decode: LinearCost): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
   const token = 'calibration';
   const grads = new Float32Array(P).fill(1e-3);
   const server = await createServer({
@@ -122,15 +159,19 @@ async function measureWire(P: number, encode: LinearCost, decode: LinearCost): P
   });
   const client = await connect(server.url, { token, jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
   try {
-    const smallRound = await medianMs(() => client.request({ type: 'status' }), 200);
-    const bigRound = await medianMs(() => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }), 40);
-    const small = encode.fixedMs + decode.fixedMs;
-    const latencyMs = Math.max(0.005, smallRound / 2 - small);
+    const small = await rounds(() => client.request({ type: 'status' }), 200);
+    const big = await rounds(() => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }), 60);
     const bytes = 4 * P;
-    const wireMs = bigRound - smallRound - (encode.msPerMB * bytes) / 1e6 - (decode.msPerMB * bytes) / 1e6;
-    // A wire faster than the codec can be measured against is taken as 10 GB/s (memory speed), not as infinite.
-    const bandwidthMBps = wireMs > bytes / 1e10 ? bytes / 1e3 / wireMs : 10_000;
-    return { latencyMs, bandwidthMBps };
+    const codecSmall = encode.fixedMs + decode.fixedMs;
+    const fixedMs = Math.max(0, (small.cpuMs - 2 * codecSmall) / 4);
+    const perBig = big.cpuMs - 2 * codecSmall - ((encode.msPerMB + decode.msPerMB) * bytes) / 1e6 - 4 * fixedMs;
+    const transport: LinearCost = { fixedMs, msPerMB: Math.max(0, (perBig / 2) * (1e6 / bytes)) };
+    const idleSmall = Math.max(0, small.wallMs - small.cpuMs);
+    const idleBig = Math.max(0, big.wallMs - big.cpuMs);
+    const latencyMs = Math.max(0.005, idleSmall / 2);
+    const wireMs = idleBig - idleSmall;
+    const bandwidthMBps = wireMs > bytes / 1e10 ? Math.min(10_000, bytes / 1e3 / wireMs) : 10_000;
+    return { transport, wire: { latencyMs, bandwidthMBps } };
   } finally {
     client.close();
     await server.close();

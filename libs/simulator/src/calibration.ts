@@ -13,13 +13,19 @@ export interface Calibration {
   readonly encode: LinearCost;
   /** Decoding and validating a frame (finite scan of tensors): fixed + per megabyte of tensors. */
   readonly decode: LinearCost;
+  /**
+   * The transport's CPU on each side of a message (WebSocket framing and masking, the socket
+   * copies in and out of the kernel, fragment joining): fixed + per megabyte of tensors, counted
+   * once at the sender and once at the receiver.
+   */
+  readonly transport: LinearCost;
   /** A shard folding one pushed gradient slice into its sum, per million floats. */
   readonly foldMsPerMFloat: number;
   /** A shard's optimizer step (UpdateRule.apply) per million floats of its slice. */
   readonly applyMsPerMFloat: number;
   /** The coordinator's handling of one message (lease book-keeping, replies). */
   readonly coordinatorMsPerMessage: number;
-  /** The transport: loopback WebSocket latency and throughput when measured here. */
+  /** What the transport adds besides CPU: loopback latency and throughput when measured here. */
   readonly wire: { readonly latencyMs: number; readonly bandwidthMBps: number };
   /** Cores of the machine the calibration ran on. */
   readonly cores: number;
@@ -57,7 +63,7 @@ export function checkCalibration(value: unknown): Calibration {
   const model = c.model as Record<string, unknown> | undefined;
   need(typeof model === 'object' && model !== null && typeof model.name === 'string' && Number.isInteger(model.paramCount) && Number.isInteger(model.microBatchSize), 'field "model" must have name, paramCount and microBatchSize');
   need(Array.isArray(c.computeMs) && c.computeMs.length > 0 && c.computeMs.every((v) => nonNegative(v) && (v as number) > 0), 'field "computeMs" must be a non-empty list of positive milliseconds');
-  for (const key of ['encode', 'decode'] as const) {
+  for (const key of ['encode', 'decode', 'transport'] as const) {
     const l = c[key] as Record<string, unknown> | undefined;
     need(typeof l === 'object' && l !== null && nonNegative(l.fixedMs) && nonNegative(l.msPerMB), `field "${key}" must have non-negative fixedMs and msPerMB`);
   }

@@ -1,7 +1,6 @@
 import { ParameterServer, type JobDescription } from '@dptrain/cluster';
 import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
-import { costOf } from './calibration.js';
-import { encodeAndCarry, type Node, type World } from './world.js';
+import { encodeAndCarry, receiveCost, sendCost, type Node, type World } from './world.js';
 
 /** Bytes of the tensors a message carries (gradients, parameters, batch-norm moments). */
 export function tensorBytes(msg: Message | Outgoing): number {
@@ -92,13 +91,13 @@ export class SimShard {
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
       const fold = msg.type === 'push' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
-      this.node.process.run(costOf(c.decode, bytes) + fold, () => this.ps.handle(side, msg));
+      this.node.process.run(receiveCost(this.world, bytes) + fold, () => this.ps.handle(side, msg));
     });
   }
 
   /** Runs `write` once the shard's process has encoded `msg`; resolves as the real write does. */
   afterEncoding(msg: Outgoing, write: () => Promise<boolean>): Promise<boolean> {
-    return new Promise((resolve) => this.node.process.run(costOf(this.world.calibration.encode, tensorBytes(msg)), () => void write().then(resolve), true));
+    return new Promise((resolve) => this.node.process.run(sendCost(this.world, tensorBytes(msg)), () => void write().then(resolve), true));
   }
 
   private applied(applied: Parameters<NonNullable<ConstructorParameters<typeof ParameterServer>[0]['onApplied']>>[0]): void {

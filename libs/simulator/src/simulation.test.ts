@@ -24,6 +24,7 @@ function calibration(overrides: Partial<Calibration> = {}): Calibration {
     computeMs: [10],
     encode: { fixedMs: 0.001, msPerMB: 0.1 },
     decode: { fixedMs: 0.001, msPerMB: 0.1 },
+    transport: { fixedMs: 0.001, msPerMB: 0.1 },
     foldMsPerMFloat: 0.1,
     applyMsPerMFloat: 0.1,
     coordinatorMsPerMessage: 0.001,

@@ -45,13 +45,23 @@ export function carry(world: World, from: Node, to: Node, tensorBytes: number): 
   return world.network.transfer(from.endpoint, to.endpoint, tensorBytes + FRAME_OVERHEAD_BYTES);
 }
 
+/** CPU milliseconds a sender spends on a frame: encoding and its side of the transport. */
+export function sendCost(world: World, tensorBytes: number): number {
+  return costOf(world.calibration.encode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
+}
+
+/** CPU milliseconds a receiver spends on a frame: its side of the transport, decoding and validation. */
+export function receiveCost(world: World, tensorBytes: number): number {
+  return costOf(world.calibration.decode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
+}
+
 /** The sender encodes a frame (`urgent`: ahead of its queued requests, as a reply), then the network carries it. */
 export async function encodeAndCarry(world: World, from: Node, to: Node, tensorBytes: number, urgent = false): Promise<void> {
-  await from.process.work(costOf(world.calibration.encode, tensorBytes), urgent);
+  await from.process.work(sendCost(world, tensorBytes), urgent);
   await carry(world, from, to, tensorBytes);
 }
 
-/** The receiver decodes and validates a frame (`extraMs` of handling on top). */
+/** The receiver takes a frame in and decodes it (`extraMs` of handling on top). */
 export function decodeAt(world: World, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
-  return at.process.work(costOf(world.calibration.decode, tensorBytes) + extraMs, urgent);
+  return at.process.work(receiveCost(world, tensorBytes) + extraMs, urgent);
 }

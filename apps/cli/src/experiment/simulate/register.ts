@@ -51,7 +51,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
     .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
     .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
-    .addOption(new Option('--background <n>', 'other load on the shared host during validation, in busy processes').default('0'))
+    .addOption(new Option('--background <n>', 'validation: other load on the machine, in busy processes (default: sampled during each real run)'))
     .addOption(new Option('--no-project', 'skip the projections'))
     .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
     .addOption(new Option('--ps-shards <list>', 'projection: shard counts').default('1,2,4,8'))
@@ -89,7 +89,7 @@ export function registerSimulate(group: Command): void {
     const machine = machineNow();
     const validation = options.validate === false
       ? null
-      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), positiveNumber('--background', String(options.background), true));
+      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true));
     const grid: ProjectionGrid | null = options.project === false
       ? null
       : {

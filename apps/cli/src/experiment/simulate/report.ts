@@ -22,8 +22,10 @@ export interface SimulateResults {
 const VALIDATION_COLUMNS: readonly Column[] = [
   { key: 'id', header: 'configuration' },
   { key: 'measured', header: 'measured samples/s' },
-  { key: 'repeats', header: 'each real run' },
+  { key: 'repeats', header: 'each real run (background)' },
+  { key: 'background', header: 'background (kept run)' },
   { key: 'predicted', header: 'predicted samples/s' },
+  { key: 'predictedQuiet', header: 'predicted, quiet machine' },
   { key: 'error', header: 'error' },
   { key: 'withinTolerance', header: `within ${TOLERANCE * 100}%` },
   { key: 'measuredSplit', header: 'measured compute / pull / push / wait ms per step' },
@@ -70,7 +72,7 @@ function validationSection(results: SimulateResults): string[] {
   return [
     '## Validation: predicted vs measured on this machine',
     '',
-    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s), the median kept; \`samples/s\` is summary.json's steadySamplesPerSecond) and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). Error = (predicted − measured) / measured.`,
+    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). The machine is shared with other work: while each real run went on, a probe of 2 ms of CPU work every 200 ms measured the share of a core it got, and /proc how many of the run's own processes were runnable; under processor sharing that gives the number of other busy processes, and each run is predicted with its mean as background load (\`background\`). Error = (predicted − measured) / measured.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v),
     '',

@@ -1,10 +1,12 @@
+import { join } from 'node:path';
 import type { JobDescription } from '@dptrain/cluster';
 import type { JobConfig } from '@dptrain/config';
 import { simulate, type Calibration } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
 import { sig, type TableRow } from '../common/table.js';
-import { runCell } from '../scaling/cell.js';
+import { runCell, type CellResult } from '../scaling/cell.js';
 import { expandGrid } from '../scaling/grid.js';
+import { BackgroundSampler } from './background.js';
 
 /** Predicted error above which a configuration fails validation (issue #7: within 15%). */
 export const TOLERANCE = 0.15;
@@ -16,7 +18,12 @@ export interface ValidationRow extends TableRow {
   readonly mode: string;
   readonly measured: number | null;
   readonly repeats: string | null;
+  /** Other busy processes measured during the kept run (BackgroundSampler). */
+  readonly background: number | null;
+  /** Predicted with that background load. */
   readonly predicted: number;
+  /** Predicted with no other load. */
+  readonly predictedQuiet: number;
   /** (predicted − measured) / measured. */
   readonly error: number | null;
   readonly withinTolerance: boolean;
@@ -37,36 +44,52 @@ function split(t: { computeMs: number; pullMs: number; pushMs: number; waitMs: n
 
 /**
  * The configurations that run for real here (1 and 2 workers, 1 and 2 shards, sync and async;
- * async with 2 shards is refused by the cluster), each run as `dptrain local` `repeats` times
- * (median kept, as `experiment scaling` does) and simulated with the same resolved config on one
- * host with the calibration's cores.
+ * async with 2 shards is refused by the cluster). Each runs as `dptrain local` `repeats` times
+ * while the other load on the machine is sampled; each run is simulated with the same resolved
+ * config on one host of the calibration's cores with that measured background, and the row keeps
+ * the run with the median measured samples/s next to its own prediction (and the prediction for
+ * a quiet machine). `background` overrides the measured load when given.
  */
-export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number): Promise<ValidationRow[]> {
+export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined): Promise<ValidationRow[]> {
   const base = await job.resolve();
   const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter((c) => !(c.mode === 'async' && c.psShards > 1));
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
-    process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}: ${repeats} real run(s), then the simulation\n`);
-    const measured = await runCell(job, cell, runs, repeats);
     const config = await job.resolve({ mode: cell.mode, psShards: cell.psShards, workers: cell.workers });
     const described: JobDescription = { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
-    const predicted = await simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background } });
-    const error = measured.samplesPerSecond === null ? null : (predicted.samplesPerSecond - measured.samplesPerSecond) / measured.samplesPerSecond;
+    const predict = async (load: number) => simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background: load } });
+    const quiet = await predict(0);
+    const pairs: { measured: CellResult; load: number | undefined; predicted: number; split: string }[] = [];
+    for (let k = 1; k <= repeats; k++) {
+      process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}, real run ${k}/${repeats}\n`);
+      const sampler = new BackgroundSampler(calibration.cores);
+      const measured = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
+      const sampled = sampler.stop();
+      const load = background ?? sampled;
+      const predicted = load === undefined || load === 0 ? quiet : await predict(load);
+      pairs.push({ measured, load, predicted: predicted.samplesPerSecond, split: split(predicted.timing) });
+      if (measured.error !== null) break;
+    }
+    pairs.sort((a, b) => (a.measured.samplesPerSecond ?? 0) - (b.measured.samplesPerSecond ?? 0));
+    const kept = pairs[Math.floor((pairs.length - 1) / 2)]!;
+    const m = kept.measured;
+    const error = m.samplesPerSecond === null ? null : (kept.predicted - m.samplesPerSecond) / m.samplesPerSecond;
     rows.push({
       id: cell.id,
       workers: cell.workers,
       psShards: cell.psShards,
       mode: cell.mode,
-      measured: measured.samplesPerSecond,
-      repeats: measured.repeats,
-      predicted: sig(predicted.samplesPerSecond),
+      measured: m.samplesPerSecond,
+      repeats: pairs.map((p) => `${p.measured.samplesPerSecond ?? '—'} (${p.load?.toFixed(2) ?? '?'})`).join(' / '),
+      background: kept.load === undefined ? null : sig(kept.load, 3),
+      predicted: sig(kept.predicted),
+      predictedQuiet: sig(quiet.samplesPerSecond),
       error: error === null ? null : sig(error, 3),
       withinTolerance: error !== null && Math.abs(error) <= TOLERANCE,
-      measuredSplit: measured.computeMs === null ? null : split({ computeMs: measured.computeMs, pullMs: measured.pullMs ?? 0, pushMs: measured.pushMs ?? 0, waitMs: measured.waitMs ?? 0 }),
-      predictedSplit: split(predicted.timing),
-      note: measured.error,
+      measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
+      predictedSplit: kept.split,
+      note: m.error,
     });
   }
   return rows;
 }
-
