@@ -131,7 +131,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
         },
       });
     } catch (error) {
-      ps!.close();
+      await ps!.close();
       await server?.close();
       const waited = Date.now() - started;
       throw new Error(
@@ -142,7 +142,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   }
   logger.info({ reason: ended.reason, version: ps!.version, ...ps!.counters }, `shard ${options.shard} stopping: ${ended.reason}`);
   await ps!.finish();
-  ps!.close();
+  await ps!.close();
   await rm(resumeNote(options.shard), { force: true });
   coordinator?.close(1000, 'shard done');
   await server?.close();

@@ -261,10 +261,11 @@ export class ParameterServer {
     await this.durability?.finish(this.snapshot());
   }
 
-  /** Closes the write-ahead log (and gives up a stalled checkpoint); the shard must not be used after. */
-  close(): void {
-    this.durability?.close();
+  /** Closes the write-ahead log and gives up a checkpoint being written; the shard must not be used after. */
+  async close(): Promise<void> {
+    const durability = this.durability;
     this.durability = undefined;
+    await durability?.close();
   }
 
   get shard(): number {

@@ -134,8 +134,8 @@ interface Scenario {
 }
 
 const opened: ParameterServer[] = [];
-afterEach(() => {
-  for (const ps of opened.splice(0)) ps.close();
+afterEach(async () => {
+  for (const ps of opened.splice(0)) await ps.close();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   vi.restoreAllMocks();
 });
@@ -192,7 +192,7 @@ async function crashAndResume(s: Scenario): Promise<LogRecord[]> {
     await first.checkpointsSettled();
   }
   const firstBits = s.crash === 'after-log-append' ? undefined : bits(first.params);
-  first.close();
+  await first.close();
   if (leftover) writeFileSync(leftover.path, leftover.bytes);
 
   await run(reference, 0, applied);

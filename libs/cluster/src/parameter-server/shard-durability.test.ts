@@ -41,7 +41,7 @@ describe('shard durability directory', () => {
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(ps, 7);
     await ps.checkpointsSettled();
-    ps.close();
+    await ps.close();
     // Checkpoints at steps 2, 4, 6: the newest two stay, and the logs that start at them.
     expect(readdirSync(dir).sort()).toEqual([checkpointName(4), checkpointName(6), 'job.json', walName(4), walName(6)]);
 
@@ -51,7 +51,7 @@ describe('shard durability directory', () => {
     writeFileSync(six, bytes);
     const events: LogRecord[] = [];
     const resumed = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: true } });
-    resumed.close();
+    await resumed.close();
     expect(events.map((e) => e.event)).toEqual(['checkpoint-skipped', 'checkpoint-loaded', 'shard-restored']);
     expect(events[2]).toMatchObject({ version: 7, checkpointStep: 4, replayed: 3 });
     expect([...resumed.params]).toEqual([...ps.params]);
@@ -62,10 +62,10 @@ describe('shard durability directory', () => {
     const earlier = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(earlier, 5);
     await earlier.checkpointsSettled();
-    earlier.close();
+    await earlier.close();
     const events: LogRecord[] = [];
     const fresh = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: false } });
-    fresh.close();
+    await fresh.close();
     expect(fresh.version).toBe(0);
     expect(events).toEqual([expect.objectContaining({ event: 'checkpoint-dir-cleared', removed: 4 })]);
     expect(readdirSync(dir).sort()).toEqual(['job.json', walName(0)]);
@@ -75,7 +75,7 @@ describe('shard durability directory', () => {
     const dir = tempDir();
     await expect(ParameterServer.savedJob(dir)).rejects.toThrow(/job.json is missing .* give --checkpoint-dir/);
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
-    ps.close();
+    await ps.close();
     const saved = await ParameterServer.savedJob(dir);
     expect(saved).toEqual(JSON.parse(JSON.stringify(job)));
     expect(ps.runs(saved)).toBe(true);
@@ -89,11 +89,11 @@ describe('shard durability directory', () => {
     const ps = await ParameterServer.open({ job, shard: 0, durability: { dir, every: 2, keep: 2, resume: false } });
     await drive(ps, 7);
     await ps.finish();
-    ps.close();
+    await ps.close();
     expect(readdirSync(dir).sort()).toEqual([checkpointName(6), checkpointName(7), 'job.json']);
     const events: LogRecord[] = [];
     const resumed = await ParameterServer.open({ job, shard: 0, log: (r) => events.push(r), durability: { dir, every: 2, keep: 2, resume: true } });
-    resumed.close();
+    await resumed.close();
     expect(events.find((e) => e.event === 'shard-restored')).toMatchObject({ version: 7, checkpointStep: 7, replayed: 0 });
     expect([...resumed.params]).toEqual([...ps.params]);
   });

@@ -151,12 +151,16 @@ export class ShardDurability {
     while (this.inFlight) await this.inFlight;
   }
 
-  /** Closes the log and gives up a stalled checkpoint write (its temporary file is removed). */
-  close(): void {
+  /**
+   * Closes the log and gives up a checkpoint being written (a stalled one included): resolves once
+   * its temporary file is removed.
+   */
+  async close(): Promise<void> {
     this.writer?.close();
     this.writer = undefined;
     this.pending = undefined;
     this.abort.abort(new Error('shard closed'));
+    await this.inFlight;
   }
 
   private next(): void {
