@@ -59,9 +59,11 @@ export function registerDepth(group: Command): void {
       const steps = full.metrics.steps;
       const window = windowFor(steps.length);
       const means = new Map(windowMeans(steps, window).map((p) => [p.step, p.value]));
+      // Every one of the first `window` steps (a divergence happens there), then one per window.
       for (const s of steps) {
-        if (s.step % window !== 0 && s.step !== steps.length) continue;
-        curves.push({ norm, step: s.step, loss: means.has(s.step) ? sig(means.get(s.step)!) : null, gradNorm: Number.isFinite(s.gradNorm) ? sig(s.gradNorm) : null });
+        if (s.step > window && s.step % window !== 0 && s.step !== steps.length) continue;
+        const loss = means.get(s.step) ?? (s.step <= window ? s.loss : undefined);
+        curves.push({ norm, step: s.step, loss: loss !== undefined && Number.isFinite(loss) ? sig(loss) : null, gradNorm: Number.isFinite(s.gradNorm) ? sig(s.gradNorm) : null });
       }
       const lossAt = new Map(steps.map((s) => [s.step, s.loss]));
       const sameTrajectory = [...folders.values()].every((f) => f.metrics.steps.every((s) => Object.is(s.loss, lossAt.get(s.step))));

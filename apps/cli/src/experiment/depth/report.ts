@@ -28,7 +28,7 @@ export interface DepthResults {
   readonly summaries: readonly NormSummary[];
   /** Kernel gradient norms by norm variant and step. */
   readonly layers: readonly { norm: string; step: number; norms: readonly LayerNorm[] }[];
-  /** Smoothed training loss and the per-step global gradient norm of the longest run of each variant. */
+  /** The longest run of each variant: each of its first steps, then one point per window (mean loss, that step's global gradient norm). */
   readonly curves: readonly { norm: string; step: number; loss: number | null; gradNorm: number | null }[];
 }
 
@@ -63,7 +63,7 @@ export async function depthPlots(results: DepthResults): Promise<Record<string, 
   return {
     'grad-norm-by-depth.svg': await lineChart({ title: `Gradient norm of each weight tensor, input (0) to classifier, at steps 1…${last}`, rows: byDepth, x: { field: 'depth', title: 'layer (0 = stem)' }, y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true }, series: 'step', column: 'norm', points: true, width: 260 }),
     'grad-norm-over-training.svg': await lineChart({ title: 'Gradient norm over training: stem, middle block, classifier', rows: overTime, x: { field: 'step', title: 'step', log: true }, y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true }, series: 'layer', column: 'norm', points: true, width: 260 }),
-    'loss.svg': await lineChart({ title: 'Training loss (window means)', rows: curves.filter((c) => c.loss !== null && c.loss > 0), x: { field: 'step', title: 'step' }, y: { field: 'loss', title: 'training loss', log: true }, series: 'norm' }),
+    'loss.svg': await lineChart({ title: 'Training loss (each of the first steps, then window means)', rows: curves.filter((c) => c.loss !== null && c.loss > 0), x: { field: 'step', title: 'step' }, y: { field: 'loss', title: 'training loss', log: true }, series: 'norm' }),
     'global-grad-norm.svg': await lineChart({ title: 'Global gradient norm per step', rows: curves.filter((c) => c.gradNorm !== null && c.gradNorm > 0), x: { field: 'step', title: 'step' }, y: { field: 'gradNorm', title: '‖g‖', log: true }, series: 'norm' }),
   };
 }
