@@ -27,8 +27,8 @@ function running(pid: number): boolean {
   return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'R';
 }
 
-/** About `cpuMs` of CPU work; returns the fraction of a core it got (CPU time over wall time). */
-function probe(cpuMs: number): number {
+/** About `cpuMs` of CPU work; returns its CPU and wall milliseconds. */
+function probe(cpuMs: number): { cpu: number; wall: number } {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   let x = 0;
@@ -36,22 +36,25 @@ function probe(cpuMs: number): number {
     for (let i = 0; i < 20_000; i++) x += Math.sqrt(i + x);
     const d = process.cpuUsage(c0);
     if ((d.user + d.system) / 1000 >= cpuMs) {
-      const wall = performance.now() - t0;
-      return Math.min(1, (d.user + d.system) / 1000 / wall);
+      return { cpu: (d.user + d.system) / 1000, wall: performance.now() - t0 };
     }
   }
 }
 
 /**
  * Measures the other load on this machine while a real run goes on, in the simulation's terms:
- * every `everyMs`, a probe of 2 ms of CPU work measures the share of a core a process that just
- * woke gets (r), and /proc the run's own processes that are runnable (n); under processor sharing
- * r = cores / (n + 1 + B), so B = cores / r − n − 1 other busy processes (0 when the probe ran at
- * full speed: then nothing slowed it). The mean over the run is the validation's `background`.
- * Costs this process about 1% of a core. Undefined without samples.
+ * every `everyMs`, a probe of 2 ms of CPU work measures the share of a core it gets, and /proc
+ * how many of the run's own processes are runnable just before and just after it. Over the run,
+ * r = Σ probe CPU / Σ probe wall and n = the mean runnable count; under processor sharing
+ * r = cores / (n + 1 + B), so B = cores / r − n − 1 other busy processes (0 when that is
+ * negative: nothing but our own work slowed the probe). Ratios of sums, not means of ratios, so a
+ * probe that waited one long time slice does not outweigh the rest. Costs about 1% of a core.
  */
 export class BackgroundSampler {
-  private readonly samples: number[] = [];
+  private cpu = 0;
+  private wall = 0;
+  private runnable = 0;
+  private samples = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -62,16 +65,24 @@ export class BackgroundSampler {
     this.timer.unref();
   }
 
-  private sample(): void {
-    const ours = descendants(process.pid).filter(running).length;
-    const share = probe(2);
-    this.samples.push(share >= 0.98 ? 0 : Math.max(0, this.cores / share - ours - 1));
+  private ours(): number {
+    return descendants(process.pid).filter(running).length;
   }
 
-  /** Stops sampling; the mean number of other busy processes, or undefined without samples. */
+  private sample(): void {
+    const before = this.ours();
+    const { cpu, wall } = probe(2);
+    this.runnable += (before + this.ours()) / 2;
+    this.cpu += cpu;
+    this.wall += wall;
+    this.samples++;
+  }
+
+  /** Stops sampling; the other busy processes, or undefined without samples. */
   stop(): number | undefined {
     clearInterval(this.timer);
-    if (this.samples.length === 0) return undefined;
-    return this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
+    if (this.samples === 0) return undefined;
+    const share = Math.min(1, this.cpu / this.wall);
+    return Math.max(0, this.cores / share - this.runnable / this.samples - 1);
   }
 }

@@ -15,6 +15,8 @@ export interface ProjectionGrid {
   readonly steps: number;
   /** Micro-batches per worker per step: the global batch grows with the workers (weak scaling). */
   readonly microBatchesPerWorker: number;
+  /** Virtual seconds a run may take before it is reported unfinished (with the rate of the steps it closed). */
+  readonly limitSeconds: number;
 }
 
 export interface ProjectionRow extends TableRow {
@@ -71,8 +73,8 @@ export function variantsOf(grid: ProjectionGrid): Variant[] {
 /**
  * Simulates every variant at every worker count: each process on its own host (one core each,
  * the calibration's CPU costs), the network from the grid's wire, the global batch growing with
- * the workers. A variant that cannot finish in an hour of virtual time (async with most pushes
- * stale) is reported with the rate of the steps it closed and `finished` false.
+ * the workers. A run that cannot finish within the grid's virtual time limit (async with most
+ * pushes stale) is reported with the rate of the steps it closed and `finished` false.
  */
 export async function project(job: BaseJob, facts: JobFacts, calibration: Calibration, grid: ProjectionGrid): Promise<ProjectionRow[]> {
   const base = await job.resolve();
@@ -80,13 +82,17 @@ export async function project(job: BaseJob, facts: JobFacts, calibration: Calibr
   const grads = new Float32Array(calibration.model.paramCount).fill(1e-3);
   const rows: ProjectionRow[] = [];
   const variants = variantsOf(grid);
+  // The same configuration in two questions (sync with one shard) is simulated once.
+  const done = new Map<string, Awaited<ReturnType<typeof simulate>>>();
   for (const [v, variant] of variants.entries()) {
     for (const workers of grid.workers) {
       const batchSize = workers * grid.microBatchesPerWorker * base.microBatchSize;
       const config = await job.resolve({ ...variant.overrides, workers, batchSize, steps: grid.steps });
       const described: JobDescription = { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
       process.stderr.write(`simulate: projection ${v + 1}/${variants.length} ${variant.scenario}: ${variant.series}, ${workers} workers\n`);
-      const r = await simulate({ job: described, calibration, placement: { kind: 'dedicated', cores: 1 }, wire: grid.wire, stragglers: variant.stragglers, grads });
+      const key = JSON.stringify([variant.overrides, variant.stragglers ?? null, workers]);
+      const r = done.get(key) ?? await simulate({ job: described, calibration, placement: { kind: 'dedicated', cores: 1 }, wire: grid.wire, stragglers: variant.stragglers, grads, limitMs: grid.limitSeconds * 1000 });
+      done.set(key, r);
       const steady = r.stepMs.slice(Math.max(1, Math.floor(r.stepMs.length / 10)));
       rows.push({
         scenario: variant.scenario,

@@ -33,6 +33,12 @@ function probability(flag: string, text: string): number {
   return value;
 }
 
+function niceValue(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < -20 || value > 19) throw new ConfigError('E_CONFIG_VALUE', `--priority ${text} is not a nice value; give an integer from -20 (first) to 19 (last), e.g. --priority 0`);
+  return value;
+}
+
 function staleList(text: string): number[] {
   return text.split(',').map((item) => {
     const value = Number(item.trim());
@@ -51,6 +57,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
     .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
     .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
+    .addOption(new Option('--priority <nice>', 'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)').default('-10'))
     .addOption(new Option('--background <n>', 'validation: other load on the machine, in busy processes (default: sampled during each real run)'))
     .addOption(new Option('--no-project', 'skip the projections'))
     .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
@@ -62,6 +69,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--bandwidth <MBps>', 'projection: each process\'s link, megabytes per second').default('1250'))
     .addOption(new Option('--latency <ms>', 'projection: one-way latency, milliseconds').default('0.05'))
     .addOption(new Option('--projection-steps <n>', 'projection: steps per simulated run').default('30'))
+    .addOption(new Option('--projection-limit <seconds>', 'projection: virtual seconds a run may take before it is reported unfinished').default('10'))
     .addOption(new Option('--micro-batches-per-worker <n>', 'projection: micro-batches per worker per step (the global batch grows with the workers)').default('1'))
     .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, calibration, runs/<cell>/').default('runs/experiments/simulate'));
   withBaseJobFlags(command, VARIED, DEFAULTS).action(async (options: Record<string, string | boolean | undefined>) => {
@@ -89,7 +97,7 @@ export function registerSimulate(group: Command): void {
     const machine = machineNow();
     const validation = options.validate === false
       ? null
-      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true));
+      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
     const grid: ProjectionGrid | null = options.project === false
       ? null
       : {
@@ -101,11 +109,12 @@ export function registerSimulate(group: Command): void {
           wire: { bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)), latencyMs: positiveNumber('--latency', String(options.latency), true) },
           steps: positiveInt('--projection-steps', String(options.projectionSteps)),
           microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
+          limitSeconds: positiveNumber('--projection-limit', String(options.projectionLimit)),
         };
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];
-    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: positiveInt('--repeats', String(options.repeats)), grid, projections };
+    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: positiveInt('--repeats', String(options.repeats)), validationPriority: niceValue(String(options.priority)), grid, projections };
     const plots = await simulatePlots(results);
     await writeFiles(out, { ...plots, ...simulateDocuments(results, Object.keys(plots), findings(validation, projections)) });
     process.stderr.write(`simulate: report in ${join(out, 'report.md')}\n`);

@@ -15,6 +15,8 @@ export interface SimulateResults {
   readonly calibrationFile: string;
   readonly validation: readonly ValidationRow[] | null;
   readonly validationRepeats: number;
+  /** Nice value the real runs had. */
+  readonly validationPriority: number;
   readonly grid: ProjectionGrid | null;
   readonly projections: readonly ProjectionRow[];
 }
@@ -72,7 +74,7 @@ function validationSection(results: SimulateResults): string[] {
   return [
     '## Validation: predicted vs measured on this machine',
     '',
-    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). The machine is shared with other work: while each real run went on, a probe of 2 ms of CPU work every 200 ms measured the share of a core it got, and /proc how many of the run's own processes were runnable; under processor sharing that gives the number of other busy processes, and each run is predicted with its mean as background load (\`background\`). Error = (predicted − measured) / measured.`,
+    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). The machine is shared with other work: while each real run went on, a probe of 2 ms of CPU work every 200 ms measured the share of a core it got, and /proc how many of the run's own processes were runnable; under processor sharing that gives the number of other busy processes, and each run is predicted with its mean as background load (\`background\`). Error = (predicted − measured) / measured.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v),
     '',
@@ -87,7 +89,7 @@ function projectionSection(results: SimulateResults, plotNames: readonly string[
   const lines = [
     '## Projections beyond this machine',
     '',
-    `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run. Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
+    `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run, at most ${g.limitSeconds} virtual seconds (a run that needs longer is marked unfinished and shows the rate of the steps it closed). Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
     '',
   ];
   for (const scenario of SCENARIOS) {

@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { JobDescription } from '@dptrain/cluster';
 import type { JobConfig } from '@dptrain/config';
@@ -48,9 +49,37 @@ function split(t: { computeMs: number; pullMs: number; pushMs: number; waitMs: n
  * while the other load on the machine is sampled; each run is simulated with the same resolved
  * config on one host of the calibration's cores with that measured background, and the row keeps
  * the run with the median measured samples/s next to its own prediction (and the prediction for
- * a quiet machine). `background` overrides the measured load when given.
+ * a quiet machine). `background` overrides the measured load when given; `priority` is the nice
+ * value the runs get (raisePriority).
  */
-export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined): Promise<ValidationRow[]> {
+export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined, priority: number): Promise<ValidationRow[]> {
+  const restore = raisePriority(priority);
+  try {
+    return await validateAll(job, facts, calibration, runs, repeats, background);
+  } finally {
+    restore();
+  }
+}
+
+/**
+ * Runs this process, and so the real runs it starts (children inherit it), at nice `priority`,
+ * so that other work on a shared machine takes less from them; the background sampler runs at the
+ * same priority and so measures what they are left with. Where raising it is not allowed, says so
+ * and runs at the normal priority. Returns the undo.
+ */
+function raisePriority(priority: number): () => void {
+  const before = getPriority();
+  if (priority === before) return () => undefined;
+  try {
+    setPriority(priority);
+  } catch (error) {
+    process.stderr.write(`simulate: cannot run the real runs at nice ${priority} (${(error as Error).message}); they run at nice ${before}\n`);
+    return () => undefined;
+  }
+  return () => setPriority(before);
+}
+
+async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined): Promise<ValidationRow[]> {
   const base = await job.resolve();
   const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter((c) => !(c.mode === 'async' && c.psShards > 1));
   const rows: ValidationRow[] = [];
