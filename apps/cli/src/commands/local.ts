@@ -149,8 +149,10 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     const coordinator = start('coordinator', 'coordinator', [...jobArgs, '--host', '127.0.0.1', '--port', '0']);
     await listening(coordinator);
     coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
+    // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
+    const checkpointDir = config.checkpointDir ?? join(config.out, 'checkpoints');
     const shards = Array.from({ length: config.psShards }, (_, s) =>
-      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`]),
+      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`, '--checkpoint-dir', checkpointDir]),
     );
     await Promise.all(shards.map((c) => listening(c)));
     const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`]));
