@@ -1,0 +1,57 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.js';
+import { expectTableMatches, runExperiment, type ExperimentOutput } from './experiment-run.js';
+
+type Validation = { id: string; measured: number; predicted: number; predictedQuiet: number; error: number; withinTolerance: boolean; background: number | null };
+type Projection = { scenario: string; series: string; workers: number; samplesPerSecond: number; finished: boolean; stepP99Ms: number; busiestShard: number };
+
+describe('dptrain experiment simulate (tiny job, generated data)', () => {
+  // Validation runs the six real configurations for 6 steps (at the normal priority); projections are a 2×2 grid of 6 steps.
+  const args = ['--dataset', 'synthetic', '--validate-steps', '6', '--repeats', '1', '--priority', '0', '--workers', '2,4', '--ps-shards', '1,2', '--staleness', '2', '--projection-steps', '6', '--straggler-prob', '0.25'];
+  const svgs = ['shards.svg', 'async.svg', 'stragglers.svg', 'stragglers-p99.svg'];
+  let run: ExperimentOutput;
+  afterAll(() => run?.cleanup());
+
+  it('calibrates, runs the real configurations next to their predictions, and projects', async () => {
+    run = await runExperiment('simulate', args, svgs);
+    const validation = run.results.validation as Validation[];
+    expect(validation.map((v) => v.id)).toEqual(['sync-s1-mb16-w1', 'sync-s1-mb16-w2', 'sync-s2-mb16-w1', 'sync-s2-mb16-w2', 'async-s1-mb16-w1', 'async-s1-mb16-w2']);
+    for (const v of validation) {
+      expect(v.measured).toBeGreaterThan(0);
+      expect(v.predicted).toBeGreaterThan(0);
+      expect(v.error).toBeCloseTo((v.predicted - v.measured) / v.measured, 2);
+      expect(v.withinTolerance).toBe(Math.abs(v.error) <= 0.15);
+    }
+    const projections = run.results.projections as Projection[];
+    // 2 shard counts + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.
+    expect(projections).toHaveLength(14);
+    expect(projections.every((p) => p.finished && p.samplesPerSecond > 0)).toBe(true);
+    const calibration = JSON.parse(readFileSync(join(run.out, 'calibration.json'), 'utf8')) as { computeMs: number[]; model: { paramCount: number } };
+    expect(calibration.computeMs.length).toBeGreaterThan(10);
+    expect(run.results.calibration).toEqual(calibration);
+    // Six real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
+  }, 600_000);
+
+  it('shows in report.md and results.csv the numbers results.json holds', () => {
+    const validation = run.results.validation as Validation[];
+    expectTableMatches(run.report, '| configuration |', validation, 'configuration', 'id', { 'measured samples/s': 'measured', 'predicted samples/s': 'predicted', error: 'error', 'within 15%': 'withinTolerance' });
+    const csv = run.csv.filter((r) => r.kind === 'validation');
+    expect(csv.map((r) => [r.id, Number(r.measured), Number(r.predicted)])).toEqual(validation.map((v) => [v.id, v.measured, v.predicted]));
+    expect(run.svgTexts['shards.svg']).toEqual(expect.arrayContaining(['sync, 1 shard', 'sync, 2 shards']));
+    expect(run.svgTexts['async.svg']).toEqual(expect.arrayContaining(['async, staleness ≤ 2']));
+    expect(run.report).toMatch(/## Calibration/);
+  });
+
+  it('simulates again from the calibration file without real runs, and names the fix for a bad one', async () => {
+    const again = await runCli(['experiment', 'simulate', '--dataset', 'synthetic', '--no-validate', '--workers', '2', '--ps-shards', '1', '--staleness', '2', '--projection-steps', '6', '--out', join(run.out, 'again'), '--calibration', join(run.out, 'calibration.json')]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(run.out, 'again', 'report.md'), 'utf8')).toContain('Not run (`--no-validate`)');
+    const bad = join(run.out, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ source: 'x', computeMs: [] }));
+    const refused = await runCli(['experiment', 'simulate', '--dataset', 'synthetic', '--no-validate', '--out', join(run.out, 'bad'), '--calibration', bad]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/calibration field "model".*dptrain experiment simulate --calibrate/);
+  }, 120_000);
+});
