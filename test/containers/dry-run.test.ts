@@ -22,12 +22,12 @@ describe('dptrain --dry-run', () => {
   it('takes role options from flags, then DPTRAIN_ variables, then defaults', async () => {
     const [fromEnv, fromFlag] = await Promise.all([
       dryRun(['coordinator'], { DPTRAIN_PORT: '7100', DPTRAIN_HOST: '0.0.0.0' }),
-      dryRun(['coordinator', '--port', '7200'], { DPTRAIN_PORT: '7100' }),
+      dryRun(['coordinator', '--port', '7200', '--resume'], { DPTRAIN_PORT: '7100' }),
     ]);
     // --host's default is 127.0.0.1.
     expect([fromEnv.options, fromFlag.options]).toEqual([
-      { host: '0.0.0.0', port: 7100 },
-      { host: '127.0.0.1', port: 7200 },
+      { host: '0.0.0.0', port: 7100, resume: false },
+      { host: '127.0.0.1', port: 7200, resume: true },
     ]);
   });
 
@@ -41,10 +41,10 @@ describe('dptrain --dry-run', () => {
 
   it('reads the parameter server and worker options from the environment', async () => {
     const [ps, worker] = await Promise.all([
-      dryRun(['ps'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_SHARD: '1', DPTRAIN_HOST: 'ps-1', DPTRAIN_PORT: '7001' }),
+      dryRun(['ps', '--resume'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_SHARD: '1', DPTRAIN_HOST: 'ps-1', DPTRAIN_PORT: '7001', DPTRAIN_CHECKPOINT_DIR: '/ck' }),
       dryRun(['worker'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_BACKEND: 'wasm', DPTRAIN_NAME: 'w-1' }),
     ]);
-    expect(ps).toEqual({ command: 'ps', options: { coordinator: 'ws://coordinator:7000/', shard: 1, host: 'ps-1', port: 7001, name: 'ps-1' } });
+    expect(ps).toEqual({ command: 'ps', options: { coordinator: 'ws://coordinator:7000/', shard: 1, host: 'ps-1', port: 7001, name: 'ps-1', resume: true, checkpointDir: '/ck' } });
     expect(worker).toEqual({ command: 'worker', options: { coordinator: 'ws://coordinator:7000/', name: 'w-1', backend: 'wasm' } });
   });
 

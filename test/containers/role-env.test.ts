@@ -37,7 +37,8 @@ describe('the DPTRAIN_ variables the roles read', () => {
   it('give the job keys to the roles that resolve a job and the connection options to the others', async () => {
     const [coordinator, ps, worker] = await Promise.all(ROLES.map(declaredEnv));
     expect(coordinator.has('DPTRAIN_BATCH_SIZE') && coordinator.has('DPTRAIN_CONFIG') && coordinator.has('DPTRAIN_PORT')).toBe(true);
-    expect([...ps].sort()).toEqual(['DPTRAIN_COORDINATOR', 'DPTRAIN_HOST', 'DPTRAIN_NAME', 'DPTRAIN_PORT', 'DPTRAIN_SHARD']);
+    // DPTRAIN_CHECKPOINT_DIR is also the job key checkpointDir's variable, with the same meaning.
+    expect([...ps].sort()).toEqual(['DPTRAIN_CHECKPOINT_DIR', 'DPTRAIN_COORDINATOR', 'DPTRAIN_HOST', 'DPTRAIN_NAME', 'DPTRAIN_PORT', 'DPTRAIN_SHARD']);
     expect([...worker].sort()).toEqual(['DPTRAIN_BACKEND', 'DPTRAIN_COORDINATOR', 'DPTRAIN_NAME']);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,9 +67,14 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   };
 
   if (options.resume) {
-    const dir = await resumeDir(options);
-    ps = await open(await ParameterServer.savedJob(dir), dir, true);
-    logger.info({ shard: options.shard, version: ps.version, dir }, `shard ${options.shard} restored at version ${ps.version} from ${dir}`);
+    const dir = await resumeDir(options).catch(() => undefined);
+    // Nothing saved yet (the first start of a shard a supervisor always starts with --resume): start fresh.
+    if (dir === undefined || !existsSync(join(dir, 'job.json'))) {
+      logger.warn({ shard: options.shard, dir: dir ?? null }, `shard ${options.shard}: nothing to resume${dir ? ` in ${dir}` : ''} (no job.json); starting from the job's initial state`);
+    } else {
+      ps = await open(await ParameterServer.savedJob(dir), dir, true);
+      logger.info({ shard: options.shard, version: ps.version, dir }, `shard ${options.shard} restored at version ${ps.version} from ${dir}`);
+    }
   }
 
   /** One coordinator session: connect, register, serve; resolves with how it ended. */

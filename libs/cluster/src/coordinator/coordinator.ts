@@ -211,7 +211,11 @@ export class Coordinator {
       this.epochSteps = r.epochSteps;
       this.trainLoss = r.trainLoss;
       this.evalDue = r.evalDue;
-      this.record('coordinator-restarted', undefined, undefined, `resumed after ${r.step} closed steps; the shards report where they are`);
+      if (r.step >= this.plan.totalSteps) {
+        throw new ProtocolError('E_RANGE', `the run to resume already closed all ${this.plan.totalSteps} steps; give another --out, or start without --resume`);
+      }
+      // A supervisor may pass --resume on every start: only a run that had begun was restarted.
+      if (r.step > 0 || (options.pastFaults?.length ?? 0) > 0) this.record('coordinator-restarted', undefined, undefined, `resumed after ${r.step} closed steps; the shards report where they are`);
     }
     const timeout = options.workerTimeoutMs ?? options.job.config.workerTimeoutMs;
     this.sweep = setInterval(() => this.checkHeartbeats(timeout), Math.max(50, Math.floor(timeout / 4)));
