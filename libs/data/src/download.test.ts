@@ -116,7 +116,7 @@ describe('download into the cache', () => {
     try {
       const dest = join(tempDir('stall'), 'f.gz');
       const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}/f.gz`;
-      const error = await failure(downloadVerified({ urls: [url], dest, sha256: '0'.repeat(64), idleTimeoutMs: 50 }));
+      const error = await failure(downloadVerified({ urls: [url], dest, sha256: '0'.repeat(64), idleTimeoutMs: 1000 }));
       expect(error.code).toBe('E_DATA_DOWNLOAD');
       expect(error.message).toContain('transfer broke after 10 bytes');
       expect(error.message).toContain('no data for 50 ms');
