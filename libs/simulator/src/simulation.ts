@@ -28,8 +28,8 @@ export interface SimulationOptions {
 export interface SimulationResult {
   /**
    * The coordinator's own steady-state estimate, taken on the virtual clock; when the job did not
-   * finish within the limit or that estimate is not finite, the steps closed after the first 10%
-   * over their virtual time.
+   * finish within the limit or that estimate is not finite, the steps closed over the virtual
+   * time until the last of them closed (start-up included).
    */
   readonly samplesPerSecond: number;
   /** False when the job hit `limitMs` before its last step (e.g. async with most pushes stale). */
@@ -136,8 +136,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const steps = result?.steps ?? stepClosedAt.length;
   const computed = workers.reduce((a, w) => a + w.microBatches, 0);
   const needed = steps * (config.batchSize / config.microBatchSize);
-  const warm = Math.max(1, Math.floor(steps / 10));
-  const overallRate = steps > warm ? ((steps - warm) * config.batchSize * 1000) / (stepClosedAt[steps - 1] - stepClosedAt[warm - 1]) : 0;
+  // Every step over the whole run: defined even when steps closed in one burst at the end.
+  const overallRate = steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
   const status = coordinator.status();
   return {
     // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the

@@ -1,6 +1,7 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CalibrationError, checkCalibration, type Calibration } from '@dptrain/simulator';
+import type { ValidationRow } from './validate.js';
 
 /**
  * Reads a calibration written by `--calibrate`.
@@ -41,4 +42,22 @@ export function describeCalibration(c: Calibration): string[] {
     `- Loopback wire besides CPU: latency ${c.wire.latencyMs.toFixed(4)} ms, throughput ${c.wire.bandwidthMBps.toFixed(0)} MB/s (the round trips' wall time not spent on CPU).`,
     `- Cores: ${c.cores}.`,
   ];
+}
+
+/**
+ * The validation of an earlier `results.json` (`--reuse-validation`), to re-project without
+ * running the real configurations again.
+ * @throws CalibrationError when the file cannot be read or holds no validation table
+ */
+export async function readValidation(path: string): Promise<{ validation: ValidationRow[]; validationRepeats: number; validationPriority: number }> {
+  let value: { validation?: unknown; validationRepeats?: unknown; validationPriority?: unknown };
+  try {
+    value = JSON.parse(await readFile(path, 'utf8')) as typeof value;
+  } catch (error) {
+    throw new CalibrationError(`cannot read the validation of ${path} (${(error as Error).message}); help: give the results.json of an earlier \`dptrain experiment simulate\` that ran its validation`);
+  }
+  if (!Array.isArray(value.validation) || typeof value.validationRepeats !== 'number') {
+    throw new CalibrationError(`${path} holds no validation table; help: give the results.json of a run without --no-validate`);
+  }
+  return { validation: value.validation as ValidationRow[], validationRepeats: value.validationRepeats, validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0 };
 }

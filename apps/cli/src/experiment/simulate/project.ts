@@ -10,6 +10,8 @@ export interface ProjectionGrid {
   readonly psShards: readonly number[];
   readonly staleness: readonly number[];
   readonly backupAfter: number;
+  /** The backup variant's backupMinMs (the job's default, 500 ms, is longer than any lease of these runs). */
+  readonly backupMinMs: number;
   readonly stragglers: Stragglers;
   readonly wire: WireModel;
   readonly steps: number;
@@ -29,6 +31,8 @@ export interface ProjectionRow extends TableRow {
   readonly mode: string;
   readonly staleness: number | null;
   readonly backupAfter: number;
+  /** Backup leases only for leases that ran at least this long (milliseconds). */
+  readonly backupMinMs: number;
   readonly stragglers: boolean;
   readonly batchSize: number;
   readonly samplesPerSecond: number;
@@ -46,7 +50,7 @@ export interface ProjectionRow extends TableRow {
 interface Variant {
   readonly scenario: string;
   readonly series: string;
-  readonly overrides: Partial<Pick<JobConfig, 'mode' | 'psShards' | 'staleness' | 'backupAfter'>>;
+  readonly overrides: Partial<Pick<JobConfig, 'mode' | 'psShards' | 'staleness' | 'backupAfter' | 'backupMinMs'>>;
   readonly stragglers?: Stragglers;
 }
 
@@ -66,7 +70,7 @@ export function variantsOf(grid: ProjectionGrid): Variant[] {
     ...grid.staleness.map((staleness) => ({ scenario: 'async', series: `async, staleness ≤ ${staleness}`, overrides: { mode: 'async' as const, psShards: 1, staleness, backupAfter: 0 } })),
     { scenario: 'stragglers', series: `no stragglers, ${maxShards} shards`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: 0 } },
     { scenario: 'stragglers', series: `${label}, no backups`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: 0 }, stragglers: s },
-    { scenario: 'stragglers', series: `${label}, backups after ${grid.backupAfter}× median`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: grid.backupAfter }, stragglers: s },
+    { scenario: 'stragglers', series: `${label}, backups after ${grid.backupAfter}× median`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: grid.backupAfter, backupMinMs: grid.backupMinMs }, stragglers: s },
   ];
 }
 
@@ -102,6 +106,7 @@ export async function project(job: BaseJob, facts: JobFacts, calibration: Calibr
         mode: config.mode,
         staleness: config.mode === 'async' ? config.staleness : null,
         backupAfter: config.backupAfter,
+        backupMinMs: config.backupMinMs,
         stragglers: variant.stragglers !== undefined,
         batchSize,
         samplesPerSecond: sig(r.samplesPerSecond),

@@ -10,13 +10,13 @@ import { createLogger } from '../../logger.js';
 import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
 import { intList, positiveInt } from '../common/lists.js';
 import { finish, invocation, machineNow, writeFiles } from '../common/report.js';
-import { readCalibration, writeCalibration } from './calibration-file.js';
+import { readCalibration, readValidation, writeCalibration } from './calibration-file.js';
 import { findings } from './findings.js';
 import { project, type ProjectionGrid } from './project.js';
 import { simulateDocuments, simulatePlots, type SimulateResults } from './report.js';
 import { validate } from './validate.js';
 
-const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter'];
+const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter', 'backupMinMs'];
 const DEFAULTS = { backend: 'wasm' };
 
 function positiveNumber(flag: string, text: string, allowZero = false): number {
@@ -55,6 +55,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'))
     .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
+    .addOption(new Option('--reuse-validation <results.json>', 'take the validation table from an earlier results.json instead of running it again'))
     .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
     .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
     .addOption(new Option('--priority <nice>', 'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)').default('-10'))
@@ -64,6 +65,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--ps-shards <list>', 'projection: shard counts').default('1,2,4,8'))
     .addOption(new Option('--staleness <list>', 'projection: async staleness bounds').default('2,16,256'))
     .addOption(new Option('--backup-after <x>', 'projection: backup leases after this many times the median lease time').default('3'))
+    .addOption(new Option('--backup-min-ms <ms>', 'projection: backup leases only for leases running at least this long').default('0'))
     .addOption(new Option('--straggler-prob <p>', 'projection: probability a micro-batch straggles').default('0.05'))
     .addOption(new Option('--straggler-slowdown <x>', 'projection: how many times slower a straggling micro-batch computes').default('5'))
     .addOption(new Option('--bandwidth <MBps>', 'projection: each process\'s link, megabytes per second').default('1250'))
@@ -95,7 +97,10 @@ export function registerSimulate(group: Command): void {
     }
 
     const machine = machineNow();
-    const validation = options.validate === false
+    const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
+    const validation = reused
+      ? reused.validation
+      : options.validate === false
       ? null
       : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
     const grid: ProjectionGrid | null = options.project === false
@@ -105,6 +110,7 @@ export function registerSimulate(group: Command): void {
           psShards: intList('--ps-shards', String(options.psShards)),
           staleness: staleList(String(options.staleness)),
           backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
+          backupMinMs: positiveNumber('--backup-min-ms', String(options.backupMinMs), true),
           stragglers: { probability: probability('--straggler-prob', String(options.stragglerProb)), slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)) },
           wire: { bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)), latencyMs: positiveNumber('--latency', String(options.latency), true) },
           steps: positiveInt('--projection-steps', String(options.projectionSteps)),
@@ -114,7 +120,7 @@ export function registerSimulate(group: Command): void {
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];
-    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: positiveInt('--repeats', String(options.repeats)), validationPriority: niceValue(String(options.priority)), grid, projections };
+    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: reused?.validationRepeats ?? positiveInt('--repeats', String(options.repeats)), validationPriority: reused?.validationPriority ?? niceValue(String(options.priority)), validationSource: typeof options.reuseValidation === 'string' ? options.reuseValidation : 'this run', grid, projections };
     const plots = await simulatePlots(results);
     await writeFiles(out, { ...plots, ...simulateDocuments(results, Object.keys(plots), findings(validation, projections)) });
     process.stderr.write(`simulate: report in ${join(out, 'report.md')}\n`);

@@ -17,6 +17,8 @@ export interface SimulateResults {
   readonly validationRepeats: number;
   /** Nice value the real runs had. */
   readonly validationPriority: number;
+  /** Where the validation rows come from: this run, or the results.json given to --reuse-validation. */
+  readonly validationSource: string;
   readonly grid: ProjectionGrid | null;
   readonly projections: readonly ProjectionRow[];
 }
@@ -74,6 +76,7 @@ function validationSection(results: SimulateResults): string[] {
   return [
     '## Validation: predicted vs measured on this machine',
     '',
+    results.validationSource === 'this run' ? '' : `Validation rows taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): its real runs and their background were measured then; the machine section below is this run's.\n`,
     `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers (processor sharing). The machine is shared with other work: while each real run went on, a probe of 2 ms of CPU work every 200 ms measured the share of a core it got, and /proc how many of the run's own processes were runnable; under processor sharing that gives the number of other busy processes, and each run is predicted with its mean as background load (\`background\`). Error = (predicted − measured) / measured.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v),
@@ -89,7 +92,7 @@ function projectionSection(results: SimulateResults, plotNames: readonly string[
   const lines = [
     '## Projections beyond this machine',
     '',
-    `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run, at most ${g.limitSeconds} virtual seconds (a run that needs longer is marked unfinished and shows the rate of the steps it closed). Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
+    `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; backup leases (stragglers question) after ${g.backupAfter}× the step's median lease time and at least ${g.backupMinMs} ms (the job default, 500 ms, is longer than any lease here and would never fire); links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run, at most ${g.limitSeconds} virtual seconds (a run that needs longer is marked unfinished and shows the rate of the steps it closed). Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
     '',
   ];
   for (const scenario of SCENARIOS) {
