@@ -16,7 +16,12 @@ export const PROTOCOL_VERSION = 1;
 export const ROLES = ['coordinator', 'ps', 'worker', 'client'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const PUSH_STATUSES = ['accepted', 'duplicate', 'stale', 'rejected'] as const;
+/**
+ * `split` answers a pushRun only: the shard cannot fold the run as one sum (it is not at the run's
+ * first id with an empty sum, or it must judge each micro-batch on its own); the worker pushes the
+ * run's micro-batches one by one instead.
+ */
+export const PUSH_STATUSES = ['accepted', 'duplicate', 'stale', 'rejected', 'split'] as const;
 export type PushStatus = (typeof PUSH_STATUSES)[number];
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -181,7 +186,29 @@ export const MESSAGE_SCHEMAS = {
     loss: finite,
     samples: uint.min(1),
   }),
-  /** parameter server → worker, reply to push. `reason` explains stale and rejected. */
+  /**
+   * worker → parameter server (sync mode): the micro-batches microBatchId … microBatchId + count − 1
+   * of `step` in one message. `grads` is their gradients' sum for the server's slice, folded in id
+   * order from a zeroed buffer (`acc = 0; acc += g_first; …`), which is bit for bit what the server
+   * would hold after folding them one by one into an empty sum; so it adds the run only when its
+   * sum is empty and the run starts at micro-batch 0, and answers `split` otherwise. `losses` has
+   * one loss per micro-batch and `bnStats` (shard 0 of a batch-norm model) one block of moments
+   * per micro-batch, in id order.
+   */
+  pushRun: z.strictObject({
+    type: z.literal('pushRun'),
+    ...request,
+    step: uint,
+    microBatchId: uint,
+    count: uint.min(1).max(MAX_MICRO_BATCH_IDS),
+    version: uint,
+    generation: uint,
+    offset: uint,
+    grads: tensor,
+    bnStats: tensor.optional(),
+    losses: z.array(finite).min(1).max(MAX_MICRO_BATCH_IDS),
+  }),
+  /** parameter server → worker, reply to push and pushRun. `reason` explains stale, rejected and split. */
   pushAck: z.strictObject({
     type: z.literal('pushAck'),
     ...reply,
@@ -281,6 +308,7 @@ export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } =
   pull: [],
   params: ['values', 'bnState'],
   push: ['grads', 'bnStats'],
+  pushRun: ['grads', 'bnStats'],
   pushAck: [],
   stepPlan: [],
   stepApplied: [],
@@ -296,6 +324,7 @@ export const REPLY_TYPES = {
   register: 'registered',
   pull: 'params',
   push: 'pushAck',
+  pushRun: 'pushAck',
   checkpoint: 'checkpointed',
   status: 'statusReport',
 } as const satisfies { readonly [K in MessageType]?: MessageType };
@@ -323,6 +352,7 @@ export const SENDERS: { readonly [K in MessageType]: readonly Role[] } = {
   pull: ['worker', 'coordinator', 'client'],
   params: ['ps'],
   push: ['worker'],
+  pushRun: ['worker'],
   pushAck: ['ps'],
   stepPlan: ['coordinator'],
   stepApplied: ['ps'],

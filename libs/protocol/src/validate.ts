@@ -107,16 +107,22 @@ export function checkContent(msg: Message, limits: ResolvedValidateOptions): voi
   const ownedText = owned && `the range [${owned.offset}, ${owned.offset + owned.length}) this receiver owns`;
   switch (msg.type) {
     case 'push':
+    case 'pushRun': {
       if (owned && msg.offset !== owned.offset) {
         fail('E_RANGE', `.offset ${msg.offset} is not the start of ${ownedText}`);
       }
       if (owned && msg.grads.length !== owned.length) {
         fail('E_BAD_LENGTH', `.grads has ${msg.grads.length} values, expected ${owned.length} for ${ownedText}`);
       }
-      if (msg.bnStats && limits.bnStatsLength !== undefined && msg.bnStats.length !== limits.bnStatsLength) {
-        fail('E_BAD_LENGTH', `.bnStats has ${msg.bnStats.length} values, expected ${limits.bnStatsLength}`);
+      const blocks = msg.type === 'pushRun' ? msg.count : 1;
+      if (msg.type === 'pushRun' && msg.losses.length !== msg.count) {
+        fail('E_BAD_LENGTH', `.losses has ${msg.losses.length} entries for count ${msg.count} micro-batches`);
+      }
+      if (msg.bnStats && limits.bnStatsLength !== undefined && msg.bnStats.length !== blocks * limits.bnStatsLength) {
+        fail('E_BAD_LENGTH', `.bnStats has ${msg.bnStats.length} values, expected ${blocks * limits.bnStatsLength}${blocks > 1 ? ` (${limits.bnStatsLength} per micro-batch)` : ''}`);
       }
       break;
+    }
     case 'params':
       if (owned && (msg.offset < owned.offset || msg.offset + msg.values.length > owned.offset + owned.length)) {
         fail('E_BAD_LENGTH', `.values covers [${msg.offset}, ${msg.offset + msg.values.length}), outside ${ownedText}`);
@@ -221,7 +227,7 @@ export function checkReply(request: Message, reply: Message): void {
     if (request.minVersion !== undefined && reply.version < request.minVersion) {
       fail('E_STALE', `has version ${reply.version}, the pull asked for at least ${request.minVersion}`);
     }
-  } else if (request.type === 'push' && reply.type === 'pushAck') {
+  } else if ((request.type === 'push' || request.type === 'pushRun') && reply.type === 'pushAck') {
     if (reply.step !== request.step || reply.microBatchId !== request.microBatchId) {
       fail(
         'E_MALFORMED',

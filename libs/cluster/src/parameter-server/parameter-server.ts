@@ -103,8 +103,12 @@ export class ParameterServer {
   /** sha256 of the job, shard and range: checkpoints and logs of this shard carry it. */
   private readonly fingerprint: string;
   private readonly log: Logger;
-  /** Counters for status reports; `poisoned` pushes (beyond maxGradNorm) are not in `rejected`. */
-  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, pulls: 0 };
+  /**
+   * Counters for status reports: `accepted` and `duplicate` count micro-batches (a pushRun counts
+   * each of its run), the others messages; `poisoned` pushes (beyond maxGradNorm) are not in
+   * `rejected`; `split` counts pushRuns answered `split`.
+   */
+  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, split: 0, pulls: 0 };
   /** Updates refused because a (step, micro-batch) of them was already applied: must stay 0. */
   private doubleApplied = 0;
   /** Async: how many gradients were applied at each staleness (index = current − v). */
@@ -296,6 +300,7 @@ export class ParameterServer {
     try {
       if (msg.type === 'pull') this.pull(connection, msg);
       else if (msg.type === 'push') this.push(connection, msg);
+      else if (msg.type === 'pushRun') this.pushRun(connection, msg);
       else if (msg.type === 'status') void connection.reply(msg, { type: 'statusReport', role: 'ps', step: this.syncStep(), version: this.versionNow, detail: this.status() });
       else if (msg.type !== 'shutdown' && msg.type !== 'error') throw new ProtocolError('E_ROLE', `a parameter server does not handle ${msg.type}; send pull, push or status`, { ref: msg.seq });
     } catch (error) {
@@ -383,13 +388,7 @@ export class ParameterServer {
     if (msg.step >= this.plan.totalSteps) {
       throw new ProtocolError('E_RANGE', `push.step ${msg.step} is not below the job's ${this.plan.totalSteps} steps`, { ref: msg.seq });
     }
-    if ((msg.bnStats !== undefined) !== this.bnSpecs.length > 0) {
-      throw new ProtocolError(
-        'E_MALFORMED',
-        this.bnSpecs.length > 0 ? `push.bnStats is missing; shard 0 of a batch-norm model needs each micro-batch's moments` : `push.bnStats was sent to shard ${this.shard}, which keeps no batch-norm statistics; send them to shard 0 only`,
-        { ref: msg.seq },
-      );
-    }
+    this.requireBnStats(msg);
     const bound = this.options.job.config.maxGradNorm;
     if (bound !== undefined) {
       const norm = globalNorm(msg.grads);
@@ -404,8 +403,90 @@ export class ParameterServer {
     else this.pushSync(connection, msg);
   }
 
-  private ack(connection: Connection, msg: MessageOf<'push'>, status: 'accepted' | 'duplicate' | 'stale' | 'rejected', reason?: string, counter: keyof typeof this.counters = status): void {
-    this.counters[counter]++;
+  private requireBnStats(msg: MessageOf<'push'> | MessageOf<'pushRun'>): void {
+    if ((msg.bnStats !== undefined) === this.bnSpecs.length > 0) return;
+    throw new ProtocolError(
+      'E_MALFORMED',
+      this.bnSpecs.length > 0
+        ? `${msg.type}.bnStats is missing; shard 0 of a batch-norm model needs each micro-batch's moments`
+        : `${msg.type}.bnStats was sent to shard ${this.shard}, which keeps no batch-norm statistics; send them to shard 0 only`,
+      { ref: msg.seq },
+    );
+  }
+
+  /**
+   * Sync: a run of micro-batches summed by the worker (messages.ts, pushRun). Its sum was folded
+   * from zero in id order, so adding it to an empty sum gives the bits folding each would: the
+   * shard takes it only at the start of a step with none of the run received, and answers `split`
+   * otherwise (the worker then pushes the micro-batches one by one). With maxGradNorm each
+   * micro-batch's norm must be judged alone, so a run is always split.
+   */
+  private pushRun(connection: Connection, msg: MessageOf<'pushRun'>): void {
+    const M = this.plan.microBatchesPerStep;
+    const first = msg.microBatchId;
+    if (this.options.job.config.mode === 'async') {
+      throw new ProtocolError('E_MALFORMED', 'pushRun is for synchronous mode; this job is async: push each micro-batch', { ref: msg.seq });
+    }
+    if (first + msg.count > M) {
+      throw new ProtocolError('E_RANGE', `pushRun covers micro-batches ${first}..${first + msg.count - 1}, past the ${M} micro-batches per step`, { ref: msg.seq });
+    }
+    if (msg.step >= this.plan.totalSteps) {
+      throw new ProtocolError('E_RANGE', `pushRun.step ${msg.step} is not below the job's ${this.plan.totalSteps} steps`, { ref: msg.seq });
+    }
+    this.requireBnStats(msg);
+    let received = 0;
+    for (let id = first; id < first + msg.count; id++) if (this.received.has(id)) received++;
+    if (msg.step < this.versionNow || (msg.step === this.versionNow && received === msg.count)) {
+      this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batches ${first}..${first + msg.count - 1} were already received`);
+      return;
+    }
+    if (msg.step > this.versionNow) {
+      this.ack(connection, msg, 'rejected', `step ${msg.step} is ahead of shard ${this.shard}'s current step ${this.versionNow}; pull step ${msg.step} first`);
+      return;
+    }
+    const why =
+      this.options.job.config.maxGradNorm !== undefined
+        ? 'the job sets maxGradNorm, which judges each micro-batch alone'
+        : first !== 0 || this.nextId !== 0 || received > 0
+          ? `shard ${this.shard} has folded ${this.nextId} and holds ${this.received.size} micro-batches of step ${msg.step}; a run is added only to an empty sum at micro-batch 0`
+          : undefined;
+    if (why) {
+      this.ack(connection, msg, 'split', `${why}: push micro-batches ${first}..${first + msg.count - 1} one by one`);
+      return;
+    }
+    const blockLength = msg.bnStats ? msg.bnStats.length / msg.count : 0;
+    for (let j = 0; j < msg.count; j++) {
+      this.received.add(first + j);
+      this.moments[first + j] = msg.bnStats ? unpackMoments(this.bnSpecs, msg.bnStats.subarray(j * blockLength, (j + 1) * blockLength)) : undefined;
+      this.losses[first + j] = msg.losses[j];
+    }
+    // The sum is empty (+0 everywhere) and the run's sum has no −0 (it was folded from +0), so this
+    // add reproduces it exactly.
+    accumulate(this.acc, msg.grads);
+    this.nextId = msg.count;
+    this.foldEarly();
+    this.ack(connection, msg, 'accepted');
+    if (this.nextId === this.early.length) this.applyStep();
+  }
+
+  /** Folds the buffered micro-batches that now come next in id order. */
+  private foldEarly(): void {
+    while (this.nextId < this.early.length && this.early[this.nextId]) {
+      accumulate(this.acc, this.early[this.nextId]!);
+      this.early[this.nextId] = undefined;
+      this.nextId++;
+    }
+  }
+
+  private ack(
+    connection: Connection,
+    msg: MessageOf<'push'> | MessageOf<'pushRun'>,
+    status: 'accepted' | 'duplicate' | 'stale' | 'rejected' | 'split',
+    reason?: string,
+    counter: keyof typeof this.counters = status,
+  ): void {
+    // accepted and duplicate count micro-batches, however they travelled.
+    this.counters[counter] += msg.type === 'pushRun' && (status === 'accepted' || status === 'duplicate') ? msg.count : 1;
     void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status, ...(reason ? { reason } : {}) });
   }
 
@@ -425,11 +506,7 @@ export class ParameterServer {
     if (id === this.nextId) {
       accumulate(this.acc, msg.grads);
       this.nextId++;
-      while (this.nextId < this.early.length && this.early[this.nextId]) {
-        accumulate(this.acc, this.early[this.nextId]!);
-        this.early[this.nextId] = undefined;
-        this.nextId++;
-      }
+      this.foldEarly();
     } else {
       // A view of the received frame: it stays valid as long as it is referenced.
       this.early[id] = msg.grads;

@@ -1,11 +1,12 @@
 import { gather, type DataPlan, type Split } from '@dptrain/data';
 import type { Model } from '@dptrain/model';
+import { accumulate } from '@dptrain/optim';
 import { silentLogger, type Connection, type Logger, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { ShardRange } from '../shards.js';
 import { abortable } from './abortable.js';
 import { InjectedFaults } from './injected-faults.js';
-import { pushVerdict } from './push-verdict.js';
+import { pushVerdict, type PushVerdict } from './push-verdict.js';
 
 /** One lease's outcome and where its time went. */
 export interface LeaseResult {
@@ -40,10 +41,32 @@ export interface LeaseComputerOptions {
   readonly async: boolean;
   /** How long a pull may be held at a shard. */
   readonly pullTimeoutMs: number;
+  /**
+   * Sync: push a lease's leading run of micro-batches 0, 1, … as one pre-summed pushRun (off when
+   * the job sets maxGradNorm, which judges each micro-batch alone). @default true
+   */
+  readonly presum?: boolean;
   /** @default no faults */
   readonly faults?: InjectedFaults;
   /** @default silentLogger */
   readonly log?: Logger;
+}
+
+type LeaseTiming = { computeMs: number; pullMs: number; pushMs: number };
+
+/** Pushes sent and not yet judged: one micro-batch, or a run pushed as one sum. */
+interface Pending {
+  readonly ids: number[];
+  readonly losses: number[];
+  readonly acks: Promise<ReplyOf<'push'>>[];
+}
+
+/** How many of the ids 0, 1, 2, … `ids` holds from 0 on (the micro-batches a run can pre-sum). */
+export function leadingRun(ids: readonly number[]): number {
+  const held = new Set(ids);
+  let n = 0;
+  while (held.has(n)) n++;
+  return n;
 }
 
 export class LeaseComputer {
@@ -55,6 +78,10 @@ export class LeaseComputer {
   private readonly bnStats: Float32Array;
   private readonly buffers: { x: Float32Array; y: Int32Array };
   private readonly seen: number[];
+  /** Sync: the sum of a pushed run (allocated at the first run). */
+  private sum: Float32Array | undefined;
+  /** Sync: whether leading runs of micro-batches are pushed as one sum. */
+  private readonly presum: boolean;
   /** Sync: the pull of the step after the last lease, sent as soon as that lease's pushes were. */
   private prefetched: { step: number; replies: Promise<ReplyOf<'pull'>[]> } | undefined;
   private readonly async: boolean;
@@ -71,6 +98,7 @@ export class LeaseComputer {
     private readonly options: LeaseComputerOptions,
   ) {
     this.async = options.async;
+    this.presum = !options.async && options.presum !== false;
     this.faults = options.faults ?? new InjectedFaults();
     this.log = options.log ?? silentLogger;
     this.params = new Float32Array(model.paramCount);
@@ -90,46 +118,15 @@ export class LeaseComputer {
    */
   async run(lease: MessageOf<'lease'>, signal?: AbortSignal): Promise<LeaseResult> {
     const timing = { computeMs: 0, pullMs: 0, pushMs: 0 };
-    const { microBatches } = this.plan.step(lease.step);
-    const pending: { id: number; loss: number; acks: Promise<ReplyOf<'push'>>[] }[] = [];
-    let pulled = this.async ? undefined : await this.pullStep(lease.step, timing, signal);
+    const pending: Pending[] = [];
+    const pulled = this.async ? undefined : await this.pullStep(lease.step, timing, signal);
+    // A run of one is an ordinary push.
+    const leading = this.presum ? leadingRun(lease.microBatchIds) : 0;
+    const run = leading > 1 ? leading : 0;
+    if (run > 0) pending.push(await this.pushRun(lease, run, pulled!, timing, signal));
     for (const id of lease.microBatchIds) {
-      if (this.async) {
-        for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
-        pulled = await this.pull(undefined, timing, signal);
-      }
-      const versions = pulled!;
-      const mb = microBatches[id];
-      const started = performance.now();
-      const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
-      const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, this.bnStats) : undefined;
-      const computeMs = performance.now() - started;
-      // The injected slowness counts as compute: the time split shows what a slow machine's would.
-      timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
-      this.faults.poison(lease.step, result.grads);
-      // send() copies each slice into its frame before returning, so the buffers are free again.
-      const acks = this.shards.map((shard, s) => {
-        const { offset, length } = this.ranges[s];
-        return shard.request({
-          type: 'push',
-          step: lease.step,
-          microBatchId: id,
-          version: versions[s],
-          generation: this.generation,
-          offset,
-          grads: result.grads.subarray(offset, offset + length),
-          ...(s === 0 && bn ? { bnStats: bn } : {}),
-          loss: result.loss,
-          samples: mb.indices.length,
-        });
-      });
-      // When an earlier ack fails (a shard closed), the later ones are never awaited: mark them handled.
-      for (const ack of acks) ack.catch(() => undefined);
-      pending.push({ id, loss: result.loss, acks });
-      this.microBatches++;
-      // Let the pushes reach the sockets (and a revocation reach us) while the next micro-batch computes.
-      if (!this.async) await new Promise((resolve) => setImmediate(resolve));
-      signal?.throwIfAborted();
+      if (id < run) continue;
+      pending.push(await this.pushOne(lease, id, pulled, timing, signal));
     }
     if (!this.async) {
       const replies = this.request({ step: lease.step + 1 });
@@ -138,23 +135,129 @@ export class LeaseComputer {
     }
     const pushStarted = performance.now();
     const outcome: LeaseResult = { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
-    for (const { id, loss, acks } of pending) {
-      const verdicts = await abortable(Promise.all(acks.map((ack) => pushVerdict(ack, this.async))), signal);
-      let refused = false;
-      verdicts.forEach((verdict, shard) => {
-        if (verdict.status !== 'refused') return;
-        refused = true;
-        this.log({ level: 'warn', event: 'push-refused', step: lease.step, microBatchId: id, shard, reason: verdict.reason });
-      });
-      if (refused) outcome.refused.push(id);
-      else if (verdicts.some((v) => v.status === 'stale')) outcome.stale.push(id);
-      else {
-        outcome.ids.push(id);
-        outcome.losses.push(loss);
+    for (const entry of pending) {
+      const verdicts = await abortable(Promise.all(entry.acks.map((ack) => pushVerdict(ack, this.async))), signal);
+      if (entry.ids.length > 1 && verdicts.some((v) => v.status !== 'applied')) {
+        // A shard could not take the run as one sum (or refused the sum as poisoned): push each
+        // micro-batch alone; recomputing gives the same bits, and a shard that took the run
+        // answers them `duplicate`.
+        this.log({ level: 'info', event: 'push-run-split', step: lease.step, microBatchIds: entry.ids, verdicts: verdicts.map((v) => v.status) });
+        for (const id of entry.ids) await this.judge(lease, await this.pushOne(lease, id, pulled, timing, signal), outcome, signal);
+        continue;
       }
+      this.record(lease, entry, verdicts, outcome);
     }
     timing.pushMs = performance.now() - pushStarted;
     return { ...outcome, ...timing };
+  }
+
+  /** Waits for one push's acknowledgements and records the micro-batch's outcome. */
+  private async judge(lease: MessageOf<'lease'>, entry: Pending, outcome: LeaseResult, signal: AbortSignal | undefined): Promise<void> {
+    this.record(lease, entry, await abortable(Promise.all(entry.acks.map((ack) => pushVerdict(ack, this.async))), signal), outcome);
+  }
+
+  private record(lease: MessageOf<'lease'>, entry: Pending, verdicts: PushVerdict[], outcome: LeaseResult): void {
+    let refused = false;
+    verdicts.forEach((verdict, shard) => {
+      if (verdict.status !== 'refused') return;
+      refused = true;
+      this.log({ level: 'warn', event: 'push-refused', step: lease.step, ...(entry.ids.length === 1 ? { microBatchId: entry.ids[0] } : { microBatchIds: entry.ids }), shard, reason: verdict.reason });
+    });
+    if (refused) outcome.refused.push(...entry.ids);
+    else if (verdicts.some((v) => v.status === 'stale')) outcome.stale.push(...entry.ids);
+    else {
+      outcome.ids.push(...entry.ids);
+      outcome.losses.push(...entry.losses);
+    }
+  }
+
+  /** Computes micro-batch `id` into `grad` (and its moments into `bnStats` when `bnOut` is given). */
+  private async compute(lease: MessageOf<'lease'>, id: number, timing: { computeMs: number }, signal: AbortSignal | undefined, bnOut?: Float32Array): Promise<{ loss: number; bn: Float32Array | undefined; samples: number }> {
+    const mb = this.plan.step(lease.step).microBatches[id];
+    const started = performance.now();
+    const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
+    const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, bnOut ?? this.bnStats) : undefined;
+    const computeMs = performance.now() - started;
+    // The injected slowness counts as compute: the time split shows what a slow machine's would.
+    timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
+    this.faults.poison(lease.step, this.grad);
+    this.microBatches++;
+    return { loss: result.loss, bn, samples: mb.indices.length };
+  }
+
+  /** Computes and pushes one micro-batch; the acknowledgements are left pending. */
+  private async pushOne(lease: MessageOf<'lease'>, id: number, pulled: number[] | undefined, timing: LeaseTiming, signal: AbortSignal | undefined): Promise<Pending> {
+    if (this.async) {
+      for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
+      pulled = await this.pull(undefined, timing, signal);
+    }
+    const versions = pulled!;
+    const { loss, bn, samples } = await this.compute(lease, id, timing, signal);
+    // send() copies each slice into its frame before returning, so the buffers are free again.
+    const acks = this.shards.map((shard, s) => {
+      const { offset, length } = this.ranges[s];
+      return shard.request({
+        type: 'push',
+        step: lease.step,
+        microBatchId: id,
+        version: versions[s],
+        generation: this.generation,
+        offset,
+        grads: this.grad.subarray(offset, offset + length),
+        ...(s === 0 && bn ? { bnStats: bn } : {}),
+        loss,
+        samples,
+      });
+    });
+    return this.sent([id], [loss], acks, signal);
+  }
+
+  /**
+   * Sync: computes micro-batches 0..count−1 and pushes their sum, folded from zero in id order as
+   * a shard folds them (messages.ts, pushRun), once to each shard.
+   */
+  private async pushRun(lease: MessageOf<'lease'>, count: number, versions: number[], timing: LeaseTiming, signal: AbortSignal | undefined): Promise<Pending> {
+    const sum = (this.sum ??= new Float32Array(this.model.paramCount));
+    sum.fill(0);
+    const blockLength = this.bnStats.length;
+    const bnRun = blockLength > 0 ? new Float32Array(count * blockLength) : undefined;
+    const losses: number[] = [];
+    for (let id = 0; id < count; id++) {
+      const { loss } = await this.compute(lease, id, timing, signal, bnRun?.subarray(id * blockLength, (id + 1) * blockLength));
+      accumulate(sum, this.grad);
+      losses.push(loss);
+      // Let a revocation reach us between micro-batches.
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+    }
+    const ids = Array.from({ length: count }, (_, id) => id);
+    const acks = this.shards.map((shard, s) => {
+      const { offset, length } = this.ranges[s];
+      return shard.request({
+        type: 'pushRun',
+        step: lease.step,
+        microBatchId: 0,
+        count,
+        version: versions[s],
+        generation: this.generation,
+        offset,
+        grads: sum.subarray(offset, offset + length),
+        ...(s === 0 && bnRun ? { bnStats: bnRun } : {}),
+        losses,
+      });
+    });
+    for (const ack of acks) ack.catch(() => undefined);
+    return { ids, losses, acks };
+  }
+
+  /** Bookkeeping after a single push was sent. */
+  private async sent(ids: number[], losses: number[], acks: Promise<ReplyOf<'push'>>[], signal: AbortSignal | undefined): Promise<Pending> {
+    // When an earlier ack fails (a shard closed), the later ones are never awaited: mark them handled.
+    for (const ack of acks) ack.catch(() => undefined);
+    // Let the pushes reach the sockets (and a revocation reach us) while the next micro-batch computes.
+    if (!this.async) await new Promise((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
+    return { ids, losses, acks };
   }
 
   /** Sync: the parameters of `step`, from the prefetched pull when it is that step's and succeeded. */

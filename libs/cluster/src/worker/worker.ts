@@ -113,6 +113,7 @@ export class Worker {
 
     const compute = new LeaseComputer(model, train, plan, shards, ranges, {
       async: job.config.mode === 'async',
+      presum: job.config.maxGradNorm === undefined,
       pullTimeoutMs: this.options.pullTimeoutMs ?? 600_000,
       faults: new InjectedFaults(this.options.fault, this.options.faultWait),
       log: this.log,

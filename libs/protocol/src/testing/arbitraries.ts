@@ -86,6 +86,21 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
     },
     ['bnStats'],
   ),
+  pushRun: fc.integer({ min: 1, max: 8 }).chain((count) =>
+    message(
+      'pushRun',
+      {
+        step: uint,
+        microBatchId: uint,
+        count: fc.constant(count),
+        version: uint,
+        generation: uint,
+        offset: small,
+        grads: tensor,
+        losses: fc.array(finite, { minLength: count, maxLength: count }),
+      },
+    ),
+  ),
   pushAck: message('pushAck', { re: uint, step: uint, microBatchId: uint, status: fc.constantFrom(...PUSH_STATUSES), reason: text }, ['reason']),
   stepPlan: message('stepPlan', { step: uint, microBatchIds: ids }),
   stepApplied: message('stepApplied', { step: uint, version: uint, microBatchIds: fc.uniqueArray(uint, { maxLength: 12 }) }),
