@@ -71,6 +71,18 @@ describe('validation against the model', () => {
     expect(bnState.code).toBe('E_BAD_LENGTH');
   });
 
+  it('wants one block of batch-norm moments and one loss per micro-batch of a pushRun', () => {
+    const run = { type: 'pushRun', seq: 9, step: 4, microBatchId: 0, count: 3, version: 4, generation: 0, offset: 0, losses: [0.5, 0.25, 0.125] };
+    const grads = new Float32Array(2);
+    expect(createDecoder({ bnStatsLength: 5 })(frameOf(run, { grads, bnStats: new Float32Array(15) }))).toMatchObject({ type: 'pushRun', count: 3 });
+    const bn = refusal({ bnStatsLength: 5 }, run, { grads, bnStats: new Float32Array(5) });
+    expect(bn.code).toBe('E_BAD_LENGTH');
+    expect(bn.message).toContain('pushRun.bnStats has 5 values, expected 15 (5 per micro-batch)');
+    const losses = refusal({}, { ...run, losses: [0.5] }, { grads });
+    expect(losses.code).toBe('E_BAD_LENGTH');
+    expect(losses.message).toContain('pushRun.losses has 1 entries for count 3 micro-batches');
+  });
+
   it('refuses params outside the owned range', () => {
     const params = { type: 'params', seq: 1, re: 0, version: 0, step: 0, offset: 8 };
     const error = refusal({ paramCount: 10 }, params, { values: new Float32Array(3) });
