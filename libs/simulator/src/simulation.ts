@@ -32,6 +32,12 @@ export interface SimulationResult {
    * time until the last of them closed (start-up included).
    */
   readonly samplesPerSecond: number;
+  /**
+   * Every closed step's samples over the virtual time until the last of them closed (start-up
+   * included): the rate to compare async runs by, whose steps can close in bursts that the
+   * median-of-rounds estimate misreads.
+   */
+  readonly overallSamplesPerSecond: number;
   /** False when the job hit `limitMs` before its last step (e.g. async with most pushes stale). */
   readonly finished: boolean;
   /** Steps closed. */
@@ -143,6 +149,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the
     // ones behind it close at once), which leaves rounds of zero time and the median infinite.
     samplesPerSecond: result && Number.isFinite(result.steadySamplesPerSecond) ? result.steadySamplesPerSecond : overallRate,
+    overallSamplesPerSecond: overallRate,
     finished: result !== undefined,
     steps,
     virtualMs: end,
