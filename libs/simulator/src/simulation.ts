@@ -28,14 +28,13 @@ export interface SimulationOptions {
 export interface SimulationResult {
   /**
    * The coordinator's own steady-state estimate, taken on the virtual clock; when the job did not
-   * finish within the limit or that estimate is not finite, the steps closed over the virtual
-   * time until the last of them closed (start-up included).
+   * finish within the limit or that estimate is not finite, overallSamplesPerSecond.
    */
   readonly samplesPerSecond: number;
   /**
-   * Every closed step's samples over the virtual time until the last of them closed (start-up
-   * included): the rate to compare async runs by, whose steps can close in bursts that the
-   * median-of-rounds estimate misreads.
+   * The samples of the steps after the first 10% over the virtual time they took (every step over
+   * the whole run when those closed in one burst): the rate to compare async runs by, whose steps
+   * can close in bursts that the median-of-rounds estimate misreads.
    */
   readonly overallSamplesPerSecond: number;
   /** False when the job hit `limitMs` before its last step (e.g. async with most pushes stale). */
@@ -142,8 +141,11 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const steps = result?.steps ?? stepClosedAt.length;
   const computed = workers.reduce((a, w) => a + w.microBatches, 0);
   const needed = steps * (config.batchSize / config.microBatchSize);
-  // Every step over the whole run: defined even when steps closed in one burst at the end.
-  const overallRate = steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
+  // The steps after the first 10% over their time (start-up excluded, as the steady estimate
+  // does), or every step over the whole run when those closed in one burst.
+  const warm = Math.max(1, Math.floor(steps / 10));
+  const windowMs = steps > warm ? stepClosedAt[steps - 1] - stepClosedAt[warm - 1] : 0;
+  const overallRate = windowMs > 0 ? ((steps - warm) * config.batchSize * 1000) / windowMs : steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
   const status = coordinator.status();
   return {
     // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the
