@@ -68,7 +68,8 @@ describe('the health checks of docker-compose.yml', () => {
       DPTRAIN_OFFLINE: '1',
       DPTRAIN_OUT: mkdtempSync(join(tmpdir(), 'health-')),
     });
-    const ps = await start('ps', { ...loopback, DPTRAIN_COORDINATOR: `ws://127.0.0.1:${coordinator}/` });
+    // The service's checkpoint directory is on a named volume: here a fresh folder of its own.
+    const ps = await start('ps', { ...loopback, DPTRAIN_COORDINATOR: `ws://127.0.0.1:${coordinator}/`, DPTRAIN_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'health-ck-')) });
     const nothing = await closedPort();
     const results = await Promise.all([check('coordinator', coordinator), check('ps', ps), check('coordinator', ps), check('ps', coordinator), check('coordinator', nothing), check('ps', nothing)]);
     // The coordinator answers /status 200 (and / 404); a shard answers any plain GET 426 Upgrade Required.

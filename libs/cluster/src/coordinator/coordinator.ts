@@ -541,11 +541,16 @@ export class Coordinator {
     this.watchLiveWorkers();
   }
 
-  /** Revokes the running leases of `step` whose micro-batches are all done (a backup copy, or the original, finished first). */
+  /**
+   * Revokes the running leases of `step` that have a backup twin and whose micro-batches are all
+   * done (the backup, or the original, finished first). Other leases are left to finish: their ids
+   * may be done only because a shard applied the pushes before the worker's leaseDone arrived.
+   */
   private revokeFinished(step: number): void {
     for (const w of this.workers.values()) {
       const lease = w.lease;
       if (!lease || lease.step !== step || lease.state !== LeaseState.Active) continue;
+      if (!lease.backedUp && lease.backupOf === undefined) continue;
       if (!lease.ids.every((id) => this.ledger.isIdDone(step, id))) continue;
       this.revoke(lease, 'its micro-batches were finished by another lease');
     }
