@@ -12,7 +12,7 @@ describe('process faults against dptrain local', () => {
     expect(run.bitIdentical).toBe(true);
   }, 120_000);
 
-  it('2 worker SIGSTOP past the 4 s worker timeout (--worker-timeout-ms), then SIGCONT: timed out, re-leased, bit-identical', async () => {
+  it('2 worker SIGSTOP past the 6 s worker timeout (--worker-timeout-ms), then SIGCONT: timed out, re-leased, bit-identical', async () => {
     const run = await runScenario('worker-sigstop');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toContain('worker-timeout');

@@ -9,7 +9,7 @@ import { type Netns } from '@dptrain/fault-proxy';
 import type { Context } from './types.js';
 
 /** The chaos job's --worker-timeout-ms: the coordinator marks a silent worker dead after it (sweeping every quarter of it). */
-export const WORKER_TIMEOUT_MS = 4_000;
+export const WORKER_TIMEOUT_MS = 6_000;
 export const PAST_TIMEOUT_MS = WORKER_TIMEOUT_MS + 3_000;
 
 const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
