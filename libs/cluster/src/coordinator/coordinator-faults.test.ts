@@ -161,6 +161,23 @@ describe('Coordinator fault handling (scripted peers)', () => {
     c.stop();
   });
 
+  it('leases the next step when a worker dies owing the leaseDone of a step the shard already closed', async () => {
+    const c = coordinatorOf({ backupAfter: 0 });
+    const ps = await shard(c);
+    const dying = await worker(c, 'dying');
+    const first = await dying.next('lease');
+    const other = await worker(c, 'other');
+    await dying.connection.send(done(first));
+    await ps.connection.send(applied(0));
+    const [, mine] = await Promise.all([dying.next('lease', (l) => l.step === 1), other.next('lease', (l) => l.step === 1)]);
+    await other.connection.send(done(mine));
+    // The shard had every push of step 1 (the dying worker's too) and closes it; then that worker dies.
+    await ps.connection.send(applied(1));
+    dying.connection.close(1006, 'killed');
+    expect(await other.next('lease', (l) => l.step === 2)).toMatchObject({ microBatchIds: [0, 1, 2, 3] });
+    c.stop();
+  });
+
   it('fails when no live worker is left for noWorkerTimeoutMs, naming the fix', async () => {
     const c = coordinatorOf({ noWorkerTimeoutMs: 20 });
     await shard(c);

@@ -437,6 +437,9 @@ export class Coordinator {
     const idle = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
     if (idle.length === 0) return;
     if (!this.async) {
+      // The step being leased may have closed meanwhile (a shard's report finished it while a worker
+      // that then died still owed its leaseDone): move on first, or nothing would ever be leased.
+      this.advanceSync();
       const step = this.leasing;
       const ids = this.ledger.take(step, Number.POSITIVE_INFINITY);
       const shares = idle.map(() => [] as number[]);
