@@ -6,7 +6,9 @@
 //
 // One round = what a worker does per micro-batch: push N floats (the peer answers with a small
 // ack), then pull N floats (small request, N floats back). Raw ws: the same four frames as bare
-// binary payloads of the same sizes, no encoding and no validation. dptrain: Connection.request()
+// binary payloads of the same sizes, no encoding and no validation, masked with the all-zero key
+// dptrain's clients use (so neither side runs a masking pass; bufferutil then matters only for
+// peers that mask). dptrain: Connection.request()
 // with encoding, the header schema, length checks against paramCount and the NaN/Inf scan on both
 // sides; its tensors come from allocateTensor(), so frames go to the socket in place, as raw ws
 // sends its buffers. Server and client share this process (one thread), as they do for both rows.
@@ -66,8 +68,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** A raw ws echo pair answering as the parameter server would: small ack to a big frame, big frame to a small one. */
-export async function rawPair(floats: number): Promise<{ round: () => Promise<void>; close: () => Promise<void> }> {
+/**
+ * A raw ws echo pair answering as the parameter server would: small ack to a big frame, big frame
+ * to a small one. `zeroMask`: the client masks with an all-zero key, as dptrain's clients do
+ * (libs/protocol/src/client.ts), so ws skips masking; otherwise ws's default random key.
+ */
+export async function rawPair(floats: number, { zeroMask = false } = {}): Promise<{ round: () => Promise<void>; close: () => Promise<void> }> {
   const bytes = 4 * floats;
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxPayload: 2 * bytes, perMessageDeflate: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
@@ -78,7 +84,7 @@ export async function rawPair(floats: number): Promise<{ round: () => Promise<vo
   wss.on('connection', (socket) => {
     socket.on('message', (data) => socket.send((data as Buffer).length > 64 ? ack : reply, { binary: true }));
   });
-  const client = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 2 * bytes, perMessageDeflate: false });
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 2 * bytes, perMessageDeflate: false, ...(zeroMask ? { generateMask: (mask: Uint8Array) => mask.fill(0) } : {}) });
   await new Promise<void>((resolve) => client.once('open', resolve));
   const payload = Buffer.alloc(bytes, 2);
   const small = Buffer.alloc(16);
@@ -168,7 +174,7 @@ async function measureAll(): Promise<Cell[]> {
   const masking = maskingImplementation();
   const cells: Cell[] = [];
   for (const size of SIZES) {
-    const raw = await rawPair(size.floats);
+    const raw = await rawPair(size.floats, { zeroMask: true });
     const ours = await dptrainPair(size.floats);
     // Warm-up: JIT, socket buffers, first-time allocations.
     await timeRounds(raw.round, 3);

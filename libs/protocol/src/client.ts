@@ -13,6 +13,18 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, maxPayloadFor, requi
 import type { Role } from './messages.js';
 import { attachSocket } from './ws-pipe.js';
 
+/**
+ * RFC 6455 has clients mask their frames with a random key so that a hostile script in a browser
+ * cannot make a frame look like an HTTP request to a caching proxy between it and the server. A
+ * dptrain peer is no browser, and each connection is authenticated by the job's token, so the key
+ * is all zeros: ws then neither copies nor XORs the payload (a whole gradient per push) on the
+ * sending side, and the receiving side skips the unmasking pass. The frames stay valid WebSocket
+ * frames (the mask bit is set; any server accepts them).
+ */
+function zeroMask(mask: Uint8Array): void {
+  mask.fill(0);
+}
+
 export interface ConnectOptions extends ConnectionOptions {
   /** Role this process plays. */
   readonly role: Role;
@@ -69,6 +81,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Connectio
       maxPayload,
       perMessageDeflate: false,
       handshakeTimeout: handshakeTimeoutMs,
+      generateMask: zeroMask,
     });
     ws.on('upgrade', (response) => {
       serverHeaders = response.headers;

@@ -22,16 +22,29 @@ describe('maskingImplementation', () => {
     expect(maskingImplementation()).toBe('disabled');
   });
 
-  it('is what ws really calls: client frames are masked by bufferutil.mask', async () => {
-    // ws looks bufferutil.mask up on each call, so a spy on the shared module sees its use.
-    const bufferUtil = createRequire(import.meta.url)('bufferutil') as { mask: (...args: unknown[]) => void };
+  it('is what ws would call, but dptrain clients send with an all-zero key: their frames are neither masked nor unmasked', async () => {
+    // ws looks bufferutil.mask/unmask up on each call, so spies on the shared module see their use.
+    const bufferUtil = createRequire(import.meta.url)('bufferutil') as { mask: (...args: unknown[]) => void; unmask: (...args: unknown[]) => void };
     const mask = vi.spyOn(bufferUtil, 'mask');
-    const server = await createServer({ token: 't', jobId: 'j', role: 'ps', log: () => undefined, onConnection: () => undefined });
-    const client = await connect(server.url, { token: 't', jobId: 'j', role: 'worker', log: () => undefined });
+    const unmask = vi.spyOn(bufferUtil, 'unmask');
+    const reason = 'a reason long enough that the frame passes the 48-byte threshold';
+    let received: (value: string) => void = () => undefined;
+    const arrived = new Promise<string>((resolve) => (received = resolve));
+    const server = await createServer({
+      token: 't',
+      jobId: 'j',
+      role: 'ps',
+      log: () => undefined,
+      onConnection: (connection) => connection.on('message', (msg) => msg.type === 'shutdown' && received(msg.reason)),
+    });
+    const client = await connect(server.url, { token: 't', jobId: 'j', role: 'coordinator', log: () => undefined });
     try {
       mask.mockClear();
-      await client.send({ type: 'shutdown', reason: 'a reason long enough that the frame passes the 48-byte threshold' });
-      expect(mask).toHaveBeenCalledTimes(1);
+      unmask.mockClear();
+      await client.send({ type: 'shutdown', reason });
+      expect(await arrived).toBe(reason);
+      expect(mask).not.toHaveBeenCalled();
+      expect(unmask).not.toHaveBeenCalled();
     } finally {
       client.close();
       await server.close();

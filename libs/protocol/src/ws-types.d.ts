@@ -15,6 +15,8 @@ declare module 'ws' {
     perMessageDeflate?: boolean;
     handshakeTimeout?: number;
     skipUTF8Validation?: boolean;
+    /** Fills the 4-byte masking key of each frame; an all-zero key makes ws skip masking. */
+    generateMask?: (mask: Uint8Array) => void;
   }
 
   interface SendOptions {
