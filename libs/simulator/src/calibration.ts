@@ -7,8 +7,13 @@ export interface Calibration {
   readonly source: string;
   /** The model and micro-batch the compute samples are for. */
   readonly model: { readonly name: string; readonly paramCount: number; readonly microBatchSize: number; readonly backend: string };
-  /** Forward and backward of one micro-batch, one sample per measured micro-batch. */
+  /** Forward and backward of one micro-batch on the main thread (its CPU), one sample per measured micro-batch. */
   readonly computeMs: readonly number[];
+  /**
+   * CPU the process's other threads (garbage collector, compiler) use per micro-batch, on average:
+   * it competes for the cores but does not hold up the worker. Absent in older files (then 0).
+   */
+  readonly computeHelperMs?: number;
   /** Encoding a frame (schema check, msgpack header, tensor copy): fixed + per megabyte of tensors. */
   readonly encode: LinearCost;
   /** Decoding and validating a frame (finite scan of tensors): fixed + per megabyte of tensors. */
@@ -23,6 +28,11 @@ export interface Calibration {
   readonly foldMsPerMFloat: number;
   /** A shard's optimizer step (UpdateRule.apply) per million floats of its slice. */
   readonly applyMsPerMFloat: number;
+  /**
+   * A durable shard's write-ahead log append and previous-point copy before each update, per
+   * million floats of its slice. Absent in older files (then 0).
+   */
+  readonly updateLogMsPerMFloat?: number;
   /** The coordinator's handling of one message (lease book-keeping, replies). */
   readonly coordinatorMsPerMessage: number;
   /** What the transport adds besides CPU: loopback latency and throughput when measured here. */
@@ -67,6 +77,7 @@ export function checkCalibration(value: unknown): Calibration {
     const l = c[key] as Record<string, unknown> | undefined;
     need(typeof l === 'object' && l !== null && nonNegative(l.fixedMs) && nonNegative(l.msPerMB), `field "${key}" must have non-negative fixedMs and msPerMB`);
   }
+  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat'] as const) need(c[key] === undefined || nonNegative(c[key]), `field "${key}" must be a non-negative number when given`);
   for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const) need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);
   const wire = c.wire as Record<string, unknown> | undefined;
   need(typeof wire === 'object' && wire !== null && nonNegative(wire.latencyMs) && nonNegative(wire.bandwidthMBps) && (wire.bandwidthMBps as number) > 0, 'field "wire" must have latencyMs ≥ 0 and bandwidthMBps > 0');

@@ -88,6 +88,15 @@ export class Process {
     if (!this.busy) this.startNext();
   }
 
+  /**
+   * Starts `workMs` of work on the host beside this process's queue, as the process's helper
+   * threads (garbage collector, compiler) do: it takes its share of the cores and never waits for
+   * or holds up the process's own work.
+   */
+  helpers(workMs: number): void {
+    if (workMs > 0) this.host.start(workMs, () => (this.workDone += workMs));
+  }
+
   /** The same as run(), as a promise. */
   work(workMs: number, urgent = false): Promise<void> {
     return new Promise((resolve) => this.run(workMs, resolve, urgent));

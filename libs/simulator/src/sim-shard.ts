@@ -64,7 +64,8 @@ class ShardSide implements Connection {
  * A real ParameterServer behind a single-server queue: each message a worker sends it waits its
  * turn, costs its decoding plus (for a push) folding the slice into the sum, and then the real
  * `handle` runs. An optimizer step the real code takes while handling a push costs the measured
- * apply time before anything the shard sends after it (held pulls' replies, stepApplied).
+ * apply time, and the write-ahead log append and previous-point copy a durable shard makes
+ * before it, ahead of anything the shard sends after it (held pulls' replies, stepApplied).
  */
 export class SimShard {
   readonly ps: ParameterServer;
@@ -90,7 +91,7 @@ export class SimShard {
     const c = this.world.calibration;
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
-      const fold = msg.type === 'push' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
+      const fold = msg.type === 'push' || msg.type === 'pushRun' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
       this.node.process.run(receiveCost(this.world, bytes) + fold, () => this.ps.handle(side, msg));
     });
   }
@@ -102,7 +103,7 @@ export class SimShard {
 
   private applied(applied: Parameters<NonNullable<ConstructorParameters<typeof ParameterServer>[0]['onApplied']>>[0]): void {
     const c = this.world.calibration;
-    this.node.process.run((c.applyMsPerMFloat * this.sliceFloats) / 1e6, () => undefined, true);
+    this.node.process.run(((c.applyMsPerMFloat + (c.updateLogMsPerMFloat ?? 0)) * this.sliceFloats) / 1e6, () => undefined, true);
     const report = { type: 'stepApplied', ...applied } as const;
     // Queued now, so the encoding lands right after the apply and before the replies the real code writes next.
     void encodeAndCarry(this.world, this.node, this.world.coordinator, 0, true).then(() =>

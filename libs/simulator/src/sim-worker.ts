@@ -1,4 +1,4 @@
-import type { ShardRange } from '@dptrain/cluster';
+import { leadingRun, type ShardRange } from '@dptrain/cluster';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
 import { carry, decodeAt, encodeAndCarry, type Node, type World } from './world.js';
@@ -22,8 +22,9 @@ interface WorkerLinks {
 /**
  * A modelled worker. It speaks the real protocol to the real coordinator and shards and follows
  * the real worker's schedule (worker.ts, lease-computer.ts): sync — pull the step from every
- * shard (or use the pull of it sent right after the previous lease's last push), then per
- * micro-batch compute and push each shard its slice while the next one computes, pull the next
+ * shard (or use the pull of it sent right after the previous lease's last push), compute the
+ * lease's leading run 0..k−1 (k ≥ 2) and push its sum once, then per remaining micro-batch
+ * compute and push each shard its slice while the next one computes, pull the next
  * step, wait for the acknowledgements, report leaseDone; async — per micro-batch pull the newest
  * version, compute, push. Computing is a draw from the measured compute times (times a straggler
  * factor) on the worker's CPU; its gradients are a constant finite vector, since values do not
@@ -101,19 +102,31 @@ export class SimWorker {
 
   private async runLease(lease: MessageOf<'lease'>): Promise<{ ids: number[]; stale: number[]; computeMs: number; pullMs: number; pushMs: number }> {
     const timing = { computeMs: 0, pullMs: 0, pushMs: 0 };
-    const acks: { id: number; replies: Promise<ReplyOf<'push'>[]> }[] = [];
+    const acks: { ids: number[]; replies: Promise<ReplyOf<'push'>[]> }[] = [];
     try {
       let versions = this.options.async ? [] : await this.pullStep(lease.step, timing);
+      // Sync: micro-batches 0..k−1 (k ≥ 2) are summed here and pushed as one run, as the real worker does.
+      const leading = this.options.async ? 0 : leadingRun(lease.microBatchIds);
+      const run = leading > 1 ? leading : 0;
+      if (run > 0) {
+        for (let id = 0; id < run; id++) {
+          await this.timed(timing, 'computeMs', this.computeOne());
+          await this.node.process.work((this.world.calibration.foldMsPerMFloat * this.grads.length) / 1e6);
+        }
+        const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, 0, versions[s], s, run)));
+        replies.catch(() => undefined);
+        acks.push({ ids: Array.from({ length: run }, (_, id) => id), replies });
+      }
       for (const id of lease.microBatchIds) {
+        if (id < run) continue;
         if (this.options.async) {
           for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
           versions = await this.timed(timing, 'pullMs', this.pull(undefined));
         }
-        await this.timed(timing, 'computeMs', this.node.process.work(this.computeMs()));
-        this.microBatches++;
-        const replies = Promise.all(this.links.shards.map((shard, s) => this.push(lease, id, versions[s], s)));
+        await this.timed(timing, 'computeMs', this.computeOne());
+        const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, id, versions[s], s)));
         replies.catch(() => undefined);
-        acks.push({ id, replies });
+        acks.push({ ids: [id], replies });
       }
       if (!this.options.async) {
         const versions = this.pull({ step: lease.step + 1 });
@@ -122,12 +135,12 @@ export class SimWorker {
       }
       const pushStarted = this.world.queue.now;
       const outcome = { ids: [] as number[], stale: [] as number[] };
-      for (const { id, replies } of acks) {
+      for (const { ids, replies } of acks) {
         const statuses = await replies;
-        const refused = statuses.find((a) => a.status === 'rejected' || (a.status === 'stale' && !this.options.async));
+        const refused = statuses.find((a) => a.status === 'rejected' || a.status === 'split' || (a.status === 'stale' && !this.options.async));
         if (refused) throw new ProtocolError('E_STALE', `push of step ${refused.step} micro-batch ${refused.microBatchId} was ${refused.status}`);
-        if (statuses.some((a) => a.status === 'stale')) outcome.stale.push(id);
-        else outcome.ids.push(id);
+        if (statuses.some((a) => a.status === 'stale')) outcome.stale.push(...ids);
+        else outcome.ids.push(...ids);
       }
       timing.pushMs = this.world.queue.now - pushStarted;
       return { ...outcome, ...timing };
@@ -143,6 +156,13 @@ export class SimWorker {
     const result = await work;
     timing[key] += this.world.queue.now - started;
     return result;
+  }
+
+  /** One micro-batch's compute: the main thread's part holds the worker, its helper threads' part only takes CPU. */
+  private computeOne(): Promise<void> {
+    this.microBatches++;
+    this.node.process.helpers((this.world.calibration.computeHelperMs ?? 0) * this.options.computeScale);
+    return this.node.process.work(this.computeMs());
   }
 
   private computeMs(): number {
@@ -173,12 +193,14 @@ export class SimWorker {
     );
   }
 
-  private async push(lease: MessageOf<'lease'>, id: number, version: number, s: number): Promise<ReplyOf<'push'>> {
+  /** Pushes micro-batch `id`, or with `count` the run of micro-batches 0..count−1 as one sum. */
+  private async push(lease: MessageOf<'lease'>, id: number, version: number, s: number, count?: number): Promise<ReplyOf<'push'>> {
     const shard = this.links.shards[s];
     const { offset, length } = shard.range;
     const grads = this.grads.subarray(offset, offset + length);
     await encodeAndCarry(this.world, this.node, shard.node, grads.byteLength);
-    const ack = await shard.connection.request({ type: 'push', step: lease.step, microBatchId: id, version, generation: 0, offset, grads, loss: 1, samples: 1 }, NO_TIMEOUT);
+    const head = { step: lease.step, microBatchId: id, version, generation: 0, offset, grads };
+    const ack = await shard.connection.request(count === undefined ? { type: 'push', ...head, loss: 1, samples: 1 } : { type: 'pushRun', ...head, count, losses: new Array<number>(count).fill(1) }, NO_TIMEOUT);
     await carry(this.world, shard.node, this.node, 0);
     await decodeAt(this.world, this.node, 0, 0, true);
     return ack;

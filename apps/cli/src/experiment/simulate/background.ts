@@ -1,88 +1,58 @@
 import { readFileSync } from 'node:fs';
 
-function read(path: string): string | undefined {
+/** Busy and total clock ticks of all CPUs together, from the first line of /proc/stat. */
+function machineTicks(): { busy: number; total: number } | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    // cpu  user nice system idle iowait irq softirq steal …; guest time is already inside user.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const busy = user + nice + system + irq + softirq + (steal ?? 0);
+    return Number.isFinite(busy) ? { busy, total: busy + idle + iowait } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Every process below `pid` (children, their children, …), from /proc. */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const child of (read(`/proc/${p}/task/${p}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
-}
-
-function running(pid: number): boolean {
-  const stat = read(`/proc/${pid}/stat`);
-  // The state follows the command name in parentheses, which may itself hold spaces.
-  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'R';
-}
-
-/** About `cpuMs` of CPU work; returns its CPU and wall milliseconds. */
-function probe(cpuMs: number): { cpu: number; wall: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  let x = 0;
-  for (;;) {
-    for (let i = 0; i < 20_000; i++) x += Math.sqrt(i + x);
-    const d = process.cpuUsage(c0);
-    if ((d.user + d.system) / 1000 >= cpuMs) {
-      return { cpu: (d.user + d.system) / 1000, wall: performance.now() - t0 };
-    }
+/**
+ * CPU ticks of this process and of every descendant it has reaped (utime, stime, cutime,
+ * cstime of /proc/self/stat). A real run's processes are all reaped by the time it returns, so
+ * the difference across the run is its whole CPU, coordinator, shards and workers included.
+ */
+function ownTicks(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name in parentheses (which may hold spaces): state is field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+    const sum = utime + stime + cutime + cstime;
+    return Number.isFinite(sum) ? sum : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * Measures the other load on this machine while a real run goes on, in the simulation's terms:
- * every `everyMs`, a probe of 2 ms of CPU work measures the share of a core it gets, and /proc
- * how many of the run's own processes are runnable just before and just after it. Over the run,
- * r = Σ probe CPU / Σ probe wall and n = the mean runnable count; under processor sharing
- * r = cores / (n + 1 + B), so B = cores / r − n − 1 other busy processes (0 when that is
- * negative: nothing but our own work slowed the probe). Ratios of sums, not means of ratios, so a
- * probe that waited one long time slice does not outweigh the rest. Costs about 1% of a core.
+ * Measures the other load on this machine while a real run goes on: the CPU all processes used
+ * (/proc/stat, steal included: another guest running on our cores slows us as much) less the CPU
+ * of this process and the run's processes, as a number of cores kept busy by other work. The
+ * simulation takes that many busy processes sharing the cores with ours. Reading counters before
+ * and after costs nothing during the run, and unlike timing a probe it is not biased by the
+ * run's own processes or by their nice value.
  */
-export class BackgroundSampler {
-  private cpu = 0;
-  private wall = 0;
-  private runnable = 0;
-  private samples = 0;
-  private readonly timer: NodeJS.Timeout;
+export class BackgroundMeter {
+  private readonly machine = machineTicks();
+  private readonly own = ownTicks();
 
-  constructor(
-    private readonly cores: number,
-    everyMs = 200,
-  ) {
-    this.timer = setInterval(() => this.sample(), everyMs);
-    this.timer.unref();
-  }
+  constructor(private readonly cores: number) {}
 
-  private ours(): number {
-    return descendants(process.pid).filter(running).length;
-  }
-
-  private sample(): void {
-    const before = this.ours();
-    const { cpu, wall } = probe(2);
-    this.runnable += (before + this.ours()) / 2;
-    this.cpu += cpu;
-    this.wall += wall;
-    this.samples++;
-  }
-
-  /** Stops sampling; the other busy processes, or undefined without samples. */
+  /** Cores used by other work since construction, or undefined where /proc cannot tell. */
   stop(): number | undefined {
-    clearInterval(this.timer);
-    if (this.samples === 0) return undefined;
-    const share = Math.min(1, this.cpu / this.wall);
-    return Math.max(0, this.cores / share - this.runnable / this.samples - 1);
+    const machine = machineTicks();
+    const own = ownTicks();
+    if (!this.machine || !machine || this.own === undefined || own === undefined) return undefined;
+    const total = machine.total - this.machine.total;
+    if (total <= 0) return undefined;
+    const others = machine.busy - this.machine.busy - (own - this.own);
+    return Math.max(0, (others / total) * this.cores);
   }
 }

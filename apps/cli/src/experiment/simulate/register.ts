@@ -14,7 +14,7 @@ import { readCalibration, readValidation, writeCalibration } from './calibration
 import { findings } from './findings.js';
 import { project, type ProjectionGrid } from './project.js';
 import { simulateDocuments, simulatePlots, type SimulateResults } from './report.js';
-import { validate } from './validate.js';
+import { repredict, validate } from './validate.js';
 
 const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter', 'backupMinMs'];
 const DEFAULTS = { backend: 'wasm' };
@@ -55,7 +55,7 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'))
     .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
-    .addOption(new Option('--reuse-validation <results.json>', 'take the validation table from an earlier results.json instead of running it again'))
+    .addOption(new Option('--reuse-validation <results.json>', 'take the real runs of the validation from an earlier results.json instead of running them again, and predict them again with this model'))
     .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
     .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
     .addOption(new Option('--priority <nice>', 'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)').default('-10'))
@@ -99,7 +99,7 @@ export function registerSimulate(group: Command): void {
     const machine = machineNow();
     const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
     const validation = reused
-      ? reused.validation
+      ? reused.validation && (await repredict(job, facts, calibration, reused.validation))
       : options.validate === false
       ? null
       : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));

@@ -7,7 +7,7 @@ import type { BaseJob } from '../common/job-options.js';
 import { sig, type TableRow } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { expandGrid } from '../scaling/grid.js';
-import { BackgroundSampler } from './background.js';
+import { BackgroundMeter } from './background.js';
 
 /** Predicted error above which a configuration fails validation (issue #7: within 15%). */
 export const TOLERANCE = 0.15;
@@ -19,7 +19,7 @@ export interface ValidationRow extends TableRow {
   readonly mode: string;
   readonly measured: number | null;
   readonly repeats: string | null;
-  /** Other busy processes measured during the kept run (BackgroundSampler). */
+  /** Cores other work kept busy during the kept run (BackgroundMeter), taken as that many busy processes. */
   readonly background: number | null;
   /** Predicted with that background load. */
   readonly predicted: number;
@@ -63,8 +63,7 @@ export async function validate(job: BaseJob, facts: JobFacts, calibration: Calib
 
 /**
  * Runs this process, and so the real runs it starts (children inherit it), at nice `priority`,
- * so that other work on a shared machine takes less from them; the background sampler runs at the
- * same priority and so measures what they are left with. Where raising it is not allowed, says so
+ * so that other work on a shared machine takes less from them. Where raising it is not allowed, says so
  * and runs at the normal priority. Returns the undo.
  */
 function raisePriority(priority: number): () => void {
@@ -79,21 +78,30 @@ function raisePriority(priority: number): () => void {
   return () => setPriority(before);
 }
 
+/** The resolved job of one validation configuration. */
+async function describe(job: BaseJob, facts: JobFacts, cell: { mode: string; psShards: number; workers: number }): Promise<JobDescription> {
+  const config = await job.resolve({ mode: cell.mode, psShards: cell.psShards, workers: cell.workers });
+  return { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
+}
+
+async function predictor(job: BaseJob, facts: JobFacts, calibration: Calibration, cell: { mode: string; psShards: number; workers: number }) {
+  const described = await describe(job, facts, cell);
+  return (load: number) => simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background: load } });
+}
+
 async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined): Promise<ValidationRow[]> {
   const base = await job.resolve();
   const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter((c) => !(c.mode === 'async' && c.psShards > 1));
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
-    const config = await job.resolve({ mode: cell.mode, psShards: cell.psShards, workers: cell.workers });
-    const described: JobDescription = { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
-    const predict = async (load: number) => simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background: load } });
+    const predict = await predictor(job, facts, calibration, cell);
     const quiet = await predict(0);
     const pairs: { measured: CellResult; load: number | undefined; predicted: number; split: string }[] = [];
     for (let k = 1; k <= repeats; k++) {
       process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}, real run ${k}/${repeats}\n`);
-      const sampler = new BackgroundSampler(calibration.cores);
+      const meter = new BackgroundMeter(calibration.cores);
       const measured = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
-      const sampled = sampler.stop();
+      const sampled = meter.stop();
       const load = background ?? sampled;
       const predicted = load === undefined || load === 0 ? quiet : await predict(load);
       pairs.push({ measured, load, predicted: predicted.samplesPerSecond, split: split(predicted.timing) });
@@ -102,23 +110,45 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
     pairs.sort((a, b) => (a.measured.samplesPerSecond ?? 0) - (b.measured.samplesPerSecond ?? 0));
     const kept = pairs[Math.floor((pairs.length - 1) / 2)]!;
     const m = kept.measured;
-    const error = m.samplesPerSecond === null ? null : (kept.predicted - m.samplesPerSecond) / m.samplesPerSecond;
-    rows.push({
-      id: cell.id,
-      workers: cell.workers,
-      psShards: cell.psShards,
-      mode: cell.mode,
-      measured: m.samplesPerSecond,
-      repeats: pairs.map((p) => `${p.measured.samplesPerSecond ?? '—'} (${p.load?.toFixed(2) ?? '?'})`).join(' / '),
-      background: kept.load === undefined ? null : sig(kept.load, 3),
-      predicted: sig(kept.predicted),
-      predictedQuiet: sig(quiet.samplesPerSecond),
-      error: error === null ? null : sig(error, 3),
-      withinTolerance: error !== null && Math.abs(error) <= TOLERANCE,
-      measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
-      predictedSplit: kept.split,
-      note: m.error,
-    });
+    rows.push(
+      judged({
+        id: cell.id,
+        workers: cell.workers,
+        psShards: cell.psShards,
+        mode: cell.mode,
+        measured: m.samplesPerSecond,
+        repeats: pairs.map((p) => `${p.measured.samplesPerSecond ?? '—'} (${p.load?.toFixed(2) ?? '?'})`).join(' / '),
+        background: kept.load === undefined ? null : sig(kept.load, 3),
+        predicted: sig(kept.predicted),
+        predictedQuiet: sig(quiet.samplesPerSecond),
+        measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
+        predictedSplit: kept.split,
+        note: m.error,
+      }),
+    );
   }
   return rows;
+}
+
+/** A row with its error and verdict filled in from its measured and predicted rates. */
+function judged(row: Pick<ValidationRow, 'id' | 'workers' | 'psShards' | 'mode' | 'measured' | 'repeats' | 'background' | 'predicted' | 'predictedQuiet' | 'measuredSplit' | 'predictedSplit' | 'note'>): ValidationRow {
+  const error = row.measured === null ? null : (row.predicted - row.measured) / row.measured;
+  return { ...row, error: error === null ? null : sig(error, 3), withinTolerance: error !== null && Math.abs(error) <= TOLERANCE };
+}
+
+/**
+ * Predicts the real runs of an earlier validation again with this model and calibration: the
+ * measured rates, splits and background load stay as they were measured; the predictions, the
+ * errors and the verdicts are this run's (`--reuse-validation`).
+ */
+export async function repredict(job: BaseJob, facts: JobFacts, calibration: Calibration, rows: readonly ValidationRow[]): Promise<ValidationRow[]> {
+  const out: ValidationRow[] = [];
+  for (const row of rows) {
+    process.stderr.write(`simulate: predicting ${row.id} again\n`);
+    const predict = await predictor(job, facts, calibration, row);
+    const quiet = await predict(0);
+    const predicted = row.background ? await predict(row.background) : quiet;
+    out.push(judged({ ...row, predicted: sig(predicted.samplesPerSecond), predictedQuiet: sig(quiet.samplesPerSecond), predictedSplit: split(predicted.timing) }));
+  }
+  return out;
 }
