@@ -53,7 +53,7 @@ function threadCpuMs(fn: () => unknown): { main: number; helpers: number } {
  * Median CPU milliseconds of a synchronous `fn`, timed in batches of `batch` calls (the CPU clock
  * ticks in microseconds at best) over `runs` batches, after `warm` untimed calls. CPU time, not
  * wall time: on a machine shared with other work, wall time would count the time this process
- * waited for a core, which the simulation models itself (processor sharing, background load).
+ * waited for a core, which the simulation models itself (time slices, background load).
  */
 function medianCpuMs(fn: () => unknown, runs: number, batch = 1, warm = 10): number {
   for (let i = 0; i < warm; i++) fn();

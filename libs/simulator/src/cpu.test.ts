@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Host, Process } from './cpu.js';
+import { defaultSliceMs, Host, Process } from './cpu.js';
 import { EventQueue } from './event-queue.js';
 
 function finishTimes(queue: EventQueue, host: Host, works: number[]): number[] {
@@ -9,24 +9,54 @@ function finishTimes(queue: EventQueue, host: Host, works: number[]): number[] {
   return done;
 }
 
-describe('Host and Process (processor sharing)', () => {
+describe('Host (time slices) and Process', () => {
   it('runs a lone process at one core’s speed, however many cores there are', () => {
     const queue = new EventQueue();
     expect(finishTimes(queue, new Host(queue, 2), [3])).toEqual([3]);
   });
 
-  it('shares two cores among three busy processes, and speeds the rest up when one finishes', () => {
-    const queue = new EventQueue();
-    // Rates 2/3 until the 1 ms job ends at 1.5 ms; the others then run at full speed.
-    const [a, b, c] = finishTimes(queue, new Host(queue, 2), [1, 2, 2]);
-    expect(a).toBeCloseTo(1.5, 9);
-    expect(b).toBeCloseTo(2.5, 9);
-    expect(c).toBeCloseTo(2.5, 9);
+  it('takes the kernel’s default slice: 0.75 ms × (1 + log2 cores)', () => {
+    expect([1, 2, 4, 8].map(defaultSliceMs)).toEqual([0.75, 1.5, 2.25, 3]);
   });
 
-  it('counts background load as busy processes', () => {
+  it('gives a free core at once; a thread that finds every core busy waits for the running slice to end', () => {
     const queue = new EventQueue();
-    expect(finishTimes(queue, new Host(queue, 2, 2), [1])[0]).toBeCloseTo(1.5, 9);
+    // A runs [0, 1); B takes the core at A's slice end and finishes at 2; A runs again [2, 4).
+    expect(finishTimes(queue, new Host(queue, 1, 0, 1), [3, 1])).toEqual([4, 2]);
+  });
+
+  it('lets a thread run on past its slice when nothing waits', () => {
+    const queue = new EventQueue();
+    expect(finishTimes(queue, new Host(queue, 2, 0, 1), [3, 2.5])).toEqual([3, 2.5]);
+  });
+
+  it('serves threads that woke before threads it preempted', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 1, 0, 1);
+    const done: Record<string, number> = {};
+    new Process('a', host).run(5, () => (done.a = queue.now));
+    new Process('b', host).run(2, () => (done.b = queue.now));
+    queue.after(1.5, () => new Process('c', host).run(0.5, () => (done.c = queue.now)));
+    while (queue.step());
+    // a [0,1), b [1,2), c woke at 1.5 and goes before the preempted a and b: [2, 2.5); then a [2.5, 3.5), b [3.5, 4.5), a to the end.
+    expect(done).toEqual({ c: 2.5, b: 4.5, a: 7.5 });
+  });
+
+  it('counts background load as threads that want a core: whole ones always, a fraction part of the time', () => {
+    let queue = new EventQueue();
+    // Two background threads hold both cores until their slices end at 1.
+    let host = new Host(queue, 2, 2, 1);
+    const first: number[] = [];
+    new Process('p', host).run(1, () => first.push(queue.now));
+    for (let i = 0; i < 20 && first.length === 0; i++) queue.step();
+    expect(first).toEqual([2]);
+    queue = new EventQueue();
+    // Half a busy thread on one core: a 2 ms job gets every other slice and ends at 4.
+    host = new Host(queue, 1, 0.5, 1);
+    const second: number[] = [];
+    new Process('p', host).run(2, () => second.push(queue.now));
+    for (let i = 0; i < 40 && second.length === 0; i++) queue.step();
+    expect(second).toEqual([4]);
   });
 
   it('runs one process’s work in order, urgent work first', () => {

@@ -5,63 +5,102 @@ interface Job {
   readonly done: () => void;
 }
 
+interface Core {
+  job: Job | undefined;
+  /** When the job got the core, and when its slice (or its work) ends. */
+  since: number;
+  until: number;
+  event: EventHandle | undefined;
+}
+
 /**
- * One machine's cores, shared by the processes on it by processor sharing: while n processes have
- * work, each runs at min(1, cores / (n + background)) of a core's speed, `background` standing for
- * other load on the machine. A process is single-threaded (a Node event loop), so it never runs
- * faster than one core.
+ * Linux's EEVDF base slice on a machine of `cores` CPUs: 0.75 ms × (1 + log2 cores), the
+ * kernel's default (sysctl_sched_base_slice scaled as for `sched_tunable_scaling` = log).
+ */
+export function defaultSliceMs(cores: number): number {
+  return 0.75 * (1 + Math.floor(Math.log2(Math.max(1, cores))));
+}
+
+/**
+ * One machine's cores, shared by time slices as the Linux scheduler shares them: each core runs
+ * one thread at a time; a thread that has run a whole slice while others wait goes to the back
+ * of the run queue; a thread that wakes up (new work after it slept: a message arrived, a
+ * helper thread's burst) waits at the front for the next free core or the next slice end. So a
+ * short burst of a parameter server takes a whole core from one worker for its length, which
+ * processor sharing would spread over all of them; with a barrier after every step the delayed
+ * worker sets the pace. `background` stands for other load on the machine, in busy processes:
+ * ⌊background⌋ threads that always want a core, and one that wants it the fractional rest of
+ * the time.
  */
 export class Host {
-  private readonly running = new Set<Job>();
-  private lastUpdate = 0;
-  private next: EventHandle | undefined;
+  private readonly slots: Core[];
+  /** Threads that woke while every core was busy, in order; they go before the preempted ones. */
+  private readonly woken: Job[] = [];
+  /** Threads preempted at the end of a slice, in order. */
+  private readonly preempted: Job[] = [];
+  readonly sliceMs: number;
 
   constructor(
     private readonly queue: EventQueue,
     readonly cores: number,
     readonly background = 0,
+    sliceMs?: number,
   ) {
-    if (!(cores > 0)) throw new RangeError(`host cores ${cores} must be positive`);
+    if (!(cores >= 1) || !Number.isInteger(cores)) throw new RangeError(`host cores ${cores} must be a positive integer`);
     if (!(background >= 0)) throw new RangeError(`host background load ${background} must be non-negative`);
+    this.sliceMs = sliceMs ?? defaultSliceMs(cores);
+    if (!(this.sliceMs > 0)) throw new RangeError(`host time slice ${this.sliceMs} ms must be positive`);
+    this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0, event: undefined }));
+    for (let i = 0; i < Math.floor(background); i++) this.start(Infinity, () => undefined);
+    const rest = background - Math.floor(background);
+    if (rest > 1e-9) this.duty(rest);
   }
 
-  /** Speed of each running process, in core-milliseconds per millisecond. */
-  rate(): number {
-    return Math.min(1, this.cores / (this.running.size + this.background));
-  }
-
-  /** Runs `workMs` core-milliseconds of one process's work; `done` fires when it is finished. */
+  /** Runs `workMs` core-milliseconds of one thread's work; `done` fires when it is finished. */
   start(workMs: number, done: () => void): void {
-    this.advance();
-    this.running.add({ remaining: Math.max(0, workMs), done });
-    this.reschedule();
+    const job: Job = { remaining: Math.max(0, workMs), done };
+    const free = this.slots.find((core) => !core.job);
+    if (free) this.run(free, job);
+    else this.woken.push(job);
   }
 
-  private advance(): void {
-    const elapsed = this.queue.now - this.lastUpdate;
-    if (elapsed > 0) {
-      const progress = elapsed * this.rate();
-      for (const job of this.running) job.remaining -= progress;
+  /** A background thread busy `fraction` of the time: a slice of work, then a sleep, and again. */
+  private duty(fraction: number): void {
+    this.start(this.sliceMs, () => this.queue.after((this.sliceMs * (1 - fraction)) / fraction, () => this.duty(fraction)));
+  }
+
+  private run(core: Core, job: Job): void {
+    core.job = job;
+    core.since = this.queue.now;
+    core.until = this.queue.now + Math.min(this.sliceMs, job.remaining);
+    core.event = this.queue.at(core.until, () => this.sliceEnds(core));
+  }
+
+  private sliceEnds(core: Core): void {
+    const job = core.job!;
+    job.remaining -= core.until - core.since;
+    core.job = undefined;
+    core.event = undefined;
+    if (job.remaining > 1e-9) {
+      // Preempted only when another thread waits; otherwise it runs on.
+      const next = this.next();
+      if (next) {
+        this.preempted.push(job);
+        this.run(core, next);
+      } else {
+        this.run(core, job);
+      }
+      return;
     }
-    this.lastUpdate = this.queue.now;
+    // The finished thread's next piece of work (its process carrying on) starts on this core
+    // before the waiting threads, as a thread that has not slept keeps running.
+    job.done();
+    const next = core.job ? undefined : this.next();
+    if (next) this.run(core, next);
   }
 
-  private reschedule(): void {
-    this.next?.cancel();
-    this.next = undefined;
-    if (this.running.size === 0) return;
-    let least = Infinity;
-    for (const job of this.running) least = Math.min(least, job.remaining);
-    this.next = this.queue.after(Math.max(0, least) / this.rate(), () => this.complete());
-  }
-
-  private complete(): void {
-    this.advance();
-    // Float rounding leaves a few femtoseconds on jobs that finish together.
-    const finished = [...this.running].filter((job) => job.remaining <= 1e-9);
-    for (const job of finished) this.running.delete(job);
-    this.reschedule();
-    for (const job of finished) job.done();
+  private next(): Job | undefined {
+    return this.woken.shift() ?? this.preempted.shift();
   }
 }
 

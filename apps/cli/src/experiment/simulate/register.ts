@@ -98,11 +98,12 @@ export function registerSimulate(group: Command): void {
 
     const machine = machineNow();
     const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
+    const validationJob = new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined);
     const validation = reused
-      ? reused.validation && (await repredict(job, facts, calibration, reused.validation))
+      ? reused.validation && (await repredict(validationJob, facts, calibration, reused.validation))
       : options.validate === false
       ? null
-      : await validate(new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined), facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
+      : await validate(validationJob, facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
     const grid: ProjectionGrid | null = options.project === false
       ? null
       : {
