@@ -445,8 +445,11 @@ export class Coordinator {
       const shares = idle.map(() => [] as number[]);
       const held: number[] = [];
       ids.forEach((id, i) => {
-        // Round-robin, skipping the workers that had this micro-batch refused as poisoned.
-        const k = [...idle.keys()].map((j) => (i + j) % idle.length).find((j) => !this.refusals.refused(idle[j].id, step, id));
+        // Contiguous blocks (worker k: the k-th of idle.length equal slices), so that the worker
+        // holding micro-batch 0 holds a leading run and pushes it as one sum (pushRun); a
+        // micro-batch refused to a worker as poisoned goes to the next one.
+        const home = Math.floor((i * idle.length) / ids.length);
+        const k = [...idle.keys()].map((j) => (home + j) % idle.length).find((j) => !this.refusals.refused(idle[j].id, step, id));
         if (k === undefined) held.push(id);
         else shares[k].push(id);
       });
