@@ -532,13 +532,7 @@ export class Coordinator {
     this.log({ level: 'warn', event: 'push-refused', workerId: worker.id, name: worker.name, step, microBatchIds: ids, strikes });
     const limit = this.options.job.config.quarantineAfter;
     if (strikes < limit || worker.state === WorkerState.Quarantined || worker.state === WorkerState.Dead) return;
-    const lease = worker.lease;
-    worker.lease = undefined;
-    if (lease && lease.state === LeaseState.Active) {
-      clearTimeout(lease.timer);
-      lease.state = transition('lease', lease.state, LeaseState.Lost);
-      this.requeue(lease);
-    }
+    const lease = this.loseLease(worker);
     worker.state = transition('worker', worker.state, WorkerState.Quarantined);
     const why = `${strikes} of its pushes were refused as poisoned (non-finite, or a norm over maxGradNorm); quarantineAfter is ${limit}`;
     this.record('worker-quarantined', worker, lease, `quarantined: ${why}; it gets no more leases`);
@@ -755,14 +749,21 @@ export class Coordinator {
     }
   }
 
-  private kill(worker: WorkerEntry, kind: 'worker-disconnected' | 'worker-timeout'): void {
-    worker.state = transition('worker', worker.state, WorkerState.Dead);
+  /** Takes the worker's lease away; a running one is lost and its micro-batches go back to be leased (returned). */
+  private loseLease(worker: WorkerEntry): LeaseEntry | undefined {
     const lease = worker.lease;
     worker.lease = undefined;
-    if (lease && lease.state === LeaseState.Active) {
-      clearTimeout(lease.timer);
-      lease.state = transition('lease', lease.state, LeaseState.Lost);
-      this.requeue(lease);
+    if (!lease || lease.state !== LeaseState.Active) return undefined;
+    clearTimeout(lease.timer);
+    lease.state = transition('lease', lease.state, LeaseState.Lost);
+    this.requeue(lease);
+    return lease;
+  }
+
+  private kill(worker: WorkerEntry, kind: 'worker-disconnected' | 'worker-timeout'): void {
+    worker.state = transition('worker', worker.state, WorkerState.Dead);
+    const lease = this.loseLease(worker);
+    if (lease) {
       this.record(kind, worker, lease, `worker marked dead; re-leased micro-batches ${lease.ids.join(', ')} of step ${lease.step}`);
     } else {
       this.record(kind, worker, undefined, 'worker marked dead; it held no lease');
