@@ -1,39 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EvalRecord, LayerRecord, StepRecord } from '@dptrain/training';
 
-export interface StepRecord {
-  readonly kind: 'step';
-  readonly step: number;
-  readonly epoch: number;
-  readonly loss: number;
-  readonly lr: number;
-  readonly gradNorm: number;
-}
-
-export interface EvalRecord {
-  readonly kind: 'eval';
-  readonly step: number;
-  readonly epoch: number;
-  readonly split: 'test' | 'validation';
-  readonly loss: number;
-  readonly accuracy: number;
-}
-
-export interface LayersRecord {
-  readonly kind: 'layers';
-  readonly step: number;
-  readonly epoch: number;
-  readonly names: readonly string[];
-  readonly gradNorms: readonly number[];
-  readonly updateRatios: readonly (number | null)[];
-}
-
-export type MetricRecord = StepRecord | EvalRecord | LayersRecord;
+export type { EvalRecord, LayerRecord, StepRecord };
+export type MetricRecord = StepRecord | EvalRecord | LayerRecord;
 
 export interface Metrics {
   readonly steps: readonly StepRecord[];
   readonly evals: readonly EvalRecord[];
-  readonly layers: readonly LayersRecord[];
+  readonly layers: readonly LayerRecord[];
 }
 
 /** The fields of summary.json the experiments read; `train` writes the first block, `local` all. */
@@ -81,7 +56,7 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
 export function parseMetrics(text: string): Metrics {
   const steps: StepRecord[] = [];
   const evals: EvalRecord[] = [];
-  const layers: LayersRecord[] = [];
+  const layers: LayerRecord[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const record = JSON.parse(line) as MetricRecord;

@@ -1,4 +1,4 @@
-import type { LayersRecord } from '../common/run-folder.js';
+import type { LayerRecord } from '../common/run-folder.js';
 
 export interface LayerNorm {
   /** The weight tensor, e.g. `block3/conv1/kernel`. */
@@ -13,7 +13,7 @@ export interface LayerNorm {
  * input-to-output order. Biases, batch-norm and Fixup scalars are left out: the question is how the
  * signal fades or grows with depth through the layers that carry it.
  */
-export function kernelNorms(record: LayersRecord): LayerNorm[] {
+export function kernelNorms(record: LayerRecord): LayerNorm[] {
   const out: LayerNorm[] = [];
   record.names.forEach((name, i) => {
     if (name.endsWith('/kernel')) out.push({ layer: name.slice(0, -'/kernel'.length), depth: out.length, gradNorm: record.gradNorms[i]! });
