@@ -1,13 +1,16 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpus, hostname, loadavg } from 'node:os';
 import { modelOf, planSizes, PreviousPoint, WalWriter, type JobDescription } from '@dptrain/cluster';
 import { createDataPlan, gather, type Dataset } from '@dptrain/data';
 import { accumulate } from '@dptrain/optim';
-import { concatParts, connect, createDecoder, createServer, encodeMessage, silentLogger, type Message } from '@dptrain/protocol';
+import { concatParts, connect, createDecoder, encodeMessage, silentLogger, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
-import type { Calibration, LinearCost } from './calibration.js';
+import { costOf, type Calibration, type LinearCost } from './calibration.js';
 
 /** CPU milliseconds (user + system, this process) `fn` takes. */
 function cpuMs(fn: () => unknown): number {
@@ -86,9 +89,10 @@ export interface CalibrateOptions {
  * forward and backward per micro-batch (its real data, the backend already initialised), the
  * codec's encode and decode cost of a frame with and without a full gradient, a shard's fold
  * (`accumulate`) and optimizer step (`UpdateRule.apply`) over the whole vector, and the loopback
- * WebSocket's CPU per message and latency and throughput (measureTransport). CPU costs are
- * medians of CPU time (see medianCpuMs); the coordinator's per-message cost is taken as a small frame's encode plus decode (its
- * book-keeping per message is a few map look-ups).
+ * WebSocket's CPU per message between two processes, and its latency and throughput
+ * (measureTransport). CPU costs are medians of CPU time (see medianCpuMs); the coordinator's
+ * per-message cost is taking in one small frame and sending one (its book-keeping per message is
+ * a few map look-ups).
  */
 export async function calibrate(job: JobDescription, dataset: Dataset, options: CalibrateOptions): Promise<Calibration> {
   const config = job.config;
@@ -147,7 +151,8 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       foldMsPerMFloat: (foldMs * 1e6) / P,
       applyMsPerMFloat: (Math.max(0, applyMs - copyMs) * 1e6) / P,
       updateLogMsPerMFloat: (updateLogMs * 1e6) / P,
-      coordinatorMsPerMessage: encode.fixedMs + decodeCost.fixedMs,
+      // Each message the coordinator handles is taken in and answered by one (a lease, a reply).
+      coordinatorMsPerMessage: encode.fixedMs + decodeCost.fixedMs + 2 * transport.fixedMs,
       wire,
       cores: cpus().length,
     };
@@ -182,65 +187,85 @@ function measureUpdateLog(params: Float32Array, grad: Float32Array): number {
   }
 }
 
-/** Wall and CPU milliseconds of one round of an async `fn`: the least wall time over `runs`, and the median CPU time. */
-async function rounds(fn: () => Promise<unknown>, runs: number): Promise<{ wallMs: number; cpuMs: number }> {
-  for (let i = 0; i < 10; i++) await fn();
-  let wallMs = Infinity;
-  const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await fn();
-    wallMs = Math.min(wallMs, performance.now() - t0);
-    const d = process.cpuUsage(c0);
-    cpu.push((d.user + d.system) / 1000);
+/** Starts transport-peer.ts in a process of its own; resolves with its URL and a way to stop it. */
+async function startPeer(floats: number): Promise<{ url: string; stop: () => void }> {
+  const script = fileURLToPath(new URL('./transport-peer.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(floats)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const stop = (): void => {
+    child.stdin!.end();
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', resolve);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the calibration's transport peer (${script}) exited with code ${code} before it listened`)));
+    });
+    return { url, stop };
+  } catch (error) {
+    child.kill();
+    throw error;
   }
-  cpu.sort((a, b) => a - b);
-  return { wallMs, cpuMs: cpu[cpu.length >> 1] };
 }
 
 /**
- * The real transport over loopback, client and server in this process: a round of two small
- * frames, and a round of a full gradient answered by a small ack. Their CPU time less the codec's
- * is the transport's CPU (four sides of two messages), split evenly between sender and receiver;
- * the wall time not spent on CPU is the wire (latency from the small round, throughput from the
- * extra time of the big one, 10 GB/s when there is none to measure).
+ * The real transport over loopback between two processes, as between a worker and a shard: a
+ * client here and transport-peer.ts in a child process, which reports its CPU time. Three
+ * rounds, each timed on both sides (CPU time): two small frames (a status request and its
+ * reply), a full gradient pushed and a small ack back, a small pull and the full vector back.
+ * A small frame costs each side the same; a big one's sending and receiving costs come from the
+ * push and pull rounds (each the mean of the two sides that show it). Less the codec's measured
+ * encoding and decoding, that is the transport's CPU per side (socket writes and reads, kernel
+ * copies, ws framing), fixed + per megabyte. The wall time neither side spent on CPU is the
+ * wire: latency from the small round, throughput from the extra time of the big ones (10 GB/s
+ * when there is none to measure).
  */
 async function measureTransport(P: number, encode: LinearCost, decode: LinearCost): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
-  const token = 'calibration';
+  const peer = await startPeer(P);
   const grads = new Float32Array(P).fill(1e-3);
-  const server = await createServer({
-    token,
-    jobId: 'calibration',
-    role: 'ps',
-    host: '127.0.0.1',
-    port: 0,
-    validateOptions: { paramCount: P },
-    log: silentLogger,
-    onConnection: (connection) => {
-      connection.on('message', (msg) => {
-        if (msg.type === 'push') void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status: 'accepted' });
-        else if (msg.type === 'status') void connection.reply(msg, { type: 'statusReport', role: 'ps', step: 0, version: 0, detail: {} });
-      });
-    },
-  });
-  const client = await connect(server.url, { token, jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
+  const client = await connect(peer.url, { token: 'calibration', jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
+  const serverCpu = async (): Promise<number> => ((await client.request({ type: 'status' })).detail as { cpuMs: number }).cpuMs;
+  /** Median per-round CPU of this side and of the peer, and the least wall time, over batches of `n` rounds. */
+  const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: number; server: number; wall: number }> => {
+    for (let i = 0; i < 10; i++) await round();
+    const clientMs: number[] = [];
+    const serverMs: number[] = [];
+    let wall = Infinity;
+    for (let b = 0; b < batches; b++) {
+      const s0 = await serverCpu();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await round();
+      wall = Math.min(wall, (performance.now() - t0) / n);
+      const c = process.cpuUsage(c0);
+      clientMs.push((c.user + c.system) / 1000 / n);
+      serverMs.push((await serverCpu()) - s0);
+    }
+    const median = (values: number[]): number => [...values].sort((x, y) => x - y)[values.length >> 1];
+    return { client: median(clientMs), server: median(serverMs) / n, wall };
+  };
   try {
-    const small = await rounds(() => client.request({ type: 'status' }), 200);
-    const big = await rounds(() => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }), 60);
+    const small = await measure(() => client.request({ type: 'status' }), 100);
+    // The server's figure includes one status round per batch besides the n measured: negligible at n ≥ 20.
+    const push = await measure(() => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }), 20);
+    const pull = await measure(() => client.request({ type: 'pull', step: 0 }), 20);
     const bytes = 4 * P;
-    const codecSmall = encode.fixedMs + decode.fixedMs;
-    const fixedMs = Math.max(0, (small.cpuMs - 2 * codecSmall) / 4);
-    const perBig = big.cpuMs - 2 * codecSmall - ((encode.msPerMB + decode.msPerMB) * bytes) / 1e6 - 4 * fixedMs;
-    const transport: LinearCost = { fixedMs, msPerMB: Math.max(0, (perBig / 2) * (1e6 / bytes)) };
-    const idleSmall = Math.max(0, small.wallMs - small.cpuMs);
-    const idleBig = Math.max(0, big.wallMs - big.cpuMs);
+    const MB = bytes / 1e6;
+    const smallSide = (small.client + small.server) / 4;
+    const sendBig = (push.client - smallSide + (pull.server - smallSide)) / 2;
+    const receiveBig = (push.server - smallSide + (pull.client - smallSide)) / 2;
+    const fixedMs = Math.max(0, smallSide - (encode.fixedMs + decode.fixedMs) / 2);
+    const sendPerMB = (sendBig - costOf(encode, bytes) - fixedMs) / MB;
+    const receivePerMB = (receiveBig - costOf(decode, bytes) - fixedMs) / MB;
+    const transport: LinearCost = { fixedMs, msPerMB: Math.max(0, (sendPerMB + receivePerMB) / 2) };
+    const idleSmall = Math.max(0, small.wall - small.client - small.server);
+    const idleBig = Math.max(0, (push.wall - push.client - push.server + (pull.wall - pull.client - pull.server)) / 2);
     const latencyMs = Math.max(0.005, idleSmall / 2);
     const wireMs = idleBig - idleSmall;
     const bandwidthMBps = wireMs > bytes / 1e10 ? Math.min(10_000, bytes / 1e3 / wireMs) : 10_000;
     return { transport, wire: { latencyMs, bandwidthMBps } };
   } finally {
     client.close();
-    await server.close();
+    peer.stop();
   }
 }

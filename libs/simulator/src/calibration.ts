@@ -19,9 +19,9 @@ export interface Calibration {
   /** Decoding and validating a frame (finite scan of tensors): fixed + per megabyte of tensors. */
   readonly decode: LinearCost;
   /**
-   * The transport's CPU on each side of a message (WebSocket framing and masking, the socket
-   * copies in and out of the kernel, fragment joining): fixed + per megabyte of tensors, counted
-   * once at the sender and once at the receiver.
+   * The transport's CPU on each side of a message, measured between two processes (WebSocket
+   * framing, the socket writes and reads with their kernel copies, fragment joining): fixed + per
+   * megabyte of tensors, counted once at the sender and once at the receiver.
    */
   readonly transport: LinearCost;
   /** A shard folding one pushed gradient slice into its sum, per million floats. */
