@@ -11,6 +11,8 @@ type Cell = {
   oversubscribed: boolean;
   samplesPerSecond: number;
   computeMs: number;
+  applyMs: number;
+  wireMBPerStep: number;
   staleness: string | null;
   finalLoss: number;
 };
@@ -29,6 +31,7 @@ describe('dptrain experiment scaling (tiny grid, generated data)', () => {
     for (const c of cells) {
       expect(c.samplesPerSecond).toBeGreaterThan(0);
       expect(c.computeMs).toBeGreaterThan(0);
+      expect(c.applyMs).toBeGreaterThan(0);
       expect(c.oversubscribed).toBe(c.processes > availableParallelism());
     }
     // Synchronous cells train the same job bit for bit, whatever the shards.
@@ -36,6 +39,12 @@ describe('dptrain experiment scaling (tiny grid, generated data)', () => {
     // Async: every accepted micro-batch gradient is in the histogram: 6 steps × 64 / 16.
     expect(cells[2]!.staleness!.split('/').reduce((a, n) => a + Number(n), 0)).toBe(24);
     expect(cells[0]!.staleness).toBeNull();
+    // Counted on the wire: at least a pull and a push of the whole vector per step (the job's MLP on
+    // the generated data); async pulls and pushes per micro-batch, four times as many.
+    const { paramCount } = JSON.parse(readFileSync(join(run.out, 'runs', 'sync-s1-mb16-w1', 'summary.json'), 'utf8')) as { paramCount: number };
+    const vectorMB = (4 * paramCount) / 1e6;
+    expect(cells[0]!.wireMBPerStep).toBeGreaterThan(2 * vectorMB);
+    expect(cells[2]!.wireMBPerStep).toBeGreaterThan(8 * vectorMB);
   });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
@@ -46,7 +55,8 @@ describe('dptrain experiment scaling (tiny grid, generated data)', () => {
       'samples/s (steady)': 'samplesPerSecond',
       'compute ms/step': 'computeMs',
       'pull ms/step': 'pullMs',
-      'tensor MB/step (computed)': 'tensorMBPerStep',
+      'server apply ms/step': 'applyMs',
+      'wire MB/step (counted)': 'wireMBPerStep',
       'staleness histogram': 'staleness',
       'last step loss': 'finalLoss',
     });

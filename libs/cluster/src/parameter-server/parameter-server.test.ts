@@ -52,6 +52,29 @@ describe('ParameterServer (sync)', () => {
     expect(expected[0]).not.toBe(fresh.params[0]);
   });
 
+  it('counts the wire bytes of every connection, closed ones included, and the time spent applying', async () => {
+    const job = tinyJob();
+    const { ps, worker } = serve(job);
+    expect(ps.status()).toMatchObject({ applyMs: 0, bytesIn: 0, bytesOut: 0 });
+    for (const id of [0, 1, 2, 3]) await push(worker, 0, id);
+    const reply = await worker.request({ type: 'pull', step: 1 });
+    const afterStep = ps.status();
+    // Frames carry headers besides their tensors: at least the four gradients in, the parameters out.
+    expect(afterStep.bytesIn).toBe(worker.stats.bytesOut);
+    expect(afterStep.bytesOut).toBe(worker.stats.bytesIn);
+    expect(afterStep.bytesIn as number).toBeGreaterThan(4 * 4 * P);
+    expect(afterStep.bytesOut as number).toBeGreaterThan(reply.values.byteLength);
+    expect(afterStep.applyMs as number).toBeGreaterThan(0);
+    // A second worker that pushes and leaves still counts.
+    const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: P } }, b: { role: 'ps', validateOptions: ps.validateOptions(P) } });
+    ps.attach(pair.b);
+    await push(pair.a, 1, 0);
+    const second = pair.a.stats.bytesOut;
+    pair.a.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ps.status().bytesIn).toBe(worker.stats.bytesOut + second);
+  });
+
   it('acknowledges a second push of the same micro-batch as duplicate and ignores it', async () => {
     const { ps, worker } = serve(tinyJob());
     expect((await push(worker, 0, 1)).status).toBe('accepted');

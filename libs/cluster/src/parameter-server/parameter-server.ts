@@ -13,6 +13,7 @@ import { jobFingerprint } from './job-fingerprint.js';
 import { PreviousPoint, type PointView } from './previous-point.js';
 import { readSavedJob, writeSavedJob } from './saved-job.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
+import { WireBytes } from './wire-bytes.js';
 import type { WalRecord } from './write-ahead-log.js';
 
 /** AppliedReports a shard keeps to re-send to a restarted coordinator. */
@@ -111,6 +112,8 @@ export class ParameterServer {
   readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, split: 0, pulls: 0 };
   /** Updates refused because a (step, micro-batch) of them was already applied: must stay 0. */
   private doubleApplied = 0;
+  private applyMs = 0;
+  private readonly wire = new WireBytes();
   /** Async: how many gradients were applied at each staleness (index = current − v). */
   readonly stalenessHistogram: number[] = [];
 
@@ -291,8 +294,12 @@ export class ParameterServer {
 
   /** Serves `connection`: pulls, pushes and status requests. */
   attach(connection: Connection): void {
+    this.wire.add(connection);
     connection.on('message', (msg) => this.handle(connection, msg));
-    connection.on('close', () => this.dropHeld(connection));
+    connection.on('close', () => {
+      this.wire.closed(connection);
+      this.dropHeld(connection);
+    });
   }
 
   /** Handles one validated message; refusals get an error reply and a log line. */
@@ -321,6 +328,9 @@ export class ParameterServer {
       appliedMicroBatches: this.ledger.count,
       doubleApplied: this.doubleApplied,
       stalenessHistogram: this.stalenessHistogram,
+      // Wall time of live updates (log record, previous point, optimizer, batch-norm statistics): the server's part of a step.
+      applyMs: Math.round(this.applyMs * 1000) / 1000,
+      ...this.wire.totals(),
     };
   }
 
@@ -549,6 +559,7 @@ export class ParameterServer {
    * @returns the report, or undefined when the ledger refused a pair already applied
    */
   private applyUpdate(record: WalRecord, log: boolean): AppliedReport | undefined {
+    const started = performance.now();
     const { step, microBatchIds } = record;
     const again = microBatchIds.filter((id) => this.ledger.has(step, id));
     if (again.length > 0) {
@@ -574,6 +585,7 @@ export class ParameterServer {
     this.versionNow = record.version + 1;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     const report: AppliedReport = { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses] };
+    if (log) this.applyMs += performance.now() - started;
     this.recent.push(report);
     if (this.recent.length > RECENT_APPLIED) this.recent.shift();
     return report;

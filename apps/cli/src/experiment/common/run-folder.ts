@@ -39,6 +39,11 @@ export interface ShardStatus {
   readonly rejected: number;
   readonly pulls: number;
   readonly stalenessHistogram?: readonly number[];
+  /** Wall milliseconds of the shard's live updates (absent from runs before it was counted). */
+  readonly applyMs?: number;
+  /** Bytes the shard received and sent over all its connections. */
+  readonly bytesIn?: number;
+  readonly bytesOut?: number;
 }
 
 export interface RunFolder {

@@ -3,7 +3,7 @@ import type { BaseJob } from '../common/job-options.js';
 import { runDptrain } from '../common/run-dptrain.js';
 import { sig, type TableRow } from '../common/table.js';
 import type { GridCell } from './grid.js';
-import { stalenessHistogram, tensorBytes } from './wire.js';
+import { stalenessHistogram } from './staleness.js';
 
 /** One cell's measurements; null where the run did not report the quantity. */
 export interface CellResult extends TableRow {
@@ -19,8 +19,10 @@ export interface CellResult extends TableRow {
   readonly pullMs: number | null;
   readonly pushMs: number | null;
   readonly waitMs: number | null;
-  /** Computed from the shards' pull and push counters, not counted on the wire. */
-  readonly tensorMBPerStep: number | null;
+  /** Counted on the wire: every byte the shards received and sent, frames whole, per step. */
+  readonly wireMBPerStep: number | null;
+  /** The busiest shard's wall time applying updates per step (log record, optimizer, statistics). */
+  readonly applyMs: number | null;
   /** Async: accepted gradients by version lag, "n0/n1/n2…". */
   readonly staleness: string | null;
   readonly finalLoss: number | null;
@@ -46,7 +48,7 @@ export async function runCell(job: BaseJob, cell: GridCell, runs: string, repeat
 
 async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellResult> {
   const base = { id: cell.id, mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers, processes: cell.processes, oversubscribed: cell.oversubscribed };
-  const empty = { repeats: null, samplesPerSecond: null, computeMs: null, pullMs: null, pushMs: null, waitMs: null, tensorMBPerStep: null, staleness: null, finalLoss: null };
+  const empty = { repeats: null, samplesPerSecond: null, computeMs: null, pullMs: null, pushMs: null, waitMs: null, wireMBPerStep: null, applyMs: null, staleness: null, finalLoss: null };
   try {
     const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
     const { summary, metrics } = await runDptrain({ command: 'local', args, out });
@@ -60,7 +62,8 @@ async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellR
       pullMs: split ? sig(split.pullMs) : null,
       pushMs: split ? sig(split.pushMs) : null,
       waitMs: split ? sig(split.waitMs) : null,
-      tensorMBPerStep: shards.length > 0 ? sig(tensorBytes(shards) / 1e6 / summary.steps) : null,
+      wireMBPerStep: shards.length > 0 && shards.every((s) => s.bytesIn !== undefined) ? sig(shards.reduce((a, s) => a + s.bytesIn! + s.bytesOut!, 0) / 1e6 / summary.steps) : null,
+      applyMs: shards.length > 0 && shards.every((s) => s.applyMs !== undefined) ? sig(Math.max(...shards.map((s) => s.applyMs!)) / summary.steps) : null,
       staleness: histogram ? histogram.join('/') : null,
       finalLoss: metrics.steps.length > 0 ? sig(metrics.steps[metrics.steps.length - 1]!.loss) : null,
       repeats: null,

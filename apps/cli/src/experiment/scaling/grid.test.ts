@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scaleAgainstOneWorker } from './efficiency.js';
 import { expandGrid, processCount } from './grid.js';
-import { stalenessHistogram, tensorBytes } from './wire.js';
+import { stalenessHistogram } from './staleness.js';
 
 describe('expandGrid', () => {
   it('gives one cell per combination, workers varying fastest, ids naming every axis', () => {
@@ -49,11 +49,6 @@ describe('scaleAgainstOneWorker', () => {
 
 describe('wire counters', () => {
   const shard = { shard: 0, length: 10, accepted: 3, duplicate: 1, stale: 0, rejected: 0, pulls: 2 };
-
-  it('counts every pull and push as the shard slice in float32', () => {
-    // shard 0: 10 × 4 × (2 + 3 + 1) = 240; shard 1: 5 × 4 × (1 + 1) = 40.
-    expect(tensorBytes([shard, { ...shard, shard: 1, length: 5, accepted: 1, duplicate: 0, pulls: 1 }])).toBe(280);
-  });
 
   it('adds the shards\' staleness histograms lag by lag; none in sync mode', () => {
     expect(stalenessHistogram([{ ...shard, stalenessHistogram: [1, 2] }, { ...shard, stalenessHistogram: [3, 0, 5] }])).toEqual([4, 2, 5]);

@@ -41,7 +41,8 @@ export const CELL_COLUMNS: readonly Column[] = [
   { key: 'pullMs', header: 'pull ms/step' },
   { key: 'pushMs', header: 'push ms/step' },
   { key: 'waitMs', header: 'wait ms/step' },
-  { key: 'tensorMBPerStep', header: 'tensor MB/step (computed)' },
+  { key: 'applyMs', header: 'server apply ms/step' },
+  { key: 'wireMBPerStep', header: 'wire MB/step (counted)' },
   { key: 'staleness', header: 'staleness histogram' },
   { key: 'finalLoss', header: 'last step loss' },
   { key: 'error', header: 'error' },
@@ -55,7 +56,7 @@ export const DDP_COLUMNS: readonly Column[] = [
   { key: 'note', header: 'note' },
 ];
 
-const CSV_KEYS = ['id', 'mode', 'psShards', 'microBatchSize', 'workers', 'processes', 'oversubscribed', 'samplesPerSecond', 'speedup', 'efficiency', 'ideal', 'computeMs', 'pullMs', 'pushMs', 'waitMs', 'tensorMBPerStep', 'staleness', 'finalLoss', 'repeats', 'error'];
+const CSV_KEYS = ['id', 'mode', 'psShards', 'microBatchSize', 'workers', 'processes', 'oversubscribed', 'samplesPerSecond', 'speedup', 'efficiency', 'ideal', 'computeMs', 'pullMs', 'pushMs', 'waitMs', 'applyMs', 'wireMBPerStep', 'staleness', 'finalLoss', 'repeats', 'error'];
 const PHASES = ['compute', 'pull', 'push', 'wait'] as const;
 
 /** The plots of the report, by file name. */
