@@ -106,9 +106,7 @@ export function scalingDocuments(results: ScalingResults, plotNames: readonly st
     '',
     ...(results.repeats > 1 ? [`Each cell ran ${results.repeats} times; its row is the repeat with the median samples/s.`, ''] : []),
     ...(results.refused.length > 0 ? ['Not run, refused by the cluster at start-up:', '', ...results.refused.map((r) => `- ${r.id}: ${r.reason}`), ''] : []),
-    'Tensor MB/step is computed from the shards\' counters (every pull and every push carries the shard\'s slice as float32), not counted on the wire: frame headers and control messages are not in it. ' +
-      'The time a shard spends applying the optimizer is not in summary.json (no shard reports it), so it cannot be split out here: it is inside the workers\' pull wait. ' +
-      'The staleness histogram counts accepted gradients by their version lag (async only).',
+    "Wire MB/step counts every frame the shards received and sent (all their connections: workers' pushes and pulls, and the coordinator's status and evaluation traffic), headers included. Server apply ms/step is the busiest shard's wall time in its live updates (write-ahead-log record, previous-point copy, optimizer, batch-norm statistics); the workers wait through it inside their pull, so it is not stacked with their split. The staleness histogram counts accepted gradients by their version lag (async only).",
     '',
     ...plotNames.filter((n) => n !== 'ddp.svg').map((n) => `![${n.replace('.svg', '')}](${n})\n`),
     '## Anchor: PyTorch DistributedDataParallel',
