@@ -1,4 +1,4 @@
-import type { EventHandle, EventQueue } from './event-queue.js';
+import type { EventQueue } from './event-queue.js';
 
 interface Job {
   remaining: number;
@@ -10,7 +10,6 @@ interface Core {
   /** When the job got the core, and when its slice (or its work) ends. */
   since: number;
   until: number;
-  event: EventHandle | undefined;
 }
 
 /**
@@ -50,7 +49,7 @@ export class Host {
     if (!(background >= 0)) throw new RangeError(`host background load ${background} must be non-negative`);
     this.sliceMs = sliceMs ?? defaultSliceMs(cores);
     if (!(this.sliceMs > 0)) throw new RangeError(`host time slice ${this.sliceMs} ms must be positive`);
-    this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0, event: undefined }));
+    this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0 }));
     for (let i = 0; i < Math.floor(background); i++) this.start(Infinity, () => undefined);
     const rest = background - Math.floor(background);
     if (rest > 1e-9) this.duty(rest);
@@ -73,14 +72,13 @@ export class Host {
     core.job = job;
     core.since = this.queue.now;
     core.until = this.queue.now + Math.min(this.sliceMs, job.remaining);
-    core.event = this.queue.at(core.until, () => this.sliceEnds(core));
+    this.queue.at(core.until, () => this.sliceEnds(core));
   }
 
   private sliceEnds(core: Core): void {
     const job = core.job!;
     job.remaining -= core.until - core.since;
     core.job = undefined;
-    core.event = undefined;
     if (job.remaining > 1e-9) {
       // Preempted only when another thread waits; otherwise it runs on.
       const next = this.next();

@@ -136,7 +136,7 @@ export class LeaseComputer {
     const pushStarted = performance.now();
     const outcome: LeaseResult = { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
     for (const entry of pending) {
-      const verdicts = await abortable(Promise.all(entry.acks.map((ack) => pushVerdict(ack, this.async))), signal);
+      const verdicts = await this.verdicts(entry, signal);
       if (entry.ids.length > 1 && verdicts.some((v) => v.status !== 'applied')) {
         // A shard could not take the run as one sum (or refused the sum as poisoned): push each
         // micro-batch alone; recomputing gives the same bits, and a shard that took the run
@@ -151,9 +151,14 @@ export class LeaseComputer {
     return { ...outcome, ...timing };
   }
 
+  /** Each shard's verdict on a push, once all have answered. */
+  private verdicts(entry: Pending, signal: AbortSignal | undefined): Promise<PushVerdict[]> {
+    return abortable(Promise.all(entry.acks.map((ack) => pushVerdict(ack, this.async))), signal);
+  }
+
   /** Waits for one push's acknowledgements and records the micro-batch's outcome. */
   private async judge(lease: MessageOf<'lease'>, entry: Pending, outcome: LeaseResult, signal: AbortSignal | undefined): Promise<void> {
-    this.record(lease, entry, await abortable(Promise.all(entry.acks.map((ack) => pushVerdict(ack, this.async))), signal), outcome);
+    this.record(lease, entry, await this.verdicts(entry, signal), outcome);
   }
 
   private record(lease: MessageOf<'lease'>, entry: Pending, verdicts: PushVerdict[], outcome: LeaseResult): void {

@@ -47,7 +47,7 @@ describe('scaleAgainstOneWorker', () => {
   });
 });
 
-describe('wire counters', () => {
+describe('stalenessHistogram', () => {
   const shard = { shard: 0, length: 10, accepted: 3, duplicate: 1, stale: 0, rejected: 0, pulls: 2 };
 
   it('adds the shards\' staleness histograms lag by lag; none in sync mode', () => {

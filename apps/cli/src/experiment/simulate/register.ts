@@ -100,7 +100,7 @@ export function registerSimulate(group: Command): void {
     const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
     const validationJob = new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined);
     const validation = reused
-      ? reused.validation && (await repredict(validationJob, facts, calibration, reused.validation))
+      ? await repredict(validationJob, facts, calibration, reused.validation)
       : options.validate === false
       ? null
       : await validate(validationJob, facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
