@@ -29,6 +29,17 @@ export function scale(x: Float32Array, factor: number): void {
 }
 
 /**
+ * out[i] ← (0 + g[i])·factor: `out.fill(0)`, `accumulate(out, g)` and `scale(out, factor)` in one
+ * pass, with the same bits (0 + g is exact and turns −0 into +0, as adding g to a zeroed sum does).
+ * A parameter server that receives a whole step already summed uses it to save two passes.
+ */
+export function scaleFromZero(out: Float32Array, g: Float32Array, factor: number): void {
+  checkVector('scaleFromZero', 'g', g, out.length);
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = (0 + g[i]) * factor;
+}
+
+/**
  * The mean of `grads` (micro-batch gradients in micro-batch order), written into `out`:
  * zero, `accumulate` each in order, `scale` by 1/M.
  * @returns `out`.

@@ -79,6 +79,23 @@ describe('createOptimizer validation', () => {
   });
 });
 
+describe('step only reads the gradient', () => {
+  it.each(OPTIMIZER_NAMES)('%s leaves the bits of grads unchanged, given as its own buffer or as another array', (name) => {
+    const size = 64;
+    const gradient = Float32Array.from({ length: size }, (_, i) => Math.sin(i + 1) * (i % 7 === 0 ? -0 : 1.5));
+    for (const own of [true, false]) {
+      const opt = createOptimizer({ name }, size);
+      opt.buffers.params.set(Float32Array.from({ length: size }, (_, i) => Math.cos(i)));
+      for (let k = 0; k < 3; k++) {
+        const grads = own ? opt.buffers.grads : new Float32Array(size);
+        grads.set(gradient);
+        opt.step(opt.buffers.params, grads, 0.1);
+        expect(new Uint32Array(grads.buffer, grads.byteOffset, size)).toEqual(new Uint32Array(gradient.buffer));
+      }
+    }
+  });
+});
+
 describe('step, lookahead and load validation', () => {
   it.each(OPTIMIZER_NAMES)('%s refuses arrays of the wrong length and a bad per-step lr', (name) => {
     const opt = createOptimizer({ name }, 4);

@@ -45,4 +45,4 @@ export {
   SCHEDULE_KINDS,
 } from './schedule.js';
 export type { LearningRateSchedule, ScheduleConfig, ScheduleKind } from './schedule.js';
-export { accumulate, scale, meanInOrder } from './aggregate.js';
+export { accumulate, scale, scaleFromZero, meanInOrder } from './aggregate.js';

@@ -132,7 +132,8 @@ export interface Optimizer {
   /** params, grads and point arrays that `step` and `lookahead` use without copying. */
   readonly buffers: OptimizerBuffers;
   /**
-   * One update of `params` in place with gradient `grads`.
+   * One update of `params` in place with gradient `grads`, which is only read: its bits are the
+   * same afterwards (the parameter server logs and measures the gradient after the update).
    * @param lr the learning rate of this step (e.g. from a schedule); @default config.lr
    * @throws {OptimError} E_OPTIM_LENGTH when an array's length is not `size`;
    *   E_OPTIM_HYPERPARAMETER when `lr` is negative or not finite.

@@ -43,10 +43,26 @@ export class UpdateRule {
     return this.optimizer.lookahead(params, out) ? out : params;
   }
 
+  /** Whether apply() changes the gradient it is given (clipping scales it in place). */
+  get changesGradient(): boolean {
+    return this.clipNorm !== undefined;
+  }
+
   /** Clips `meanGrad` in place when configured, then takes one optimizer step on `params`. */
   apply(params: Float32Array, meanGrad: Float32Array): AppliedUpdate {
+    const { lr, gradNorm } = this.update(params, meanGrad);
+    return { lr, gradNorm: gradNorm ?? globalNorm(meanGrad) };
+  }
+
+  /**
+   * apply() without measuring the gradient when it does not have to (no clipping): `gradNorm` is
+   * then undefined, and `globalNorm(meanGrad)` gives it later, since the optimizers only read the
+   * gradient. For a caller with something more urgent to do first (the parameter server answers
+   * the pulls waiting for the new parameters).
+   */
+  update(params: Float32Array, meanGrad: Float32Array): { lr: number; gradNorm: number | undefined } {
     const lr = this.schedule(this.optimizer.steps);
-    const gradNorm = this.clipNorm === undefined ? globalNorm(meanGrad) : clipByGlobalNorm(meanGrad, this.clipNorm);
+    const gradNorm = this.clipNorm === undefined ? undefined : clipByGlobalNorm(meanGrad, this.clipNorm);
     this.optimizer.step(params, meanGrad, lr);
     return { lr, gradNorm };
   }

@@ -63,10 +63,23 @@ export function stepsDone(dir: string): Promise<number> {
 }
 
 /** Polls (50 ms) until `ready` holds, failing with `what` after `timeoutMs`. */
+/**
+ * Polls `ready` every 50 ms until it says true. A probe that throws (a status request refused while
+ * the machine is loaded, a file not yet written) counts as not ready; the timeout names its error.
+ */
 export async function waitFor(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  let failure: unknown;
+  for (;;) {
+    try {
+      if (await ready()) return;
+      failure = undefined;
+    } catch (error) {
+      failure = error;
+    }
+    if (Date.now() > until) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${failure === undefined ? '' : `; the last probe failed: ${String(failure)}`}`);
+    }
     await delay(50);
   }
 }

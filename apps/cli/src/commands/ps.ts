@@ -60,6 +60,10 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
       shard: options.shard,
       log,
       onApplied: (applied) => void coordinator?.send({ type: 'stepApplied', ...applied }),
+      onFatal: (error) => {
+        logger.fatal({ shard: options.shard }, error.message);
+        process.exit(1);
+      },
       durability: { dir, every: checkpointEvery, keep: checkpointKeep, resume, ...(fault.stallCheckpointStep !== undefined ? { stallCheckpointStep: fault.stallCheckpointStep } : {}) },
     });
     await writeFile(resumeNote(options.shard), resolve(dir));

@@ -1,6 +1,6 @@
 import { combineMicroBatchMoments, updateRunningStats, type BnSpec } from '@dptrain/model/stats';
 import { join } from 'node:path';
-import { accumulate, globalNorm, scale, type OptimizerState } from '@dptrain/optim';
+import { accumulate, globalNorm, scale, scaleFromZero, type OptimizerState } from '@dptrain/optim';
 import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { bnStatsLength, unpackMoments, type WireMoments } from '../bn-wire.js';
@@ -27,6 +27,13 @@ export interface ParameterServerOptions {
   readonly log?: Logger;
   /** Called after each optimizer update (sync: a whole step; async: one micro-batch). */
   readonly onApplied?: (applied: AppliedReport) => void;
+  /**
+   * Called when the shard must not go on: its write-ahead log failed after an update was made and
+   * served. The process should stop, as a kill would; restarted with resume it comes back at the
+   * last logged version and the coordinator leases the lost step again. @default throws it as an
+   *   uncaught exception
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface OpenOptions extends ParameterServerOptions {
@@ -51,6 +58,14 @@ export interface AppliedReport {
   readonly losses: number[];
 }
 
+/** An update made by applyUpdate that complete() has not yet finished. */
+interface UnfinishedUpdate extends Omit<AppliedReport, 'gradNorm'> {
+  /** Undefined until complete() measures it (when the update rule did not have to). */
+  readonly gradNorm: number | undefined;
+  /** Live, not replayed from the log. */
+  readonly live: boolean;
+}
+
 interface HeldPull {
   readonly connection: Connection;
   readonly request: MessageOf<'pull'>;
@@ -71,7 +86,8 @@ interface HeldPull {
  * once.
  *
  * Durability (`ParameterServer.open` with `durability`): each update is appended to a write-ahead
- * log before it is applied, and the state is checkpointed every `every` steps; a shard opened with
+ * log before the coordinator hears of it (sync without clipping: right after its pull replies are
+ * written; otherwise before it is made), and the state is checkpointed every `every` steps; a shard opened with
  * `resume` restores the newest valid checkpoint and replays the log after it, so it comes back at
  * the version it had, bit for bit (libs/cluster/README.md, "Shard checkpoints").
  */
@@ -114,6 +130,8 @@ export class ParameterServer {
   private doubleApplied = 0;
   private applyMs = 0;
   private readonly wire = new WireBytes();
+  /** Sync: the update made and served whose log record and report wait for its replies to be written. */
+  private served: { record: WalRecord; update: UnfinishedUpdate } | undefined;
   /** Async: how many gradients were applied at each staleness (index = current − v). */
   readonly stalenessHistogram: number[] = [];
 
@@ -197,7 +215,10 @@ export class ParameterServer {
       const checkpoint = await store.loadCheckpoint();
       if (checkpoint) this.restore(checkpoint);
       const from = this.versionNow;
-      await store.replay(from, (record) => this.applyUpdate(record, false));
+      await store.replay(from, (record) => {
+        const update = this.applyUpdate(record, false);
+        if (update) this.complete(update);
+      });
       this.log({
         level: 'warn',
         event: 'shard-restored',
@@ -247,16 +268,19 @@ export class ParameterServer {
 
   /** A copy of the optimizer's state (moments, velocity, step count) over this shard's slice. */
   optimizerState(): OptimizerState {
+    this.settle();
     return this.rule.optimizer.state();
   }
 
   /** The last ≤ 8 updates (sync: one per step), oldest first: re-sent to a restarted coordinator. */
   recentApplied(): AppliedReport[] {
+    this.settle();
     return [...this.recent];
   }
 
   /** Resolves once no checkpoint is being written (never while the stall fault holds one). */
   async checkpointsSettled(): Promise<void> {
+    this.settle();
     await this.durability?.settled();
   }
 
@@ -265,11 +289,13 @@ export class ParameterServer {
    * replaces the write-ahead log; then `close()`.
    */
   async finish(): Promise<void> {
+    this.settle();
     await this.durability?.finish(this.snapshot());
   }
 
   /** Closes the write-ahead log and gives up a checkpoint being written; the shard must not be used after. */
   async close(): Promise<void> {
+    this.settle();
     const durability = this.durability;
     this.durability = undefined;
     await durability?.close();
@@ -304,6 +330,8 @@ export class ParameterServer {
 
   /** Handles one validated message; refusals get an error reply and a log line. */
   handle(connection: Connection, msg: Message): void {
+    // Nothing is handled before the served update is logged: a push could otherwise change the sum its record holds.
+    this.settle();
     try {
       if (msg.type === 'pull') this.pull(connection, msg);
       else if (msg.type === 'push') this.push(connection, msg);
@@ -318,6 +346,7 @@ export class ParameterServer {
   }
 
   status(): { [key: string]: number | string | number[] } {
+    this.settle();
     return {
       shard: this.shard,
       offset: this.range.offset,
@@ -375,12 +404,12 @@ export class ParameterServer {
     return { version: this.versionNow, params: this.params, point: this.atPoint, bnState: this.bnState };
   }
 
-  private answer(connection: Connection, msg: MessageOf<'pull'>, view: PointView = this.current()): void {
+  private answer(connection: Connection, msg: MessageOf<'pull'>, view: PointView = this.current()): Promise<boolean> {
     const source = msg.raw ? view.params : view.point;
     const offset = msg.offset ?? this.range.offset;
     const length = msg.length ?? this.range.length;
     const values = source.subarray(offset - this.range.offset, offset - this.range.offset + length);
-    void connection.reply(msg, {
+    return connection.reply(msg, {
       type: 'params',
       version: view.version,
       step: msg.step ?? this.syncStep(),
@@ -471,12 +500,14 @@ export class ParameterServer {
       this.losses[first + j] = msg.losses[j];
     }
     // The sum is empty (+0 everywhere) and the run's sum has no −0 (it was folded from +0), so this
-    // add reproduces it exactly.
-    accumulate(this.acc, msg.grads);
+    // add reproduces it exactly. A run that is the whole step is added and scaled in one pass.
+    const whole = msg.count === M;
+    if (whole) scaleFromZero(this.acc, msg.grads, 1 / M);
+    else accumulate(this.acc, msg.grads);
     this.nextId = msg.count;
     this.foldEarly();
     this.ack(connection, msg, 'accepted');
-    if (this.nextId === this.early.length) this.applyStep();
+    if (this.nextId === M) this.applyStep(whole);
   }
 
   /** Folds the buffered micro-batches that now come next in id order. */
@@ -525,40 +556,73 @@ export class ParameterServer {
     if (this.nextId === this.early.length) this.applyStep();
   }
 
-  private applyStep(): void {
+  /** Sync: all M micro-batches of the step are folded (`scaled`: and already scaled by 1/M). */
+  private applyStep(scaled = false): void {
     const M = this.early.length;
     const step = this.versionNow;
-    scale(this.acc, 1 / M);
-    const report = this.applyUpdate(
-      {
-        version: step,
-        step,
-        microBatchIds: Array.from({ length: M }, (_, i) => i),
-        losses: this.losses.slice(),
-        grad: this.acc,
-        ...(this.bnState ? { moments: combineMicroBatchMoments(this.moments as WireMoments[][]) } : {}),
-      },
-      true,
-    );
+    if (!scaled) scale(this.acc, 1 / M);
+    const record: WalRecord = {
+      version: step,
+      step,
+      microBatchIds: Array.from({ length: M }, (_, i) => i),
+      losses: this.losses.slice(),
+      grad: this.acc,
+      ...(this.bnState ? { moments: combineMicroBatchMoments(this.moments as WireMoments[][]) } : {}),
+    };
+    // Every worker waits on the pulls held for the new version, so they are answered as soon as
+    // the update is made. Node writes what a socket takes at once and the rest when the event loop
+    // polls again, so the log record, the gradient norm and stepApplied (settle) wait until the
+    // replies are written; any message arriving meanwhile settles first. A crash before the record
+    // is logged loses an update the coordinator was never told of: it leases the step again, and
+    // the recomputed gradients give the same bits. An update rule that clips changes the gradient
+    // in place, so then the record is logged first.
+    const logFirst = this.rule.changesGradient;
+    const update = this.applyUpdate(record, logFirst ? 'first' : 'later');
     this.moments.fill(undefined);
     this.received.clear();
     this.nextId = 0;
-    if (!report) {
+    if (!update) {
       this.acc.fill(0);
       return;
     }
-    this.applied(report);
-    const waiting = this.held.get(this.versionNow);
+    const waiting = this.held.get(this.versionNow) ?? [];
     this.held.delete(this.versionNow);
-    for (const { connection, request } of waiting ?? []) if (connection.isOpen) this.answer(connection, request);
+    const written = waiting.filter((h) => h.connection.isOpen).map((h) => this.answer(h.connection, h.request));
+    if (logFirst) {
+      this.applied(this.complete(update));
+      return;
+    }
+    this.served = { record, update };
+    if (written.length === 0) this.settle();
+    else void Promise.all(written).finally(() => this.settle());
+  }
+
+  /** Logs the served update, completes it and reports it (once; later calls do nothing). */
+  private settle(): void {
+    const served = this.served;
+    if (!served) return;
+    this.served = undefined;
+    const started = performance.now();
+    try {
+      this.durability?.append(served.record);
+      this.applyMs += performance.now() - started;
+    } catch (error) {
+      const failure = new Error(`shard ${this.shard}: the write-ahead log append of version ${served.record.version} failed after the update was served (${String(error)}); stop this shard and restart it with --resume`, { cause: error });
+      this.log({ level: 'error', event: 'wal-append-failed', shard: this.shard, version: served.record.version, message: failure.message });
+      // By default the process dies as a kill would kill it.
+      (this.options.onFatal ?? ((e) => setImmediate(() => { throw e; })))(failure);
+      return;
+    }
+    this.applied(this.complete(served.update));
   }
 
   /**
-   * One optimizer update, live (`log`: appended to the write-ahead log first) or replayed from
-   * the log: the same code either way, so a restored shard holds the same bits.
-   * @returns the report, or undefined when the ledger refused a pair already applied
+   * One optimizer update, live or replayed from the write-ahead log: the same code either way, so
+   * a restored shard holds the same bits. `log`: 'first' appends the record before the update,
+   * 'later' leaves that to the caller (applyStep), false replays. complete() finishes it.
+   * @returns the update to finish, or undefined when the ledger refused a pair already applied
    */
-  private applyUpdate(record: WalRecord, log: boolean): AppliedReport | undefined {
+  private applyUpdate(record: WalRecord, log: 'first' | 'later' | false): UnfinishedUpdate | undefined {
     const started = performance.now();
     const { step, microBatchIds } = record;
     const again = microBatchIds.filter((id) => this.ledger.has(step, id));
@@ -567,14 +631,12 @@ export class ParameterServer {
       this.log({ level: 'error', event: 'double-apply-refused', shard: this.shard, step, microBatchIds: again, message: `step ${step} micro-batches ${again.join(', ')} were already applied; the update is refused` });
       return undefined;
     }
-    if (log) this.durability?.append(record);
+    if (log === 'first') this.durability?.append(record);
     this.previous?.save(this.current());
     // apply() may clip in place, so the gradient is copied into the optimizer's buffer first (sync
     // already sums there).
     if (record.grad !== this.acc) this.acc.set(record.grad);
-    const { lr, gradNorm } = this.rule.apply(this.params, this.acc);
-    // Sync sums the next step into this buffer, so it starts from zero (after a replay too).
-    this.acc.fill(0);
+    const { lr, gradNorm } = this.rule.update(this.params, this.acc);
     if (this.bnState && record.moments) updateRunningStats(this.bnState, this.bnSpecs, record.moments, { momentum: this.options.job.config.bnMomentum });
     this.ledger.add(step, microBatchIds);
     if (record.pushedVersion !== undefined) {
@@ -584,8 +646,18 @@ export class ParameterServer {
     }
     this.versionNow = record.version + 1;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
-    const report: AppliedReport = { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses] };
-    if (log) this.applyMs += performance.now() - started;
+    if (log !== false) this.applyMs += performance.now() - started;
+    return { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses], live: log !== false };
+  }
+
+  /** The rest of an update: the gradient's norm (the optimizer left it as it was), a zeroed sum, the report. */
+  private complete(update: UnfinishedUpdate): AppliedReport {
+    const started = performance.now();
+    const { live, ...rest } = update;
+    const report: AppliedReport = { ...rest, gradNorm: rest.gradNorm ?? globalNorm(this.acc) };
+    // Sync sums the next step into this buffer, so it starts from zero (after a replay too).
+    this.acc.fill(0);
+    if (live) this.applyMs += performance.now() - started;
     this.recent.push(report);
     if (this.recent.length > RECENT_APPLIED) this.recent.shift();
     return report;
@@ -612,7 +684,7 @@ export class ParameterServer {
       this.ack(connection, msg, 'stale', `computed on version ${msg.version}, ${lag} updates behind version ${this.versionNow}; the bound is ${bound}`);
       return;
     }
-    const report = this.applyUpdate(
+    const update = this.applyUpdate(
       {
         version: this.versionNow,
         step: msg.step,
@@ -622,12 +694,13 @@ export class ParameterServer {
         grad: msg.grads,
         ...(this.bnState && msg.bnStats ? { moments: combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]) } : {}),
       },
-      true,
+      'first',
     );
-    if (!report) {
+    if (!update) {
       this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batch ${msg.microBatchId} was already applied`);
       return;
     }
+    const report = this.complete(update);
     this.ack(connection, msg, 'accepted');
     this.applied(report);
     const ready = this.heldAsync.filter((h) => h.request.minVersion! <= this.versionNow);

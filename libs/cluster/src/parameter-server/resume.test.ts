@@ -128,7 +128,7 @@ interface Scenario {
   readonly k: number;
   /** Micro-batches of the next step pushed but not applied when the crash comes (sync). */
   readonly buffered?: number;
-  readonly crash: 'plain' | 'after-log-append' | 'inside-checkpoint';
+  readonly crash: 'plain' | 'after-log-append' | 'before-log-append' | 'inside-checkpoint';
   readonly durability: Omit<DurabilityOptions, 'dir' | 'resume'>;
   readonly seed: number;
 }
@@ -163,22 +163,33 @@ async function crashAndResume(s: Scenario): Promise<LogRecord[]> {
   const refused: LogRecord[] = [];
   let stalled: (record: LogRecord) => void = () => undefined;
   const stall = new Promise<LogRecord>((resolve) => (stalled = resolve));
-  const first = await open({ job: s.job, shard, log: (r) => (r.event === 'checkpoint-stalled' ? stalled(r) : refused.push(r)), durability: { ...s.durability, dir, resume: false } });
+  const fatal: Error[] = [];
+  const first = await open({ job: s.job, shard, log: (r) => (r.event === 'checkpoint-stalled' ? stalled(r) : refused.push(r)), onFatal: (e) => fatal.push(e), durability: { ...s.durability, dir, resume: false } });
   let applied = s.k;
-  if (s.crash === 'after-log-append') {
-    // The process dies after the record of update k reached the log, before the update is applied.
+  if (s.crash === 'after-log-append' || s.crash === 'before-log-append') {
+    // The process dies just after (or just before) the record of update k reaches the log. Async
+    // logs an update before making it; sync makes it and answers the held pulls first.
+    const logged = s.crash === 'after-log-append';
     const append = ShardDurability.prototype.append;
     vi.spyOn(ShardDurability.prototype, 'append').mockImplementation(function (this: ShardDurability, record) {
-      append.call(this, record);
-      if (record.version === s.k) throw new Error('killed between the log append and the apply');
+      if (logged || record.version !== s.k) append.call(this, record);
+      if (record.version === s.k) throw new Error(`killed ${s.crash === 'after-log-append' ? 'after' : 'before'} the log append of update ${s.k}`);
     });
     await run(first, 0, s.k);
     // Sync acknowledges the step's last push before it applies the step; async after it applies.
     await run(first, s.k, s.k + 1).catch((error: { code?: string }) => expect(error.code).toBe('E_INTERNAL'));
     vi.restoreAllMocks();
-    applied = s.k + 1;
-    expect(first.version).toBe(s.k);
-    expect(refused).toContainEqual(expect.objectContaining({ event: 'ps-refused', code: 'E_INTERNAL', message: expect.stringContaining('killed between') }));
+    applied = logged ? s.k + 1 : s.k;
+    expect(first.version).toBe(async ? s.k : s.k + 1);
+    if (async) {
+      // The update was refused: the push is answered with the error and the shard is as before.
+      expect(refused).toContainEqual(expect.objectContaining({ event: 'ps-refused', code: 'E_INTERNAL', message: expect.stringContaining('log append') }));
+      expect(fatal).toEqual([]);
+    } else {
+      // The update was made and served: the shard must stop.
+      expect(fatal.map((e) => e.message)).toEqual([expect.stringContaining(`write-ahead log append of version ${s.k} failed`)]);
+      expect(refused).toContainEqual(expect.objectContaining({ event: 'wal-append-failed', version: s.k }));
+    }
   } else {
     await run(first, 0, s.k);
     if (!async) for (const id of order[s.k].slice(0, s.buffered ?? 0)) await driverOf(first).push(s.k, id);
@@ -191,7 +202,7 @@ async function crashAndResume(s: Scenario): Promise<LogRecord[]> {
   } else {
     await first.checkpointsSettled();
   }
-  const firstBits = s.crash === 'after-log-append' ? undefined : bits(first.params);
+  const firstBits = s.crash.endsWith('log-append') ? undefined : bits(first.params);
   await first.close();
   if (leftover) writeFileSync(leftover.path, leftover.bytes);
 
@@ -230,8 +241,11 @@ describe('ParameterServer resume', () => {
       const events = await crashAndResume({ job, k, buffered, crash: 'plain', durability: every, seed: k });
       expect(events.find((e) => e.event === 'shard-restored')).toMatchObject({ version: k, checkpointStep: k - (k % 3), replayed: k % 3 });
     });
-    it(`${name}: crash between the log append of step ${k} and its apply → restored at ${k + 1}`, async () => {
+    it(`${name}: crash right after the log append of step ${k} (its pulls answered, stepApplied not sent) → restored at ${k + 1}`, async () => {
       await crashAndResume({ job, k, crash: 'after-log-append', durability: every, seed: k + 1 });
+    });
+    it(`${name}: crash after step ${k} was made and its pulls answered, before its log append → restored at ${k}, the step pushed again gives the same bits`, async () => {
+      await crashAndResume({ job, k, crash: 'before-log-append', durability: every, seed: k + 2 });
     });
   }
 
@@ -251,8 +265,9 @@ describe('ParameterServer resume', () => {
     expect(events.find((e) => e.event === 'shard-restored')).toMatchObject({ version: 8, replayed: 5 });
   });
 
-  it('a batch-norm CNN over two shards: each shard, crashed between a log append and its apply, comes back bit for bit', async () => {
+  it('a batch-norm CNN over two shards: each shard, crashed on either side of a log append, comes back bit for bit', async () => {
     for (const shard of [0, 1]) await crashAndResume({ job: cnn, shard, k: 5, crash: 'after-log-append', durability: every, seed: 5 + shard });
+    await crashAndResume({ job: cnn, shard: 0, k: 6, crash: 'before-log-append', durability: every, seed: 6 });
     await crashAndResume({ job: cnn, shard: 0, k: 4, buffered: 2, crash: 'plain', durability: every, seed: 4 });
   });
 

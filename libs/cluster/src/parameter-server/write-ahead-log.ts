@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-/** One optimizer update as it is logged before it is applied. */
+/** One optimizer update as it is logged (before the coordinator hears of it). */
 export interface WalRecord {
   /** The shard's version the update was applied to (it produces version + 1). */
   readonly version: number;
