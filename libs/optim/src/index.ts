@@ -46,3 +46,4 @@ export {
 } from './schedule.js';
 export type { LearningRateSchedule, ScheduleConfig, ScheduleKind } from './schedule.js';
 export { accumulate, scale, scaleFromZero, meanInOrder } from './aggregate.js';
+export { GradientSum } from './gradient-sum.js';

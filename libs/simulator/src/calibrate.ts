@@ -6,7 +6,7 @@ import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelOf, planSizes, PreviousPoint, WalWriter, type JobDescription } from '@dptrain/cluster';
 import { createDataPlan, gather, type Dataset } from '@dptrain/data';
-import { accumulate } from '@dptrain/optim';
+import { GradientSum } from '@dptrain/optim';
 import { concatParts, connect, createDecoder, encodeMessage, silentLogger, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
 import { costOf, type Calibration, type LinearCost } from './calibration.js';
@@ -87,7 +87,7 @@ export interface CalibrateOptions {
  * Measures, with the real code on this machine, what the simulation's models need: the job's
  * forward and backward per micro-batch (its real data, the backend already initialised), the
  * codec's encode and decode cost of a frame with and without a full gradient, a shard's fold
- * (`accumulate`) and optimizer step (`UpdateRule.apply`) over the whole vector, and the loopback
+ * (`GradientSum.add` of a received gradient) and optimizer step (`UpdateRule.apply`) over the whole vector, and the loopback
  * WebSocket's CPU per message between two processes, and its latency and throughput
  * (measureTransport). CPU costs are medians of CPU time (see medianCpuMs); the coordinator's
  * per-message cost is taking in one small frame and sending one (its book-keeping per message is
@@ -130,7 +130,8 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const rule = new UpdateRule(config, P, plan2.totalSteps, plan2.stepsPerEpoch);
     rule.optimizer.buffers.params.set(params);
     const acc = rule.optimizer.buffers.grads;
-    const foldMs = medianCpuMs(() => accumulate(acc, grads), 21, 10);
+    const sum = new GradientSum(P);
+    const foldMs = medianCpuMs(() => sum.add(grads), 21, 10);
     const applyMs = medianCpuMs(() => {
       acc.set(grads);
       rule.apply(rule.optimizer.buffers.params, acc);

@@ -1,7 +1,7 @@
 import type { JobConfig } from '@dptrain/config';
 import { createDataPlan, gather, holdoutSplit, subset, type Dataset, type Split } from '@dptrain/data';
 import { combineMicroBatchMoments, createModel, tensorNorms, updateRunningStats, updateWeightRatios, type LayerMoments, type Model } from '@dptrain/model';
-import { accumulate, scale } from '@dptrain/optim';
+import { GradientSum, scaleFromZero } from '@dptrain/optim';
 import { evaluateSplit, type Evaluation } from './evaluate.js';
 import { modelConfigOf } from './job-settings.js';
 import { UpdateRule } from './update-rule.js';
@@ -84,7 +84,8 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   const { params, grads: meanGrad, point } = rule.optimizer.buffers;
   params.set(model.init(config.seed));
   const bnState = model.initBnState();
-  const grad = new Float32Array(model.paramCount);
+  // Each micro-batch's gradient is computed into sum.term and added in place.
+  const sum = new GradientSum(model.paramCount);
   const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
 
   let epochLossSum = 0;
@@ -103,16 +104,17 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   for (let t = 0; t < totalSteps; t++) {
     const { epoch, microBatches } = plan.step(t);
     const at = rule.gradientPoint(params, point);
-    meanGrad.fill(0);
+    sum.reset();
     const moments: (readonly LayerMoments[])[] = [];
     let lossSum = 0;
     for (const mb of microBatches) {
-      const result = model.computeGradients(at, gather(train, mb.indices, buffers), grad);
-      accumulate(meanGrad, result.grads);
+      const result = model.computeGradients(at, gather(train, mb.indices, buffers), sum.term);
+      sum.add(result.grads);
       moments.push(result.bnStats);
       lossSum += result.loss;
     }
-    scale(meanGrad, 1 / microBatches.length);
+    // (0 + sum)·(1/M), one pass into the optimizer's buffer: sum·(1/M), as a sum folded from +0 is never −0.
+    scaleFromZero(meanGrad, sum.sum, 1 / microBatches.length);
     const epochEnds = (t + 1) % plan.stepsPerEpoch === 0 || t + 1 === totalSteps;
     // Diagnostics cost two passes and a copy of the parameters, so only a few steps take them.
     const diagnose = hooks.onLayers !== undefined && (t === 0 || epochEnds);

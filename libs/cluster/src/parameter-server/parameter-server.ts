@@ -1,6 +1,6 @@
 import { combineMicroBatchMoments, updateRunningStats, type BnSpec } from '@dptrain/model/stats';
 import { join } from 'node:path';
-import { accumulate, globalNorm, scale, scaleFromZero, type OptimizerState } from '@dptrain/optim';
+import { GradientSum, globalNorm, scaleFromZero, type OptimizerState } from '@dptrain/optim';
 import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { bnStatsLength, unpackMoments, type WireMoments } from '../bn-wire.js';
@@ -77,8 +77,8 @@ interface HeldPull {
  *
  * Synchronous mode (CLUSTER.md steps 3–5): version t is the state after t steps. A pull of step t
  * is answered with the update rule's gradient point once the version is t (held until then). The
- * pushes of step t are folded into the sum in micro-batch id order — `acc += g_0`, then `g_1`, … —
- * with early arrivals buffered (at most M); when all M are in, `acc` is scaled by 1/M and
+ * pushes of step t are folded into the sum in micro-batch id order — `sum += g_0`, then `g_1`, … —
+ * with early arrivals buffered (at most M); when all M are in, `sum` is scaled by 1/M and
  * `UpdateRule.apply` takes one step, exactly as the reference trainer does.
  *
  * Asynchronous mode: the version counts applied micro-batches. A push computed on version v is
@@ -102,7 +102,10 @@ export class ParameterServer {
   private readonly rule: UpdateRule;
   private readonly point: Float32Array;
   private atPoint: Float32Array;
-  private readonly acc: Float32Array;
+  /** The optimizer's gradient buffer: the update reads the step's mean gradient from here. */
+  private readonly grad: Float32Array;
+  /** Sync: the current step's sum of pushes, folded in id order. */
+  private readonly sum: GradientSum;
   private readonly early: (Float32Array | undefined)[];
   private readonly moments: (WireMoments[] | undefined)[];
   private readonly losses: number[];
@@ -160,7 +163,8 @@ export class ParameterServer {
     this.params = buffers.params;
     this.params.set(initial);
     this.point = buffers.point;
-    this.acc = buffers.grads;
+    this.grad = buffers.grads;
+    this.sum = new GradientSum(this.range.length);
     this.early = new Array<Float32Array | undefined>(M).fill(undefined);
     this.moments = new Array<WireMoments[] | undefined>(M).fill(undefined);
     this.losses = new Array<number>(M).fill(Number.NaN);
@@ -330,7 +334,7 @@ export class ParameterServer {
 
   /** Handles one validated message; refusals get an error reply and a log line. */
   handle(connection: Connection, msg: Message): void {
-    // Nothing is handled before the served update is logged: a push could otherwise change the sum its record holds.
+    // Nothing is handled before the served update is logged: a push could otherwise change the gradient its record holds.
     this.settle();
     try {
       if (msg.type === 'pull') this.pull(connection, msg);
@@ -499,11 +503,11 @@ export class ParameterServer {
       this.moments[first + j] = msg.bnStats ? unpackMoments(this.bnSpecs, msg.bnStats.subarray(j * blockLength, (j + 1) * blockLength)) : undefined;
       this.losses[first + j] = msg.losses[j];
     }
-    // The sum is empty (+0 everywhere) and the run's sum has no −0 (it was folded from +0), so this
-    // add reproduces it exactly. A run that is the whole step is added and scaled in one pass.
+    // The sum is empty (+0 everywhere), so adding the run's sum (folded from +0 as the shard would)
+    // reproduces it exactly. A run that is the whole step becomes the mean in one pass.
     const whole = msg.count === M;
-    if (whole) scaleFromZero(this.acc, msg.grads, 1 / M);
-    else accumulate(this.acc, msg.grads);
+    if (whole) scaleFromZero(this.grad, msg.grads, 1 / M);
+    else this.sum.add(msg.grads);
     this.nextId = msg.count;
     this.foldEarly();
     this.ack(connection, msg, 'accepted');
@@ -513,7 +517,7 @@ export class ParameterServer {
   /** Folds the buffered micro-batches that now come next in id order. */
   private foldEarly(): void {
     while (this.nextId < this.early.length && this.early[this.nextId]) {
-      accumulate(this.acc, this.early[this.nextId]!);
+      this.sum.add(this.early[this.nextId]!);
       this.early[this.nextId] = undefined;
       this.nextId++;
     }
@@ -545,7 +549,7 @@ export class ParameterServer {
     this.moments[id] = msg.bnStats ? unpackMoments(this.bnSpecs, msg.bnStats) : undefined;
     this.losses[id] = msg.loss;
     if (id === this.nextId) {
-      accumulate(this.acc, msg.grads);
+      this.sum.add(msg.grads);
       this.nextId++;
       this.foldEarly();
     } else {
@@ -556,17 +560,18 @@ export class ParameterServer {
     if (this.nextId === this.early.length) this.applyStep();
   }
 
-  /** Sync: all M micro-batches of the step are folded (`scaled`: and already scaled by 1/M). */
-  private applyStep(scaled = false): void {
+  /** Sync: all M micro-batches of the step are folded (`meanDone`: and their mean is in `grad`). */
+  private applyStep(meanDone = false): void {
     const M = this.early.length;
     const step = this.versionNow;
-    if (!scaled) scale(this.acc, 1 / M);
+    // (0 + sum)·(1/M) is sum·(1/M): a sum folded from +0 is never −0.
+    if (!meanDone) scaleFromZero(this.grad, this.sum.sum, 1 / M);
     const record: WalRecord = {
       version: step,
       step,
       microBatchIds: Array.from({ length: M }, (_, i) => i),
       losses: this.losses.slice(),
-      grad: this.acc,
+      grad: this.grad,
       ...(this.bnState ? { moments: combineMicroBatchMoments(this.moments as WireMoments[][]) } : {}),
     };
     // Every worker waits on the pulls held for the new version, so they are answered as soon as
@@ -582,7 +587,7 @@ export class ParameterServer {
     this.received.clear();
     this.nextId = 0;
     if (!update) {
-      this.acc.fill(0);
+      this.sum.reset();
       return;
     }
     const waiting = this.held.get(this.versionNow) ?? [];
@@ -633,10 +638,10 @@ export class ParameterServer {
     }
     if (log === 'first') this.durability?.append(record);
     this.previous?.save(this.current());
-    // apply() may clip in place, so the gradient is copied into the optimizer's buffer first (sync
-    // already sums there).
-    if (record.grad !== this.acc) this.acc.set(record.grad);
-    const { lr, gradNorm } = this.rule.update(this.params, this.acc);
+    // The update may clip in place, so the gradient is copied into the optimizer's buffer first
+    // (sync already put the mean there).
+    if (record.grad !== this.grad) this.grad.set(record.grad);
+    const { lr, gradNorm } = this.rule.update(this.params, this.grad);
     if (this.bnState && record.moments) updateRunningStats(this.bnState, this.bnSpecs, record.moments, { momentum: this.options.job.config.bnMomentum });
     this.ledger.add(step, microBatchIds);
     if (record.pushedVersion !== undefined) {
@@ -654,9 +659,9 @@ export class ParameterServer {
   private complete(update: UnfinishedUpdate): AppliedReport {
     const started = performance.now();
     const { live, ...rest } = update;
-    const report: AppliedReport = { ...rest, gradNorm: rest.gradNorm ?? globalNorm(this.acc) };
-    // Sync sums the next step into this buffer, so it starts from zero (after a replay too).
-    this.acc.fill(0);
+    const report: AppliedReport = { ...rest, gradNorm: rest.gradNorm ?? globalNorm(this.grad) };
+    // Sync sums the next step from zero (after a replay too).
+    this.sum.reset();
     if (live) this.applyMs += performance.now() - started;
     this.recent.push(report);
     if (this.recent.length > RECENT_APPLIED) this.recent.shift();

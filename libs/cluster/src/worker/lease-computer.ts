@@ -1,6 +1,6 @@
 import { gather, type DataPlan, type Split } from '@dptrain/data';
 import type { Model } from '@dptrain/model';
-import { accumulate } from '@dptrain/optim';
+import { GradientSum } from '@dptrain/optim';
 import { silentLogger, type Connection, type Logger, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { ShardRange } from '../shards.js';
@@ -79,7 +79,7 @@ export class LeaseComputer {
   private readonly buffers: { x: Float32Array; y: Int32Array };
   private readonly seen: number[];
   /** Sync: the sum of a pushed run (allocated at the first run). */
-  private sum: Float32Array | undefined;
+  private sum: GradientSum | undefined;
   /** Sync: whether leading runs of micro-batches are pushed as one sum. */
   private readonly presum: boolean;
   /** Sync: the pull of the step after the last lease, sent as soon as that lease's pushes were. */
@@ -222,14 +222,14 @@ export class LeaseComputer {
    * a shard folds them (messages.ts, pushRun), once to each shard.
    */
   private async pushRun(lease: MessageOf<'lease'>, count: number, versions: number[], timing: LeaseTiming, signal: AbortSignal | undefined): Promise<Pending> {
-    const sum = (this.sum ??= new Float32Array(this.model.paramCount));
-    sum.fill(0);
+    const sum = (this.sum ??= new GradientSum(this.model.paramCount));
+    sum.reset();
     const blockLength = this.bnStats.length;
     const bnRun = blockLength > 0 ? new Float32Array(count * blockLength) : undefined;
     const losses: number[] = [];
     for (let id = 0; id < count; id++) {
       const { loss } = await this.compute(lease, id, timing, signal, bnRun?.subarray(id * blockLength, (id + 1) * blockLength));
-      accumulate(sum, this.grad);
+      sum.add(this.grad);
       losses.push(loss);
       // Let a revocation reach us between micro-batches.
       await new Promise((resolve) => setImmediate(resolve));
@@ -246,7 +246,7 @@ export class LeaseComputer {
         version: versions[s],
         generation: this.generation,
         offset,
-        grads: sum.subarray(offset, offset + length),
+        grads: sum.sum.subarray(offset, offset + length),
         ...(s === 0 && bnRun ? { bnStats: bnRun } : {}),
         losses,
       });

@@ -37,7 +37,7 @@ export function describeCalibration(c: Calibration): string[] {
     `- Compute per micro-batch (${c.model.name}, ${c.model.paramCount.toLocaleString('en-US')} parameters, micro-batch ${c.model.microBatchSize}, ${c.model.backend}): ${c.computeMs.length} samples, median ${q(0.5)} ms, p10 ${q(0.1)} ms, p90 ${q(0.9)} ms (the model draws from these samples).`,
     `- Encode a frame: ${c.encode.fixedMs.toFixed(4)} ms + ${c.encode.msPerMB.toFixed(3)} ms/MB of tensors; decode and validate: ${c.decode.fixedMs.toFixed(4)} ms + ${c.decode.msPerMB.toFixed(3)} ms/MB (real codec).`,
     `- Transport CPU per message and side (ws framing and masking, socket copies): ${c.transport.fixedMs.toFixed(4)} ms + ${c.transport.msPerMB.toFixed(3)} ms/MB (a real loopback client and server, CPU time less the codec's).`,
-    `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (accumulate); optimizer step: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (UpdateRule.apply).`,
+    `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (GradientSum.add); optimizer step: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (UpdateRule.apply).`,
     `- Coordinator: ${c.coordinatorMsPerMessage.toFixed(4)} ms per message (a small frame's encode + decode).`,
     `- Loopback wire besides CPU: latency ${c.wire.latencyMs.toFixed(4)} ms, throughput ${c.wire.bandwidthMBps.toFixed(0)} MB/s (the round trips' wall time not spent on CPU).`,
     `- Cores: ${c.cores}.`,
