@@ -64,12 +64,18 @@ class ShardSide implements Connection {
  * A real ParameterServer behind a single-server queue: each message a worker sends it waits its
  * turn, costs its decoding plus (for a push) folding the slice into the sum, and then the real
  * `handle` runs. An optimizer step the real code takes while handling a push costs the measured
- * apply time, and the write-ahead log append and previous-point copy a durable shard makes
- * before it, ahead of anything the shard sends after it (held pulls' replies, stepApplied).
+ * apply time ahead of anything the shard sends after it (held pulls' replies, stepApplied). The
+ * write-ahead log append of a durable shard costs its measured time where the real code makes it:
+ * in sync mode without clipping after the replies and before stepApplied, otherwise before the
+ * update.
  */
 export class SimShard {
   readonly ps: ParameterServer;
   private readonly sliceFloats: number;
+  /** Whether the real shard logs an update before making it (async, or clipping) or after its replies. */
+  private readonly logFirst: boolean;
+  /** The newest version whose update has been charged. */
+  private charged: number;
 
   constructor(
     private readonly world: World,
@@ -81,6 +87,8 @@ export class SimShard {
   ) {
     this.ps = new ParameterServer({ job, shard, onApplied: (applied) => this.applied(applied) });
     this.sliceFloats = this.ps.range.length;
+    this.logFirst = job.config.mode === 'async' || job.config.clipNorm !== undefined;
+    this.charged = this.ps.version;
     // The coordinator's own pulls (evaluation, the end) and status requests are served at once: they are outside the steps the simulation times.
     this.ps.attach(toCoordinator);
   }
@@ -98,14 +106,26 @@ export class SimShard {
 
   /** Runs `write` once the shard's process has encoded `msg`; resolves as the real write does. */
   afterEncoding(msg: Outgoing, write: () => Promise<boolean>): Promise<boolean> {
+    this.chargeUpdate();
     return new Promise((resolve) => this.node.process.run(sendCost(this.world, tensorBytes(msg)), () => void write().then(resolve), true));
+  }
+
+  /** Queues the cost of an update the real shard has made since the last one charged (and of its log append, when that comes first). */
+  private chargeUpdate(): void {
+    if (this.ps.version <= this.charged) return;
+    this.charged = this.ps.version;
+    const c = this.world.calibration;
+    const log = this.logFirst ? (c.updateLogMsPerMFloat ?? 0) : 0;
+    this.node.process.run(((c.applyMsPerMFloat + log) * this.sliceFloats) / 1e6, () => undefined, true);
   }
 
   private applied(applied: Parameters<NonNullable<ConstructorParameters<typeof ParameterServer>[0]['onApplied']>>[0]): void {
     const c = this.world.calibration;
-    this.node.process.run(((c.applyMsPerMFloat + (c.updateLogMsPerMFloat ?? 0)) * this.sliceFloats) / 1e6, () => undefined, true);
+    // An update nothing was sent after (no pull was held for it) is charged here.
+    this.chargeUpdate();
+    if (!this.logFirst) this.node.process.run(((c.updateLogMsPerMFloat ?? 0) * this.sliceFloats) / 1e6, () => undefined, true);
     const report = { type: 'stepApplied', ...applied } as const;
-    // Queued now, so the encoding lands right after the apply and before the replies the real code writes next.
+    // Queued now, so the encoding lands right after the log append, as the real code sends it.
     void encodeAndCarry(this.world, this.node, this.world.coordinator, 0, true).then(() =>
       this.world.coordinator.process.run(this.world.calibration.coordinatorMsPerMessage, () => void this.toCoordinator.send(report)),
     );
