@@ -19,6 +19,12 @@ import type { WalRecord } from './write-ahead-log.js';
 /** AppliedReports a shard keeps to re-send to a restarted coordinator. */
 const RECENT_APPLIED = 8;
 
+/**
+ * The longest a served update's log append and report wait for its replies to be written: a peer
+ * that stopped reading (a frozen worker with full socket buffers) must not hold up stepApplied.
+ */
+export const SETTLE_WAIT_MS = 50;
+
 export interface ParameterServerOptions {
   readonly job: JobDescription;
   /** This shard's index, 0..psShards−1. */
@@ -597,15 +603,27 @@ export class ParameterServer {
       this.applied(this.complete(update));
       return;
     }
-    this.served = { record, update };
-    if (written.length === 0) this.settle();
-    else void Promise.all(written).finally(() => this.settle());
+    const served = { record, update };
+    this.served = served;
+    if (written.length === 0) {
+      this.settle();
+      return;
+    }
+    const deadline = setTimeout(() => this.settle(served), SETTLE_WAIT_MS);
+    deadline.unref();
+    void Promise.all(written).finally(() => {
+      clearTimeout(deadline);
+      this.settle(served);
+    });
   }
 
-  /** Logs the served update, completes it and reports it (once; later calls do nothing). */
-  private settle(): void {
+  /**
+   * Logs the served update, completes it and reports it; once, and only while `which` (when given)
+   * is still the update waiting: a late call for an update settled meanwhile does nothing.
+   */
+  private settle(which?: { record: WalRecord; update: UnfinishedUpdate }): void {
     const served = this.served;
-    if (!served) return;
+    if (!served || (which !== undefined && which !== served)) return;
     this.served = undefined;
     const started = performance.now();
     try {
