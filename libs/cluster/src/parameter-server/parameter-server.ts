@@ -485,14 +485,7 @@ export class ParameterServer {
     this.requireBnStats(msg);
     let received = 0;
     for (let id = first; id < first + msg.count; id++) if (this.received.has(id)) received++;
-    if (msg.step < this.versionNow || (msg.step === this.versionNow && received === msg.count)) {
-      this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batches ${first}..${first + msg.count - 1} were already received`);
-      return;
-    }
-    if (msg.step > this.versionNow) {
-      this.ack(connection, msg, 'rejected', `step ${msg.step} is ahead of shard ${this.shard}'s current step ${this.versionNow}; pull step ${msg.step} first`);
-      return;
-    }
+    if (this.answeredForStep(connection, msg, received === msg.count, `micro-batches ${first}..${first + msg.count - 1} were`)) return;
     const why =
       this.options.job.config.maxGradNorm !== undefined
         ? 'the job sets maxGradNorm, which judges each micro-batch alone'
@@ -541,16 +534,26 @@ export class ParameterServer {
     void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status, ...(reason ? { reason } : {}) });
   }
 
-  private pushSync(connection: Connection, msg: MessageOf<'push'>): void {
-    const id = msg.microBatchId;
-    if (msg.step < this.versionNow || (msg.step === this.versionNow && this.received.has(id))) {
-      this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batch ${id} was already received`);
-      return;
+  /**
+   * Sync: acknowledges a push or run whose step is not the current one, or whose micro-batches
+   * were all received already (`received`): `duplicate` for a step applied or a repeat, `rejected`
+   * for a step ahead. Returns whether it did (the message is then handled).
+   */
+  private answeredForStep(connection: Connection, msg: MessageOf<'push'> | MessageOf<'pushRun'>, received: boolean, what: string): boolean {
+    if (msg.step < this.versionNow || (msg.step === this.versionNow && received)) {
+      this.ack(connection, msg, 'duplicate', `step ${msg.step} ${what} already received`);
+      return true;
     }
     if (msg.step > this.versionNow) {
       this.ack(connection, msg, 'rejected', `step ${msg.step} is ahead of shard ${this.shard}'s current step ${this.versionNow}; pull step ${msg.step} first`);
-      return;
+      return true;
     }
+    return false;
+  }
+
+  private pushSync(connection: Connection, msg: MessageOf<'push'>): void {
+    const id = msg.microBatchId;
+    if (this.answeredForStep(connection, msg, this.received.has(id), `micro-batch ${id} was`)) return;
     this.received.add(id);
     this.moments[id] = msg.bnStats ? unpackMoments(this.bnSpecs, msg.bnStats) : undefined;
     this.losses[id] = msg.loss;

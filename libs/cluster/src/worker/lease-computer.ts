@@ -199,21 +199,19 @@ export class LeaseComputer {
     const versions = pulled!;
     const { loss, bn, samples } = await this.compute(lease, id, timing, signal);
     // send() copies each slice into its frame before returning, so the buffers are free again.
-    const acks = this.shards.map((shard, s) => {
-      const { offset, length } = this.ranges[s];
-      return shard.request({
+    const acks = this.slices(this.grad).map((slice, s) =>
+      this.shards[s].request({
         type: 'push',
         step: lease.step,
         microBatchId: id,
         version: versions[s],
         generation: this.generation,
-        offset,
-        grads: this.grad.subarray(offset, offset + length),
+        ...slice,
         ...(s === 0 && bn ? { bnStats: bn } : {}),
         loss,
         samples,
-      });
-    });
+      }),
+    );
     return this.sent([id], [loss], acks, signal);
   }
 
@@ -236,23 +234,26 @@ export class LeaseComputer {
       signal?.throwIfAborted();
     }
     const ids = Array.from({ length: count }, (_, id) => id);
-    const acks = this.shards.map((shard, s) => {
-      const { offset, length } = this.ranges[s];
-      return shard.request({
+    const acks = this.slices(sum.sum).map((slice, s) =>
+      this.shards[s].request({
         type: 'pushRun',
         step: lease.step,
         microBatchId: 0,
         count,
         version: versions[s],
         generation: this.generation,
-        offset,
-        grads: sum.sum.subarray(offset, offset + length),
+        ...slice,
         ...(s === 0 && bnRun ? { bnStats: bnRun } : {}),
         losses,
-      });
-    });
+      }),
+    );
     for (const ack of acks) ack.catch(() => undefined);
     return { ids, losses, acks };
+  }
+
+  /** Each shard's offset and its slice of `vector` (views, not copies). */
+  private slices(vector: Float32Array): { offset: number; grads: Float32Array }[] {
+    return this.ranges.map(({ offset, length }) => ({ offset, grads: vector.subarray(offset, offset + length) }));
   }
 
   /** Bookkeeping after a single push was sent. */
