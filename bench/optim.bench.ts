@@ -1,6 +1,7 @@
 // What one optimizer step costs on a 10M-parameter vector (the parameter server's inner loop),
 // next to a plain copy of the same vector and TensorFlow.js's own Adam on the cpu and wasm backends,
-// all measured in this run.
+// all measured in this run; and the fold of a pushed gradient into a step's sum, in JavaScript and
+// as GradientSum's SIMD kernel.
 //
 //   npx tsx bench/optim.bench.ts                  # or: npm run bench:optim
 //   npx tsx bench/optim.bench.ts --size 1000000 --reps 5   (npm run bench:optim -- --reps 5)
@@ -13,15 +14,18 @@
 // the timed region, so L-BFGS stores real curvature pairs (its warm-up fills the history first).
 import { initBackend } from '@dptrain/backend';
 import {
+  accumulate,
   adadeltaStep,
   adagradStep,
   adamStep,
   clipByGlobalNorm,
   createOptimizer,
+  GradientSum,
   meanInOrder,
   momentumStep,
   nesterovLookahead,
   rmspropStep,
+  scaleFromZero,
   sgdStep,
 } from '@dptrain/optim';
 import type { Optimizer, OptimizerConfig } from '@dptrain/optim';
@@ -209,6 +213,14 @@ rows.push({
 });
 const microBatches = Array.from({ length: 4 }, (_, m) => Float32Array.from(start, (x) => x * (m + 1)));
 rows.push({ what: 'meanInOrder of 4 micro-batch gradients', ...measure(() => meanInOrder(microBatches, grads)) });
+// The fold a shard runs per push: the JavaScript loop, and the SIMD kernel with the same bits on a
+// gradient received elsewhere (copied into its memory) or computed into its `term`.
+rows.push({ what: 'fold sum += g: accumulate (plain JS)', ...measure(() => accumulate(grads, start)) });
+const sum = new GradientSum(SIZE);
+rows.push({ what: 'fold sum += g: GradientSum.add, g copied in', ...measure(() => sum.add(start)) });
+sum.term.set(start);
+rows.push({ what: 'fold sum += g: GradientSum.add(term)', ...measure(() => sum.add(sum.term)) });
+rows.push({ what: 'mean of a whole-step sum: scaleFromZero', ...measure(() => scaleFromZero(grads, start, 1 / 4)) });
 
 const tfRows: ({ backend: string } & Timing)[] = [];
 for (const backend of ['cpu', 'wasm'] as const) {
