@@ -573,8 +573,11 @@ export class ParameterServer {
   private applyStep(meanDone = false): void {
     const M = this.early.length;
     const step = this.versionNow;
-    // (0 + sum)·(1/M) is sum·(1/M): a sum folded from +0 is never −0.
-    if (!meanDone) scaleFromZero(this.grad, this.sum.sum, 1 / M);
+    // (0 + sum)·(1/M) is sum·(1/M): a sum folded from +0 is never −0. The next step sums from zero.
+    if (!meanDone) {
+      scaleFromZero(this.grad, this.sum.sum, 1 / M);
+      this.sum.reset();
+    }
     const record: WalRecord = {
       version: step,
       step,
@@ -595,10 +598,7 @@ export class ParameterServer {
     this.moments.fill(undefined);
     this.received.clear();
     this.nextId = 0;
-    if (!update) {
-      this.sum.reset();
-      return;
-    }
+    if (!update) return;
     const waiting = this.held.get(this.versionNow) ?? [];
     this.held.delete(this.versionNow);
     const written = waiting.filter((h) => h.connection.isOpen).map((h) => this.answer(h.connection, h.request));
@@ -676,13 +676,11 @@ export class ParameterServer {
     return { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses], live: log !== false };
   }
 
-  /** The rest of an update: the gradient's norm (the optimizer left it as it was), a zeroed sum, the report. */
+  /** The rest of an update: the gradient's norm (the optimizer left it as it was), the report. */
   private complete(update: UnfinishedUpdate): AppliedReport {
     const started = performance.now();
     const { live, ...rest } = update;
     const report: AppliedReport = { ...rest, gradNorm: rest.gradNorm ?? globalNorm(this.grad) };
-    // Sync sums the next step from zero (after a replay too).
-    this.sum.reset();
     if (live) this.applyMs += performance.now() - started;
     this.recent.push(report);
     if (this.recent.length > RECENT_APPLIED) this.recent.shift();
