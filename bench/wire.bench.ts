@@ -29,6 +29,7 @@ import {
   type WireStats,
 } from '@dptrain/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
+import { median } from './lib/stats.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -61,11 +62,6 @@ interface Cell {
   /** Frames each side received and how many needed the one-copy alignment fix. */
   readonly framesIn: number;
   readonly unalignedCopies: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**

@@ -51,6 +51,11 @@ function threadCpuMs(fn: () => unknown): { main: number; helpers: number } {
   return { main, helpers: Math.max(0, total - main) };
 }
 
+/** The middle value of `values` (the upper middle of an even count). */
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
 /**
  * Median CPU milliseconds of a synchronous `fn`, timed in batches of `batch` calls (the CPU clock
  * ticks in microseconds at best) over `runs` batches, after `warm` untimed calls. CPU time, not
@@ -67,8 +72,7 @@ function medianCpuMs(fn: () => unknown, runs: number, batch = 1, warm = 10): num
       }) / batch,
     );
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  return median(times);
 }
 
 /** Fixed cost (a frame without tensors) and per-megabyte cost from two frame sizes. */
@@ -241,7 +245,6 @@ async function measureTransport(P: number, encode: LinearCost, decode: LinearCos
       clientMs.push((c.user + c.system) / 1000 / n);
       serverMs.push((await serverCpu()) - s0);
     }
-    const median = (values: number[]): number => [...values].sort((x, y) => x - y)[values.length >> 1];
     return { client: median(clientMs), server: median(serverMs) / n, wall };
   };
   try {
