@@ -36,4 +36,21 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  // The image installs with `npm ci --omit=dev`: code that runs in production must not reach test
+  // helpers or the packages they use (test/containers/omit-dev.test.ts runs every role that way).
+  {
+    files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**', '**/test-support.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@dptrain/*/testing', '@dptrain/*/testing/*'], message: 'test helpers are not installed in production (npm ci --omit=dev); move what production needs into the package\'s main entry.' },
+            { group: ['fast-check', 'vitest', 'vitest/*', 'testcontainers'], message: 'a dev dependency is not installed in production (npm ci --omit=dev); only tests may import it.' },
+          ],
+        },
+      ],
+    },
+  },
 ];

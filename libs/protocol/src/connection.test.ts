@@ -3,7 +3,7 @@ import type { Connection } from './connection.js';
 import { ProtocolError } from './errors.js';
 import type { LogRecord } from './log.js';
 import type { Message, MessageOf, Outgoing } from './messages.js';
-import { createMemoryPair, type MemoryEndOptions } from './testing/memory-pair.js';
+import { createMemoryPair, type MemoryEndOptions } from './memory-pair.js';
 
 const P = 6;
 

@@ -3,7 +3,7 @@ import { decodeMessage, encodeMessage } from './codec.js';
 import { concatParts } from './frame.js';
 import { TENSOR_HEADROOM, allocateTensor, releaseFrame } from './headroom.js';
 import type { Message } from './messages.js';
-import { createMemoryPair } from './testing/memory-pair.js';
+import { createMemoryPair } from './memory-pair.js';
 
 const pushWith = (grads: Float32Array, bnStats?: Float32Array): Message => ({
   type: 'push', seq: 1, step: 2, microBatchId: 3, version: 2, generation: 0, offset: 0, grads, loss: 0.5, samples: 8, ...(bnStats ? { bnStats } : {}),

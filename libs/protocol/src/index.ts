@@ -62,3 +62,4 @@ export { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_NAME, HEADER_ROLE, HEADER_VERSIO
 export { backoffDelays, reconnecting, type BackoffOptions, type ReconnectOptions } from './reconnect.js';
 export { maskingImplementation, type MaskingImplementation } from './wire-accel.js';
 export { silentLogger, stderrLogger, type LogLevel, type LogRecord, type Logger } from './log.js';
+export { createMemoryPair, type MemoryEndOptions, type MemoryPair, type MemoryPairOptions } from './memory-pair.js';

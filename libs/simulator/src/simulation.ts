@@ -1,5 +1,5 @@
 import { Coordinator, modelOf, shardRanges, type ClusterResult, type JobDescription } from '@dptrain/cluster';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair } from '@dptrain/protocol';
 import { deriveSeed } from '@dptrain/random';
 import { CalibrationError, type Calibration } from './calibration.js';
 import { EventQueue } from './event-queue.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Connection, Message, MessageOf } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type Connection, type Message, type MessageOf } from '@dptrain/protocol';
 import { jobOf } from '../testing/in-process-cluster.js';
 import { JobState } from '../lifecycle.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';

@@ -1,6 +1,5 @@
 import { accumulate, scale } from '@dptrain/optim';
-import type { Connection } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';

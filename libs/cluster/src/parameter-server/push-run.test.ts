@@ -1,6 +1,5 @@
 import { accumulate } from '@dptrain/optim';
-import type { Connection } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import type { JobDescription } from '../job.js';

@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection, LogRecord } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type Connection, type LogRecord } from '@dptrain/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packMoments } from '../bn-wire.js';
 import type { JobDescription } from '../job.js';

@@ -1,8 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LogRecord } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type LogRecord } from '@dptrain/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import { checkpointName } from './checkpoint-file.js';

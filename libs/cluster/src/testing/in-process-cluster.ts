@@ -1,7 +1,6 @@
 import { parseConfig } from '@dptrain/config';
 import { makeSyntheticDataset, type Dataset } from '@dptrain/data';
-import type { Connection } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { evaluateSplit, trainingSplits } from '@dptrain/training';
 import { Coordinator, type ClusterResult } from '../coordinator/coordinator.js';
 import type { JobDescription } from '../job.js';

@@ -1,6 +1,5 @@
 import type { Dataset } from '@dptrain/data';
-import { ProtocolError, type Connection, type JsonValue, type LogRecord, type MessageOf } from '@dptrain/protocol';
-import { createMemoryPair } from '@dptrain/protocol/testing';
+import { ProtocolError, createMemoryPair, type Connection, type JsonValue, type LogRecord, type MessageOf } from '@dptrain/protocol';
 import type { FaultInjection } from '../fault-injection.js';
 import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';

@@ -5,11 +5,11 @@ import {
   type ConnectionOptions,
   type PeerInfo,
   type Pipe,
-} from '../connection.js';
-import { concatParts } from '../frame.js';
-import { DEFAULT_MAX_PAYLOAD, maxPayloadFor } from '../limits.js';
-import { silentLogger } from '../log.js';
-import { PROTOCOL_VERSION, type Role } from '../messages.js';
+} from './connection.js';
+import { concatParts } from './frame.js';
+import { DEFAULT_MAX_PAYLOAD, maxPayloadFor } from './limits.js';
+import { silentLogger } from './log.js';
+import { PROTOCOL_VERSION, type Role } from './messages.js';
 
 /** One end of an in-memory pair. Its `log` defaults to silentLogger (tests listen to `rejected`). */
 export interface MemoryEndOptions extends ConnectionOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../messages.js';
+import type { Message } from './messages.js';
 import { createMemoryPair } from './memory-pair.js';
 
 describe('createMemoryPair', () => {
