@@ -13,7 +13,8 @@ export interface Mount {
 export interface Service {
   readonly name: string;
   readonly image: string | undefined;
-  readonly build: { readonly context?: string; readonly dockerfile?: string } | undefined;
+  /** `args` in the list form: names whose values compose takes from its own environment. */
+  readonly build: { readonly context?: string; readonly dockerfile?: string; readonly args?: readonly string[] } | undefined;
   readonly command: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
   readonly envFiles: readonly string[];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildContext, REPO } from './build-context.js';
@@ -38,8 +38,13 @@ describe('docker-compose.yml', () => {
   it('runs one image, built from docker/Dockerfile, in every service', () => {
     const services = projects.flatMap(({ project }) => project.services);
     expect(new Set(services.map((s) => s.image)).size).toBe(1);
-    for (const s of services) expect({ service: s.name, build: s.build }).toEqual({ service: s.name, build: { context: '.', dockerfile: 'docker/Dockerfile' } });
+    for (const s of services) expect({ service: s.name, build: { ...s.build, args: undefined } }).toEqual({ service: s.name, build: { context: '.', dockerfile: 'docker/Dockerfile', args: undefined } });
     expect(existsSync(join(REPO, 'docker/Dockerfile'))).toBe(true);
+    // Build arguments handed on from the environment must be ARGs the Dockerfile declares.
+    const declared = readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8').match(/^ARG \w+/gm)!.map((a) => a.slice(4));
+    const passed = services.flatMap((s) => s.build?.args ?? []);
+    expect(passed.length).toBeGreaterThan(0);
+    expect(passed.filter((a) => !declared.includes(a))).toEqual([]);
   });
 
   it('gives every service a dptrain role that its own validation accepts with the service environment', async () => {
