@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { REPO } from './build-context.js';
 import { ComposeProject, docker } from './compose-project.js';
 import { buildArgs, probeCompose } from './container-runtime.js';
@@ -74,7 +74,13 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
   async function started(suffix: string): Promise<ComposeProject & { readonly port: number }> {
     const p = await project(suffix);
     projects.push(p);
-    onTestFailed(async () => console.error(`${p.name}, last log lines:\n${await p.logs()}`));
+    // A failed test leaves its logs in a file the failure names, then its containers go.
+    onTestFailed(async () => {
+      const file = join(tmpdir(), `${p.name}.log`);
+      writeFileSync(file, await p.logs(10_000));
+      console.error(`${p.name}: its containers' logs are in ${file}; the last lines:\n${(await p.logs(15)).trim()}`);
+      await p.down();
+    });
     await p.compose('up', '--detach');
     return p;
   }
@@ -105,12 +111,14 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
   }
 
   /** Waits for the coordinator to end the job and returns its exit status. */
-  async function finished(p: ComposeProject): Promise<number> {
+  async function finished(p: ComposeProject & { readonly port: number }): Promise<number> {
     const deadline = Date.now() + STATE_WAIT_MS;
+    let last: Status | undefined;
     for (;;) {
       const state = await p.state(p.container('coordinator'));
       if (state.status === 'exited') return state.exitCode;
-      if (Date.now() > deadline) throw new Error(`the coordinator still ${state.status} after ${STATE_WAIT_MS / 1000} s`);
+      last = (await status(p)) ?? last;
+      if (Date.now() > deadline) throw new Error(`the coordinator still ${state.status} after ${STATE_WAIT_MS / 1000} s; last status ${JSON.stringify(last)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -134,13 +142,11 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     // The reference: the same job in one process of the same image, with the coordinator's settings.
     await p.compose('run', '--rm', '--no-deps', '--no-TTY', '--volume', `${dir}:/out`, 'coordinator', 'train', '--out', '/out/reference');
     reference = readFileSync(join(dir, 'reference', 'params.safetensors'));
+    await p.down();
   }, 30 * 60_000);
 
-  afterEach(async () => {
-    await Promise.all(projects.splice(0).map((p) => p.down()));
-  }, 120_000);
-
   afterAll(async () => {
+    await Promise.all(projects.map((p) => p.down()));
     await docker(['image', 'rm', IMAGE]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
@@ -151,6 +157,7 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     const { params, summary } = await runFolder(p, 'clean');
     expect(summary).toMatchObject({ steps: STEPS, backend: 'wasm', dataSource: '/usr/share/datasets/fashion-mnist' });
     expect(params.equals(reference)).toBe(true);
+    await p.down();
   }, 20 * 60_000);
 
   it('ends with the same bits through crashes of a worker, the shard and the coordinator, a partition and a worker added', async () => {
@@ -186,5 +193,6 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     expect(['worker-disconnected', 'shard-lost', 'shard-restarted', 'coordinator-restarted', 'worker-timeout'].filter((k) => !kinds.has(k))).toEqual([]);
     expect(summary.steps).toBe(STEPS);
     expect(params.equals(reference)).toBe(true);
+    await p.down();
   }, 30 * 60_000);
 });

@@ -1,5 +1,6 @@
 export { ParameterServer } from './parameter-server/parameter-server.js';
-export type { AppliedReport, ParameterServerOptions } from './parameter-server/parameter-server.js';
+export type { AppliedReport, ParameterServerOptions, StepRefusal } from './parameter-server/parameter-server.js';
+export { LeaseTickets } from './lease-ticket.js';
 export { shardRange, shardRanges } from './shards.js';
 export type { ShardRange } from './shards.js';
 export { JobState, LeaseState, WorkerState, TransitionError, transition } from './lifecycle.js';

@@ -67,9 +67,12 @@ export interface Connection {
    *   synchronously as send() does
    */
   request<M extends Outgoing<RequestType>>(msg: M, options?: { timeoutMs?: number }): Promise<ReplyOf<M['type']>>;
-  /** Answers `to` (a request received on this connection); `msg.type` must be its reply type. */
+  /**
+   * Answers `to` (a request received on this connection); `msg.type` must be its reply type. A
+   * reply bigger than peer.maxPayload closes the connection (1009) and resolves false.
+   */
   reply(to: Message, msg: Outgoing): Promise<boolean>;
-  /** Sends an `error` message about `to` (or about the message `error.ref` names). */
+  /** Sends an `error` message about `to` (or about the message `error.ref` names); never throws. */
   replyError(to: Message | undefined, error: ProtocolError): Promise<boolean>;
   /** Closes with a WebSocket close code (1000 normal; ERROR_CATALOG close codes for errors). */
   close(code?: number, reason?: string): void;
@@ -180,13 +183,13 @@ export class PipeConnection extends EventEmitter implements Connection {
         `${msg.type} cannot answer ${to.type}${expected ? `; its reply type is ${expected}` : ', which expects no reply'}`,
       );
     }
-    return this.write({ ...msg, seq: this.nextSeq++, re: to.seq } as Message);
+    return this.answer({ ...msg, seq: this.nextSeq++, re: to.seq } as Message);
   }
 
   replyError(to: Message | undefined, error: ProtocolError): Promise<boolean> {
     const re = to?.seq ?? error.ref;
     const message = error.message.length > MAX_TEXT_LENGTH ? `${error.message.slice(0, MAX_TEXT_LENGTH - 3)}...` : error.message;
-    return this.write({ type: 'error', seq: this.nextSeq++, code: error.code, message, ...(re === undefined ? {} : { re }) });
+    return this.answer({ type: 'error', seq: this.nextSeq++, code: error.code, message, ...(re === undefined ? {} : { re }) });
   }
 
   close(code = 1000, reason = ''): void {
@@ -272,6 +275,23 @@ export class PipeConnection extends EventEmitter implements Connection {
   // Async listeners that reject land here (captureRejections), sync throws in deliver().
   [Symbol.for('nodejs.rejection')](error: unknown, event: string, ...args: unknown[]): void {
     this.handlerFailed(error, event, args[0]);
+  }
+
+  /**
+   * Writes a reply the peer is owed. One its declared maxPayload cannot take means the peer cannot
+   * work with us: the connection is closed (1009) instead of throwing into the code that answers,
+   * which may be answering other peers in the same loop.
+   */
+  private answer(msg: Message): Promise<boolean> {
+    try {
+      return this.write(msg);
+    } catch (error) {
+      if (!(error instanceof ProtocolError) || error.code !== 'E_TOO_LARGE') throw error;
+      const refusal = error;
+      this.options.log({ level: 'warn', event: 'reply-not-sent', type: msg.type, code: refusal.code, message: refusal.message, peer: this.describePeer() });
+      this.close(refusal.closeCode, `${msg.type} not sent: ${refusal.code}`);
+      return Promise.resolve(false);
+    }
   }
 
   private write(msg: Message): Promise<boolean> {

@@ -95,6 +95,18 @@ export const ERROR_CATALOG = {
     retryable: true,
     help: 'check that the peer is running and listening at this address (reconnecting() retries with back-off)',
   },
+  E_TICKET: {
+    httpStatus: 403,
+    closeCode: 4015,
+    retryable: false,
+    help: 'push only the micro-batches of a lease the coordinator gave this worker, each with its lease ticket; a ticket that does not verify comes from another job or secret, or was altered',
+  },
+  E_LIMIT: {
+    httpStatus: 429,
+    closeCode: 4016,
+    retryable: true,
+    help: 'a limit of the receiving server was reached (docs/SECURITY.md lists them with their defaults): read replies as they arrive, keep few requests waiting, open fewer connections',
+  },
   E_INTERNAL: {
     httpStatus: 500,
     closeCode: 1011,

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors.js';
+import { MIN_PEER_MAX_PAYLOAD } from './limits.js';
+import { PROTOCOL_VERSION } from './messages.js';
 import {
   checkIdentity,
   checkUpgradeRequest,
@@ -11,7 +13,7 @@ import {
   tokenDigest,
 } from './handshake.js';
 
-const identity = { role: 'worker', jobId: 'job-1', maxPayload: 4096, name: 'w 1' } as const;
+const identity = { role: 'worker', jobId: 'job-1', maxPayload: 1 << 20, name: 'w 1' } as const;
 const digest = tokenDigest('s3cret');
 
 function codeOf(run: () => unknown): string {
@@ -32,7 +34,15 @@ afterEach(() => {
 describe('checkUpgradeRequest', () => {
   it('accepts the headers the client sends and reads the peer identity from them', () => {
     const peer = checkUpgradeRequest(requestHeaders(identity, 's3cret'), digest, 'job-1', ['worker']);
-    expect(peer).toEqual({ role: 'worker', jobId: 'job-1', maxPayload: 4096, name: 'w 1', version: 1 });
+    expect(peer).toEqual({ role: 'worker', jobId: 'job-1', maxPayload: 1 << 20, name: 'w 1', version: PROTOCOL_VERSION });
+  });
+
+  it('refuses a declared maxPayload too small for control messages, whose error replies would not fit', () => {
+    const small = { ...requestHeaders(identity, 's3cret'), 'x-dptrain-max-payload': String(MIN_PEER_MAX_PAYLOAD - 1) };
+    const floor = { ...requestHeaders(identity, 's3cret'), 'x-dptrain-max-payload': String(MIN_PEER_MAX_PAYLOAD) };
+    expect(codeOf(() => checkUpgradeRequest(small, digest, 'job-1', ['worker']))).toBe('E_HANDSHAKE');
+    expect(codeOf(() => checkUpgradeRequest(floor, digest, 'job-1', ['worker']))).toBe('ok');
+    expect(() => checkIdentity({ ...identity, maxPayload: 1 })).toThrow(/maxPayload/);
   });
 
   it('checks the token first: a wrong token is E_AUTH even when everything else is wrong too', () => {
@@ -51,7 +61,7 @@ describe('checkUpgradeRequest', () => {
 });
 
 describe('checkUpgradeResponse', () => {
-  const response = { 'x-dptrain-role': 'ps', 'x-dptrain-version': '1', 'x-dptrain-job': 'job-1', 'x-dptrain-max-payload': '100' };
+  const response = { 'x-dptrain-role': 'ps', 'x-dptrain-version': String(PROTOCOL_VERSION), 'x-dptrain-job': 'job-1', 'x-dptrain-max-payload': String(1 << 20) };
 
   it('refuses a server of another protocol version or job', () => {
     expect(codeOf(() => checkUpgradeResponse(response, 'job-1'))).toBe('ok');

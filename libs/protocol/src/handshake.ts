@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { ProtocolError, isErrorCode } from './errors.js';
-import { requireCount } from './limits.js';
+import { MIN_PEER_MAX_PAYLOAD, requireCount } from './limits.js';
 import { PROTOCOL_VERSION, ROLES, type Role } from './messages.js';
 
 /**
@@ -69,7 +69,7 @@ export function checkIdentity(identity: Identity): void {
   if (identity.name !== undefined && !PRINTABLE_ASCII.test(identity.name)) {
     throw new RangeError(`name must be at most 128 printable ASCII characters, got ${JSON.stringify(identity.name)}`);
   }
-  requireCount('maxPayload', identity.maxPayload, 1);
+  requireCount('maxPayload', identity.maxPayload, MIN_PEER_MAX_PAYLOAD);
 }
 
 export function tokenDigest(token: string): Buffer {
@@ -161,6 +161,9 @@ function readIdentity(headers: IncomingHttpHeaders, where: string): PeerIdentity
   const maxPayload = /^[1-9][0-9]{0,15}$/.test(maxPayloadText) ? Number(maxPayloadText) : NaN;
   if (!Number.isSafeInteger(maxPayload)) {
     throw new ProtocolError('E_HANDSHAKE', `the ${where} has ${HEADER_MAX_PAYLOAD} ${JSON.stringify(maxPayloadText)}; expected a positive byte count`);
+  }
+  if (maxPayload < MIN_PEER_MAX_PAYLOAD) {
+    throw new ProtocolError('E_HANDSHAKE', `the ${where} has ${HEADER_MAX_PAYLOAD} ${maxPayload}, below the ${MIN_PEER_MAX_PAYLOAD} bytes every control message may take; declare at least that`);
   }
   const name = read(HEADER_NAME);
   return { role: role as Role, jobId, maxPayload, version: PROTOCOL_VERSION, ...(name ? { name: name.slice(0, 128) } : {}) };

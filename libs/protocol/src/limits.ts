@@ -16,6 +16,13 @@ export const MAX_TEXT_LENGTH = 4096;
 /** Most micro-batch ids in one lease, step plan or completion report. */
 export const MAX_MICRO_BATCH_IDS = 65_536;
 
+/**
+ * The smallest frame bound a peer may declare in its handshake (x-dptrain-max-payload): room for
+ * the longest header, so that every control message, error replies included, reaches it. A peer
+ * declaring less is refused before the connection opens.
+ */
+export const MIN_PEER_MAX_PAYLOAD = PREFIX_BYTES + DEFAULT_MAX_HEADER_BYTES;
+
 /** Frame size bound for connections that carry no model tensors (control traffic only). */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 

@@ -11,7 +11,7 @@ import { MAX_MICRO_BATCH_IDS, MAX_TEXT_LENGTH } from './limits.js';
  * applied by a parameter server; in synchronous mode version t is the state after step t − 1.
  * Tensors are Float32Array and travel after the header without copies (see frame.ts).
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const ROLES = ['coordinator', 'ps', 'worker', 'client'] as const;
 export type Role = (typeof ROLES)[number];
@@ -31,6 +31,9 @@ const finite = z.number();
 const text = z.string().max(MAX_TEXT_LENGTH);
 const name = z.string().min(1).max(MAX_TEXT_LENGTH);
 const microBatchIds = z.array(uint).max(MAX_MICRO_BATCH_IDS);
+/** 128 bits, base64url: a lease ticket (an HMAC; lease-ticket.ts in @dptrain/cluster) or a session secret. */
+const secret128 = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
+const ticket = secret128;
 // Typed as Float32Array<ArrayBufferLike> so views over any buffer (decoded frames, subarrays) fit.
 const tensor = z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array');
 // Headers pass assertPlain (JSON-like data only) before any schema sees them.
@@ -57,6 +60,8 @@ export const MESSAGE_SCHEMAS = {
      * after `--resume` or when it registers again with a restarted coordinator.
      */
     version: uint.optional(),
+    /** With `workerId`: the session secret `registered` gave that worker; without it the id is not taken back. */
+    session: secret128.optional(),
   }),
   /**
    * coordinator → worker or parameter server, reply to register: identity, membership generation
@@ -70,6 +75,8 @@ export const MESSAGE_SCHEMAS = {
     generation: uint,
     config: json,
     shardUrls: z.array(text).max(MAX_MICRO_BATCH_IDS).optional(),
+    /** A worker's session secret: it registers again under its id (after a reconnect) only with it. */
+    session: secret128.optional(),
   }),
   /** parameter server → coordinator: shard `shard` now serves workers at `url` (ws://host:port/). */
   shardReady: z.strictObject({
@@ -99,6 +106,11 @@ export const MESSAGE_SCHEMAS = {
     microBatchIds: microBatchIds.min(1),
     modelVersion: uint,
     deadlineMs: uint,
+    /**
+     * One ticket per id of `microBatchIds`, in order: the coordinator's signature of (step,
+     * micro-batch, lease) that a shard checks before it takes the push.
+     */
+    tickets: z.array(ticket).max(MAX_MICRO_BATCH_IDS).optional(),
   }),
   /**
    * worker → coordinator: the lease's gradients were pushed and acknowledged; one loss per
@@ -185,6 +197,9 @@ export const MESSAGE_SCHEMAS = {
     bnStats: tensor.optional(),
     loss: finite,
     samples: uint.min(1),
+    /** The lease the micro-batch came with, and its ticket for this micro-batch. */
+    leaseId: uint.optional(),
+    ticket: ticket.optional(),
   }),
   /**
    * worker → parameter server (sync mode): the micro-batches microBatchId … microBatchId + count − 1
@@ -207,6 +222,9 @@ export const MESSAGE_SCHEMAS = {
     grads: tensor,
     bnStats: tensor.optional(),
     losses: z.array(finite).min(1).max(MAX_MICRO_BATCH_IDS),
+    /** The lease the run came with, and its tickets for the run's micro-batches, in id order. */
+    leaseId: uint.optional(),
+    tickets: z.array(ticket).max(MAX_MICRO_BATCH_IDS).optional(),
   }),
   /** parameter server → worker, reply to push and pushRun. `reason` explains stale, rejected and split. */
   pushAck: z.strictObject({
@@ -239,6 +257,18 @@ export const MESSAGE_SCHEMAS = {
     gradNorm: finite.min(0).optional(),
     /** The loss each applied micro-batch's push carried, in `microBatchIds` order. */
     losses: z.array(finite).max(MAX_MICRO_BATCH_IDS).optional(),
+  }),
+  /**
+   * parameter server → coordinator: the shard refused to apply `step` because its mean gradient or
+   * the parameters it would produce are not finite (a float32 overflow of finite pushes, or a
+   * diverging optimizer). Nothing of the step was served or logged; the job cannot go on.
+   */
+  stepRefused: z.strictObject({
+    type: z.literal('stepRefused'),
+    ...request,
+    step: uint,
+    version: uint,
+    reason: text,
   }),
   /** coordinator → parameter server: write a checkpoint of the state after `step` into `path`. */
   checkpoint: z.strictObject({
@@ -312,6 +342,7 @@ export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } =
   pushAck: [],
   stepPlan: [],
   stepApplied: [],
+  stepRefused: [],
   checkpoint: [],
   checkpointed: [],
   status: [],
@@ -356,6 +387,7 @@ export const SENDERS: { readonly [K in MessageType]: readonly Role[] } = {
   pushAck: ['ps'],
   stepPlan: ['coordinator'],
   stepApplied: ['ps'],
+  stepRefused: ['ps'],
   checkpoint: ['coordinator'],
   checkpointed: ['ps'],
   status: ANY,

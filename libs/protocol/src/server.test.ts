@@ -4,11 +4,12 @@ import { connect, type ConnectOptions } from './client.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import type { Connection } from './connection.js';
 import { ProtocolError } from './errors.js';
+import { MIN_PEER_MAX_PAYLOAD } from './limits.js';
 import { concatParts } from './frame.js';
 import { allocateTensor } from './headroom.js';
 import { requestHeaders } from './handshake.js';
 import type { LogRecord } from './log.js';
-import type { Message } from './messages.js';
+import { PROTOCOL_VERSION, type Message } from './messages.js';
 import { createServer, type ProtocolServer, type ServerOptions } from './server.js';
 import { WebSocket } from './ws.js';
 
@@ -114,7 +115,7 @@ describe('createServer / connect', () => {
       type: 'push', step: 3, microBatchId: 0, version: 1, generation: 0, offset: 0, grads: new Float32Array(P), loss: 1, samples: 2,
     });
     expect(ack.status).toBe('accepted');
-    expect(worker.peer).toMatchObject({ role: 'ps', jobId: JOB, name: 'ps-0', version: 1 });
+    expect(worker.peer).toMatchObject({ role: 'ps', jobId: JOB, name: 'ps-0', version: PROTOCOL_VERSION });
     expect(accepted).toHaveLength(1);
     expect(accepted[0].peer).toMatchObject({ role: 'worker', name: 'worker-1', jobId: JOB });
     expect(server.connections.size).toBe(1);
@@ -181,10 +182,10 @@ describe('createServer / connect', () => {
 
   it('refuses another protocol version with 400 naming expected and got', async () => {
     const { server } = await startPs();
-    const { status, body } = await rawUpgrade(server, workerHeaders({ 'x-dptrain-version': '2' }));
+    const { status, body } = await rawUpgrade(server, workerHeaders({ 'x-dptrain-version': String(PROTOCOL_VERSION + 1) }));
     expect(status).toBe(400);
     expect(JSON.parse(body)).toMatchObject({ code: 'E_VERSION' });
-    expect(JSON.parse(body).message).toContain('protocol version mismatch: expected 1, got "2"');
+    expect(JSON.parse(body).message).toContain(`protocol version mismatch: expected ${PROTOCOL_VERSION}, got "${PROTOCOL_VERSION + 1}"`);
   });
 
   it('refuses another job id with 409 and the client reports E_JOB', async () => {
@@ -261,9 +262,9 @@ describe('hostile peers', () => {
   }
 
   it('closes a connection that sends a frame over maxPayload with 1009', async () => {
-    const { server, log } = await startPs({ maxPayload: 4096 });
+    const { server, log } = await startPs({ maxPayload: MIN_PEER_MAX_PAYLOAD });
     const { ws, closed } = await rawClient(server);
-    ws.send(new Uint8Array(8192), { binary: true });
+    ws.send(new Uint8Array(MIN_PEER_MAX_PAYLOAD + 8), { binary: true });
     expect(await closed).toBe(1009);
     await expect.poll(() => log.some((r) => r.event === 'frame-too-large' && r.code === 'E_TOO_LARGE')).toBe(true);
   });

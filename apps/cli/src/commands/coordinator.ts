@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { initBackend } from '@dptrain/backend';
-import { checkClusterConfig, Coordinator, modelOf, planSizes, resumePointOf, type FaultRecord, type JobDescription } from '@dptrain/cluster';
+import { checkClusterConfig, Coordinator, LeaseTickets, modelOf, planSizes, resumePointOf, type FaultRecord, type JobDescription } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
-import { createServer } from '@dptrain/protocol';
+import { createServer, resolveToken } from '@dptrain/protocol';
 import { evaluateSplit, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
@@ -44,6 +44,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     job,
     paramCount: model.paramCount,
     log: protocolLog(logger),
+    tickets: new LeaseTickets(resolveToken(undefined), jobId()),
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => run.appendRecord('faults.jsonl', record),
     evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),

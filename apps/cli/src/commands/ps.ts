@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ParameterServer, parseFaultInjection, type JobDescription } from '@dptrain/cluster';
-import { connect, createServer, reconnecting, type Connection, type ProtocolServer } from '@dptrain/protocol';
+import { LeaseTickets, ParameterServer, parseFaultInjection, type JobDescription } from '@dptrain/cluster';
+import { connect, createServer, reconnecting, resolveToken, type Connection, type ProtocolServer } from '@dptrain/protocol';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import type { Logger } from '../logger.js';
@@ -49,6 +49,7 @@ async function resumeDir(options: PsOptions): Promise<string> {
 export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   const log = protocolLog(logger);
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
+  const tickets = new LeaseTickets(resolveToken(undefined), jobId());
   let coordinator: Connection | undefined;
   let server: ProtocolServer | undefined;
   let ps: ParameterServer | undefined;
@@ -60,6 +61,8 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
       shard: options.shard,
       log,
       onApplied: (applied) => void coordinator?.send({ type: 'stepApplied', ...applied }),
+      onRefused: (refusal) => void coordinator?.send({ type: 'stepRefused', ...refusal }),
+      tickets,
       onFatal: (error) => {
         logger.fatal({ shard: options.shard }, error.message);
         process.exit(1);

@@ -42,10 +42,10 @@ async function shard(coordinator: Coordinator, version = 0): Promise<Peer> {
   return ps;
 }
 
-async function worker(coordinator: Coordinator, name: string): Promise<Peer> {
+async function worker(coordinator: Coordinator, name: string): Promise<Peer & { readonly session: string }> {
   const w = connect(coordinator, 'worker');
-  await w.connection.request({ type: 'register', name, pid: 2, backend: 'cpu' });
-  return w;
+  const { session } = await w.connection.request({ type: 'register', name, pid: 2, backend: 'cpu' });
+  return Object.assign(w, { session: session! });
 }
 
 function done(lease: MessageOf<'lease'>, extra: Partial<MessageOf<'leaseDone'>> = {}): Omit<MessageOf<'leaseDone'>, 'seq'> {
@@ -82,7 +82,9 @@ describe('Coordinator fault handling (scripted peers)', () => {
     expect(next).toMatchObject({ step: 1, microBatchIds: [0, 1, 2, 3] });
     expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'worker-quarantined', name: 'bad' })]);
     // A quarantined worker cannot come back under its name.
-    await expect(bad.connection.request({ type: 'register', name: 'bad', pid: 2, backend: 'cpu', workerId: 0 })).rejects.toThrow(/quarantined/);
+    await expect(bad.connection.request({ type: 'register', name: 'bad', pid: 2, backend: 'cpu', workerId: 0, session: bad.session })).rejects.toThrow(/quarantined/);
+    // Nor can another peer take its id without its session secret.
+    await expect(good.connection.request({ type: 'register', name: 'bad', pid: 3, backend: 'cpu', workerId: 0 })).rejects.toThrow(/without that worker's session secret/);
     c.stop();
   });
 
@@ -184,5 +186,33 @@ describe('Coordinator fault handling (scripted peers)', () => {
     await w.next('lease');
     w.connection.close(1006, 'killed');
     await expect(c.done).rejects.toThrow(/no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --no-worker-timeout-ms/);
+  });
+
+  it('leases again the micro-batches of a running lease its worker answered without them', async () => {
+    const c = coordinatorOf({});
+    await shard(c);
+    const w = await worker(c, 'w');
+    const first = await w.next('lease');
+    // A worker that gives a lease up (it took it for a revoked one) reports none of its micro-batches.
+    await w.connection.send(done(first, { microBatchIds: [], losses: [] }));
+    expect(await w.next('lease')).toMatchObject({ step: first.step, microBatchIds: first.microBatchIds });
+    c.stop();
+  });
+
+  it('refuses a leaseDone for a lease the worker does not hold, or for micro-batches outside it', async () => {
+    const c = coordinatorOf({});
+    await shard(c);
+    const holder = await worker(c, 'holder');
+    const other = await worker(c, 'other');
+    const lease = await holder.next('lease');
+    // A fake completion from a worker that holds nothing, then the holder reporting a foreign id.
+    await other.connection.send(done(lease));
+    await holder.connection.send(done(lease, { microBatchIds: [0, 9], losses: [0.5, 0.5] }));
+    const refusals = [await other.next('error'), await holder.next('error')];
+    expect(refusals.map((e) => e.code)).toEqual(['E_RANGE', 'E_RANGE']);
+    expect(refusals[0]!.message).toMatch(/leaseDone for lease \d+, which other does not hold/);
+    expect(refusals[1]!.message).toMatch(/the lease is step 0 micro-batches 0, 1, 2, 3/);
+    expect(c.status().step).toBe(0);
+    c.stop();
   });
 });

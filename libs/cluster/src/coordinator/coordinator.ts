@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { ProtocolError, silentLogger, type Connection, type JsonValue, type Logger, type Message, type MessageOf } from '@dptrain/protocol';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
+import type { LeaseTickets } from '../lease-ticket.js';
 import { JobState, LeaseState, WorkerState, transition } from '../lifecycle.js';
 import { decideBackup } from './backup-policy.js';
 import { Refusals } from './refusals.js';
@@ -29,6 +31,11 @@ export interface CoordinatorOptions {
   readonly resume?: ResumePoint;
   /** Faults recorded before a restart, carried into this run's summary. */
   readonly pastFaults?: readonly FaultRecord[];
+  /**
+   * Signs every lease so that shards take only pushes of leased micro-batches (lease-ticket.ts).
+   * Without it leases carry no tickets, and shards that check them refuse every push.
+   */
+  readonly tickets?: LeaseTickets;
   /** @default silentLogger */
   readonly log?: Logger;
 }
@@ -44,6 +51,7 @@ export interface FaultRecord {
     | 'backup-leased'
     | 'shard-lost'
     | 'shard-restarted'
+    | 'step-stalled'
     | 'coordinator-restarted';
   /** The worker concerned; -1 for a shard or the coordinator itself. */
   readonly workerId: number;
@@ -104,6 +112,10 @@ interface WorkerEntry {
   microBatches: number;
   reconnects: number;
   readonly timing: TimeSplit;
+  /** Leases given to this worker and not yet reported done, by id: a leaseDone must answer one. */
+  readonly issued: Map<number, { readonly step: number; readonly ids: readonly number[] }>;
+  /** The secret a `register` naming this worker's id must carry (reconnects of this worker only). */
+  readonly session: string;
 }
 
 interface LeaseEntry {
@@ -185,6 +197,8 @@ export class Coordinator {
   private noWorkerTimer: NodeJS.Timeout | undefined;
   /** Shards that registered at least once (a later registration is a restart). */
   private readonly shardsSeen = new Set<number>();
+  /** The step the stall watchdog watches (done by the workers, not applied by every shard) and since when. */
+  private stalled: { readonly step: number; readonly since: number } | undefined;
   private evalDue = false;
   private settle!: { resolve: (r: ClusterResult) => void; reject: (e: Error) => void };
   /** Resolves when the last step is applied and evaluated; rejects when the job fails. */
@@ -309,6 +323,12 @@ export class Coordinator {
           }
           break;
         }
+        case 'stepRefused': {
+          const s = this.shards.indexOf(connection);
+          if (s < 0) throw new ProtocolError('E_ROLE', 'stepRefused from a connection that is not a registered shard; register with shard first', { ref: msg.seq });
+          this.fail(new ProtocolError('E_NON_FINITE', `parameter-server shard ${s} refused step ${msg.step} (version ${msg.version}): ${msg.reason}; the job cannot go on: lower --lr, clip with --clip-norm, or bound pushes with --max-grad-norm`));
+          break;
+        }
         case 'status':
           void connection.reply(msg, { type: 'statusReport', role: 'coordinator', step: this.step, version: this.step, detail: this.status() });
           break;
@@ -325,6 +345,10 @@ export class Coordinator {
   private register(connection: Connection, msg: MessageOf<'register'>): void {
     if (connection.peer.role === 'worker' && msg.workerId !== undefined) {
       const known = this.workers.get(msg.workerId);
+      if (known && known.name === msg.name && msg.session !== known.session) {
+        // Only the worker itself may take its id back: another peer would evict it and take its lease.
+        throw new ProtocolError('E_AUTH', `register names worker id ${known.id} (${known.name}) without that worker's session secret; a new worker registers without workerId`, { ref: msg.seq });
+      }
       if (known && known.name === msg.name && known.state === WorkerState.Quarantined) {
         throw new ProtocolError('E_ROLE', `worker ${known.name} (id ${known.id}) is quarantined: its pushes were refused as poisoned; fix the worker (its gradients are non-finite or too large) and start it under a new name`, { ref: msg.seq });
       }
@@ -382,9 +406,10 @@ export class Coordinator {
 
   private admit(connection: Connection, msg: MessageOf<'register'>): void {
     const id = this.nextWorkerId++;
-    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, generation: 0, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0, reconnects: 0, timing: emptySplit() };
+    const session = randomBytes(16).toString('base64url');
+    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, generation: 0, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0, reconnects: 0, timing: emptySplit(), issued: new Map(), session };
     this.workers.set(id, entry);
-    void connection.reply(msg, { type: 'registered', workerId: id, generation: 0, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
+    void connection.reply(msg, { type: 'registered', workerId: id, generation: 0, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[], session });
     this.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
     this.watchLiveWorkers();
     if (this.state === JobState.Waiting) {
@@ -426,7 +451,7 @@ export class Coordinator {
     if (old.isOpen) old.close(4013, 'replaced by a new connection of the same worker');
     this.record('worker-reconnected', worker, undefined, `registered again with id ${worker.id}; generation ${worker.generation}`);
     this.log({ level: 'info', event: 'worker-rejoined', workerId: worker.id, name: worker.name, generation: worker.generation });
-    void connection.reply(msg, { type: 'registered', workerId: worker.id, generation: worker.generation, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[] });
+    void connection.reply(msg, { type: 'registered', workerId: worker.id, generation: worker.generation, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[], session: worker.session });
     this.watchLiveWorkers();
     this.schedule();
   }
@@ -492,16 +517,37 @@ export class Coordinator {
     worker.leases++;
     // Sync: the version of step t is t. Async: the newest version a shard reported, so the worker's pull never waits.
     const modelVersion = this.async ? Math.min(...this.shardVersions) : step;
-    void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs });
+    worker.issued.set(leaseId, { step, ids });
+    const tickets = this.options.tickets?.mintLease(step, ids, leaseId);
+    void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs, ...(tickets ? { tickets } : {}) });
   }
 
   private leaseDone(connection: Connection, msg: MessageOf<'leaseDone'>): void {
     const worker = [...this.workers.values()].find((w) => w.connection === connection);
     if (!worker) throw new ProtocolError('E_ROLE', 'leaseDone from a connection that is not a registered worker; send register first', { ref: msg.seq });
+    const issued = worker.issued.get(msg.leaseId);
+    if (!issued) {
+      // An earlier lease of a step closed meanwhile (those are forgotten): nothing left to complete.
+      if (msg.step < this.step) return;
+      throw new ProtocolError('E_RANGE', `leaseDone for lease ${msg.leaseId}, which ${worker.name} does not hold (never leased to it, or reported done already)`, { ref: msg.seq });
+    }
+    const reported = [...msg.microBatchIds, ...(msg.stale ?? []), ...(msg.refused ?? [])];
+    const foreign = reported.filter((id) => !issued.ids.includes(id));
+    if (issued.step !== msg.step || foreign.length > 0 || msg.losses.length !== msg.microBatchIds.length) {
+      throw new ProtocolError(
+        'E_RANGE',
+        `leaseDone for lease ${msg.leaseId} reports step ${msg.step} micro-batches ${reported.join(', ')} with ${msg.losses.length} losses; the lease is step ${issued.step} micro-batches ${issued.ids.join(', ')}, one loss per micro-batch done`,
+        { ref: msg.seq },
+      );
+    }
+    worker.issued.delete(msg.leaseId);
     const lease = worker.lease;
     // A late leaseDone of an expired or lost lease still completes its ids: the shards acknowledged the pushes.
+    let unreported: number[] = [];
     if (lease && lease.id === msg.leaseId) {
       clearTimeout(lease.timer);
+      // A running lease answered without some of its micro-batches (the worker gave it up): those go back to be leased.
+      if (lease.state === LeaseState.Active) unreported = lease.ids.filter((id) => !reported.includes(id));
       lease.state = transition('lease', lease.state, LeaseState.Done);
       worker.lease = undefined;
       if (worker.state === WorkerState.Busy) worker.state = transition('worker', worker.state, WorkerState.Idle);
@@ -510,6 +556,10 @@ export class Coordinator {
     worker.microBatches += msg.microBatchIds.length;
     addSplit(worker.timing, msg);
     this.ledger.done(msg.step, msg.microBatchIds, msg.losses);
+    if (unreported.length > 0) {
+      const back = this.ledger.requeue(msg.step, unreported);
+      if (back.length > 0) this.log({ level: 'info', event: 'lease-given-up', workerId: worker.id, leaseId: msg.leaseId, step: msg.step, microBatchIds: back });
+    }
     if (msg.stale && msg.stale.length > 0) {
       const back = this.ledger.requeue(msg.step, msg.stale);
       this.staleReleased += back.length;
@@ -633,6 +683,8 @@ export class Coordinator {
         this.evalMs = 0;
         this.leaseMs.delete(t);
         this.refusals.forgetBefore(t + 1);
+        // Leases of closed steps are forgotten, but not a worker's current one: its leaseDone frees the worker.
+        for (const w of this.workers.values()) for (const [id, lease] of w.issued) if (lease.step <= t && w.lease?.id !== id) w.issued.delete(id);
         const last = t + 1 === this.plan.totalSteps;
         const epochEnd = (t + 1) % this.plan.stepsPerEpoch === 0;
         if (epochEnd || last) {
@@ -747,6 +799,53 @@ export class Coordinator {
         w.connection.close(4011, 'heartbeat missed');
       }
     }
+    this.checkStall(now, timeoutMs);
+  }
+
+  /**
+   * The watchdog of a step whose micro-batches the workers all reported done but that some shard
+   * has not applied (a worker reported a lease done without pushing it, or a push was lost): after
+   * `timeoutMs` of that, every lease is revoked and what a shard had not applied is leased again.
+   */
+  private checkStall(now: number, timeoutMs: number): void {
+    const t = this.step;
+    if (this.state !== JobState.Training || this.pausedForEval || !this.ledger.isDone(t) || this.ledger.isComplete(t)) {
+      this.stalled = undefined;
+      return;
+    }
+    if (this.stalled?.step !== t) {
+      this.stalled = { step: t, since: now };
+      return;
+    }
+    if (now - this.stalled.since <= timeoutMs) return;
+    this.stalled = undefined;
+    const waiting = this.shards.map((_, s) => s).filter((s) => !this.ledger.appliedBy(t, s));
+    this.record('step-stalled', undefined, undefined, `step ${t} reported done by the workers but not applied by shard(s) ${waiting.join(', ')} for ${timeoutMs} ms; its micro-batches are leased again`);
+    this.log({ level: 'warn', event: 'step-stalled', step: t, shards: waiting });
+    this.releaseRunningLeases(`step ${t} stalled; it is leased again`);
+    this.leaseAgain();
+  }
+
+  /** Revokes every running lease; their micro-batches go back to be leased. */
+  private releaseRunningLeases(reason: string): void {
+    for (const w of this.workers.values()) {
+      const lease = w.lease;
+      if (lease?.state === LeaseState.Active) {
+        this.revoke(lease, reason);
+        this.requeue(lease);
+      }
+    }
+  }
+
+  /** Every micro-batch of an open step that some shard has not applied is leased again. */
+  private leaseAgain(): void {
+    for (const step of this.ledger.openSteps()) {
+      const back = this.ledger.reopen(step);
+      if (back.length > 0) this.log({ level: 'info', event: 'step-reopened', step, microBatchIds: back });
+    }
+    if (!this.async) this.leasing = Math.max(this.step, Math.min(this.leasing, ...this.ledger.openSteps()));
+    void this.drain();
+    this.schedule();
   }
 
   /** Takes the worker's lease away; a running one is lost and its micro-batches go back to be leased (returned). */
@@ -816,13 +915,7 @@ export class Coordinator {
     const waitMs = this.options.job.config.shardRestartTimeoutMs;
     this.record('shard-lost', undefined, undefined, `connection closed (${why}); leases revoked, waiting up to ${waitMs} ms for it to register again`, `ps-${shard}`);
     this.log({ level: 'warn', event: 'shard-lost', shard, message: `parameter-server shard ${shard} lost (${why}); waiting up to ${waitMs} ms for it to come back (dptrain ps --shard ${shard} --resume)` });
-    for (const w of this.workers.values()) {
-      const lease = w.lease;
-      if (lease?.state === LeaseState.Active) {
-        this.revoke(lease, `parameter-server shard ${shard} was lost; the step is leased again once it is back`);
-        this.requeue(lease);
-      }
-    }
+    this.releaseRunningLeases(`parameter-server shard ${shard} was lost; the step is leased again once it is back`);
     this.shardTimer ??= setTimeout(() => {
       const missing = this.shardUrls.map((u, i) => (u === undefined ? i : -1)).filter((i) => i >= 0);
       this.fail(new ProtocolError('E_CLOSED', `parameter-server shard(s) ${missing.join(', ')} did not come back within ${waitMs} ms; restart each with \`dptrain ps --shard N --resume\` (dptrain local does this by itself), or raise --shard-restart-timeout-ms`));
@@ -835,14 +928,8 @@ export class Coordinator {
     clearTimeout(this.shardTimer);
     this.shardTimer = undefined;
     this.state = transition('job', this.state, JobState.Training);
-    for (const step of this.ledger.openSteps()) {
-      const back = this.ledger.reopen(step);
-      if (back.length > 0) this.log({ level: 'info', event: 'step-reopened', step, microBatchIds: back });
-    }
-    if (!this.async) this.leasing = Math.max(this.step, Math.min(this.leasing, ...this.ledger.openSteps()));
     this.log({ level: 'info', event: 'recovered', step: this.step, shardVersions: this.shardVersions });
-    void this.drain();
-    this.schedule();
+    this.leaseAgain();
   }
 
   private requeue(lease: LeaseEntry): void {

@@ -68,6 +68,14 @@ export class StepLedger {
     return back;
   }
 
+  /** Whether shard `shard` reported every micro-batch of `step` applied (true once the step closed). */
+  appliedBy(step: number, shard: number): boolean {
+    const entry = this.open.get(step);
+    if (!entry) return true;
+    for (let id = 0; id < this.microBatchesPerStep; id++) if (!entry.applied.has(shard * this.microBatchesPerStep + id)) return false;
+    return true;
+  }
+
   private appliedEverywhere(entry: OpenStep, id: number): boolean {
     for (let s = 0; s < this.shards; s++) if (!entry.applied.has(s * this.microBatchesPerStep + id)) return false;
     return true;

@@ -1,7 +1,7 @@
 import { combineMicroBatchMoments, updateRunningStats, type BnSpec } from '@dptrain/model/stats';
 import { join } from 'node:path';
 import { GradientSum, globalNorm, scaleFromZero, type OptimizerState } from '@dptrain/optim';
-import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
+import { firstNonFinite, ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { bnStatsLength, unpackMoments, type WireMoments } from '../bn-wire.js';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
@@ -9,12 +9,16 @@ import { modelOf } from '../model-of.js';
 import { shardRange, type ShardRange } from '../shards.js';
 import { AppliedLedger } from './applied-ledger.js';
 import type { ShardSnapshot } from './checkpoint-file.js';
+import type { LeaseTickets } from '../lease-ticket.js';
 import { jobFingerprint } from './job-fingerprint.js';
 import { PreviousPoint, type PointView } from './previous-point.js';
 import { readSavedJob, writeSavedJob } from './saved-job.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
 import { WireBytes } from './wire-bytes.js';
 import type { WalRecord } from './write-ahead-log.js';
+
+/** An update whose mean gradient or resulting parameters are not finite: the shard refuses it. */
+class NonFiniteUpdate extends Error {}
 
 /** AppliedReports a shard keeps to re-send to a restarted coordinator. */
 const RECENT_APPLIED = 8;
@@ -40,6 +44,24 @@ export interface ParameterServerOptions {
    *   uncaught exception
    */
   readonly onFatal?: (error: Error) => void;
+  /**
+   * Called when the shard refuses a step whose mean gradient or resulting parameters are not
+   * finite (nothing of it was served or logged; the shard then refuses every push and pull): tell
+   * the coordinator, which fails the job. @default nothing
+   */
+  readonly onRefused?: (refusal: StepRefusal) => void;
+  /**
+   * Checks each push's lease ticket before the push can touch the shard (lease-ticket.ts); a push
+   * without a valid one is refused with E_TICKET and counted (`unticketed`). @default no check
+   */
+  readonly tickets?: LeaseTickets;
+}
+
+/** A step the shard would not apply, and why. */
+export interface StepRefusal {
+  readonly step: number;
+  readonly version: number;
+  readonly reason: string;
 }
 
 export interface OpenOptions extends ParameterServerOptions {
@@ -134,13 +156,15 @@ export class ParameterServer {
    * each of its run), the others messages; `poisoned` pushes (beyond maxGradNorm) are not in
    * `rejected`; `split` counts pushRuns answered `split`.
    */
-  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, split: 0, pulls: 0 };
+  readonly counters = { accepted: 0, duplicate: 0, stale: 0, rejected: 0, poisoned: 0, split: 0, pulls: 0, unticketed: 0 };
   /** Updates refused because a (step, micro-batch) of them was already applied: must stay 0. */
   private doubleApplied = 0;
   private applyMs = 0;
   private readonly wire = new WireBytes();
   /** Sync: the update made and served whose log record and report wait for its replies to be written. */
   private served: { record: WalRecord; update: UnfinishedUpdate } | undefined;
+  /** The step this shard refused (NonFiniteUpdate); it serves nothing after. */
+  private refusal: StepRefusal | undefined;
   /** Async: how many gradients were applied at each staleness (index = current − v). */
   readonly stalenessHistogram: number[] = [];
 
@@ -343,6 +367,7 @@ export class ParameterServer {
     // Nothing is handled before the served update is logged: a push could otherwise change the gradient its record holds.
     this.settle();
     try {
+      if (this.refusal && (msg.type === 'pull' || msg.type === 'push' || msg.type === 'pushRun')) throw this.refusedError(msg.seq);
       if (msg.type === 'pull') this.pull(connection, msg);
       else if (msg.type === 'push') this.push(connection, msg);
       else if (msg.type === 'pushRun') this.pushRun(connection, msg);
@@ -429,7 +454,24 @@ export class ParameterServer {
     });
   }
 
+  /**
+   * Refuses (E_TICKET, counted) a push or run without the coordinator's ticket for each of its
+   * micro-batches under its lease, before it can change anything.
+   */
+  private requireTickets(msg: MessageOf<'push'> | MessageOf<'pushRun'>): void {
+    const tickets = this.options.tickets;
+    if (!tickets) return;
+    const given = msg.type === 'push' ? (msg.ticket === undefined ? [] : [msg.ticket]) : (msg.tickets ?? []);
+    const count = msg.type === 'push' ? 1 : msg.count;
+    const valid = given.length === count && given.every((ticket, j) => tickets.verify(msg.step, msg.microBatchId + j, msg.leaseId, ticket));
+    if (valid) return;
+    this.counters.unticketed++;
+    const what = count === 1 ? `micro-batch ${msg.microBatchId}` : `micro-batches ${msg.microBatchId}..${msg.microBatchId + count - 1}`;
+    throw new ProtocolError('E_TICKET', `${msg.type} of step ${msg.step} ${what} carries ${given.length === 0 ? 'no lease ticket' : `no valid ticket of lease ${msg.leaseId ?? '(none)'}`}; refused`, { ref: msg.seq });
+  }
+
   private push(connection: Connection, msg: MessageOf<'push'>): void {
+    this.requireTickets(msg);
     const M = this.plan.microBatchesPerStep;
     if (msg.microBatchId >= M) {
       throw new ProtocolError('E_RANGE', `push.microBatchId ${msg.microBatchId} is not below ${M} micro-batches per step`, { ref: msg.seq });
@@ -471,6 +513,7 @@ export class ParameterServer {
    * micro-batch's norm must be judged alone, so a run is always split.
    */
   private pushRun(connection: Connection, msg: MessageOf<'pushRun'>): void {
+    this.requireTickets(msg);
     const M = this.plan.microBatchesPerStep;
     const first = msg.microBatchId;
     if (this.options.job.config.mode === 'async') {
@@ -594,10 +637,18 @@ export class ParameterServer {
     // the recomputed gradients give the same bits. An update rule that clips changes the gradient
     // in place, so then the record is logged first.
     const logFirst = this.rule.changesGradient;
-    const update = this.applyUpdate(record, logFirst ? 'first' : 'later');
-    this.moments.fill(undefined);
-    this.received.clear();
-    this.nextId = 0;
+    let update: UnfinishedUpdate | undefined;
+    try {
+      update = this.applyUpdate(record, logFirst ? 'first' : 'later');
+    } catch (error) {
+      if (!(error instanceof NonFiniteUpdate)) throw error;
+      this.refuseStep(step, error.message);
+      return;
+    } finally {
+      this.moments.fill(undefined);
+      this.received.clear();
+      this.nextId = 0;
+    }
     if (!update) return;
     const waiting = this.held.get(this.versionNow) ?? [];
     this.held.delete(this.versionNow);
@@ -657,12 +708,17 @@ export class ParameterServer {
       this.log({ level: 'error', event: 'double-apply-refused', shard: this.shard, step, microBatchIds: again, message: `step ${step} micro-batches ${again.join(', ')} were already applied; the update is refused` });
       return undefined;
     }
-    if (log === 'first') this.durability?.append(record);
-    this.previous?.save(this.current());
     // The update may clip in place, so the gradient is copied into the optimizer's buffer first
     // (sync already put the mean there).
     if (record.grad !== this.grad) this.grad.set(record.grad);
-    const { lr, gradNorm } = this.rule.update(this.params, this.grad);
+    // Finite pushes can sum past float32's range; such a mean is refused before anything changes.
+    const norm = globalNorm(this.grad);
+    if (!Number.isFinite(norm)) throw new NonFiniteUpdate(`the mean gradient of step ${step} is not finite (its ℓ2 norm is ${norm}: the pushes sum past float32's range, or one holds a value that large)`);
+    if (log === 'first') this.durability?.append(record);
+    this.previous?.save(this.current());
+    const { lr } = this.rule.update(this.params, this.grad);
+    const bad = firstNonFinite(this.params);
+    if (bad >= 0) throw new NonFiniteUpdate(`step ${step}'s update made parameter ${this.range.offset + bad} ${this.params[bad]} (the optimizer diverged)`);
     if (this.bnState && record.moments) updateRunningStats(this.bnState, this.bnSpecs, record.moments, { momentum: this.options.job.config.bnMomentum });
     this.ledger.add(step, microBatchIds);
     if (record.pushedVersion !== undefined) {
@@ -673,7 +729,7 @@ export class ParameterServer {
     this.versionNow = record.version + 1;
     this.atPoint = this.rule.gradientPoint(this.params, this.point);
     if (log !== false) this.applyMs += performance.now() - started;
-    return { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm, losses: [...record.losses], live: log !== false };
+    return { step, version: this.versionNow, microBatchIds: [...microBatchIds], lr, gradNorm: norm, losses: [...record.losses], live: log !== false };
   }
 
   /** The rest of an update: the gradient's norm (the optimizer left it as it was), the report. */
@@ -708,18 +764,23 @@ export class ParameterServer {
       this.ack(connection, msg, 'stale', `computed on version ${msg.version}, ${lag} updates behind version ${this.versionNow}; the bound is ${bound}`);
       return;
     }
-    const update = this.applyUpdate(
-      {
-        version: this.versionNow,
-        step: msg.step,
-        microBatchIds: [msg.microBatchId],
-        losses: [msg.loss],
-        pushedVersion: msg.version,
-        grad: msg.grads,
-        ...(this.bnState && msg.bnStats ? { moments: combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]) } : {}),
-      },
-      'first',
-    );
+    const record: WalRecord = {
+      version: this.versionNow,
+      step: msg.step,
+      microBatchIds: [msg.microBatchId],
+      losses: [msg.loss],
+      pushedVersion: msg.version,
+      grad: msg.grads,
+      ...(this.bnState && msg.bnStats ? { moments: combineMicroBatchMoments([unpackMoments(this.bnSpecs, msg.bnStats)]) } : {}),
+    };
+    let update: UnfinishedUpdate | undefined;
+    try {
+      update = this.applyUpdate(record, 'first');
+    } catch (error) {
+      if (!(error instanceof NonFiniteUpdate)) throw error;
+      this.refuseStep(msg.step, error.message);
+      throw new ProtocolError('E_NON_FINITE', `shard ${this.shard} refused this push: ${error.message}`, { ref: msg.seq });
+    }
     if (!update) {
       this.ack(connection, msg, 'duplicate', `step ${msg.step} micro-batch ${msg.microBatchId} was already applied`);
       return;
@@ -732,6 +793,25 @@ export class ParameterServer {
       this.heldAsync.splice(this.heldAsync.indexOf(h), 1);
       if (h.connection.isOpen) this.answer(h.connection, h.request);
     }
+  }
+
+  /**
+   * The shard will not apply step `step` (NonFiniteUpdate): nothing of it was served or logged,
+   * but its parameters may have changed, so it serves nothing more. The held pulls are answered
+   * with the reason and the coordinator is told; it fails the job.
+   */
+  private refuseStep(step: number, reason: string): void {
+    this.refusal = { step, version: this.versionNow, reason };
+    this.log({ level: 'error', event: 'step-refused', shard: this.shard, step, message: `shard ${this.shard} refused step ${step}: ${reason}` });
+    const held = [...[...this.held.values()].flat(), ...this.heldAsync.splice(0)];
+    this.held.clear();
+    for (const h of held) if (h.connection.isOpen) void h.connection.replyError(h.request, this.refusedError(h.request.seq));
+    this.options.onRefused?.(this.refusal);
+  }
+
+  private refusedError(ref: number): ProtocolError {
+    const { step, reason } = this.refusal!;
+    return new ProtocolError('E_NON_FINITE', `shard ${this.shard} refused step ${step} and serves no more: ${reason}`, { ref });
   }
 
   private dropHeld(connection: Connection): void {

@@ -61,6 +61,15 @@ interface Pending {
   readonly acks: Promise<ReplyOf<'push'>>[];
 }
 
+/**
+ * The lease fields a push of `ids` carries: the lease id and the lease's tickets for those ids
+ * (lease-ticket.ts), shaped by `shape`; nothing when the coordinator signs no leases.
+ */
+function ticketsOf<T extends object>(lease: MessageOf<'lease'>, ids: readonly number[], shape: (tickets: string[]) => T): { leaseId: number } & T | Record<never, never> {
+  if (!lease.tickets) return {};
+  return { leaseId: lease.leaseId, ...shape(ids.map((id) => lease.tickets![lease.microBatchIds.indexOf(id)]!)) };
+}
+
 /** How many of the ids 0, 1, 2, … `ids` holds from 0 on (the micro-batches a run can pre-sum). */
 export function leadingRun(ids: readonly number[]): number {
   const held = new Set(ids);
@@ -210,6 +219,7 @@ export class LeaseComputer {
         ...(s === 0 && bn ? { bnStats: bn } : {}),
         loss,
         samples,
+        ...ticketsOf(lease, [id], (tickets) => ({ ticket: tickets[0]! })),
       }),
     );
     return this.sent([id], [loss], acks, signal);
@@ -245,6 +255,7 @@ export class LeaseComputer {
         ...slice,
         ...(s === 0 && bnRun ? { bnStats: bnRun } : {}),
         losses,
+        ...ticketsOf(lease, ids, (tickets) => ({ tickets })),
       }),
     );
     for (const ack of acks) ack.catch(() => undefined);

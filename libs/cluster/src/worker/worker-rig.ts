@@ -61,6 +61,8 @@ export interface WorkerRig {
   /** Sends a lease of `step` for `ids`; returns its id. */
   lease(step: number, ids: number[]): number;
   revoke(leaseId: number): void;
+  /** Drops the coordinator connection as a coordinator's crash would; the next one numbers its leases from 0 again. Resolves once the worker registered anew. */
+  restartCoordinator(): Promise<void>;
   /** Says shutdown and resolves with the worker's report. */
   stop(): Promise<WorkerReport>;
 }
@@ -88,6 +90,12 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
     },
     revoke(leaseId) {
       void coordinatorEnds.at(-1)!.send({ type: 'leaseRevoked', leaseId, reason: 'test: revoked' });
+    },
+    async restartCoordinator() {
+      const before = rig.logs.all.length;
+      nextLeaseId = 0;
+      coordinatorEnds.at(-1)!.close(1006, 'test: coordinator crashed');
+      await rig.logs.first((r, i) => i >= before && r.event === 'coordinator-registered');
     },
     async stop() {
       await coordinatorEnds.at(-1)!.send({ type: 'shutdown', reason: 'test over' });

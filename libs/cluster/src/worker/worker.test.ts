@@ -40,6 +40,21 @@ describe('Worker', () => {
     expect(rig.logs.all.filter((r) => r.level === 'error')).toEqual([]);
   }, 30_000);
 
+  it("a restarted coordinator numbering its leases from 0 again: its lease 0 is computed, not taken for the old coordinator's revoked lease 0", async () => {
+    const rig = await startWorkerRig(jobOf(), DATASET);
+    // The first coordinator's lease 0 of a step the shard cannot serve yet, revoked.
+    const old = rig.lease(1, ALL);
+    expect(await rig.pulls.next()).toMatchObject({ step: 1 });
+    rig.revoke(old);
+    expect(await rig.leaseDone.next()).toMatchObject({ leaseId: old, microBatchIds: [] });
+    await rig.restartCoordinator();
+    const again = rig.lease(0, ALL);
+    expect(again).toBe(old);
+    expect(await rig.leaseDone.next()).toMatchObject({ leaseId: again, step: 0, microBatchIds: ALL });
+    expect(rig.ps.version).toBe(1);
+    await rig.stop();
+  }, 30_000);
+
   it('a lease revoked while its lost shard is being reconnected is answered at once; the reconnection serves the next lease', async () => {
     const rig = await startWorkerRig(jobOf(), DATASET);
     const held = rig.lease(1, ALL);

@@ -67,7 +67,8 @@ export interface WorkerReport {
  */
 export class Worker {
   private readonly log: Logger;
-  private readonly queue: MessageOf<'lease'>[] = [];
+  /** Leases to compute, each with the coordinator connection it came on. */
+  private readonly queue: { readonly lease: MessageOf<'lease'>; readonly from: Connection }[] = [];
   private readonly revoked = new Set<number>();
   /** The lease being computed, and how to abort it. */
   private running: { readonly leaseId: number; readonly abort: AbortController } | undefined;
@@ -124,11 +125,12 @@ export class Worker {
       for (;;) {
         if (this.fatal) throw this.fatal;
         if (this.shutdownReason !== undefined) break;
-        const lease = this.queue.shift();
-        if (!lease) {
+        const next = this.queue.shift();
+        if (!next) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
+        const lease = next.lease;
         const waitMs = idleSince === undefined ? 0 : performance.now() - idleSince;
         compute.generation = this.identity!.generation;
         const abort = new AbortController();
@@ -144,7 +146,13 @@ export class Worker {
         const result = ran ?? { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
         leases++;
         idleSince = performance.now();
-        void this.coordinator?.send({
+        if (this.coordinator !== next.from) {
+          // The connection it came on is gone: that coordinator leased it again, and a restarted one
+          // may have given its id to another lease of ours.
+          this.log({ level: 'info', event: 'lease-done-dropped', leaseId: lease.leaseId, step: lease.step, reason: 'its coordinator connection was replaced' });
+          continue;
+        }
+        void this.coordinator.send({
           type: 'leaseDone',
           leaseId: lease.leaseId,
           step: lease.step,
@@ -248,7 +256,7 @@ export class Worker {
   private async joinCoordinator(): Promise<void> {
     const connection = await this.withBackoff(() => this.options.connectCoordinator());
     connection.on('message', (msg) => {
-      if (msg.type === 'lease') this.queue.push(msg);
+      if (msg.type === 'lease') this.queue.push({ lease: msg, from: connection });
       else if (msg.type === 'leaseRevoked') this.revoke(msg);
       else if (msg.type === 'shutdown') {
         this.shutdownReason = msg.reason;
@@ -271,17 +279,21 @@ export class Worker {
       );
     });
     this.coordinator = connection;
-    // Leases of the old connection were re-leased by the coordinator when it lost us.
+    // Leases of the old connection were re-leased by the coordinator when it lost us. Their
+    // revocations go too: a restarted coordinator numbers its leases from 0 again, and one of its
+    // leases must not be taken for an earlier coordinator's revoked lease of the same id.
     this.queue.length = 0;
+    this.revoked.clear();
     const previous = this.identity;
     const registered = await connection.request(
-      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(previous ? { workerId: previous.workerId } : {}) },
+      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(previous ? { workerId: previous.workerId, ...(previous.session ? { session: previous.session } : {}) } : {}) },
       { timeoutMs: 600_000 },
     );
     if (previous && registered.workerId !== previous.workerId) {
       this.log({ level: 'warn', event: 'worker-new-id', was: previous.workerId, now: registered.workerId });
     }
     this.identity = registered;
+    this.log({ level: 'info', event: 'coordinator-registered', workerId: registered.workerId, generation: registered.generation });
   }
 
   private withBackoff(connectFn: () => Promise<Connection>): Promise<Connection> {

@@ -11,6 +11,7 @@ const text = fc.string({ unit: 'grapheme', maxLength: 24 });
 const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 24 });
 const tensor = fc.float32Array({ maxLength: 48, noNaN: true, noDefaultInfinity: true });
 const ids = fc.uniqueArray(uint, { minLength: 1, maxLength: 12 });
+const ticket = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: 22, maxLength: 22 });
 const json: fc.Arbitrary<JsonValue> = fc.jsonValue({ maxDepth: 3 }).map((value) => plainJson(value as JsonValue));
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', '__proto_']);
@@ -45,11 +46,17 @@ const idsWithLosses = ids.chain((microBatchIds) =>
  * replies) that survive encode → decode unchanged when no model limits are configured.
  */
 export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<K>> } = {
-  register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint }, ['workerId', 'shard']),
-  registered: message('registered', { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }) }, ['shardUrls']),
+  register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint, session: ticket }, ['workerId', 'shard', 'session']),
+  registered: message('registered', { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }), session: ticket }, ['shardUrls', 'session']),
   shardReady: message('shardReady', { shard: uint, url: name }),
   heartbeat: message('heartbeat', { workerId: uint, generation: uint, sentAtMs: uint }),
-  lease: message('lease', { leaseId: uint, step: uint, microBatchIds: ids, modelVersion: uint, deadlineMs: uint }),
+  lease: ids.chain((microBatchIds) =>
+    message(
+      'lease',
+      { leaseId: uint, step: uint, microBatchIds: fc.constant(microBatchIds), modelVersion: uint, deadlineMs: uint, tickets: fc.array(ticket, { minLength: microBatchIds.length, maxLength: microBatchIds.length }) },
+      ['tickets'],
+    ),
+  ),
   leaseDone: idsWithLosses.chain(([microBatchIds, losses]) =>
     message('leaseDone', {
       leaseId: uint,
@@ -83,8 +90,10 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
       bnStats: tensor,
       loss: finite,
       samples: fc.integer({ min: 1, max: 4096 }),
+      leaseId: uint,
+      ticket,
     },
-    ['bnStats'],
+    ['bnStats', 'leaseId', 'ticket'],
   ),
   pushRun: fc.integer({ min: 1, max: 8 }).chain((count) =>
     message(
@@ -98,12 +107,16 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
         offset: small,
         grads: tensor,
         losses: fc.array(finite, { minLength: count, maxLength: count }),
+        leaseId: uint,
+        tickets: fc.array(ticket, { minLength: count, maxLength: count }),
       },
+      ['leaseId', 'tickets'],
     ),
   ),
   pushAck: message('pushAck', { re: uint, step: uint, microBatchId: uint, status: fc.constantFrom(...PUSH_STATUSES), reason: text }, ['reason']),
   stepPlan: message('stepPlan', { step: uint, microBatchIds: ids }),
   stepApplied: message('stepApplied', { step: uint, version: uint, microBatchIds: fc.uniqueArray(uint, { maxLength: 12 }) }),
+  stepRefused: message('stepRefused', { step: uint, version: uint, reason: text }),
   checkpoint: message('checkpoint', { step: uint, path: name }),
   checkpointed: message('checkpointed', { re: uint, step: uint, version: uint, path: name, bytes: uint }),
   status: message('status', {}),
