@@ -46,7 +46,7 @@ const SIZES = [
   { name: 'MLP 784-256-128-10', floats: 235_146, rounds: 8 },
   { name: '4 MiB tensor', floats: 1_048_576, rounds: 3 },
 ];
-const TOKEN = 'bench-token';
+const TOKEN = 'wire-bench-token-0001';
 const JOB = 'wire-bench';
 
 interface Cell {

@@ -19,7 +19,8 @@ interface ShardStatus {
 describe('dptrain local --mode async', () => {
   it('applies each micro-batch once within the staleness bound, re-leases stale ones, and reports it in /status and summary.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'async-'));
-    const running = runCli(['local', ...SMALL, '--mode', 'async', '--staleness', '1', '--workers', '2', '--out', out]);
+    const token = 'async-test-token-0001';
+    const running = runCli(['local', ...SMALL, '--mode', 'async', '--staleness', '1', '--workers', '2', '--out', out], { DPTRAIN_TOKEN: token });
     // The outside view while it runs: the coordinator's /status carries the shard's counters.
     let live: { mode?: string; staleness?: number; shards?: (ShardStatus | null)[] } | undefined;
     let finished = false;
@@ -28,7 +29,7 @@ describe('dptrain local --mode async', () => {
       await delay(50);
       if (!existsSync(join(out, 'cluster.json'))) continue;
       const { coordinator } = JSON.parse(readFileSync(join(out, 'cluster.json'), 'utf8')) as { coordinator: string };
-      live = await fetch(`${coordinator.replace('ws://', 'http://')}status`).then(
+      live = await fetch(`${coordinator.replace('ws://', 'http://')}status`, { headers: { authorization: `Bearer ${token}` } }).then(
         (r) => r.json() as Promise<typeof live>,
         () => live,
       );

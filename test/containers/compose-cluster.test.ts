@@ -39,7 +39,8 @@ interface Summary {
 const dir = mkdtempSync(join(tmpdir(), 'compose-cluster-'));
 // The containers run as the image's user `node`; they write the reference run here.
 chmodSync(dir, 0o777);
-writeFileSync(join(dir, 'token.env'), 'DPTRAIN_TOKEN=compose-cluster-test-token\n');
+const TOKEN = 'compose-cluster-test-token';
+writeFileSync(join(dir, 'token.env'), `DPTRAIN_TOKEN=${TOKEN}\n`);
 // docker/job.yaml, shortened; a partition is noticed after 5 s of silence instead of 10.
 writeFileSync(join(dir, 'job.yaml'), `${readFileSync(join(REPO, 'docker/job.yaml'), 'utf8')}\nsteps: ${STEPS}\nworkerTimeoutMs: 5000\n`);
 
@@ -87,7 +88,7 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
 
   async function status(p: ComposeProject & { readonly port: number }): Promise<Status | undefined> {
     try {
-      const response = await fetch(`http://127.0.0.1:${p.port}/status`);
+      const response = await fetch(`http://127.0.0.1:${p.port}/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
       return response.ok ? ((await response.json()) as Status) : undefined;
     } catch {
       return undefined; // the coordinator is restarting

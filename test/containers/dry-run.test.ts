@@ -49,7 +49,7 @@ describe('dptrain --dry-run', () => {
   });
 
   it('reads no job key from reserved or unknown DPTRAIN_ variables', async () => {
-    const noisy = await dryRun(['train'], { DPTRAIN_TOKEN: 't', DPTRAIN_DATA: '/nowhere', DPTRAIN_OFFLINE: '1', DPTRAIN_LOG_LEVEL: 'warn', DPTRAIN_DEBUG: '1', DPTRAIN_FUTURE_KEY: 'x' });
+    const noisy = await dryRun(['train'], { DPTRAIN_TOKEN: 'dry-run-test-token', DPTRAIN_DATA: '/nowhere', DPTRAIN_OFFLINE: '1', DPTRAIN_LOG_LEVEL: 'warn', DPTRAIN_DEBUG: '1', DPTRAIN_FUTURE_KEY: 'x' });
     expect(noisy.config).toEqual(parseConfig({}));
   });
 

@@ -72,7 +72,7 @@ describe('the health checks of docker-compose.yml', () => {
     const ps = await start('ps', { ...loopback, DPTRAIN_COORDINATOR: `ws://127.0.0.1:${coordinator}/`, DPTRAIN_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'health-ck-')) });
     const nothing = await closedPort();
     const results = await Promise.all([check('coordinator', coordinator), check('ps', ps), check('coordinator', ps), check('ps', coordinator), check('coordinator', nothing), check('ps', nothing)]);
-    // The coordinator answers /status 200 (and / 404); a shard answers any plain GET 426 Upgrade Required.
+    // The coordinator answers /healthz 200 (and / 404); a shard answers any plain GET 426 Upgrade Required.
     expect(results).toEqual([0, 0, 1, 1, 1, 1]);
   }, 60_000);
 });

@@ -18,7 +18,7 @@ const DIR = join(REPO, 'docker/k8s');
 const { objects, kustomization, files } = loadManifests(DIR);
 const pods = workloads(objects);
 const image = imageLayout();
-const TOKEN = 'k8s-test-token';
+const TOKEN = 'k8s-test-token-0001';
 const POD_IP = '10.1.2.3';
 
 const the = (kind: string, name?: string): K8sObject[] => objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -99,7 +99,7 @@ describe('docker/k8s', () => {
       expect({ role, host: url.hostname, port: Number(url.port) }).toEqual({ role, host: services[0]!.metadata.name, port: servicePort.port });
     }
     for (const probe of [container.startupProbe, container.readinessProbe]) expect(portNumber(container, probe!.httpGet!.port)).toBe(port);
-    expect(container.readinessProbe!.httpGet!.path).toBe('/status');
+    for (const probe of [container.startupProbe, container.readinessProbe]) expect(probe!.httpGet!.path).toBe('/healthz');
   });
 
   it('runs as many parameter-server pods as the job has shards, each announcing its pod IP on its port', async () => {

@@ -86,6 +86,15 @@ function integerOf(command: Command, key: string, max: number, help: string): nu
   return value;
 }
 
+/** The TLS file flags given, as options of the role (the files are read when it starts). */
+function tlsFilesOf(options: Record<string, string | undefined>): { tlsCert?: string; tlsKey?: string; tlsCa?: string } {
+  return {
+    ...(options.tlsCert ? { tlsCert: options.tlsCert } : {}),
+    ...(options.tlsKey ? { tlsKey: options.tlsKey } : {}),
+    ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+  };
+}
+
 function portOf(command: Command): number {
   return integerOf(command, 'port', 65535, 'a port number; give an integer in 0..65535 (0: any free port)');
 }
@@ -111,9 +120,11 @@ withJobFlags(program.command('coordinator').description('own the job: data plan,
   .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
   .addOption(new Option('--resume', 'continue the job of the run folder after a restart: steps from the shards, metrics and faults from the folder'))
+  .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
     const config = await configFrom(options);
-    const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined };
+    const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined, ...tlsFilesOf(options) };
     if (dryRun(command, { config, options: server }, () => checkCluster(config))) return;
     await runCoordinator(config, server, createLogger('coordinator'));
   });
@@ -128,6 +139,9 @@ program
   .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME'))
   .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
   .addOption(new Option('--checkpoint-dir <dir>', "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints").env('DPTRAIN_CHECKPOINT_DIR'))
+  .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
+  .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
     const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
     const ps = {
@@ -138,6 +152,7 @@ program
       name: options.name ?? `ps-${shard}`,
       resume: options.resume !== undefined,
       ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
+      ...tlsFilesOf(options),
     };
     if (dryRun(command, { options: ps })) return;
     await runPs(ps, createLogger('ps'));
@@ -150,8 +165,9 @@ program
   .addOption(new Option('--backend <name>', DESCRIPTIONS.backend).env('DPTRAIN_BACKEND').default('auto'))
   // The host name tells apart workers whose pids coincide, as in containers.
   .addOption(new Option('--name <name>', 'name in logs').env('DPTRAIN_NAME').default(`worker-${hostname()}-${process.pid}`))
+  .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
   .action(async (options: Record<string, string | undefined>, command: Command) => {
-    const worker = { coordinator: coordinatorOf(command), name: options.name!, backend: parseBackendChoice(options.backend!) };
+    const worker = { coordinator: coordinatorOf(command), name: options.name!, backend: parseBackendChoice(options.backend!), ...tlsFilesOf(options) };
     if (dryRun(command, { options: worker })) return;
     await runWorker(worker, createLogger('worker'));
   });
@@ -178,5 +194,7 @@ try {
   const code = (error as { code?: string }).code;
   process.stderr.write(`dptrain: ${code ? `[${code}] ` : ''}${message}\n`);
   if (!(error instanceof ConfigError) && error instanceof Error && process.env.DPTRAIN_DEBUG) process.stderr.write(`${error.stack}\n`);
-  process.exitCode = 1;
+  // Now, not when the event loop empties: an open connection (a shard registered with its
+  // coordinator before its checkpoint directory failed) would keep a failed process alive.
+  process.exit(1);
 }

@@ -53,7 +53,7 @@ describe('resolveConfig with env', () => {
   it('reads no job key from reserved, unknown or empty variables', async () => {
     const config = await resolveConfig({
       env: {
-        DPTRAIN_TOKEN: 'secret',
+        DPTRAIN_TOKEN: 'secret-of-the-test-job',
         DPTRAIN_JOB: 'job-1',
         DPTRAIN_OFFLINE: '1',
         DPTRAIN_LOG_LEVEL: 'debug',

@@ -24,6 +24,9 @@ export const RESERVED_ENV: Readonly<Record<string, string>> = {
   DPTRAIN_PORT: 'dptrain coordinator|ps --port',
   DPTRAIN_SHARD: 'dptrain ps --shard',
   DPTRAIN_NAME: 'dptrain ps|worker --name',
+  DPTRAIN_TLS_CERT: 'dptrain coordinator|ps --tls-cert',
+  DPTRAIN_TLS_KEY: 'dptrain coordinator|ps --tls-key',
+  DPTRAIN_TLS_CA: 'dptrain ps|worker --tls-ca',
   DPTRAIN_FAULT: 'fault injection for the chaos suite (slow=F, nan-from-step=T, stall-checkpoint-step=T); never set in a real job',
 };
 

@@ -42,13 +42,18 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly maxPayload?: number;
   /** @default DEFAULT_HANDSHAKE_TIMEOUT_MS (10_000) */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Certificate authorities (PEM) that a wss:// server's certificate must chain to, e.g. the
+   * job's self-signed certificate. @default Node's trusted CAs (and NODE_EXTRA_CA_CERTS)
+   */
+  readonly ca?: string | Buffer;
 }
 
 /** Bytes of a refusal body read before giving up on the rest. */
 const MAX_REFUSAL_BODY = 4096;
 
 /**
- * Opens an authenticated connection to a dptrain server at `url` (ws://host:port/).
+ * Opens an authenticated connection to a dptrain server at `url` (ws://host:port/ or wss://).
  *
  * @throws RangeError (synchronously) on invalid options or a missing token
  * @throws ProtocolError (rejects) with the server's refusal code (E_AUTH, E_VERSION, E_JOB,
@@ -82,6 +87,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Connectio
       perMessageDeflate: false,
       handshakeTimeout: handshakeTimeoutMs,
       generateMask: zeroMask,
+      ...(options.ca ? { ca: options.ca } : {}),
     });
     ws.on('upgrade', (response) => {
       serverHeaders = response.headers;

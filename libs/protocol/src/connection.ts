@@ -97,6 +97,11 @@ export interface ConnectionOptions {
   readonly requestTimeoutMs?: number;
   /** Invalid messages tolerated before closing. @default DEFAULT_MAX_PROTOCOL_ERRORS (32) */
   readonly maxProtocolErrors?: number;
+  /**
+   * Bytes queued for a peer that does not read them before the connection is closed (E_LIMIT).
+   * @default the larger of DEFAULT_MAX_BUFFERED_BYTES (64 MiB) and 4 × the peer's maxPayload
+   */
+  readonly maxBufferedBytes?: number;
   /** @default stderrLogger (JSON lines) */
   readonly log?: Logger;
 }
@@ -106,6 +111,8 @@ export interface ResolvedConnectionOptions {
   readonly decode: Decoder;
   readonly requestTimeoutMs: number;
   readonly maxProtocolErrors: number;
+  /** Undefined: the default for each peer (see ConnectionOptions.maxBufferedBytes). */
+  readonly maxBufferedBytes: number | undefined;
   readonly log: Logger;
 }
 
@@ -115,10 +122,12 @@ export function resolveConnectionOptions(options: ConnectionOptions): ResolvedCo
   const maxProtocolErrors = options.maxProtocolErrors ?? DEFAULT_MAX_PROTOCOL_ERRORS;
   requireCount('requestTimeoutMs', requestTimeoutMs, 1);
   requireCount('maxProtocolErrors', maxProtocolErrors, 1);
+  if (options.maxBufferedBytes !== undefined) requireCount('maxBufferedBytes', options.maxBufferedBytes, 1);
   return {
     decode: createDecoder(options.validateOptions),
     requestTimeoutMs,
     maxProtocolErrors,
+    maxBufferedBytes: options.maxBufferedBytes,
     log: options.log ?? stderrLogger,
   };
 }

@@ -92,11 +92,16 @@ describe('refusals on the wire', () => {
 
 describe('options', () => {
   it('falls back to DPTRAIN_TOKEN and explains how to set it', () => {
-    process.env.DPTRAIN_TOKEN = 'from-env';
-    expect(resolveToken(undefined)).toBe('from-env');
-    expect(resolveToken('given')).toBe('given');
+    process.env.DPTRAIN_TOKEN = 'from-the-environment';
+    expect(resolveToken(undefined)).toBe('from-the-environment');
+    expect(resolveToken('given-as-an-option')).toBe('given-as-an-option');
     delete process.env.DPTRAIN_TOKEN;
     expect(() => resolveToken(undefined)).toThrow(/DPTRAIN_TOKEN is unset.*export DPTRAIN_TOKEN=/);
+  });
+
+  it('refuses a token shorter than 16 characters, naming its length and how to make one', () => {
+    expect(() => resolveToken('s3cret')).toThrow(/has 6 characters, fewer than 16: too easy to guess; help: export DPTRAIN_TOKEN=\$\(openssl rand -hex 24\)/);
+    expect(resolveToken('x'.repeat(16))).toBe('x'.repeat(16));
   });
 
   it('refuses identities that cannot travel in headers', () => {

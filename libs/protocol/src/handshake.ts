@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { ProtocolError, isErrorCode } from './errors.js';
-import { MIN_PEER_MAX_PAYLOAD, requireCount } from './limits.js';
+import { MIN_PEER_MAX_PAYLOAD, MIN_TOKEN_LENGTH, requireCount } from './limits.js';
 import { PROTOCOL_VERSION, ROLES, type Role } from './messages.js';
 
 /**
@@ -50,7 +50,12 @@ export function resolveToken(token: string | undefined): string {
   const value = token ?? process.env.DPTRAIN_TOKEN;
   if (!value) {
     throw new RangeError(
-      'no shared token: DPTRAIN_TOKEN is unset and no token option was given; help: export DPTRAIN_TOKEN=<secret> on every process of the job',
+      'no shared token: DPTRAIN_TOKEN is unset and no token option was given; help: export DPTRAIN_TOKEN=$(openssl rand -hex 24) on every process of the job',
+    );
+  }
+  if (value.length < MIN_TOKEN_LENGTH) {
+    throw new RangeError(
+      `the shared token (DPTRAIN_TOKEN) has ${value.length} characters, fewer than ${MIN_TOKEN_LENGTH}: too easy to guess; help: export DPTRAIN_TOKEN=$(openssl rand -hex 24) on every process of the job`,
     );
   }
   return value;

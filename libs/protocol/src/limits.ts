@@ -26,6 +26,25 @@ export const MIN_PEER_MAX_PAYLOAD = PREFIX_BYTES + DEFAULT_MAX_HEADER_BYTES;
 /** Frame size bound for connections that carry no model tensors (control traffic only). */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
+/**
+ * Bytes a connection may have queued for a peer that does not read them (ws bufferedAmount); past
+ * it the connection is closed (E_LIMIT), so a peer that stops reading cannot grow our memory.
+ * At least this, and at least 4 frames of the connection's maxPayload.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** Authenticated connections a server accepts at once, per role of the peer; more are refused (E_LIMIT). */
+export const DEFAULT_CONNECTION_LIMITS: Readonly<Record<'coordinator' | 'ps' | 'worker' | 'client', number>> = { coordinator: 8, ps: 64, worker: 1024, client: 32 };
+
+/** Sockets a server holds that have not finished their HTTP request or upgrade; more are dropped. */
+export const DEFAULT_MAX_PENDING_SOCKETS = 64;
+
+/** How long a server waits for a socket's HTTP request headers (the upgrade request included). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 5_000;
+
+/** Shortest job secret accepted (DPTRAIN_TOKEN): 16 characters, e.g. `openssl rand -hex 24` gives 48. */
+export const MIN_TOKEN_LENGTH = 16;
+
 /** How long `Connection.request` waits for its reply. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 

@@ -1,109 +1,16 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type ConnectOptions } from './client.js';
+import { connect } from './client.js';
 import { decodeMessage, encodeMessage } from './codec.js';
-import type { Connection } from './connection.js';
-import { ProtocolError } from './errors.js';
 import { MIN_PEER_MAX_PAYLOAD } from './limits.js';
 import { concatParts } from './frame.js';
 import { allocateTensor } from './headroom.js';
-import { requestHeaders } from './handshake.js';
-import type { LogRecord } from './log.js';
 import { PROTOCOL_VERSION, type Message } from './messages.js';
-import { createServer, type ProtocolServer, type ServerOptions } from './server.js';
+import type { ProtocolServer } from './server.js';
+import { closeOpened, connectTo, JOB, opened, P, rawUpgrade, refusalOf, startPs, TOKEN, workerHeaders } from './testing/live-server.js';
 import { WebSocket } from './ws.js';
 
-const TOKEN = 'correct horse battery staple';
-const JOB = 'job-42';
-const P = 8;
-
-const opened: { close(): unknown }[] = [];
-afterEach(async () => {
-  for (const item of opened.splice(0).reverse()) await item.close();
-});
-
-async function startPs(extra: Partial<ServerOptions> = {}) {
-  const log: LogRecord[] = [];
-  const accepted: Connection[] = [];
-  const server = await createServer({
-    token: TOKEN,
-    jobId: JOB,
-    role: 'ps',
-    name: 'ps-0',
-    validateOptions: { paramCount: P },
-    log: (record) => log.push(record),
-    onConnection: (connection) => {
-      accepted.push(connection);
-      connection.on('message', (msg) => {
-        if (msg.type === 'pull') {
-          void connection.reply(msg, { type: 'params', version: 1, step: msg.step ?? 0, offset: 0, values: new Float32Array(P).fill(0.5) });
-        } else if (msg.type === 'push') {
-          void connection.reply(msg, { type: 'pushAck', step: msg.step, microBatchId: msg.microBatchId, status: 'accepted' });
-        }
-      });
-    },
-    ...extra,
-  });
-  opened.push(server);
-  return { server, log, accepted };
-}
-
-async function connectTo(server: ProtocolServer, extra: Partial<ConnectOptions> = {}): Promise<Connection> {
-  const connection = await connect(server.url, {
-    token: TOKEN,
-    jobId: JOB,
-    role: 'worker',
-    name: 'worker-1',
-    validateOptions: { paramCount: P },
-    log: () => undefined,
-    ...extra,
-  });
-  opened.push(connection);
-  return connection;
-}
-
-/** An upgrade request with the given headers, for refusals the official client cannot produce. */
-function rawUpgrade(server: ProtocolServer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: server.host,
-      port: server.port,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-key': Buffer.from('0123456789abcdef').toString('base64'),
-        'sec-websocket-version': '13',
-        ...headers,
-      },
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error('the upgrade was accepted'));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const workerHeaders = (overrides: Record<string, string> = {}) => ({
-  ...requestHeaders({ role: 'worker', jobId: JOB, maxPayload: 1 << 20 }, TOKEN),
-  ...overrides,
-});
-
-async function refusalOf(promise: Promise<unknown>): Promise<ProtocolError> {
-  const error = await promise.then(
-    () => new Error('connected'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ProtocolError)) throw error;
-  return error;
-}
+afterEach(closeOpened);
 
 describe('createServer / connect', () => {
   it('connects, exchanges pull/params and push/pushAck, and tells each side who the peer is', async () => {
@@ -174,7 +81,7 @@ describe('createServer / connect', () => {
   it('refuses a wrong token with 401 and the client reports E_AUTH', async () => {
     const { server } = await startPs();
     expect((await rawUpgrade(server, workerHeaders({ authorization: 'Bearer nope' }))).status).toBe(401);
-    const error = await refusalOf(connectTo(server, { token: 'wrong' }));
+    const error = await refusalOf(connectTo(server, { token: 'wrong-token-of-the-right-length' }));
     expect(error.code).toBe('E_AUTH');
     expect(error.message).toContain('(HTTP 401)');
     expect(error.retryable).toBe(false);

@@ -1,4 +1,6 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from './ws.js';
 import {
@@ -18,7 +20,14 @@ import {
   tokenDigest,
   type PeerIdentity,
 } from './handshake.js';
-import { DEFAULT_MAX_PAYLOAD, maxPayloadFor, requireCount } from './limits.js';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_SOCKETS,
+  maxPayloadFor,
+  requireCount,
+} from './limits.js';
 import { ROLES, type Role } from './messages.js';
 import { attachSocket } from './ws-pipe.js';
 
@@ -48,12 +57,20 @@ export interface ServerOptions extends ConnectionOptions {
   readonly onConnection: (connection: Connection) => void;
   /** Plain HTTP requests on the same port (dashboard, metrics). @default answers 426 Upgrade Required */
   readonly onRequest?: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Serve wss:// (and https://) with this certificate and key (PEM). @default plain ws:// */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Authenticated connections accepted at once per peer role; the next is refused (E_LIMIT, 429). @default DEFAULT_CONNECTION_LIMITS */
+  readonly maxConnections?: Partial<Record<Role, number>>;
+  /** Sockets held before their HTTP request or upgrade is complete; more are dropped. @default DEFAULT_MAX_PENDING_SOCKETS (64) */
+  readonly maxPendingSockets?: number;
+  /** How long a socket may take to send its request headers. @default DEFAULT_HEADERS_TIMEOUT_MS (5 s) */
+  readonly headersTimeoutMs?: number;
 }
 
 export interface ProtocolServer {
   readonly port: number;
   readonly host: string;
-  /** ws://host:port/ */
+  /** ws://host:port/, or wss://host:port/ with `tls` */
   readonly url: string;
   /** Open connections. */
   readonly connections: ReadonlySet<Connection>;
@@ -87,23 +104,56 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
   const digest = tokenDigest(token);
   const connections = new Set<PipeConnection>();
   const terminators = new Map<PipeConnection, () => void>();
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.maxConnections };
+  const maxPending = options.maxPendingSockets ?? DEFAULT_MAX_PENDING_SOCKETS;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  requireCount('maxPendingSockets', maxPending, 1);
+  requireCount('headersTimeoutMs', headersTimeout, 1);
+  for (const [role, limit] of Object.entries(limits)) requireCount(`maxConnections.${role}`, limit, 0);
 
-  const http = createHttpServer(
+  const onRequest =
     options.onRequest ??
-      ((_request, response) => {
-        response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-        response.end('dptrain: connect with a WebSocket client (@dptrain/protocol connect())\n');
-      }),
-  );
+    ((_request: IncomingMessage, response: ServerResponse) => {
+      response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+      response.end('dptrain: connect with a WebSocket client (@dptrain/protocol connect())\n');
+    });
+  const http: HttpServer = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headersTimeout }, onRequest) : createHttpServer(onRequest);
+  // Sockets that have not finished their request, each with the timer that drops it: a peer
+  // opening many and sending nothing is cut off here, before any handshake.
+  const pending = new Map<Socket, NodeJS.Timeout>();
+  const settled = (socket: Socket): void => {
+    clearTimeout(pending.get(socket));
+    pending.delete(socket);
+  };
+  const drop = (socket: Socket, why: string): void => {
+    log({ level: 'warn', event: 'socket-dropped', code: 'E_LIMIT', message: `dropped ${socket.remoteAddress}:${socket.remotePort}: ${why}` });
+    socket.destroy();
+  };
+  http.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    if (pending.size >= maxPending) {
+      drop(socket, `${pending.size} sockets have not finished their request (maxPendingSockets ${maxPending})`);
+      return;
+    }
+    const timer = setTimeout(() => pending.has(socket) && drop(socket, `no complete request within ${headersTimeout} ms (headersTimeoutMs)`), headersTimeout);
+    timer.unref();
+    pending.set(socket, timer);
+    socket.once('close', () => settled(socket));
+  });
+  http.on('request', (request: IncomingMessage) => settled(request.socket));
   const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false });
   wss.on('headers', (headers) => headers.push(...responseHeaderLines(identity)));
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    settled(request.socket);
     socket.on('error', (error) => log({ level: 'warn', event: 'socket-error', message: error.message }));
     const address = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     let peer: PeerIdentity;
     try {
       peer = checkUpgradeRequest(request.headers, digest, options.jobId, acceptRoles);
+      const open = [...connections].filter((c) => c.peer.role === peer.role).length;
+      if (open >= limits[peer.role]) {
+        throw new ProtocolError('E_LIMIT', `${open} ${peer.role} connections are open, the most this ${options.role} accepts (maxConnections.${peer.role} ${limits[peer.role]})`);
+      }
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('E_HANDSHAKE', String(error));
       log({ level: 'warn', event: 'handshake-refused', code: refusal.code, message: refusal.message, address });
@@ -149,7 +199,7 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
   return {
     port: boundPort,
     host,
-    url: `ws://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`,
+    url: `${options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${boundPort}/`,
     connections,
     close: async () => {
       const closing = [...connections].map((connection) => {

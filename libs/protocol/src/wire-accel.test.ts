@@ -31,13 +31,13 @@ describe('maskingImplementation', () => {
     let received: (value: string) => void = () => undefined;
     const arrived = new Promise<string>((resolve) => (received = resolve));
     const server = await createServer({
-      token: 't',
+      token: 'wire-accel-test-token',
       jobId: 'j',
       role: 'ps',
       log: () => undefined,
       onConnection: (connection) => connection.on('message', (msg) => msg.type === 'shutdown' && received(msg.reason)),
     });
-    const client = await connect(server.url, { token: 't', jobId: 'j', role: 'coordinator', log: () => undefined });
+    const client = await connect(server.url, { token: 'wire-accel-test-token', jobId: 'j', role: 'coordinator', log: () => undefined });
     try {
       mask.mockClear();
       unmask.mockClear();

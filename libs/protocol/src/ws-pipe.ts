@@ -2,6 +2,7 @@ import { WebSocket, type RawData } from './ws.js';
 import { PipeConnection, type PeerInfo, type Pipe, type ResolvedConnectionOptions } from './connection.js';
 import { ProtocolError } from './errors.js';
 import { concatParts } from './frame.js';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './limits.js';
 
 /**
  * Frames of at least this size are assembled in a reusable per-connection buffer. A fresh buffer
@@ -22,9 +23,20 @@ export interface SocketLink {
 /** Wraps an open ws socket (either side) as a PipeConnection. */
 export function attachSocket(ws: WebSocket, peer: PeerInfo, options: ResolvedConnectionOptions): SocketLink {
   const free: Uint8Array[] = [];
+  const maxBuffered = options.maxBufferedBytes ?? Math.max(DEFAULT_MAX_BUFFERED_BYTES, 4 * peer.maxPayload);
   const pipe: Pipe = {
     write(parts, length, done) {
       if (ws.readyState !== WebSocket.OPEN) {
+        done(false);
+        return;
+      }
+      // A peer that stopped reading would otherwise have every reply it is owed queued here.
+      if (ws.bufferedAmount + length > maxBuffered) {
+        const error = new ProtocolError('E_LIMIT', `${connection.describePeer()} does not read: ${ws.bufferedAmount} bytes wait for it and ${length} more would pass the bound of ${maxBuffered}`);
+        options.log({ level: 'warn', event: 'peer-not-reading', code: error.code, message: error.message, peer: connection.describePeer() });
+        // No close handshake: the close frame would wait behind what it does not read.
+        connection.close(error.closeCode, 'not reading its replies');
+        ws.terminate();
         done(false);
         return;
       }

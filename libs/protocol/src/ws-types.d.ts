@@ -17,6 +17,8 @@ declare module 'ws' {
     skipUTF8Validation?: boolean;
     /** Fills the 4-byte masking key of each frame; an all-zero key makes ws skip masking. */
     generateMask?: (mask: Uint8Array) => void;
+    /** Passed on to tls.connect for wss:// URLs: the CAs the server's certificate must chain to. */
+    ca?: string | Buffer;
   }
 
   interface SendOptions {

@@ -4,3 +4,4 @@ export { SafetensorsError } from './safetensors-error.js';
 export type { SafetensorsErrorCode } from './safetensors-error.js';
 export { isAtomicTempFile, writeFileAtomic } from './write-file-atomic.js';
 export type { WriteFileAtomicOptions } from './write-file-atomic.js';
+export { makeDirectory } from './make-directory.js';

@@ -227,7 +227,7 @@ async function startPeer(floats: number): Promise<{ url: string; stop: () => voi
 async function measureTransport(P: number, encode: LinearCost, decode: LinearCost): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
   const peer = await startPeer(P);
   const grads = new Float32Array(P).fill(1e-3);
-  const client = await connect(peer.url, { token: 'calibration', jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
+  const client = await connect(peer.url, { token: 'calibration-of-this-machine', jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
   const serverCpu = async (): Promise<number> => ((await client.request({ type: 'status' })).detail as { cpuMs: number }).cpuMs;
   /** Median per-round CPU of this side and of the peer, and the least wall time, over batches of `n` rounds. */
   const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: number; server: number; wall: number }> => {

@@ -14,7 +14,7 @@ if (!Number.isSafeInteger(floats) || floats < 1) {
 }
 const values = allocateTensor(floats).fill(0.5);
 const server = await createServer({
-  token: 'calibration',
+  token: 'calibration-of-this-machine',
   jobId: 'calibration',
   role: 'ps',
   validateOptions: { paramCount: floats },

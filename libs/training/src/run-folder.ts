@@ -1,6 +1,6 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
+import { makeDirectory, writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
 
 /** What every run leaves in `summary.json` (DESIGN.md, "Files a run leaves"). */
 export interface RunSummary {
@@ -24,7 +24,7 @@ export class RunFolder {
   private constructor(readonly dir: string) {}
 
   static async create(dir: string): Promise<RunFolder> {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     await writeFileAtomic(join(dir, 'metrics.jsonl'), '');
     return new RunFolder(dir);
   }
@@ -34,7 +34,7 @@ export class RunFolder {
    * records, and a line torn by the crash is dropped (rewritten atomically) so appends stay valid.
    */
   static async reopen(dir: string): Promise<RunFolder> {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
     const folder = new RunFolder(dir);
     for (const name of ['metrics.jsonl', 'faults.jsonl']) {
       const records = await folder.readRecords(name);

@@ -4,6 +4,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { FrameSplitter, preambleLength } from '@dptrain/fault-proxy';
 import { connect, decodeMessage, isProtocolError, PROTOCOL_VERSION, type Connection } from '@dptrain/protocol';
 import { bitIdentical, startProc, waitFor } from './processes.js';
+import { fetchStatus } from '../cluster/status-http.js';
 import type { Context, Outcome } from './types.js';
 
 /** A raw WebSocket client: our own upgrade and masked frames, so nothing checks what we send. */
@@ -190,7 +191,7 @@ export async function hostileFrames(ctx: Context, dir: string): Promise<Outcome>
     const after = await pullRaw(psUrl, ctx.env);
     const growth = { ps: (await rssKiB(ps.child.pid!)) - rss.ps, coordinator: (await rssKiB(coordinator.child.pid!)) - rss.coordinator };
     const alive = procs.every((p) => p.child.exitCode === null && p.child.signalCode === null);
-    const statusOk = (await fetch(url.replace('ws://', 'http://') + 'status')).ok;
+    const statusOk = await fetchStatus(url, ctx.env.DPTRAIN_TOKEN!).then(() => true, () => false);
     // Then two workers run the job to the end: refusing the frames changed nothing.
     const env = ctx.env;
     const backend = ctx.job[ctx.job.indexOf('--backend') + 1];

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultProxy, createNetns, natUnsupported, netnsUnsupported, type FaultProxy, type FaultRule, type Netns } from '@dptrain/fault-proxy';
 import { PAST_TIMEOUT_MS, bitIdentical, shardCounters, startProc, stepsDone, summaryFaults, waitFor } from './processes.js';
+import { fetchStatus } from '../cluster/status-http.js';
 import type { Proc } from './processes.js';
 import type { Context, Outcome } from './types.js';
 
@@ -39,11 +40,9 @@ async function handCluster(ctx: Context, dir: string, beforeWorkers: (c: { netns
     const workers = [startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-0'], ctx.env, netns)];
     procs.push(workers[0]);
     // worker-0 (the one faults hit) joins first, or worker-1 could finish the job alone.
-    const status = `http://${host}:${new URL(url).port}/status`;
+    const status = `ws://${host}:${new URL(url).port}/`;
     await waitFor('worker-0 to register', async () => {
-      const body = (await fetch(status)
-        .then((r) => r.json())
-        .catch(() => ({}))) as { workers?: { name: string }[] };
+      const body = await fetchStatus<{ workers?: { name: string }[] }>(status, ctx.env.DPTRAIN_TOKEN!).catch(() => ({}) as { workers?: { name: string }[] });
       return body.workers?.some((w) => w.name === 'worker-0') ?? false;
     }, 60_000);
     workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], ctx.env));

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { pidOf, startLocal } from './local-run.js';
 import { bitIdentical, shardCounters, stepsDone, summaryFaults, waitFor } from './processes.js';
+import { fetchStatus } from '../cluster/status-http.js';
 import type { Context, Outcome } from './types.js';
 
 export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome> {
@@ -20,12 +21,12 @@ export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome>
   // No backup leases: they would finish the stopped worker's lease and the job before its heartbeat timeout.
   const run = startLocal(ctx, dir, ['--backup-after', '0']);
   const pid = await pidOf(run, 'worker-0');
-  const status = (await run.cluster()).coordinator.replace('ws://', 'http://') + 'status';
+  const coordinator = (await run.cluster()).coordinator;
   await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
   process.kill(pid, 'SIGSTOP');
   try {
     await waitFor('the coordinator to time worker-0 out', async () => {
-      const body = (await (await fetch(status)).json()) as { faults: { kind: string }[] };
+      const body = await fetchStatus<{ faults: { kind: string }[] }>(coordinator, ctx.env.DPTRAIN_TOKEN!);
       return body.faults.some((f) => f.kind === 'worker-timeout');
     }, 60_000);
   } finally {

@@ -6,6 +6,8 @@ import { createServer, resolveToken } from '@dptrain/protocol';
 import { evaluateSplit, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
+import { statusRoutes } from '../cluster/status-http.js';
+import { serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 import { loadJobDataset } from './train.js';
 
@@ -14,6 +16,9 @@ export interface CoordinatorCommandOptions {
   readonly port: number;
   /** Continue the job of the run folder after a restart. */
   readonly resume: boolean;
+  /** PEM files: serve wss:// (both or neither). */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 /**
@@ -27,6 +32,10 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   } catch (error) {
     throw new ConfigError('E_CONFIG_VALUE', (error as Error).message);
   }
+  // Before the backend and the data set load: a missing or short token, or an unreadable
+  // certificate, is the user's to fix at once.
+  const token = resolveToken(undefined);
+  const tls = serverTls(options.tlsCert, options.tlsKey);
   const backend = await initBackend(config.backend);
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const dataset = await loadJobDataset(config, logger);
@@ -44,7 +53,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     job,
     paramCount: model.paramCount,
     log: protocolLog(logger),
-    tickets: new LeaseTickets(resolveToken(undefined), jobId()),
+    tickets: new LeaseTickets(token, jobId()),
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => run.appendRecord('faults.jsonl', record),
     evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),
@@ -67,20 +76,10 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     validateOptions: { paramCount: model.paramCount },
     log: protocolLog(logger),
     onConnection: (connection) => coordinator.attach(connection),
-    onRequest: (request, response) => {
-      if (request.method === 'GET' && request.url === '/status') {
-        // The shards' counters (async staleness histogram) are asked for on each request.
-        void coordinator.refreshShardStatus().then(() => {
-          response.writeHead(200, { 'content-type': 'application/json' });
-          response.end(`${JSON.stringify(coordinator.status())}\n`);
-        });
-        return;
-      }
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('dptrain coordinator: GET /status, or connect with a WebSocket client\n');
-    },
+    onRequest: statusRoutes(token, coordinator),
+    ...(tls ? { tls } : {}),
   });
-  logger.info({ url: server.url, shards: config.psShards }, `coordinator listening on ${server.url} (GET /status on the same port)`);
+  logger.info({ url: server.url, shards: config.psShards }, `coordinator listening on ${server.url} (GET /status with the token, GET /healthz, on the same port)`);
   announce('listening', { role: 'coordinator', port: server.port });
   try {
     const result = await coordinator.done;

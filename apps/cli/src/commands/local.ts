@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
+import { makeDirectory } from '@dptrain/safetensors';
+import { fetchStatus } from '../cluster/status-http.js';
 import type { Logger } from '../logger.js';
 import { Progress } from '../progress.js';
 
@@ -156,10 +158,10 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     );
     await Promise.all(shards.map((c) => listening(c)));
     const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`]));
-    await mkdir(config.out, { recursive: true });
+    await makeDirectory(config.out);
     await writeClusterFile();
     logger.info({ coordinator: coordinatorUrl, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`);
-    totalSteps = await fetchTotalSteps(coordinatorUrl.replace('ws://', 'http://'));
+    totalSteps = await fetchStatus<{ totalSteps?: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).then((s) => s.totalSteps ?? 0, () => 0);
     await Promise.race([coordinatorFinished, failed]);
     progress.stop();
     finished = true;
@@ -182,16 +184,6 @@ function parseLine(line: string): Record<string, unknown> | undefined {
     return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function fetchTotalSteps(base: string): Promise<number> {
-  try {
-    const response = await fetch(`${base}status`);
-    const status = (await response.json()) as { totalSteps?: number };
-    return status.totalSteps ?? 0;
-  } catch {
-    return 0;
   }
 }
 

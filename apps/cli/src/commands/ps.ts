@@ -6,6 +6,7 @@ import { LeaseTickets, ParameterServer, parseFaultInjection, type JobDescription
 import { connect, createServer, reconnecting, resolveToken, type Connection, type ProtocolServer } from '@dptrain/protocol';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
+import { clientCa, serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 
 export interface PsOptions {
@@ -18,6 +19,10 @@ export interface PsOptions {
   readonly resume: boolean;
   /** Root of the shards' checkpoint directories; default the job's checkpointDir, else <out>/checkpoints. */
   readonly checkpointDir?: string;
+  /** PEM files: serve workers wss:// (cert and key), trust a wss:// coordinator (ca). */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsCa?: string;
 }
 
 /**
@@ -50,6 +55,8 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   const log = protocolLog(logger);
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   const tickets = new LeaseTickets(resolveToken(undefined), jobId());
+  const tls = serverTls(options.tlsCert, options.tlsKey);
+  const ca = clientCa(options.tlsCa);
   let coordinator: Connection | undefined;
   let server: ProtocolServer | undefined;
   let ps: ParameterServer | undefined;
@@ -87,7 +94,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   /** One coordinator session: connect, register, serve; resolves with how it ended. */
   const session = async (connectOptions: Parameters<typeof reconnecting>[1]): Promise<{ shutdown: boolean; reason: string }> => {
     const { connection, registered } = await reconnecting(async () => {
-      const c = await connect(options.coordinator, { role: 'ps', jobId: jobId(), name: options.name, expectRole: 'coordinator', log });
+      const c = await connect(options.coordinator, { role: 'ps', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca });
       try {
         return { connection: c, registered: await c.request({ type: 'register', name: options.name, pid: process.pid, backend: 'none', shard: options.shard, version: ps?.version ?? 0 }, { timeoutMs: 600_000 }) };
       } catch (error) {
@@ -114,6 +121,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
         validateOptions: ps.validateOptions(ps.paramCount),
         onConnection: (c) => ps!.attach(c),
         log,
+        ...(tls ? { tls } : {}),
       });
       logger.info({ shard: options.shard, offset: ps.range.offset, length: ps.range.length, url: server.url, version: ps.version }, `parameter-server shard ${options.shard} listening on ${server.url}`);
       announce('listening', { role: 'ps', shard: options.shard, port: server.port });

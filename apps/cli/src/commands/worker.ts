@@ -1,8 +1,9 @@
 import { initBackend, parseBackendChoice } from '@dptrain/backend';
 import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
-import { connect, maxPayloadFor } from '@dptrain/protocol';
+import { connect, maxPayloadFor, resolveToken } from '@dptrain/protocol';
 import { jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
+import { clientCa } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 import { loadJobDataset } from './train.js';
 
@@ -10,6 +11,8 @@ export interface WorkerCommandOptions {
   readonly coordinator: string;
   readonly name: string;
   readonly backend: string;
+  /** PEM file: the CA that wss:// coordinator and shards present certificates of. */
+  readonly tlsCa?: string;
 }
 
 /**
@@ -20,17 +23,19 @@ export interface WorkerCommandOptions {
  */
 export async function runWorker(options: WorkerCommandOptions, logger: Logger): Promise<void> {
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
+  resolveToken(undefined);
+  const ca = clientCa(options.tlsCa);
   if (Object.keys(fault).length > 0) logger.warn({ fault }, `DPTRAIN_FAULT: this worker injects faults into itself: ${describeFaults(fault)}`);
   const backend = await initBackend(parseBackendChoice(options.backend));
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const log = protocolLog(logger);
   const worker = new Worker({
-    connectCoordinator: () => connect(options.coordinator, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'coordinator', log }),
+    connectCoordinator: () => connect(options.coordinator, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca }),
     name: options.name,
     backend: backend.name,
     log,
     connectShard: (url, paramCount) =>
-      connect(url, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'ps', validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log }),
+      connect(url, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'ps', validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log, ...ca }),
     loadDataset: (job) => loadJobDataset(job.config, logger),
     fault,
   });

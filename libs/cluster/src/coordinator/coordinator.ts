@@ -12,6 +12,9 @@ import { addSplit, emptySplit, perStep, type TimeSplit } from './time-split.js';
 
 type Evaluation = { loss: number; accuracy: number };
 
+/** How often a coordinator that cannot start (or go on) says what it waits for. */
+const WAIT_REPORT_MS = 10_000;
+
 export interface CoordinatorOptions {
   readonly job: JobDescription;
   readonly paramCount: number;
@@ -197,6 +200,9 @@ export class Coordinator {
   private noWorkerTimer: NodeJS.Timeout | undefined;
   /** Shards that registered at least once (a later registration is a restart). */
   private readonly shardsSeen = new Set<number>();
+  /** Since when the job waits (for shards or workers), and when that was last said. */
+  private waitingSince: number | undefined;
+  private lastWaitReport = 0;
   /** The step the stall watchdog watches (done by the workers, not applied by every shard) and since when. */
   private stalled: { readonly step: number; readonly since: number } | undefined;
   private evalDue = false;
@@ -800,6 +806,32 @@ export class Coordinator {
       }
     }
     this.checkStall(now, timeoutMs);
+    this.reportWaiting(now);
+  }
+
+  /**
+   * While the job cannot start (or go on after a shard was lost), says every WAIT_REPORT_MS what
+   * it waits for, so that a shard that failed to start is not a silent hang.
+   */
+  private reportWaiting(now: number): void {
+    if (this.state !== JobState.Waiting && this.state !== JobState.Recovering) {
+      this.waitingSince = undefined;
+      return;
+    }
+    this.waitingSince ??= now;
+    if (now - this.waitingSince < WAIT_REPORT_MS || now - this.lastWaitReport < WAIT_REPORT_MS) return;
+    this.lastWaitReport = now;
+    const missing = this.shardUrls.map((u, i) => (u === undefined ? i : -1)).filter((i) => i >= 0);
+    const workers = [...this.workers.values()].filter((w) => w.state === WorkerState.Idle || w.state === WorkerState.Busy).length + this.waitingWorkers.length;
+    const shards = missing.length > 0 ? `parameter-server shard(s) ${missing.join(', ')} to register and say ready (dptrain ps --shard N)` : 'nothing from the shards';
+    this.log({
+      level: 'warn',
+      event: 'waiting',
+      state: this.state,
+      shards: missing,
+      workers,
+      message: `${this.state} for ${Math.round((now - this.waitingSince) / 1000)} s: waiting for ${shards}${this.state === JobState.Waiting ? ` and a worker (${workers} connected)` : ''}; a process that failed to start says why in its own log`,
+    });
   }
 
   /**

@@ -105,7 +105,7 @@ describe('hostile input against a live parameter server (real sockets)', () => {
     const attack = async (paramCount: number): Promise<Record<string, unknown>> => {
       const seen: Record<string, unknown> = {};
       seen.noToken = await refusedUpgrade(url, headers({ authorization: undefined }));
-      seen.wrongToken = await connect(url, { role: 'worker', jobId: JOB, token: 'not-the-token', expectRole: 'ps', log: silentLogger }).then(
+      seen.wrongToken = await connect(url, { role: 'worker', jobId: JOB, token: 'not-the-token-of-this-job', expectRole: 'ps', log: silentLogger }).then(
         () => 'accepted',
         (e: { code: string }) => e.code,
       );

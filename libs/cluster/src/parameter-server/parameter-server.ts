@@ -20,6 +20,12 @@ import type { WalRecord } from './write-ahead-log.js';
 /** An update whose mean gradient or resulting parameters are not finite: the shard refuses it. */
 class NonFiniteUpdate extends Error {}
 
+/** Sync: the furthest step past its version a shard holds a pull for. */
+const SYNC_PULL_AHEAD = 2;
+
+/** Pulls one connection may have waiting for new versions at once. */
+export const MAX_HELD_PULLS = 4;
+
 /** AppliedReports a shard keeps to re-send to a restarted coordinator. */
 const RECENT_APPLIED = 8;
 
@@ -420,6 +426,7 @@ export class ParameterServer {
         throw new ProtocolError('E_STALE', `pull.step ${msg.step} was already applied; shard ${this.shard} is at version ${this.versionNow} and serves steps ${this.versionNow - 1} and ${this.versionNow} only`, { ref: msg.seq });
       }
       if (msg.step > this.versionNow) {
+        this.hold(connection, msg, msg.step, SYNC_PULL_AHEAD);
         const list = this.held.get(msg.step) ?? [];
         list.push({ connection, request: msg });
         this.held.set(msg.step, list);
@@ -429,10 +436,27 @@ export class ParameterServer {
       return;
     }
     if (msg.minVersion! > this.versionNow) {
+      this.hold(connection, msg, msg.minVersion!, this.plan.microBatchesPerStep);
       this.heldAsync.push({ connection, request: msg });
       return;
     }
     this.answer(connection, msg);
+  }
+
+  /**
+   * Refuses to hold a pull for a version further than `ahead` past the current one (no worker
+   * needs one: it pulls the step after the one it pushed), or beyond MAX_HELD_PULLS pulls already
+   * waiting on the connection: a peer must not park requests without bound.
+   */
+  private hold(connection: Connection, msg: MessageOf<'pull'>, wanted: number, ahead: number): void {
+    if (wanted > this.versionNow + ahead) {
+      throw new ProtocolError('E_RANGE', `pull of version ${wanted} is more than ${ahead} past shard ${this.shard}'s version ${this.versionNow}; pull the step after the one you pushed`, { ref: msg.seq });
+    }
+    let waiting = this.heldAsync.filter((h) => h.connection === connection).length;
+    for (const list of this.held.values()) waiting += list.filter((h) => h.connection === connection).length;
+    if (waiting >= MAX_HELD_PULLS) {
+      throw new ProtocolError('E_LIMIT', `${waiting} pulls of this connection already wait for new versions of shard ${this.shard} (MAX_HELD_PULLS ${MAX_HELD_PULLS})`, { ref: msg.seq });
+    }
   }
 
   private current(): PointView {

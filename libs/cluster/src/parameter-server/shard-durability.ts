@@ -1,7 +1,7 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { isAtomicTempFile } from '@dptrain/safetensors';
+import { isAtomicTempFile, makeDirectory } from '@dptrain/safetensors';
 import type { Logger } from '@dptrain/protocol';
 import { listCheckpoints, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint, type ShardSnapshot } from './checkpoint-file.js';
 import { listWalFiles, WalReader, WalRejected, WalWriter, type WalRecord } from './write-ahead-log.js';
@@ -59,7 +59,7 @@ export class ShardDurability {
 
   /** Creates the directory; a fresh start (not resume) removes what an earlier run left in it. */
   async prepare(): Promise<void> {
-    await mkdir(this.options.dir, { recursive: true });
+    await makeDirectory(this.options.dir);
     if (this.options.resume) return;
     const old = (await readdir(this.options.dir)).filter((name) => /^(ckpt-\d+\.safetensors|wal-\d+\.log)$/.test(name) || isAtomicTempFile(name));
     for (const name of old) await rm(join(this.options.dir, name), { force: true });

@@ -1,0 +1,57 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JsonValue } from '@dptrain/protocol';
+
+/** How long one answer of GET /status is served again: every answer asks every shard for its counters. */
+export const STATUS_CACHE_MS = 1_000;
+
+export interface StatusSource {
+  /** Asks the shards for their counters (one request each). */
+  refreshShardStatus(): Promise<unknown>;
+  status(): { [key: string]: JsonValue };
+}
+
+/**
+ * The coordinator's plain-HTTP routes on its WebSocket port:
+ * - `GET /healthz`: 200 `ok`, nothing else, for container and Kubernetes probes;
+ * - `GET /status`: the job's state as JSON, to holders of the job's token only
+ *   (`Authorization: Bearer <token>`, else 401): it names shard addresses, workers and faults.
+ *   Answers are shared for STATUS_CACHE_MS, so a flood of requests cannot fan out to the shards.
+ */
+export function statusRoutes(token: string, source: StatusSource): (request: IncomingMessage, response: ServerResponse) => void {
+  const digest = createHash('sha256').update(token).digest();
+  let cached: { at: number; body: Promise<string> } | undefined;
+  const body = (): Promise<string> => {
+    const now = Date.now();
+    if (!cached || now - cached.at > STATUS_CACHE_MS) cached = { at: now, body: source.refreshShardStatus().then(() => `${JSON.stringify(source.status())}\n`) };
+    return cached.body;
+  };
+  return (request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method === 'GET' && path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (request.method === 'GET' && path === '/status') {
+      const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (given === undefined || !timingSafeEqual(createHash('sha256').update(given).digest(), digest)) {
+        response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="dptrain"' });
+        response.end(`${JSON.stringify({ code: 'E_AUTH', message: 'GET /status needs the job\'s token: send "Authorization: Bearer $DPTRAIN_TOKEN"' })}\n`);
+        return;
+      }
+      void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('dptrain coordinator: GET /healthz, GET /status (with the token), or connect with a WebSocket client\n');
+  };
+}
+
+/**
+ * GET /status of the coordinator at `coordinator` (its ws:// or wss:// URL) with the job's token.
+ * @throws when the coordinator cannot be reached or refuses the token
+ */
+export async function fetchStatus<T>(coordinator: string, token: string): Promise<T> {
+  const response = await fetch(`${coordinator.replace(/^ws/, 'http')}status`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET ${coordinator}status answered ${response.status}: ${(await response.text()).trim()}`);
+  return (await response.json()) as T;
+}
