@@ -73,7 +73,7 @@ describe('Coordinator fault handling (scripted peers)', () => {
     await bad.connection.send(done(first, { microBatchIds: [0, 1], losses: [0.5, 0.5], refused: [2, 3] }));
     // Two refusals reach quarantineAfter: bad is told why and stops; its refused ids go to good.
     const shutdown = await bad.next('shutdown');
-    expect(shutdown.reason).toMatch(/^quarantined: 2 of its pushes were refused as poisoned/);
+    expect(shutdown.reason).toMatch(/^quarantined: 2 of its micro-batches were refused as poisoned/);
     const again = await good.next('lease');
     expect(again).toMatchObject({ step: 0, microBatchIds: [2, 3] });
     await good.connection.send(done(again));
@@ -214,5 +214,29 @@ describe('Coordinator fault handling (scripted peers)', () => {
     expect(refusals[1]!.message).toMatch(/the lease is step 0 micro-batches 0, 1, 2, 3/);
     expect(c.status().step).toBe(0);
     c.stop();
+  });
+
+  it('leases again a step its workers reported done that no shard applied, and quarantines who reported it', async () => {
+    // The watchdog waits workerTimeoutMs; scripted workers send no heartbeats, so they are kept alive by hand.
+    const c = coordinatorOf({ workerTimeoutMs: 300, quarantineAfter: 1 });
+    const ps = await shard(c);
+    const fake = await worker(c, 'fake');
+    const beat = setInterval(() => void fake.connection.send({ type: 'heartbeat', workerId: 0, generation: 0, sentAtMs: 0 }), 50);
+    try {
+      const lease = await fake.next('lease');
+      // Done at once, nothing pushed: the shard never reports step 0 applied.
+      await fake.connection.send(done(lease));
+      expect((await fake.next('shutdown')).reason).toMatch(/^quarantined: 4 of its micro-batches were reported done but never reached a shard/);
+      const honest = await worker(c, 'honest');
+      const again = await honest.next('lease');
+      expect(again).toMatchObject({ step: 0, microBatchIds: [0, 1, 2, 3] });
+      await honest.connection.send(done(again));
+      await ps.connection.send(applied(0));
+      expect(await honest.next('lease')).toMatchObject({ step: 1 });
+      expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'step-stalled' }), expect.objectContaining({ kind: 'worker-quarantined', name: 'fake' })]);
+    } finally {
+      clearInterval(beat);
+      c.stop();
+    }
   });
 });

@@ -200,6 +200,8 @@ export class Coordinator {
   private noWorkerTimer: NodeJS.Timeout | undefined;
   /** Shards that registered at least once (a later registration is a restart). */
   private readonly shardsSeen = new Set<number>();
+  /** Which worker's leaseDone first reported each micro-batch of an open step done ("step:id"). */
+  private readonly reportedBy = new Map<string, WorkerEntry>();
   /** Since when the job waits (for shards or workers), and when that was last said. */
   private waitingSince: number | undefined;
   private lastWaitReport = 0;
@@ -561,6 +563,7 @@ export class Coordinator {
     }
     worker.microBatches += msg.microBatchIds.length;
     addSplit(worker.timing, msg);
+    for (const id of msg.microBatchIds) if (!this.ledger.isIdDone(msg.step, id)) this.reportedBy.set(`${msg.step}:${id}`, worker);
     this.ledger.done(msg.step, msg.microBatchIds, msg.losses);
     if (unreported.length > 0) {
       const back = this.ledger.requeue(msg.step, unreported);
@@ -583,14 +586,22 @@ export class Coordinator {
    * worker, and the worker is quarantined once it has `quarantineAfter` refusals.
    */
   private poisoned(worker: WorkerEntry, step: number, ids: readonly number[]): void {
-    const strikes = this.refusals.record(worker.id, step, ids);
     this.ledger.requeue(step, ids);
-    this.log({ level: 'warn', event: 'push-refused', workerId: worker.id, name: worker.name, step, microBatchIds: ids, strikes });
+    this.strike(worker, step, ids, 'refused as poisoned (non-finite, or a norm over maxGradNorm)');
+  }
+
+  /**
+   * Counts `ids` of `step` against `worker` (their micro-batches go to other workers from now on)
+   * and quarantines it at quarantineAfter strikes: it gets no more leases and is told why.
+   */
+  private strike(worker: WorkerEntry, step: number, ids: readonly number[], what: string): void {
+    const strikes = this.refusals.record(worker.id, step, ids);
+    this.log({ level: 'warn', event: 'push-refused', workerId: worker.id, name: worker.name, step, microBatchIds: ids, strikes, what });
     const limit = this.options.job.config.quarantineAfter;
     if (strikes < limit || worker.state === WorkerState.Quarantined || worker.state === WorkerState.Dead) return;
     const lease = this.loseLease(worker);
     worker.state = transition('worker', worker.state, WorkerState.Quarantined);
-    const why = `${strikes} of its pushes were refused as poisoned (non-finite, or a norm over maxGradNorm); quarantineAfter is ${limit}`;
+    const why = `${strikes} of its micro-batches were ${what}; quarantineAfter is ${limit}`;
     this.record('worker-quarantined', worker, lease, `quarantined: ${why}; it gets no more leases`);
     this.log({ level: 'error', event: 'worker-quarantined', workerId: worker.id, name: worker.name, message: `worker ${worker.name} quarantined: ${why}; its micro-batches go to the other workers` });
     void worker.connection.send({ type: 'shutdown', reason: `quarantined: ${why}` });
@@ -691,6 +702,7 @@ export class Coordinator {
         this.refusals.forgetBefore(t + 1);
         // Leases of closed steps are forgotten, but not a worker's current one: its leaseDone frees the worker.
         for (const w of this.workers.values()) for (const [id, lease] of w.issued) if (lease.step <= t && w.lease?.id !== id) w.issued.delete(id);
+        for (const key of this.reportedBy.keys()) if (Number(key.slice(0, key.indexOf(':'))) <= t) this.reportedBy.delete(key);
         const last = t + 1 === this.plan.totalSteps;
         const epochEnd = (t + 1) % this.plan.stepsPerEpoch === 0;
         if (epochEnd || last) {
@@ -854,6 +866,13 @@ export class Coordinator {
     const waiting = this.shards.map((_, s) => s).filter((s) => !this.ledger.appliedBy(t, s));
     this.record('step-stalled', undefined, undefined, `step ${t} reported done by the workers but not applied by shard(s) ${waiting.join(', ')} for ${timeoutMs} ms; its micro-batches are leased again`);
     this.log({ level: 'warn', event: 'step-stalled', step: t, shards: waiting });
+    // Whoever reported a micro-batch done that a shard never got is suspect: it may report without pushing.
+    const suspects = new Map<WorkerEntry, number[]>();
+    for (const id of this.ledger.notAppliedEverywhere(t)) {
+      const worker = this.reportedBy.get(`${t}:${id}`);
+      if (worker) suspects.set(worker, [...(suspects.get(worker) ?? []), id]);
+    }
+    for (const [worker, ids] of suspects) this.strike(worker, t, ids, 'reported done but never reached a shard');
     this.releaseRunningLeases(`step ${t} stalled; it is leased again`);
     this.leaseAgain();
   }

@@ -68,6 +68,13 @@ export class StepLedger {
     return back;
   }
 
+  /** The micro-batches of `step` some shard has not reported applied ([] once the step closed). */
+  notAppliedEverywhere(step: number): number[] {
+    const entry = this.open.get(step);
+    if (!entry) return [];
+    return Array.from({ length: this.microBatchesPerStep }, (_, id) => id).filter((id) => !this.appliedEverywhere(entry, id));
+  }
+
   /** Whether shard `shard` reported every micro-batch of `step` applied (true once the step closed). */
   appliedBy(step: number, shard: number): boolean {
     const entry = this.open.get(step);

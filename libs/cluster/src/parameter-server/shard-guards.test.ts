@@ -1,8 +1,8 @@
-import { createMemoryPair, isProtocolError, type Connection } from '@dptrain/protocol';
+import { createMemoryPair, isProtocolError, MIN_PEER_MAX_PAYLOAD, type Connection } from '@dptrain/protocol';
 import { describe, expect, it } from 'vitest';
 import { LeaseTickets } from '../lease-ticket.js';
 import { tinyJob } from '../testing.js';
-import { MAX_HELD_PULLS, ParameterServer, type StepRefusal } from './parameter-server.js';
+import { MAX_HELD_PULLS, ParameterServer, type AppliedReport, type StepRefusal } from './parameter-server.js';
 
 // What a shard refuses from a peer holding the token: pushes without a lease ticket, steps whose
 // sum overflows float32, pulls parked without bound. M = 4 micro-batches per step, P = 26.
@@ -60,5 +60,27 @@ describe('ParameterServer guards', () => {
     for (const id of [0, 1, 2, 3]) await push(worker, id);
     expect((await Promise.all(held)).map((r) => r.version)).toEqual(new Array(MAX_HELD_PULLS).fill(1));
     expect(ps.version).toBe(1);
+  });
+
+  it('answers every waiting pull when one peer cannot take its reply: that connection alone is closed (1009)', async () => {
+    // 72,002 parameters: a params frame of 288 KB, over the smallest bound a peer may declare.
+    const job = tinyJob({ hidden: [12_000] });
+    const applied: AppliedReport[] = [];
+    const ps = new ParameterServer({ job, shard: 0, onApplied: (a) => applied.push(a) });
+    const count = ps.paramCount;
+    const open = (maxPayload?: number): Connection => {
+      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: count }, ...(maxPayload ? { maxPayload } : {}) }, b: { role: 'ps', validateOptions: ps.validateOptions(count) } });
+      ps.attach(pair.b);
+      return pair.a;
+    };
+    const [honest, small] = [open(), open(MIN_PEER_MAX_PAYLOAD)];
+    const closed = new Promise<number>((resolve) => small.once('close', (code) => resolve(code)));
+    const parked = codeOf(small.request({ type: 'pull', step: 1 }));
+    const next = honest.request({ type: 'pull', step: 1 });
+    for (const id of [0, 1, 2, 3]) await honest.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads: new Float32Array(count).fill(0.01), loss: 0.5, samples: 2 });
+    expect((await next).version).toBe(1);
+    expect(await closed).toBe(1009);
+    expect(await parked).toBe('E_CLOSED');
+    await expect.poll(() => applied.map((a) => a.step)).toEqual([0]);
   });
 });
