@@ -127,6 +127,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Connectio
         ws,
         { role: peer.role, jobId: peer.jobId, version: peer.version, name: peer.name, address: url, maxPayload: peer.maxPayload },
         resolved,
+        maxPayload,
       );
       settled = true;
       resolve(connection);

@@ -98,8 +98,8 @@ export interface ConnectionOptions {
   /** Invalid messages tolerated before closing. @default DEFAULT_MAX_PROTOCOL_ERRORS (32) */
   readonly maxProtocolErrors?: number;
   /**
-   * Bytes queued for a peer that does not read them before the connection is closed (E_LIMIT).
-   * @default the larger of DEFAULT_MAX_BUFFERED_BYTES (64 MiB) and 4 × the peer's maxPayload
+   * Bytes queued for a peer that does not read them before the connection is cut (E_LIMIT).
+   * @default the larger of DEFAULT_MAX_BUFFERED_BYTES (16 MiB) and 4 × this side's maxPayload
    */
   readonly maxBufferedBytes?: number;
   /** @default stderrLogger (JSON lines) */

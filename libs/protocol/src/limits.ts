@@ -28,10 +28,16 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Bytes a connection may have queued for a peer that does not read them (ws bufferedAmount); past
- * it the connection is closed (E_LIMIT), so a peer that stops reading cannot grow our memory.
- * At least this, and at least 4 frames of the connection's maxPayload.
+ * it the connection is cut (E_LIMIT), so a peer that stops reading cannot grow our memory. At
+ * least this, and at least 4 frames of our own maxPayload (the size of what we send).
  */
-export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Bytes all of a server's connections together may have queued; past it the connection asking to
+ * queue more is cut, so many slow readers cannot add up to more than this.
+ */
+export const DEFAULT_SERVER_BUFFER_BUDGET = 256 * 1024 * 1024;
 
 /** Authenticated connections a server accepts at once, per role of the peer; more are refused (E_LIMIT). */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<Record<'coordinator' | 'ps' | 'worker' | 'client', number>> = { coordinator: 8, ps: 64, worker: 1024, client: 32 };

@@ -44,6 +44,26 @@ describe('server limits', () => {
     expect((await good.request({ type: 'pull', step: 0 })).values).toHaveLength(1 << 20);
   });
 
+  it("cuts a slow reader once all connections' queued replies pass the server's bufferBudget", async () => {
+    const { server, log } = await startPs({ maxBufferedBytes: 256 << 20, bufferBudget: 24 << 20 }, 1 << 20);
+    const readers = await Promise.all([0, 1].map(async () => {
+      const ws = new WebSocket(server.url, { headers: workerHeaders({ 'x-dptrain-max-payload': String(64 << 20) }), maxPayload: 64 << 20 });
+      opened.push({ close: () => ws.terminate() });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.on('error', reject);
+      });
+      (ws as unknown as { _socket: Socket })._socket.pause();
+      return ws;
+    }));
+    const pull = concatParts(encodeMessage({ type: 'pull', seq: 0, step: 0 }));
+    for (let i = 0; i < 1_000 && !log.some((r) => r.event === 'peer-not-reading'); i++) {
+      for (const ws of readers) ws.send(pull, { binary: true });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect.poll(() => log.find((r) => r.event === 'peer-not-reading')?.message).toMatch(/the server's budget of 25165824 bytes for all connections/);
+  });
+
   it('refuses a connection past maxConnections of its role with E_LIMIT (429), others still accepted', async () => {
     const { server } = await startPs({ maxConnections: { worker: 2 } });
     await connectTo(server);

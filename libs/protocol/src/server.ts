@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from './ws.js';
+import { WebSocketServer, type WebSocket } from './ws.js';
 import {
   type PipeConnection,
   resolveConnectionOptions,
@@ -25,6 +25,7 @@ import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_PENDING_SOCKETS,
+  DEFAULT_SERVER_BUFFER_BUDGET,
   maxPayloadFor,
   requireCount,
 } from './limits.js';
@@ -65,6 +66,8 @@ export interface ServerOptions extends ConnectionOptions {
   readonly maxPendingSockets?: number;
   /** How long a socket may take to send its request headers. @default DEFAULT_HEADERS_TIMEOUT_MS (5 s) */
   readonly headersTimeoutMs?: number;
+  /** Bytes all connections together may queue for slow readers. @default DEFAULT_SERVER_BUFFER_BUDGET (256 MiB) */
+  readonly bufferBudget?: number;
 }
 
 export interface ProtocolServer {
@@ -104,6 +107,8 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
   const digest = tokenDigest(token);
   const connections = new Set<PipeConnection>();
   const terminators = new Map<PipeConnection, () => void>();
+  const sockets = new Set<WebSocket>();
+  const budget = { limit: options.bufferBudget ?? DEFAULT_SERVER_BUFFER_BUDGET, used: () => [...sockets].reduce((n, s) => n + s.bufferedAmount, 0) };
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.maxConnections };
   const maxPending = options.maxPendingSockets ?? DEFAULT_MAX_PENDING_SOCKETS;
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
@@ -169,12 +174,14 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
         address,
         maxPayload: peer.maxPayload,
       };
-      const { connection, terminate } = attachSocket(ws, info, resolved);
+      const { connection, terminate } = attachSocket(ws, info, resolved, maxPayload, budget);
       connections.add(connection);
       terminators.set(connection, terminate);
+      sockets.add(ws);
       connection.on('close', () => {
         connections.delete(connection);
         terminators.delete(connection);
+        sockets.delete(ws);
       });
       log({ level: 'info', event: 'connection-open', role: info.role, name: info.name, address });
       try {

@@ -1,4 +1,5 @@
 import { hostileFrames } from './hostile-frames.js';
+import { evictByRegister, fakeWorker, overflowingPushes, parkedPulls, readOnlyCheckpoints, slowReader, tinyPayloadPeer, unticketedPushes } from './hostile-peers.js';
 import { duplicatePush, partition, resetMidFrame } from './network-faults.js';
 import { allWorkersKilled, workerSigkill, workerSigstop } from './process-faults.js';
 import { PAST_TIMEOUT_MS, WORKER_TIMEOUT_MS } from './processes.js';
@@ -59,4 +60,13 @@ export const SCENARIOS: readonly Scenario[] = [
     run: hostileFrames,
   },
   { id: 12, name: 'all-workers-killed', fault: 'SIGKILL every worker', invariant: 'dptrain local exits non-zero with the reason within 15 s', run: allWorkersKilled },
+  // Peers that hold the token (docs/SECURITY.md):
+  { id: 13, name: 'tiny-payload-peer', fault: 'a peer declaring a 1-byte max payload, then one at the floor sending a bad frame', invariant: 'refused at the handshake; answered, not crashed; bit-identical', run: tinyPayloadPeer },
+  { id: 14, name: 'overflowing-pushes', fault: 'four ticketed pushes of 3e38 whose float32 sum overflows', invariant: 'the step is refused; the job fails within 60 s naming it', run: overflowingPushes },
+  { id: 15, name: 'unticketed-pushes', fault: 'pushes of step 0 without a ticket or with a forged one', invariant: 'each refused E_TICKET; bit-identical', run: unticketedPushes },
+  { id: 16, name: 'fake-worker', fault: 'a worker answering every lease without pushing, and a lease it does not hold', invariant: 'step re-leased, the worker quarantined, the foreign leaseDone refused; bit-identical', run: fakeWorker },
+  { id: 17, name: 'slow-reader', fault: 'a peer flooding pulls and reading nothing', invariant: 'cut off at the buffer bound, RSS bounded; bit-identical', run: slowReader },
+  { id: 18, name: 'parked-pulls', fault: 'pulls parked past the cap and far ahead; 40 client connections', invariant: 'E_LIMIT / E_RANGE, 32 clients at most; bit-identical', run: parkedPulls },
+  { id: 19, name: 'evict-by-register', fault: "register under a live worker's id read from /status; /status without the token; 200 half-sent upgrades", invariant: 'E_AUTH, 401, still serving; the victim keeps its place; bit-identical', run: evictByRegister },
+  { id: 20, name: 'read-only-checkpoints', fault: "a shard's checkpoint directory on a read-only file system", invariant: 'the shard exits 1 naming EROFS; the coordinator says what it waits for; a good shard then finishes bit-identical', run: readOnlyCheckpoints },
 ];

@@ -1,82 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { FrameSplitter, preambleLength } from '@dptrain/fault-proxy';
-import { connect, decodeMessage, isProtocolError, PROTOCOL_VERSION, type Connection } from '@dptrain/protocol';
-import { bitIdentical, startProc, waitFor } from './processes.js';
+import { connect, isProtocolError, PROTOCOL_VERSION, type Connection } from '@dptrain/protocol';
+import { startCoordinatorAndShard } from './hand-cluster.js';
+import { bitIdentical, waitFor } from './processes.js';
+import { dpFrame, errorCodes, pullRaw, rawClient, rssKiB, str } from './raw-peer.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import type { Context, Outcome } from './types.js';
-
-/** A raw WebSocket client: our own upgrade and masked frames, so nothing checks what we send. */
-interface RawClient {
-  readonly status: number;
-  readonly body: string;
-  /** Sends one binary frame with `payload` (masked), or just a header declaring `declared` bytes. */
-  send(payload: Uint8Array, declared?: number): void;
-  /** Server frames so far, as [opcode, payload]. */
-  readonly frames: [number, Buffer][];
-  close(): void;
-}
-
-async function rawClient(url: string, headers: Record<string, string>): Promise<RawClient> {
-  const { hostname, port } = new URL(url);
-  const socket: Socket = tcpConnect(Number(port), hostname);
-  socket.on('error', () => undefined);
-  const key = randomBytes(16).toString('base64');
-  const lines = [`GET / HTTP/1.1`, `Host: ${hostname}:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-  const frames: [number, Buffer][] = [];
-  const splitter = new FrameSplitter();
-  let head: Buffer | undefined = Buffer.alloc(0);
-  const answered = new Promise<{ status: number; body: string }>((resolve) => {
-    socket.on('data', (chunk: Buffer) => {
-      if (head) {
-        head = Buffer.concat([head, chunk]);
-        const end = preambleLength(head);
-        if (end < 0) return;
-        const text = head.toString('latin1');
-        const status = Number(text.slice(9, 12));
-        if (status !== 101) return void socket.once('end', () => resolve({ status, body: head!.toString('utf8', end) }));
-        chunk = head.subarray(end);
-        head = undefined;
-        resolve({ status, body: '' });
-      }
-      for (const f of splitter.push(chunk)) frames.push([f.opcode, Buffer.from(f.bytes.subarray(f.headerLength))]);
-    });
-    socket.on('close', () => resolve({ status: 0, body: '' }));
-  });
-  const { status, body } = await answered;
-  return {
-    status,
-    body: body || '',
-    frames,
-    send(payload, declared) {
-      const length = declared ?? payload.length;
-      const header = length < 126 ? Buffer.from([0x82, 0x80 | length]) : Buffer.alloc(10);
-      if (length >= 126) {
-        header[0] = 0x82;
-        header[1] = 0x80 | 127;
-        header.writeUInt32BE(Math.floor(length / 4_294_967_296), 2);
-        header.writeUInt32BE(length >>> 0, 6);
-      }
-      // A zero masking key leaves the payload as it is.
-      socket.write(Buffer.concat([header, Buffer.alloc(4), Buffer.from(payload)]));
-    },
-    close: () => socket.destroy(),
-  };
-}
-
-/** A DP frame (README frame layout) around raw msgpack header bytes, no tensors: zero-padded to 8. */
-function dpFrame(header: number[]): Uint8Array {
-  const frame = Buffer.alloc(Math.ceil((8 + header.length) / 8) * 8);
-  frame.write('DP', 0, 'latin1');
-  frame[2] = 1;
-  frame.writeUInt32LE(header.length, 4);
-  Buffer.from(header).copy(frame, 8);
-  return frame;
-}
-
-const str = (s: string): number[] => [0xa0 | s.length, ...Buffer.from(s, 'latin1')];
 
 /** Hostile msgpack headers: [body, table] arrays the decoder must refuse, with the code expected. */
 const HOSTILE_HEADERS: readonly { name: string; header: number[]; code: string }[] = [
@@ -87,21 +14,6 @@ const HOSTILE_HEADERS: readonly { name: string; header: number[]; code: string }
   { name: 'unknown extension type 0x42', header: [0x92, 0xd4, 0x42, 0x00, 0x90], code: 'E_MALFORMED' },
   { name: 'unknown message type', header: [0x92, 0x82, ...str('type'), ...str('rm-rf'), ...str('seq'), 0x01, 0x90], code: 'E_UNKNOWN_TYPE' },
 ];
-
-function errorCodes(client: RawClient): string[] {
-  return client.frames.filter(([op]) => op === 2).map(([, payload]) => {
-    try {
-      const msg = decodeMessage(new Uint8Array(payload));
-      return msg.type === 'error' ? msg.code : msg.type;
-    } catch (error) {
-      return isProtocolError(error) ? `undecodable ${error.code}` : 'undecodable';
-    }
-  });
-}
-
-function rssKiB(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((text) => Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? Number.NaN));
-}
 
 /** Refused upgrades and refused frames against one server; returns one line per check that failed. */
 async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCount: number): Promise<{ failures: string[]; checks: number }> {
@@ -160,29 +72,14 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
   return { failures, checks };
 }
 
-/** A copy of the shard's raw parameters (its current version) as bytes. */
-async function pullRaw(url: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
-  const client = await connect(url, { role: 'client', jobId: env.DPTRAIN_JOB!, token: env.DPTRAIN_TOKEN!, maxPayload: 64 * 1024 * 1024 });
-  try {
-    const { values } = await client.request({ type: 'pull', step: 0, raw: true }, { timeoutMs: 10_000 });
-    return Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  } finally {
-    client.close(1000, 'chaos done');
-  }
-}
-
 /** RSS may grow by this much while refusing the frames (buffers for one 1 MiB frame, GC slack). */
 const RSS_BOUND_KIB = 64 * 1024;
 
 export async function hostileFrames(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
-  const coordinator = startProc(['coordinator', ...ctx.job, '--workers', '2', '--out', dir, '--host', '127.0.0.1', '--port', '0'], ctx.env);
-  const procs = [coordinator];
+  const cluster = await startCoordinatorAndShard(ctx, dir);
+  const { coordinator, ps, url, psUrl } = cluster;
   try {
-    const url = `ws://127.0.0.1:${await coordinator.listening}/`;
-    const ps = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--name', 'ps-0'], ctx.env);
-    procs.push(ps);
-    const psUrl = `ws://127.0.0.1:${await ps.listening}/`;
     // No worker has joined: the job waits at step 0, so the parameters must not move.
     const before = await pullRaw(psUrl, ctx.env);
     const paramCount = before.length / 4;
@@ -190,12 +87,10 @@ export async function hostileFrames(ctx: Context, dir: string): Promise<Outcome>
     const results = [await attack(psUrl, ctx.env, 'ps', paramCount), await attack(url, ctx.env, 'coordinator', paramCount)];
     const after = await pullRaw(psUrl, ctx.env);
     const growth = { ps: (await rssKiB(ps.child.pid!)) - rss.ps, coordinator: (await rssKiB(coordinator.child.pid!)) - rss.coordinator };
-    const alive = procs.every((p) => p.child.exitCode === null && p.child.signalCode === null);
+    const alive = cluster.alive();
     const statusOk = await fetchStatus(url, ctx.env.DPTRAIN_TOKEN!).then(() => true, () => false);
     // Then two workers run the job to the end: refusing the frames changed nothing.
-    const env = ctx.env;
-    const backend = ctx.job[ctx.job.indexOf('--backend') + 1];
-    procs.push(...['worker-0', 'worker-1'].map((name) => startProc(['worker', '--coordinator', url, '--backend', backend, '--name', name], env)));
+    cluster.addWorkers(['worker-0', 'worker-1']);
     const { code } = await coordinator.exit;
     const same = await bitIdentical(ctx, dir);
     const failures = results.flatMap((r) => r.failures);
@@ -206,6 +101,6 @@ export async function hostileFrames(ctx: Context, dir: string): Promise<Outcome>
       detail: `${checks - failures.length}/${checks} refused as expected${failures.length ? ` (${failures.join('; ')})` : ''}; alive ${alive && statusOk}; RSS growth ps ${growth.ps} KiB, coordinator ${growth.coordinator} KiB (bound ${RSS_BOUND_KIB} KiB); params unchanged ${before.equals(after)}; job then bit-identical ${same}`,
     };
   } finally {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    cluster.stop();
   }
 }
