@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { freePort } from '../cli/live-roles.js';
 import { REPO } from './build-context.js';
 import { ComposeProject, docker } from './compose-project.js';
 import { buildArgs, probeCompose } from './container-runtime.js';
@@ -43,16 +43,6 @@ const TOKEN = 'compose-cluster-test-token';
 writeFileSync(join(dir, 'token.env'), `DPTRAIN_TOKEN=${TOKEN}\n`);
 // docker/job.yaml, shortened; a partition is noticed after 5 s of silence instead of 10.
 writeFileSync(join(dir, 'job.yaml'), `${readFileSync(join(REPO, 'docker/job.yaml'), 'utf8')}\nsteps: ${STEPS}\nworkerTimeoutMs: 5000\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function project(suffix: string): Promise<ComposeProject & { readonly port: number }> {
   const port = await freePort();

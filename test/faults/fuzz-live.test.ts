@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { connect, isProtocolError, maxPayloadFor, type Connection, type Message, type Role } from '@dptrain/protocol';
 import { anyMessage } from '@dptrain/protocol/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, LiveRoles, ready, shardParams } from '../cli/live-roles.js';
 import { runCli } from '../cli/run-cli.js';
 
 // 11,000 generated messages at a live coordinator and shard from peers that hold the job's token:
@@ -16,48 +14,12 @@ import { runCli } from '../cli/run-cli.js';
 // are alive, the shard's parameters have not moved, and two honest workers finish the job with the
 // bits of dptrain train.
 
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/dptrain.js', import.meta.url));
 const JOB = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '16', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '40', '--optimizer', 'adam'];
 const ENV = { ...process.env, DPTRAIN_TOKEN: 'fuzz-live-test-token-0001', DPTRAIN_JOB: 'fuzz-live', DPTRAIN_LOG_LEVEL: 'error' };
 const FRAMES = 11_000;
 const out = mkdtempSync(join(tmpdir(), 'fuzz-live-'));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-function dptrain(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: 'ignore' });
-  children.push(child);
-  return child;
-}
-
-/** Resolves once `url` accepts a client connection (the process listens). */
-async function ready(url: string): Promise<void> {
-  for (;;) {
-    const c = await connect(url, { role: 'client', jobId: ENV.DPTRAIN_JOB, token: ENV.DPTRAIN_TOKEN, log: () => undefined }).catch(() => undefined);
-    if (c) return c.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The shard's current parameters, as bytes. */
-async function shardParams(url: string): Promise<Buffer> {
-  const c = await connect(url, { role: 'client', jobId: ENV.DPTRAIN_JOB, token: ENV.DPTRAIN_TOKEN, maxPayload: 64 << 20, log: () => undefined });
-  const { values } = await c.request({ type: 'pull', step: 0, raw: true });
-  c.close();
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-}
+const roles = new LiveRoles(ENV);
+afterAll(() => roles.killAll());
 
 /** Messages aimed at this job: its steps and micro-batches, tensors of the right length, extreme finite values. */
 function plausible(paramCount: number): fc.Arbitrary<Message> {
@@ -112,11 +74,11 @@ describe('a live coordinator and shard under 10,000+ generated frames from token
     const [port, psPort] = [await freePort(), await freePort()];
     const url = `ws://127.0.0.1:${port}/`;
     const psUrl = `ws://127.0.0.1:${psPort}/`;
-    const coordinator = dptrain(['coordinator', ...JOB, '--workers', '2', '--out', join(out, 'cluster'), '--host', '127.0.0.1', '--port', String(port)]);
-    await ready(url);
-    const ps = dptrain(['ps', '--coordinator', url, '--host', '127.0.0.1', '--port', String(psPort), '--checkpoint-dir', join(out, 'checkpoints')]);
-    await ready(psUrl);
-    const before = await shardParams(psUrl);
+    const coordinator = roles.start(['coordinator', ...JOB, '--workers', '2', '--out', join(out, 'cluster'), '--host', '127.0.0.1', '--port', String(port)]);
+    await ready(url, ENV);
+    const ps = roles.start(['ps', '--coordinator', url, '--host', '127.0.0.1', '--port', String(psPort), '--checkpoint-dir', join(out, 'checkpoints')]);
+    await ready(psUrl, ENV);
+    const before = await shardParams(psUrl, ENV);
     const paramCount = before.length / 4;
 
     const random = fc.sample(anyMessage, { numRuns: FRAMES / 2, seed: 20261206 });
@@ -133,9 +95,9 @@ describe('a live coordinator and shard under 10,000+ generated frames from token
     expect(taken).toBeGreaterThanOrEqual(10_000);
     expect(results.every((r) => r.refused > 0 && r.reconnects > 1)).toBe(true);
     expect([coordinator.exitCode, ps.exitCode]).toEqual([null, null]);
-    expect((await shardParams(psUrl)).equals(before)).toBe(true);
+    expect((await shardParams(psUrl, ENV)).equals(before)).toBe(true);
 
-    const workers = ['worker-0', 'worker-1'].map((name) => dptrain(['worker', '--coordinator', url, '--backend', 'cpu', '--name', name]));
+    const workers = ['worker-0', 'worker-1'].map((name) => roles.start(['worker', '--coordinator', url, '--backend', 'cpu', '--name', name]));
     const code = await new Promise<number | null>((resolve) => coordinator.once('exit', resolve));
     expect(code).toBe(0);
     expect((await reference).code).toBe(0);
