@@ -9,7 +9,7 @@ export const ERROR_CATALOG = {
     httpStatus: 401,
     closeCode: 4001,
     retryable: false,
-    help: 'start every process of the job with the same DPTRAIN_TOKEN (sent as "Authorization: Bearer <token>")',
+    help: 'start every process of the job with the same DPTRAIN_TOKEN (sent as "Authorization: Bearer <token>"); a worker takes its id back only with the session secret its registration gave it',
   },
   E_VERSION: {
     httpStatus: 400,
