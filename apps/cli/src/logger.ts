@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import pretty, { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -10,8 +10,11 @@ export type { Logger };
 export function createLogger(role: string): Logger {
   const level = process.env.DPTRAIN_LOG_LEVEL ?? 'info';
   const base = { role, pid: process.pid };
-  if (process.stderr.isTTY) {
-    return pino({ level, base }, pretty({ destination: 2, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }));
-  }
+  if (process.stderr.isTTY) return pino({ level, base }, pretty({ ...PRETTY, destination: 2 }));
   return pino({ level, base }, pino.destination({ fd: 2, sync: true }));
 }
+
+const PRETTY = { colorize: true, singleLine: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } as const;
+
+/** A log line another dptrain process wrote as JSON, formatted as this terminal shows its own. */
+export const prettyLine: (record: Record<string, unknown>) => string = prettyFactory(PRETTY);

@@ -196,5 +196,5 @@ try {
   if (!(error instanceof ConfigError) && error instanceof Error && process.env.DPTRAIN_DEBUG) process.stderr.write(`${error.stack}\n`);
   // Now, not when the event loop empties: an open connection (a shard registered with its
   // coordinator before its checkpoint directory failed) would keep a failed process alive.
-  process.exit(1);
+  process.exit((error as { exitCode?: number }).exitCode ?? 1);
 }

@@ -1,43 +1,159 @@
 import { SingleBar, Presets } from 'cli-progress';
 
-export interface ProgressUpdate {
-  readonly step: number;
+/** What a run's progress is measured against. */
+export interface ProgressPlan {
   readonly totalSteps: number;
-  readonly epoch: number;
-  readonly loss: number;
-  readonly samplesPerSecond: number;
+  readonly stepsPerEpoch: number;
+  readonly batchSize: number;
 }
 
-/** A bar on a terminal; otherwise a plain line every `everySteps` steps (and the last one). */
-export class Progress {
-  private readonly bar: SingleBar | undefined;
-  private started = false;
+/** A closed step: `step` counts the steps done (1-based), `epoch` is 0-based as in metrics.jsonl. */
+export interface StepEvent {
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+}
+
+export interface EvalEvent {
+  readonly step: number;
+  readonly epoch: number;
+  readonly split: 'test' | 'validation';
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface RunResult {
+  readonly steps: number;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  readonly wallSeconds: number;
+  readonly out: string;
+}
+
+/** Steps over which samples/s and the ETA are measured: recent ones, so start-up does not count. */
+const RATE_WINDOW = 50;
+
+/** Output streams, injectable for tests. */
+export interface ProgressStreams {
+  /** Bars and periodic lines (stderr). */
+  readonly status: NodeJS.WritableStream & { isTTY?: boolean };
+  /** One line per epoch and the result (stdout). */
+  readonly results: NodeJS.WritableStream;
+}
+
+/**
+ * Progress as Keras shows it: on a terminal a bar per epoch with the loss, samples/s and an ETA
+ * from the recent rate; elsewhere a line every `everySteps` steps. At each epoch's end one line
+ * with its train loss, validation and test accuracy and its time, and at the end the test
+ * accuracy and where the run folder is.
+ */
+export class TrainingProgress {
+  private bar: SingleBar | undefined;
+  private barEpoch = -1;
+  private readonly times: { step: number; at: number }[] = [];
+  private epochLoss = { sum: 0, steps: 0 };
+  private epochStarted = performance.now();
+  private validation: EvalEvent | undefined;
 
   constructor(
     private readonly label: string,
-    private readonly everySteps = 50,
-    interactive = Boolean(process.stderr.isTTY),
-  ) {
-    this.bar = interactive
-      ? new SingleBar(
-          { format: `${label} [{bar}] {value}/{total} steps | epoch {epoch} | loss {loss} | {sps} samples/s | eta {eta_formatted}`, stream: process.stderr, hideCursor: true },
-          Presets.shades_classic,
-        )
-      : undefined;
+    private readonly plan: ProgressPlan,
+    private readonly streams: ProgressStreams = { status: process.stderr, results: process.stdout },
+    private readonly everySteps = 100,
+  ) {}
+
+  private get epochs(): number {
+    return Math.ceil(this.plan.totalSteps / this.plan.stepsPerEpoch);
   }
 
-  update(u: ProgressUpdate): void {
-    const payload = { epoch: u.epoch + 1, loss: u.loss.toFixed(4), sps: Math.round(u.samplesPerSecond) };
-    if (this.bar) {
-      if (!this.started) this.bar.start(u.totalSteps, 0, payload);
-      this.started = true;
-      this.bar.update(u.step, payload);
-    } else if (u.step % this.everySteps === 0 || u.step === u.totalSteps) {
-      process.stderr.write(`${this.label} step ${u.step}/${u.totalSteps} epoch ${payload.epoch} loss ${payload.loss} ${payload.sps} samples/s\n`);
+  private stepsIn(epoch: number): number {
+    return Math.min(this.plan.stepsPerEpoch, this.plan.totalSteps - epoch * this.plan.stepsPerEpoch);
+  }
+
+  /** Samples/s and seconds left, from the last RATE_WINDOW steps; undefined until there are a few. */
+  private rate(): { samplesPerSecond: number; etaSeconds: number } | undefined {
+    if (this.times.length < 5) return undefined;
+    const first = this.times[0]!;
+    const last = this.times.at(-1)!;
+    const stepsPerSecond = (last.step - first.step) / ((last.at - first.at) / 1000);
+    return { samplesPerSecond: stepsPerSecond * this.plan.batchSize, etaSeconds: (this.plan.totalSteps - last.step) / stepsPerSecond };
+  }
+
+  step(e: StepEvent): void {
+    this.times.push({ step: e.step, at: performance.now() });
+    if (this.times.length > RATE_WINDOW) this.times.shift();
+    this.epochLoss.sum += e.loss;
+    this.epochLoss.steps++;
+    const inEpoch = e.step - e.epoch * this.plan.stepsPerEpoch;
+    const rate = this.rate();
+    const sps = rate ? Math.round(rate.samplesPerSecond).toLocaleString('en-US') : '…';
+    const eta = rate ? duration(rate.etaSeconds) : '…';
+    const fields = { epoch: `${e.epoch + 1}/${this.epochs}`, loss: (this.epochLoss.sum / this.epochLoss.steps).toFixed(4), sps, eta };
+    if (this.streams.status.isTTY) {
+      if (this.barEpoch !== e.epoch) {
+        this.bar?.stop();
+        this.bar = new SingleBar(
+          { format: `${this.label} epoch {epoch} [{bar}] {value}/{total} | loss {loss} | {sps} samples/s | eta {eta}`, stream: this.streams.status, hideCursor: true, clearOnComplete: true },
+          Presets.shades_classic,
+        );
+        this.bar.start(this.stepsIn(e.epoch), 0, fields);
+        this.barEpoch = e.epoch;
+      }
+      this.bar!.update(inEpoch, fields);
+    } else if (e.step % this.everySteps === 0 || e.step === this.plan.totalSteps) {
+      this.streams.status.write(`${this.label} epoch ${fields.epoch} step ${inEpoch}/${this.stepsIn(e.epoch)} loss ${fields.loss} ${sps} samples/s eta ${eta}\n`);
     }
   }
 
+  /** A validation result waits for the epoch's test result; the test result closes the epoch's line. */
+  eval(e: EvalEvent): void {
+    if (e.split === 'validation') {
+      this.validation = e;
+      return;
+    }
+    this.stop();
+    const trainLoss = this.epochLoss.steps > 0 ? (this.epochLoss.sum / this.epochLoss.steps).toFixed(4) : '–';
+    const validation = this.validation ? `validation accuracy ${percent(this.validation.accuracy)} (loss ${this.validation.loss.toFixed(4)}), ` : '';
+    this.streams.results.write(`epoch ${e.epoch + 1}/${this.epochs}: train loss ${trainLoss}, ${validation}test accuracy ${percent(e.accuracy)} (loss ${e.loss.toFixed(4)}), ${duration((performance.now() - this.epochStarted) / 1000)}\n`);
+    this.epochLoss = { sum: 0, steps: 0 };
+    this.epochStarted = performance.now();
+    this.validation = undefined;
+  }
+
+  finish(result: RunResult): void {
+    this.stop();
+    const rate = (result.steps * this.plan.batchSize) / result.wallSeconds;
+    this.streams.results.write(
+      `test accuracy ${percent(result.testAccuracy)} (loss ${result.testLoss.toFixed(4)}) after ${result.steps.toLocaleString('en-US')} steps in ${duration(result.wallSeconds)}, ${Math.round(rate).toLocaleString('en-US')} samples/s; run folder ${result.out}\n`,
+    );
+  }
+
+  /** Writes a line of other output (a child's log) to the status stream, above the bar. */
+  print(line: string): void {
+    if (this.bar) {
+      this.streams.status.write(`\r\u001b[2K${line.endsWith('\n') ? line : `${line}\n`}`);
+      this.bar.render();
+      return;
+    }
+    this.streams.status.write(line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  /** Takes the bar off the terminal (before other output, or on an interrupt). */
   stop(): void {
     this.bar?.stop();
+    this.bar = undefined;
+    this.barEpoch = -1;
   }
+}
+
+function percent(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+/** 75 → "1m15s", 3.2 → "3.2 s". */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '…';
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

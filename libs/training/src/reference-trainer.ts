@@ -54,7 +54,8 @@ export interface TrainingResult {
 }
 
 export interface TrainingHooks {
-  onStep?(record: StepRecord, totalSteps: number): void | Promise<void>;
+  /** After each step, with the plan's size (the number of steps this run takes, and per epoch). */
+  onStep?(record: StepRecord, plan: { readonly totalSteps: number; readonly stepsPerEpoch: number }): void | Promise<void>;
   onEval?(record: EvalRecord): void | Promise<void>;
   /** Called for the first step and the last step of every epoch. */
   onLayers?(record: LayerRecord): void | Promise<void>;
@@ -131,7 +132,7 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     const loss = lossSum / microBatches.length;
     epochLossSum += loss;
     epochSteps += 1;
-    await hooks.onStep?.({ kind: 'step', step: t + 1, epoch, loss, lr, gradNorm }, totalSteps);
+    await hooks.onStep?.({ kind: 'step', step: t + 1, epoch, loss, lr, gradNorm }, { totalSteps, stepsPerEpoch: plan.stepsPerEpoch });
     if (epochEnds) {
       trainLoss = epochLossSum / epochSteps;
       epochLossSum = 0;

@@ -63,6 +63,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       await run.appendMetrics(record);
     },
     onEval: async (record) => {
+      announce('eval', record);
       logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
       await run.appendMetrics(record);
     },
@@ -112,7 +113,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       timingPerStepMs: result.timing,
     });
     logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
-    announce('done', { out: run.dir, testAccuracy: result.test.accuracy });
+    announce('done', { out: run.dir, steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });
     await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: 'training finished' })));
   } catch (error) {
     await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: `job failed: ${(error as Error).message}` })));

@@ -8,10 +8,14 @@ import { checkClusterConfig } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
 import { fetchStatus } from '../cluster/status-http.js';
-import type { Logger } from '../logger.js';
-import { Progress } from '../progress.js';
+import { prettyLine, type Logger } from '../logger.js';
+import { Interrupted } from '../interrupted.js';
+import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
+
+/** How long a child may take to stop after SIGTERM before it is killed. */
+const CHILD_STOP_MS = 5_000;
 
 /** Restarts of one coordinator or shard before `dptrain local` gives up on it. */
 const MAX_RESTARTS = 3;
@@ -26,6 +30,8 @@ interface Child {
   port?: number;
   restarts: number;
   exited?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Its output has ended too (after the exit): nothing more of it will be printed. */
+  closed?: Promise<void>;
 }
 
 /** Thrown when the cluster cannot finish; the message names the process and how it ended. */
@@ -67,18 +73,27 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   let coordinatorDone: (() => void) | undefined;
   const coordinatorFinished = new Promise<void>((resolve) => (coordinatorDone = resolve));
 
-  const progress = new Progress('local');
-  let totalSteps = 0;
+  let progress: TrainingProgress | undefined;
+  let result: RunResult | undefined;
   const onEvent = (child: Child, event: Record<string, unknown>): void => {
     if (event.event === 'listening') {
       child.port = event.port as number;
       child.process.emit('listening', child.port);
     }
-    if (event.event === 'step') {
-      progress.update({ step: event.step as number, totalSteps, epoch: event.epoch as number, loss: event.loss as number, samplesPerSecond: event.samplesPerSecond as number });
-    }
+    if (event.event === 'step') progress?.step({ step: event.step as number, epoch: event.epoch as number, loss: event.loss as number });
+    if (event.event === 'eval') progress?.eval(event as unknown as EvalEvent);
     // After the coordinator's 'done' the others exit on its shutdown: not a failure.
-    if (event.event === 'done') finished = true;
+    if (event.event === 'done') {
+      finished = true;
+      result = event as unknown as RunResult;
+    }
+  };
+
+  const forwardLog = (child: Child, line: string): void => {
+    const record = process.stderr.isTTY ? parseLine(line) : undefined;
+    const text = record && typeof record.level === 'number' ? prettyLine({ ...record, role: child.name }) : line;
+    if (progress) progress.print(text);
+    else process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   };
 
   const writeClusterFile = (): Promise<void> =>
@@ -88,13 +103,16 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     );
 
   const spawnChild = (child: Child, args: readonly string[]): void => {
-    const proc = spawn(process.execPath, [BIN, child.role, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, [BIN, child.role, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.process = proc;
     child.exited = undefined;
+    child.closed = new Promise((resolve) => proc.once('close', () => resolve()));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       const event = parseLine(line);
       if (event) onEvent(child, event);
     });
+    // The children's logs pass through here, so they neither tear the progress bar nor outlive us.
+    createInterface({ input: proc.stderr! }).on('line', (line) => forwardLog(child, line));
     proc.on('exit', (code, signal) => {
       child.exited = { code, signal };
       if (child.role === 'coordinator' && code === 0) coordinatorDone?.();
@@ -138,14 +156,23 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   const stopAll = (signal: NodeJS.Signals): void => {
     for (const c of children) if (!c.exited) c.process.kill(signal);
   };
+  // One Ctrl-C stops every child (SIGTERM, SIGKILL after CHILD_STOP_MS) and ends the run with
+  // Interrupted once they are gone; a second one kills them at once.
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warn(`${signal}: stopping every process of the cluster`);
+    if (interrupted) {
+      stopAll('SIGKILL');
+      return;
+    }
+    interrupted = true;
     finished = true;
+    progress?.stop();
+    logger.warn(`${signal}: stopping every process of the cluster`);
     stopAll('SIGTERM');
-    process.exitCode = 130;
+    failure?.(new Interrupted(signal, `stopped every process of the cluster; the run folder ${config.out} keeps what was done`));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     const coordinator = start('coordinator', 'coordinator', [...jobArgs, '--host', '127.0.0.1', '--port', '0']);
@@ -161,16 +188,19 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     await makeDirectory(config.out);
     await writeClusterFile();
     logger.info({ coordinator: coordinatorUrl, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`);
-    totalSteps = await fetchStatus<{ totalSteps?: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).then((s) => s.totalSteps ?? 0, () => 0);
+    const plan = await fetchStatus<{ totalSteps: number; stepsPerEpoch: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).catch(() => undefined);
+    if (plan) progress = new TrainingProgress('local', { ...plan, batchSize: config.batchSize });
     await Promise.race([coordinatorFinished, failed]);
-    progress.stop();
     finished = true;
-    await waitForExit(children, 10_000);
+    await waitForExit(children, CHILD_STOP_MS);
+    if (result) progress?.finish(result);
+    else progress?.stop();
     logger.info({ out: config.out }, `training finished; run folder ${config.out}`);
   } catch (error) {
     finished = true;
-    progress.stop();
+    progress?.stop();
     stopAll('SIGTERM');
+    await waitForExit(children, CHILD_STOP_MS);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -187,12 +217,14 @@ function parseLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Waits for every child to exit after the coordinator's shutdown; SIGKILLs the ones that do not. */
+/**
+ * Waits for every child to exit, and its output to end, after the coordinator's shutdown (or a
+ * SIGTERM); SIGKILLs the ones still running after `timeoutMs`.
+ */
 async function waitForExit(children: readonly Child[], timeoutMs: number): Promise<void> {
-  const pending = children.filter((c) => !c.exited).map((c) => new Promise<void>((resolve) => c.process.once('exit', () => resolve())));
   const timer = setTimeout(() => {
     for (const c of children) if (!c.exited) c.process.kill('SIGKILL');
   }, timeoutMs);
-  await Promise.all(pending);
+  await Promise.all(children.map((c) => c.closed));
   clearTimeout(timer);
 }

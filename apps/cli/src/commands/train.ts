@@ -4,7 +4,7 @@ import { ConfigError, type JobConfig } from '@dptrain/config';
 import { loadDataset, type Dataset } from '@dptrain/data';
 import { modelTensors, RunFolder, trainReference } from '@dptrain/training';
 import type { Logger } from '../logger.js';
-import { Progress } from '../progress.js';
+import { TrainingProgress } from '../progress.js';
 
 export async function loadJobDataset(config: JobConfig, logger: Logger): Promise<Dataset> {
   const dataset = await loadDataset({
@@ -29,23 +29,21 @@ export async function runTrain(config: JobConfig, logger: Logger): Promise<void>
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const dataset = await loadJobDataset(config, logger);
   const run = await RunFolder.create(config.out);
-  const progress = new Progress('train');
+  let progress: TrainingProgress | undefined;
   const started = performance.now();
-  let samplesSoFar = 0;
   const result = await trainReference(config, dataset, {
-    onStep: async (record, totalSteps) => {
-      samplesSoFar += config.batchSize;
-      progress.update({ step: record.step, totalSteps, epoch: record.epoch, loss: record.loss, samplesPerSecond: samplesSoFar / ((performance.now() - started) / 1000) });
+    onStep: async (record, plan) => {
+      progress ??= new TrainingProgress('train', { ...plan, batchSize: config.batchSize });
+      progress.step(record);
       await run.appendMetrics(record as unknown as Record<string, unknown>);
     },
     onLayers: (record) => run.appendMetrics(record as unknown as Record<string, unknown>),
     onEval: async (record) => {
-      progress.stop();
-      logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
+      progress?.eval(record);
+      logger.debug(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
       await run.appendMetrics(record as unknown as Record<string, unknown>);
     },
   });
-  progress.stop();
   const wallSeconds = (performance.now() - started) / 1000;
   await run.writeParams(modelTensors(result.model, result.params, result.bnState), {
     model: config.model,
@@ -68,5 +66,6 @@ export async function runTrain(config: JobConfig, logger: Logger): Promise<void>
     dataSource: dataset.source,
   };
   await run.writeSummary(summary);
+  progress?.finish({ steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds, out: run.dir });
   logger.info({ out: run.dir, testAccuracy: summary.testAccuracy, samplesPerSecond: Math.round(summary.samplesPerSecond), wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
 }

@@ -265,6 +265,7 @@ export class Coordinator {
       state: this.state,
       step: this.step,
       totalSteps: this.plan.totalSteps,
+      stepsPerEpoch: this.plan.stepsPerEpoch,
       microBatchesPerStep: this.plan.microBatchesPerStep,
       shardVersions: this.shardVersions,
       shardUrls: this.shardUrls.map((u) => u ?? null),

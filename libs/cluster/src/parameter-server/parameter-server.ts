@@ -381,7 +381,8 @@ export class ParameterServer {
       else if (msg.type !== 'shutdown' && msg.type !== 'error') throw new ProtocolError('E_ROLE', `a parameter server does not handle ${msg.type}; send pull, push or status`, { ref: msg.seq });
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('E_INTERNAL', String(error), { cause: error });
-      this.log({ level: 'warn', event: 'ps-refused', shard: this.shard, type: msg.type, code: refusal.code, message: refusal.message });
+      // A pull of a step already applied is a lease overtaken by a backup or a re-lease: routine.
+      this.log({ level: refusal.code === 'E_STALE' ? 'info' : 'warn', event: 'ps-refused', shard: this.shard, type: msg.type, code: refusal.code, message: refusal.message });
       void connection.replyError(msg, refusal);
     }
   }
