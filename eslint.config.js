@@ -21,7 +21,7 @@ const depConstraints = [
 ];
 
 export default [
-  // Each project's vitest.config.ts only re-exports the shared root config.
+  // Each project's vitest.config.ts re-exports the shared root config (test/ raises its timeouts).
   { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js', '**/vitest.config.ts'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],

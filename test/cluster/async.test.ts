@@ -53,7 +53,7 @@ describe('dptrain local --mode async', () => {
     const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'step');
     expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(steps.every((l) => Number.isFinite(l.lr) && l.lr > 0 && Number.isFinite(l.gradNorm) && l.gradNorm > 0)).toBe(true);
-  }, 90_000);
+  });
 
   it('is refused with its reason when the parameters are split over several shards', async () => {
     const result = await runCli(['local', ...SMALL, '--mode', 'async', '--ps-shards', '2', '--out', mkdtempSync(join(tmpdir(), 'async-refused-'))]);

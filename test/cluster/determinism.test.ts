@@ -30,7 +30,7 @@ describe.each([
       const bytes = await paramsOf('local', [...SMALL, ...optimizer, ...layout]);
       expect({ layout: layout.join(' '), identical: bytes.equals(reference) }).toEqual({ layout: layout.join(' '), identical: true });
     }
-  }, 120_000);
+  });
 });
 
 describe('dptrain local run folder', () => {
@@ -48,5 +48,5 @@ describe('dptrain local run folder', () => {
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const params = await readSafetensors(join(out, 'params.safetensors'));
     expect([...params.tensors.keys()]).toEqual(['dense0/kernel', 'dense0/bias', 'dense1/kernel', 'dense1/bias']);
-  }, 60_000);
+  });
 });

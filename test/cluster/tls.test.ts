@@ -34,5 +34,5 @@ describe('a cluster over TLS', () => {
     expect(code).toBe(0);
     expect((await reference).code).toBe(0);
     expect(readFileSync(join(dir, 'cluster', 'params.safetensors')).equals(readFileSync(join(dir, 'reference', 'params.safetensors')))).toBe(true);
-  }, 300_000);
+  });
 });

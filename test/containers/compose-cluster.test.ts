@@ -140,7 +140,7 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     await Promise.all(projects.map((p) => p.down()));
     await docker(['image', 'rm', IMAGE]).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  });
 
   it('trains to the end with the parameters of dptrain train in the same image', async () => {
     const p = await started('clean');

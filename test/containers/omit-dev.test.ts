@@ -38,5 +38,5 @@ describe('dptrain installed without dev dependencies', () => {
       ),
     );
     expect(results).toEqual(commands);
-  }, 300_000);
+  });
 });

@@ -32,7 +32,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     expect(calibration.computeMs.length).toBeGreaterThan(10);
     expect(run.results.calibration).toEqual(calibration);
     // Six real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
-  }, 600_000);
+  });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
     const validation = run.results.validation as Validation[];
@@ -53,5 +53,5 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     const refused = await runCli(['experiment', 'simulate', '--dataset', 'synthetic', '--no-validate', '--out', join(run.out, 'bad'), '--calibration', bad]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/calibration field "model".*dptrain experiment simulate --calibrate/);
-  }, 120_000);
+  });
 });

@@ -10,14 +10,14 @@ describe('hostile peers holding the token', () => {
       const run = await runScenario(name);
       expect(run.row.result, run.row.detail).toBe('pass');
       expect(run.bitIdentical).toBe(true);
-    }, 300_000);
+    });
   }
 
   it('overflowing-pushes: the shard refuses the step and the job fails naming it', async () => {
     const run = await runScenario('overflowing-pushes');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.row.detail).toMatch(/pushes acknowledged ok, ok, ok, ok; the coordinator exited 1 saying "E_NON_FINITE: parameter-server shard 0 refused step 0/);
-  }, 300_000);
+  });
 
   it('read-only-checkpoints: the shard exits at once naming EROFS, the coordinator says what it waits for', async () => {
     const run = await runScenario('read-only-checkpoints');
@@ -27,5 +27,5 @@ describe('hostile peers holding the token', () => {
     }
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.bitIdentical).toBe(true);
-  }, 300_000);
+  });
 });

@@ -10,18 +10,18 @@ describe('process faults against dptrain local', () => {
     expect(run.code).toBe(0);
     expect(run.faults).toEqual(['worker-disconnected']);
     expect(run.bitIdentical).toBe(true);
-  }, 120_000);
+  });
 
   it('2 worker SIGSTOP past the 6 s worker timeout (--worker-timeout-ms), then SIGCONT: timed out, re-leased, bit-identical', async () => {
     const run = await runScenario('worker-sigstop');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toContain('worker-timeout');
     expect(run.bitIdentical).toBe(true);
-  }, 150_000);
+  });
 
   it('12 every worker killed: dptrain local exits non-zero within 15 s naming the reason', async () => {
     const run = await runScenario('all-workers-killed');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.row.detail).toMatch(/^exit [1-9]\d* after \d+\.\d s: .*no worker is left/);
-  }, 120_000);
+  });
 });

@@ -12,7 +12,7 @@ describe('recovery of a killed parameter server or coordinator', () => {
     expect(run.faults).toContain('shard-restarted');
     expect(run.row.detail).toMatch(/applied 1600 of 1600 \(step, micro-batch\) pairs, double 0/);
     expect(run.bitIdentical).toBe(true);
-  }, 180_000);
+  });
 
   it('4 coordinator SIGKILL after step 30, restarted with --resume: every step closed once, bit-identical', async () => {
     const run = await runScenario('coordinator-restart');
@@ -20,12 +20,12 @@ describe('recovery of a killed parameter server or coordinator', () => {
     expect(run.faults).toContain('coordinator-restarted');
     expect(run.row.detail).toContain('metrics steps 1..400 once each true');
     expect(run.bitIdentical).toBe(true);
-  }, 180_000);
+  });
 
   it('9 ps-0 SIGKILL inside its step-40 checkpoint write: the step-20 checkpoint loads with its checksum, bit-identical', async () => {
     const run = await runScenario('checkpoint-crash');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.row.detail).toContain('checksum verified true');
     expect(run.bitIdentical).toBe(true);
-  }, 180_000);
+  });
 });

@@ -8,12 +8,12 @@ describe('stragglers and poisoned gradients', () => {
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toContain('backup-leased');
     expect(run.bitIdentical).toBe(true);
-  }, 180_000);
+  });
 
   it('10 worker-0 pushes NaN from step 10: refused by the shard, re-leased, worker quarantined, bit-identical', async () => {
     const run = await runScenario('nan-quarantine');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toContain('worker-quarantined');
     expect(run.bitIdentical).toBe(true);
-  }, 180_000);
+  });
 });

@@ -62,7 +62,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 12, name: 'all-workers-killed', fault: 'SIGKILL every worker', invariant: 'dptrain local exits non-zero with the reason within 15 s', run: allWorkersKilled },
   // Peers that hold the token (docs/SECURITY.md):
   { id: 13, name: 'tiny-payload-peer', fault: 'a peer declaring a 1-byte max payload, then one at the floor sending a bad frame', invariant: 'refused at the handshake; answered, not crashed; bit-identical', run: tinyPayloadPeer },
-  { id: 14, name: 'overflowing-pushes', fault: 'four ticketed pushes of 3e38 whose float32 sum overflows', invariant: 'the step is refused; the job fails within 60 s naming it', run: overflowingPushes },
+  { id: 14, name: 'overflowing-pushes', fault: 'four ticketed pushes of 3e38 whose float32 sum overflows', invariant: 'the step is refused; the job fails within 120 s naming it', run: overflowingPushes },
   { id: 15, name: 'unticketed-pushes', fault: 'pushes of step 0 without a ticket or with a forged one', invariant: 'each refused E_TICKET; bit-identical', run: unticketedPushes },
   { id: 16, name: 'fake-worker', fault: 'a worker answering every lease without pushing, and a lease it does not hold', invariant: 'step re-leased, the worker quarantined, the foreign leaseDone refused; bit-identical', run: fakeWorker },
   { id: 17, name: 'slow-reader', fault: 'a peer flooding pulls and reading nothing', invariant: 'cut off at the buffer bound, RSS bounded; bit-identical', run: slowReader },

@@ -35,7 +35,7 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
 
   const client = await rawClient(url, good);
   for (const h of HOSTILE_HEADERS) client.send(dpFrame(h.header));
-  await waitFor(`${role} to answer ${HOSTILE_HEADERS.length} hostile frames`, () => errorCodes(client).length >= HOSTILE_HEADERS.length, 10_000).catch(() => undefined);
+  await waitFor(`${role} to answer ${HOSTILE_HEADERS.length} hostile frames`, () => errorCodes(client).length >= HOSTILE_HEADERS.length, 60_000).catch(() => undefined);
   const codes = errorCodes(client);
   HOSTILE_HEADERS.forEach((h, i) => {
     checks++;
@@ -47,7 +47,7 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
   checks++;
   const big = await rawClient(url, good);
   big.send(new Uint8Array(16), 64 * 1024 * 1024);
-  await waitFor(`${role} to close an oversized frame`, () => big.frames.some(([op]) => op === 8), 10_000).catch(() => undefined);
+  await waitFor(`${role} to close an oversized frame`, () => big.frames.some(([op]) => op === 8), 60_000).catch(() => undefined);
   const close = big.frames.find(([op]) => op === 8);
   if (close?.[1].readUInt16BE(0) !== 1009) failures.push(`${role} oversized frame: expected close 1009, got ${close ? close[1].readUInt16BE(0) : 'no close'}`);
   big.close();
@@ -55,7 +55,7 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
   // Tensors through the real client: a wrong length, then NaN at index 3, to a shard only.
   if (role === 'ps') {
     const worker: Connection = await connect(url, { role: 'worker', jobId: job, token, name: 'chaos-hostile' });
-    const push = (grads: Float32Array) => worker.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 }, { timeoutMs: 10_000 });
+    const push = (grads: Float32Array) => worker.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 }, { timeoutMs: 60_000 });
     const wrong = new Float32Array(paramCount + 1);
     const nan = new Float32Array(paramCount);
     nan[3] = Number.NaN;

@@ -58,7 +58,7 @@ export function tinyPayloadPeer(ctx: Context, dir: string): Promise<Outcome> {
       if (tiny.status !== 400 || !tiny.body.includes('E_HANDSHAKE')) failures.push(`${role}: a 1-byte max payload got ${tiny.status} ${tiny.body.slice(0, 80)}`);
       const floor = await rawClient(at, headersOf(ctx, MIN_PEER_MAX_PAYLOAD));
       floor.send(dpFrame([0x92, 0xc1, 0x90]));
-      await waitFor(`${role} to answer a bad frame`, () => errorCodes(floor).length > 0, 10_000).catch(() => undefined);
+      await waitFor(`${role} to answer a bad frame`, () => errorCodes(floor).length > 0, 60_000).catch(() => undefined);
       if (errorCodes(floor)[0] !== 'E_MALFORMED') failures.push(`${role}: the floor peer's bad frame got ${errorCodes(floor)[0] ?? 'no answer'}`);
       floor.close();
     }
@@ -75,12 +75,12 @@ export async function overflowingPushes(ctx: Context, dir: string): Promise<Outc
     const shard = await peer(cluster.psUrl, ctx, { validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount) });
     const grads = new Float32Array(paramCount).fill(3e38);
     const acks = await Promise.all([0, 1, 2, 3].map((id) => codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8, leaseId: 1e6, ticket: tickets.mint(0, id, 1e6) }))));
-    const exit = await Promise.race([cluster.coordinator.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000).unref())]);
+    const exit = await Promise.race([cluster.coordinator.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 120_000).unref())]);
     const said = cluster.coordinator.stderr.find((l) => l.includes('refused step 0') && l.includes('not finite'));
     shard.close();
     return {
       ok: exit?.code === 1 && said !== undefined,
-      detail: `pushes acknowledged ${acks.join(', ')}; the coordinator exited ${exit ? exit.code : 'not within 60 s'}${said ? ` saying "${said.slice(said.indexOf('E_NON_FINITE'), said.indexOf('E_NON_FINITE') + 160)}…"` : ', without naming the refused step'}`,
+      detail: `pushes acknowledged ${acks.join(', ')}; the coordinator exited ${exit ? exit.code : 'not within 120 s'}${said ? ` saying "${said.slice(said.indexOf('E_NON_FINITE'), said.indexOf('E_NON_FINITE') + 160)}…"` : ', without naming the refused step'}`,
     };
   } finally {
     cluster.stop();
@@ -110,11 +110,10 @@ export function unticketedPushes(ctx: Context, dir: string): Promise<Outcome> {
 export function fakeWorker(ctx: Context, dir: string): Promise<Outcome> {
   return underAttack(ctx, dir, async ({ url }, failures) => {
     const fake = await peer(url, ctx);
-    const registered = await fake.request({ type: 'register', name: 'fake-worker', pid: 1, backend: 'none' });
-    const beat = setInterval(() => void fake.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() }), 500);
     let answered = 0;
     const refusals: string[] = [];
     let shutdown = '';
+    // Listening before registering: the first lease may come in the same read as the reply.
     fake.on('message', (msg: Message) => {
       if (msg.type === 'lease') {
         answered++;
@@ -123,6 +122,8 @@ export function fakeWorker(ctx: Context, dir: string): Promise<Outcome> {
       } else if (msg.type === 'error') refusals.push(msg.code);
       else if (msg.type === 'shutdown') shutdown = msg.reason;
     });
+    const registered = await fake.request({ type: 'register', name: 'fake-worker', pid: 1, backend: 'none' });
+    const beat = setInterval(() => void fake.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() }), 500);
     try {
       await waitFor('the fake worker to be quarantined', () => shutdown !== '', 120_000);
     } finally {
@@ -146,7 +147,7 @@ export function slowReader(ctx: Context, dir: string): Promise<Outcome> {
       reader.send(pull);
       if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    await waitFor('the shard to cut the reader off', cut, 30_000).catch(() => undefined);
+    await waitFor('the shard to cut the reader off', cut, 120_000).catch(() => undefined);
     const growth = (await rssKiB(ps.child.pid!)) - before;
     reader.close();
     if (!cut()) failures.push('the shard kept queueing replies');
@@ -231,9 +232,9 @@ export async function readOnlyCheckpoints(ctx: Context, dir: string): Promise<Ou
     const url = `ws://127.0.0.1:${await coordinator.listening}/`;
     const broken = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(dir, 'read-only', 'checkpoints')], ctx.env);
     procs.push(broken);
-    const exit = await Promise.race([broken.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000).unref())]);
+    const exit = await Promise.race([broken.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 120_000).unref())]);
     const cause = broken.stderr.find((l) => l.includes('EROFS'));
-    await waitFor('the coordinator to say what it waits for', () => coordinator.stderr.some((l) => l.includes('"event":"waiting"')), 60_000).catch(() => undefined);
+    await waitFor('the coordinator to say what it waits for', () => coordinator.stderr.some((l) => l.includes('"event":"waiting"')), 120_000).catch(() => undefined);
     const waiting = coordinator.stderr.find((l) => l.includes('"event":"waiting"'));
     // A shard with a writable directory then serves the job to the end.
     const ps = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(dir, 'checkpoints')], ctx.env);
@@ -245,7 +246,7 @@ export async function readOnlyCheckpoints(ctx: Context, dir: string): Promise<Ou
     const same = await bitIdentical(ctx, dir);
     return {
       ok: exit?.code === 1 && cause !== undefined && waiting !== undefined && code === 0 && same,
-      detail: `the shard exited ${exit ? exit.code : 'not within 30 s'}${cause ? ` saying "${cause.slice(0, 100)}"` : ' without naming EROFS'}; the coordinator ${waiting ? 'said what it waited for' : 'said nothing'}; then bit-identical ${same}`,
+      detail: `the shard exited ${exit ? exit.code : 'not within 120 s'}${cause ? ` saying "${cause.slice(0, 100)}"` : ' without naming EROFS'}; the coordinator ${waiting ? 'said what it waited for' : 'said nothing'}; then bit-identical ${same}`,
     };
   } finally {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

@@ -102,7 +102,7 @@ export function rssKiB(pid: number): Promise<number> {
 export async function pullRaw(url: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
   const client = await connect(url, { role: 'client', jobId: env.DPTRAIN_JOB!, token: env.DPTRAIN_TOKEN!, maxPayload: 64 * 1024 * 1024 });
   try {
-    const { values } = await client.request({ type: 'pull', step: 0, raw: true }, { timeoutMs: 10_000 });
+    const { values } = await client.request({ type: 'pull', step: 0, raw: true }, { timeoutMs: 60_000 });
     return Buffer.from(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   } finally {
     client.close(1000, 'chaos done');
