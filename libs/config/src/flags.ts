@@ -10,26 +10,42 @@ export interface FlagSpec {
   readonly kind: 'string' | 'number' | 'integer-list';
   /** Environment variable read for the key (`DPTRAIN_<KEY>`); undefined when that name is reserved (see RESERVED_ENV). */
   readonly env: string | undefined;
+  /** What the key sets, from the schema. */
+  readonly description: string;
+  /** The default, as a flag would give it; undefined when unset means "the model's or optimizer's own". */
+  readonly defaultText: string | undefined;
+  /** Only cluster runs (local, coordinator) use the key; train accepts it and ignores it. */
+  readonly cluster: boolean;
 }
 
 function kebab(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-function unwrap(schema: unknown): { type: string; element?: { type: string } } {
-  let def = (schema as { def: { type: string; innerType?: unknown; element?: unknown } }).def;
+function unwrap(schema: unknown): { type: string; defaultValue?: unknown } {
+  let def = (schema as { def: { type: string; innerType?: unknown; defaultValue?: unknown } }).def;
+  let defaultValue: unknown;
   while (def.type === 'default' || def.type === 'optional') {
+    if (def.type === 'default') defaultValue = def.defaultValue;
     def = (def.innerType as { def: typeof def }).def;
   }
-  const element = def.element ? (def.element as { def: { type: string } }).def : undefined;
-  return element ? { type: def.type, element } : { type: def.type };
+  return { type: def.type, defaultValue };
 }
 
 /** One flag and one environment variable per config key, derived from the schema so they cannot drift apart. */
 export const FLAGS: readonly FlagSpec[] = Object.entries(jobConfigSchema.def.shape ?? {}).map(([key, schema]) => {
-  const { type } = unwrap(schema);
+  const { type, defaultValue } = unwrap(schema);
   const env = envNameOf(key);
-  return { key, flag: kebab(key), kind: type === 'number' ? 'number' : type === 'array' ? 'integer-list' : 'string', env: env in RESERVED_ENV ? undefined : env };
+  const description = (schema as { description?: string }).description ?? key;
+  return {
+    key,
+    flag: kebab(key),
+    kind: type === 'number' ? 'number' : type === 'array' ? 'integer-list' : 'string',
+    env: env in RESERVED_ENV ? undefined : env,
+    description,
+    defaultText: defaultValue === undefined ? undefined : Array.isArray(defaultValue) ? defaultValue.join(',') : String(defaultValue),
+    cluster: description.startsWith('Cluster'),
+  };
 });
 
 export function flagFor(key: string): string {

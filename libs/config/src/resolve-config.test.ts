@@ -69,9 +69,26 @@ describe('resolveConfig', () => {
   });
 
   it('derives one kebab-case flag per key', () => {
-    expect(FLAGS.find((f) => f.key === 'microBatchSize')).toEqual({ key: 'microBatchSize', flag: '--micro-batch-size', kind: 'number', env: 'DPTRAIN_MICRO_BATCH_SIZE' });
-    expect(FLAGS.find((f) => f.key === 'psShards')?.flag).toBe('--ps-shards');
-    expect(FLAGS.find((f) => f.key === 'hidden')?.kind).toBe('integer-list');
+    expect(FLAGS.find((f) => f.key === 'microBatchSize')).toEqual({
+      key: 'microBatchSize',
+      flag: '--micro-batch-size',
+      kind: 'number',
+      env: 'DPTRAIN_MICRO_BATCH_SIZE',
+      description: 'Samples per unit of work; divides batchSize and does not depend on the number of workers.',
+      defaultText: '16',
+      cluster: false,
+    });
+    expect(FLAGS.find((f) => f.key === 'psShards')).toMatchObject({ flag: '--ps-shards', cluster: true, defaultText: '1' });
+    expect(FLAGS.find((f) => f.key === 'hidden')).toMatchObject({ kind: 'integer-list', defaultText: undefined });
     expect(FLAGS.find((f) => f.key === 'model')?.kind).toBe('string');
+  });
+
+  it('gives every key a description, and no flag commander would read as a negation (--no-…)', () => {
+    expect(FLAGS.filter((f) => f.description === f.key).map((f) => f.key)).toEqual([]);
+    expect(FLAGS.filter((f) => f.flag.startsWith('--no-')).map((f) => f.flag)).toEqual([]);
+  });
+
+  it('names the new key of a renamed one', () => {
+    expect(() => parseConfig({ noWorkerTimeoutMs: 5000 }, 'job.yaml')).toThrow(/job.yaml: "noWorkerTimeoutMs" is now workerlessTimeoutMs \(its flag --no-worker-timeout-ms read as the negation of --worker-timeout-ms\)/);
   });
 });

@@ -1,14 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { FLAGS, flagFor, type FlagSpec } from './flags.js';
 import { jobConfigSchema, type JobConfig } from './schema.js';
 
+/** Keys that were renamed, with why: a config file written for an older release is told what to write instead. */
+const RENAMED: Readonly<Record<string, string>> = {
+  noWorkerTimeoutMs: 'workerlessTimeoutMs (its flag --no-worker-timeout-ms read as the negation of --worker-timeout-ms)',
+};
+
 function describeIssue(issue: z.core.$ZodIssue, source: string, origins: ReadonlyMap<string, string>): string {
   const key = issue.path.join('.');
   if (issue.code === 'unrecognized_keys') {
+    const renamed = issue.keys.filter((k) => k in RENAMED).map((k) => `"${k}" is now ${RENAMED[k]}`);
+    if (renamed.length > 0) return `${source}: ${renamed.join('; ')}`;
     const known = FLAGS.map((f) => f.key).join(', ');
     return `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${known}`;
   }
@@ -41,8 +47,10 @@ export async function readConfigFile(path: string, origin = '--config'): Promise
     throw new ConfigError('E_CONFIG_FILE', `cannot read config file ${path}: ${(error as Error).message}; check the ${origin} path`, { cause: error });
   }
   let value: unknown;
+  // yaml is loaded only when a YAML file is read: the commands' start-up does without it.
+  const parseYaml = extname(path) === '.json' ? undefined : (await import('yaml')).parse;
   try {
-    value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    value = parseYaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new ConfigError('E_CONFIG_FILE', `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, { cause: error });
   }

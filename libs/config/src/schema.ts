@@ -20,101 +20,53 @@ const unitHalfOpen = z.number().gte(0).lt(1);
  */
 export const jobConfigSchema = z
   .strictObject({
-    /** @default 'mlp' */
-    model: z.enum(MODEL_NAMES).default('mlp'),
-    /** MLP hidden layer widths; the model's default when unset (256, 128). */
-    hidden: z.array(positiveInt).min(1).optional(),
-    /** CNN output channels per conv block; the model's default when unset (16, 32). */
-    channels: z.array(positiveInt).min(1).optional(),
-    /** ResNet residual blocks; the model's default when unset (3). */
-    blocks: positiveInt.optional(),
-    /** ResNet width (channels or units); the model's default when unset (16). */
-    width: positiveInt.optional(),
-    /** ResNet normalization; the model's default when unset (batchnorm). */
-    norm: z.enum(NORM_NAMES).optional(),
-    /** @default 'fashion-mnist' */
-    dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
-    /** Directory with the IDX files; searched before $DPTRAIN_DATA, the cache and the system copy. */
-    data: z.string().min(1).optional(),
-    /** @default 'adam' */
-    optimizer: z.enum(OPTIMIZER_NAMES).default('adam'),
-    lr: positive.optional(),
-    momentum: unitHalfOpen.optional(),
-    rho: unitOpen.optional(),
-    beta1: unitHalfOpen.optional(),
-    beta2: unitOpen.optional(),
-    eps: positive.optional(),
-    weightDecay: z.number().nonnegative().finite().optional(),
-    /**
-     * Learning-rate schedule after warm-up. Cosine decay to `minLr` over the run is the default
-     * because it settles the last epoch: Fashion-MNIST MLP, Adam, 5 epochs: 0.869 test accuracy
-     * with a constant rate, 0.886 with cosine (same seed and machine). `constant` is the lecture's
-     * fixed α. @default 'cosine'
-     */
-    schedule: z.enum(SCHEDULE_NAMES).default('cosine'),
-    /** `step` schedule: optimizer steps per stage; `cosine` ignores it. @default one epoch */
-    lrStepSize: positiveInt.optional(),
-    /** `step` schedule: factor per stage. @default 0.1 */
-    lrGamma: z.number().gt(0).lte(1).default(0.1),
-    /** `cosine` schedule: the rate it ends at. @default 0 */
-    minLr: z.number().nonnegative().finite().default(0),
-    /** Linear warm-up from 0 to lr over this many steps. @default 0 */
-    warmupSteps: nonNegativeInt.default(0),
-    /** Global-norm gradient clipping threshold; unset means no clipping. */
-    clipNorm: positive.optional(),
-    /** Samples per optimizer step (the global batch). @default 64 */
-    batchSize: positiveInt.default(64),
-    /** Samples per unit of work; divides batchSize and does not depend on the number of workers. @default 16 */
-    microBatchSize: positiveInt.default(16),
-    /** @default 1 */
-    epochs: positiveInt.default(1),
-    /** Stop after this many optimizer steps (across epochs). */
-    steps: positiveInt.optional(),
-    /** @default 1 */
-    seed: nonNegativeInt.max(2 ** 32 - 1).default(1),
-    /** @default 'auto' */
-    backend: z.enum(BACKEND_NAMES).default('auto'),
-    /** Run folder. @default 'runs/latest' */
-    out: z.string().min(1).default('runs/latest'),
-    /** Weight of the new batch in the running batch-norm statistics. @default 0.1 */
-    bnMomentum: z.number().gt(0).lte(1).default(0.1),
-    /** Fraction of the training set held out for validation. @default 0 */
-    holdout: unitHalfOpen.default(0),
-    /** Workers of a cluster run. @default 2 */
-    workers: positiveInt.default(2),
-    /** Parameter-server shards of a cluster run. @default 1 */
-    psShards: positiveInt.default(1),
-    /** @default 'sync' */
-    mode: z.enum(['sync', 'async']).default('sync'),
-    /** Largest accepted version lag of a gradient in async mode. @default 2 */
-    staleness: nonNegativeInt.default(2),
-    /** Cluster: a worker sends a heartbeat this often. @default 1000 */
-    heartbeatMs: positiveInt.default(1000),
-    /** Cluster: a worker silent for this long is marked dead and its lease re-leased. @default 10000 */
-    workerTimeoutMs: positiveInt.default(10_000),
-    /** Cluster: a lease not done within this long is re-leased. @default 120000 */
-    leaseTimeoutMs: positiveInt.default(120_000),
-    /** Cluster: with no live worker for this long, the job fails with the reason. @default 30000 */
-    noWorkerTimeoutMs: positiveInt.default(30_000),
-    /** Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails. @default 60000 */
-    shardRestartTimeoutMs: positiveInt.default(60_000),
-    /** Cluster: each shard checkpoints its state every this many steps (0: never; the write-ahead log alone then replays from step 0). @default 100 */
-    checkpointEvery: nonNegativeInt.default(100),
-    /** Cluster: checkpoints kept per shard, newest first. @default 2 */
-    checkpointKeep: positiveInt.default(2),
-    /** Cluster: shard checkpoints and write-ahead logs. @default '<out>/checkpoints' */
-    checkpointDir: z.string().min(1).optional(),
-    /**
-     * Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run
-     * this many times the median time of the step's finished leases (0: never). @default 3
-     */
-    backupAfter: z.number().nonnegative().finite().default(3),
-    /** Cluster, sync: and only once it has run at least this long (tiny leases vary too much for a ratio alone). @default 500 */
-    backupMinMs: nonNegativeInt.default(500),
-    /** Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined. @default 3 */
-    quarantineAfter: positiveInt.default(3),
-    /** Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused. */
-    maxGradNorm: positive.optional(),
+    model: z.enum(MODEL_NAMES).default('mlp').describe('model to train: mlp | cnn | resnet'),
+    hidden: z.array(positiveInt).min(1).optional().describe("MLP hidden layer widths; the model's default when unset (256, 128)."),
+    channels: z.array(positiveInt).min(1).optional().describe("CNN output channels per conv block; the model's default when unset (16, 32)."),
+    blocks: positiveInt.optional().describe("ResNet residual blocks; the model's default when unset (3)."),
+    width: positiveInt.optional().describe("ResNet width (channels or units); the model's default when unset (16)."),
+    norm: z.enum(NORM_NAMES).optional().describe("ResNet normalization; the model's default when unset (batchnorm)."),
+    dataset: z.enum(DATASET_NAMES).default('fashion-mnist').describe('data set: fashion-mnist | mnist | synthetic (generated, offline)'),
+    data: z.string().min(1).optional().describe('Directory with the IDX files; searched before $DPTRAIN_DATA, the cache and the system copy.'),
+    optimizer: z.enum(OPTIMIZER_NAMES).default('adam').describe('optimizer: sgd | momentum | nesterov | adagrad | adadelta | adam | adamw | rmsprop | lbfgs'),
+    lr: positive.optional().describe("learning rate α (the optimizer's own default when unset: 0.01 for sgd, 0.001 for adam)"),
+    momentum: unitHalfOpen.optional().describe('momentum γ of momentum and nesterov (optimizer default when unset: 0.9)'),
+    rho: unitOpen.optional().describe('decay ρ of adadelta and rmsprop (optimizer default when unset)'),
+    beta1: unitHalfOpen.optional().describe("Adam's β1 (optimizer default when unset: 0.9)"),
+    beta2: unitOpen.optional().describe("Adam's β2 (optimizer default when unset: 0.999)"),
+    eps: positive.optional().describe('ε of adagrad, adadelta, adam and rmsprop (optimizer default when unset)'),
+    weightDecay: z.number().nonnegative().finite().optional().describe('decoupled weight decay of adamw (optimizer default when unset)'),
+    schedule: z.enum(SCHEDULE_NAMES).default('cosine').describe("learning-rate schedule after warm-up: constant (the lecture's fixed α) | step | cosine (decay to minLr over the run; it settles the last epoch: the 5-epoch Fashion-MNIST MLP with Adam reaches 0.886 test accuracy against 0.869 with a constant rate)"),
+    lrStepSize: positiveInt.optional().describe('`step` schedule: optimizer steps per stage; `cosine` ignores it.'),
+    lrGamma: z.number().gt(0).lte(1).default(0.1).describe('`step` schedule: factor per stage.'),
+    minLr: z.number().nonnegative().finite().default(0).describe('`cosine` schedule: the rate it ends at.'),
+    warmupSteps: nonNegativeInt.default(0).describe('Linear warm-up from 0 to lr over this many steps.'),
+    clipNorm: positive.optional().describe('Global-norm gradient clipping threshold; unset means no clipping.'),
+    batchSize: positiveInt.default(64).describe('Samples per optimizer step (the global batch).'),
+    microBatchSize: positiveInt.default(16).describe('Samples per unit of work; divides batchSize and does not depend on the number of workers.'),
+    epochs: positiveInt.default(1).describe('passes over the training set'),
+    steps: positiveInt.optional().describe('Stop after this many optimizer steps (across epochs).'),
+    seed: nonNegativeInt.max(2 ** 32 - 1).default(1).describe('seed of the initial parameters and the shuffles (the data set keeps its own)'),
+    backend: z.enum(BACKEND_NAMES).default('auto').describe('TensorFlow.js backend: auto (native, else wasm, else cpu) | tensorflow | wasm | cpu'),
+    out: z.string().min(1).default('runs/latest').describe('Run folder.'),
+    bnMomentum: z.number().gt(0).lte(1).default(0.1).describe('Weight of the new batch in the running batch-norm statistics.'),
+    holdout: unitHalfOpen.default(0).describe('Fraction of the training set held out for validation.'),
+    workers: positiveInt.default(2).describe('Cluster: workers that dptrain local starts'),
+    psShards: positiveInt.default(1).describe('Cluster: parameter-server shards'),
+    mode: z.enum(['sync', 'async']).default('sync').describe('Cluster: sync (bit-identical to train) | async (stale-synchronous, see staleness)'),
+    staleness: nonNegativeInt.default(2).describe('Cluster, async: largest accepted version lag of a gradient'),
+    heartbeatMs: positiveInt.default(1000).describe('Cluster: a worker sends a heartbeat this often.'),
+    workerTimeoutMs: positiveInt.default(10_000).describe('Cluster: a worker silent for this long is marked dead and its lease re-leased.'),
+    leaseTimeoutMs: positiveInt.default(120_000).describe('Cluster: a lease not done within this long is re-leased.'),
+    workerlessTimeoutMs: positiveInt.default(30_000).describe('Cluster: with no live worker for this long, the job fails with the reason.'),
+    shardRestartTimeoutMs: positiveInt.default(60_000).describe('Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails.'),
+    checkpointEvery: nonNegativeInt.default(100).describe('Cluster: each shard checkpoints its state every this many steps (0: never; the write-ahead log alone then replays from step 0).'),
+    checkpointKeep: positiveInt.default(2).describe('Cluster: checkpoints kept per shard, newest first.'),
+    checkpointDir: z.string().min(1).optional().describe('Cluster: shard checkpoints and write-ahead logs.'),
+    backupAfter: z.number().nonnegative().finite().default(3).describe("Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run this many times the median time of the step's finished leases (0: never)."),
+    backupMinMs: nonNegativeInt.default(500).describe('Cluster, sync: and only once it has run at least this long (tiny leases vary too much for a ratio alone).'),
+    quarantineAfter: positiveInt.default(3).describe('Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined.'),
+    maxGradNorm: positive.optional().describe('Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused.'),
   })
   .superRefine((config, ctx) => {
     if (config.batchSize % config.microBatchSize !== 0) {

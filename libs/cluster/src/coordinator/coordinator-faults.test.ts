@@ -179,13 +179,13 @@ describe('Coordinator fault handling (scripted peers)', () => {
     c.stop();
   });
 
-  it('fails when no live worker is left for noWorkerTimeoutMs, naming the fix', async () => {
-    const c = coordinatorOf({ noWorkerTimeoutMs: 20 });
+  it('fails when no live worker is left for workerlessTimeoutMs, naming the fix', async () => {
+    const c = coordinatorOf({ workerlessTimeoutMs: 20 });
     await shard(c);
     const w = await worker(c, 'w');
     await w.next('lease');
     w.connection.close(1006, 'killed');
-    await expect(c.done).rejects.toThrow(/no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --no-worker-timeout-ms/);
+    await expect(c.done).rejects.toThrow(/no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --workerless-timeout-ms/);
   });
 
   it('leases again the micro-batches of a running lease its worker answered without them', async () => {

@@ -155,7 +155,7 @@ interface LeaseEntry {
  * worker with `quarantineAfter` refusals is quarantined; a lost shard pauses the job until it
  * registers again (restarted from its checkpoint and write-ahead log, at the version it had), then
  * the micro-batches it had not applied are leased again; with no live worker for
- * `noWorkerTimeoutMs` the job fails. A restarted coordinator (`resume`) continues from the steps
+ * `workerlessTimeoutMs` the job fails. A restarted coordinator (`resume`) continues from the steps
  * its run folder records and the versions the shards report.
  */
 export class Coordinator {
@@ -925,7 +925,7 @@ export class Coordinator {
   }
 
   /**
-   * With no live worker (all dead or quarantined) the job waits `noWorkerTimeoutMs` for one to
+   * With no live worker (all dead or quarantined) the job waits `workerlessTimeoutMs` for one to
    * register, then fails with the reason; a worker joining stops the clock.
    */
   private watchLiveWorkers(): void {
@@ -936,14 +936,14 @@ export class Coordinator {
       return;
     }
     if (this.noWorkerTimer) return;
-    const waitMs = this.options.job.config.noWorkerTimeoutMs;
+    const waitMs = this.options.job.config.workerlessTimeoutMs;
     this.log({ level: 'warn', event: 'no-workers', message: `no live worker; waiting up to ${waitMs} ms for one to register` });
     this.noWorkerTimer = setTimeout(() => {
       const quarantined = [...this.workers.values()].filter((w) => w.state === WorkerState.Quarantined).length;
       this.fail(
         new ProtocolError(
           'E_CLOSED',
-          `no live worker for ${waitMs} ms (${this.workers.size} registered: ${quarantined} quarantined, the others dead) at step ${this.step} of ${this.plan.totalSteps}; start workers with \`dptrain worker --coordinator <url>\`, or raise --no-worker-timeout-ms`,
+          `no live worker for ${waitMs} ms (${this.workers.size} registered: ${quarantined} quarantined, the others dead) at step ${this.step} of ${this.plan.totalSteps}; start workers with \`dptrain worker --coordinator <url>\`, or raise --workerless-timeout-ms`,
         ),
       );
     }, waitMs);

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { FLAGS, flagFor, resolveConfig, type JobConfig } from '@dptrain/config';
-import { DESCRIPTIONS } from '../../job-flags.js';
+import { sentence } from '../../job-flags.js';
 
 /**
  * Adds `--config` and the job flags of every key an experiment does not vary itself (`varied`):
@@ -10,7 +10,8 @@ export function withBaseJobFlags(command: Command, varied: readonly string[], de
   command.addOption(new Option('--config <file>', 'YAML or JSON config file of the base job; flags override it'));
   for (const spec of FLAGS) {
     if (varied.includes(spec.key) || spec.key === 'out') continue;
-    const help = `${DESCRIPTIONS[spec.key] ?? `config key ${spec.key}`}${defaults[spec.key] ? ` (experiment default ${defaults[spec.key]})` : ''}`;
+    const fallback = spec.defaultText === undefined ? '' : ` (default: ${spec.defaultText})`;
+    const help = `${sentence(spec.description)}${defaults[spec.key] ? ` (experiment default: ${defaults[spec.key]})` : fallback}`;
     command.addOption(new Option(`${spec.flag} <value>`, help));
   }
   return command;

@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import { type Command, Option } from 'commander';
+import { BACKEND_NAMES, ConfigError, type JobConfig } from '@dptrain/config';
+import { configFrom, withJobFlags } from '../job-flags.js';
+import { coordinatorOf, dryRun, integerOf, jobArgsOf, portOf, tlsFilesOf } from './role-options.js';
+
+// The roles of the one dptrain program. Each command's module (and TensorFlow.js, the data set
+// loaders, the cluster) is imported when the command runs, so `--help`, `--version` and a dry run
+// load none of it.
+
+/** The cluster's start-up check of the job, as a ConfigError like the other bad settings. */
+async function checkCluster(config: JobConfig): Promise<() => void> {
+  const { checkClusterConfig } = await import('@dptrain/cluster/job');
+  return () => {
+    try {
+      checkClusterConfig(config);
+    } catch (error) {
+      throw new ConfigError('E_CONFIG_VALUE', (error as Error).message, { cause: error });
+    }
+  };
+}
+
+async function logger(role: string) {
+  const { createLogger } = await import('../logger.js');
+  return createLogger(role);
+}
+
+export function registerRoles(program: Command): void {
+  withJobFlags(program.command('train').description('train in this process (the reference the cluster must agree with, bit for bit)'), { cluster: false }).action(
+    async (options: Record<string, string | undefined>, command: Command) => {
+      const config = await configFrom(options);
+      if (dryRun(command, { config })) return;
+      const { runTrain } = await import('../commands/train.js');
+      await runTrain(config, await logger('train'));
+    },
+  );
+
+  withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')).action(
+    async (options: Record<string, string | undefined>, command: Command) => {
+      const config = await configFrom(options);
+      if (dryRun(command, { config }, await checkCluster(config))) return;
+      const { runLocal } = await import('../commands/local.js');
+      await runLocal(config, jobArgsOf(options), await logger('local'));
+    },
+  );
+
+  withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
+    .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
+    .addOption(new Option('--resume', 'continue the job of the run folder after a restart: steps from the shards, metrics and faults from the folder'))
+    .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const config = await configFrom(options);
+      const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined, ...tlsFilesOf(options) };
+      if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
+      const { runCoordinator } = await import('../commands/coordinator.js');
+      await runCoordinator(config, server, await logger('coordinator'));
+    });
+
+  program
+    .command('ps')
+    .description('serve one parameter-server shard; the job comes from the coordinator')
+    .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
+    .addOption(new Option('--shard <index>', 'this shard, 0..psShards-1').env('DPTRAIN_SHARD').default('0'))
+    .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
+    .addOption(new Option('--name <name>', 'name in logs (default: ps-<shard>)').env('DPTRAIN_NAME'))
+    .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
+    .addOption(new Option('--checkpoint-dir <dir>', "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints").env('DPTRAIN_CHECKPOINT_DIR'))
+    .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
+    .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
+      const ps = {
+        coordinator: coordinatorOf(command),
+        shard,
+        host: options.host!,
+        port: portOf(command),
+        name: options.name ?? `ps-${shard}`,
+        resume: options.resume !== undefined,
+        ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
+        ...tlsFilesOf(options),
+      };
+      if (dryRun(command, { options: ps })) return;
+      const { runPs } = await import('../commands/ps.js');
+      await runPs(ps, await logger('ps'));
+    });
+
+  program
+    .command('worker')
+    .description('compute leased micro-batches; the job comes from the coordinator')
+    .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend of this worker').choices(BACKEND_NAMES).env('DPTRAIN_BACKEND').default('auto'))
+    // The host name tells apart workers whose pids coincide, as in containers.
+    .addOption(new Option('--name <name>', 'name in logs (default: worker-<host>-<pid>)').env('DPTRAIN_NAME'))
+    .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const worker = { coordinator: coordinatorOf(command), name: options.name ?? `worker-${hostname()}-${process.pid}`, backend: options.backend!, ...tlsFilesOf(options) };
+      if (dryRun(command, { options: worker })) return;
+      const { runWorker } = await import('../commands/worker.js');
+      await runWorker(worker, await logger('worker'));
+    });
+}
