@@ -9,7 +9,7 @@
  *   node --import tsx bench/train/measure-dptrain.ts --model cnn --backend wasm --micro-batch-size 16
  */
 import { initBackend } from '@dptrain/backend';
-import { jobConfigSchema } from '@dptrain/config';
+import { parseConfig } from '@dptrain/config';
 import { trainReference } from '@dptrain/training';
 import { reportToParent } from '../lib/child.js';
 import { epochsFor, loadBenchDataset } from './bench-data.js';
@@ -21,7 +21,7 @@ await reportToParent(async (): Promise<StepTiming> => {
   const dataset = await loadBenchDataset();
   const clock = new RoundClock(request);
   const totalSteps = clock.totalSteps;
-  const config = jobConfigSchema.parse({
+  const config = parseConfig({
     model: request.model,
     dataset: 'fashion-mnist',
     optimizer: 'adam',

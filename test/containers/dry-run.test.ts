@@ -50,7 +50,7 @@ describe('dptrain --dry-run', () => {
 
   it('reads no job key from reserved or unknown DPTRAIN_ variables', async () => {
     const noisy = await dryRun(['train'], { DPTRAIN_TOKEN: 'dry-run-test-token', DPTRAIN_DATA: '/nowhere', DPTRAIN_OFFLINE: '1', DPTRAIN_LOG_LEVEL: 'warn', DPTRAIN_DEBUG: '1', DPTRAIN_FUTURE_KEY: 'x' });
-    expect(noisy.config).toEqual(parseConfig({}));
+    expect(noisy.config).toEqual({ ...parseConfig({}), out: expect.stringMatching(/^runs\/\d{8}-\d{6}-mlp$/) });
   });
 
   it('refuses a bad value with exit 1 and a message naming the flag or the variable that gave it', async () => {

@@ -66,7 +66,7 @@ describe('resolveConfig with env', () => {
         BATCH_SIZE: '8',
       },
     });
-    expect(config).toEqual(parseConfig({}));
+    expect(config).toEqual({ ...parseConfig({}), out: expect.stringMatching(/^runs\/\d{8}-\d{6}-mlp$/) });
   });
 
   it('reads nothing from process.env unless it is passed', async () => {

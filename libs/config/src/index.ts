@@ -1,4 +1,4 @@
-export { jobConfigSchema, MODEL_NAMES, DATASET_NAMES, OPTIMIZER_NAMES, BACKEND_NAMES, NORM_NAMES, SCHEDULE_NAMES } from './schema.js';
+export { defaultRunFolder, jobConfigSchema, MODEL_NAMES, DATASET_NAMES, OPTIMIZER_NAMES, BACKEND_NAMES, NORM_NAMES, SCHEDULE_NAMES } from './schema.js';
 export type { JobConfig, JobConfigInput } from './schema.js';
 export { resolveConfig, readConfigFile, parseConfig } from './resolve-config.js';
 export type { ResolveConfigOptions } from './resolve-config.js';

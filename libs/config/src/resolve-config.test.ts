@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, FLAGS, parseConfig, resolveConfig } from './index.js';
+import { ConfigError, defaultRunFolder, FLAGS, parseConfig, resolveConfig } from './index.js';
 
 function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'cfg-')), name);
@@ -16,6 +16,12 @@ describe('parseConfig', () => {
     expect(config).toMatchObject({ model: 'mlp', optimizer: 'adam', batchSize: 64, microBatchSize: 16, epochs: 1, seed: 1, backend: 'auto', mode: 'sync' });
     expect(config.hidden).toBeUndefined();
     expect(config.lr).toBeUndefined();
+  });
+
+  it('gives a run without --out a new folder under runs/, named for its time and model', () => {
+    expect(defaultRunFolder('cnn', new Date(2026, 11, 6, 7, 5, 9))).toBe('runs/20261206-070509-cnn');
+    expect(parseConfig({ model: 'resnet' }).out).toMatch(/^runs\/\d{8}-\d{6}-resnet$/);
+    expect(parseConfig({ out: 'mine' }).out).toBe('mine');
   });
 
   it('names the key, the flag, the value and the rule', () => {

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { FLAGS, flagFor, type FlagSpec } from './flags.js';
-import { jobConfigSchema, type JobConfig } from './schema.js';
+import { defaultRunFolder, jobConfigSchema, type JobConfig } from './schema.js';
 
 /** Keys that were renamed, with why: a config file written for an older release is told what to write instead. */
 const RENAMED: Readonly<Record<string, string>> = {
@@ -31,7 +31,7 @@ function describeIssue(issue: z.core.$ZodIssue, source: string, origins: Readonl
  */
 export function parseConfig(raw: unknown, source = 'config', origins: ReadonlyMap<string, string> = new Map()): JobConfig {
   const result = jobConfigSchema.safeParse(raw, { reportInput: true });
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, out: result.data.out ?? defaultRunFolder(result.data.model) };
   throw new ConfigError('E_CONFIG_VALUE', result.error.issues.map((i) => describeIssue(i, source, origins)).join('\n'));
 }
 

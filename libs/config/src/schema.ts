@@ -48,7 +48,7 @@ export const jobConfigSchema = z
     steps: positiveInt.optional().describe('Stop after this many optimizer steps (across epochs).'),
     seed: nonNegativeInt.max(2 ** 32 - 1).default(1).describe('seed of the initial parameters and the shuffles (the data set keeps its own)'),
     backend: z.enum(BACKEND_NAMES).default('auto').describe('TensorFlow.js backend: auto (native, else wasm, else cpu) | tensorflow | wasm | cpu'),
-    out: z.string().min(1).default('runs/latest').describe('Run folder.'),
+    out: z.string().min(1).optional().describe('run folder (default: a new one each run, runs/<date>-<time>-<model>)'),
     bnMomentum: z.number().gt(0).lte(1).default(0.1).describe('Weight of the new batch in the running batch-norm statistics.'),
     holdout: unitHalfOpen.default(0).describe('Fraction of the training set held out for validation.'),
     workers: positiveInt.default(2).describe('Cluster: workers that dptrain local starts'),
@@ -60,7 +60,7 @@ export const jobConfigSchema = z
     leaseTimeoutMs: positiveInt.default(120_000).describe('Cluster: a lease not done within this long is re-leased.'),
     workerlessTimeoutMs: positiveInt.default(30_000).describe('Cluster: with no live worker for this long, the job fails with the reason.'),
     shardRestartTimeoutMs: positiveInt.default(60_000).describe('Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails.'),
-    checkpointEvery: nonNegativeInt.default(100).describe('Cluster: each shard checkpoints its state every this many steps (0: never; the write-ahead log alone then replays from step 0).'),
+    checkpointEvery: nonNegativeInt.default(100).describe('steps between checkpoints of each shard (cluster) and of train, which also checkpoints at each epoch\'s end (0: never; a shard\'s write-ahead log then replays from step 0)'),
     checkpointKeep: positiveInt.default(2).describe('Cluster: checkpoints kept per shard, newest first.'),
     checkpointDir: z.string().min(1).optional().describe('Cluster: shard checkpoints and write-ahead logs.'),
     backupAfter: z.number().nonnegative().finite().default(3).describe("Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run this many times the median time of the step's finished leases (0: never)."),
@@ -85,5 +85,13 @@ function divisors(n: number): number[] {
   return out;
 }
 
-export type JobConfig = z.output<typeof jobConfigSchema>;
+/** A resolved job: every default filled in, the run folder named (parseConfig). */
+export type JobConfig = Omit<z.output<typeof jobConfigSchema>, 'out'> & { readonly out: string };
+
+/** `runs/20261206-064512-mlp`: where a run goes when no --out names a folder, new each second. */
+export function defaultRunFolder(model: string, now = new Date()): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  return `runs/${stamp}-${model}`;
+}
 export type JobConfigInput = z.input<typeof jobConfigSchema>;

@@ -5,3 +5,4 @@ export type { SafetensorsErrorCode } from './safetensors-error.js';
 export { isAtomicTempFile, writeFileAtomic } from './write-file-atomic.js';
 export type { WriteFileAtomicOptions } from './write-file-atomic.js';
 export { makeDirectory } from './make-directory.js';
+export { canonicalJson, decodeChecked, encodeChecked } from './checked.js';

@@ -1,4 +1,4 @@
-export type SafetensorsErrorCode = 'E_ST_HEADER' | 'E_ST_TRUNCATED' | 'E_ST_ENTRY' | 'E_ST_LAYOUT' | 'E_ST_INPUT';
+export type SafetensorsErrorCode = 'E_ST_HEADER' | 'E_ST_TRUNCATED' | 'E_ST_ENTRY' | 'E_ST_LAYOUT' | 'E_ST_INPUT' | 'E_ST_CHECKSUM';
 
 /** A safetensors file or tensor set that cannot be read or written; names the tensor or field at fault. */
 export class SafetensorsError extends Error {

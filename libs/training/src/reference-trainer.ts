@@ -4,6 +4,7 @@ import { combineMicroBatchMoments, createModel, tensorNorms, updateRunningStats,
 import { GradientSum, scaleFromZero } from '@dptrain/optim';
 import { evaluateSplit, type Evaluation } from './evaluate.js';
 import { modelConfigOf } from './job-settings.js';
+import type { TrainerState } from './trainer-checkpoint.js';
 import { UpdateRule } from './update-rule.js';
 
 export interface StepRecord {
@@ -54,6 +55,10 @@ export interface TrainingResult {
 }
 
 export interface TrainingHooks {
+  /** Continue a run from this state (its steps are not taken again). */
+  readonly resume?: TrainerState;
+  /** Called every `config.checkpointEvery` steps and at each epoch's end (after its evaluation) with what resume needs. */
+  onCheckpoint?(state: TrainerState): void | Promise<void>;
   /** After each step, with the plan's size (the number of steps this run takes, and per epoch). */
   onStep?(record: StepRecord, plan: { readonly totalSteps: number; readonly stepsPerEpoch: number }): void | Promise<void>;
   onEval?(record: EvalRecord): void | Promise<void>;
@@ -92,6 +97,13 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   let epochLossSum = 0;
   let epochSteps = 0;
   let trainLoss = Number.NaN;
+  const first = hooks.resume?.step ?? 0;
+  if (hooks.resume) {
+    params.set(hooks.resume.params);
+    bnState.set(hooks.resume.bnState);
+    rule.optimizer.load(hooks.resume.optimizer);
+    ({ epochLossSum, epochSteps, trainLoss } = hooks.resume);
+  }
   let validationResult: Evaluation | undefined;
   const evaluate = async (step: number, epoch: number): Promise<void> => {
     if (validation) {
@@ -102,7 +114,7 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     await hooks.onEval?.({ kind: 'eval', step, epoch, split: 'test', loss: test.loss, accuracy: test.accuracy });
   };
 
-  for (let t = 0; t < totalSteps; t++) {
+  for (let t = first; t < totalSteps; t++) {
     const { epoch, microBatches } = plan.step(t);
     const at = rule.gradientPoint(params, point);
     sum.reset();
@@ -139,6 +151,10 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
       epochSteps = 0;
       if (t + 1 < totalSteps) await evaluate(t + 1, epoch);
     }
+    const every = config.checkpointEvery;
+    if (hooks.onCheckpoint && t + 1 < totalSteps && (epochEnds || (every > 0 && (t + 1) % every === 0))) {
+      await hooks.onCheckpoint({ step: t + 1, params, optimizer: rule.optimizer.state(), bnState, epochLossSum, epochSteps, trainLoss });
+    }
   }
   const lastEpoch = totalSteps === 0 ? 0 : plan.step(totalSteps - 1).epoch;
   if (validation) {
@@ -153,7 +169,7 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     bnState,
     steps: totalSteps,
     epochs: lastEpoch + 1,
-    samples: totalSteps * config.batchSize,
+    samples: (totalSteps - first) * config.batchSize,
     trainLoss,
     test,
     ...(validationResult ? { validation: validationResult } : {}),

@@ -1,6 +1,76 @@
-import { appendFile, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, lstat, readdir, readFile, rm, symlink, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseConfig, type JobConfig } from '@dptrain/config';
 import { makeDirectory, writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
+
+/**
+ * How a run claims its folder:
+ * - `new`: the folder must be missing or empty (runs do not overwrite each other by accident);
+ * - `force`: what an earlier run left there (RUN_ENTRIES) is removed first;
+ * - `resume`: the folder must hold a run (its config.json) to continue;
+ * - `continue`: resume when it holds a run, else start (a supervisor restarting a coordinator).
+ */
+export type RunFolderMode = 'new' | 'force' | 'resume' | 'continue';
+
+/** What a run leaves in its folder; `--force` removes these and nothing else. */
+export const RUN_ENTRIES = ['config.json', 'metrics.jsonl', 'faults.jsonl', 'summary.json', 'params.safetensors', 'cluster.json', 'checkpoints'] as const;
+
+/** A run folder that cannot be used as asked; the message names the folder and the fix. */
+export class RunFolderError extends Error {
+  readonly code = 'E_RUN_FOLDER';
+}
+
+/**
+ * Checks (and with `force` clears) the folder a run is about to use, before anything loads.
+ * @returns 'resumed' when there is an earlier run to continue, else 'fresh'
+ * @throws RunFolderError when the folder is in use (`new`) or holds no run (`resume`)
+ */
+export async function claimRunFolder(dir: string, mode: RunFolderMode): Promise<'fresh' | 'resumed'> {
+  const entries: string[] = await readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+  const holdsRun = entries.includes('config.json') || entries.includes('metrics.jsonl');
+  if (mode === 'resume' && !entries.includes('config.json')) throw noRunIn(dir, entries);
+  if (mode === 'resume' || (mode === 'continue' && holdsRun)) return 'resumed';
+  if (mode === 'force') {
+    for (const name of RUN_ENTRIES) await rm(join(dir, name), { recursive: true, force: true });
+    return 'fresh';
+  }
+  if (mode === 'new' && entries.length > 0) {
+    const shown = entries.slice(0, 4).join(', ') + (entries.length > 4 ? ', …' : '');
+    throw new RunFolderError(`${dir} is not empty (${shown}); give another --out (without one, every run gets a new folder), --resume ${dir} to continue the run in it, or --force to replace it`);
+  }
+  return 'fresh';
+}
+
+function noRunIn(dir: string, entries: readonly string[]): RunFolderError {
+  return new RunFolderError(`${dir} holds no run to resume (no config.json${entries.length === 0 ? '; the folder is empty or missing' : ''}); give the folder of a run that was stopped, or start a new run without --resume`);
+}
+
+/**
+ * The job of the run in `dir` (its config.json), for --resume.
+ * @throws RunFolderError when there is none; ConfigError when it is not a valid job
+ */
+export async function readRunConfig(dir: string): Promise<JobConfig> {
+  const text = await readFile(join(dir, 'config.json'), 'utf8').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+    throw noRunIn(dir, await readdir(dir).catch(() => []));
+  });
+  return parseConfig(JSON.parse(text), join(dir, 'config.json'));
+}
+
+/**
+ * Points `<parent>/latest` at `dir` (a relative symbolic link), so the newest run of a folder of
+ * runs is always at the same path. Leaves alone a `latest` that is a real folder, and `dir` itself
+ * when it is named latest.
+ */
+export async function pointLatestAt(dir: string): Promise<void> {
+  if (basename(dir) === 'latest') return;
+  const link = join(dirname(dir), 'latest');
+  const existing = await lstat(link).catch(() => undefined);
+  if (existing && !existing.isSymbolicLink()) return;
+  const temp = `${link}.${process.pid}.tmp`;
+  await symlink(basename(dir), temp);
+  await rename(temp, link);
+}
 
 /** What every run leaves in `summary.json` (DESIGN.md, "Files a run leaves"). */
 export interface RunSummary {
@@ -23,9 +93,12 @@ export interface RunSummary {
 export class RunFolder {
   private constructor(readonly dir: string) {}
 
-  static async create(dir: string): Promise<RunFolder> {
+  /** A new run in `dir` (claimed first with claimRunFolder): its job in config.json, an empty metrics.jsonl. */
+  static async create(dir: string, config: JobConfig): Promise<RunFolder> {
     await makeDirectory(dir);
+    await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     await writeFileAtomic(join(dir, 'metrics.jsonl'), '');
+    await pointLatestAt(dir);
     return new RunFolder(dir);
   }
 
@@ -41,6 +114,12 @@ export class RunFolder {
       await writeFileAtomic(folder.path(name), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     }
     return folder;
+  }
+
+  /** Drops the records of a JSON-lines file past `step` (a run resumed from a checkpoint of that step logs them again). */
+  async keepRecordsUpTo(name: string, step: number): Promise<void> {
+    const kept = (await this.readRecords(name)).filter((r) => typeof (r as { step?: unknown }).step !== 'number' || (r as { step: number }).step <= step);
+    await writeFileAtomic(this.path(name), kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   /** The records of a JSON-lines file of the folder, in order; an unparsable line (torn by a crash) is skipped, a missing file is empty. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { SCENARIOS, jobArgs } from './catalog.js';
@@ -28,6 +28,7 @@ export async function runChaos(options: ChaosOptions, logger: Logger): Promise<C
     reference: () =>
       (reference ??= (async () => {
         const dir = join(options.out, 'reference');
+        await rm(dir, { recursive: true, force: true });
         const run = await runCommand(['train', ...jobArgs(options.backend), '--out', dir], env);
         if (run.code !== 0) throw new Error(`the fault-free reference run failed (exit ${run.code}): ${run.stderr.slice(-500)}`);
         return readFile(join(dir, 'params.safetensors'));
@@ -44,6 +45,8 @@ export async function runChaos(options: ChaosOptions, logger: Logger): Promise<C
     const started = performance.now();
     let outcome: Outcome;
     try {
+      // The scenario's folder is chaos's own: a second `dptrain chaos` replaces the first one's.
+      await rm(join(options.out, s.name), { recursive: true, force: true });
       outcome = await s.run(ctx, join(options.out, s.name));
     } catch (error) {
       outcome = { ok: false, detail: error instanceof Error ? error.message : String(error) };

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
-import { BACKEND_NAMES, ConfigError, type JobConfig } from '@dptrain/config';
+import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
 import { coordinatorOf, dryRun, integerOf, jobArgsOf, portOf, tlsFilesOf } from './role-options.js';
 
@@ -20,42 +20,74 @@ async function checkCluster(config: JobConfig): Promise<() => void> {
   };
 }
 
+/**
+ * The job and how the run claims its folder: `--resume RUN` takes the job from RUN/config.json
+ * (no job flag may change it), `--force` replaces what an earlier run left in --out, and otherwise
+ * --out must be new or empty. The folder is claimed (checked, or cleared) here, before anything
+ * loads; a dry run leaves it alone.
+ */
+async function jobAndFolder(options: Record<string, string | boolean | undefined>): Promise<{ config: JobConfig; folder: 'new' | 'force' | 'resume' }> {
+  const given = FLAGS.filter((f) => options[f.key] !== undefined).map((f) => f.flag);
+  if (options.resume !== undefined) {
+    if (options.force) throw new ConfigError('E_CONFIG_VALUE', '--resume continues a run and --force replaces one; give one of them');
+    if (given.length > 0 || options.config) throw new ConfigError('E_CONFIG_VALUE', `--resume ${String(options.resume)} takes the job from its config.json; drop ${[...given, ...(options.config ? ['--config'] : [])].join(', ')}`);
+    const { readRunConfig } = await import('@dptrain/training/run-folder');
+    return { config: await readRunConfig(String(options.resume)), folder: 'resume' };
+  }
+  const config = await configFrom(options as Record<string, string | undefined>);
+  return { config, folder: options.force ? 'force' : 'new' };
+}
+
+async function claim(out: string, folder: 'new' | 'force' | 'resume' | 'continue'): Promise<'fresh' | 'resumed'> {
+  const { claimRunFolder } = await import('@dptrain/training/run-folder');
+  return claimRunFolder(out, folder);
+}
+
 async function logger(role: string) {
   const { createLogger } = await import('../logger.js');
   return createLogger(role);
 }
 
 export function registerRoles(program: Command): void {
-  withJobFlags(program.command('train').description('train in this process (the reference the cluster must agree with, bit for bit)'), { cluster: false }).action(
+  const runFolderOptions = (command: Command): Command =>
+    command
+      .addOption(new Option('--resume <run>', 'continue the stopped run in this folder (its job from its config.json); it ends with the bits of an uninterrupted run'))
+      .addOption(new Option('--force', 'replace what an earlier run left in --out (without it a used --out is refused)'));
+
+  runFolderOptions(withJobFlags(program.command('train').description('train in this process (the reference the cluster must agree with, bit for bit)'), { cluster: false })).action(
     async (options: Record<string, string | undefined>, command: Command) => {
-      const config = await configFrom(options);
-      if (dryRun(command, { config })) return;
+      const { config, folder } = await jobAndFolder(options);
+      if (dryRun(command, { config, folder })) return;
+      await claim(config.out, folder);
       const { runTrain } = await import('../commands/train.js');
-      await runTrain(config, await logger('train'));
+      await runTrain(config, await logger('train'), folder === 'resume');
     },
   );
 
-  withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')).action(
+  runFolderOptions(withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here'))).action(
     async (options: Record<string, string | undefined>, command: Command) => {
-      const config = await configFrom(options);
-      if (dryRun(command, { config }, await checkCluster(config))) return;
+      const { config, folder } = await jobAndFolder(options);
+      if (dryRun(command, { config, folder }, await checkCluster(config))) return;
+      await claim(config.out, folder);
       const { runLocal } = await import('../commands/local.js');
-      await runLocal(config, jobArgsOf(options), await logger('local'));
+      await runLocal(config, folder === 'resume' ? [] : jobArgsOf(options), await logger('local'), folder === 'resume');
     },
   );
 
   withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
     .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
-    .addOption(new Option('--resume', 'continue the job of the run folder after a restart: steps from the shards, metrics and faults from the folder'))
+    .addOption(new Option('--resume', 'continue the job of the run folder after a restart (or start it, when the folder holds none): steps from the shards, metrics and faults from the folder'))
+    .addOption(new Option('--force', 'replace what an earlier run left in --out (without it a used --out is refused)'))
     .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const config = await configFrom(options);
       const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined, ...tlsFilesOf(options) };
       if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
+      const state = await claim(config.out, server.resume ? 'continue' : options.force ? 'force' : 'new');
       const { runCoordinator } = await import('../commands/coordinator.js');
-      await runCoordinator(config, server, await logger('coordinator'));
+      await runCoordinator(config, { ...server, resume: state === 'resumed' }, await logger('coordinator'));
     });
 
   program

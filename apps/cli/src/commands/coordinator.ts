@@ -14,7 +14,7 @@ import { loadJobDataset } from './train.js';
 export interface CoordinatorCommandOptions {
   readonly host: string;
   readonly port: number;
-  /** Continue the job of the run folder after a restart. */
+  /** Continue the job of the run folder (it holds one: claimRunFolder said so). */
   readonly resume: boolean;
   /** PEM files: serve wss:// (both or neither). */
   readonly tlsCert?: string;
@@ -42,7 +42,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   const { train, validation } = trainingSplits(config, dataset);
   const job: JobDescription = { config, inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: train.count };
   const model = modelOf(job);
-  const run = options.resume ? await RunFolder.reopen(config.out) : await RunFolder.create(config.out);
+  const run = options.resume ? await RunFolder.reopen(config.out) : await RunFolder.create(config.out, config);
   const resume = options.resume ? resumePointOf(await run.readRecords('metrics.jsonl'), planSizes(job).stepsPerEpoch) : undefined;
   const pastFaults = options.resume ? ((await run.readRecords('faults.jsonl')) as FaultRecord[]) : [];
   if (resume) logger.warn({ step: resume.step, faults: pastFaults.length }, `resuming the job of ${config.out} after ${resume.step} closed steps`);

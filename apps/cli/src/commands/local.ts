@@ -52,7 +52,7 @@ export class LocalClusterError extends Error {
  * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
  * SIGINT/SIGTERM stop every child.
  */
-export async function runLocal(config: JobConfig, jobArgs: readonly string[], logger: Logger): Promise<void> {
+export async function runLocal(config: JobConfig, jobArgs: readonly string[], logger: Logger, resume = false): Promise<void> {
   try {
     checkClusterConfig(config);
   } catch (error) {
@@ -175,13 +175,16 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   process.on('SIGTERM', onSignal);
 
   try {
-    const coordinator = start('coordinator', 'coordinator', [...jobArgs, '--host', '127.0.0.1', '--port', '0']);
+    // The coordinator resolves the same job: the flags given (and the folder named, as its own
+    // default would be a folder of another second), or the stopped run's config.json.
+    const job = resume ? ['--config', join(config.out, 'config.json'), '--resume'] : [...jobArgs, ...(jobArgs.includes('--out') ? [] : ['--out', config.out])];
+    const coordinator = start('coordinator', 'coordinator', [...job, '--host', '127.0.0.1', '--port', '0']);
     await listening(coordinator);
     coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
     // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
     const checkpointDir = config.checkpointDir ?? join(config.out, 'checkpoints');
     const shards = Array.from({ length: config.psShards }, (_, s) =>
-      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`, '--checkpoint-dir', checkpointDir]),
+      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`, '--checkpoint-dir', checkpointDir, ...(resume ? ['--resume'] : [])]),
     );
     await Promise.all(shards.map((c) => listening(c)));
     const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`]));

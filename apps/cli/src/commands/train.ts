@@ -2,7 +2,7 @@ import { initBackend } from '@dptrain/backend';
 import { resolve } from 'node:path';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { loadDataset, type Dataset } from '@dptrain/data';
-import { modelTensors, RunFolder, trainReference } from '@dptrain/training';
+import { modelTensors, readTrainerCheckpoint, RunFolder, trainReference, writeTrainerCheckpoint } from '@dptrain/training';
 import type { Logger } from '../logger.js';
 import { TrainingProgress } from '../progress.js';
 
@@ -23,15 +23,26 @@ export async function loadJobDataset(config: JobConfig, logger: Logger): Promise
   return dataset;
 }
 
-/** `dptrain train`: the single-process reference trainer, writing the run folder. */
-export async function runTrain(config: JobConfig, logger: Logger): Promise<void> {
+/**
+ * `dptrain train`: the single-process reference trainer, writing the run folder and, every
+ * checkpointEvery steps and at each epoch's end, a checkpoint `resume` continues from (the steps
+ * after it, logged again, replace those the stopped run had logged).
+ */
+export async function runTrain(config: JobConfig, logger: Logger, resume = false): Promise<void> {
+  const state = resume ? await readTrainerCheckpoint(config) : undefined;
   const backend = await initBackend(config.backend);
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const dataset = await loadJobDataset(config, logger);
-  const run = await RunFolder.create(config.out);
+  const run = state ? await RunFolder.reopen(config.out) : await RunFolder.create(config.out, config);
+  if (state) {
+    await run.keepRecordsUpTo('metrics.jsonl', state.step);
+    logger.info({ step: state.step }, `resuming ${config.out} after step ${state.step}`);
+  }
   let progress: TrainingProgress | undefined;
   const started = performance.now();
   const result = await trainReference(config, dataset, {
+    ...(state ? { resume: state } : {}),
+    onCheckpoint: (checkpoint) => writeTrainerCheckpoint(config, checkpoint),
     onStep: async (record, plan) => {
       progress ??= new TrainingProgress('train', { ...plan, batchSize: config.batchSize });
       progress.step(record);

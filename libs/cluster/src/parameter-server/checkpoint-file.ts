@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OptimizerState } from '@dptrain/optim';
-import { decodeSafetensors, encodeSafetensors, isAtomicTempFile, writeFileAtomic, type Tensor, type WriteFileAtomicOptions } from '@dptrain/safetensors';
+import { decodeChecked, encodeChecked, isAtomicTempFile, writeFileAtomic, type Tensor, type WriteFileAtomicOptions } from '@dptrain/safetensors';
 import type { Logger } from '@dptrain/protocol';
-import { canonicalJson } from './job-fingerprint.js';
+import { optimizerEntries, optimizerFromEntries } from '@dptrain/training';
 import type { AppliedReport } from './parameter-server.js';
 import type { PointView } from './previous-point.js';
 
@@ -41,28 +40,13 @@ export async function listCheckpoints(dir: string): Promise<{ step: number; name
     .sort((a, b) => b.step - a.step);
 }
 
-/**
- * sha256 over the metadata (keys sorted, without `sha256`) and every tensor's name, dtype, shape
- * and bytes in name order: a flipped bit anywhere but in the padding of the header is caught.
- */
-function digestOf(metadata: Record<string, string>, tensors: ReadonlyMap<string, Tensor & { dtype?: string }>): string {
-  const hash = createHash('sha256');
-  const { sha256: _ignored, ...rest } = metadata;
-  hash.update(canonicalJson(rest));
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!;
-    hash.update(`\0${name}\0${t.data.constructor.name}\0${JSON.stringify(t.shape)}\0`);
-    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  }
-  return hash.digest('hex');
-}
-
 /** The checkpoint of `snapshot` as safetensors bytes; `sha256` in the metadata covers the rest. */
 export function encodeCheckpoint(snapshot: ShardSnapshot, fingerprint: string): Uint8Array {
   const tensors = new Map<string, Tensor>();
   const vector = (data: Float32Array | Uint8Array): Tensor => ({ shape: [data.length], data });
   tensors.set('params', vector(snapshot.params));
-  for (const [slot, data] of Object.entries(snapshot.optimizer.slots)) tensors.set(`optimizer/${slot}`, vector(data));
+  const optimizer = optimizerEntries(snapshot.optimizer);
+  for (const [name, tensor] of optimizer.tensors) tensors.set(name, tensor);
   if (snapshot.bnState) tensors.set('bn', vector(snapshot.bnState));
   tensors.set('ledger', vector(snapshot.ledger));
   const previous = snapshot.previous;
@@ -71,19 +55,17 @@ export function encodeCheckpoint(snapshot: ShardSnapshot, fingerprint: string): 
     if (previous.point !== previous.params) tensors.set('previous/point', vector(previous.point));
     if (previous.bnState) tensors.set('previous/bn', vector(previous.bnState));
   }
-  const { slots, ...optimizer } = snapshot.optimizer;
   const metadata: Record<string, string> = {
     format: FORMAT,
     fingerprint,
     step: String(snapshot.step),
     version: String(snapshot.version),
-    optimizer: JSON.stringify({ ...optimizer, slots: Object.keys(slots) }),
+    optimizer: optimizer.metadata,
     recentApplied: JSON.stringify(snapshot.recentApplied),
     stalenessHistogram: JSON.stringify(snapshot.stalenessHistogram),
     ...(previous ? { previousVersion: String(previous.version) } : {}),
   };
-  metadata.sha256 = digestOf(metadata, tensors);
-  return encodeSafetensors(tensors, metadata);
+  return encodeChecked(tensors, metadata);
 }
 
 /** Why a checkpoint file cannot be used; the loader logs it and tries the next older file. */
@@ -96,14 +78,13 @@ export class CheckpointRejected extends Error {}
 export function decodeCheckpoint(bytes: Uint8Array, source: string, fingerprint: string): ShardSnapshot & { sha256: string } {
   let file;
   try {
-    file = decodeSafetensors(bytes, source);
+    file = decodeChecked(bytes, source);
   } catch (error) {
-    throw new CheckpointRejected(`malformed or truncated: ${(error as Error).message}`);
+    const code = (error as { code?: string }).code;
+    throw new CheckpointRejected(code === 'E_ST_CHECKSUM' ? (error as Error).message.slice(source.length + 2) : `malformed or truncated: ${(error as Error).message}`);
   }
-  const { metadata, tensors } = file;
+  const { metadata, tensors, sha256: digest } = file;
   if (metadata.format !== FORMAT) throw new CheckpointRejected(`format is ${JSON.stringify(metadata.format)}, expected ${FORMAT}`);
-  const digest = digestOf(metadata, tensors);
-  if (digest !== metadata.sha256) throw new CheckpointRejected(`sha256 mismatch: the file says ${metadata.sha256}, its contents hash to ${digest} (corrupt)`);
   if (metadata.fingerprint !== fingerprint) {
     throw new CheckpointRejected(`job fingerprint ${metadata.fingerprint.slice(0, 12)}… is not this shard's ${fingerprint.slice(0, 12)}… (another job, shard or sharding)`);
   }
@@ -115,15 +96,13 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, fingerprint:
   const optional = (name: string) => (tensors.has(name) ? f32(name) : undefined);
   const ledger = tensors.get('ledger');
   if (!ledger || !(ledger.data instanceof Uint8Array)) throw new CheckpointRejected('tensor ledger is missing or not U8');
-  const { slots: slotNames, ...optimizer } = JSON.parse(metadata.optimizer) as Omit<OptimizerState, 'slots'> & { slots: string[] };
-  const slots = Object.fromEntries(slotNames.map((slot) => [slot, f32(`optimizer/${slot}`)]));
   const params = f32('params');
   const previousParams = optional('previous/params');
   return {
     step: Number(metadata.step),
     version: Number(metadata.version),
     params,
-    optimizer: { ...optimizer, slots },
+    optimizer: optimizerFromEntries(metadata.optimizer, f32),
     bnState: optional('bn'),
     ledger: ledger.data.slice(),
     previous: previousParams && {

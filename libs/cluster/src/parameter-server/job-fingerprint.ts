@@ -1,3 +1,4 @@
+import { canonicalJson } from '@dptrain/safetensors';
 import { createHash } from 'node:crypto';
 import type { JobDescription } from '../job.js';
 import type { ShardRange } from '../shards.js';
@@ -9,11 +10,4 @@ import type { ShardRange } from '../shards.js';
  */
 export function jobFingerprint(job: JobDescription, shard: number, range: ShardRange): string {
   return createHash('sha256').update(canonicalJson({ job, shard, offset: range.offset, length: range.length })).digest('hex');
-}
-
-/** JSON with object keys sorted at every depth, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }

@@ -29,9 +29,10 @@ export function commandLine(request: RunRequest): string {
 /**
  * Runs `dptrain <command>` in a child process (bin/dptrain.js, as a user would), waits for it and
  * reads its run folder. The parameters file is deleted: reports keep only summaries and metrics.
+ * `--force`: the experiment owns its folder, so running it again replaces its earlier runs.
  */
 export async function runDptrain(request: RunRequest): Promise<RunFolder> {
-  const child = spawn(process.execPath, [BIN, request.command, ...request.args, '--out', request.out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, request.command, ...request.args, '--out', request.out, '--force'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   // Ctrl-C or SIGTERM stops the whole experiment, not just this run: the child first, then this process.
