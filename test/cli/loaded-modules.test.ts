@@ -1,23 +1,14 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { heavy, runTraced } from './traced-cli.js';
 
 // What each command loads before it acts: a dry run of a role must not pull in TensorFlow.js, the
 // simulator or vega-lite (they would cost every process start and put the lab into the product).
 
-const BIN = fileURLToPath(new URL('../../apps/cli/bin/dptrain.js', import.meta.url));
-const TRACE = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
-
-function importsOf(args: readonly string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', TRACE, BIN, ...args], { env: { ...process.env, DPTRAIN_TOKEN: 'loaded-modules-test-token' } }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`dptrain ${args.join(' ')} failed: ${stderr.slice(-500)}`));
-      else resolve(stderr.split('\n').filter((l) => l.startsWith('imported ')).map((l) => l.slice('imported '.length)));
-    });
-  });
+async function importsOf(args: readonly string[]): Promise<string[]> {
+  const run = await runTraced(args, { DPTRAIN_TOKEN: 'loaded-modules-test-token' });
+  if (run.code !== 0) throw new Error(`dptrain ${args.join(' ')} failed: ${run.stderr.slice(-500)}`);
+  return run.imports;
 }
-
-const heavy = (urls: readonly string[]): string[] => urls.filter((u) => /@tensorflow|vega|\/libs\/simulator\/|\/experiment\/|\/chaos\/|fast-check/.test(u));
 
 describe('modules each command loads', () => {
   it('loads neither TensorFlow.js nor the lab for --help, --version, or a dry run of a role', async () => {

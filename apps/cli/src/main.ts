@@ -25,6 +25,12 @@ const program = new Command('dptrain')
   .description('Distributed data-parallel mini-batch training on TensorFlow.js')
   .version(version, '-V, --version', 'print the version and exit')
   .addOption(new Option('--dry-run', 'resolve flags, env and config file, print the settings as JSON and exit without running'))
+  .addOption(new Option('--log-format <format>', 'logs on stderr as readable lines or JSON lines (default: pretty on a terminal, else json)').choices(['pretty', 'json']).env('DPTRAIN_LOG_FORMAT'))
+  // Through the environment, where every logger of the process (created lazily) reads it.
+  .hook('preAction', (command) => {
+    const format = command.opts().logFormat as string | undefined;
+    if (format) process.env.DPTRAIN_LOG_FORMAT = format;
+  })
   .showHelpAfterError('(run with --help for the flags)');
 
 registerRoles(program);

@@ -31,6 +31,7 @@ import {
 } from './limits.js';
 import { ROLES, type Role } from './messages.js';
 import { attachSocket } from './ws-pipe.js';
+import { listenError } from './listen-error.js';
 
 /** How long close() waits for peers to answer the close handshake before dropping them. */
 const CLOSE_GRACE_MS = 2_000;
@@ -194,9 +195,10 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
   });
 
   await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, port));
+    http.once('error', failed);
     http.listen(port, host, () => {
-      http.off('error', reject);
+      http.off('error', failed);
       resolve();
     });
   });

@@ -1,5 +1,5 @@
 import { appendFile, lstat, readdir, readFile, rm, symlink, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseConfig, type JobConfig } from '@dptrain/config';
 import { makeDirectory, writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
 
@@ -58,12 +58,13 @@ export async function readRunConfig(dir: string): Promise<JobConfig> {
 }
 
 /**
- * Points `<parent>/latest` at `dir` (a relative symbolic link), so the newest run of a folder of
- * runs is always at the same path. Leaves alone a `latest` that is a real folder, and `dir` itself
- * when it is named latest.
+ * Points `runs/latest` at `dir` (a relative symbolic link) when `dir` is a folder of a `runs/`
+ * folder (the default `runs/<time>-<model>`, or `--out runs/NAME`), so the newest run is always at
+ * the same path. Elsewhere (`--out /tmp/x`) nothing is added beside the run. Leaves alone a
+ * `latest` that is a real folder, and `dir` itself when it is named latest.
  */
 export async function pointLatestAt(dir: string): Promise<void> {
-  if (basename(dir) === 'latest') return;
+  if (basename(dir) === 'latest' || basename(dirname(resolve(dir))) !== 'runs') return;
   const link = join(dirname(dir), 'latest');
   const existing = await lstat(link).catch(() => undefined);
   if (existing && !existing.isSymbolicLink()) return;
@@ -148,8 +149,13 @@ export class RunFolder {
     return join(this.dir, name);
   }
 
-  async appendMetrics(record: Record<string, unknown>): Promise<void> {
-    await this.appendRecord('metrics.jsonl', record);
+  /**
+   * Appends a record to metrics.jsonl with `time`, the wall clock when it was written (ISO 8601,
+   * UTC, milliseconds): steps carry no duration of their own, and a resumed run's records tell
+   * when each part ran. Tests comparing two runs' records leave it out.
+   */
+  async appendMetrics(record: object): Promise<void> {
+    await this.appendRecord('metrics.jsonl', { ...record, time: new Date().toISOString() });
   }
 
   async writeParams(tensors: Iterable<[string, Tensor]>, metadata: Record<string, string>): Promise<void> {

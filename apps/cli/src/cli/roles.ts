@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
+import { checkListen, checkTlsFiles, checkToken } from './preflight.js';
 import { coordinatorOf, dryRun, integerOf, jobArgsOf, portOf, tlsFilesOf } from './role-options.js';
 
 // The roles of the one dptrain program. Each command's module (and TensorFlow.js, the data set
@@ -85,6 +86,9 @@ export function registerRoles(program: Command): void {
       const config = await configFrom(options);
       const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined, ...tlsFilesOf(options) };
       if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
+      await checkToken();
+      await checkTlsFiles(server);
+      await checkListen(server.host, server.port);
       const state = await claim(config.out, server.resume ? 'continue' : options.force ? 'force' : 'new');
       const { runCoordinator } = await import('../commands/coordinator.js');
       await runCoordinator(config, { ...server, resume: state === 'resumed' }, await logger('coordinator'));
@@ -116,6 +120,9 @@ export function registerRoles(program: Command): void {
         ...tlsFilesOf(options),
       };
       if (dryRun(command, { options: ps })) return;
+      await checkToken();
+      await checkTlsFiles(ps);
+      await checkListen(ps.host, ps.port);
       const { runPs } = await import('../commands/ps.js');
       await runPs(ps, await logger('ps'));
     });
@@ -131,6 +138,8 @@ export function registerRoles(program: Command): void {
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const worker = { coordinator: coordinatorOf(command), name: options.name ?? `worker-${hostname()}-${process.pid}`, backend: options.backend!, ...tlsFilesOf(options) };
       if (dryRun(command, { options: worker })) return;
+      await checkToken();
+      await checkTlsFiles(worker);
       const { runWorker } = await import('../commands/worker.js');
       await runWorker(worker, await logger('worker'));
     });

@@ -8,7 +8,7 @@ import { checkClusterConfig } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
 import { fetchStatus } from '../cluster/status-http.js';
-import { prettyLine, type Logger } from '../logger.js';
+import { logFormat, prettyLine, type Logger } from '../logger.js';
 import { Interrupted } from '../interrupted.js';
 import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js';
 
@@ -63,6 +63,8 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'),
     DPTRAIN_JOB: process.env.DPTRAIN_JOB ?? `local-${process.pid}`,
     DPTRAIN_LOG_LEVEL: process.env.DPTRAIN_LOG_LEVEL ?? 'warn',
+    // The children's lines are read here (progress, errors) and shown in this process's format.
+    DPTRAIN_LOG_FORMAT: 'json',
   };
   const children: Child[] = [];
   let finished = false;
@@ -90,7 +92,7 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   };
 
   const forwardLog = (child: Child, line: string): void => {
-    const record = process.stderr.isTTY ? parseLine(line) : undefined;
+    const record = logFormat() === 'pretty' ? parseLine(line) : undefined;
     const text = record && typeof record.level === 'number' ? prettyLine({ ...record, role: child.name }) : line;
     if (progress) progress.print(text);
     else process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
