@@ -223,14 +223,16 @@ function readOnlyMount(dir: string): (() => void) | string {
 
 /** 20: a shard whose checkpoint directory is on a read-only file system. */
 export async function readOnlyCheckpoints(ctx: Context, dir: string): Promise<Outcome> {
-  const unmount = readOnlyMount(join(dir, 'read-only'));
+  // Beside the run folder, not in it: a run refuses a folder something else already uses.
+  const readOnly = `${dir}-read-only`;
+  const unmount = readOnlyMount(readOnly);
   if (typeof unmount === 'string') return { ok: true, skipped: unmount, detail: '' };
   await ctx.reference();
   const coordinator = startProc(['coordinator', ...ctx.job, '--workers', '2', '--out', dir, '--host', '127.0.0.1', '--port', '0'], ctx.env);
   const procs = [coordinator];
   try {
     const url = `ws://127.0.0.1:${await coordinator.listening}/`;
-    const broken = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(dir, 'read-only', 'checkpoints')], ctx.env);
+    const broken = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(readOnly, 'checkpoints')], ctx.env);
     procs.push(broken);
     const exit = await Promise.race([broken.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 120_000).unref())]);
     const cause = broken.stderr.find((l) => l.includes('EROFS'));

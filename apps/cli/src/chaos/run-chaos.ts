@@ -47,6 +47,7 @@ export async function runChaos(options: ChaosOptions, logger: Logger): Promise<C
     try {
       // The scenario's folder is chaos's own: a second `dptrain chaos` replaces the first one's.
       await rm(join(options.out, s.name), { recursive: true, force: true });
+      await rm(join(options.out, `${s.name}-read-only`), { recursive: true, force: true });
       outcome = await s.run(ctx, join(options.out, s.name));
     } catch (error) {
       outcome = { ok: false, detail: error instanceof Error ? error.message : String(error) };
