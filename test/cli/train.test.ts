@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '@dptrain/safetensors';
 import { describe, expect, it } from 'vitest';
+import { expectClock } from './metrics-file.js';
 import { runCli } from './run-cli.js';
 
 const SMALL = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu'];
@@ -24,6 +25,10 @@ describe('dptrain train', () => {
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual(Array.from({ length: 124 }, (_, i) => i + 1));
     expect(lines.filter((l) => l.kind === 'eval').map((l) => [l.step, l.split])).toEqual([[62, 'test'], [124, 'test']]);
+    // Epochs count from 1, as the progress display does; every record says when it was written.
+    expect(lines.filter((l) => l.kind === 'step').map((l) => l.epoch)).toEqual(Array.from({ length: 124 }, (_, i) => (i < 62 ? 1 : 2)));
+    expect(lines.filter((l) => l.kind === 'eval').map((l) => l.epoch)).toEqual([1, 2]);
+    expectClock(lines);
     // Per-tensor diagnostics at the first step and at each epoch's last step.
     const layers = lines.filter((l) => l.kind === 'layers');
     expect(layers.map((l) => l.step)).toEqual([1, 62, 124]);

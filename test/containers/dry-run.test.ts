@@ -42,10 +42,10 @@ describe('dptrain --dry-run', () => {
   it('reads the parameter server and worker options from the environment', async () => {
     const [ps, worker] = await Promise.all([
       dryRun(['ps', '--resume'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_SHARD: '1', DPTRAIN_HOST: 'ps-1', DPTRAIN_PORT: '7001', DPTRAIN_CHECKPOINT_DIR: '/ck' }),
-      dryRun(['worker'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_BACKEND: 'wasm', DPTRAIN_NAME: 'w-1' }),
+      dryRun(['worker'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_BACKEND: 'wasm', DPTRAIN_NAME: 'w-1', DPTRAIN_WORKER_ID: '1' }),
     ]);
     expect(ps).toEqual({ command: 'ps', options: { coordinator: 'ws://coordinator:7000/', shard: 1, host: 'ps-1', port: 7001, name: 'ps-1', resume: true, checkpointDir: '/ck' } });
-    expect(worker).toEqual({ command: 'worker', options: { coordinator: 'ws://coordinator:7000/', name: 'w-1', backend: 'wasm' } });
+    expect(worker).toEqual({ command: 'worker', options: { coordinator: 'ws://coordinator:7000/', name: 'w-1', backend: 'wasm', workerId: 1 } });
   });
 
   it('reads no job key from reserved or unknown DPTRAIN_ variables', async () => {
@@ -59,6 +59,7 @@ describe('dptrain --dry-run', () => {
       [['coordinator'], { DPTRAIN_PORT: '70000' }, 'DPTRAIN_PORT=70000 is not a port number'],
       [['ps'], { ...ws, DPTRAIN_SHARD: '' }, 'DPTRAIN_SHARD= is not a shard index'],
       [['worker'], { DPTRAIN_COORDINATOR: 'http://coordinator:7000/' }, 'DPTRAIN_COORDINATOR=http://coordinator:7000/ is not a WebSocket URL'],
+      [['worker'], { ...ws, DPTRAIN_WORKER_ID: '-1' }, 'DPTRAIN_WORKER_ID=-1 is not a worker id'],
       [['train'], { DPTRAIN_LR: 'fast' }, 'env DPTRAIN_LR = "fast": expected a number'],
       [['local'], { DPTRAIN_PS_SHARDS: '2', DPTRAIN_CLIP_NORM: '1' }, '[E_CONFIG_VALUE] clipNorm 1 needs the whole gradient at once'],
     ];

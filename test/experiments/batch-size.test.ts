@@ -7,6 +7,7 @@ type Run = {
   warmupSteps: number;
   steps: number;
   testAccuracy: number | null;
+  epochsToTarget: number | null;
 };
 
 describe('dptrain experiment batch-size (two batches, generated data)', () => {
@@ -20,6 +21,9 @@ describe('dptrain experiment batch-size (two batches, generated data)', () => {
     // 1800 training samples after the 10% holdout: 2 × floor(1800 / 32) = 112 and 2 × floor(1800 / 256) = 14 steps.
     expect(runs.map((r) => [r.batchSize, r.lr, r.steps, r.warmupSteps])).toEqual([[32, 0.01, 112, 0], [256, 0.08, 14, 1]]);
     for (const r of runs) expect(r.testAccuracy).toBeGreaterThan(0);
+    // Read from metrics.jsonl's 1-based epochs: within the 2 epochs trained (the small batch reaches 0.5 in them).
+    expect([1, 2]).toContain(runs[0]!.epochsToTarget);
+    for (const r of runs) expect([null, 1, 2]).toContain(r.epochsToTarget);
   });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {

@@ -19,6 +19,10 @@ export interface ScenarioRun {
   readonly bitIdentical: boolean;
   /** `faults[].kind` from the scenario run's summary.json. */
   readonly faults: string[];
+  /** `backupLeases` from the scenario run's summary.json (0 when absent). */
+  readonly backupLeases: number;
+  /** `workers` from the scenario run's summary.json. */
+  readonly workers: { readonly workerId: number; readonly name: string; readonly leasesBackedUp: number }[];
 }
 
 /** Runs `dptrain chaos --scenario NAME` (fixed proxy seed 1) and reads back what it left. */
@@ -31,9 +35,9 @@ export async function runScenario(name: string): Promise<ScenarioRun> {
   const params = join(out, name, 'params.safetensors');
   const reference = join(out, 'reference', 'params.safetensors');
   const bitIdentical = existsSync(params) && existsSync(reference) && readFileSync(params).equals(readFileSync(reference));
-  const summary = join(out, name, 'summary.json');
-  const faults = existsSync(summary) ? (JSON.parse(readFileSync(summary, 'utf8')) as { faults?: { kind: string }[] }).faults?.map((f) => f.kind) ?? [] : [];
-  return { code, row, out, stdout, bitIdentical, faults };
+  const path = join(out, name, 'summary.json');
+  const summary = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { faults?: { kind: string }[]; backupLeases?: number; workers?: ScenarioRun['workers'] }) : {};
+  return { code, row, out, stdout, bitIdentical, faults: summary.faults?.map((f) => f.kind) ?? [], backupLeases: summary.backupLeases ?? 0, workers: summary.workers ?? [] };
 }
 
 /** Why namespace scenarios cannot run here (they need root, `ip` and `nft`), or undefined. */

@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError } from '@dptrain/config';
+import { registerModelCommands } from './cli/model-commands.js';
 import { registerRoles } from './cli/roles.js';
 import { integerOf } from './cli/role-options.js';
 
@@ -34,6 +35,7 @@ const program = new Command('dptrain')
   .showHelpAfterError('(run with --help for the flags)');
 
 registerRoles(program);
+registerModelCommands(program);
 
 program
   .command('chaos')

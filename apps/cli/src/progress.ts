@@ -7,7 +7,7 @@ export interface ProgressPlan {
   readonly batchSize: number;
 }
 
-/** A closed step: `step` counts the steps done (1-based), `epoch` is 0-based as in metrics.jsonl. */
+/** A closed step: `step` counts the steps done, `epoch` the epochs from 1, as metrics.jsonl does. */
 export interface StepEvent {
   readonly step: number;
   readonly epoch: number;
@@ -66,8 +66,9 @@ export class TrainingProgress {
     return Math.ceil(this.plan.totalSteps / this.plan.stepsPerEpoch);
   }
 
+  /** Steps of `epoch` (1-based): the last may be cut short by --steps. */
   private stepsIn(epoch: number): number {
-    return Math.min(this.plan.stepsPerEpoch, this.plan.totalSteps - epoch * this.plan.stepsPerEpoch);
+    return Math.min(this.plan.stepsPerEpoch, this.plan.totalSteps - (epoch - 1) * this.plan.stepsPerEpoch);
   }
 
   /** Samples/s and seconds left, from the last RATE_WINDOW steps; undefined until there are a few. */
@@ -84,11 +85,11 @@ export class TrainingProgress {
     if (this.times.length > RATE_WINDOW) this.times.shift();
     this.epochLoss.sum += e.loss;
     this.epochLoss.steps++;
-    const inEpoch = e.step - e.epoch * this.plan.stepsPerEpoch;
+    const inEpoch = e.step - (e.epoch - 1) * this.plan.stepsPerEpoch;
     const rate = this.rate();
     const sps = rate ? Math.round(rate.samplesPerSecond).toLocaleString('en-US') : '…';
     const eta = rate ? duration(rate.etaSeconds) : '…';
-    const fields = { epoch: `${e.epoch + 1}/${this.epochs}`, loss: (this.epochLoss.sum / this.epochLoss.steps).toFixed(4), sps, eta };
+    const fields = { epoch: `${e.epoch}/${this.epochs}`, loss: (this.epochLoss.sum / this.epochLoss.steps).toFixed(4), sps, eta };
     if (this.streams.status.isTTY) {
       if (this.barEpoch !== e.epoch) {
         this.bar?.stop();
@@ -114,7 +115,7 @@ export class TrainingProgress {
     this.stop();
     const trainLoss = this.epochLoss.steps > 0 ? (this.epochLoss.sum / this.epochLoss.steps).toFixed(4) : '–';
     const validation = this.validation ? `validation accuracy ${percent(this.validation.accuracy)} (loss ${this.validation.loss.toFixed(4)}), ` : '';
-    this.streams.results.write(`epoch ${e.epoch + 1}/${this.epochs}: train loss ${trainLoss}, ${validation}test accuracy ${percent(e.accuracy)} (loss ${e.loss.toFixed(4)}), ${duration((performance.now() - this.epochStarted) / 1000)}\n`);
+    this.streams.results.write(`epoch ${e.epoch}/${this.epochs}: train loss ${trainLoss}, ${validation}test accuracy ${percent(e.accuracy)} (loss ${e.loss.toFixed(4)}), ${duration((performance.now() - this.epochStarted) / 1000)}\n`);
     this.epochLoss = { sum: 0, steps: 0 };
     this.epochStarted = performance.now();
     this.validation = undefined;

@@ -53,6 +53,20 @@ describe('in-memory cluster', () => {
     expect(cluster.ps.counters.accepted).toBe(48);
   }, 30_000);
 
+  it('sync: step records number epochs from 1 as the reference trainer does; worker-k holds id k', async () => {
+    // 256 samples in batches of 16: 16 steps per epoch, so 20 steps end 4 steps into epoch 2.
+    const job = jobOf({ epochs: 2, steps: 20 });
+    const trained: [number, number][] = [];
+    const reference = await trainReference(job.config, DATASET, { onStep: (r) => void trained.push([r.step, r.epoch]) });
+    reference.model.dispose();
+    const closed: [number, number][] = [];
+    const [result] = await startCluster(job, 2, { onStep: (step, _c, record) => void closed.push([step, record.epoch]) }).run;
+    expect(closed).toEqual(Array.from({ length: 20 }, (_, i) => [i + 1, i < 16 ? 1 : 2]));
+    expect(closed).toEqual(trained);
+    expect([result.epochs, reference.epochs]).toEqual([2, 2]);
+    expect(result.workers.map((w) => `${w.workerId} ${w.name}`)).toEqual(['0 worker-0', '1 worker-1']);
+  }, 30_000);
+
   it('async: each micro-batch is applied exactly once, none staler than the bound; stale ones are re-leased', async () => {
     const job = jobOf({ mode: 'async', staleness: 0 });
     const cluster = startCluster(job, 2);

@@ -25,7 +25,7 @@ export const RESERVED_ENV: Readonly<Record<string, string>> = {
   DPTRAIN_PORT: 'dptrain coordinator|ps --port',
   DPTRAIN_SHARD: 'dptrain ps --shard',
   DPTRAIN_NAME: 'dptrain ps|worker --name',
-  DPTRAIN_WORKER_ID: 'dptrain worker: the worker id to ask the coordinator for, granted when no other worker holds it (dptrain local gives worker-k id k)',
+  DPTRAIN_WORKER_ID: 'dptrain worker --worker-id',
   DPTRAIN_TLS_CERT: 'dptrain coordinator|ps --tls-cert',
   DPTRAIN_TLS_KEY: 'dptrain coordinator|ps --tls-key',
   DPTRAIN_TLS_CA: 'dptrain ps|worker --tls-ca',

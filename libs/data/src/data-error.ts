@@ -12,6 +12,9 @@
  * - `E_IDX_BAD_SHAPE`: an image file whose rows × columns are not the data set's.
  * - `E_IDX_MISMATCH`: image and label files of one split disagree on the number of samples.
  * - `E_IDX_BAD_LABEL`: a label outside 0..numClasses−1.
+ * - `E_IMAGE_MISSING`: an image file to classify does not exist (or is a directory).
+ * - `E_IMAGE_FORMAT`: an image to classify is neither a PNG nor an IDX file of images.
+ * - `E_IMAGE_SIZE`: an image to classify is not of the model's input size.
  */
 export type DataErrorCode =
   | 'E_DATA_NOT_FOUND'
@@ -23,7 +26,10 @@ export type DataErrorCode =
   | 'E_IDX_TRAILING_DATA'
   | 'E_IDX_BAD_SHAPE'
   | 'E_IDX_MISMATCH'
-  | 'E_IDX_BAD_LABEL';
+  | 'E_IDX_BAD_LABEL'
+  | 'E_IMAGE_MISSING'
+  | 'E_IMAGE_FORMAT'
+  | 'E_IMAGE_SIZE';
 
 /** A data set that cannot be found, fetched or read; never a silently partial data set. */
 export class DataError extends Error {

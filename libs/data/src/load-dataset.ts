@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DataError, DataOptionError } from './data-error.js';
+import { datasetFormat } from './dataset-format.js';
 import { DATASET_NAMES } from './dataset-types.js';
 import type { Dataset, DatasetName } from './dataset-types.js';
 import { downloadVerified } from './download.js';
@@ -93,7 +94,8 @@ async function readIdxDataset(spec: IdxDatasetSpec, files: ReadonlyMap<IdxRole, 
     readIdxSplit(files.get('trainImages')!, files.get('trainLabels')!, spec),
     readIdxSplit(files.get('testImages')!, files.get('testLabels')!, spec),
   ]);
-  return { name: spec.name, inputShape: [spec.rows, spec.cols, 1], numClasses: spec.numClasses, classNames: spec.classNames, train, test, source: dir };
+  const { inputShape, numClasses } = datasetFormat(spec.name);
+  return { name: spec.name, inputShape, numClasses, classNames: spec.classNames, train, test, source: dir };
 }
 
 function notFound(spec: IdxDatasetSpec, cacheDir: string, looked: readonly string[], why: string, cause?: unknown): DataError {

@@ -17,7 +17,11 @@ export interface SyntheticOptions {
   readonly seed?: number;
 }
 
-const SIDE = 28;
+/** Height and width of the generated images (one channel). */
+export const SYNTHETIC_SIDE = 28;
+/** Classes of the generated set unless `numClasses` says otherwise. */
+export const SYNTHETIC_CLASSES = 10;
+const SIDE = SYNTHETIC_SIDE;
 const FEATURES = SIDE * SIDE;
 const SQRT3 = Math.sqrt(3);
 
@@ -39,7 +43,7 @@ const SQRT3 = Math.sqrt(3);
 export function makeSyntheticDataset(options: SyntheticOptions = {}): Dataset {
   const trainSize = checkInteger('synthetic.trainSize', options.trainSize ?? 2000, 1);
   const testSize = checkInteger('synthetic.testSize', options.testSize ?? 500, 1);
-  const numClasses = checkInteger('synthetic.numClasses', options.numClasses ?? 10, 2, 256);
+  const numClasses = checkInteger('synthetic.numClasses', options.numClasses ?? SYNTHETIC_CLASSES, 2, 256);
   const seed = checkSeed('synthetic.seed', options.seed ?? 0);
   const noise = options.noise ?? 0.35;
   if (!(Number.isFinite(noise) && noise >= 0)) {

@@ -4,6 +4,7 @@
  * batch norm uses batch statistics and records them, in evaluation it uses running statistics.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { GraphNode } from './graph.js';
 import type { BnLayer, Layout } from './layout.js';
 
 export interface ForwardContext {
@@ -14,6 +15,8 @@ export interface ForwardContext {
 
 export interface Architecture {
   readonly layout: Layout;
+  /** The evaluation-mode forward pass as data (graph.ts), for other frameworks. */
+  readonly graph: readonly GraphNode[];
   /** Logits [N, numClasses] for `x` [N, ...inputShape]. */
   forward(ctx: ForwardContext, x: tf.Tensor): tf.Tensor2D;
 }

@@ -26,6 +26,11 @@ export interface BnSpec {
   readonly offset: number;
 }
 
+/** The names of a batch-norm layer's running statistics as tensors (`params.safetensors`, checkpoints). */
+export function runningStatsNames(layer: string): { readonly mean: string; readonly variance: string } {
+  return { mean: `${layer}/running_mean`, variance: `${layer}/running_var` };
+}
+
 /** Per-channel moments of the values one batch-norm layer normalised; `variance` is biased. */
 export interface BnMoments {
   readonly count: number;

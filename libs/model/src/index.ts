@@ -7,7 +7,9 @@ export type { ModelErrorCode } from './model-error.js';
 export { flattenParams, unflattenParams, flatSize } from './flat-params.js';
 export type { ParamSpec } from './flat-params.js';
 export { tensorNorms, updateWeightRatios } from './layer-norms.js';
-export { softmax, softmaxJacobian, logSumExp } from './softmax.js';
+export { argmax, softmax, softmaxJacobian, logSumExp } from './softmax.js';
+export { OP_SEMANTICS } from './graph.js';
+export type { Activation, GraphNode, GraphOp } from './graph.js';
 export { softmaxCrossEntropy, logSoftmax } from './loss.js';
 export { batchNormTrain, batchNormEval, DEFAULT_BN_EPSILON } from './batch-norm.js';
 export { fixupScale } from './resnet.js';
@@ -18,6 +20,7 @@ export {
   updateRunningStats,
   initRunningStats,
   runningStatsSize,
+  runningStatsNames,
   DEFAULT_BN_MOMENTUM,
 } from './bn-stats.js';
 export type { BnSpec, BnMoments, CombinedMoments, RunningStatsOptions } from './bn-stats.js';

@@ -55,6 +55,11 @@ export class LayoutBuilder {
     return layer;
   }
 
+  /** The name of the tensor declared with this index. */
+  nameOf(index: number): string {
+    return this.params[index].name;
+  }
+
   build(): Layout {
     return { params: this.params, bn: this.bn, paramCount: this.offset, bnStateSize: this.bnOffset };
   }

@@ -9,6 +9,7 @@
  * - `E_MODEL_BN_STATE`: the batch-norm running statistics vector has the wrong length.
  * - `E_MODEL_BN_STATS`: batch-norm moments disagree with each other or with the layer layout.
  * - `E_MODEL_DISPOSED`: the model was used after `dispose()`.
+ * - `E_MODEL_EXPORT`: the model has a layer another framework's format cannot hold.
  */
 export type ModelErrorCode =
   | 'E_MODEL_CONFIG'
@@ -18,7 +19,8 @@ export type ModelErrorCode =
   | 'E_MODEL_LABEL'
   | 'E_MODEL_BN_STATE'
   | 'E_MODEL_BN_STATS'
-  | 'E_MODEL_DISPOSED';
+  | 'E_MODEL_DISPOSED'
+  | 'E_MODEL_EXPORT';
 
 /**
  * A model, a batch or a statistics vector cannot be used as given. A `RangeError`, so callers

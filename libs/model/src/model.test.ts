@@ -5,9 +5,8 @@ import { updateRunningStats } from './bn-stats.js';
 import { flattenParams, unflattenParams } from './flat-params.js';
 import { createModel } from './model.js';
 import type { Model } from './model.js';
-import type { ModelConfig } from './model-config.js';
 import { ModelError } from './model-error.js';
-import { directionalDerivative, seededBatch, seededValues, unitDirection } from './test-fixtures.js';
+import { directionalDerivative, seededBatch, seededValues, TINY, unitDirection } from './test-fixtures.js';
 
 // No `register_all_gradients` import here on purpose: the model must work with the gradients it
 // registers itself (tf-gradients.ts), as it does under tsx.
@@ -15,16 +14,6 @@ import { directionalDerivative, seededBatch, seededValues, unitDirection } from 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const TINY: Record<string, ModelConfig> = {
-  mlp: { name: 'mlp', inputShape: [5], numClasses: 3, hidden: [4, 3] },
-  cnn: { name: 'cnn', inputShape: [6, 6, 2], numClasses: 3, channels: [3, 4] },
-  'resnet conv batchnorm': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'batchnorm' },
-  'resnet conv fixup': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'fixup' },
-  'resnet conv none': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'none' },
-  'resnet dense batchnorm': { name: 'resnet', inputShape: [5], numClasses: 3, blocks: 2, width: 4, norm: 'batchnorm' },
-  'resnet dense fixup': { name: 'resnet', inputShape: [5], numClasses: 3, blocks: 2, width: 4, norm: 'fixup' },
-};
 
 function names(model: Model): string[] {
   return model.paramSpecs.map((s) => s.name);

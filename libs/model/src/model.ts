@@ -12,6 +12,7 @@ import type { BnSpec } from './bn-stats.js';
 import { buildCnn } from './cnn.js';
 import { checkFlatLength } from './flat-params.js';
 import type { ParamSpec } from './flat-params.js';
+import type { GraphNode } from './graph.js';
 import { fillInit } from './init.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 import { tensorNorms } from './layer-norms.js';
@@ -22,7 +23,7 @@ import type { ModelConfig, ResolvedModelConfig } from './model-config.js';
 import { ModelError } from './model-error.js';
 import { streamState } from './prng.js';
 import { buildResnet } from './resnet.js';
-import { logSumExp } from './softmax.js';
+import { argmax, logSumExp } from './softmax.js';
 import { registerTrainingGradients } from './tf-gradients.js';
 
 /** `count` samples: `x` holds count × prod(inputShape) values (NHWC), `y` the class indices. */
@@ -56,6 +57,8 @@ export interface EvalResult {
   /** Samples whose largest logit (the first, on ties) is their label. */
   readonly correct: number;
   readonly count: number;
+  /** Each sample's predicted class: the index of its largest logit (the first, on ties). */
+  readonly predicted: Int32Array;
 }
 
 export interface Model {
@@ -65,6 +68,8 @@ export interface Model {
   readonly bnSpecs: readonly BnSpec[];
   /** Length of the running-statistics vector: per batch-norm layer, mean[C] then variance[C]. */
   readonly bnStateSize: number;
+  /** The evaluation-mode forward pass as data: layers in order, tensors by name (graph.ts). */
+  readonly graph: readonly GraphNode[];
   /**
    * Initial parameters, a function of `seed` alone (the same bits on every backend): each tensor
    * is drawn from its own stream keyed by (seed, name); see init.ts for the schemes.
@@ -86,6 +91,13 @@ export interface Model {
    * @throws {ModelError} `E_MODEL_PARAMS`, `E_MODEL_BN_STATE`, `E_MODEL_BATCH`, `E_MODEL_LABEL`, `E_MODEL_DISPOSED`.
    */
   evaluate(params: Float32Array, bnState: Float32Array, batch: Batch): EvalResult;
+  /**
+   * The logits of `count` samples (`x`: count × prod(inputShape) values, NHWC), `count` rows of
+   * numClasses values, with batch norm using the running statistics `bnState`: the forward pass
+   * `evaluate` scores.
+   * @throws {ModelError} `E_MODEL_PARAMS`, `E_MODEL_BN_STATE`, `E_MODEL_BATCH`, `E_MODEL_DISPOSED`.
+   */
+  logits(params: Float32Array, bnState: Float32Array, x: Float32Array, count: number): Float32Array;
   /** Marks the model unusable; it holds no tensors, so nothing else needs freeing. */
   dispose(): void;
 }
@@ -95,9 +107,9 @@ function buildArchitecture(config: ResolvedModelConfig): Architecture {
     case 'mlp':
       return buildMlp(config.inputShape, config.hidden!, config.numClasses);
     case 'cnn':
-      return buildCnn(config.inputShape, config.channels!, config.numClasses);
+      return buildCnn(config.inputShape, config.channels!, config.numClasses, config.bnEpsilon);
     case 'resnet':
-      return buildResnet(config.inputShape, config.numClasses, config.blocks!, config.width!, config.norm!);
+      return buildResnet(config.inputShape, config.numClasses, config.blocks!, config.width!, config.norm!, config.bnEpsilon);
   }
 }
 
@@ -122,8 +134,7 @@ export function createModel(config: ModelConfig): Model {
     if (disposed) throw new ModelError('E_MODEL_DISPOSED', `the ${resolved.name} model was disposed; create a new one with createModel()`);
   };
 
-  const checkBatch = (batch: Batch): void => {
-    const { count, x, y } = batch;
+  const checkInputs = (x: Float32Array, count: number): void => {
     if (!Number.isSafeInteger(count) || count < 1) {
       throw new ModelError('E_MODEL_BATCH', `batch count ${count} is not a positive integer`);
     }
@@ -133,6 +144,11 @@ export function createModel(config: ModelConfig): Model {
         `batch x has ${x.length} values but count ${count} × input [${inputShape.join(', ')}] needs ${count * sampleSize}; pass exactly the batch (a subarray view costs nothing)`,
       );
     }
+  };
+
+  const checkBatch = (batch: Batch): void => {
+    const { count, x, y } = batch;
+    checkInputs(x, count);
     if (y.length !== count) {
       throw new ModelError('E_MODEL_BATCH', `batch y has ${y.length} labels but count is ${count}; pass one label per sample`);
     }
@@ -143,10 +159,35 @@ export function createModel(config: ModelConfig): Model {
     }
   };
 
+  const checkBnState = (bnState: Float32Array): void => {
+    if (bnState.length !== bnStateSize) {
+      throw new ModelError(
+        'E_MODEL_BN_STATE',
+        `running statistics have ${bnState.length} values but this model's batch-norm layers need ${bnStateSize}; start from initBnState()`,
+      );
+    }
+  };
+
   /** Wraps the caller's arrays as tensors (the cpu backend aliases them, wasm copies). */
   const paramTensors = (params: Float32Array): tf.Tensor[] =>
     decls.map((d) => tf.tensor(params.subarray(d.offset, d.offset + d.size), d.shape as number[], 'float32'));
-  const inputTensor = (batch: Batch): tf.Tensor => tf.tensor(batch.x, [batch.count, ...inputShape], 'float32');
+  const inputTensor = (x: Float32Array, count: number): tf.Tensor => tf.tensor(x, [count, ...inputShape], 'float32');
+
+  /** The evaluation-mode forward pass, batch norm on the running statistics (inputs checked). */
+  const evalLogits = (params: Float32Array, bnState: Float32Array, x: Float32Array, count: number): Float32Array =>
+    tf.tidy(() => {
+      const p = paramTensors(params);
+      const ctx: ForwardContext = {
+        param: (i) => p[i],
+        batchNorm(layer, h) {
+          const { offset, channels } = layer.spec;
+          const mean = tf.tensor1d(bnState.subarray(offset, offset + channels));
+          const variance = tf.tensor1d(bnState.subarray(offset + channels, offset + 2 * channels));
+          return batchNormEval(h, p[layer.gamma] as tf.Tensor1D, p[layer.beta] as tf.Tensor1D, mean, variance, bnEpsilon);
+        },
+      };
+      return Float32Array.from(arch.forward(ctx, inputTensor(x, count)).dataSync());
+    });
 
   return {
     config: resolved,
@@ -154,6 +195,7 @@ export function createModel(config: ModelConfig): Model {
     paramCount,
     bnSpecs,
     bnStateSize,
+    graph: arch.graph,
 
     init(seed) {
       ensureLive();
@@ -176,7 +218,7 @@ export function createModel(config: ModelConfig): Model {
       const moments: { count: number; mean: tf.Tensor; variance: tf.Tensor }[] = [];
       try {
         const loss = tf.tidy(() => {
-          const x = inputTensor(batch);
+          const x = inputTensor(batch.x, batch.count);
           const oneHot = tf.cast(tf.oneHot(tf.tensor1d(batch.y, 'int32'), numClasses), 'float32') as tf.Tensor2D;
           const lossOf = (...p: tf.Tensor[]): tf.Scalar => {
             const ctx: ForwardContext = {
@@ -222,36 +264,27 @@ export function createModel(config: ModelConfig): Model {
     evaluate(params, bnState, batch) {
       ensureLive();
       checkFlatLength(params, paramSpecs, 'parameter vector');
-      if (bnState.length !== bnStateSize) {
-        throw new ModelError(
-          'E_MODEL_BN_STATE',
-          `running statistics have ${bnState.length} values but this model's batch-norm layers need ${bnStateSize}; start from initBnState()`,
-        );
-      }
+      checkBnState(bnState);
       checkBatch(batch);
-      const logits = tf.tidy(() => {
-        const p = paramTensors(params);
-        const ctx: ForwardContext = {
-          param: (i) => p[i],
-          batchNorm(layer, h) {
-            const { offset, channels } = layer.spec;
-            const mean = tf.tensor1d(bnState.subarray(offset, offset + channels));
-            const variance = tf.tensor1d(bnState.subarray(offset + channels, offset + 2 * channels));
-            return batchNormEval(h, p[layer.gamma] as tf.Tensor1D, p[layer.beta] as tf.Tensor1D, mean, variance, bnEpsilon);
-          },
-        };
-        return Float32Array.from(arch.forward(ctx, inputTensor(batch)).dataSync());
-      });
+      const logits = evalLogits(params, bnState, batch.x, batch.count);
       let lossSum = 0;
       let correct = 0;
+      const predicted = new Int32Array(batch.count);
       for (let i = 0; i < batch.count; i++) {
         const row = logits.subarray(i * numClasses, (i + 1) * numClasses);
         lossSum += logSumExp(row) - row[batch.y[i]];
-        let best = 0;
-        for (let k = 1; k < numClasses; k++) if (row[k] > row[best]) best = k;
-        if (best === batch.y[i]) correct++;
+        predicted[i] = argmax(row);
+        if (predicted[i] === batch.y[i]) correct++;
       }
-      return { lossSum, correct, count: batch.count };
+      return { lossSum, correct, count: batch.count, predicted };
+    },
+
+    logits(params, bnState, x, count) {
+      ensureLive();
+      checkFlatLength(params, paramSpecs, 'parameter vector');
+      checkBnState(bnState);
+      checkInputs(x, count);
+      return evalLogits(params, bnState, x, count);
     },
 
     dispose() {

@@ -26,6 +26,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv, dense, maxPool2 } from './architecture.js';
 import type { Architecture, ForwardContext } from './architecture.js';
+import { batchNormNode, GraphBuilder, type Activation } from './graph.js';
 import { constant, glorotUniform, heUniform } from './init.js';
 import type { Init } from './init.js';
 import { LayoutBuilder } from './layout.js';
@@ -57,6 +58,7 @@ export function buildResnet(
   blocks: number,
   width: number,
   norm: NormKind,
+  bnEpsilon: number,
 ): Architecture {
   const image = inputShape.length === 3;
   const kind = image ? 'conv' : 'dense';
@@ -101,6 +103,45 @@ export function buildResnet(
   const headKernel = b.param('logits/kernel', [width, numClasses], norm === 'fixup' ? constant(0) : glorotUniform(width, numClasses));
   const headBias = b.param('logits/bias', [numClasses], constant(0));
 
+  // The forward pass below as data: each layer's linear map, then its bias or batch norm; the last
+  // node of a layer carries the activation that follows it.
+  const g = new GraphBuilder();
+  const nameOf = (index: number): string => b.nameOf(index);
+  const layerNodes = (name: string, layer: Layer, activation: Activation): void => {
+    const op = image ? 'conv2d' : 'dense';
+    if (layer.bn) {
+      g.add({ op, name, kernel: nameOf(layer.kernel), activation: 'linear' });
+      g.add(batchNormNode(layer.bn, nameOf, bnEpsilon, activation));
+    } else {
+      g.add({ op, name, kernel: nameOf(layer.kernel), ...(layer.bias === undefined ? {} : { bias: nameOf(layer.bias) }), activation });
+    }
+  };
+  const scalarNode = (index: number, activation: Activation): void => {
+    g.add({ op: 'add_scalar', name: nameOf(index), tensor: nameOf(index), activation });
+  };
+  layerNodes('stem', stem, stemFixupBias === undefined ? 'relu' : 'linear');
+  if (stemFixupBias !== undefined) scalarNode(stemFixupBias, 'relu');
+  if (image) g.add({ op: 'maxpool', name: 'stem/pool' });
+  body.forEach(({ layers, fixup }, i) => {
+    const h = g.last;
+    if (fixup) {
+      scalarNode(fixup.bias1a, 'linear');
+      layerNodes(`block${i}/${kind}0`, layers[0], 'linear');
+      scalarNode(fixup.bias1b, 'relu');
+      scalarNode(fixup.bias2a, 'linear');
+      layerNodes(`block${i}/${kind}1`, layers[1], 'linear');
+      g.add({ op: 'mul_scalar', name: nameOf(fixup.scale), tensor: nameOf(fixup.scale) });
+      scalarNode(fixup.bias2b, 'linear');
+    } else {
+      layerNodes(`block${i}/${kind}0`, layers[0], 'relu');
+      layerNodes(`block${i}/${kind}1`, layers[1], 'linear');
+    }
+    g.add({ op: 'add', name: `block${i}/add`, inputs: [h, g.last], activation: 'relu' });
+  });
+  if (image) g.add({ op: 'global_average_pool', name: 'pool' });
+  if (headFixupBias !== undefined) scalarNode(headFixupBias, 'linear');
+  g.add({ op: 'dense', name: 'logits', kernel: nameOf(headKernel), bias: nameOf(headBias), activation: 'linear' });
+
   /** The layer's linear map, then its bias or batch norm (no activation). */
   const apply = (ctx: ForwardContext, h: tf.Tensor, layer: Layer): tf.Tensor => {
     const y = image ? conv(ctx, h, layer.kernel, layer.bias) : dense(ctx, h, layer.kernel, layer.bias);
@@ -111,6 +152,7 @@ export function buildResnet(
 
   return {
     layout: b.build(),
+    graph: g.build(),
     forward(ctx, x) {
       let h = tf.relu(plus(ctx, apply(ctx, x, stem), stemFixupBias));
       if (image) h = maxPool2(h);

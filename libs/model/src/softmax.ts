@@ -23,6 +23,16 @@ export function softmax(x: ArrayLike<number>): Float64Array {
 }
 
 /**
+ * The index of the largest value, the first one on ties: the class a row of logits (or of
+ * probabilities) predicts.
+ */
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < x.length; k++) if (x[k] > x[best]) best = k;
+  return best;
+}
+
+/**
  * ln Σ_k e^{x_k} with the same max subtraction: max + ln Σ_k e^{x_k − max}. The cross-entropy of
  * one sample with label y is `logSumExp(x) − x[y]`.
  */

@@ -1,5 +1,17 @@
 /** Shared by this package's tests only (not exported): seeded batches and a gradient check. */
 import type { Batch, Model } from './model.js';
+import type { ModelConfig } from './model-config.js';
+
+/** Tiny instances of every architecture, quick to build and run. */
+export const TINY: Record<string, ModelConfig> = {
+  mlp: { name: 'mlp', inputShape: [5], numClasses: 3, hidden: [4, 3] },
+  cnn: { name: 'cnn', inputShape: [6, 6, 2], numClasses: 3, channels: [3, 4] },
+  'resnet conv batchnorm': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'batchnorm' },
+  'resnet conv fixup': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'fixup' },
+  'resnet conv none': { name: 'resnet', inputShape: [4, 4, 2], numClasses: 3, blocks: 2, width: 3, norm: 'none' },
+  'resnet dense batchnorm': { name: 'resnet', inputShape: [5], numClasses: 3, blocks: 2, width: 4, norm: 'batchnorm' },
+  'resnet dense fixup': { name: 'resnet', inputShape: [5], numClasses: 3, blocks: 2, width: 4, norm: 'fixup' },
+};
 
 /** Seeded values uniform in [−1, 1) (a 32-bit LCG; the tests only need repeatability). */
 export function seededValues(n: number, seed: number): Float32Array {

@@ -8,8 +8,17 @@ export interface Evaluation {
   readonly count: number;
 }
 
+export interface EvaluateOptions {
+  /** Samples per forward pass. @default 1000 */
+  readonly batchSize?: number;
+  /** When given (split.count values), receives each sample's predicted class, in split order. */
+  readonly predicted?: Int32Array;
+}
+
 /** Mean loss and accuracy of `params` on a whole split, batch norm on the running statistics. */
-export function evaluateSplit(model: Model, params: Float32Array, bnState: Float32Array, split: Split, batchSize = 1000): Evaluation {
+export function evaluateSplit(model: Model, params: Float32Array, bnState: Float32Array, split: Split, options: EvaluateOptions = {}): Evaluation {
+  const { batchSize = 1000, predicted } = options;
+  if (predicted && predicted.length !== split.count) throw new RangeError(`evaluateSplit: predicted has ${predicted.length} places for ${split.count} samples`);
   let lossSum = 0;
   let correct = 0;
   const indices = new Uint32Array(batchSize);
@@ -21,6 +30,7 @@ export function evaluateSplit(model: Model, params: Float32Array, bnState: Float
     const result = model.evaluate(params, bnState, batch);
     lossSum += result.lossSum;
     correct += result.correct;
+    predicted?.set(result.predicted, start);
   }
   return { loss: lossSum / split.count, accuracy: correct / split.count, count: split.count };
 }

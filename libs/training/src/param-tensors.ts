@@ -1,4 +1,5 @@
 import type { Model } from '@dptrain/model';
+import { runningStatsNames } from '@dptrain/model/stats';
 import type { Tensor } from '@dptrain/safetensors';
 
 /**
@@ -9,8 +10,9 @@ import type { Tensor } from '@dptrain/safetensors';
 export function modelTensors(model: Model, params: Float32Array, bnState: Float32Array): [string, Tensor][] {
   const out: [string, Tensor][] = model.paramSpecs.map((spec) => [spec.name, { shape: spec.shape, data: params.subarray(spec.offset, spec.offset + spec.size) }]);
   for (const bn of model.bnSpecs) {
-    out.push([`${bn.name}/running_mean`, { shape: [bn.channels], data: bnState.subarray(bn.offset, bn.offset + bn.channels) }]);
-    out.push([`${bn.name}/running_var`, { shape: [bn.channels], data: bnState.subarray(bn.offset + bn.channels, bn.offset + 2 * bn.channels) }]);
+    const { mean, variance } = runningStatsNames(bn.name);
+    out.push([mean, { shape: [bn.channels], data: bnState.subarray(bn.offset, bn.offset + bn.channels) }]);
+    out.push([variance, { shape: [bn.channels], data: bnState.subarray(bn.offset + bn.channels, bn.offset + 2 * bn.channels) }]);
   }
   return out;
 }

@@ -7,6 +7,11 @@ import { modelConfigOf } from './job-settings.js';
 import type { TrainerState } from './trainer-checkpoint.js';
 import { UpdateRule } from './update-rule.js';
 
+/**
+ * The records of metrics.jsonl (DESIGN.md, "Files a run leaves"; the run folder adds `time`).
+ * `step` counts the steps done (1, 2, …); `epoch` is the epoch the step belongs to, or that an
+ * evaluation ends, counted from 1 as the progress display counts them.
+ */
 export interface StepRecord {
   readonly kind: 'step';
   readonly step: number;
@@ -115,7 +120,8 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   };
 
   for (let t = first; t < totalSteps; t++) {
-    const { epoch, microBatches } = plan.step(t);
+    const { epoch: epochIndex, microBatches } = plan.step(t);
+    const epoch = epochIndex + 1;
     const at = rule.gradientPoint(params, point);
     sum.reset();
     const moments: (readonly LayerMoments[])[] = [];
@@ -156,7 +162,7 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
       await hooks.onCheckpoint({ step: t + 1, params, optimizer: rule.optimizer.state(), bnState, epochLossSum, epochSteps, trainLoss });
     }
   }
-  const lastEpoch = totalSteps === 0 ? 0 : plan.step(totalSteps - 1).epoch;
+  const lastEpoch = totalSteps === 0 ? 0 : plan.step(totalSteps - 1).epoch + 1;
   if (validation) {
     validationResult = evaluateSplit(model, params, bnState, validation);
     await hooks.onEval?.({ kind: 'eval', step: totalSteps, epoch: lastEpoch, split: 'validation', loss: validationResult.loss, accuracy: validationResult.accuracy });
@@ -168,7 +174,7 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     params,
     bnState,
     steps: totalSteps,
-    epochs: lastEpoch + 1,
+    epochs: lastEpoch,
     samples: (totalSteps - first) * config.batchSize,
     trainLoss,
     test,

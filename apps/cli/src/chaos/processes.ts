@@ -89,9 +89,19 @@ export async function bitIdentical(ctx: Context, dir: string): Promise<boolean> 
   return existsSync(path) && (await readFile(path)).equals(await ctx.reference());
 }
 
+/** The parts of a cluster run's summary.json the scenarios check. */
+export interface ClusterSummary {
+  readonly faults?: readonly { readonly kind: string }[];
+  readonly backupLeases?: number;
+  readonly workers?: readonly { readonly workerId: number; readonly name: string; readonly backupLeases: number; readonly leasesBackedUp: number }[];
+}
+
+export async function readSummary(dir: string): Promise<ClusterSummary> {
+  return JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as ClusterSummary;
+}
+
 export async function summaryFaults(dir: string): Promise<string[]> {
-  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { faults?: { kind: string }[] };
-  return (summary.faults ?? []).map((f) => f.kind);
+  return ((await readSummary(dir)).faults ?? []).map((f) => f.kind);
 }
 
 /** The shard counters from its 'stopping' log line (accepted, duplicate, stale, rejected, pulls). */

@@ -134,9 +134,17 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of this worker').choices(BACKEND_NAMES).env('DPTRAIN_BACKEND').default('auto'))
     // The host name tells apart workers whose pids coincide, as in containers.
     .addOption(new Option('--name <name>', 'name in logs (default: worker-<host>-<pid>)').env('DPTRAIN_NAME'))
+    .addOption(new Option('--worker-id <id>', 'the id to ask the coordinator for, granted when no other worker holds it (default: the coordinator picks; local gives worker-k id k)').env('DPTRAIN_WORKER_ID'))
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
     .action(async (options: Record<string, string | undefined>, command: Command) => {
-      const worker = { coordinator: coordinatorOf(command), name: options.name ?? `worker-${hostname()}-${process.pid}`, backend: options.backend!, ...tlsFilesOf(options) };
+      const worker = {
+        coordinator: coordinatorOf(command),
+        name: options.name ?? `worker-${hostname()}-${process.pid}`,
+        backend: options.backend!,
+        // An empty variable counts as unset, as for every other setting.
+        ...(options.workerId ? { workerId: integerOf(command, 'workerId', Number.MAX_SAFE_INTEGER, 'a worker id; give a non-negative integer, or leave it out for the id the coordinator gives') } : {}),
+        ...tlsFilesOf(options),
+      };
       if (dryRun(command, { options: worker })) return;
       await checkToken();
       await checkTlsFiles(worker);

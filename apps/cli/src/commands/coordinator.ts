@@ -3,7 +3,7 @@ import { initBackend } from '@dptrain/backend';
 import { checkClusterConfig, Coordinator, LeaseTickets, modelOf, planSizes, resumePointOf, type FaultRecord, type JobDescription } from '@dptrain/cluster';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { createServer, resolveToken } from '@dptrain/protocol';
-import { evaluateSplit, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
+import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
@@ -24,7 +24,7 @@ export interface CoordinatorCommandOptions {
 /**
  * `dptrain coordinator`: owns the job. Listens for shards and workers (WebSocket) and for
  * `GET /status` (HTTP) on one port, runs the job, evaluates, writes the run folder exactly as
- * `dptrain train` does plus `workers` and `faults`, then tells everyone to shut down.
+ * `dptrain train` does plus `workers`, `faults` and `backupLeases`, then tells everyone to shut down.
  */
 export async function runCoordinator(config: JobConfig, options: CoordinatorCommandOptions, logger: Logger): Promise<void> {
   try {
@@ -90,6 +90,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       backend: backend.name,
       steps: String(result.steps),
       seed: String(config.seed),
+      ...modelMetadata(model, config.dataset),
     });
     await run.writeSummary({
       config,
@@ -105,6 +106,8 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       dataSource: dataset.source,
       workers: result.workers,
       faults: result.faults,
+      // Not faults: a straggler's work done twice, the first copy kept (each worker's share in `workers`).
+      backupLeases: result.backupLeases,
       mode: config.mode,
       ...(config.mode === 'async' ? { staleness: config.staleness, staleReleased: result.staleReleased } : {}),
       shards: result.shards,

@@ -25,6 +25,8 @@ interface Child {
   readonly name: string;
   /** Arguments of its first start; a restart adds `--resume` and its first port. */
   readonly args: readonly string[];
+  /** A worker's id, which it asks the coordinator for (--worker-id): k for worker-k. */
+  readonly workerId?: number;
   /** The running process (replaced on a restart). */
   process: ChildProcess;
   port?: number;
@@ -101,7 +103,7 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   const writeClusterFile = (): Promise<void> =>
     writeFile(
       join(config.out, 'cluster.json'),
-      `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
+      `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, ...(c.workerId === undefined ? {} : { workerId: c.workerId }), pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
     );
 
   const spawnChild = (child: Child, args: readonly string[]): void => {
@@ -146,8 +148,8 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
     void listening(child).then(writeClusterFile, () => undefined);
   };
 
-  const start = (role: Child['role'], name: string, args: string[]): Child => {
-    const child: Child = { role, name, args, restarts: 0, process: undefined as unknown as ChildProcess };
+  const start = (role: Child['role'], name: string, args: string[], workerId?: number): Child => {
+    const child: Child = { role, name, args, ...(workerId === undefined ? {} : { workerId }), restarts: 0, process: undefined as unknown as ChildProcess };
     children.push(child);
     spawnChild(child, args);
     return child;
@@ -189,7 +191,11 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
       start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`, '--checkpoint-dir', checkpointDir, ...(resume ? ['--resume'] : [])]),
     );
     await Promise.all(shards.map((c) => listening(c)));
-    const workers = Array.from({ length: config.workers }, (_, k) => start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`]));
+    // worker-k asks for id k: workers register in whatever order they start up, and the name in
+    // cluster.json and the logs must be the id in summary.json and /status.
+    const workers = Array.from({ length: config.workers }, (_, k) =>
+      start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`, '--worker-id', String(k)], k),
+    );
     await makeDirectory(config.out);
     await writeClusterFile();
     logger.info({ coordinator: coordinatorUrl, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`);

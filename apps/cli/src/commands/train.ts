@@ -2,7 +2,7 @@ import { initBackend } from '@dptrain/backend';
 import { resolve } from 'node:path';
 import { ConfigError, type JobConfig } from '@dptrain/config';
 import { loadDataset, type Dataset } from '@dptrain/data';
-import { modelTensors, readTrainerCheckpoint, RunFolder, trainReference, writeTrainerCheckpoint } from '@dptrain/training';
+import { modelMetadata, modelTensors, readTrainerCheckpoint, RunFolder, trainReference, writeTrainerCheckpoint } from '@dptrain/training';
 import type { Logger } from '../logger.js';
 import { TrainingProgress } from '../progress.js';
 
@@ -46,13 +46,13 @@ export async function runTrain(config: JobConfig, logger: Logger, resume = false
     onStep: async (record, plan) => {
       progress ??= new TrainingProgress('train', { ...plan, batchSize: config.batchSize });
       progress.step(record);
-      await run.appendMetrics(record as unknown as Record<string, unknown>);
+      await run.appendMetrics(record);
     },
-    onLayers: (record) => run.appendMetrics(record as unknown as Record<string, unknown>),
+    onLayers: (record) => run.appendMetrics(record),
     onEval: async (record) => {
       progress?.eval(record);
       logger.debug(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
-      await run.appendMetrics(record as unknown as Record<string, unknown>);
+      await run.appendMetrics(record);
     },
   });
   const wallSeconds = (performance.now() - started) / 1000;
@@ -61,6 +61,7 @@ export async function runTrain(config: JobConfig, logger: Logger, resume = false
     backend: backend.name,
     steps: String(result.steps),
     seed: String(config.seed),
+    ...modelMetadata(result.model, config.dataset),
   });
   const summary = {
     config,

@@ -11,6 +11,8 @@ export interface WorkerCommandOptions {
   readonly coordinator: string;
   readonly name: string;
   readonly backend: string;
+  /** The id to ask the coordinator for (granted when no other worker holds it); else it picks. */
+  readonly workerId?: number;
   /** PEM file: the CA that wss:// coordinator and shards present certificates of. */
   readonly tlsCa?: string;
 }
@@ -32,6 +34,7 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
   const worker = new Worker({
     connectCoordinator: () => connect(options.coordinator, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca }),
     name: options.name,
+    ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
     backend: backend.name,
     log,
     connectShard: (url, paramCount) =>

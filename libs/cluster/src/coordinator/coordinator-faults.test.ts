@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMemoryPair, type Connection, type Message, type MessageOf } from '@dptrain/protocol';
 import { jobOf } from '../testing/in-process-cluster.js';
 import { JobState } from '../lifecycle.js';
@@ -104,7 +104,35 @@ describe('Coordinator fault handling (scripted peers)', () => {
     await fast.connection.send(done(backup));
     const revoked = await slow.next('leaseRevoked');
     expect(revoked.leaseId).toBe(b.leaseId);
-    expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'backup-leased', name: 'slow', step: 1 })]);
+    // A backup lease is no fault: it is counted, in all and per worker (who straggled, who helped).
+    expect(c.status()).toMatchObject({
+      faults: [],
+      backupLeases: 1,
+      workers: [expect.objectContaining({ name: 'fast', backupLeases: 1, leasesBackedUp: 0 }), expect.objectContaining({ name: 'slow', backupLeases: 0, leasesBackedUp: 1 })],
+    });
+    c.stop();
+  });
+
+  it('gives a new worker the id it asks for when no worker holds it, else the lowest free one', async () => {
+    const c = coordinatorOf({ backupAfter: 0 });
+    await shard(c);
+    const join = async (name: string, workerId?: number): Promise<{ peer: Peer; id: number }> => {
+      const peer = connect(c, 'worker');
+      const registered = await peer.connection.request({ type: 'register', name, pid: 2, backend: 'cpu', ...(workerId === undefined ? {} : { workerId }) });
+      return { peer, id: registered.workerId };
+    };
+    // worker-1 registers first, as a worker that started up faster would: it still gets id 1.
+    const one = await join('worker-1', 1);
+    const zero = await join('worker-0', 0);
+    const [anyone, taken] = [await join('anyone'), await join('other', 1)];
+    expect([one.id, zero.id, anyone.id, taken.id]).toEqual([1, 0, 2, 3]);
+    expect((c.status().workers as { workerId: number; name: string }[]).map((w) => `${w.workerId} ${w.name}`)).toEqual(['0 worker-0', '1 worker-1', '2 anyone', '3 other']);
+    // A live worker's id stays guarded; a dead one's name and id, without its session, are a
+    // restarted process of it, which joins as a new worker.
+    await expect(join('worker-1', 1)).rejects.toThrow(/without that worker's session secret/);
+    zero.peer.connection.close(1006, 'killed');
+    await vi.waitFor(() => expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'worker-disconnected', name: 'worker-0' })]));
+    expect((await join('worker-0', 0)).id).toBe(4);
     c.stop();
   });
 

@@ -22,6 +22,7 @@ export interface CoordinatorOptions {
   readonly evaluate: (params: Float32Array, bnState: Float32Array | undefined) => Promise<Evaluation> | Evaluation;
   /** Evaluates the held-out validation split (jobs with `holdout` > 0), before the test split at each epoch's end. */
   readonly validate?: (params: Float32Array, bnState: Float32Array | undefined) => Promise<Evaluation> | Evaluation;
+  /** Each closed step; `epoch` counts from 1, as the progress display does (metrics.jsonl). */
   readonly onStep?: (record: { kind: 'step'; step: number; epoch: number; loss: number; lr: number; gradNorm: number }) => void | Promise<void>;
   readonly onEval?: (record: { kind: 'eval'; step: number; epoch: number; split: 'test' | 'validation'; loss: number; accuracy: number }) => void | Promise<void>;
   /** Sees each fault as it is recorded (a restarted coordinator reads them back). */
@@ -43,7 +44,11 @@ export interface CoordinatorOptions {
   readonly log?: Logger;
 }
 
-/** One fault the coordinator saw, and what it did about it (summary.json `faults`). */
+/**
+ * One fault the coordinator saw, and what it did about it (summary.json `faults`). Backup leases
+ * are not faults (a straggler is slow, not broken, and nothing is lost): they are counted in
+ * `backupLeases` and per worker instead.
+ */
 export interface FaultRecord {
   readonly kind:
     | 'worker-disconnected'
@@ -51,7 +56,6 @@ export interface FaultRecord {
     | 'lease-expired'
     | 'worker-reconnected'
     | 'worker-quarantined'
-    | 'backup-leased'
     | 'shard-lost'
     | 'shard-restarted'
     | 'step-stalled'
@@ -75,6 +79,10 @@ export interface WorkerSummary {
   readonly microBatches: number;
   /** Times the worker registered again with its id after losing its connection. */
   readonly reconnects: number;
+  /** Backup copies of other workers' straggling leases leased to it. */
+  readonly backupLeases: number;
+  /** Its leases that ran long enough for a backup copy to go to another worker (it straggled). */
+  readonly leasesBackedUp: number;
   /** Milliseconds spent in each phase of its leases. */
   readonly timing: TimeSplit;
 }
@@ -88,6 +96,8 @@ export interface ClusterResult {
   readonly test: { loss: number; accuracy: number };
   readonly workers: WorkerSummary[];
   readonly faults: FaultRecord[];
+  /** Backup copies of straggling leases leased (sync, `backupAfter`); each worker's share is in `workers`. */
+  readonly backupLeases: number;
   /** The average worker's milliseconds per step in each phase (time-split.ts `perStep`). */
   readonly timing: TimeSplit;
   /** Async: micro-batches a shard answered `stale` that the coordinator leased again. */
@@ -114,6 +124,8 @@ interface WorkerEntry {
   leases: number;
   microBatches: number;
   reconnects: number;
+  backupLeases: number;
+  leasesBackedUp: number;
   readonly timing: TimeSplit;
   /** Leases given to this worker and not yet reported done, by id: a leaseDone must answer one. */
   readonly issued: Map<number, { readonly step: number; readonly ids: readonly number[] }>;
@@ -276,6 +288,7 @@ export class Coordinator {
       timingPerStepMs: perStep(this.workerSummaries().map((w) => w.timing), this.step) as unknown as JsonValue,
       workers: this.workerSummaries() as unknown as JsonValue,
       faults: this.faults as unknown as JsonValue,
+      backupLeases: this.backupLeases(),
     };
   }
 
@@ -354,14 +367,18 @@ export class Coordinator {
   private register(connection: Connection, msg: MessageOf<'register'>): void {
     if (connection.peer.role === 'worker' && msg.workerId !== undefined) {
       const known = this.workers.get(msg.workerId);
-      if (known && known.name === msg.name && msg.session !== known.session) {
+      // A dead worker's name and id without any session secret are a new process of that worker
+      // (started again with DPTRAIN_WORKER_ID): it joins as a new worker under a new id, taking
+      // nothing (the dead one holds no connection and no lease).
+      const restarted = known?.state === WorkerState.Dead && msg.session === undefined;
+      if (known && !restarted && known.name === msg.name && msg.session !== known.session) {
         // Only the worker itself may take its id back: another peer would evict it and take its lease.
         throw new ProtocolError('E_AUTH', `register names worker id ${known.id} (${known.name}) without that worker's session secret; a new worker registers without workerId`, { ref: msg.seq });
       }
-      if (known && known.name === msg.name && known.state === WorkerState.Quarantined) {
+      if (known && !restarted && known.name === msg.name && known.state === WorkerState.Quarantined) {
         throw new ProtocolError('E_ROLE', `worker ${known.name} (id ${known.id}) is quarantined: its pushes were refused as poisoned; fix the worker (its gradients are non-finite or too large) and start it under a new name`, { ref: msg.seq });
       }
-      if (known && known.name === msg.name) {
+      if (known && !restarted && known.name === msg.name) {
         this.readmit(known, connection, msg);
         return;
       }
@@ -414,9 +431,9 @@ export class Coordinator {
   }
 
   private admit(connection: Connection, msg: MessageOf<'register'>): void {
-    const id = this.nextWorkerId++;
+    const id = this.newWorkerId(msg.workerId);
     const session = randomBytes(16).toString('base64url');
-    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, generation: 0, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0, reconnects: 0, timing: emptySplit(), issued: new Map(), session };
+    const entry: WorkerEntry = { id, name: msg.name, backend: msg.backend, connection, generation: 0, state: WorkerState.Idle, lastSeen: Date.now(), lease: undefined, leases: 0, microBatches: 0, reconnects: 0, backupLeases: 0, leasesBackedUp: 0, timing: emptySplit(), issued: new Map(), session };
     this.workers.set(id, entry);
     void connection.reply(msg, { type: 'registered', workerId: id, generation: 0, config: this.options.job as unknown as JsonValue, shardUrls: this.shardUrls as string[], session });
     this.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
@@ -433,11 +450,22 @@ export class Coordinator {
       if (this.evalDue) {
         // The coordinator died between an epoch's last step and its evaluation.
         this.evalDue = false;
-        void this.evaluateEpoch(this.step, Math.floor((this.step - 1) / this.plan.stepsPerEpoch)).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
+        void this.evaluateEpoch(this.step, Math.floor((this.step - 1) / this.plan.stepsPerEpoch) + 1).catch((error: unknown) => this.fail(error instanceof Error ? error : new Error(String(error))));
         return;
       }
     }
     this.schedule();
+  }
+
+  /**
+   * A new worker's id: the one its register asked for when no worker, live or dead, holds it, so
+   * that workers named after ids keep them (dptrain local's worker-k asks for k, and a worker
+   * reconnecting to a restarted coordinator asks for the id it had); else the lowest never given.
+   */
+  private newWorkerId(asked: number | undefined): number {
+    if (asked !== undefined && !this.workers.has(asked)) return asked;
+    while (this.workers.has(this.nextWorkerId)) this.nextWorkerId++;
+    return this.nextWorkerId++;
   }
 
   /**
@@ -657,9 +685,10 @@ export class Coordinator {
     const helper = idle.find((w) => ids.every((id) => !this.refusals.refused(w.id, original.step, id)));
     if (ids.length === 0 || !helper) return;
     original.backedUp = true;
+    original.worker.leasesBackedUp++;
+    helper.backupLeases++;
     this.lease(helper, original.step, ids, original);
-    this.record('backup-leased', original.worker, original, `lease ${original.id} ran ${Math.round(performance.now() - original.startedAt)} ms; a backup copy went to ${helper.name}`);
-    this.log({ level: 'info', event: 'backup-leased', step: original.step, leaseId: original.id, straggler: original.worker.name, helper: helper.name });
+    this.log({ level: 'info', event: 'backup-leased', step: original.step, leaseId: original.id, ranMs: Math.round(performance.now() - original.startedAt), straggler: original.worker.name, helper: helper.name, microBatchIds: ids });
   }
 
   /**
@@ -691,7 +720,8 @@ export class Coordinator {
       while (this.state === JobState.Training && this.ledger.isComplete(this.step)) {
         const t = this.step;
         const outcome = this.ledger.close(t);
-        const epoch = Math.floor(t / this.plan.stepsPerEpoch);
+        // 1-based, as metrics.jsonl and the progress display count epochs.
+        const epoch = Math.floor(t / this.plan.stepsPerEpoch) + 1;
         this.epochLossSum += outcome.loss;
         this.epochSteps++;
         this.step = t + 1;
@@ -723,11 +753,12 @@ export class Coordinator {
             params,
             bnState,
             steps: t + 1,
-            epochs: epoch + 1,
+            epochs: epoch,
             trainLoss: this.trainLoss,
             test,
             workers,
             faults: this.faults,
+            backupLeases: this.backupLeases(),
             timing: perStep(workers.map((w) => w.timing), t + 1),
             staleReleased: this.staleReleased,
             shards: this.shardStatus,
@@ -1002,8 +1033,13 @@ export class Coordinator {
     this.settle.reject(error);
   }
 
+  private backupLeases(): number {
+    return [...this.workers.values()].reduce((n, w) => n + w.backupLeases, 0);
+  }
+
+  /** In id order (workers that asked for ids may have registered in another). */
   private workerSummaries(): WorkerSummary[] {
-    return [...this.workers.values()].map((w) => ({
+    return [...this.workers.values()].sort((a, b) => a.id - b.id).map((w) => ({
       workerId: w.id,
       name: w.name,
       backend: w.backend,
@@ -1011,6 +1047,8 @@ export class Coordinator {
       leases: w.leases,
       microBatches: w.microBatches,
       reconnects: w.reconnects,
+      backupLeases: w.backupLeases,
+      leasesBackedUp: w.leasesBackedUp,
       timing: { ...w.timing },
     }));
   }

@@ -2,7 +2,7 @@ import { parseConfig } from '@dptrain/config';
 import { makeSyntheticDataset, type Dataset } from '@dptrain/data';
 import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { evaluateSplit, trainingSplits } from '@dptrain/training';
-import { Coordinator, type ClusterResult } from '../coordinator/coordinator.js';
+import { Coordinator, type ClusterResult, type CoordinatorOptions } from '../coordinator/coordinator.js';
 import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';
 import { ParameterServer } from '../parameter-server/parameter-server.js';
@@ -23,9 +23,11 @@ export function jobOf(overrides: Record<string, unknown> = {}): JobDescription {
   return { config, inputShape: DATASET.inputShape, numClasses: DATASET.numClasses, trainCount: trainingSplits(config, DATASET).train.count };
 }
 
+type StepRecord = Parameters<NonNullable<CoordinatorOptions['onStep']>>[0];
+
 export interface ClusterOptions {
   /** Sees every step record. */
-  readonly onStep?: (step: number, cluster: Cluster) => void;
+  readonly onStep?: (step: number, cluster: Cluster, record: StepRecord) => void;
   /** Opens worker k's connection to the shard; default: an in-memory pair attached to the shard. */
   readonly connectShard?: (k: number, ps: ParameterServer, paramCount: number) => Promise<Connection>;
 }
@@ -56,7 +58,7 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
       job,
       paramCount: model.paramCount,
       evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), DATASET.test),
-      onStep: (record) => onStep(record.step, cluster),
+      onStep: (record) => onStep(record.step, cluster, record),
       workerTimeoutMs: 60_000,
     }),
     ps,
@@ -70,6 +72,7 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
   const reports = Array.from({ length: workers }, (_, k) =>
     new Worker({
       name: `worker-${k}`,
+      workerId: k,
       backend: 'cpu',
       heartbeatMs: 50,
       reconnect: { initialMs: 5, maxMs: 20, maxAttempts: 5 },

@@ -17,6 +17,12 @@ export interface WorkerOptions {
   /** The job's data set, loaded once the job is known. */
   readonly loadDataset: (job: JobDescription) => Promise<Dataset>;
   readonly name: string;
+  /**
+   * The id to ask for at the first registration (DPTRAIN_WORKER_ID; dptrain local gives worker-k
+   * id k, so names and ids agree). The coordinator grants it when no other worker holds it.
+   * @default whatever id the coordinator gives
+   */
+  readonly workerId?: number;
   /** TensorFlow.js backend this process computes on (reported to the coordinator). */
   readonly backend: string;
   /** Overrides the job's heartbeatMs (tests). @default job.config.heartbeatMs */
@@ -285,12 +291,13 @@ export class Worker {
     this.queue.length = 0;
     this.revoked.clear();
     const previous = this.identity;
+    const asked = previous?.workerId ?? this.options.workerId;
     const registered = await connection.request(
-      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(previous ? { workerId: previous.workerId, ...(previous.session ? { session: previous.session } : {}) } : {}) },
+      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(asked !== undefined ? { workerId: asked } : {}), ...(previous?.session ? { session: previous.session } : {}) },
       { timeoutMs: 600_000 },
     );
-    if (previous && registered.workerId !== previous.workerId) {
-      this.log({ level: 'warn', event: 'worker-new-id', was: previous.workerId, now: registered.workerId });
+    if (asked !== undefined && registered.workerId !== asked) {
+      this.log({ level: 'warn', event: 'worker-new-id', asked, now: registered.workerId, message: `asked for worker id ${asked} and got ${registered.workerId}: the coordinator knows another worker, or an earlier process of this one, by that id` });
     }
     this.identity = registered;
     this.log({ level: 'info', event: 'coordinator-registered', workerId: registered.workerId, generation: registered.generation });

@@ -61,7 +61,7 @@ export function batchDocuments(results: BatchResults, plotNames: readonly string
     `Model ${String(c.model)} on ${String(c.dataset)}, optimizer ${String(c.optimizer)}, schedule ${String(c.schedule)}, ${String(c.epochs)} epochs for every batch size (the same samples seen), holdout ${String(c.holdout)}, seed ${String(c.seed)}, backend ${String(c.backend)}; each run is \`dptrain train\`. ` +
       `Linear scaling rule: lr = ${results.baseLr} × batch / ${results.baseBatch}; batches above ${results.baseBatch} warm up linearly over the first ${results.warmupFraction * 100}% of their steps (Goyal et al., 2017).`,
     '',
-    `Target: ${results.targetAccuracy} accuracy on the validation split (the test split when there is none), checked at the end of each epoch; seconds assume every step of a run took the same time (metrics.jsonl has no clock). ` +
+    `Target: ${results.targetAccuracy} accuracy on the validation split (the test split when there is none), checked at the end of each epoch; seconds assume every step of a run took the same time (its wall time spread evenly over its steps). ` +
       'samples/s is the run\'s whole wall time, evaluation included.',
     '',
     markdownTable(BATCH_COLUMNS, results.runs),

@@ -42,7 +42,7 @@ export function summarizeBatchRun(run: BatchRun, folder: RunFolder, targetAccura
     trainLoss: lastTrain === undefined || !Number.isFinite(lastTrain) ? null : sig(lastTrain),
     validationAccuracy: validation.length > 0 ? sig(validation[validation.length - 1]!.accuracy) : null,
     testAccuracy: Number.isFinite(summary.testAccuracy) ? sig(summary.testAccuracy) : null,
-    epochsToTarget: reached ? reached.epoch + 1 : null,
+    epochsToTarget: reached ? reached.epoch : null,
     secondsToTarget: reached ? sig(secondsAt(reached.step, summary.steps, summary.wallSeconds), 3) : null,
     error: null,
   };

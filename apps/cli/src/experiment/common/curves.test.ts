@@ -3,7 +3,7 @@ import { epochCurves, epochTrainLoss, stepsToTarget, windowMeans } from './curve
 import type { StepRecord } from './run-folder.js';
 
 function steps(losses: readonly number[], perEpoch = 100): StepRecord[] {
-  return losses.map((loss, i) => ({ kind: 'step', step: i + 1, epoch: Math.floor(i / perEpoch), loss, lr: 0.1, gradNorm: 1 }));
+  return losses.map((loss, i) => ({ kind: 'step', step: i + 1, epoch: Math.floor(i / perEpoch) + 1, loss, lr: 0.1, gradNorm: 1 }));
 }
 
 describe('windowMeans', () => {
@@ -25,10 +25,10 @@ describe('stepsToTarget', () => {
 });
 
 describe('epochTrainLoss and epochCurves', () => {
-  it('take the last tail of each epoch and number epochs from 1', () => {
+  it('take the last tail of each epoch, keeping the records\' epochs (from 1)', () => {
     const records = steps([9, 9, 9, 1, 5, 5, 5, 3], 4);
-    expect([...epochTrainLoss(records, 0.25)]).toEqual([[0, 1], [1, 3]]);
-    const curve = epochCurves(records, [{ kind: 'eval', step: 4, epoch: 0, split: 'test', loss: 2, accuracy: 0.5 }]);
+    expect([...epochTrainLoss(records, 0.25)]).toEqual([[1, 1], [2, 3]]);
+    const curve = epochCurves(records, [{ kind: 'eval', step: 4, epoch: 1, split: 'test', loss: 2, accuracy: 0.5 }]);
     expect(curve).toContainEqual({ epoch: 1, split: 'test', loss: 2, accuracy: 0.5 });
     expect(curve.filter((p) => p.split === 'train').map((p) => p.epoch)).toEqual([1, 2]);
   });

@@ -47,7 +47,7 @@ export function stepsToTarget(steps: readonly StepRecord[], target: number, wind
 }
 
 /**
- * Each epoch's training loss: the mean mini-batch loss over the last `tail` fraction of its steps
+ * Each epoch's (1-based, as the records count them) training loss: the mean mini-batch loss over the last `tail` fraction of its steps
  * (taken while training, not a separate pass). The tail, because the epoch's early losses belong
  * to an older model than the one evaluated at its end.
  */
@@ -71,7 +71,10 @@ export function evalsOf(evals: readonly EvalRecord[], split: EvalRecord['split']
   return evals.filter((e) => e.split === split).sort((a, b) => a.step - b.step);
 }
 
-/** The wall time at `step`, assuming the run's steps took equal time (metrics.jsonl has no clock). */
+/**
+ * The wall time at `step`, assuming the run's steps took equal time: the run's wall time, evaluation
+ * included, spread evenly (the records' `time` would leave out the start-up before the first step).
+ */
 export function secondsAt(step: number, totalSteps: number, wallSeconds: number): number {
   return (wallSeconds * step) / totalSteps;
 }
@@ -87,7 +90,7 @@ export interface EpochPoint {
 
 /** Per epoch: the mean training loss and each evaluation the run made at the epoch's end. */
 export function epochCurves(steps: readonly StepRecord[], evals: readonly EvalRecord[]): EpochPoint[] {
-  const points: EpochPoint[] = [...epochTrainLoss(steps)].filter(([, loss]) => Number.isFinite(loss)).map(([epoch, loss]) => ({ epoch: epoch + 1, split: 'train', loss, accuracy: null }));
-  for (const e of evals) if (Number.isFinite(e.loss)) points.push({ epoch: e.epoch + 1, split: e.split, loss: e.loss, accuracy: e.accuracy });
+  const points: EpochPoint[] = [...epochTrainLoss(steps)].filter(([, loss]) => Number.isFinite(loss)).map(([epoch, loss]) => ({ epoch, split: 'train', loss, accuracy: null }));
+  for (const e of evals) if (Number.isFinite(e.loss)) points.push({ epoch: e.epoch, split: e.split, loss: e.loss, accuracy: e.accuracy });
   return points;
 }

@@ -80,7 +80,7 @@ export function optimizerDocuments(results: OptimizerResults, plotNames: readonl
     '',
     `The best run of each optimizer is the one with the best validation accuracy over its epochs; its test accuracy is taken at that same evaluation. ` +
       `The generalization gap is the test loss minus that epoch's training loss (the mean mini-batch loss of the epoch's last 10% of steps, taken while training, not a separate pass). ` +
-      `Steps to target: the first step at which the mean loss of a window of ${'~1%'} of the steps is ≤ ${results.targetLoss}; seconds assume every step took the same time (metrics.jsonl has no clock).`,
+      `Steps to target: the first step at which the mean loss of a window of ${'~1%'} of the steps is ≤ ${results.targetLoss}; seconds assume every step took the same time (the run's wall time spread evenly over its steps).`,
     '',
     '## Best learning rate of each optimizer',
     '',

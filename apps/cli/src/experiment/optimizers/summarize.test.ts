@@ -4,7 +4,7 @@ import { bestPerOptimizer, groupBest, summarizeRun, type RunSummary } from './su
 import { expandSweep } from './sweep.js';
 
 function folder(losses: readonly number[], evals: readonly EvalRecord[], perEpoch: number): RunFolder {
-  const steps: StepRecord[] = losses.map((loss, i) => ({ kind: 'step', step: i + 1, epoch: Math.floor(i / perEpoch), loss, lr: 0.1, gradNorm: 1 }));
+  const steps: StepRecord[] = losses.map((loss, i) => ({ kind: 'step', step: i + 1, epoch: Math.floor(i / perEpoch) + 1, loss, lr: 0.1, gradNorm: 1 }));
   const summary = { steps: losses.length, wallSeconds: 10 } as Summary;
   return { summary, metrics: { steps, evals, layers: [] } };
 }
@@ -19,9 +19,9 @@ describe('expandSweep', () => {
 
 describe('summarizeRun', () => {
   it('takes test accuracy at the best validation epoch and the gap against that epoch\'s tail loss', () => {
-    // 10 steps per epoch; epoch 0 tail (last step) loss 1.0, epoch 1 tail 0.5.
+    // 10 steps per epoch; epoch 1 tail (last step) loss 1.0, epoch 2 tail 0.5.
     const losses = [2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5];
-    const evals = [evalAt(10, 0, 'validation', 0.8, 0.9), evalAt(10, 0, 'test', 0.79, 1.2), evalAt(20, 1, 'validation', 0.7, 1.1), evalAt(20, 1, 'test', 0.72, 1.0)];
+    const evals = [evalAt(10, 1, 'validation', 0.8, 0.9), evalAt(10, 1, 'test', 0.79, 1.2), evalAt(20, 2, 'validation', 0.7, 1.1), evalAt(20, 2, 'test', 0.72, 1.0)];
     const run = summarizeRun({ id: 'sgd-lr0.1', optimizer: 'sgd', lr: 0.1 }, folder(losses, evals, 10), 1.5);
     expect(run.bestValidationAccuracy).toBe(0.8);
     expect(run.bestEpoch).toBe(1);

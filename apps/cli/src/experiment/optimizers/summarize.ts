@@ -41,7 +41,7 @@ export function summarizeRun(run: SweepRun, folder: RunFolder, targetLoss: numbe
     lr: run.lr,
     trainLoss: finiteSig(trainByEpoch.get(lastEpoch)),
     bestValidationAccuracy: best ? sig(best.accuracy) : null,
-    bestEpoch: best ? best.epoch + 1 : null,
+    bestEpoch: best ? best.epoch : null,
     testAccuracy: at ? finiteSig(at.accuracy) : null,
     testLoss: at ? finiteSig(at.loss) : null,
     generalizationGap: at && trainAt !== undefined ? finiteSig(at.loss - trainAt) : null,
