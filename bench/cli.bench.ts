@@ -20,7 +20,9 @@ const flags = parseFlags(process.argv.slice(2), {
 const BIN = fileURLToPath(new URL('../apps/cli/bin/dptrain.js', import.meta.url));
 const env = { ...process.env, DPTRAIN_TOKEN: 'cli-bench-token-00001' };
 
-const rows: { name: string; args: string[] }[] = [
+const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+
+const rows: { name: string; command?: string; args: string[] }[] = [
   { name: 'node -e 0 (baseline)', args: ['-e', '0'] },
   { name: 'node + tsx registered (baseline)', args: ['--input-type=module', '-e', "import { register } from 'tsx/esm/api'; register();"] },
   { name: 'dptrain --version', args: [BIN, '--version'] },
@@ -28,17 +30,21 @@ const rows: { name: string; args: string[] }[] = [
   { name: 'dptrain train --help', args: [BIN, 'train', '--help'] },
   { name: 'dptrain --dry-run worker', args: [BIN, '--dry-run', 'worker', '--coordinator', 'ws://127.0.0.1:7000/'] },
   { name: 'dptrain --dry-run train', args: [BIN, '--dry-run', 'train'] },
+  // What the README's `npx dptrain …` adds: npm's own start and its lookup of the bin.
+  { name: 'npx --version (baseline)', command: NPX, args: ['--version'] },
+  { name: 'npx dptrain --help', command: NPX, args: ['dptrain', '--help'] },
 ];
 
-function time(args: string[]): number {
+function time(command: string, args: string[]): number {
   const started = performance.now();
-  execFileSync(process.execPath, args, { env, stdio: 'ignore', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  execFileSync(command, args, { env, stdio: 'ignore', cwd: fileURLToPath(new URL('..', import.meta.url)) });
   return performance.now() - started;
 }
 
 const results = rows.map((row) => {
-  time(row.args);
-  const ms = Array.from({ length: flags.reps }, () => time(row.args));
+  const command = row.command ?? process.execPath;
+  time(command, row.args);
+  const ms = Array.from({ length: flags.reps }, () => time(command, row.args));
   return { ...row, median: median(ms), min: Math.min(...ms), max: Math.max(...ms) };
 });
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
