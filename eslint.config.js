@@ -1,22 +1,27 @@
 import nx from '@nx/eslint-plugin';
 
-// Module boundaries are the architecture: numerics and wire format depend on nothing of ours,
-// apps never import apps, and only the TensorFlow.js-facing libs may reach the backend loader.
+// Module boundaries are the architecture, one tag per project: numerics and the wire format depend
+// on nothing of ours; the job module sits under everything that runs a job; the trainer, the
+// cluster roles and the simulator (the lab) stack in that order, and nothing of the product reaches
+// up into the lab. test/cli/module-boundaries.test.ts lints a wrong import on purpose.
 const depConstraints = [
   { sourceTag: 'scope:random', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:optim', onlyDependOnLibsWithTags: ['scope:random'] },
   { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:random'] },
-  { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:io', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:config', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:faults', onlyDependOnLibsWithTags: ['scope:random'] },
   { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:backend', 'scope:random'] },
-  { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: ['scope:runtime', 'scope:random', 'scope:protocol', 'scope:optim', 'scope:data', 'scope:model', 'scope:backend', 'scope:metrics', 'scope:io', 'scope:config'] },
-  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e'] },
+  { sourceTag: 'scope:job', onlyDependOnLibsWithTags: ['scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:random'] },
+  { sourceTag: 'scope:training', onlyDependOnLibsWithTags: ['scope:job', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
+  { sourceTag: 'scope:cluster', onlyDependOnLibsWithTags: ['scope:training', 'scope:job', 'scope:protocol', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
+  { sourceTag: 'scope:simulator', onlyDependOnLibsWithTags: ['scope:cluster', 'scope:training', 'scope:job', 'scope:protocol', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
+  { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e', 'type:bench'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
   { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib'] },
 ];
 

@@ -1,6 +1,5 @@
 import { createModel, type Model } from '@dptrain/model';
-import { modelConfigOf } from '@dptrain/training';
-import type { JobDescription } from './job.js';
+import { modelConfigOf, type JobDescription } from '@dptrain/job';
 
 /** The job's model, built the same way in every process (and in the reference trainer). */
 export function modelOf(job: JobDescription): Model {

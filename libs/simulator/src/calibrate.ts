@@ -4,8 +4,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelOf, planSizes, PreviousPoint, WalWriter, type JobDescription } from '@dptrain/cluster';
-import { createDataPlan, gather, type Dataset } from '@dptrain/data';
+import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
+import { gather, type Dataset } from '@dptrain/data';
+import { planOf, planSizes, type JobDescription } from '@dptrain/job';
 import { GradientSum } from '@dptrain/optim';
 import { concatParts, connect, createDecoder, encodeMessage, silentLogger, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
@@ -104,7 +105,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
   try {
     // Compute: the job's own micro-batches, in plan order.
     const { train } = trainingSplits(config, dataset);
-    const plan = createDataPlan({ numSamples: train.count, batchSize: config.batchSize, microBatchSize: config.microBatchSize, epochs: config.epochs, seed: config.seed });
+    const plan = planOf(config, train.count);
     const params = model.init(config.seed);
     const grad = new Float32Array(P);
     const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };

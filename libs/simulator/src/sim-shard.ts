@@ -1,4 +1,5 @@
-import { ParameterServer, type JobDescription } from '@dptrain/cluster';
+import { ParameterServer } from '@dptrain/cluster';
+import type { JobDescription } from '@dptrain/job';
 import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
 import { encodeAndCarry, receiveCost, sendCost, type Node, type World } from './world.js';
 

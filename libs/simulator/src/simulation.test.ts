@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelOf, type JobDescription } from '@dptrain/cluster';
+import { modelOf } from '@dptrain/cluster';
+import type { JobDescription } from '@dptrain/job';
 import { parseConfig } from '@dptrain/config';
 import type { Calibration } from './calibration.js';
 import { simulate } from './simulation.js';

@@ -1,4 +1,5 @@
-import { Coordinator, modelOf, shardRanges, type ClusterResult, type JobDescription } from '@dptrain/cluster';
+import { Coordinator, modelOf, shardRanges, type ClusterResult } from '@dptrain/cluster';
+import type { JobDescription } from '@dptrain/job';
 import { createMemoryPair } from '@dptrain/protocol';
 import { deriveSeed } from '@dptrain/random';
 import { CalibrationError, type Calibration } from './calibration.js';

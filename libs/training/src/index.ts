@@ -1,6 +1,5 @@
 export { UpdateRule } from './update-rule.js';
 export type { AppliedUpdate } from './update-rule.js';
-export { optimizerConfigOf, modelConfigOf } from './job-settings.js';
 export { evaluateSplit } from './evaluate.js';
 export type { EvaluateOptions, Evaluation } from './evaluate.js';
 export { confusionMatrix } from './confusion.js';

@@ -1,9 +1,9 @@
 import type { JobConfig } from '@dptrain/config';
-import { createDataPlan, gather, holdoutSplit, subset, type Dataset, type Split } from '@dptrain/data';
+import { gather, holdoutSplit, subset, type Dataset, type Split } from '@dptrain/data';
 import { combineMicroBatchMoments, createModel, tensorNorms, updateRunningStats, updateWeightRatios, type LayerMoments, type Model } from '@dptrain/model';
 import { GradientSum, scaleFromZero } from '@dptrain/optim';
 import { evaluateSplit, type Evaluation } from './evaluate.js';
-import { modelConfigOf } from './job-settings.js';
+import { modelConfigOf, planOf } from '@dptrain/job';
 import type { TrainerState } from './trainer-checkpoint.js';
 import { UpdateRule } from './update-rule.js';
 
@@ -88,7 +88,7 @@ export function trainingSplits(config: JobConfig, dataset: Dataset): { train: Sp
 export async function trainReference(config: JobConfig, dataset: Dataset, hooks: TrainingHooks = {}): Promise<TrainingResult> {
   const { train, validation } = trainingSplits(config, dataset);
   const model = createModel(modelConfigOf(config, dataset.inputShape, dataset.numClasses));
-  const plan = createDataPlan({ numSamples: train.count, batchSize: config.batchSize, microBatchSize: config.microBatchSize, epochs: config.epochs, seed: config.seed });
+  const plan = planOf(config, train.count);
   const totalSteps = Math.min(plan.totalSteps, config.steps ?? Number.POSITIVE_INFINITY);
   const rule = new UpdateRule(config, model.paramCount, totalSteps, plan.stepsPerEpoch);
   // The optimizer's own buffers: its WebAssembly kernels then update them without copies.

@@ -9,7 +9,7 @@ import { createModel } from '@dptrain/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { confusionMatrix } from './confusion.js';
 import { evaluateSplit } from './evaluate.js';
-import { modelConfigOf } from './job-settings.js';
+import { modelConfigOf } from '@dptrain/job';
 import { MODEL_METADATA_KEY, modelMetadata } from './model-metadata.js';
 import { modelTensors } from './param-tensors.js';
 import { RunFolder } from './run-folder.js';

@@ -4,7 +4,7 @@ import type { JobConfig } from '@dptrain/config';
 import { datasetFormat } from '@dptrain/data';
 import { createModel, type Model } from '@dptrain/model';
 import { readSafetensors, type SafetensorsFile } from '@dptrain/safetensors';
-import { modelConfigOf } from './job-settings.js';
+import { modelConfigOf } from '@dptrain/job';
 import { modelTensors } from './param-tensors.js';
 import { readRunConfig, RunFolderError, type RunSummary } from './run-folder.js';
 

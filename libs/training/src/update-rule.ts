@@ -1,6 +1,6 @@
 import type { JobConfig } from '@dptrain/config';
 import { clipByGlobalNorm, createOptimizer, createSchedule, globalNorm, type LearningRateSchedule, type Optimizer } from '@dptrain/optim';
-import { optimizerConfigOf } from './job-settings.js';
+import { optimizerConfigOf } from '@dptrain/job';
 
 export interface AppliedUpdate {
   /** Learning rate this step used. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, FLAGS } from '@dptrain/config';
+import { ConfigError } from '@dptrain/config';
 
 /**
  * `--dry-run`: after the command line, env and config file are resolved and checked as the role's
@@ -11,13 +11,6 @@ export function dryRun(command: Command, resolved: Record<string, unknown>, chec
   check?.();
   process.stdout.write(`${JSON.stringify({ command: command.name(), ...resolved })}\n`);
   return true;
-}
-
-/** The job flags given on this command line, to hand on to the coordinator unchanged. */
-export function jobArgsOf(options: Record<string, string | undefined>): string[] {
-  const args = options.config ? ['--config', options.config] : [];
-  for (const spec of FLAGS) if (options[spec.key] !== undefined) args.push(spec.flag, options[spec.key]!);
-  return args;
 }
 
 /** How an option was given, for error messages: `--port 70000` or `DPTRAIN_PORT=70000`. */

@@ -3,22 +3,16 @@ import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
 import { checkListen, checkTlsFiles, checkToken } from './preflight.js';
-import { coordinatorOf, dryRun, integerOf, jobArgsOf, portOf, tlsFilesOf } from './role-options.js';
+import { coordinatorOf, dryRun, integerOf, portOf, tlsFilesOf } from './role-options.js';
 
 // The roles of the one dptrain program. Each command's module (and TensorFlow.js, the data set
 // loaders, the cluster) is imported when the command runs, so `--help`, `--version` and a dry run
 // load none of it.
 
-/** The cluster's start-up check of the job, as a ConfigError like the other bad settings. */
+/** The cluster's start-up check of the job (a ConfigError like the other bad settings). */
 async function checkCluster(config: JobConfig): Promise<() => void> {
-  const { checkClusterConfig } = await import('@dptrain/cluster/job');
-  return () => {
-    try {
-      checkClusterConfig(config);
-    } catch (error) {
-      throw new ConfigError('E_CONFIG_VALUE', (error as Error).message, { cause: error });
-    }
-  };
+  const { checkClusterConfig } = await import('@dptrain/job');
+  return () => checkClusterConfig(config);
 }
 
 /**
@@ -71,7 +65,7 @@ export function registerRoles(program: Command): void {
       if (dryRun(command, { config, folder }, await checkCluster(config))) return;
       await claim(config.out, folder);
       const { runLocal } = await import('../commands/local.js');
-      await runLocal(config, folder === 'resume' ? [] : jobArgsOf(options), await logger('local'), folder === 'resume');
+      await runLocal(config, await logger('local'), folder === 'resume');
     },
   );
 

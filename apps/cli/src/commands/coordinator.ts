@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { initBackend } from '@dptrain/backend';
-import { checkClusterConfig, Coordinator, LeaseTickets, modelOf, planSizes, resumePointOf, type FaultRecord, type JobDescription } from '@dptrain/cluster';
-import { ConfigError, type JobConfig } from '@dptrain/config';
+import { Coordinator, LeaseTickets, modelOf, resumePointOf, type FaultRecord } from '@dptrain/cluster';
+import { checkClusterConfig, planSizes, type JobDescription } from '@dptrain/job';
+import type { JobConfig } from '@dptrain/config';
 import { createServer, resolveToken } from '@dptrain/protocol';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
@@ -27,11 +28,7 @@ export interface CoordinatorCommandOptions {
  * `dptrain train` does plus `workers`, `faults` and `backupLeases`, then tells everyone to shut down.
  */
 export async function runCoordinator(config: JobConfig, options: CoordinatorCommandOptions, logger: Logger): Promise<void> {
-  try {
-    checkClusterConfig(config);
-  } catch (error) {
-    throw new ConfigError('E_CONFIG_VALUE', (error as Error).message);
-  }
+  checkClusterConfig(config);
   // Before the backend and the data set load: a missing or short token, or an unreadable
   // certificate, is the user's to fix at once.
   const token = resolveToken(undefined);

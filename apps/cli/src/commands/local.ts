@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { checkClusterConfig } from '@dptrain/cluster';
-import { ConfigError, type JobConfig } from '@dptrain/config';
+import { checkClusterConfig } from '@dptrain/job';
+import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
 import { fetchStatus } from '../cluster/status-http.js';
 import { logFormat, prettyLine, type Logger } from '../logger.js';
@@ -54,14 +55,12 @@ export class LocalClusterError extends Error {
  * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
  * SIGINT/SIGTERM stop every child.
  */
-export async function runLocal(config: JobConfig, jobArgs: readonly string[], logger: Logger, resume = false): Promise<void> {
-  try {
-    checkClusterConfig(config);
-  } catch (error) {
-    throw new ConfigError('E_CONFIG_VALUE', (error as Error).message);
-  }
+export async function runLocal(config: JobConfig, logger: Logger, resume = false): Promise<void> {
+  checkClusterConfig(config);
+  // The job reaches the children as one file (below), not again through their environment.
+  const jobKeysEnv = new Set(FLAGS.flatMap((f) => (f.env ? [f.env] : [])));
   const env = {
-    ...process.env,
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !jobKeysEnv.has(name))),
     DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'),
     DPTRAIN_JOB: process.env.DPTRAIN_JOB ?? `local-${process.pid}`,
     DPTRAIN_LOG_LEVEL: process.env.DPTRAIN_LOG_LEVEL ?? 'warn',
@@ -178,11 +177,13 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // The coordinator gets the job resolved here (every default filled in, the run folder named) as
+  // a file its --config parses with the same schema: one resolution, not two that could differ.
+  const jobDir = await mkdtemp(join(tmpdir(), 'dptrain-local-'));
   try {
-    // The coordinator resolves the same job: the flags given (and the folder named, as its own
-    // default would be a folder of another second), or the stopped run's config.json.
-    const job = resume ? ['--config', join(config.out, 'config.json'), '--resume'] : [...jobArgs, ...(jobArgs.includes('--out') ? [] : ['--out', config.out])];
-    const coordinator = start('coordinator', 'coordinator', [...job, '--host', '127.0.0.1', '--port', '0']);
+    const jobFile = join(jobDir, 'job.json');
+    await writeFile(jobFile, `${JSON.stringify(config)}\n`);
+    const coordinator = start('coordinator', 'coordinator', ['--config', jobFile, ...(resume ? ['--resume'] : []), '--host', '127.0.0.1', '--port', '0']);
     await listening(coordinator);
     coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
     // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
@@ -216,6 +217,7 @@ export async function runLocal(config: JobConfig, jobArgs: readonly string[], lo
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await rm(jobDir, { recursive: true, force: true });
   }
 }
 

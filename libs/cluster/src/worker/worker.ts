@@ -1,8 +1,8 @@
-import { createDataPlan, type Dataset } from '@dptrain/data';
+import type { Dataset } from '@dptrain/data';
+import { parseJobDescription, planOf, type JobDescription } from '@dptrain/job';
 import { ProtocolError, reconnecting, silentLogger, type Connection, type Logger, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
 import { trainingSplits } from '@dptrain/training';
 import type { FaultInjection } from '../fault-injection.js';
-import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';
 import { shardRanges } from '../shards.js';
 import { abortable } from './abortable.js';
@@ -99,7 +99,7 @@ export class Worker {
   async run(): Promise<WorkerReport> {
     await this.joinCoordinator();
     const registered = this.identity!;
-    const job = registered.config as unknown as JobDescription;
+    const job = parseJobDescription(registered.config);
     const urls = registered.shardUrls ?? [];
     const model = modelOf(job);
     const ranges = shardRanges(model.paramCount, job.config.psShards);
@@ -109,7 +109,7 @@ export class Worker {
     const shards = await Promise.all(urls.map((url) => this.withBackoff(() => this.options.connectShard(url, model.paramCount))));
     const dataset = await this.options.loadDataset(job);
     const { train } = trainingSplits(job.config, dataset);
-    const plan = createDataPlan({ numSamples: train.count, batchSize: job.config.batchSize, microBatchSize: job.config.microBatchSize, epochs: job.config.epochs, seed: job.config.seed });
+    const plan = planOf(job.config, train.count);
     this.log({ level: 'info', event: 'worker-registered', workerId: registered.workerId, shards: urls.length, paramCount: model.paramCount });
 
     const heartbeat = setInterval(() => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { checkClusterConfig } from '@dptrain/cluster';
+import type { JobConfig } from '@dptrain/config';
+import { clusterRuleViolations } from '@dptrain/job';
 import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
 import { intList, nameList, positiveInt } from '../common/lists.js';
 import { finish, invocation, machineNow, writeFiles } from '../common/report.js';
@@ -83,13 +84,9 @@ export function registerScaling(group: Command): void {
   });
 }
 
-function clusterRefusal(config: Parameters<typeof checkClusterConfig>[0]): string | undefined {
-  try {
-    checkClusterConfig(config);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
+function clusterRefusal(config: JobConfig): string | undefined {
+  const violations = clusterRuleViolations(config);
+  return violations.length > 0 ? violations.join('\n') : undefined;
 }
 
 function nullSig(value: number | null): number | null {

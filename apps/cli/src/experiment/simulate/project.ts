@@ -1,4 +1,4 @@
-import type { JobDescription } from '@dptrain/cluster';
+import type { JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
 import { simulate, type Calibration, type Stragglers, type WireModel } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';

@@ -1,6 +1,6 @@
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
-import type { JobDescription } from '@dptrain/cluster';
+import type { JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
 import { simulate, type Calibration } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
