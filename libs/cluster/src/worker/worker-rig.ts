@@ -40,6 +40,8 @@ export interface WorkerRigOptions {
   readonly faultWait?: Wait;
   /** Passed to the worker as its override; leave it out to use the job's heartbeatMs. */
   readonly heartbeatMs?: number;
+  /** What the coordinator sends as the job in `registered` (default: `job`, as a coordinator would). */
+  readonly sentJob?: JsonValue;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
       const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
       pair.b.on('message', (msg) => {
         if (msg.type === 'register') {
-          void pair.b.reply(msg, { type: 'registered', workerId: 0, generation: 0, config: job as unknown as JsonValue, shardUrls: ['memory://ps-0'] });
+          void pair.b.reply(msg, { type: 'registered', workerId: 0, generation: 0, config: options.sentJob ?? (job as unknown as JsonValue), shardUrls: ['memory://ps-0'] });
         } else if (msg.type === 'leaseDone') rig.leaseDone.push(msg);
         else if (msg.type === 'heartbeat') rig.heartbeats.push(msg);
       });

@@ -142,6 +142,13 @@ describe('Worker', () => {
     await rig.stop();
   }, 30_000);
 
+  it('refuses a job from the coordinator that its schema refuses, naming the key, before it builds anything', async () => {
+    const job = jobOf();
+    const sentJob = JSON.parse(JSON.stringify({ ...job, config: { ...job.config, microBatchSize: 5 } }));
+    await expect(startWorkerRig(job, DATASET, { sentJob })).rejects.toThrow(/the job the coordinator sent: microBatchSize .*must divide batchSize/);
+    await expect(startWorkerRig(job, DATASET, { sentJob: { ...sentJob, config: job.config, trainCount: -1 } })).rejects.toThrow(/not a job description \(trainCount/);
+  });
+
   it('heartbeats follow the job heartbeatMs', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const job = jobOf({ heartbeatMs: 250 });
