@@ -4,7 +4,7 @@ import type { OptimizerState } from '@dptrain/optim';
 import { decodeChecked, encodeChecked, isAtomicTempFile, writeFileAtomic, type Tensor, type WriteFileAtomicOptions } from '@dptrain/safetensors';
 import type { Logger } from '@dptrain/protocol';
 import { optimizerEntries, optimizerFromEntries } from '@dptrain/training';
-import type { AppliedReport } from './parameter-server.js';
+import type { AppliedReport } from './shard-types.js';
 import type { PointView } from './previous-point.js';
 
 /** Everything a shard needs to continue after `step` steps (version `version`), bit for bit. */
