@@ -25,6 +25,14 @@ const depConstraints = [
   { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib'] },
 ];
 
+const testOnly = [
+  { group: ['@dptrain/*/testing', '@dptrain/*/testing/*'], message: "test helpers are not installed in production (npm ci --omit=dev); move what production needs into the package's main entry." },
+  { group: ['fast-check', 'vitest', 'vitest/*', 'testcontainers'], message: 'a dev dependency is not installed in production (npm ci --omit=dev); only tests may import it.' },
+];
+const lab = [
+  { group: ['@dptrain/simulator', '@dptrain/simulator/*', '@dptrain/fault-proxy', '@dptrain/fault-proxy/*', 'vega', 'vega-lite', '**/experiment/*', '**/chaos/*'], message: "the lab loads with its command only: use `await import(...)` inside the command's action." },
+];
+
 export default [
   // Each project's vitest.config.ts re-exports the shared root config (test/ raises its timeouts).
   { ignores: ['**/node_modules/**', '**/dist/**', 'runs/**', '.nx/**', '**/*.js', '!eslint.config.js', '**/vitest.config.ts'] },
@@ -46,16 +54,13 @@ export default [
   {
     files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**', '**/test-support.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@dptrain/*/testing', '@dptrain/*/testing/*'], message: 'test helpers are not installed in production (npm ci --omit=dev); move what production needs into the package\'s main entry.' },
-            { group: ['fast-check', 'vitest', 'vitest/*', 'testcontainers'], message: 'a dev dependency is not installed in production (npm ci --omit=dev); only tests may import it.' },
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: testOnly }] },
+  },
+  // The product's commands load the lab (experiments, chaos, the simulator, the fault proxy, vega)
+  // only through import() when its command runs: `dptrain worker` must not pay for them.
+  {
+    files: ['apps/cli/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'apps/cli/src/experiment/**', 'apps/cli/src/chaos/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...testOnly, ...lab] }] },
   },
 ];
