@@ -1,13 +1,6 @@
+import { CodedError } from '@dptrain/errors';
+
 export type ConfigErrorCode = 'E_CONFIG_FILE' | 'E_CONFIG_VALUE';
 
 /** A configuration that cannot be used; the message names the key (and flag), the value and the fix. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly code: ConfigErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class ConfigError extends CodedError<ConfigErrorCode> {}

@@ -1,3 +1,5 @@
+import { CodedError, CodedRangeError } from '@dptrain/errors';
+
 /**
  * What went wrong with a data set's files, its location or its download. Every message names the
  * file or place at fault and what to do about it.
@@ -32,16 +34,11 @@ export type DataErrorCode =
   | 'E_IMAGE_SIZE';
 
 /** A data set that cannot be found, fetched or read; never a silently partial data set. */
-export class DataError extends Error {
-  override readonly name = 'DataError';
+export class DataError extends CodedError<DataErrorCode> {
   /** The file or directory at fault, when there is one. */
   readonly path: string | undefined;
-  constructor(
-    readonly code: DataErrorCode,
-    message: string,
-    options?: { cause?: unknown; path?: string },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: DataErrorCode, message: string, options?: { cause?: unknown; path?: string }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.path = options?.path;
   }
 }
@@ -56,14 +53,13 @@ export class DataError extends Error {
  */
 export type DataOptionErrorCode = 'E_PLAN_MICRO_BATCH' | 'E_PLAN_STEP' | 'E_DATA_OPTION';
 
-export class DataOptionError extends RangeError {
-  override readonly name = 'DataOptionError';
+export class DataOptionError extends CodedRangeError<DataOptionErrorCode> {
   constructor(
-    readonly code: DataOptionErrorCode,
+    code: DataOptionErrorCode,
     readonly option: string,
     readonly value: unknown,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

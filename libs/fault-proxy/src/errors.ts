@@ -1,3 +1,5 @@
+import { CodedError } from '@dptrain/errors';
+
 /**
  * Why the proxy refused a stream or an option. `code` is stable for tools; the message names the
  * offending value and what to do instead.
@@ -12,13 +14,8 @@ export type FaultProxyErrorCode =
   /** A network-namespace command failed (`ip`, `nft`). */
   | 'E_NETNS';
 
-export class FaultProxyError extends Error {
-  constructor(
-    readonly code: FaultProxyErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
-    this.name = 'FaultProxyError';
+export class FaultProxyError extends CodedError<FaultProxyErrorCode> {
+  constructor(code: FaultProxyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedRangeError } from '@dptrain/errors';
+
 /**
  * Error codes of `@dptrain/model`. Each names one cause; the message carries the offending value
  * and the fix.
@@ -26,13 +28,4 @@ export type ModelErrorCode =
  * A model, a batch or a statistics vector cannot be used as given. A `RangeError`, so callers
  * that only distinguish built-in error types still see "a value out of range".
  */
-export class ModelError extends RangeError {
-  override readonly name = 'ModelError';
-  constructor(
-    readonly code: ModelErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class ModelError extends CodedRangeError<ModelErrorCode> {}

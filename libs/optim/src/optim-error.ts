@@ -1,3 +1,5 @@
+import { CodedRangeError } from '@dptrain/errors';
+
 /**
  * Why an optimizer call was refused. Every message names the field or array at fault, the value it
  * had, and ends with a `help:` line saying what to do instead.
@@ -28,10 +30,9 @@ export type OptimErrorCode =
  * A call that cannot work. It is a `RangeError`, so callers that only know the standard classes
  * still catch it; `field` and `value` name the culprit for programs, the message for people.
  */
-export class OptimError extends RangeError {
-  override readonly name = 'OptimError';
+export class OptimError extends CodedRangeError<OptimErrorCode> {
   constructor(
-    readonly code: OptimErrorCode,
+    code: OptimErrorCode,
     /** The config field, argument or state entry at fault, e.g. `beta1` or `slots.m`. */
     readonly field: string,
     /** The offending value (lengths for arrays). */
@@ -40,7 +41,7 @@ export class OptimError extends RangeError {
     /** `cause`: the runtime's own error, when one led to this refusal. */
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from '@dptrain/errors';
+
 /**
  * The one catalog of protocol errors. Each code carries the HTTP status used when the error refuses
  * a handshake, the WebSocket close code used when it ends a connection (4000–4999 are application
@@ -149,17 +151,14 @@ export interface ProtocolErrorOptions {
  * An error a user or a peer can cause. The message is `CODE: detail (help: …)`, where the detail
  * names the offending value and the catalog supplies the fix.
  */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-  readonly code: ErrorCode;
+export class ProtocolError extends CodedError<ErrorCode> {
   readonly ref: number | undefined;
   readonly remote: boolean;
 
   constructor(code: ErrorCode, detail: string, options: ProtocolErrorOptions = {}) {
-    super(options.verbatim ? detail : `${code}: ${detail} (help: ${ERROR_CATALOG[code].help})`, {
+    super(code, options.verbatim ? detail : `${code}: ${detail} (help: ${ERROR_CATALOG[code].help})`, {
       cause: options.cause,
     });
-    this.code = code;
     this.ref = options.ref;
     this.remote = options.remote ?? false;
   }

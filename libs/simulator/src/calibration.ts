@@ -1,3 +1,4 @@
+import { withCode } from '@dptrain/errors';
 /**
  * The measured costs the simulation's models run on (`dptrain experiment simulate --calibrate`
  * writes them; calibrate.ts says how each is measured). Times are milliseconds of one core.
@@ -52,9 +53,7 @@ export function costOf(cost: LinearCost, tensorBytes: number): number {
 }
 
 /** Thrown for a calibration file that cannot be used; the message names the field and the fix. */
-export class CalibrationError extends Error {
-  readonly code = 'E_CALIBRATION';
-}
+export class CalibrationError extends withCode('E_CALIBRATION') {}
 
 function need(ok: boolean, what: string): void {
   if (!ok) throw new CalibrationError(`calibration ${what}; help: write a fresh one with \`dptrain experiment simulate --calibrate --calibration FILE\``);

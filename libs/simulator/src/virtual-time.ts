@@ -1,4 +1,5 @@
 import type { EventHandle, EventQueue } from './event-queue.js';
+import { withCode } from '@dptrain/errors';
 
 /** A Node Timeout look-alike backed by an event of the queue. */
 class VirtualTimer {
@@ -80,9 +81,7 @@ export function installVirtualTime(queue: EventQueue): () => void {
 }
 
 /** The simulated job did not finish within the virtual time it was given. */
-export class SimulationLimitError extends Error {
-  readonly code = 'E_SIMULATION_LIMIT';
-}
+export class SimulationLimitError extends withCode('E_SIMULATION_LIMIT') {}
 
 /**
  * Fires the queue's events one by one until `until` settles, letting every microtask, nextTick

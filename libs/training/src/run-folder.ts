@@ -2,6 +2,7 @@ import { appendFile, lstat, readdir, readFile, rm, symlink, rename } from 'node:
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseConfig, type JobConfig } from '@dptrain/config';
 import { makeDirectory, writeFileAtomic, writeSafetensors, type Tensor } from '@dptrain/safetensors';
+import { withCode } from '@dptrain/errors';
 
 /**
  * How a run claims its folder:
@@ -16,9 +17,7 @@ export type RunFolderMode = 'new' | 'force' | 'resume' | 'continue';
 export const RUN_ENTRIES = ['config.json', 'metrics.jsonl', 'faults.jsonl', 'summary.json', 'params.safetensors', 'cluster.json', 'checkpoints'] as const;
 
 /** A run folder that cannot be used as asked; the message names the folder and the fix. */
-export class RunFolderError extends Error {
-  readonly code = 'E_RUN_FOLDER';
-}
+export class RunFolderError extends withCode('E_RUN_FOLDER') {}
 
 /**
  * Checks (and with `force` clears) the folder a run is about to use, before anything loads.

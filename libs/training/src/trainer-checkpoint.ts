@@ -5,6 +5,7 @@ import type { OptimizerState } from '@dptrain/optim';
 import { canonicalJson, decodeChecked, encodeChecked, makeDirectory, writeFileAtomic, type Tensor } from '@dptrain/safetensors';
 import { createHash } from 'node:crypto';
 import { optimizerEntries, optimizerFromEntries } from './optimizer-state-file.js';
+import { withCode } from '@dptrain/errors';
 
 /** Everything the reference trainer needs to go on after `step` steps, bit for bit. */
 export interface TrainerState {
@@ -44,9 +45,7 @@ export async function writeTrainerCheckpoint(config: JobConfig, state: TrainerSt
 }
 
 /** A trainer checkpoint that cannot be resumed; the message says why and what to do. */
-export class TrainerCheckpointError extends Error {
-  readonly code = 'E_CHECKPOINT';
-}
+export class TrainerCheckpointError extends withCode('E_CHECKPOINT') {}
 
 /**
  * The state writeTrainerCheckpoint saved for `config`'s run.

@@ -12,6 +12,7 @@ import { fetchStatus } from '../cluster/status-http.js';
 import { logFormat, prettyLine, type Logger } from '../logger.js';
 import { Interrupted } from '../interrupted.js';
 import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js';
+import { withCode } from '@dptrain/errors';
 
 const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
 
@@ -38,9 +39,7 @@ interface Child {
 }
 
 /** Thrown when the cluster cannot finish; the message names the process and how it ended. */
-export class LocalClusterError extends Error {
-  readonly code = 'E_LOCAL_CLUSTER';
-}
+export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
 
 /**
  * `dptrain local`: the whole cluster as child processes on 127.0.0.1 — one coordinator, psShards

@@ -3,13 +3,12 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRunFolder, type RunFolder } from './run-folder.js';
+import { withCode } from '@dptrain/errors';
 
 const BIN = fileURLToPath(new URL('../../../bin/dptrain.js', import.meta.url));
 
 /** Thrown when a run of an experiment fails; the message names the command and its last output. */
-export class ExperimentRunError extends Error {
-  readonly code = 'E_EXPERIMENT_RUN';
-}
+export class ExperimentRunError extends withCode('E_EXPERIMENT_RUN') {}
 
 export interface RunRequest {
   /** `train` (one process) or `local` (the cluster as child processes). */

@@ -1,0 +1,1 @@
+export { CodedError, CodedRangeError, isCodedError, withCode } from './coded-error.js';
