@@ -8,7 +8,7 @@ const depConstraints = [
   { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [] },
   { sourceTag: 'scope:random', onlyDependOnLibsWithTags: ['scope:errors'] },
   { sourceTag: 'scope:optim', onlyDependOnLibsWithTags: ['scope:errors', 'scope:random'] },
-  { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:errors', 'scope:random'] },
   { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: ['scope:errors'] },
   { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:errors', 'scope:random'] },
   { sourceTag: 'scope:io', onlyDependOnLibsWithTags: ['scope:errors'] },

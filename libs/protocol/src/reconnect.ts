@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js';
+import { Mulberry32 } from '@dptrain/random';
 
 export interface BackoffOptions {
   /** First delay, ms. @default 100 */
@@ -38,7 +39,8 @@ export function* backoffDelays(options: BackoffOptions = {}): Generator<number, 
   if (!(factor >= 1 && Number.isFinite(factor))) throw new RangeError(`factor must be a finite number >= 1, got ${factor}`);
   if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`jitter must be in [0, 1], got ${jitter}`);
   if (maxMs < initialMs) throw new RangeError(`maxMs ${maxMs} is below initialMs ${initialMs}; help: raise maxMs`);
-  const random = mulberry32(seed);
+  const generator = new Mulberry32(seed);
+  const random = (): number => generator.nextFloat();
   let base = initialMs;
   for (;;) {
     yield Math.round(base * (1 - jitter * random()));
@@ -89,18 +91,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function requirePositive(name: string, value: number): void {

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { SCENARIOS, jobArgs } from './catalog.js';
 import { runCommand } from './processes.js';
 import type { ChaosOptions, ChaosRow, Context, Outcome, Scenario } from './types.js';
+import { markdownTable } from '../experiment/common/table.js';
 
 /**
  * `dptrain chaos --scenario NAME|all`: runs fault scenarios against a small local cluster (the
@@ -72,9 +73,14 @@ function pick(name: string): readonly Scenario[] {
   return [found];
 }
 
+const COLUMNS = [
+  { key: 'scenario', header: 'scenario' },
+  { key: 'fault', header: 'fault injected' },
+  { key: 'invariant', header: 'invariant checked' },
+  { key: 'result', header: 'result' },
+  { key: 'time', header: 'time' },
+];
+
 function table(rows: readonly ChaosRow[]): string {
-  const head = ['scenario', 'fault injected', 'invariant checked', 'result', 'time'];
-  const body = rows.map((r) => [r.scenario, r.fault, r.invariant, r.result, r.seconds ? `${r.seconds} s` : '']);
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((cells) => `| ${cells.join(' | ')} |`)];
-  return `${lines.join('\n')}\n`;
+  return `${markdownTable(COLUMNS, rows.map((r) => ({ scenario: r.scenario, fault: r.fault, invariant: r.invariant, result: r.result, time: r.seconds ? `${r.seconds} s` : '' })))}\n`;
 }
