@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Connection } from './connection.js';
 import { ProtocolError } from './errors.js';
-import type { LogRecord } from './log.js';
+import type { LogRecord } from '@dptrain/log';
 import type { Message, MessageOf, Outgoing } from './messages.js';
 import { createMemoryPair, type MemoryEndOptions } from './memory-pair.js';
 

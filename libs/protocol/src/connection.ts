@@ -5,7 +5,7 @@ import { DeadlineTimer } from './deadline-timer.js';
 import { partsLength } from './frame.js';
 import { releaseFrame } from './headroom.js';
 import { DEFAULT_MAX_PROTOCOL_ERRORS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_TEXT_LENGTH, requireCount } from './limits.js';
-import { stderrLogger, type Logger } from './log.js';
+import { stderrLogger, type Logger } from '@dptrain/log';
 import {
   REPLY_TYPES,
   SENDERS,

@@ -63,5 +63,5 @@ export { connect, type ConnectOptions } from './client.js';
 export { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_NAME, HEADER_ROLE, HEADER_VERSION, resolveToken } from './handshake.js';
 export { backoffDelays, reconnecting, type BackoffOptions, type ReconnectOptions } from './reconnect.js';
 export { maskingImplementation, type MaskingImplementation } from './wire-accel.js';
-export { silentLogger, stderrLogger, type LogLevel, type LogRecord, type Logger } from './log.js';
+export { silentLogger, stderrLogger, type LogLevel, type LogRecord, type Logger } from '@dptrain/log';
 export { createMemoryPair, type MemoryEndOptions, type MemoryPair, type MemoryPairOptions } from './memory-pair.js';

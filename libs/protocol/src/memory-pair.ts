@@ -8,7 +8,7 @@ import {
 } from './connection.js';
 import { concatParts } from './frame.js';
 import { DEFAULT_MAX_PAYLOAD, maxPayloadFor } from './limits.js';
-import { silentLogger } from './log.js';
+import { silentLogger } from '@dptrain/log';
 import { PROTOCOL_VERSION, type Role } from './messages.js';
 
 /** One end of an in-memory pair. Its `log` defaults to silentLogger (tests listen to `rejected`). */

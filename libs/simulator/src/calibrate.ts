@@ -8,7 +8,8 @@ import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
 import { gather, type Dataset } from '@dptrain/data';
 import { planOf, planSizes, type JobDescription } from '@dptrain/job';
 import { GradientSum } from '@dptrain/optim';
-import { concatParts, connect, createDecoder, encodeMessage, silentLogger, type Message } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
+import { concatParts, connect, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
 import { costOf, type Calibration, type LinearCost } from './calibration.js';
 

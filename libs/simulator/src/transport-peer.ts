@@ -5,7 +5,8 @@
 // stdin closes.
 //
 //   node --import tsx libs/simulator/src/transport-peer.ts <floats>
-import { allocateTensor, createServer, silentLogger } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
+import { allocateTensor, createServer } from '@dptrain/protocol';
 
 const floats = Number(process.argv[2]);
 if (!Number.isSafeInteger(floats) || floats < 1) {

@@ -1,4 +1,4 @@
-import type { Logger as ProtocolLogger } from '@dptrain/protocol';
+import type { Logger as ProtocolLogger } from '@dptrain/log';
 import type { Logger } from '../logger.js';
 
 /**

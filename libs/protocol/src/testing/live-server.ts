@@ -3,7 +3,7 @@ import { connect, type ConnectOptions } from '../client.js';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../errors.js';
 import { requestHeaders } from '../handshake.js';
-import type { LogRecord } from '../log.js';
+import type { LogRecord } from '@dptrain/log';
 import { createServer, type ProtocolServer, type ServerOptions } from '../server.js';
 
 // A live server and clients on loopback for this library's own tests (server.test.ts and

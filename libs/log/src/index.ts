@@ -1,0 +1,2 @@
+export { silentLogger, stderrLogger } from './logger.js';
+export type { LogLevel, LogRecord, Logger } from './logger.js';
