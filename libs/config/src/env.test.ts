@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envNameOf, FLAGS, parseConfig, RESERVED_ENV, resolveConfig } from './index.js';
+import { envNameOf, RESERVED_ENV } from './env.js';
+import { FLAGS } from './flags.js';
+import { parseConfig, resolveConfig } from './resolve-config.js';
 
 function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'cfg-env-')), name);

@@ -2,7 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultRunFolder, FLAGS, parseConfig, resolveConfig } from './index.js';
+import { ConfigError } from './config-error.js';
+import { FLAGS } from './flags.js';
+import { parseConfig, resolveConfig } from './resolve-config.js';
+import { defaultRunFolder } from './schema.js';
 
 function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'cfg-')), name);
