@@ -145,10 +145,10 @@ describe('Connection refusals', () => {
   it('refuses messages the sender role may not send (E_ROLE)', async () => {
     const { worker, ps } = pair();
     const rejected = new Promise<ProtocolError>((resolve) => ps.once('rejected', resolve));
-    void worker.send({ type: 'stepPlan', step: 0, microBatchIds: [0] });
+    void worker.send({ type: 'leaseRevoked', leaseId: 0, reason: 'forged' });
     const error = await rejected;
     expect(error.code).toBe('E_ROLE');
-    expect(error.message).toContain('a worker may not send stepPlan (senders: coordinator)');
+    expect(error.message).toContain('a worker may not send leaseRevoked (senders: coordinator)');
   });
 
   it('closes with the last error code after maxProtocolErrors invalid frames', async () => {

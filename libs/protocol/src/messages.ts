@@ -235,13 +235,6 @@ export const MESSAGE_SCHEMAS = {
     status: z.enum(PUSH_STATUSES),
     reason: text.optional(),
   }),
-  /** coordinator → parameter server: step `step` sums exactly these micro-batches, in this order. */
-  stepPlan: z.strictObject({
-    type: z.literal('stepPlan'),
-    ...request,
-    step: uint,
-    microBatchIds: microBatchIds.min(1),
-  }),
   /**
    * parameter server → coordinator: the optimizer applied `step` (async: the micro-batches
    * `microBatchIds` of it), producing `version`, with learning rate `lr` and the ℓ2 norm of the
@@ -269,22 +262,6 @@ export const MESSAGE_SCHEMAS = {
     step: uint,
     version: uint,
     reason: text,
-  }),
-  /** coordinator → parameter server: write a checkpoint of the state after `step` into `path`. */
-  checkpoint: z.strictObject({
-    type: z.literal('checkpoint'),
-    ...request,
-    step: uint,
-    path: name,
-  }),
-  /** parameter server → coordinator, reply to checkpoint, once the file is durable. */
-  checkpointed: z.strictObject({
-    type: z.literal('checkpointed'),
-    ...reply,
-    step: uint,
-    version: uint,
-    path: name,
-    bytes: uint,
   }),
   /** any → any: ask for a status report. */
   status: z.strictObject({
@@ -340,11 +317,8 @@ export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } =
   push: ['grads', 'bnStats'],
   pushRun: ['grads', 'bnStats'],
   pushAck: [],
-  stepPlan: [],
   stepApplied: [],
   stepRefused: [],
-  checkpoint: [],
-  checkpointed: [],
   status: [],
   statusReport: [],
   error: [],
@@ -356,7 +330,6 @@ export const REPLY_TYPES = {
   pull: 'params',
   push: 'pushAck',
   pushRun: 'pushAck',
-  checkpoint: 'checkpointed',
   status: 'statusReport',
 } as const satisfies { readonly [K in MessageType]?: MessageType };
 
@@ -385,11 +358,8 @@ export const SENDERS: { readonly [K in MessageType]: readonly Role[] } = {
   push: ['worker'],
   pushRun: ['worker'],
   pushAck: ['ps'],
-  stepPlan: ['coordinator'],
   stepApplied: ['ps'],
   stepRefused: ['ps'],
-  checkpoint: ['coordinator'],
-  checkpointed: ['ps'],
   status: ANY,
   statusReport: ANY,
   error: ANY,

@@ -190,7 +190,7 @@ describe('hostile peers', () => {
       ['{"type":"push"}', 'E_MALFORMED'], // text frame
       [pushBytes(new Float32Array(P - 2), 11), 'E_BAD_LENGTH'],
       [pushBytes(nan, 12), 'E_NON_FINITE'],
-      [concatParts(encodeMessage({ type: 'stepPlan', seq: 13, step: 0, microBatchIds: [0] })), 'E_ROLE'],
+      [concatParts(encodeMessage({ type: 'leaseRevoked', seq: 13, leaseId: 0, reason: 'forged' })), 'E_ROLE'],
     ];
     for (const [frame] of hostileFrames) {
       hostile.ws.send(frame, { binary: typeof frame !== 'string' });

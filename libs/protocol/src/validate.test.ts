@@ -93,9 +93,9 @@ describe('validation against the model', () => {
 
 describe('validation of fields', () => {
   const cases: [string, Record<string, unknown>, ErrorCode, string][] = [
-    ['a negative step', { type: 'stepPlan', seq: 0, step: -1, microBatchIds: [0] }, 'E_RANGE', 'stepPlan.step'],
+    ['a negative step', { type: 'stepApplied', seq: 0, step: -1, version: 0, microBatchIds: [] }, 'E_RANGE', 'stepApplied.step'],
     ['a fractional version', { type: 'stepApplied', seq: 0, step: 1, version: 1.5, microBatchIds: [] }, 'E_RANGE', 'stepApplied.version'],
-    ['a step beyond 2^53', { type: 'stepPlan', seq: 0, step: 2 ** 60, microBatchIds: [0] }, 'E_RANGE', 'stepPlan.step'],
+    ['a step beyond 2^53', { type: 'stepRefused', seq: 0, step: 2 ** 60, version: 0, reason: 'overflow' }, 'E_RANGE', 'stepRefused.step'],
     ['a negative seq', { type: 'status', seq: -3 }, 'E_RANGE', 'status.seq'],
     ['a string where a number belongs', { type: 'heartbeat', seq: 0, workerId: '1', generation: 0, sentAtMs: 0 }, 'E_MALFORMED', 'heartbeat.workerId'],
     ['an unknown field', { type: 'status', seq: 0, extra: true }, 'E_MALFORMED', 'Unrecognized key: "extra"'],
@@ -104,7 +104,7 @@ describe('validation of fields', () => {
     ['no type', { seq: 4 }, 'E_MALFORMED', 'message has no "type" field'],
     ['an unknown push status', { type: 'pushAck', seq: 0, re: 0, step: 0, microBatchId: 0, status: 'maybe' }, 'E_MALFORMED', 'pushAck.status'],
     ['an empty lease', { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [], modelVersion: 0, deadlineMs: 1 }, 'E_BAD_LENGTH', 'lease.microBatchIds'],
-    ['a repeated micro-batch id', { type: 'stepPlan', seq: 0, step: 0, microBatchIds: [3, 1, 3] }, 'E_MALFORMED', 'lists micro-batch 3 twice'],
+    ['a repeated micro-batch id', { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [3, 1, 3], modelVersion: 0, deadlineMs: 1 }, 'E_MALFORMED', 'lists micro-batch 3 twice'],
     [
       'losses that do not match the micro-batches',
       { type: 'leaseDone', seq: 0, leaseId: 0, step: 0, microBatchIds: [1, 2], losses: [0.1], computeMs: 5 },
