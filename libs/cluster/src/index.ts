@@ -19,3 +19,5 @@ export { parseFaultInjection } from './fault-injection.js';
 export type { FaultInjection } from './fault-injection.js';
 export { resumePointOf } from './coordinator/resume-point.js';
 export type { ResumePoint } from './coordinator/resume-point.js';
+export { ShardSession } from './parameter-server/shard-session.js';
+export type { ShardSessionOptions, ShardSessionReport } from './parameter-server/shard-session.js';
