@@ -1,3 +1,5 @@
+import { ProtocolError } from '@dptrain/protocol';
+
 /** Where a restarted coordinator picks the job up, read from the run folder's metrics.jsonl. */
 export interface ResumePoint {
   /** Steps closed before the restart: the next step to close. */
@@ -47,4 +49,15 @@ export function resumePointOf(records: readonly unknown[], stepsPerEpoch: number
     trainLoss = sum / stepsPerEpoch;
   }
   return { step, epochLossSum, epochSteps: step - epochStart, trainLoss, evalDue: step > 0 && step % stepsPerEpoch === 0 && !evaluated.has(step) };
+}
+
+/**
+ * Refuses a resume that cannot continue the job.
+ * @throws ProtocolError E_RANGE when the job's mode does not resume (`resumable` false), or the run closed every step already
+ */
+export function checkResumable(resume: ResumePoint, resumable: boolean, totalSteps: number): void {
+  if (!resumable) throw new ProtocolError('E_RANGE', 'coordinator --resume continues synchronous jobs only; an async job restarts from the beginning (drop --resume)');
+  if (resume.step >= totalSteps) {
+    throw new ProtocolError('E_RANGE', `the run to resume already closed all ${totalSteps} steps; give another --out, or start without --resume`);
+  }
 }

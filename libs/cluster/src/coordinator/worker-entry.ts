@@ -1,0 +1,45 @@
+import type { Connection } from '@dptrain/protocol';
+import { WorkerState } from '../lifecycle.js';
+import type { LeaseEntry } from './leases.js';
+import { emptySplit, type TimeSplit } from './time-split.js';
+
+export interface WorkerEntry {
+  readonly id: number;
+  readonly name: string;
+  readonly backend: string;
+  connection: Connection;
+  generation: number;
+  state: WorkerState;
+  lastSeen: number;
+  lease: LeaseEntry | undefined;
+  leases: number;
+  microBatches: number;
+  reconnects: number;
+  backupLeases: number;
+  leasesBackedUp: number;
+  readonly timing: TimeSplit;
+  /** Leases given to this worker and not yet reported done, by id: a leaseDone must answer one. */
+  readonly issued: Map<number, { readonly step: number; readonly ids: readonly number[] }>;
+  /** The secret a `register` naming this worker's id must carry (reconnects of this worker only). */
+  readonly session: string;
+}
+
+/** A worker that can take a lease or holds one (not dead, not quarantined). */
+export function isLive(worker: WorkerEntry): boolean {
+  return worker.state === WorkerState.Idle || worker.state === WorkerState.Busy;
+}
+
+/** What the lease policies see of the workers. */
+export interface Roster {
+  /** Workers free for a lease, in registration order. */
+  idle(): WorkerEntry[];
+  /** Every worker that ever registered, in registration order. */
+  all(): WorkerEntry[];
+  /** Workers not dead (quarantined ones count). */
+  notDead(): number;
+}
+
+/** A worker just admitted: idle, generation 0, nothing leased yet. */
+export function newWorkerEntry(fields: Pick<WorkerEntry, 'id' | 'name' | 'backend' | 'connection' | 'lastSeen' | 'session'>): WorkerEntry {
+  return { ...fields, generation: 0, state: WorkerState.Idle, lease: undefined, leases: 0, microBatches: 0, reconnects: 0, backupLeases: 0, leasesBackedUp: 0, timing: emptySplit(), issued: new Map() };
+}
