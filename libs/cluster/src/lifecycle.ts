@@ -1,3 +1,7 @@
+import { stateMachine } from './state-machine.js';
+
+export { TransitionError } from './state-machine.js';
+
 /**
  * The cluster's lifecycle states. Each enum lists its legal transitions where it is declared, and
  * `transition` refuses any other, so a wrong move fails loudly instead of corrupting the schedule.
@@ -52,37 +56,54 @@ export enum JobState {
   Failed = 'failed',
 }
 
-const LEGAL: { readonly [from: string]: readonly string[] } = {
-  [`worker:${WorkerState.Idle}`]: [WorkerState.Busy, WorkerState.Dead, WorkerState.Quarantined],
-  [`worker:${WorkerState.Busy}`]: [WorkerState.Idle, WorkerState.Dead, WorkerState.Quarantined],
-  [`worker:${WorkerState.Dead}`]: [WorkerState.Idle],
-  [`worker:${WorkerState.Quarantined}`]: [],
-  [`lease:${LeaseState.Active}`]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost, LeaseState.Revoked],
-  [`lease:${LeaseState.Expired}`]: [LeaseState.Done],
-  [`lease:${LeaseState.Revoked}`]: [LeaseState.Done],
-  [`lease:${LeaseState.Done}`]: [],
-  [`lease:${LeaseState.Lost}`]: [],
-  [`job:${JobState.Waiting}`]: [JobState.Training, JobState.Failed],
-  [`job:${JobState.Training}`]: [JobState.Finishing, JobState.Recovering, JobState.Failed],
-  [`job:${JobState.Recovering}`]: [JobState.Training, JobState.Failed],
-  [`job:${JobState.Finishing}`]: [JobState.Done, JobState.Failed],
-  [`job:${JobState.Done}`]: [],
-  [`job:${JobState.Failed}`]: [],
-};
+const OWNER = "the coordinator's scheduling";
 
-export class TransitionError extends Error {
-  readonly code = 'E_TRANSITION';
-  constructor(kind: string, from: string, to: string) {
-    super(`illegal ${kind} transition ${from} → ${to} (legal from ${from}: ${LEGAL[`${kind}:${from}`]?.join(', ') || 'none'}); this is a bug in the coordinator's scheduling`);
-    this.name = 'TransitionError';
-  }
+interface States {
+  worker: WorkerState;
+  lease: LeaseState;
+  job: JobState;
 }
+
+const MOVES: { readonly [K in keyof States]: (from: States[K], to: States[K]) => States[K] } = {
+  worker: stateMachine<WorkerState>(
+    'worker',
+    {
+      [WorkerState.Idle]: [WorkerState.Busy, WorkerState.Dead, WorkerState.Quarantined],
+      [WorkerState.Busy]: [WorkerState.Idle, WorkerState.Dead, WorkerState.Quarantined],
+      [WorkerState.Dead]: [WorkerState.Idle],
+      [WorkerState.Quarantined]: [],
+    },
+    OWNER,
+  ),
+  lease: stateMachine<LeaseState>(
+    'lease',
+    {
+      [LeaseState.Active]: [LeaseState.Done, LeaseState.Expired, LeaseState.Lost, LeaseState.Revoked],
+      [LeaseState.Expired]: [LeaseState.Done],
+      [LeaseState.Revoked]: [LeaseState.Done],
+      [LeaseState.Done]: [],
+      [LeaseState.Lost]: [],
+    },
+    OWNER,
+  ),
+  job: stateMachine<JobState>(
+    'job',
+    {
+      [JobState.Waiting]: [JobState.Training, JobState.Failed],
+      [JobState.Training]: [JobState.Finishing, JobState.Recovering, JobState.Failed],
+      [JobState.Recovering]: [JobState.Training, JobState.Failed],
+      [JobState.Finishing]: [JobState.Done, JobState.Failed],
+      [JobState.Done]: [],
+      [JobState.Failed]: [],
+    },
+    OWNER,
+  ),
+};
 
 /**
  * Returns `to` when `from → to` is legal for `kind`.
  * @throws TransitionError naming both states and the legal targets
  */
-export function transition<S extends string>(kind: 'worker' | 'lease' | 'job', from: S, to: S): S {
-  if (!LEGAL[`${kind}:${from}`]?.includes(to)) throw new TransitionError(kind, from, to);
-  return to;
+export function transition<K extends keyof States>(kind: K, from: States[K], to: States[K]): States[K] {
+  return MOVES[kind](from, to);
 }

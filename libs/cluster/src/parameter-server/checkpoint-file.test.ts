@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LogRecord } from '@dptrain/protocol';
+import type { LogRecord } from '@dptrain/log';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointName, encodeCheckpoint, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint, type ShardSnapshot } from './checkpoint-file.js';
 

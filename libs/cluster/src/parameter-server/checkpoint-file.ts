@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OptimizerState } from '@dptrain/optim';
 import { decodeChecked, encodeChecked, isAtomicTempFile, writeFileAtomic, type Tensor, type WriteFileAtomicOptions } from '@dptrain/safetensors';
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import { optimizerEntries, optimizerFromEntries } from '@dptrain/training';
 import type { AppliedReport } from './shard-types.js';
 import type { PointView } from './previous-point.js';

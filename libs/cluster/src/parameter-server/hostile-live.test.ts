@@ -1,20 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {
-  connect,
-  createServer,
-  decodeMessage,
-  encodeMessage,
-  HEADER_JOB,
-  HEADER_MAX_PAYLOAD,
-  HEADER_ROLE,
-  HEADER_VERSION,
-  maxPayloadFor,
-  PROTOCOL_VERSION,
-  silentLogger,
-  type Message,
-  type ProtocolServer,
-} from '@dptrain/protocol';
+import { connect, createServer, decodeMessage, encodeMessage, HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_ROLE, HEADER_VERSION, maxPayloadFor, PROTOCOL_VERSION, type Message, type ProtocolServer } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
 import { trainReference } from '@dptrain/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { OptimizerState } from '@dptrain/optim';
-import { ProtocolError, silentLogger, type Connection, type Logger, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
+import { ProtocolError, type Connection, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
+import { silentLogger, type Logger } from '@dptrain/log';
 import { bnStatsLength } from '../bn-wire.js';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import type { ShardRange } from '../shards.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryPair, type Connection, type LogRecord } from '@dptrain/protocol';
+import { createMemoryPair, type Connection } from '@dptrain/protocol';
+import { type LogRecord } from '@dptrain/log';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packMoments } from '../bn-wire.js';
 import type { JobDescription } from '../job.js';

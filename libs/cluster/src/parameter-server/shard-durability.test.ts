@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryPair, type LogRecord } from '@dptrain/protocol';
+import { createMemoryPair } from '@dptrain/protocol';
+import { type LogRecord } from '@dptrain/log';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import { checkpointName } from './checkpoint-file.js';

@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { isAtomicTempFile, makeDirectory } from '@dptrain/safetensors';
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import { listCheckpoints, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint, type ShardSnapshot } from './checkpoint-file.js';
 import { listWalFiles, WalReader, WalRejected, WalWriter, type WalRecord } from './write-ahead-log.js';
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { reconnecting, silentLogger, type Connection, type Logger, type ProtocolServer, type ReconnectOptions, type ValidateOptions } from '@dptrain/protocol';
+import { reconnecting, type Connection, type ProtocolServer, type ReconnectOptions, type ValidateOptions } from '@dptrain/protocol';
+import { silentLogger, type Logger } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
 import type { JobDescription } from '../job.js';
 import type { LeaseTickets } from '../lease-ticket.js';

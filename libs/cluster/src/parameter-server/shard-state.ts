@@ -1,6 +1,7 @@
 import { updateRunningStats, type BnSpec } from '@dptrain/model/stats';
 import { globalNorm, type OptimizerState } from '@dptrain/optim';
-import { firstNonFinite, type Logger } from '@dptrain/protocol';
+import { firstNonFinite } from '@dptrain/protocol';
+import { type Logger } from '@dptrain/log';
 import { UpdateRule } from '@dptrain/training';
 import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
 import { modelOf } from '../model-of.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import type { JobDescription } from '../job.js';
 import type { LeaseTickets } from '../lease-ticket.js';
 

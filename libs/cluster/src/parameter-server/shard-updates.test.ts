@@ -1,4 +1,4 @@
-import { silentLogger } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import type { ShardDurability } from './shard-durability.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import type { ShardDurability } from './shard-durability.js';
 import { NonFiniteUpdate, type ShardState } from './shard-state.js';
 import type { AppliedReport } from './shard-types.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { advance, UpdatePhase, UpdatePhaseError } from './update-phases.js';
+import { TransitionError } from '../state-machine.js';
+import { advance, UpdatePhase } from './update-phases.js';
 
 const { Folded, Admitted, Logged, Applied, Served, Reported, Restored, Skipped, Refused } = UpdatePhase;
 
@@ -32,7 +33,7 @@ describe('update phases', () => {
     [Skipped, Admitted],
     [Refused, Applied],
   ])('refuses %s → %s', (from, to) => {
-    expect(() => advance(from, to)).toThrow(UpdatePhaseError);
+    expect(() => advance(from, to)).toThrow(TransitionError);
   });
 
   it('names both phases and the legal targets in the error', () => {

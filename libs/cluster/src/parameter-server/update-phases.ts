@@ -1,3 +1,5 @@
+import { stateMachine } from '../state-machine.js';
+
 /**
  * The phases of one optimizer update of a shard. Where the write-ahead log append falls is the
  * subtle part: a synchronous update is served to the workers waiting on it before it is logged
@@ -41,20 +43,8 @@ const NEXT: { readonly [from in UpdatePhase]: readonly UpdatePhase[] } = {
   [UpdatePhase.Refused]: [],
 };
 
-export class UpdatePhaseError extends Error {
-  readonly code = 'E_TRANSITION';
-  constructor(from: UpdatePhase, to: UpdatePhase) {
-    super(`illegal update transition ${from} → ${to} (legal from ${from}: ${NEXT[from].join(', ') || 'none'}); this is a bug in the parameter server's update sequence`);
-    this.name = 'UpdatePhaseError';
-  }
-}
-
 /**
  * Returns `to` when an update may go from `from` to `to`.
- * @throws UpdatePhaseError naming both phases and the legal targets
+ * @throws TransitionError naming both phases and the legal targets
  */
-export function advance(from: UpdatePhase, to: UpdatePhase): UpdatePhase {
-  if (!NEXT[from].includes(to)) throw new UpdatePhaseError(from, to);
-  return to;
-}
-
+export const advance = stateMachine<UpdatePhase>('update', NEXT, "the parameter server's update sequence");

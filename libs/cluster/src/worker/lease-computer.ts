@@ -1,7 +1,8 @@
 import { gather, type DataPlan, type Split } from '@dptrain/data';
 import type { Model } from '@dptrain/model';
 import { GradientSum } from '@dptrain/optim';
-import { silentLogger, type Connection, type Logger, type MessageOf, type ReplyOf } from '@dptrain/protocol';
+import { type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
+import { silentLogger, type Logger } from '@dptrain/log';
 import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { ShardRange } from '../shards.js';
 import { abortable } from './abortable.js';

@@ -1,5 +1,6 @@
 import type { Dataset } from '@dptrain/data';
-import { ProtocolError, createMemoryPair, type Connection, type JsonValue, type LogRecord, type MessageOf } from '@dptrain/protocol';
+import { ProtocolError, createMemoryPair, type Connection, type JsonValue, type MessageOf } from '@dptrain/protocol';
+import { type LogRecord } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
 import type { JobDescription } from '../job.js';
 import { modelOf } from '../model-of.js';

@@ -1,6 +1,7 @@
 import type { Dataset } from '@dptrain/data';
 import { parseJobDescription, planOf, type JobDescription } from '@dptrain/job';
-import { ProtocolError, reconnecting, silentLogger, type Connection, type Logger, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
+import { ProtocolError, reconnecting, type Connection, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
+import { silentLogger, type Logger } from '@dptrain/log';
 import { trainingSplits } from '@dptrain/training';
 import type { FaultInjection } from '../fault-injection.js';
 import { modelOf } from '../model-of.js';
