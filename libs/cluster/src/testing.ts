@@ -1,5 +1,5 @@
 import { parseConfig } from '@dptrain/config';
-import type { JobDescription } from './job.js';
+import type { JobDescription } from '@dptrain/job';
 
 /**
  * A tiny job for unit tests: an MLP 3-4-2 (3·4 + 4 + 4·2 + 2 = 26 parameters) over 64 samples,

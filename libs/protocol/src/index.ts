@@ -13,5 +13,4 @@ export { connect, type ConnectOptions } from './client.js';
 export { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_ROLE, HEADER_VERSION, resolveToken } from './handshake.js';
 export { backoffDelays, reconnecting, type ReconnectOptions } from './reconnect.js';
 export { maskingImplementation } from './wire-accel.js';
-export { silentLogger, stderrLogger, type LogRecord, type Logger } from '@dptrain/log';
 export { createMemoryPair } from './memory-pair.js';

@@ -1,5 +1,5 @@
 import type { JobConfig } from '@dptrain/config';
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import { LeaseState } from '../lifecycle.js';
 import { decideBackup } from './backup-policy.js';
 import type { LeaseEntry } from './leases.js';

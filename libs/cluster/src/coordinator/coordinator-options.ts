@@ -1,5 +1,5 @@
-import type { Logger } from '@dptrain/protocol';
-import type { JobDescription } from '../job.js';
+import type { Logger } from '@dptrain/log';
+import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 import type { ResumePoint } from './resume-point.js';
 import type { FaultRecord } from './summary.js';

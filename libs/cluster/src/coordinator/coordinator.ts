@@ -1,5 +1,6 @@
-import { ProtocolError, silentLogger, type Connection, type JsonValue, type Logger, type Message, type MessageOf } from '@dptrain/protocol';
-import { planSizes, type PlanSizes } from '../job.js';
+import { ProtocolError, type Connection, type JsonValue, type Message, type MessageOf } from '@dptrain/protocol';
+import { silentLogger, type Logger } from '@dptrain/log';
+import { planSizes, type PlanSizes } from '@dptrain/job';
 import { JobState } from '../lifecycle.js';
 import type { CoordinatorOptions } from './coordinator-options.js';
 import { JobRun } from './job-run.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import { JobState, transition } from '../lifecycle.js';
 import type { ClusterResult, FaultRecord } from './summary.js';
 

@@ -1,6 +1,6 @@
 import type { JobConfig } from '@dptrain/config';
-import type { Logger } from '@dptrain/protocol';
-import type { PlanSizes } from '../job.js';
+import type { Logger } from '@dptrain/log';
+import type { PlanSizes } from '@dptrain/job';
 import { AsyncPolicy } from './async-policy.js';
 import type { LeaseEntry } from './leases.js';
 import type { Roster, WorkerEntry } from './worker-entry.js';

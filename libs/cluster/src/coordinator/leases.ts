@@ -1,4 +1,5 @@
-import { ProtocolError, type Logger, type MessageOf } from '@dptrain/protocol';
+import { ProtocolError, type MessageOf } from '@dptrain/protocol';
+import { type Logger } from '@dptrain/log';
 import type { LeaseTickets } from '../lease-ticket.js';
 import { LeaseState, WorkerState, transition } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger, type Connection, type MessageOf } from '@dptrain/protocol';
-import { planSizes } from '../job.js';
+import { type Connection, type MessageOf } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
+import { planSizes } from '@dptrain/job';
 import { JobState, WorkerState } from '../lifecycle.js';
 import { tinyJob } from '../testing.js';
 import { JobRun } from './job-run.js';

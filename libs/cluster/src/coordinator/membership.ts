@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ProtocolError, type Connection, type Logger, type MessageOf } from '@dptrain/protocol';
-import type { JobDescription, PlanSizes } from '../job.js';
+import { ProtocolError, type Connection, type MessageOf } from '@dptrain/protocol';
+import { type Logger } from '@dptrain/log';
+import type { JobDescription, PlanSizes } from '@dptrain/job';
 import { JobState, WorkerState, transition } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';
 import type { LeaseEntry } from './leases.js';

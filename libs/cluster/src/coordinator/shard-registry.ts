@@ -1,5 +1,6 @@
-import { ProtocolError, type Connection, type JsonValue, type Logger, type MessageOf } from '@dptrain/protocol';
-import type { JobDescription } from '../job.js';
+import { ProtocolError, type Connection, type JsonValue, type MessageOf } from '@dptrain/protocol';
+import { type Logger } from '@dptrain/log';
+import type { JobDescription } from '@dptrain/job';
 import { JobState } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';
 import { jobOnWire } from './wire-job.js';

@@ -1,4 +1,4 @@
-import type { PlanSizes } from '../job.js';
+import type { PlanSizes } from '@dptrain/job';
 import { JobState } from '../lifecycle.js';
 import type { CoordinatorOptions, Evaluation } from './coordinator-options.js';
 import type { JobRun } from './job-run.js';

@@ -1,6 +1,6 @@
 import type { JobConfig } from '@dptrain/config';
 import type { JsonValue } from '@dptrain/protocol';
-import type { PlanSizes } from '../job.js';
+import type { PlanSizes } from '@dptrain/job';
 import type { JobState, WorkerState } from '../lifecycle.js';
 import type { WorkerEntry } from './worker-entry.js';
 import { perStep, type TimeSplit } from './time-split.js';

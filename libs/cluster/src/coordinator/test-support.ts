@@ -1,5 +1,5 @@
 import { createMemoryPair, type Connection } from '@dptrain/protocol';
-import type { PlanSizes } from '../job.js';
+import type { PlanSizes } from '@dptrain/job';
 import type { PolicyParts } from './lease-policy.js';
 import { Refusals } from './refusals.js';
 import { StepLedger } from './step-ledger.js';

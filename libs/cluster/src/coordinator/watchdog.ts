@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/protocol';
+import type { Logger } from '@dptrain/log';
 import { JobState } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';
 import type { WorkerEntry } from './worker-entry.js';

@@ -1,5 +1,5 @@
 import type { JsonValue } from '@dptrain/protocol';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 
 /**
  * The job as `registered.config` carries it to every shard and worker. One function, so that the

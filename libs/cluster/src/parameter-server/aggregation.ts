@@ -1,5 +1,5 @@
 import type { Connection, MessageOf } from '@dptrain/protocol';
-import type { JobDescription, PlanSizes } from '../job.js';
+import type { JobDescription, PlanSizes } from '@dptrain/job';
 import type { PushGuards } from './push-guards.js';
 import type { ShardPulls } from './shard-pulls.js';
 import type { ShardState } from './shard-state.js';

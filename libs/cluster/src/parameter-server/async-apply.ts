@@ -1,7 +1,7 @@
 import { combineMicroBatchMoments } from '@dptrain/model/stats';
 import { ProtocolError, type Connection, type MessageOf } from '@dptrain/protocol';
 import { unpackMoments } from '../bn-wire.js';
-import type { JobDescription, PlanSizes } from '../job.js';
+import type { JobDescription, PlanSizes } from '@dptrain/job';
 import type { Aggregation, AggregationHost, PushStatus } from './aggregation.js';
 import { UpdatePhase } from './update-phases.js';
 import type { WalRecord } from './write-ahead-log.js';

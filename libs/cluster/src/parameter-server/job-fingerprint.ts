@@ -1,6 +1,6 @@
 import { canonicalJson } from '@dptrain/safetensors';
 import { createHash } from 'node:crypto';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import type { ShardRange } from '../shards.js';
 
 /**

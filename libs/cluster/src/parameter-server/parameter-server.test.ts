@@ -3,7 +3,7 @@ import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { UpdateRule } from '@dptrain/training';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { ParameterServer } from './parameter-server.js';
 
 /** The bytes of a view (the shard's parameters are a view into its optimizer's memory). */

@@ -3,7 +3,7 @@ import type { OptimizerState } from '@dptrain/optim';
 import { ProtocolError, type Connection, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import { bnStatsLength } from '../bn-wire.js';
-import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
+import { planSizes, type JobDescription, type PlanSizes } from '@dptrain/job';
 import type { ShardRange } from '../shards.js';
 import type { Aggregation, AggregationHost, AggregationPolicy, PushMessage, PushStatus } from './aggregation.js';
 import { AsyncApply } from './async-apply.js';

@@ -2,7 +2,7 @@ import type { BnSpec } from '@dptrain/model/stats';
 import { globalNorm } from '@dptrain/optim';
 import { ProtocolError, type MessageOf } from '@dptrain/protocol';
 import { type Logger } from '@dptrain/log';
-import type { JobDescription, PlanSizes } from '../job.js';
+import type { JobDescription, PlanSizes } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 import type { PushMessage } from './aggregation.js';
 

@@ -2,7 +2,7 @@ import { accumulate } from '@dptrain/optim';
 import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { ParameterServer, type AppliedReport } from './parameter-server.js';
 
 const P = 26; // MLP 3-4-2

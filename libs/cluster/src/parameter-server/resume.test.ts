@@ -5,7 +5,7 @@ import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { type LogRecord } from '@dptrain/log';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packMoments } from '../bn-wire.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { modelOf } from '../model-of.js';
 import { tinyJob } from '../testing.js';
 import { ParameterServer, type OpenOptions } from './parameter-server.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@dptrain/safetensors';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 
 const NAME = 'job.json';
 

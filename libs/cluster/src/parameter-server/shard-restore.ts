@@ -1,5 +1,5 @@
 import type { Logger } from '@dptrain/log';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { writeSavedJob } from './saved-job.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
 import type { ShardState } from './shard-state.js';

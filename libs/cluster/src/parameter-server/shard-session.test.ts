@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryPair, type Connection, type Message } from '@dptrain/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { tinyJob } from '../testing.js';
 import { ShardSession } from './shard-session.js';
 

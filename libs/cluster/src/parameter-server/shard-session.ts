@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { reconnecting, type Connection, type ProtocolServer, type ReconnectOptions, type ValidateOptions } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 import { ParameterServer } from './parameter-server.js';
 

@@ -3,7 +3,7 @@ import { globalNorm, type OptimizerState } from '@dptrain/optim';
 import { firstNonFinite } from '@dptrain/protocol';
 import { type Logger } from '@dptrain/log';
 import { UpdateRule } from '@dptrain/training';
-import { planSizes, type JobDescription, type PlanSizes } from '../job.js';
+import { planSizes, type JobDescription, type PlanSizes } from '@dptrain/job';
 import { modelOf } from '../model-of.js';
 import { shardRange, type ShardRange } from '../shards.js';
 import { AppliedLedger } from './applied-ledger.js';

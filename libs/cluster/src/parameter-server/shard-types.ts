@@ -1,5 +1,5 @@
 import type { Logger } from '@dptrain/log';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 
 /**

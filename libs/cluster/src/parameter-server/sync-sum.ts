@@ -2,7 +2,7 @@ import { combineMicroBatchMoments } from '@dptrain/model/stats';
 import { GradientSum, scaleFromZero } from '@dptrain/optim';
 import { ProtocolError, type Connection, type MessageOf } from '@dptrain/protocol';
 import { unpackMoments, type WireMoments } from '../bn-wire.js';
-import { planSizes, type JobDescription } from '../job.js';
+import { planSizes, type JobDescription } from '@dptrain/job';
 import type { Aggregation, AggregationHost, PushMessage } from './aggregation.js';
 import type { WalRecord } from './write-ahead-log.js';
 

@@ -3,7 +3,7 @@ import { makeSyntheticDataset, type Dataset } from '@dptrain/data';
 import { createMemoryPair, type Connection } from '@dptrain/protocol';
 import { evaluateSplit, trainingSplits } from '@dptrain/training';
 import { Coordinator, type ClusterResult, type CoordinatorOptions } from '../coordinator/coordinator.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { modelOf } from '../model-of.js';
 import { ParameterServer } from '../parameter-server/parameter-server.js';
 import { Worker, type WorkerReport } from '../worker/worker.js';

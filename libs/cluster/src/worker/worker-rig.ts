@@ -2,7 +2,7 @@ import type { Dataset } from '@dptrain/data';
 import { ProtocolError, createMemoryPair, type Connection, type JsonValue, type MessageOf } from '@dptrain/protocol';
 import { type LogRecord } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
-import type { JobDescription } from '../job.js';
+import type { JobDescription } from '@dptrain/job';
 import { modelOf } from '../model-of.js';
 import { ParameterServer } from '../parameter-server/parameter-server.js';
 import type { Wait } from './injected-faults.js';
