@@ -19,15 +19,8 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  allocateTensor,
-  connect,
-  createServer,
-  maskingImplementation,
-  silentLogger,
-  type Connection,
-  type WireStats,
-} from '@dptrain/protocol';
+import { allocateTensor, connect, createServer, maskingImplementation, type Connection, type WireStats } from '@dptrain/protocol';
+import { silentLogger } from '@dptrain/log';
 import { WebSocket, WebSocketServer } from 'ws';
 import { median } from './lib/stats.js';
 
