@@ -1,12 +1,10 @@
 import type { JobConfig } from '@dptrain/config';
 import type { Logger } from '@dptrain/log';
 import type { PlanSizes } from '@dptrain/job';
-import { AsyncPolicy } from './async-policy.js';
 import type { LeaseEntry } from './leases.js';
 import type { Roster, WorkerEntry } from './worker-entry.js';
 import type { Refusals } from './refusals.js';
 import type { StepLedger } from './step-ledger.js';
-import { SyncPolicy } from './sync-policy.js';
 
 export interface PolicyParts {
   readonly ledger: StepLedger;
@@ -62,6 +60,3 @@ export interface LeasePolicyKind {
   /** A restarted coordinator can continue the job from its run folder (`--resume`). */
   readonly resumable: boolean;
 }
-
-/** Each mode's policy; the coordinator takes one when it is built and never asks the mode again. */
-export const LEASE_POLICIES: { readonly [mode in JobConfig['mode']]: LeasePolicyKind } = { sync: SyncPolicy, async: AsyncPolicy };
