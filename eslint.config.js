@@ -17,9 +17,56 @@ const depConstraints = [
   { sourceTag: 'scope:faults', onlyDependOnLibsWithTags: ['scope:errors', 'scope:random'] },
   { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:errors', 'scope:backend', 'scope:random'] },
   { sourceTag: 'scope:job', onlyDependOnLibsWithTags: ['scope:errors', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:random'] },
-  { sourceTag: 'scope:training', onlyDependOnLibsWithTags: ['scope:errors', 'scope:log', 'scope:job', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
-  { sourceTag: 'scope:cluster', onlyDependOnLibsWithTags: ['scope:errors', 'scope:log', 'scope:training', 'scope:job', 'scope:protocol', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
-  { sourceTag: 'scope:simulator', onlyDependOnLibsWithTags: ['scope:errors', 'scope:log', 'scope:cluster', 'scope:training', 'scope:job', 'scope:protocol', 'scope:config', 'scope:data', 'scope:model', 'scope:optim', 'scope:backend', 'scope:io', 'scope:random'] },
+  {
+    sourceTag: 'scope:training',
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:log',
+      'scope:job',
+      'scope:config',
+      'scope:data',
+      'scope:model',
+      'scope:optim',
+      'scope:backend',
+      'scope:io',
+      'scope:random',
+    ],
+  },
+  {
+    sourceTag: 'scope:cluster',
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:log',
+      'scope:training',
+      'scope:job',
+      'scope:protocol',
+      'scope:config',
+      'scope:data',
+      'scope:model',
+      'scope:optim',
+      'scope:backend',
+      'scope:io',
+      'scope:random',
+    ],
+  },
+  {
+    sourceTag: 'scope:simulator',
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:log',
+      'scope:cluster',
+      'scope:training',
+      'scope:job',
+      'scope:protocol',
+      'scope:config',
+      'scope:data',
+      'scope:model',
+      'scope:optim',
+      'scope:backend',
+      'scope:io',
+      'scope:random',
+    ],
+  },
   { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:lib', notDependOnLibsWithTags: ['type:app', 'type:e2e', 'type:bench'] },
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
@@ -28,11 +75,29 @@ const depConstraints = [
 ];
 
 const testOnly = [
-  { group: ['@dptrain/*/testing', '@dptrain/*/testing/*'], message: "test helpers are not installed in production (npm ci --omit=dev); move what production needs into the package's main entry." },
-  { group: ['fast-check', 'vitest', 'vitest/*', 'testcontainers'], message: 'a dev dependency is not installed in production (npm ci --omit=dev); only tests may import it.' },
+  {
+    group: ['@dptrain/*/testing', '@dptrain/*/testing/*'],
+    message: "test helpers are not installed in production (npm ci --omit=dev); move what production needs into the package's main entry.",
+  },
+  {
+    group: ['fast-check', 'vitest', 'vitest/*', 'testcontainers'],
+    message: 'a dev dependency is not installed in production (npm ci --omit=dev); only tests may import it.',
+  },
 ];
 const lab = [
-  { group: ['@dptrain/simulator', '@dptrain/simulator/*', '@dptrain/fault-proxy', '@dptrain/fault-proxy/*', 'vega', 'vega-lite', '**/experiment/*', '**/chaos/*'], message: "the lab loads with its command only: use `await import(...)` inside the command's action." },
+  {
+    group: [
+      '@dptrain/simulator',
+      '@dptrain/simulator/*',
+      '@dptrain/fault-proxy',
+      '@dptrain/fault-proxy/*',
+      'vega',
+      'vega-lite',
+      '**/experiment/*',
+      '**/chaos/*',
+    ],
+    message: "the lab loads with its command only: use `await import(...)` inside the command's action.",
+  },
 ];
 
 export default [
@@ -43,10 +108,7 @@ export default [
   {
     files: ['**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        { enforceBuildableLibDependency: false, allow: [], depConstraints },
-      ],
+      '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow: [], depConstraints }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },

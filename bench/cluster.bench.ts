@@ -71,7 +71,17 @@ const torch = torchAvailable();
 async function measureTrain(model: BenchModel, steps: number): Promise<Row['outcome']> {
   const rounds = 5;
   const perRound = Math.max(2, Math.floor((steps * 0.9) / rounds));
-  const request = { model, backend: 'wasm' as const, batchSize, microBatchSize, warmup: Math.max(2, Math.floor(steps / 10)), steps: perRound, rounds, takeTurns: false, seed: 1 };
+  const request = {
+    model,
+    backend: 'wasm' as const,
+    batchSize,
+    microBatchSize,
+    warmup: Math.max(2, Math.floor(steps / 10)),
+    steps: perRound,
+    rounds,
+    takeTurns: false,
+    seed: 1,
+  };
   const { command, args } = tsxCommand(fileURLToPath(new URL('./train/measure-dptrain.ts', import.meta.url)), requestArgs(request));
   const outcome = await runChild<StepTiming>(command, args, { timeoutMs: 600_000 });
   if (!outcome.ok) return outcome;
@@ -93,14 +103,33 @@ async function measureTrainPair(model: BenchModel, steps: number): Promise<Row['
 async function measureCluster(model: BenchModel, workers: number, steps: number): Promise<Row['outcome']> {
   const outcome = await measureLocal({ model, workers, steps, batchSize, microBatchSize });
   if (!outcome.ok) return outcome;
-  return { ok: true, value: { samplesPerSecond: outcome.value.steadySamplesPerSecond, paramCount: outcome.value.paramCount, split: outcome.value.timingPerStepMs } };
+  return {
+    ok: true,
+    value: { samplesPerSecond: outcome.value.steadySamplesPerSecond, paramCount: outcome.value.paramCount, split: outcome.value.timingPerStepMs },
+  };
 }
 
 async function measureTorch(model: BenchModel, worldSize: number, steps: number): Promise<Row['outcome']> {
   const script = fileURLToPath(new URL('./cluster/torch_ddp.py', import.meta.url));
-  return runChild(TORCH_PYTHON, [script, '--model', model, '--world-size', String(worldSize), '--batch-size', String(batchSize), '--warmup', String(Math.max(5, Math.floor(steps / 10))), '--steps', String(steps)], {
-    timeoutMs: 600_000,
-  });
+  return runChild(
+    TORCH_PYTHON,
+    [
+      script,
+      '--model',
+      model,
+      '--world-size',
+      String(worldSize),
+      '--batch-size',
+      String(batchSize),
+      '--warmup',
+      String(Math.max(5, Math.floor(steps / 10))),
+      '--steps',
+      String(steps),
+    ],
+    {
+      timeoutMs: 600_000,
+    },
+  );
 }
 
 const started = performance.now();
@@ -157,7 +186,13 @@ for (const model of flags.models as BenchModel[]) {
   await raw.close();
   await rawZero.close();
   await ours.close();
-  wireRows.push({ payload: `${model} gradient + parameters`, floats: n, rawMBps: (8 * n) / 1e3 / median(rawMs), rawZeroMBps: (8 * n) / 1e3 / median(rawZeroMs), oursMBps: (8 * n) / 1e3 / median(ourMs) });
+  wireRows.push({
+    payload: `${model} gradient + parameters`,
+    floats: n,
+    rawMBps: (8 * n) / 1e3 / median(rawMs),
+    rawZeroMBps: (8 * n) / 1e3 / median(rawZeroMs),
+    oursMBps: (8 * n) / 1e3 / median(ourMs),
+  });
 }
 
 const rateOf = (model: BenchModel, label: string): number | undefined => {
@@ -173,7 +208,11 @@ const columns: Column<Row>[] = [
     header: 'speed-up',
     align: 'right',
     cell: (r) => {
-      const base = r.label.startsWith('PyTorch') ? rateOf(r.model, 'PyTorch, one process') : r.label.includes('--workers 2') ? rateOf(r.model, 'dptrain local --workers 1') : rateOf(r.model, 'dptrain train (one process)');
+      const base = r.label.startsWith('PyTorch')
+        ? rateOf(r.model, 'PyTorch, one process')
+        : r.label.includes('--workers 2')
+          ? rateOf(r.model, 'dptrain local --workers 1')
+          : rateOf(r.model, 'dptrain train (one process)');
       return r.outcome.ok && base ? formatRatio(r.outcome.value.samplesPerSecond / base) : '—';
     },
   },
@@ -184,7 +223,9 @@ const columns: Column<Row>[] = [
 ];
 
 const [load1] = loadavg();
-console.log(`\nbench:cluster — Fashion-MNIST, Adam lr 0.001, global batch ${batchSize}, dptrain micro-batch ${microBatchSize}, wasm backend; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`);
+console.log(
+  `\nbench:cluster — Fashion-MNIST, Adam lr 0.001, global batch ${batchSize}, dptrain micro-batch ${microBatchSize}, wasm backend; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`,
+);
 console.log(
   [
     'Steady state: process start-up, data loading and evaluation are not timed. dptrain train: median over 5 rounds after a warm-up;',
@@ -195,7 +236,9 @@ console.log(
   ].join('\n'),
 );
 console.log(formatTable(columns, rows));
-console.log("\nWire: one round = push N floats (small ack back) + pull (N floats back); MB/s = 8·N bytes / median round time. dptrain's clients mask with an all-zero key (no masking pass, libs/protocol/src/client.ts): the target compares with raw ws doing the same; ws's default random key is shown beside it.\n");
+console.log(
+  "\nWire: one round = push N floats (small ack back) + pull (N floats back); MB/s = 8·N bytes / median round time. dptrain's clients mask with an all-zero key (no masking pass, libs/protocol/src/client.ts): the target compares with raw ws doing the same; ws's default random key is shown beside it.\n",
+);
 console.log(
   formatTable<WireRow>(
     [
@@ -225,10 +268,16 @@ for (const model of flags.models as BenchModel[]) {
   console.log(`  ${verdict(r1 === undefined ? undefined : r1 >= 0.9)} ${model}: 1 worker ≥ 0.9× dptrain train: ${r1 === undefined ? '—' : formatRatio(r1)}`);
   const pair = rateOf(model, '2 × dptrain train at once (ceiling)');
   const ceiling = train && pair ? pair / train : undefined;
-  if (model === 'cnn') console.log(`  ${verdict(r2 === undefined ? undefined : r2 >= 1.8)} ${model}: 2 workers ≥ 1.8× 1 worker: ${r2 === undefined ? '—' : formatRatio(r2)} (two trainers side by side: ${ceiling === undefined ? '—' : formatRatio(ceiling)})`);
+  if (model === 'cnn')
+    console.log(
+      `  ${verdict(r2 === undefined ? undefined : r2 >= 1.8)} ${model}: 2 workers ≥ 1.8× 1 worker: ${r2 === undefined ? '—' : formatRatio(r2)} (two trainers side by side: ${ceiling === undefined ? '—' : formatRatio(ceiling)})`,
+    );
   console.log(
     `  ${verdict(r2 === undefined || rDdp === undefined ? undefined : r2 > rDdp)} ${model}: 2-worker speed-up beats DDP's: ${r2 === undefined ? '—' : formatRatio(r2)} vs ${rDdp === undefined ? '—' : formatRatio(rDdp)}`,
   );
 }
-for (const w of wireRows) console.log(`  ${verdict(w.oursMBps / w.rawZeroMBps >= 0.8)} wire, ${w.payload}: push+pull ≥ 0.8× raw ws with the same (zero) mask: ${formatRatio(w.oursMBps / w.rawZeroMBps)}`);
+for (const w of wireRows)
+  console.log(
+    `  ${verdict(w.oursMBps / w.rawZeroMBps >= 0.8)} wire, ${w.payload}: push+pull ≥ 0.8× raw ws with the same (zero) mask: ${formatRatio(w.oursMBps / w.rawZeroMBps)}`,
+  );
 console.log(`\n${rows.length} runs in ${((performance.now() - started) / 1000).toFixed(0)} s.`);

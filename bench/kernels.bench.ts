@@ -82,18 +82,40 @@ function uniform(count: number, seed: number): Float32Array {
 /** A training step of net `name` on the current backend: returns the gradients, read back. */
 function makeStep(name: string): () => Float32Array[] {
   const channels = name.split('-').map(Number);
-  const x = tf.tensor4d(uniform(BATCH * 28 * 28, 1).map((v) => (v + 1) / 2), [BATCH, 28, 28, 1]);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % CLASSES), 'int32'), CLASSES) as tf.Tensor2D;
+  const x = tf.tensor4d(
+    uniform(BATCH * 28 * 28, 1).map((v) => (v + 1) / 2),
+    [BATCH, 28, 28, 1],
+  );
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, (_, i) => i % CLASSES),
+      'int32',
+    ),
+    CLASSES,
+  ) as tf.Tensor2D;
   const params: tf.Tensor[] = [];
   let inC = 1;
   let size = 28;
   channels.forEach((outC, i) => {
     const bound = Math.sqrt(6 / (9 * inC));
-    params.push(tf.tensor4d(uniform(9 * inC * outC, 10 + i).map((v) => v * bound), [3, 3, inC, outC]), tf.ones([outC]), tf.zeros([outC]));
+    params.push(
+      tf.tensor4d(
+        uniform(9 * inC * outC, 10 + i).map((v) => v * bound),
+        [3, 3, inC, outC],
+      ),
+      tf.ones([outC]),
+      tf.zeros([outC]),
+    );
     [inC, size] = [outC, Math.floor(size / 2)];
   });
   const features = size * size * inC;
-  params.push(tf.tensor2d(uniform(features * CLASSES, 99).map((v) => v * Math.sqrt(6 / (features + CLASSES))), [features, CLASSES]), tf.zeros([CLASSES]));
+  params.push(
+    tf.tensor2d(
+      uniform(features * CLASSES, 99).map((v) => v * Math.sqrt(6 / (features + CLASSES))),
+      [features, CLASSES],
+    ),
+    tf.zeros([CLASSES]),
+  );
 
   return () => {
     const moments: tf.Tensor[] = [];
@@ -101,7 +123,12 @@ function makeStep(name: string): () => Float32Array[] {
       tf.grads((...p: tf.Tensor[]) => {
         let h: tf.Tensor = x;
         channels.forEach((_, i) => {
-          const bn = batchNormTrain(tf.conv2d(h as tf.Tensor4D, p[3 * i] as tf.Tensor4D, 1, 'same'), p[3 * i + 1] as tf.Tensor1D, p[3 * i + 2] as tf.Tensor1D, 1e-5);
+          const bn = batchNormTrain(
+            tf.conv2d(h as tf.Tensor4D, p[3 * i] as tf.Tensor4D, 1, 'same'),
+            p[3 * i + 1] as tf.Tensor1D,
+            p[3 * i + 2] as tf.Tensor1D,
+            1e-5,
+          );
           moments.push(bn.mean, bn.variance);
           h = tf.maxPool(tf.relu(bn.y) as tf.Tensor4D, 2, 2, 'valid');
         });
@@ -231,7 +258,9 @@ async function main(): Promise<void> {
   );
   for (const net of flags.nets) {
     const rows = (flags.rows as Row[]).filter((r) => !(r === 'torch' && flags['no-torch']) && !(r === 'cpu' && net !== '16' && !flags['cpu-all-nets']));
-    const commands = rows.map((row) => (row === 'cpu' ? rowCommand(row, net, 1, 1, flags.rounds) : rowCommand(row, net, flags.warmup, flags.steps, flags.rounds)));
+    const commands = rows.map((row) =>
+      row === 'cpu' ? rowCommand(row, net, 1, 1, flags.rounds) : rowCommand(row, net, flags.warmup, flags.steps, flags.rounds),
+    );
     process.stderr.write(`net ${net}: ${rows.join(', ')}\n`);
     const outcomes = await runInTurns<Timing>(commands, { turns: flags.rounds + 1 });
     const measured = rows.map((row, i) => {
@@ -268,7 +297,9 @@ async function main(): Promise<void> {
   const net = flags.nets[0]!;
   for (const row of ['wasm-missing', 'wasm-all'] as const) {
     const outcome = await runProfile(row, net, flags.warmup);
-    console.log(`Where a step's kernel time goes: net conv ${net.replaceAll('-', ' → ')}, ${ROW_LABELS[row]} (tf.profile, mean of ${PROFILED_STEPS} steps; adds overhead)\n`);
+    console.log(
+      `Where a step's kernel time goes: net conv ${net.replaceAll('-', ' → ')}, ${ROW_LABELS[row]} (tf.profile, mean of ${PROFILED_STEPS} steps; adds overhead)\n`,
+    );
     if (!outcome.ok) {
       console.log(`failed: ${outcome.reason}\n`);
       continue;

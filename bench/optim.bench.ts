@@ -76,10 +76,7 @@ interface Timing {
  * with a memcpy of the same size just before it, so the ratio holds even when other processes on
  * the machine change the available memory bandwidth from one row to the next.
  */
-function measure(
-  run: () => void,
-  { prepare, warmup = 2, reps = REPS }: { prepare?: () => void; warmup?: number; reps?: number } = {},
-): Timing {
+function measure(run: () => void, { prepare, warmup = 2, reps = REPS }: { prepare?: () => void; warmup?: number; reps?: number } = {}): Timing {
   for (let i = 0; i < warmup; i++) {
     prepare?.();
     run();

@@ -99,7 +99,10 @@ const columns: Column<MeasuredRow>[] = [
   { header: 'model', cell: (r) => r.request.model },
   { header: 'backend', cell: (r) => r.backendLabel },
   { header: 'implementation', cell: (r) => IMPLEMENTATION_LABELS[r.implementation] },
-  { header: 'batch/micro-batch', cell: (r) => (r.implementation === 'dptrain' ? `${r.request.batchSize}/${r.request.microBatchSize}` : `${r.request.batchSize}`) },
+  {
+    header: 'batch/micro-batch',
+    cell: (r) => (r.implementation === 'dptrain' ? `${r.request.batchSize}/${r.request.microBatchSize}` : `${r.request.batchSize}`),
+  },
   { header: 'params', align: 'right', cell: (r) => (r.outcome.ok ? formatCount(r.outcome.value.paramCount) : '—') },
   { header: 'samples/s', align: 'right', cell: (r) => (r.rates ? formatCount(r.rates.median) : `failed: ${r.outcome.ok ? '' : r.outcome.reason}`) },
   { header: 'rounds min–max', align: 'right', cell: (r) => (r.rates ? `${formatCount(r.rates.min)}–${formatCount(r.rates.max)}` : '—') },
@@ -108,7 +111,9 @@ const columns: Column<MeasuredRow>[] = [
 ];
 
 const [load1] = loadavg();
-console.log(`\nbench:train — Fashion-MNIST, Adam lr 0.001, batch ${flags['batch-size']}; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`);
+console.log(
+  `\nbench:train — Fashion-MNIST, Adam lr 0.001, batch ${flags['batch-size']}; ${availableParallelism()} cores, load average ${load1.toFixed(2)} at the end; Node ${process.version}`,
+);
 console.log(
   [
     'Numbers are noisy: other processes share the cores. Each row is its own process; the rows of a model take turns, one',
@@ -120,9 +125,12 @@ console.log(
 );
 console.log(formatTable(columns, rows));
 for (const row of rows) {
-  for (const note of row.outcome.ok ? (row.outcome.value.notes ?? []) : []) console.log(`note (${row.request.model} ${IMPLEMENTATION_LABELS[row.implementation]}): ${note}`);
+  for (const note of row.outcome.ok ? (row.outcome.value.notes ?? []) : [])
+    console.log(`note (${row.request.model} ${IMPLEMENTATION_LABELS[row.implementation]}): ${note}`);
 }
-console.log('\nTargets (judged on dptrain with micro-batch = batch; in parentheses, for information: the default micro-batch, and on wasm the ratio to stock tfjs):');
+console.log(
+  '\nTargets (judged on dptrain with micro-batch = batch; in parentheses, for information: the default micro-batch, and on wasm the ratio to stock tfjs):',
+);
 for (const check of checkTargets(rows, flags['batch-size'])) {
   const measured = check.ratio === undefined ? 'not measured' : formatRatio(check.ratio);
   const extras = [

@@ -73,7 +73,11 @@ export async function rawPair(floats: number, { zeroMask = false } = {}): Promis
   wss.on('connection', (socket) => {
     socket.on('message', (data) => socket.send((data as Buffer).length > 64 ? ack : reply, { binary: true }));
   });
-  const client = new WebSocket(`ws://127.0.0.1:${port}/`, { maxPayload: 2 * bytes, perMessageDeflate: false, ...(zeroMask ? { generateMask: (mask: Uint8Array) => mask.fill(0) } : {}) });
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`, {
+    maxPayload: 2 * bytes,
+    perMessageDeflate: false,
+    ...(zeroMask ? { generateMask: (mask: Uint8Array) => mask.fill(0) } : {}),
+  });
   await new Promise<void>((resolve) => client.once('open', resolve));
   const payload = Buffer.alloc(bytes, 2);
   const small = Buffer.alloc(16);

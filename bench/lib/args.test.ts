@@ -29,6 +29,8 @@ describe('parseFlags', () => {
   });
 
   it('lists the known flags when one is unknown', () => {
-    expect(() => parseFlags(['--step', '3'], SPECS)).toThrow(/Unknown option '--step'.*known flags:\n {2}--steps VALUE {2}timed steps\n {2}--warmup VALUE {2}warm-up steps; default 5\n/);
+    expect(() => parseFlags(['--step', '3'], SPECS)).toThrow(
+      /Unknown option '--step'.*known flags:\n {2}--steps VALUE {2}timed steps\n {2}--warmup VALUE {2}warm-up steps; default 5\n/,
+    );
   });
 });

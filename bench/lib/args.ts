@@ -69,14 +69,20 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly st
       out[name] = raw;
     } else if (spec.kind === 'int') {
       const n = Number(raw);
-      if (!(Number.isSafeInteger(n) && n > 0)) throw new RangeError(`--${name} ${String(raw)} is not a positive integer; pass e.g. --${name} ${spec.default ?? 10}`);
+      if (!(Number.isSafeInteger(n) && n > 0))
+        throw new RangeError(`--${name} ${String(raw)} is not a positive integer; pass e.g. --${name} ${spec.default ?? 10}`);
       out[name] = n;
     } else {
-      const items = String(raw).split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const items = String(raw)
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       const { choices } = spec;
       const unknown = items.find((v) => choices !== undefined && !choices.includes(v));
       if (items.length === 0 || unknown !== undefined) {
-        throw new RangeError(`--${name} ${String(raw)}: ${unknown === undefined ? 'empty list' : `"${unknown}" is not accepted`}; use a comma-separated list of ${choices?.join(', ') ?? 'values'}`);
+        throw new RangeError(
+          `--${name} ${String(raw)}: ${unknown === undefined ? 'empty list' : `"${unknown}" is not accepted`}; use a comma-separated list of ${choices?.join(', ') ?? 'values'}`,
+        );
       }
       out[name] = items;
     }

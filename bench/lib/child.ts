@@ -120,7 +120,10 @@ export class ChildHandle {
         return { ok: false, reason: `unreadable result line from ${command}: ${(error as Error).message}` };
       }
     }
-    const lastError = this.stderr.trim().split('\n').findLast((l) => l.trim() !== '');
+    const lastError = this.stderr
+      .trim()
+      .split('\n')
+      .findLast((l) => l.trim() !== '');
     const how = this.killedBy ?? (this.signal ? `killed by ${this.signal}` : `exited with code ${this.exitCode}`);
     return { ok: false, reason: oneLine(`${how} without a result${lastError ? `: ${lastError}` : ''}`) };
   }

@@ -43,7 +43,13 @@ describe('roundRates', () => {
 
   it('ignores the time between rounds', () => {
     // 2 rounds of one 50 ms step of 10 items, an hour apart: 200/s each and overall
-    const r = roundRates([[0, 50], [3_600_000, 3_600_050]], 10);
+    const r = roundRates(
+      [
+        [0, 50],
+        [3_600_000, 3_600_050],
+      ],
+      10,
+    );
     expect(r.overall).toBeCloseTo(200, 9);
     expect(r.median).toBeCloseTo(200, 9);
   });

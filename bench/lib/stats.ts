@@ -43,7 +43,9 @@ export function roundRates(rounds: readonly (readonly number[])[], itemsPerStep:
     if (marks.length < 2) throw new RangeError(`round ${r} has ${marks.length} timestamps; a round needs its start and at least one step end`);
     for (let i = 1; i < marks.length; i++) {
       if (!(marks[i] > marks[i - 1])) {
-        throw new RangeError(`round ${r}: timestamp ${i} (${marks[i]} ms) is not after timestamp ${i - 1} (${marks[i - 1]} ms); record a monotonic clock (performance.now, time.perf_counter)`);
+        throw new RangeError(
+          `round ${r}: timestamp ${i} (${marks[i]} ms) is not after timestamp ${i - 1} (${marks[i - 1]} ms); record a monotonic clock (performance.now, time.perf_counter)`,
+        );
       }
     }
     const roundItems = (marks.length - 1) * itemsPerStep;

@@ -18,14 +18,7 @@ describe('formatTable', () => {
       { name: 'x', rate: 12 },
     ]);
     // widths: name = max(4, 7, 1) = 7; rate = max(4, 5 ("7,625"), 2) = 5
-    expect(text).toBe(
-      [
-        '| name    |  rate |',
-        '|---------|------:|',
-        '| dptrain | 7,625 |',
-        '| x       |    12 |',
-      ].join('\n'),
-    );
+    expect(text).toBe(['| name    |  rate |', '|---------|------:|', '| dptrain | 7,625 |', '| x       |    12 |'].join('\n'));
   });
 
   it('counts × and – as one column each and escapes pipes', () => {

@@ -47,6 +47,9 @@ describe('runInTurns', () => {
 
   it('fails a child that wants more turns than the parent gives, once the parent closes its input', async () => {
     const outcomes = await runInTurns([child('a', 3)], { turns: 2 });
-    expect(outcomes[0]).toEqual({ ok: false, reason: 'the parent ended the turns before this child finished; it asked for more turns than the parent planned' });
+    expect(outcomes[0]).toEqual({
+      ok: false,
+      reason: 'the parent ended the turns before this child finished; it asked for more turns than the parent planned',
+    });
   });
 });

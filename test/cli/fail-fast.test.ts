@@ -27,11 +27,19 @@ describe('start-up mistakes fail before anything heavy loads', () => {
     expect(usedRun.code).toBe(0);
     writeFileSync(join(dir, 'not-a-cert.pem'), '');
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
-      [['coordinator', '--port', String(busyPort), '--out', join(dir, 'a')], TOKEN, new RegExp(`127\\.0\\.0\\.1:${busyPort} is already in use.*give another --port`)],
+      [
+        ['coordinator', '--port', String(busyPort), '--out', join(dir, 'a')],
+        TOKEN,
+        new RegExp(`127\\.0\\.0\\.1:${busyPort} is already in use.*give another --port`),
+      ],
       [['ps', '--coordinator', 'ws://127.0.0.1:9/', '--port', String(busyPort)], TOKEN, /already in use/],
       [['coordinator', '--port', '0', '--out', join(dir, 'b')], { DPTRAIN_TOKEN: '' }, /no shared token.*export DPTRAIN_TOKEN=/],
       [['worker', '--coordinator', 'ws://127.0.0.1:9/'], { DPTRAIN_TOKEN: 'short' }, /fewer than \d+: too easy to guess/],
-      [['coordinator', '--port', '0', '--out', join(dir, 'c'), '--tls-cert', join(dir, 'missing.pem'), '--tls-key', join(dir, 'not-a-cert.pem')], TOKEN, /--tls-cert .*missing\.pem cannot be read \(ENOENT\)/],
+      [
+        ['coordinator', '--port', '0', '--out', join(dir, 'c'), '--tls-cert', join(dir, 'missing.pem'), '--tls-key', join(dir, 'not-a-cert.pem')],
+        TOKEN,
+        /--tls-cert .*missing\.pem cannot be read \(ENOENT\)/,
+      ],
       [['coordinator', '--port', '0', '--out', used], TOKEN, /is not empty .*--resume .*--force/],
       [['local', '--out', used], {}, /is not empty/],
       [['train', '--out', used], {}, /is not empty/],

@@ -7,7 +7,10 @@ export type MetricsLine = { readonly kind: string; readonly step: number; readon
 
 /** The records of a run folder's metrics.jsonl, in file order. */
 export function readMetrics(dir: string): MetricsLine[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsLine);
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricsLine);
 }
 
 /** The records without `time`, the one field that differs between two runs of the same job. */

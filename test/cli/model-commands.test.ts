@@ -76,9 +76,7 @@ async function evalJson(name: 'mlp' | 'cnn'): Promise<EvalReport> {
 }
 
 beforeAll(async () => {
-  const results = await Promise.all(
-    (Object.keys(RUNS) as RunName[]).map((name) => runCli(['train', ...SMALL, ...RUNS[name], '--out', runDir(name)])),
-  );
+  const results = await Promise.all((Object.keys(RUNS) as RunName[]).map((name) => runCli(['train', ...SMALL, ...RUNS[name], '--out', runDir(name)])));
   for (const result of results) expect(result.code, result.stderr).toBe(0);
   writeTestIdx(join(root, 'data'));
 });
@@ -111,7 +109,9 @@ describe('dptrain eval', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe(`${runDir('cnn')}: cnn on synthetic, 500 test samples, backend cpu`);
-    expect(lines[1]).toBe(`test loss ${report.loss.toFixed(4)}, accuracy ${report.accuracy.toFixed(4)} (${report.correct} of 500; summary.json: ${report.accuracy.toFixed(4)}, the same)`);
+    expect(lines[1]).toBe(
+      `test loss ${report.loss.toFixed(4)}, accuracy ${report.accuracy.toFixed(4)} (${report.correct} of 500; summary.json: ${report.accuracy.toFixed(4)}, the same)`,
+    );
     expect(lines[3]).toBe('confusion matrix (rows: true class, columns: predicted class)');
     expect(lines[4]!.split(/\s+/).filter(Boolean)).toEqual([...'0123456789', 'total', 'recall']);
     report.confusion.forEach((row, t) => {
@@ -143,7 +143,9 @@ describe('dptrain predict', () => {
     const text = await runCli(['predict', runDir('cnn'), png]);
     expect(text.code, text.stderr).toBe(0);
     const png7 = predictions[40]!;
-    expect(text.stdout).toBe(`sample7.png  ${png7.class}  p=${png7.probabilities[png7.class]!.toFixed(3)}  [${png7.probabilities.map((q) => q.toFixed(3)).join(' ')}]\n`);
+    expect(text.stdout).toBe(
+      `sample7.png  ${png7.class}  p=${png7.probabilities[png7.class]!.toFixed(3)}  [${png7.probabilities.map((q) => q.toFixed(3)).join(' ')}]\n`,
+    );
   });
 });
 
@@ -152,9 +154,16 @@ async function exportedAccuracy(dir: string): Promise<number> {
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   const weights = readFileSync(join(dir, json.weightsManifest[0].paths[0]));
   const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
   );
-  const { x, y } = gather(test, Array.from({ length: test.count }, (_, i) => i));
+  const { x, y } = gather(
+    test,
+    Array.from({ length: test.count }, (_, i) => i),
+  );
   const predicted = tf.tidy(() => tf.argMax(model.predict(tf.tensor(x, [test.count, 28, 28, 1])) as tf.Tensor, 1).dataSync());
   model.dispose();
   return predicted.filter((p, i) => p === y[i]).length / test.count;
@@ -209,10 +218,19 @@ describe('params.safetensors metadata', () => {
     });
     expect(description.input.scaling).toContain('uint8 / 255');
     expect(description.layers.map((l: { op: string; activation?: string }) => `${l.op}${l.activation ? `:${l.activation}` : ''}`)).toEqual([
-      'conv2d:linear', 'batchnorm:relu', 'maxpool', 'conv2d:linear', 'batchnorm:relu', 'maxpool', 'flatten', 'dense:linear',
+      'conv2d:linear',
+      'batchnorm:relu',
+      'maxpool',
+      'conv2d:linear',
+      'batchnorm:relu',
+      'maxpool',
+      'flatten',
+      'dense:linear',
     ]);
     // Every tensor the layers name is in the file, and every tensor of the file is named by a layer.
-    const named = description.layers.flatMap((l: Record<string, unknown>) => ['kernel', 'bias', 'gamma', 'beta', 'mean', 'variance'].map((k) => l[k]).filter(Boolean));
+    const named = description.layers.flatMap((l: Record<string, unknown>) =>
+      ['kernel', 'bias', 'gamma', 'beta', 'mean', 'variance'].map((k) => l[k]).filter(Boolean),
+    );
     expect([...named].sort()).toEqual([...tensors.keys()].sort());
     expect(Object.keys(description.ops).sort()).toEqual(['batchnorm', 'conv2d', 'dense', 'flatten', 'maxpool']);
   });
@@ -239,7 +257,9 @@ describe('errors a user can cause: one line naming the cause and the fix', () =>
     const missing = join(root, 'nope');
     const a = await runCli(['eval', missing]);
     expect(a.code).toBe(1);
-    expect(errorLine(a.stderr)).toBe(`dptrain: [E_RUN_FOLDER] ${missing} does not exist; give the folder of a finished run (the --out of dptrain train or dptrain local, e.g. runs/latest)`);
+    expect(errorLine(a.stderr)).toBe(
+      `dptrain: [E_RUN_FOLDER] ${missing} does not exist; give the folder of a finished run (the --out of dptrain train or dptrain local, e.g. runs/latest)`,
+    );
     const empty = mkdtempSync(join(root, 'empty-'));
     const b = await runCli(['predict', empty, join(root, 'sample7.png')]);
     expect(b.code).toBe(1);
@@ -270,10 +290,14 @@ describe('errors a user can cause: one line naming the cause and the fix', () =>
   it('an unknown export format; a Fixup resnet, which no Keras layer holds', async () => {
     const a = await runCli(['export', runDir('mlp'), '--format', 'onnx']);
     expect(a.code).toBe(1);
-    expect(errorLine(a.stderr)).toBe('dptrain: [E_CONFIG_VALUE] --format onnx is not an export format; give --format tfjs (a TensorFlow.js Layers model: model.json and weights.bin)');
+    expect(errorLine(a.stderr)).toBe(
+      'dptrain: [E_CONFIG_VALUE] --format onnx is not an export format; give --format tfjs (a TensorFlow.js Layers model: model.json and weights.bin)',
+    );
     const b = await runCli(['export', runDir('fixup')]);
     expect(b.code).toBe(1);
-    expect(errorLine(b.stderr)).toMatch(/^dptrain: \[E_MODEL_EXPORT\] a Fixup resnet has scalar biases and multipliers \(stem\/fixup_bias, .*\) that no Keras layer holds; .*--norm batchnorm/);
+    expect(errorLine(b.stderr)).toMatch(
+      /^dptrain: \[E_MODEL_EXPORT\] a Fixup resnet has scalar biases and multipliers \(stem\/fixup_bias, .*\) that no Keras layer holds; .*--norm batchnorm/,
+    );
   });
 });
 

@@ -11,8 +11,30 @@ import { runCli } from './run-cli.js';
 // unless --force, and a stopped run continued with --resume to the bits of an uninterrupted one.
 
 const BIN = fileURLToPath(new URL('../../apps/cli/bin/dptrain.js', import.meta.url));
-const JOB = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--epochs', '3', '--checkpoint-every', '20'];
-const steps = (dir: string): number => (existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"step"')).length : 0);
+const JOB = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '32',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--epochs',
+  '3',
+  '--checkpoint-every',
+  '20',
+];
+const steps = (dir: string): number =>
+  existsSync(join(dir, 'metrics.jsonl'))
+    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"step"')).length
+    : 0;
 
 /** Starts `dptrain ARGS`, and once its run folder holds `atStep` steps sends `signal` (once); resolves with its exit. */
 function stopAt(args: string[], dir: string, atStep: number, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -44,7 +66,9 @@ describe('run folders', () => {
     const refused = await runCli(['train', ...JOB, '--steps', '5', '--out', out]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`[E_RUN_FOLDER] ${out} is not empty (`);
-    expect(refused.stderr).toContain(`give another --out (without one, every run gets a new folder), --resume ${out} to continue the run in it, or --force to replace it`);
+    expect(refused.stderr).toContain(
+      `give another --out (without one, every run gets a new folder), --resume ${out} to continue the run in it, or --force to replace it`,
+    );
     const forced = await runCli(['train', ...JOB, '--steps', '7', '--out', out, '--force']);
     expect(forced.code).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(7);

@@ -8,7 +8,8 @@ import { alive, hasScript, TerminalRun } from './terminal.js';
 // the end, readable logs, and one Ctrl-C that stops everything.
 
 const JOB = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu'];
-const BAR = (label: string, epoch: string): RegExp => new RegExp(`${label} epoch ${epoch} \\[[█░]+\\] \\d+/\\d+ \\| loss \\d+\\.\\d{4} \\| [\\d,]+ samples/s \\| eta \\d`);
+const BAR = (label: string, epoch: string): RegExp =>
+  new RegExp(`${label} epoch ${epoch} \\[[█░]+\\] \\d+/\\d+ \\| loss \\d+\\.\\d{4} \\| [\\d,]+ samples/s \\| eta \\d`);
 // eslint-disable-next-line no-control-regex
 const plain = (screen: string): string => screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 

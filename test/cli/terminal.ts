@@ -19,7 +19,10 @@ export class TerminalRun {
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     const command = [process.execPath, BIN, ...args].map(quote).join(' ');
     // -e: the command's exit status; -f: flush as it writes; the typescript file is /dev/null.
-    this.child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm', COLUMNS: '120', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { ...process.env, TERM: 'xterm', COLUMNS: '120', ...env },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.screen += chunk.toString();
       this.waiters = this.waiters.filter((w) => (w.pattern.test(this.screen) ? (w.resolve(), false) : true));
@@ -31,7 +34,9 @@ export class TerminalRun {
   shows(pattern: RegExp): Promise<void> {
     if (pattern.test(this.screen)) return Promise.resolve();
     const shown = new Promise<void>((resolve) => this.waiters.push({ pattern, resolve }));
-    const ended = this.exited.then((code) => Promise.reject(new Error(`dptrain exited (${code}) before showing ${pattern}; the terminal showed:\n${this.screen.slice(-2000)}`)));
+    const ended = this.exited.then((code) =>
+      Promise.reject(new Error(`dptrain exited (${code}) before showing ${pattern}; the terminal showed:\n${this.screen.slice(-2000)}`)),
+    );
     return Promise.race([shown, ended]);
   }
 

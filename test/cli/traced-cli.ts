@@ -26,4 +26,5 @@ export function runTraced(args: readonly string[], env: NodeJS.ProcessEnv = {}):
 }
 
 /** The modules a command must not load before it acts: TensorFlow.js and the lab. */
-export const heavy = (urls: readonly string[]): string[] => urls.filter((u) => /@tensorflow|vega|\/libs\/simulator\/|\/experiment\/|\/chaos\/|fast-check/.test(u));
+export const heavy = (urls: readonly string[]): string[] =>
+  urls.filter((u) => /@tensorflow|vega|\/libs\/simulator\/|\/experiment\/|\/chaos\/|fast-check/.test(u));

@@ -22,9 +22,15 @@ describe('dptrain train', () => {
     expect(summary.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(summary.testAccuracy).toBeLessThanOrEqual(1);
 
-    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual(Array.from({ length: 124 }, (_, i) => i + 1));
-    expect(lines.filter((l) => l.kind === 'eval').map((l) => [l.step, l.split])).toEqual([[62, 'test'], [124, 'test']]);
+    expect(lines.filter((l) => l.kind === 'eval').map((l) => [l.step, l.split])).toEqual([
+      [62, 'test'],
+      [124, 'test'],
+    ]);
     // Epochs count from 1, as the progress display does; every record says when it was written.
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.epoch)).toEqual(Array.from({ length: 124 }, (_, i) => (i < 62 ? 1 : 2)));
     expect(lines.filter((l) => l.kind === 'eval').map((l) => l.epoch)).toEqual([1, 2]);
@@ -64,7 +70,9 @@ describe('dptrain train', () => {
   it('exits non-zero naming the bad flag, its value and the fix', async () => {
     const result = await runCli(['train', '--batch-size', '64', '--micro-batch-size', '24']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('[E_CONFIG_VALUE] config: microBatchSize (--micro-batch-size) = 24: must divide batchSize (64); pick one of 1, 2, 4, 8, 16, 32, 64');
+    expect(result.stderr).toContain(
+      '[E_CONFIG_VALUE] config: microBatchSize (--micro-batch-size) = 24: must divide batchSize (64); pick one of 1, 2, 4, 8, 16, 32, 64',
+    );
   });
 
   it('refuses a hyper-parameter the optimizer does not use', async () => {
@@ -77,7 +85,11 @@ describe('dptrain train', () => {
 describe('dptrain train --data', () => {
   it('refuses a directory that does not hold the data set instead of searching elsewhere', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'nodata-'));
-    const result = await runCli(['train', '--data', empty, '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'x-'))], { DPTRAIN_DATA: '', XDG_CACHE_HOME: empty, DPTRAIN_OFFLINE: '1' });
+    const result = await runCli(['train', '--data', empty, '--steps', '1', '--out', mkdtempSync(join(tmpdir(), 'x-'))], {
+      DPTRAIN_DATA: '',
+      XDG_CACHE_HOME: empty,
+      DPTRAIN_OFFLINE: '1',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`--data ${empty}`);
   });

@@ -6,7 +6,24 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 
 // 40 steps of an MLP 784-32-10 on generated data; batches of 32 in micro-batches of 8 (M = 4).
-const SMALL = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '40', '--optimizer', 'adam'];
+const SMALL = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '32',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--steps',
+  '40',
+  '--optimizer',
+  'adam',
+];
 
 interface ShardStatus {
   mode: string;
@@ -50,7 +67,11 @@ describe('dptrain local --mode async', () => {
     expect(summary).toMatchObject({ mode: 'async', staleness: 1, steps: 40, faults: [] });
     expect(Object.keys(summary.timingPerStepMs)).toEqual(['computeMs', 'pullMs', 'pushMs', 'waitMs']);
 
-    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'step');
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === 'step');
     expect(steps.map((l) => l.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(steps.every((l) => Number.isFinite(l.lr) && l.lr > 0 && Number.isFinite(l.gradNorm) && l.gradNorm > 0)).toBe(true);
   });

@@ -7,7 +7,24 @@ import { runCli } from '../cli/run-cli.js';
 
 // A CNN with one conv block of 4 channels and batch norm, on wasm: every micro-batch of 4 samples
 // is normalised with its own moments, which shard 0 combines in id order into running statistics.
-const BN = ['--dataset', 'synthetic', '--model', 'cnn', '--channels', '4', '--batch-size', '16', '--micro-batch-size', '4', '--backend', 'wasm', '--steps', '6', '--optimizer', 'adam'];
+const BN = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'cnn',
+  '--channels',
+  '4',
+  '--batch-size',
+  '16',
+  '--micro-batch-size',
+  '4',
+  '--backend',
+  'wasm',
+  '--steps',
+  '6',
+  '--optimizer',
+  'adam',
+];
 
 describe('batch-norm running statistics in the cluster', () => {
   it('equal dptrain train bit for bit with 2 workers and 2 shards', async () => {

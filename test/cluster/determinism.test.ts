@@ -8,7 +8,22 @@ import { runCli } from '../cli/run-cli.js';
 
 // 20 steps of an MLP 784-32-10 on generated data; batches of 32 in micro-batches of 8 (M = 4), so
 // with 2 or 3 workers every step mixes micro-batches computed in different processes.
-const SMALL = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '20'];
+const SMALL = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '32',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--steps',
+  '20',
+];
 
 /** Runs `dptrain <command> …args --out DIR` and returns the run folder's params.safetensors bytes. */
 async function paramsOf(command: string, args: readonly string[]): Promise<Buffer> {
@@ -26,7 +41,14 @@ describe.each([
 ])('synchronous determinism, %s', (name, optimizer) => {
   it('dptrain local gives the bits of dptrain train for any number of workers and shards', async () => {
     const reference = await paramsOf('train', [...SMALL, ...optimizer]);
-    const layouts = name === 'adam' ? [['--workers', '1'], ['--workers', '2'], ['--workers', '3', '--ps-shards', '2']] : [['--workers', '2', '--ps-shards', '2']];
+    const layouts =
+      name === 'adam'
+        ? [
+            ['--workers', '1'],
+            ['--workers', '2'],
+            ['--workers', '3', '--ps-shards', '2'],
+          ]
+        : [['--workers', '2', '--ps-shards', '2']];
     for (const layout of layouts) {
       const bytes = await paramsOf('local', [...SMALL, ...optimizer, ...layout]);
       expect({ layout: layout.join(' '), identical: bytes.equals(reference) }).toEqual({ layout: layout.join(' '), identical: true });

@@ -10,11 +10,48 @@ import { runCli } from '../cli/run-cli.js';
 // TLS with a self-signed certificate (--tls-cert, --tls-key), shard and workers trust it
 // (--tls-ca); the job ends with the bits of dptrain train.
 
-const JOB = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '16', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '30', '--optimizer', 'adam'];
+const JOB = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '16',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--steps',
+  '30',
+  '--optimizer',
+  'adam',
+];
 const ENV = { ...process.env, DPTRAIN_TOKEN: 'tls-test-token-000001', DPTRAIN_JOB: 'tls-test', DPTRAIN_LOG_LEVEL: 'error' };
 const dir = mkdtempSync(join(tmpdir(), 'tls-cluster-'));
 const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ],
+  { stdio: 'ignore' },
+);
 const roles = new LiveRoles(ENV);
 afterAll(() => roles.killAll());
 
@@ -25,9 +62,34 @@ describe('a cluster over TLS', () => {
     const url = `wss://127.0.0.1:${port}/`;
     const ca = readFileSync(cert);
     const tls = ['--tls-cert', cert, '--tls-key', key];
-    const coordinator = roles.start(['coordinator', ...JOB, '--workers', '2', '--out', join(dir, 'cluster'), '--host', '127.0.0.1', '--port', String(port), ...tls]);
+    const coordinator = roles.start([
+      'coordinator',
+      ...JOB,
+      '--workers',
+      '2',
+      '--out',
+      join(dir, 'cluster'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...tls,
+    ]);
     await ready(url, ENV, ca);
-    roles.start(['ps', '--coordinator', url, '--host', '127.0.0.1', '--port', String(psPort), '--checkpoint-dir', join(dir, 'checkpoints'), ...tls, '--tls-ca', cert]);
+    roles.start([
+      'ps',
+      '--coordinator',
+      url,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(psPort),
+      '--checkpoint-dir',
+      join(dir, 'checkpoints'),
+      ...tls,
+      '--tls-ca',
+      cert,
+    ]);
     await ready(`wss://127.0.0.1:${psPort}/`, ENV, ca);
     for (const name of ['worker-0', 'worker-1']) roles.start(['worker', '--coordinator', url, '--backend', 'cpu', '--name', name, '--tls-ca', cert]);
     const code = await new Promise<number | null>((resolve) => coordinator.once('exit', resolve));

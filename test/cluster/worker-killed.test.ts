@@ -5,12 +5,31 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 
-const SMALL = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '32', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '60', '--optimizer', 'adam'];
+const SMALL = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '32',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--steps',
+  '60',
+  '--optimizer',
+  'adam',
+];
 
 function stepsDone(out: string): number {
   const path = join(out, 'metrics.jsonl');
   if (!existsSync(path)) return 0;
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('"kind":"step"')).length;
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"kind":"step"')).length;
 }
 
 describe('a worker killed mid-run', () => {

@@ -95,7 +95,10 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
         return s;
       }
       const coordinator = await p.state(p.container('coordinator'));
-      if (coordinator.status === 'exited') throw new Error(`waiting for ${what}: the coordinator exited (${coordinator.exitCode}) first${s ? ` at step ${s.step}` : ''}; if the job ended, give it more than ${STEPS} steps`);
+      if (coordinator.status === 'exited')
+        throw new Error(
+          `waiting for ${what}: the coordinator exited (${coordinator.exitCode}) first${s ? ` at step ${s.step}` : ''}; if the job ended, give it more than ${STEPS} steps`,
+        );
       if (Date.now() > deadline) throw new Error(`waiting for ${what}: not reached in ${STATE_WAIT_MS / 1000} s; last status ${JSON.stringify(s)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -114,7 +117,10 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
       const now = await status(p);
       if (now && now.step > (last?.step ?? -1)) deadline = Date.now() + STATE_WAIT_MS;
       last = now ?? last;
-      if (Date.now() > deadline) throw new Error(`the coordinator still ${state.status}, its step stuck at ${last?.step} for ${STATE_WAIT_MS / 1000} s; last status ${JSON.stringify(last)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the coordinator still ${state.status}, its step stuck at ${last?.step} for ${STATE_WAIT_MS / 1000} s; last status ${JSON.stringify(last)}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -147,48 +153,64 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('trains to the end with the parameters of dptrain train in the same image', async () => {
-    const p = await started('clean');
-    expect(await finished(p)).toBe(0);
-    const { params, summary } = await runFolder(p, 'clean');
-    expect(summary).toMatchObject({ steps: STEPS, backend: 'wasm', dataSource: '/usr/share/datasets/fashion-mnist' });
-    expect(params.equals(reference)).toBe(true);
-    await p.down();
-  }, 20 * 60_000);
+  it(
+    'trains to the end with the parameters of dptrain train in the same image',
+    async () => {
+      const p = await started('clean');
+      expect(await finished(p)).toBe(0);
+      const { params, summary } = await runFolder(p, 'clean');
+      expect(summary).toMatchObject({ steps: STEPS, backend: 'wasm', dataSource: '/usr/share/datasets/fashion-mnist' });
+      expect(params.equals(reference)).toBe(true);
+      await p.down();
+    },
+    20 * 60_000,
+  );
 
-  it('ends with the same bits through crashes of a worker, the shard and the coordinator, a partition and a worker added', async () => {
-    const p = await started('faults');
-    await waitFor(p, 'two workers training', (s) => s.step >= 20 && live(s) === 2);
+  it(
+    'ends with the same bits through crashes of a worker, the shard and the coordinator, a partition and a worker added',
+    async () => {
+      const p = await started('faults');
+      await waitFor(p, 'two workers training', (s) => s.step >= 20 && live(s) === 2);
 
-    // A worker crashes: the restart policy brings its container back and it joins again.
-    await p.crash('worker', 1);
-    await waitFor(p, 'the crashed worker back in the job', async (s) => count(s, 'worker-disconnected') >= 1 && live(s) === 2 && (await p.state(p.container('worker', 1))).restartCount >= 1);
+      // A worker crashes: the restart policy brings its container back and it joins again.
+      await p.crash('worker', 1);
+      await waitFor(
+        p,
+        'the crashed worker back in the job',
+        async (s) => count(s, 'worker-disconnected') >= 1 && live(s) === 2 && (await p.state(p.container('worker', 1))).restartCount >= 1,
+      );
 
-    // The shard crashes: restarted with --resume, it restores its checkpoint and write-ahead log.
-    await p.crash('ps-0');
-    await waitFor(p, 'the shard restarted', async (s) => count(s, 'shard-restarted') >= 1 && s.state === 'training' && (await p.state(p.container('ps-0'))).restartCount >= 1);
+      // The shard crashes: restarted with --resume, it restores its checkpoint and write-ahead log.
+      await p.crash('ps-0');
+      await waitFor(
+        p,
+        'the shard restarted',
+        async (s) => count(s, 'shard-restarted') >= 1 && s.state === 'training' && (await p.state(p.container('ps-0'))).restartCount >= 1,
+      );
 
-    // The coordinator crashes: restarted with --resume, it continues from the run folder and the shards.
-    await p.crash('coordinator');
-    await waitFor(p, 'the coordinator restarted with both workers', (s) => count(s, 'coordinator-restarted') >= 1 && s.state === 'training' && live(s) === 2);
+      // The coordinator crashes: restarted with --resume, it continues from the run folder and the shards.
+      await p.crash('coordinator');
+      await waitFor(p, 'the coordinator restarted with both workers', (s) => count(s, 'coordinator-restarted') >= 1 && s.state === 'training' && live(s) === 2);
 
-    // A worker cut off the network: timed out, its leases re-leased; reconnected, it rejoins.
-    const partitioned = p.container('worker', 2);
-    await docker(['network', 'disconnect', p.network, partitioned]);
-    await waitFor(p, 'the partitioned worker timed out', (s) => count(s, 'worker-timeout') >= 1);
-    await docker(['network', 'connect', p.network, partitioned]);
-    await waitFor(p, 'the partitioned worker back', (s) => live(s) === 2);
+      // A worker cut off the network: timed out, its leases re-leased; reconnected, it rejoins.
+      const partitioned = p.container('worker', 2);
+      await docker(['network', 'disconnect', p.network, partitioned]);
+      await waitFor(p, 'the partitioned worker timed out', (s) => count(s, 'worker-timeout') >= 1);
+      await docker(['network', 'connect', p.network, partitioned]);
+      await waitFor(p, 'the partitioned worker back', (s) => live(s) === 2);
 
-    // A third worker joins the running job.
-    await p.compose('up', '--detach', '--no-recreate', '--scale', 'worker=3');
-    await waitFor(p, 'three workers', (s) => live(s) === 3);
+      // A third worker joins the running job.
+      await p.compose('up', '--detach', '--no-recreate', '--scale', 'worker=3');
+      await waitFor(p, 'three workers', (s) => live(s) === 3);
 
-    expect(await finished(p)).toBe(0);
-    const { params, summary } = await runFolder(p, 'faults');
-    const kinds = new Set(summary.faults.map((f) => f.kind));
-    expect(['worker-disconnected', 'shard-lost', 'shard-restarted', 'coordinator-restarted', 'worker-timeout'].filter((k) => !kinds.has(k))).toEqual([]);
-    expect(summary.steps).toBe(STEPS);
-    expect(params.equals(reference)).toBe(true);
-    await p.down();
-  }, 30 * 60_000);
+      expect(await finished(p)).toBe(0);
+      const { params, summary } = await runFolder(p, 'faults');
+      const kinds = new Set(summary.faults.map((f) => f.kind));
+      expect(['worker-disconnected', 'shard-lost', 'shard-restarted', 'coordinator-restarted', 'worker-timeout'].filter((k) => !kinds.has(k))).toEqual([]);
+      expect(summary.steps).toBe(STEPS);
+      expect(params.equals(reference)).toBe(true);
+      await p.down();
+    },
+    30 * 60_000,
+  );
 });

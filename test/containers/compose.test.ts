@@ -38,10 +38,16 @@ describe('docker-compose.yml', () => {
   it('runs one image, built from docker/Dockerfile, in every service', () => {
     const services = projects.flatMap(({ project }) => project.services);
     expect(new Set(services.map((s) => s.image)).size).toBe(1);
-    for (const s of services) expect({ service: s.name, build: { ...s.build, args: undefined } }).toEqual({ service: s.name, build: { context: '.', dockerfile: 'docker/Dockerfile', args: undefined } });
+    for (const s of services)
+      expect({ service: s.name, build: { ...s.build, args: undefined } }).toEqual({
+        service: s.name,
+        build: { context: '.', dockerfile: 'docker/Dockerfile', args: undefined },
+      });
     expect(existsSync(join(REPO, 'docker/Dockerfile'))).toBe(true);
     // Build arguments handed on from the environment must be ARGs the Dockerfile declares.
-    const declared = readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8').match(/^ARG \w+/gm)!.map((a) => a.slice(4));
+    const declared = readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8')
+      .match(/^ARG \w+/gm)!
+      .map((a) => a.slice(4));
     const passed = services.flatMap((s) => s.build?.args ?? []);
     expect(passed.length).toBeGreaterThan(0);
     expect(passed.filter((a) => !declared.includes(a))).toEqual([]);
@@ -83,13 +89,16 @@ describe('docker-compose.yml', () => {
     for (const { layout, project } of projects) {
       const shards = (await settingsOf(byRole(project, 'coordinator')[0]!)).config!.psShards;
       const servers = await Promise.all(byRole(project, 'ps').map(async (s) => ({ service: s.name, options: (await settingsOf(s)).options! })));
-      expect({ layout: layout.name, shards: servers.map((s) => s.options.shard).sort() }).toEqual({ layout: layout.name, shards: Array.from({ length: shards }, (_, i) => i) });
+      expect({ layout: layout.name, shards: servers.map((s) => s.options.shard).sort() }).toEqual({
+        layout: layout.name,
+        shards: Array.from({ length: shards }, (_, i) => i),
+      });
       // The shard listens on the address its --host resolves to and announces ws://host:port/ to workers.
       for (const s of servers) expect(s.options.host).toBe(s.service);
     }
   });
 
-  it("keeps the run folder on the named volume the image prepares for its user, and mounts the job file read-only", async () => {
+  it('keeps the run folder on the named volume the image prepares for its user, and mounts the job file read-only', async () => {
     const { project } = projects[0]!;
     const coordinator = byRole(project, 'coordinator')[0]!;
     const { config } = await settingsOf(coordinator);
@@ -111,14 +120,18 @@ describe('docker-compose.yml', () => {
         expect(isAbsolute(script!) && existsSync(image.hostPath(script!))).toBe(true);
       }
       for (const service of project.services.filter((s) => s.command[0] !== 'coordinator')) {
-        expect({ service: service.name, dependsOn: service.dependsOn }).toEqual({ service: service.name, dependsOn: { coordinator: { condition: 'service_healthy' } } });
+        expect({ service: service.name, dependsOn: service.dependsOn }).toEqual({
+          service: service.name,
+          dependsOn: { coordinator: { condition: 'service_healthy' } },
+        });
       }
     }
   });
 
   it('restarts a process that crashed or was killed, and leaves down one that the coordinator shut down', () => {
     // on-failure: restart on a non-zero exit; a role exits 0 only after the coordinator's shutdown.
-    for (const service of projects[1]!.project.services) expect({ service: service.name, restart: service.restart }).toEqual({ service: service.name, restart: expect.stringMatching(/^on-failure(:\d+)?$/) });
+    for (const service of projects[1]!.project.services)
+      expect({ service: service.name, restart: service.restart }).toEqual({ service: service.name, restart: expect.stringMatching(/^on-failure(:\d+)?$/) });
     // A coordinator refused at start-up would be refused again: its retries are bounded.
     expect(byRole(projects[0]!.project, 'coordinator')[0]!.restart).toMatch(/^on-failure:\d+$/);
   });

@@ -22,7 +22,10 @@ export async function probeContainerRuntime(): Promise<RuntimeProbe> {
     await getContainerRuntimeClient();
     return { available: true };
   } catch (error) {
-    return { available: false, reason: `no container engine here (${error instanceof Error ? error.message : String(error)}); tools/container-runtime.sh starts one` };
+    return {
+      available: false,
+      reason: `no container engine here (${error instanceof Error ? error.message : String(error)}); tools/container-runtime.sh starts one`,
+    };
   }
 }
 
@@ -30,7 +33,8 @@ export async function probeContainerRuntime(): Promise<RuntimeProbe> {
 export async function probeCompose(): Promise<RuntimeProbe> {
   const engine = await probeContainerRuntime();
   if (!engine.available) return engine;
-  if (!(await succeeds('docker', ['compose', 'version']))) return { available: false, reason: 'no `docker compose` (v2) here; tools/container-runtime.sh installs it' };
+  if (!(await succeeds('docker', ['compose', 'version'])))
+    return { available: false, reason: 'no `docker compose` (v2) here; tools/container-runtime.sh installs it' };
   return engine;
 }
 

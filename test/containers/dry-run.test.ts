@@ -34,22 +34,43 @@ describe('dptrain --dry-run', () => {
   it('takes job keys from flags, then env, then the DPTRAIN_CONFIG file, then defaults', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'dry-run-')), 'job.yaml');
     writeFileSync(file, 'batchSize: 128\nmicroBatchSize: 32\nepochs: 3\nseed: 9\n');
-    const settings = await dryRun(['coordinator', '--epochs', '5'], { DPTRAIN_CONFIG: file, DPTRAIN_BATCH_SIZE: '32', DPTRAIN_MICRO_BATCH_SIZE: '8', DPTRAIN_EPOCHS: '4' });
+    const settings = await dryRun(['coordinator', '--epochs', '5'], {
+      DPTRAIN_CONFIG: file,
+      DPTRAIN_BATCH_SIZE: '32',
+      DPTRAIN_MICRO_BATCH_SIZE: '8',
+      DPTRAIN_EPOCHS: '4',
+    });
     // batchSize, microBatchSize: env over file; epochs: flag over env and file; seed: file; optimizer: default.
     expect(settings.config).toMatchObject({ batchSize: 32, microBatchSize: 8, epochs: 5, seed: 9, optimizer: 'adam' });
   });
 
   it('reads the parameter server and worker options from the environment', async () => {
     const [ps, worker] = await Promise.all([
-      dryRun(['ps', '--resume'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_SHARD: '1', DPTRAIN_HOST: 'ps-1', DPTRAIN_PORT: '7001', DPTRAIN_CHECKPOINT_DIR: '/ck' }),
+      dryRun(['ps', '--resume'], {
+        DPTRAIN_COORDINATOR: 'ws://coordinator:7000/',
+        DPTRAIN_SHARD: '1',
+        DPTRAIN_HOST: 'ps-1',
+        DPTRAIN_PORT: '7001',
+        DPTRAIN_CHECKPOINT_DIR: '/ck',
+      }),
       dryRun(['worker'], { DPTRAIN_COORDINATOR: 'ws://coordinator:7000/', DPTRAIN_BACKEND: 'wasm', DPTRAIN_NAME: 'w-1', DPTRAIN_WORKER_ID: '1' }),
     ]);
-    expect(ps).toEqual({ command: 'ps', options: { coordinator: 'ws://coordinator:7000/', shard: 1, host: 'ps-1', port: 7001, name: 'ps-1', resume: true, checkpointDir: '/ck' } });
+    expect(ps).toEqual({
+      command: 'ps',
+      options: { coordinator: 'ws://coordinator:7000/', shard: 1, host: 'ps-1', port: 7001, name: 'ps-1', resume: true, checkpointDir: '/ck' },
+    });
     expect(worker).toEqual({ command: 'worker', options: { coordinator: 'ws://coordinator:7000/', name: 'w-1', backend: 'wasm', workerId: 1 } });
   });
 
   it('reads no job key from reserved or unknown DPTRAIN_ variables', async () => {
-    const noisy = await dryRun(['train'], { DPTRAIN_TOKEN: 'dry-run-test-token', DPTRAIN_DATA: '/nowhere', DPTRAIN_OFFLINE: '1', DPTRAIN_LOG_LEVEL: 'warn', DPTRAIN_DEBUG: '1', DPTRAIN_FUTURE_KEY: 'x' });
+    const noisy = await dryRun(['train'], {
+      DPTRAIN_TOKEN: 'dry-run-test-token',
+      DPTRAIN_DATA: '/nowhere',
+      DPTRAIN_OFFLINE: '1',
+      DPTRAIN_LOG_LEVEL: 'warn',
+      DPTRAIN_DEBUG: '1',
+      DPTRAIN_FUTURE_KEY: 'x',
+    });
     expect(noisy.config).toEqual({ ...parseConfig({}), out: expect.stringMatching(/^runs\/\d{8}-\d{6}-mlp$/) });
   });
 

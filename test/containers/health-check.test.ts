@@ -40,7 +40,9 @@ function start(role: string, overrides: Record<string, string>): Promise<number>
 function check(role: string, port: number): Promise<number> {
   const [, , script, ...args] = service(role).healthcheck!;
   const env = { PATH: process.env.PATH ?? '', DPTRAIN_HOST: '127.0.0.1', DPTRAIN_PORT: String(port) };
-  return new Promise((resolve) => spawn(process.execPath, [image.hostPath(script!), ...args], { env, stdio: 'ignore' }).once('exit', (code) => resolve(code ?? 1)));
+  return new Promise((resolve) =>
+    spawn(process.execPath, [image.hostPath(script!), ...args], { env, stdio: 'ignore' }).once('exit', (code) => resolve(code ?? 1)),
+  );
 }
 
 /** A port nothing listens on (bound, then released). */
@@ -54,7 +56,9 @@ function closedPort(): Promise<number> {
 }
 
 afterAll(async () => {
-  await Promise.all(started.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM'))));
+  await Promise.all(
+    started.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM'))),
+  );
 });
 
 describe('the health checks of docker-compose.yml', () => {
@@ -69,9 +73,20 @@ describe('the health checks of docker-compose.yml', () => {
       DPTRAIN_OUT: mkdtempSync(join(tmpdir(), 'health-')),
     });
     // The service's checkpoint directory is on a named volume: here a fresh folder of its own.
-    const ps = await start('ps', { ...loopback, DPTRAIN_COORDINATOR: `ws://127.0.0.1:${coordinator}/`, DPTRAIN_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'health-ck-')) });
+    const ps = await start('ps', {
+      ...loopback,
+      DPTRAIN_COORDINATOR: `ws://127.0.0.1:${coordinator}/`,
+      DPTRAIN_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'health-ck-')),
+    });
     const nothing = await closedPort();
-    const results = await Promise.all([check('coordinator', coordinator), check('ps', ps), check('coordinator', ps), check('ps', coordinator), check('coordinator', nothing), check('ps', nothing)]);
+    const results = await Promise.all([
+      check('coordinator', coordinator),
+      check('ps', ps),
+      check('coordinator', ps),
+      check('ps', coordinator),
+      check('coordinator', nothing),
+      check('ps', nothing),
+    ]);
     // The coordinator answers /healthz 200 (and / 404); a shard answers any plain GET 426 Upgrade Required.
     expect(results).toEqual([0, 0, 1, 1, 1, 1]);
   });

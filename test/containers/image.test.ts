@@ -40,7 +40,13 @@ describe('docker/Dockerfile against .ci/run', () => {
   it('installs the npm dependencies with npm ci, as .ci/run does, and the final stage takes them from there', () => {
     expect(ciScript).toMatch(/\bnpm ci\b/);
     const npmStages = stages.filter((s) => runs(s).some((r) => /\bnpm (ci|install|i)\b/.test(r)));
-    expect(npmStages.map((s) => runs(s).filter((r) => /\bnpm (ci|install|i)\b/.test(r)).map((r) => r.match(/\bnpm \w+/)![0]))).toEqual([['npm ci']]);
+    expect(
+      npmStages.map((s) =>
+        runs(s)
+          .filter((r) => /\bnpm (ci|install|i)\b/.test(r))
+          .map((r) => r.match(/\bnpm \w+/)![0]),
+      ),
+    ).toEqual([['npm ci']]);
     const copies = runtime.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     expect(copies.some((c) => c.includes(`--from=${npmStages[0]!.name}`))).toBe(true);
   });
@@ -80,7 +86,14 @@ describe('docker/Dockerfile', () => {
     expect(manifests.filter((f) => !files.includes(f))).toEqual([]);
     expect(['apps/cli/bin/dptrain.js', 'docker/healthcheck.mjs', 'tsconfig.base.json'].filter((f) => !files.includes(f))).toEqual([]);
     expect(sources.length).toBeGreaterThan(50);
-    const secrets = ['docker/token.env', 'docker/k8s/token.env', 'node_modules/tsx/package.json', 'libs/config/node_modules/yaml/package.json', '.git/HEAD', 'runs/latest/summary.json'];
+    const secrets = [
+      'docker/token.env',
+      'docker/k8s/token.env',
+      'node_modules/tsx/package.json',
+      'libs/config/node_modules/yaml/package.json',
+      '.git/HEAD',
+      'runs/latest/summary.json',
+    ];
     expect(secrets.filter((f) => !ignores(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.test.ts') || f.startsWith('test/') || f.startsWith('bench/')).filter((f) => !manifests.includes(f))).toEqual([]);
   });

@@ -47,7 +47,11 @@ export interface Workload {
 }
 
 /** Every document of every manifest in `dir` (the kustomization aside) and the kustomization itself. */
-export function loadManifests(dir: string): { readonly objects: readonly K8sObject[]; readonly kustomization: Record<string, unknown>; readonly files: readonly string[] } {
+export function loadManifests(dir: string): {
+  readonly objects: readonly K8sObject[];
+  readonly kustomization: Record<string, unknown>;
+  readonly files: readonly string[];
+} {
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
   const objects = files.flatMap((file) =>
     parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => {

@@ -57,7 +57,10 @@ describe(`docker/k8s against the Kubernetes ${KUBERNETES} API schemas`, () => {
     const workload = objects.find((o) => o.kind === 'Deployment')! as K8sObject & { apiVersion: string };
     const template = (workload.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template;
     const container = template.spec.containers[0]!;
-    const broken = (change: Record<string, unknown>) => ({ ...workload, spec: { ...workload.spec, template: { ...template, spec: { ...template.spec, containers: [{ ...container, ...change }] } } } });
+    const broken = (change: Record<string, unknown>) => ({
+      ...workload,
+      spec: { ...workload.spec, template: { ...template, spec: { ...template.spec, containers: [{ ...container, ...change }] } } },
+    });
     const errors = [
       schemaErrors(broken({ ports: [{ containerPort: '7000' }] })),
       schemaErrors(broken({ name: undefined })),

@@ -44,7 +44,8 @@ function environment(workload: Workload, container: Container): Record<string, s
   for (const v of container.env ?? []) {
     const field = v.valueFrom?.fieldRef?.fieldPath;
     let value = v.valueFrom?.secretKeyRef ? TOKEN : field !== undefined ? fields[field] : v.value;
-    if (value === undefined) throw new Error(`${workload.object.metadata.name}: env ${v.name} has no value this pod would get (${JSON.stringify(v.valueFrom)})`);
+    if (value === undefined)
+      throw new Error(`${workload.object.metadata.name}: env ${v.name} has no value this pod would get (${JSON.stringify(v.valueFrom)})`);
     for (const [path, dir] of mounts) if (value === path || value.startsWith(`${path}/`)) value = join(dir, relative(path, value));
     env[v.name] = value;
   }
@@ -86,7 +87,7 @@ describe('docker/k8s', () => {
     await Promise.all(ROLES.map(settingsOf));
   });
 
-  it("reaches the coordinator through its Service, on the port it listens on", async () => {
+  it('reaches the coordinator through its Service, on the port it listens on', async () => {
     const { workload, container } = podOf('coordinator');
     const port = (await settingsOf('coordinator')).options!.port as number;
     expect(container.ports!.map((p) => p.containerPort)).toEqual([port]);

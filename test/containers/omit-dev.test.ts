@@ -24,7 +24,11 @@ describe('dptrain installed without dev dependencies', () => {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       cpSync(join(REPO, file), join(dir, file));
     }
-    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env: { ...process.env, npm_config_yes: 'true' }, maxBuffer: 64 << 20 });
+    await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: dir,
+      env: { ...process.env, npm_config_yes: 'true' },
+      maxBuffer: 64 << 20,
+    });
     // A dev dependency must really be absent, or the check below proves nothing.
     await expect(run(process.execPath, ['-e', "import('fast-check')"], { cwd: dir })).rejects.toThrow(/ERR_MODULE_NOT_FOUND|Cannot find package/);
 

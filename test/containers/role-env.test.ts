@@ -38,7 +38,17 @@ describe('the DPTRAIN_ variables the roles read', () => {
     const [coordinator, ps, worker] = await Promise.all(ROLES.map(declaredEnv));
     expect(coordinator.has('DPTRAIN_BATCH_SIZE') && coordinator.has('DPTRAIN_CONFIG') && coordinator.has('DPTRAIN_PORT')).toBe(true);
     // DPTRAIN_CHECKPOINT_DIR is also the job key checkpointDir's variable, with the same meaning.
-    expect([...ps].sort()).toEqual(['DPTRAIN_CHECKPOINT_DIR', 'DPTRAIN_COORDINATOR', 'DPTRAIN_HOST', 'DPTRAIN_NAME', 'DPTRAIN_PORT', 'DPTRAIN_SHARD', 'DPTRAIN_TLS_CA', 'DPTRAIN_TLS_CERT', 'DPTRAIN_TLS_KEY']);
+    expect([...ps].sort()).toEqual([
+      'DPTRAIN_CHECKPOINT_DIR',
+      'DPTRAIN_COORDINATOR',
+      'DPTRAIN_HOST',
+      'DPTRAIN_NAME',
+      'DPTRAIN_PORT',
+      'DPTRAIN_SHARD',
+      'DPTRAIN_TLS_CA',
+      'DPTRAIN_TLS_CERT',
+      'DPTRAIN_TLS_KEY',
+    ]);
     expect([...worker].sort()).toEqual(['DPTRAIN_BACKEND', 'DPTRAIN_COORDINATOR', 'DPTRAIN_NAME', 'DPTRAIN_TLS_CA', 'DPTRAIN_WORKER_ID']);
   });
 });

@@ -19,7 +19,10 @@ describe('dptrain experiment batch-size (two batches, generated data)', () => {
     run = await runExperiment('batch-size', args, ['loss-vs-steps.svg', 'loss-vs-samples.svg', 'loss-vs-time.svg', 'accuracy.svg']);
     const runs = run.results.runs as Run[];
     // 1800 training samples after the 10% holdout: 2 × floor(1800 / 32) = 112 and 2 × floor(1800 / 256) = 14 steps.
-    expect(runs.map((r) => [r.batchSize, r.lr, r.steps, r.warmupSteps])).toEqual([[32, 0.01, 112, 0], [256, 0.08, 14, 1]]);
+    expect(runs.map((r) => [r.batchSize, r.lr, r.steps, r.warmupSteps])).toEqual([
+      [32, 0.01, 112, 0],
+      [256, 0.08, 14, 1],
+    ]);
     for (const r of runs) expect(r.testAccuracy).toBeGreaterThan(0);
     // Read from metrics.jsonl's 1-based epochs: within the 2 epochs trained (the small batch reaches 0.5 in them).
     expect([1, 2]).toContain(runs[0]!.epochsToTarget);
@@ -27,7 +30,15 @@ describe('dptrain experiment batch-size (two batches, generated data)', () => {
   });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
-    expectTableMatches(run.report, '| batch |', run.results.runs as Run[], 'batch', 'batchSize', { 'lr (linear rule)': 'lr', 'warm-up steps': 'warmupSteps', steps: 'steps', 'samples/s': 'samplesPerSecond', 'test acc.': 'testAccuracy', 'epochs to target': 'epochsToTarget', 's to target': 'secondsToTarget' });
+    expectTableMatches(run.report, '| batch |', run.results.runs as Run[], 'batch', 'batchSize', {
+      'lr (linear rule)': 'lr',
+      'warm-up steps': 'warmupSteps',
+      steps: 'steps',
+      'samples/s': 'samplesPerSecond',
+      'test acc.': 'testAccuracy',
+      'epochs to target': 'epochsToTarget',
+      's to target': 'secondsToTarget',
+    });
     expect(run.csv.map((r) => Number(r.lr))).toEqual([0.01, 0.08]);
     expect(run.svgTexts['loss-vs-samples.svg']).toEqual(expect.arrayContaining(['batch 32', 'batch 256']));
   });

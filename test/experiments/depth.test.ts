@@ -20,12 +20,21 @@ describe('dptrain experiment depth (tiny ResNet, generated data)', () => {
     // stem, two blocks of two layers, classifier.
     expect(layers[0]!.norms.map((n) => n.layer)).toEqual(['stem', 'block0/conv0', 'block0/conv1', 'block1/conv0', 'block1/conv1', 'logits']);
     const summaries = run.results.summaries as Summary[];
-    expect(summaries.map((s) => [s.norm, s.sameTrajectory])).toEqual([['none', true], ['fixup', true]]);
+    expect(summaries.map((s) => [s.norm, s.sameTrajectory])).toEqual([
+      ['none', true],
+      ['fixup', true],
+    ]);
     expect(run.csv.length).toBe(6 * 6);
   });
 
   it('shows in report.md the numbers results.json holds, and plots each variant', () => {
-    expectTableMatches(run.report, '| normalization |', run.results.summaries as Summary[], 'normalization', 'norm', { 'loss at step 1': 'firstLoss', 'test acc.': 'testAccuracy', 'grad-norm spread at step 1': 'spreadAtStart', 'spread at the end': 'spreadAtEnd', 'snapshot runs on one trajectory': 'sameTrajectory' });
+    expectTableMatches(run.report, '| normalization |', run.results.summaries as Summary[], 'normalization', 'norm', {
+      'loss at step 1': 'firstLoss',
+      'test acc.': 'testAccuracy',
+      'grad-norm spread at step 1': 'spreadAtStart',
+      'spread at the end': 'spreadAtEnd',
+      'snapshot runs on one trajectory': 'sameTrajectory',
+    });
     expect(run.svgTexts['grad-norm-by-depth.svg']).toEqual(expect.arrayContaining(['none (He init)', 'Fixup', 'step 1', 'step 4']));
   });
 

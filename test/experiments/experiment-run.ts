@@ -32,7 +32,14 @@ export async function runExperiment(name: string, args: readonly string[], svgs:
   for (const svg of svgs) expect(report).toContain(`](${svg})`);
   expect(report).toContain(['dptrain experiment', name, ...args, '--out', out].join(' '));
   expect(existsSync(join(out, 'runs'))).toBe(true);
-  return { out, report, results: JSON.parse(read('results.json')) as Record<string, unknown>, csv: parseCsv(read('results.csv')), svgTexts, cleanup: () => rmSync(out, { recursive: true, force: true }) };
+  return {
+    out,
+    report,
+    results: JSON.parse(read('results.json')) as Record<string, unknown>,
+    csv: parseCsv(read('results.csv')),
+    svgTexts,
+    cleanup: () => rmSync(out, { recursive: true, force: true }),
+  };
 }
 
 /** Plain CSV (the tests' values have no quoted commas) into header → field. */
@@ -46,7 +53,14 @@ function parseCsv(text: string): Record<string, string>[] {
  * Every row of the report's table after `heading` shows the values results.json has for the same
  * row (matched by `idHeader` ↔ `idKey`), column by column as `columns` maps headers to keys.
  */
-export function expectTableMatches(report: string, heading: string, rows: readonly Record<string, unknown>[], idHeader: string, idKey: string, columns: Readonly<Record<string, string>>): void {
+export function expectTableMatches(
+  report: string,
+  heading: string,
+  rows: readonly Record<string, unknown>[],
+  idHeader: string,
+  idKey: string,
+  columns: Readonly<Record<string, string>>,
+): void {
   const table = markdownRows(report, heading);
   expect(table.length).toBe(rows.length);
   for (const line of table) {

@@ -25,11 +25,19 @@ describe('dptrain experiment optimizers (two optimizers, generated data)', () =>
       expect(r.generalizationGap).not.toBeNull();
     }
     expect(run.results.runner).toBe('local');
-    expect(run.report).toMatch(/## Does SGD generalize better than Adam here\? \(Wilson et al., 2018\)\n\nBest non-adaptive method by validation accuracy: \*\*sgd\*\* \(lr 0\.1\)/);
+    expect(run.report).toMatch(
+      /## Does SGD generalize better than Adam here\? \(Wilson et al., 2018\)\n\nBest non-adaptive method by validation accuracy: \*\*sgd\*\* \(lr 0\.1\)/,
+    );
   });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
-    const columns = { lr: 'lr', 'best validation acc.': 'bestValidationAccuracy', 'test acc. there': 'testAccuracy', 'gap (test − train loss)': 'generalizationGap', 'steps to target loss': 'stepsToTarget' };
+    const columns = {
+      lr: 'lr',
+      'best validation acc.': 'bestValidationAccuracy',
+      'test acc. there': 'testAccuracy',
+      'gap (test − train loss)': 'generalizationGap',
+      'steps to target loss': 'stepsToTarget',
+    };
     expectTableMatches(run.report, '## Every run', run.results.runs as Run[], 'optimizer', 'optimizer', columns);
     expectTableMatches(run.report, '## Best learning rate', run.results.best as Run[], 'optimizer', 'optimizer', columns);
     expect(run.csv.map((r) => [r.id, Number(r.testAccuracy)])).toEqual((run.results.runs as Run[]).map((r) => [r.id, r.testAccuracy]));

@@ -4,12 +4,39 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
 import { expectTableMatches, runExperiment, type ExperimentOutput } from './experiment-run.js';
 
-type Validation = { id: string; measured: number; predicted: number; predictedQuiet: number; error: number; withinTolerance: boolean; background: number | null };
+type Validation = {
+  id: string;
+  measured: number;
+  predicted: number;
+  predictedQuiet: number;
+  error: number;
+  withinTolerance: boolean;
+  background: number | null;
+};
 type Projection = { scenario: string; series: string; workers: number; samplesPerSecond: number; finished: boolean; stepP99Ms: number; busiestShard: number };
 
 describe('dptrain experiment simulate (tiny job, generated data)', () => {
   // Validation runs the six real configurations for 6 steps (at the normal priority); projections are a 2×2 grid of 6 steps.
-  const args = ['--dataset', 'synthetic', '--validate-steps', '6', '--repeats', '1', '--priority', '0', '--workers', '2,4', '--ps-shards', '1,2', '--staleness', '2', '--projection-steps', '6', '--straggler-prob', '0.25'];
+  const args = [
+    '--dataset',
+    'synthetic',
+    '--validate-steps',
+    '6',
+    '--repeats',
+    '1',
+    '--priority',
+    '0',
+    '--workers',
+    '2,4',
+    '--ps-shards',
+    '1,2',
+    '--staleness',
+    '2',
+    '--projection-steps',
+    '6',
+    '--straggler-prob',
+    '0.25',
+  ];
   const svgs = ['shards.svg', 'async.svg', 'stragglers.svg', 'stragglers-p99.svg'];
   let run: ExperimentOutput;
   afterAll(() => run?.cleanup());
@@ -17,7 +44,14 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
   it('calibrates, runs the real configurations next to their predictions, and projects', async () => {
     run = await runExperiment('simulate', args, svgs);
     const validation = run.results.validation as Validation[];
-    expect(validation.map((v) => v.id)).toEqual(['sync-s1-mb16-w1', 'sync-s1-mb16-w2', 'sync-s2-mb16-w1', 'sync-s2-mb16-w2', 'async-s1-mb16-w1', 'async-s1-mb16-w2']);
+    expect(validation.map((v) => v.id)).toEqual([
+      'sync-s1-mb16-w1',
+      'sync-s1-mb16-w2',
+      'sync-s2-mb16-w1',
+      'sync-s2-mb16-w2',
+      'async-s1-mb16-w1',
+      'async-s1-mb16-w2',
+    ]);
     for (const v of validation) {
       expect(v.measured).toBeGreaterThan(0);
       expect(v.predicted).toBeGreaterThan(0);
@@ -36,7 +70,12 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
     const validation = run.results.validation as Validation[];
-    expectTableMatches(run.report, '| configuration |', validation, 'configuration', 'id', { 'measured samples/s': 'measured', 'predicted samples/s': 'predicted', error: 'error', 'within 15%': 'withinTolerance' });
+    expectTableMatches(run.report, '| configuration |', validation, 'configuration', 'id', {
+      'measured samples/s': 'measured',
+      'predicted samples/s': 'predicted',
+      error: 'error',
+      'within 15%': 'withinTolerance',
+    });
     const csv = run.csv.filter((r) => r.kind === 'validation');
     expect(csv.map((r) => [r.id, Number(r.measured), Number(r.predicted)])).toEqual(validation.map((v) => [v.id, v.measured, v.predicted]));
     expect(run.svgTexts['shards.svg']).toEqual(expect.arrayContaining(['sync, 1 shard', 'sync, 2 shards']));
@@ -45,7 +84,25 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
   });
 
   it('simulates again from the calibration file without real runs, and names the fix for a bad one', async () => {
-    const again = await runCli(['experiment', 'simulate', '--dataset', 'synthetic', '--no-validate', '--workers', '2', '--ps-shards', '1', '--staleness', '2', '--projection-steps', '6', '--out', join(run.out, 'again'), '--calibration', join(run.out, 'calibration.json')]);
+    const again = await runCli([
+      'experiment',
+      'simulate',
+      '--dataset',
+      'synthetic',
+      '--no-validate',
+      '--workers',
+      '2',
+      '--ps-shards',
+      '1',
+      '--staleness',
+      '2',
+      '--projection-steps',
+      '6',
+      '--out',
+      join(run.out, 'again'),
+      '--calibration',
+      join(run.out, 'calibration.json'),
+    ]);
     expect(again.code).toBe(0);
     expect(readFileSync(join(run.out, 'again', 'report.md'), 'utf8')).toContain('Not run (`--no-validate`)');
     const bad = join(run.out, 'bad.json');

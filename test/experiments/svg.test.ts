@@ -17,7 +17,10 @@ describe('parseSvg (the helper the experiment tests rely on)', () => {
 describe('markdownRows', () => {
   it('reads a table after a heading into header → cell, escaped pipes kept', () => {
     const md = '# t\n| x | y |\n| --- | --- |\n| 0 | 0 |\n## B\n\n| a | b |\n| --- | --- |\n| 1 | p\\|q |\n| — | yes |\n';
-    expect(markdownRows(md, '## B')).toEqual([{ a: '1', b: 'p|q' }, { a: '—', b: 'yes' }]);
+    expect(markdownRows(md, '## B')).toEqual([
+      { a: '1', b: 'p|q' },
+      { a: '—', b: 'yes' },
+    ]);
     expect(['1.5', '—', 'yes', 'sgd'].map(cellValue)).toEqual([1.5, null, true, 'sgd']);
   });
 });

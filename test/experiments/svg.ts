@@ -12,7 +12,8 @@ export function parseSvg(svg: string): { root: string; texts: string[] } {
   const tag = /<[^<>]*>/g;
   for (let match = tag.exec(svg); match !== null; match = tag.exec(svg)) {
     const between = svg.slice(last, match.index);
-    if (between.includes('<') || /&(?!(amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/.test(between)) throw new Error(`malformed text before offset ${match.index}: ${between.slice(0, 40)}`);
+    if (between.includes('<') || /&(?!(amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/.test(between))
+      throw new Error(`malformed text before offset ${match.index}: ${between.slice(0, 40)}`);
     if (inText) texts.push(between);
     last = match.index + match[0].length;
     const t = match[0];
@@ -42,7 +43,11 @@ export function parseSvg(svg: string): { root: string; texts: string[] } {
 export function markdownRows(markdown: string, after = ''): Record<string, string>[] {
   const lines = markdown.slice(markdown.indexOf(after)).split('\n');
   const start = lines.findIndex((l) => l.startsWith('| '));
-  const cells = (line: string): string[] => line.slice(2, -2).split(/(?<!\\) \| /).map((c) => c.replace(/\\\|/g, '|'));
+  const cells = (line: string): string[] =>
+    line
+      .slice(2, -2)
+      .split(/(?<!\\) \| /)
+      .map((c) => c.replace(/\\\|/g, '|'));
   const headers = cells(lines[start]!);
   const rows: Record<string, string>[] = [];
   for (let i = start + 2; i < lines.length && lines[i]!.startsWith('| '); i++) {

@@ -36,8 +36,19 @@ export async function runScenario(name: string): Promise<ScenarioRun> {
   const reference = join(out, 'reference', 'params.safetensors');
   const bitIdentical = existsSync(params) && existsSync(reference) && readFileSync(params).equals(readFileSync(reference));
   const path = join(out, name, 'summary.json');
-  const summary = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { faults?: { kind: string }[]; backupLeases?: number; workers?: ScenarioRun['workers'] }) : {};
-  return { code, row, out, stdout, bitIdentical, faults: summary.faults?.map((f) => f.kind) ?? [], backupLeases: summary.backupLeases ?? 0, workers: summary.workers ?? [] };
+  const summary = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as { faults?: { kind: string }[]; backupLeases?: number; workers?: ScenarioRun['workers'] })
+    : {};
+  return {
+    code,
+    row,
+    out,
+    stdout,
+    bitIdentical,
+    faults: summary.faults?.map((f) => f.kind) ?? [],
+    backupLeases: summary.backupLeases ?? 0,
+    workers: summary.workers ?? [],
+  };
 }
 
 /** Why namespace scenarios cannot run here (they need root, `ip` and `nft`), or undefined. */

@@ -14,7 +14,24 @@ import { runCli } from '../cli/run-cli.js';
 // are alive, the shard's parameters have not moved, and two honest workers finish the job with the
 // bits of dptrain train.
 
-const JOB = ['--dataset', 'synthetic', '--model', 'mlp', '--hidden', '16', '--batch-size', '32', '--micro-batch-size', '8', '--backend', 'cpu', '--steps', '40', '--optimizer', 'adam'];
+const JOB = [
+  '--dataset',
+  'synthetic',
+  '--model',
+  'mlp',
+  '--hidden',
+  '16',
+  '--batch-size',
+  '32',
+  '--micro-batch-size',
+  '8',
+  '--backend',
+  'cpu',
+  '--steps',
+  '40',
+  '--optimizer',
+  'adam',
+];
 const ENV = { ...process.env, DPTRAIN_TOKEN: 'fuzz-live-test-token-0001', DPTRAIN_JOB: 'fuzz-live', DPTRAIN_LOG_LEVEL: 'error' };
 const FRAMES = 11_000;
 const out = mkdtempSync(join(tmpdir(), 'fuzz-live-'));
@@ -29,11 +46,49 @@ function plausible(paramCount: number): fc.Arbitrary<Message> {
   const id = fc.integer({ min: 0, max: 5 });
   const seq = fc.nat();
   return fc.oneof(
-    fc.record({ type: fc.constant('push' as const), seq, step, microBatchId: id, version: step, generation: fc.nat({ max: 2 }), offset: fc.constant(0), grads, loss: fc.double({ noNaN: true, noDefaultInfinity: true }), samples: fc.integer({ min: 1, max: 8 }) }),
-    fc.record({ type: fc.constant('pushRun' as const), seq, step, microBatchId: fc.constant(0), count: fc.constant(2), version: step, generation: fc.constant(0), offset: fc.constant(0), grads, losses: fc.constant([1, 1]) }),
+    fc.record({
+      type: fc.constant('push' as const),
+      seq,
+      step,
+      microBatchId: id,
+      version: step,
+      generation: fc.nat({ max: 2 }),
+      offset: fc.constant(0),
+      grads,
+      loss: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      samples: fc.integer({ min: 1, max: 8 }),
+    }),
+    fc.record({
+      type: fc.constant('pushRun' as const),
+      seq,
+      step,
+      microBatchId: fc.constant(0),
+      count: fc.constant(2),
+      version: step,
+      generation: fc.constant(0),
+      offset: fc.constant(0),
+      grads,
+      losses: fc.constant([1, 1]),
+    }),
     fc.record({ type: fc.constant('pull' as const), seq, step: fc.integer({ min: 0, max: 4 }) }),
-    fc.record({ type: fc.constant('leaseDone' as const), seq, leaseId: fc.nat({ max: 20 }), step, microBatchIds: fc.constant([0, 1]), losses: fc.constant([0.5, 0.5]), computeMs: fc.constant(1) }),
-    fc.record({ type: fc.constant('register' as const), seq, name: fc.constantFrom('worker-0', 'worker-1', 'ps-0'), pid: fc.nat(), backend: fc.constant('cpu'), workerId: fc.nat({ max: 3 }), shard: fc.nat({ max: 1 }) }),
+    fc.record({
+      type: fc.constant('leaseDone' as const),
+      seq,
+      leaseId: fc.nat({ max: 20 }),
+      step,
+      microBatchIds: fc.constant([0, 1]),
+      losses: fc.constant([0.5, 0.5]),
+      computeMs: fc.constant(1),
+    }),
+    fc.record({
+      type: fc.constant('register' as const),
+      seq,
+      name: fc.constantFrom('worker-0', 'worker-1', 'ps-0'),
+      pid: fc.nat(),
+      backend: fc.constant('cpu'),
+      workerId: fc.nat({ max: 3 }),
+      shard: fc.nat({ max: 1 }),
+    }),
     fc.record({ type: fc.constant('heartbeat' as const), seq, workerId: fc.nat({ max: 3 }), generation: fc.nat({ max: 2 }), sentAtMs: fc.nat() }),
   ) as fc.Arbitrary<Message>;
 }
@@ -43,14 +98,26 @@ function plausible(paramCount: number): fc.Arbitrary<Message> {
  * took it (a connection delivers in order); reconnects whenever the server closed on it. Counts
  * the messages the server took and the error replies.
  */
-async function barrage(url: string, role: Role, messages: readonly Message[], paramCount: number): Promise<{ taken: number; refused: number; reconnects: number }> {
+async function barrage(
+  url: string,
+  role: Role,
+  messages: readonly Message[],
+  paramCount: number,
+): Promise<{ taken: number; refused: number; reconnects: number }> {
   let connection: Connection | undefined;
   let refused = 0;
   let reconnects = 0;
   let taken = 0;
   for (const message of messages) {
     if (!connection?.isOpen) {
-      connection = await connect(url, { role, jobId: ENV.DPTRAIN_JOB, token: ENV.DPTRAIN_TOKEN, validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log: () => undefined });
+      connection = await connect(url, {
+        role,
+        jobId: ENV.DPTRAIN_JOB,
+        token: ENV.DPTRAIN_TOKEN,
+        validateOptions: { paramCount },
+        maxPayload: maxPayloadFor(paramCount),
+        log: () => undefined,
+      });
       connection.on('message', (msg) => msg.type === 'error' && refused++);
       reconnects++;
     }
@@ -62,7 +129,13 @@ async function barrage(url: string, role: Role, messages: readonly Message[], pa
       if (!isProtocolError(error)) throw error;
       continue;
     }
-    if (await connection.request({ type: 'status' }).then(() => true, () => false)) taken++;
+    if (
+      await connection.request({ type: 'status' }).then(
+        () => true,
+        () => false,
+      )
+    )
+      taken++;
   }
   connection?.close(1000, 'fuzz done');
   return { taken, refused, reconnects };

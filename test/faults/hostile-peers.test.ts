@@ -16,7 +16,9 @@ describe('hostile peers holding the token', () => {
   it('overflowing-pushes: the shard refuses the step and the job fails naming it', async () => {
     const run = await runScenario('overflowing-pushes');
     expect(run.row.result, run.row.detail).toBe('pass');
-    expect(run.row.detail).toMatch(/pushes acknowledged ok, ok, ok, ok; the coordinator exited 1 saying "E_NON_FINITE: parameter-server shard 0 refused step 0/);
+    expect(run.row.detail).toMatch(
+      /pushes acknowledged ok, ok, ok, ok; the coordinator exited 1 saying "E_NON_FINITE: parameter-server shard 0 refused step 0/,
+    );
   });
 
   it('read-only-checkpoints: the shard exits at once naming EROFS, the coordinator says what it waits for', async () => {

@@ -26,7 +26,11 @@ const program = new Command('dptrain')
   .description('Distributed data-parallel mini-batch training on TensorFlow.js')
   .version(version, '-V, --version', 'print the version and exit')
   .addOption(new Option('--dry-run', 'resolve flags, env and config file, print the settings as JSON and exit without running'))
-  .addOption(new Option('--log-format <format>', 'logs on stderr as readable lines or JSON lines (default: pretty on a terminal, else json)').choices(['pretty', 'json']).env('DPTRAIN_LOG_FORMAT'))
+  .addOption(
+    new Option('--log-format <format>', 'logs on stderr as readable lines or JSON lines (default: pretty on a terminal, else json)')
+      .choices(['pretty', 'json'])
+      .env('DPTRAIN_LOG_FORMAT'),
+  )
   // Through the environment, where every logger of the process (created lazily) reads it.
   .hook('preAction', (command) => {
     const format = command.opts().logFormat as string | undefined;
@@ -46,13 +50,16 @@ program
   .addOption(new Option('--backend <name>', 'cpu | wasm').default('cpu'))
   .action(async (options: Record<string, string>, command: Command) => {
     const seed = integerOf(command, 'seed', 0xffff_ffff, 'a 32-bit unsigned seed; give an integer in 0..4294967295');
-    if (options.backend !== 'cpu' && options.backend !== 'wasm') throw new ConfigError('E_CONFIG_VALUE', `--backend ${options.backend} is not a chaos backend; give cpu or wasm`);
+    if (options.backend !== 'cpu' && options.backend !== 'wasm')
+      throw new ConfigError('E_CONFIG_VALUE', `--backend ${options.backend} is not a chaos backend; give cpu or wasm`);
     const [{ runChaos }, { createLogger }] = await Promise.all([import('./chaos/run-chaos.js'), import('./logger.js')]);
     await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend }, createLogger('chaos'));
   });
 
 // The experiments (vega-lite, the simulator) load only for `dptrain experiment …`.
-const experiment = program.command('experiment').description("scaling runs, the scaling simulator and the lecture's optimizer, batch-size and depth studies; each writes a report");
+const experiment = program
+  .command('experiment')
+  .description("scaling runs, the scaling simulator and the lecture's optimizer, batch-size and depth studies; each writes a report");
 if (process.argv.slice(2).includes('experiment')) {
   const { registerExperiments } = await import('./experiment/register.js');
   registerExperiments(experiment);

@@ -25,7 +25,13 @@ describe('TrainingProgress', () => {
     for (const step of [4, 5]) progress.step({ step, epoch: 2, loss: 0.5 });
     progress.eval({ step: 5, epoch: 2, split: 'test', loss: 0.25, accuracy: 0.875 });
     const lines = status.text().trim().split('\n');
-    expect(lines.map((l) => l.split(' loss')[0])).toEqual(['t epoch 1/2 step 1/3', 't epoch 1/2 step 2/3', 't epoch 1/2 step 3/3', 't epoch 2/2 step 1/2', 't epoch 2/2 step 2/2']);
+    expect(lines.map((l) => l.split(' loss')[0])).toEqual([
+      't epoch 1/2 step 1/3',
+      't epoch 1/2 step 2/3',
+      't epoch 1/2 step 3/3',
+      't epoch 2/2 step 1/2',
+      't epoch 2/2 step 2/2',
+    ]);
     expect(results.text()).toMatch(/^epoch 1\/2: train loss 1\.0000, test accuracy 75\.00% .*\nepoch 2\/2: train loss 0\.5000, test accuracy 87\.50% /);
   });
 });

@@ -94,7 +94,12 @@ export class TrainingProgress {
       if (this.barEpoch !== e.epoch) {
         this.bar?.stop();
         this.bar = new SingleBar(
-          { format: `${this.label} epoch {epoch} [{bar}] {value}/{total} | loss {loss} | {sps} samples/s | eta {eta}`, stream: this.streams.status, hideCursor: true, clearOnComplete: true },
+          {
+            format: `${this.label} epoch {epoch} [{bar}] {value}/{total} | loss {loss} | {sps} samples/s | eta {eta}`,
+            stream: this.streams.status,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
           Presets.shades_classic,
         );
         this.bar.start(this.stepsIn(e.epoch), 0, fields);
@@ -102,7 +107,9 @@ export class TrainingProgress {
       }
       this.bar!.update(inEpoch, fields);
     } else if (e.step % this.everySteps === 0 || e.step === this.plan.totalSteps) {
-      this.streams.status.write(`${this.label} epoch ${fields.epoch} step ${inEpoch}/${this.stepsIn(e.epoch)} loss ${fields.loss} ${sps} samples/s eta ${eta}\n`);
+      this.streams.status.write(
+        `${this.label} epoch ${fields.epoch} step ${inEpoch}/${this.stepsIn(e.epoch)} loss ${fields.loss} ${sps} samples/s eta ${eta}\n`,
+      );
     }
   }
 
@@ -115,7 +122,9 @@ export class TrainingProgress {
     this.stop();
     const trainLoss = this.epochLoss.steps > 0 ? (this.epochLoss.sum / this.epochLoss.steps).toFixed(4) : '–';
     const validation = this.validation ? `validation accuracy ${percent(this.validation.accuracy)} (loss ${this.validation.loss.toFixed(4)}), ` : '';
-    this.streams.results.write(`epoch ${e.epoch}/${this.epochs}: train loss ${trainLoss}, ${validation}test accuracy ${percent(e.accuracy)} (loss ${e.loss.toFixed(4)}), ${duration((performance.now() - this.epochStarted) / 1000)}\n`);
+    this.streams.results.write(
+      `epoch ${e.epoch}/${this.epochs}: train loss ${trainLoss}, ${validation}test accuracy ${percent(e.accuracy)} (loss ${e.loss.toFixed(4)}), ${duration((performance.now() - this.epochStarted) / 1000)}\n`,
+    );
     this.epochLoss = { sum: 0, steps: 0 };
     this.epochStarted = performance.now();
     this.validation = undefined;

@@ -9,18 +9,11 @@ const nativeInstalled = await import('@tensorflow/tfjs-node' as string).then(
 
 describe('parseBackendChoice', () => {
   it('accepts the four choices in any case', () => {
-    expect(['auto', 'TensorFlow', ' wasm ', 'CPU'].map(parseBackendChoice)).toEqual([
-      'auto',
-      'tensorflow',
-      'wasm',
-      'cpu',
-    ]);
+    expect(['auto', 'TensorFlow', ' wasm ', 'CPU'].map(parseBackendChoice)).toEqual(['auto', 'tensorflow', 'wasm', 'cpu']);
   });
 
   it('names the bad value and the accepted ones', () => {
-    expect(() => parseBackendChoice('gpu')).toThrow(
-      /unknown backend "gpu"; use one of auto, tensorflow, wasm, cpu/,
-    );
+    expect(() => parseBackendChoice('gpu')).toThrow(/unknown backend "gpu"; use one of auto, tensorflow, wasm, cpu/);
   });
 });
 
@@ -49,9 +42,7 @@ describe('initBackend', () => {
     const error = await initBackend('tensorflow').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendError);
     expect((error as BackendError).code).toBe('E_BACKEND_UNAVAILABLE');
-    expect((error as BackendError).message).toMatch(
-      /backend "tensorflow" cannot be used: not installed; install it with `npm install @tensorflow\/tfjs-node`/,
-    );
+    expect((error as BackendError).message).toMatch(/backend "tensorflow" cannot be used: not installed; install it with `npm install @tensorflow\/tfjs-node`/);
   });
 
   it('reads DPTRAIN_BACKEND when no choice is given', async () => {

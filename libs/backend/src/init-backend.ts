@@ -35,10 +35,7 @@ export interface InitBackendOptions {
 export function parseBackendChoice(value: string): BackendChoice {
   const choice = value.trim().toLowerCase();
   if ((BACKEND_CHOICES as readonly string[]).includes(choice)) return choice as BackendChoice;
-  throw new BackendError(
-    'E_BACKEND_CHOICE',
-    `unknown backend "${value}"; use one of ${BACKEND_CHOICES.join(', ')} (flag --backend or env DPTRAIN_BACKEND)`,
-  );
+  throw new BackendError('E_BACKEND_CHOICE', `unknown backend "${value}"; use one of ${BACKEND_CHOICES.join(', ')} (flag --backend or env DPTRAIN_BACKEND)`);
 }
 
 const NATIVE_THREAD_ENV = {
@@ -72,8 +69,7 @@ const LOADERS: Record<BackendName, (deterministic: boolean) => Promise<void>> = 
 };
 
 const HINTS: Record<BackendName, string> = {
-  tensorflow:
-    'install it with `npm install @tensorflow/tfjs-node` on a machine that can download libtensorflow, or use --backend wasm',
+  tensorflow: 'install it with `npm install @tensorflow/tfjs-node` on a machine that can download libtensorflow, or use --backend wasm',
   wasm: 'reinstall dependencies with `npm ci`, or use --backend cpu',
   cpu: 'reinstall dependencies with `npm ci`',
 };
@@ -89,9 +85,7 @@ async function activate(name: BackendName, deterministic: boolean): Promise<void
 function describe(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
-      ? 'not installed'
-      : error.message.split('\n')[0]!;
+    return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? 'not installed' : error.message.split('\n')[0]!;
   }
   return String(error);
 }
@@ -119,11 +113,7 @@ export async function initBackend(
     } catch (error) {
       tried.push({ name, error: describe(error) });
       if (choice !== 'auto') {
-        throw new BackendError(
-          'E_BACKEND_UNAVAILABLE',
-          `backend "${name}" cannot be used: ${describe(error)}; ${HINTS[name]}`,
-          { cause: error },
-        );
+        throw new BackendError('E_BACKEND_UNAVAILABLE', `backend "${name}" cannot be used: ${describe(error)}; ${HINTS[name]}`, { cause: error });
       }
     }
   }

@@ -13,7 +13,11 @@ export function bnStatsLength(specs: readonly BnSpec[]): number {
 }
 
 /** Packs one micro-batch's per-layer moments (float32 means and variances travel unchanged). */
-export function packMoments(specs: readonly BnSpec[], layers: readonly WireMoments[], out: Float32Array<ArrayBufferLike> = new Float32Array(bnStatsLength(specs))): Float32Array<ArrayBufferLike> {
+export function packMoments(
+  specs: readonly BnSpec[],
+  layers: readonly WireMoments[],
+  out: Float32Array<ArrayBufferLike> = new Float32Array(bnStatsLength(specs)),
+): Float32Array<ArrayBufferLike> {
   let at = 0;
   specs.forEach((spec, l) => {
     out[at++] = layers[l].count;

@@ -33,13 +33,16 @@ export function parseFaultInjection(text: string | undefined, processName?: stri
   const entries: Record<string, string> = {};
   for (const part of text.split(',')) {
     const [key, value, ...rest] = part.split('=').map((s) => s.trim());
-    if (!key || value === undefined || rest.length > 0) throw new RangeError(`DPTRAIN_FAULT entry '${part}' is not key=value; keys: ${Object.keys(schema.shape).join(', ')}`);
+    if (!key || value === undefined || rest.length > 0)
+      throw new RangeError(`DPTRAIN_FAULT entry '${part}' is not key=value; keys: ${Object.keys(schema.shape).join(', ')}`);
     entries[key] = value;
   }
   const parsed = schema.safeParse(entries);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RangeError(`DPTRAIN_FAULT ${issue.path.join('.') || ''}: ${issue.message}; keys: ${Object.keys(schema.shape).join(', ')} (e.g. DPTRAIN_FAULT=slow=5)`);
+    throw new RangeError(
+      `DPTRAIN_FAULT ${issue.path.join('.') || ''}: ${issue.message}; keys: ${Object.keys(schema.shape).join(', ')} (e.g. DPTRAIN_FAULT=slow=5)`,
+    );
   }
   const p = parsed.data;
   if (p.only !== undefined && p.only !== processName) return {};

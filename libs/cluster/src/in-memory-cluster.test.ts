@@ -13,9 +13,11 @@ describe('in-memory cluster', () => {
     const job = jobOf();
     const reference = await trainReference(job.config, DATASET);
     reference.model.dispose();
-    const cluster = startCluster(job, 2, { onStep: (step, c) => {
-      if (step === 4) c.toWorker[0][0].close(4013, 'test: coordinator side drops worker-0');
-    } });
+    const cluster = startCluster(job, 2, {
+      onStep: (step, c) => {
+        if (step === 4) c.toWorker[0][0].close(4013, 'test: coordinator side drops worker-0');
+      },
+    });
     const [result, w0, w1] = await cluster.run;
     expect(sameBits(result.params, reference.params)).toBe(true);
     expect(result.steps).toBe(12);
@@ -40,9 +42,11 @@ describe('in-memory cluster', () => {
     const job = jobOf();
     const reference = await trainReference(job.config, DATASET);
     reference.model.dispose();
-    const cluster = startCluster(job, 2, { onStep: (step, c) => {
-      if (step === 5) c.toShard[1][0].close(4013, 'test: shard side drops worker-1');
-    } });
+    const cluster = startCluster(job, 2, {
+      onStep: (step, c) => {
+        if (step === 5) c.toShard[1][0].close(4013, 'test: shard side drops worker-1');
+      },
+    });
     const [result, w0, w1] = await cluster.run;
     expect(sameBits(result.params, reference.params)).toBe(true);
     expect(cluster.toShard[1]).toHaveLength(2);

@@ -22,6 +22,11 @@ describe('LeaseTickets', () => {
     expect([tickets.verify(8, 3, 42, ticket), tickets.verify(7, 2, 42, ticket), tickets.verify(7, 3, 41, ticket)]).toEqual([false, false, false]);
     expect(new LeaseTickets(SECRET, 'job-2').verify(7, 3, 42, ticket)).toBe(false);
     expect(new LeaseTickets('another-secret-entirely', 'job-1').verify(7, 3, 42, ticket)).toBe(false);
-    expect([tickets.verify(7, 3, undefined, ticket), tickets.verify(7, 3, 42, undefined), tickets.verify(7, 3, 42, 'short'), tickets.verify(7, 3, 42, `${ticket}AA`)]).toEqual([false, false, false, false]);
+    expect([
+      tickets.verify(7, 3, undefined, ticket),
+      tickets.verify(7, 3, 42, undefined),
+      tickets.verify(7, 3, 42, 'short'),
+      tickets.verify(7, 3, 42, `${ticket}AA`),
+    ]).toEqual([false, false, false, false]);
   });
 });

@@ -10,7 +10,9 @@ describe('transition', () => {
 
   it('refuses a move its table does not list, naming both states, the legal targets and the owner', () => {
     expect(() => transition('worker', WorkerState.Quarantined, WorkerState.Idle)).toThrow(TransitionError);
-    expect(() => transition('lease', LeaseState.Done, LeaseState.Active)).toThrow("illegal lease transition done → active (legal from done: none); this is a bug in the coordinator's scheduling");
+    expect(() => transition('lease', LeaseState.Done, LeaseState.Active)).toThrow(
+      "illegal lease transition done → active (legal from done: none); this is a bug in the coordinator's scheduling",
+    );
     expect(() => transition('job', JobState.Waiting, JobState.Done)).toThrow('(legal from waiting: training, failed)');
   });
 });

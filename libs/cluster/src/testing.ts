@@ -6,6 +6,9 @@ import type { JobDescription } from '@dptrain/job';
  * batches of 8 in micro-batches of 2 (M = 4), 8 steps per epoch.
  */
 export function tinyJob(overrides: Record<string, unknown> = {}): JobDescription {
-  const config = parseConfig({ dataset: 'synthetic', model: 'mlp', hidden: [4], batchSize: 8, microBatchSize: 2, optimizer: 'adam', epochs: 1, ...overrides }, 'test config');
+  const config = parseConfig(
+    { dataset: 'synthetic', model: 'mlp', hidden: [4], batchSize: 8, microBatchSize: 2, optimizer: 'adam', epochs: 1, ...overrides },
+    'test config',
+  );
   return { config, inputShape: [3], numClasses: 2, trainCount: 64 };
 }

@@ -83,7 +83,9 @@ describe('resolveConfig with env', () => {
   });
 
   it('names the variable whose value breaks a rule, and the flag when a flag gave it', async () => {
-    await expect(resolveConfig({ env: { DPTRAIN_LR: '-0.1' } })).rejects.toThrow('config (env + flags): lr (env DPTRAIN_LR) = -0.1: Too small: expected number to be >0');
+    await expect(resolveConfig({ env: { DPTRAIN_LR: '-0.1' } })).rejects.toThrow(
+      'config (env + flags): lr (env DPTRAIN_LR) = -0.1: Too small: expected number to be >0',
+    );
     await expect(resolveConfig({ env: { DPTRAIN_MICRO_BATCH_SIZE: '5' }, flags: { batchSize: '12' } })).rejects.toThrow(
       'microBatchSize (env DPTRAIN_MICRO_BATCH_SIZE) = 5: must divide batchSize (12)',
     );
@@ -100,7 +102,11 @@ describe('resolveConfig with env', () => {
     expect((await resolveConfig({ env: { DPTRAIN_CONFIG: fromEnv } })).epochs).toBe(2);
     expect((await resolveConfig({ file: fromFlag, env: { DPTRAIN_CONFIG: fromEnv } })).epochs).toBe(6);
     expect((await resolveConfig({ env: { DPTRAIN_CONFIG: '' } })).epochs).toBe(1);
-    await expect(resolveConfig({ env: { DPTRAIN_CONFIG: '/nonexistent/job.yaml' } })).rejects.toThrow(/cannot read config file \/nonexistent\/job.yaml: .*; check the DPTRAIN_CONFIG path/);
-    await expect(resolveConfig({ env: { DPTRAIN_CONFIG: fromEnv, DPTRAIN_SEED: '-1' } })).rejects.toThrow(`config (${fromEnv} + env + flags): seed (env DPTRAIN_SEED) = -1`);
+    await expect(resolveConfig({ env: { DPTRAIN_CONFIG: '/nonexistent/job.yaml' } })).rejects.toThrow(
+      /cannot read config file \/nonexistent\/job.yaml: .*; check the DPTRAIN_CONFIG path/,
+    );
+    await expect(resolveConfig({ env: { DPTRAIN_CONFIG: fromEnv, DPTRAIN_SEED: '-1' } })).rejects.toThrow(
+      `config (${fromEnv} + env + flags): seed (env DPTRAIN_SEED) = -1`,
+    );
   });
 });

@@ -32,7 +32,9 @@ describe('parseConfig', () => {
   });
 
   it('rejects a micro-batch size that does not divide the batch, listing the ones that do', () => {
-    expect(() => parseConfig({ batchSize: 12, microBatchSize: 5 })).toThrow('microBatchSize (--micro-batch-size) = 5: must divide batchSize (12); pick one of 1, 2, 3, 4, 6, 12');
+    expect(() => parseConfig({ batchSize: 12, microBatchSize: 5 })).toThrow(
+      'microBatchSize (--micro-batch-size) = 5: must divide batchSize (12); pick one of 1, 2, 3, 4, 6, 12',
+    );
   });
 
   it('rejects unknown keys by name', () => {
@@ -98,6 +100,8 @@ describe('resolveConfig', () => {
   });
 
   it('names the new key of a renamed one', () => {
-    expect(() => parseConfig({ noWorkerTimeoutMs: 5000 }, 'job.yaml')).toThrow(/job.yaml: "noWorkerTimeoutMs" is now workerlessTimeoutMs \(its flag --no-worker-timeout-ms read as the negation of --worker-timeout-ms\)/);
+    expect(() => parseConfig({ noWorkerTimeoutMs: 5000 }, 'job.yaml')).toThrow(
+      /job.yaml: "noWorkerTimeoutMs" is now workerlessTimeoutMs \(its flag --no-worker-timeout-ms read as the negation of --worker-timeout-ms\)/,
+    );
   });
 });

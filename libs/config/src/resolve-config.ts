@@ -52,7 +52,9 @@ export async function readConfigFile(path: string, origin = '--config'): Promise
   try {
     value = parseYaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new ConfigError('E_CONFIG_FILE', `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError('E_CONFIG_FILE', `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {

@@ -36,7 +36,12 @@ export const jobConfigSchema = z
     beta2: unitOpen.optional().describe("Adam's β2 (optimizer default when unset: 0.999)"),
     eps: positive.optional().describe('ε of adagrad, adadelta, adam and rmsprop (optimizer default when unset)'),
     weightDecay: z.number().nonnegative().finite().optional().describe('decoupled weight decay of adamw (optimizer default when unset)'),
-    schedule: z.enum(SCHEDULE_NAMES).default('cosine').describe("learning-rate schedule after warm-up: constant (the lecture's fixed α) | step | cosine (decay to minLr over the run; it settles the last epoch: the 5-epoch Fashion-MNIST MLP with Adam reaches 0.886 test accuracy against 0.869 with a constant rate)"),
+    schedule: z
+      .enum(SCHEDULE_NAMES)
+      .default('cosine')
+      .describe(
+        "learning-rate schedule after warm-up: constant (the lecture's fixed α) | step | cosine (decay to minLr over the run; it settles the last epoch: the 5-epoch Fashion-MNIST MLP with Adam reaches 0.886 test accuracy against 0.869 with a constant rate)",
+      ),
     lrStepSize: positiveInt.optional().describe('`step` schedule: optimizer steps per stage; `cosine` ignores it.'),
     lrGamma: z.number().gt(0).lte(1).default(0.1).describe('`step` schedule: factor per stage.'),
     minLr: z.number().nonnegative().finite().default(0).describe('`cosine` schedule: the rate it ends at.'),
@@ -46,7 +51,10 @@ export const jobConfigSchema = z
     microBatchSize: positiveInt.default(16).describe('Samples per unit of work; divides batchSize and does not depend on the number of workers.'),
     epochs: positiveInt.default(1).describe('passes over the training set'),
     steps: positiveInt.optional().describe('Stop after this many optimizer steps (across epochs).'),
-    seed: nonNegativeInt.max(2 ** 32 - 1).default(1).describe('seed of the initial parameters and the shuffles (the data set keeps its own)'),
+    seed: nonNegativeInt
+      .max(2 ** 32 - 1)
+      .default(1)
+      .describe('seed of the initial parameters and the shuffles (the data set keeps its own)'),
     backend: z.enum(BACKEND_NAMES).default('auto').describe('TensorFlow.js backend: auto (native, else wasm, else cpu) | tensorflow | wasm | cpu'),
     out: z.string().min(1).optional().describe('run folder (default: a new one each run, runs/<date>-<time>-<model>)'),
     bnMomentum: z.number().gt(0).lte(1).default(0.1).describe('Weight of the new batch in the running batch-norm statistics.'),
@@ -59,14 +67,33 @@ export const jobConfigSchema = z
     workerTimeoutMs: positiveInt.default(10_000).describe('Cluster: a worker silent for this long is marked dead and its lease re-leased.'),
     leaseTimeoutMs: positiveInt.default(120_000).describe('Cluster: a lease not done within this long is re-leased.'),
     workerlessTimeoutMs: positiveInt.default(30_000).describe('Cluster: with no live worker for this long, the job fails with the reason.'),
-    shardRestartTimeoutMs: positiveInt.default(60_000).describe('Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails.'),
-    checkpointEvery: nonNegativeInt.default(100).describe('steps between checkpoints of each shard (cluster) and of train, which also checkpoints at each epoch\'s end (0: never; a shard\'s write-ahead log then replays from step 0)'),
+    shardRestartTimeoutMs: positiveInt
+      .default(60_000)
+      .describe('Cluster: how long the coordinator waits for a lost parameter-server shard to come back before the job fails.'),
+    checkpointEvery: nonNegativeInt
+      .default(100)
+      .describe(
+        "steps between checkpoints of each shard (cluster) and of train, which also checkpoints at each epoch's end (0: never; a shard's write-ahead log then replays from step 0)",
+      ),
     checkpointKeep: positiveInt.default(2).describe('Cluster: checkpoints kept per shard, newest first.'),
     checkpointDir: z.string().min(1).optional().describe('Cluster: shard checkpoints and write-ahead logs.'),
-    backupAfter: z.number().nonnegative().finite().default(3).describe("Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run this many times the median time of the step's finished leases (0: never)."),
-    backupMinMs: nonNegativeInt.default(500).describe('Cluster, sync: and only once it has run at least this long (tiny leases vary too much for a ratio alone).'),
-    quarantineAfter: positiveInt.default(3).describe('Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined.'),
-    maxGradNorm: positive.optional().describe('Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused.'),
+    backupAfter: z
+      .number()
+      .nonnegative()
+      .finite()
+      .default(3)
+      .describe(
+        "Cluster, sync: lease a backup copy of a straggling lease to an idle worker once it has run this many times the median time of the step's finished leases (0: never).",
+      ),
+    backupMinMs: nonNegativeInt
+      .default(500)
+      .describe('Cluster, sync: and only once it has run at least this long (tiny leases vary too much for a ratio alone).'),
+    quarantineAfter: positiveInt
+      .default(3)
+      .describe('Cluster: a worker whose pushes are refused (non-finite, or beyond maxGradNorm) this many times is quarantined.'),
+    maxGradNorm: positive
+      .optional()
+      .describe('Cluster: a shard refuses a micro-batch gradient whose slice ℓ2 norm exceeds this (poisoned); unset: only non-finite values are refused.'),
   })
   .superRefine((config, ctx) => {
     if (config.batchSize % config.microBatchSize !== 0) {

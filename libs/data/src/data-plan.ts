@@ -115,12 +115,7 @@ export class DataPlan {
   microBatch(t: number, id: number): Uint32Array {
     this.checkStep(t);
     if (!Number.isInteger(id) || id < 0 || id >= this.microBatchesPerStep) {
-      throw new DataOptionError(
-        'E_PLAN_STEP',
-        'id',
-        id,
-        `micro-batch id ${id} does not exist: each step has ids 0..${this.microBatchesPerStep - 1}`,
-      );
+      throw new DataOptionError('E_PLAN_STEP', 'id', id, `micro-batch id ${id} does not exist: each step has ids 0..${this.microBatchesPerStep - 1}`);
     }
     const epoch = Math.floor(t / this.stepsPerEpoch);
     const start = (t - epoch * this.stepsPerEpoch) * this.batchSize + id * this.microBatchSize;

@@ -9,7 +9,10 @@ export interface ReportStream {
 
 /** The part of cli-progress used here (the package ships no type declarations). */
 interface CliProgress {
-  SingleBar: new (options: Record<string, unknown>, preset: unknown) => {
+  SingleBar: new (
+    options: Record<string, unknown>,
+    preset: unknown,
+  ) => {
     start(total: number, value: number, payload: Record<string, string>): void;
     update(value: number, payload: Record<string, string>): void;
     setTotal(total: number): void;

@@ -61,7 +61,11 @@ describe('download into the cache', () => {
       expect(mine.filter((e) => e.done)).toHaveLength(1);
       expect(mine.length).toBeGreaterThanOrEqual(2);
     }
-    expect(server.requests.sort()).toEqual(Object.keys(files).map((n) => `/${n}`).sort());
+    expect(server.requests.sort()).toEqual(
+      Object.keys(files)
+        .map((n) => `/${n}`)
+        .sort(),
+    );
     // Second load: found in the cache, no request.
     await loadDataset({ name: 'fashion-mnist', roots, baseUrls: [server.baseUrl], checksums, onProgress: quiet });
     expect(server.requests).toHaveLength(4);
@@ -73,11 +77,19 @@ describe('download into the cache', () => {
     const home = tempDir('checksum');
     const wrong = { ...checksums, 'train-images-idx3-ubyte.gz': '0'.repeat(64) };
     const error = await failure(
-      loadDataset({ name: 'fashion-mnist', roots: { env: {}, homeDir: home, systemDirs: [] }, baseUrls: [server.baseUrl], checksums: wrong, onProgress: quiet }),
+      loadDataset({
+        name: 'fashion-mnist',
+        roots: { env: {}, homeDir: home, systemDirs: [] },
+        baseUrls: [server.baseUrl],
+        checksums: wrong,
+        onProgress: quiet,
+      }),
     );
     const cache = join(home, '.cache', 'dptrain', 'fashion-mnist');
     expect([error.code, error.path]).toEqual(['E_DATA_CHECKSUM', join(cache, 'train-images-idx3-ubyte.gz')]);
-    expect(error.message).toContain(`SHA-256 ${checksums['train-images-idx3-ubyte.gz']} (${files['train-images-idx3-ubyte.gz'].length} bytes), expected ${'0'.repeat(64)}`);
+    expect(error.message).toContain(
+      `SHA-256 ${checksums['train-images-idx3-ubyte.gz']} (${files['train-images-idx3-ubyte.gz'].length} bytes), expected ${'0'.repeat(64)}`,
+    );
     expect(error.message).toContain('nothing was kept');
     // Not the file, not a temporary; the files fetched before it are whole and verified.
     expect(readdirSync(cache).filter((name) => name.startsWith('train-images'))).toEqual([]);
@@ -134,7 +146,9 @@ describe('download into the cache', () => {
     const server = await serve({});
     const error = await failure(loadDataset({ name: 'mnist', roots: { env: {}, homeDir: notADirectory }, baseUrls: [server.baseUrl], onProgress: quiet }));
     expect(error.code).toBe('E_DATA_NOT_FOUND');
-    expect(error.message).toContain(`cannot write ${join(notADirectory, '.cache', 'dptrain', 'mnist', 'train-images-idx3-ubyte.gz')} (ENOTDIR); point XDG_CACHE_HOME at a writable directory`);
+    expect(error.message).toContain(
+      `cannot write ${join(notADirectory, '.cache', 'dptrain', 'mnist', 'train-images-idx3-ubyte.gz')} (ENOTDIR); point XDG_CACHE_HOME at a writable directory`,
+    );
     expect(server.requests).toEqual([]);
   });
 });
@@ -157,7 +171,16 @@ describe('createDownloadReporter', () => {
 
   it('draws a cli-progress bar on a terminal', () => {
     let output = '';
-    const stream = { write: (text: string) => ((output += text), true), isTTY: true, columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => stream, removeListener: () => stream };
+    const stream = {
+      write: (text: string) => ((output += text), true),
+      isTTY: true,
+      columns: 80,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+      on: () => stream,
+      removeListener: () => stream,
+    };
     const report = createDownloadReporter(stream);
     report({ file: 'b.gz', url: 'u', received: 500_000, total: 1_000_000, done: false });
     report({ file: 'b.gz', url: 'u', received: 1_000_000, total: 1_000_000, done: true });

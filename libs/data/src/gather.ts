@@ -2,7 +2,8 @@ import { DataOptionError } from './data-error.js';
 import type { Batch, Split } from './dataset-types.js';
 
 /** How `gather` turns a pixel byte into a model input, in words for other frameworks (the run's metadata). */
-export const INPUT_SCALING = 'x = float32(uint8 / 255): each byte b becomes b/255 rounded once to float32 (numpy: (b / 255).astype(np.float32)); no mean subtraction';
+export const INPUT_SCALING =
+  'x = float32(uint8 / 255): each byte b becomes b/255 rounded once to float32 (numpy: (b / 255).astype(np.float32)); no mean subtraction';
 
 /** byte b ↦ b/255 rounded once to float32 (the double quotient is exact enough to round correctly). */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, b) => b / 255);

@@ -31,7 +31,9 @@ describe('parseIdx', () => {
     const asImages = await syncFailure(() => parseIdx(LABELS, '/data/train-images-idx3-ubyte', 3));
     expect(asImages.code).toBe('E_IDX_BAD_MAGIC');
     expect(asImages.path).toBe('/data/train-images-idx3-ubyte');
-    expect(asImages.message).toContain('/data/train-images-idx3-ubyte: IDX magic number is 0x00000801 (unsigned bytes, 1 dimension), expected 0x00000803 (unsigned bytes, 3 dimensions)');
+    expect(asImages.message).toContain(
+      '/data/train-images-idx3-ubyte: IDX magic number is 0x00000801 (unsigned bytes, 1 dimension), expected 0x00000803 (unsigned bytes, 3 dimensions)',
+    );
     const floats = await syncFailure(() => parseIdx(Uint8Array.of(0, 0, 0x0d, 1, 0, 0, 0, 0), 'f', 1));
     expect(floats.message).toContain('0x00000d01 (float32, 1 dimension)');
     const html = await syncFailure(() => parseIdx(new TextEncoder().encode('<html>not found</html>'), 'h', 1));
@@ -65,7 +67,11 @@ describe('readIdxFile', () => {
     damaged[damaged.length - 6] ^= 0xff; // inside the CRC-32 trailer
     writeFileSync(join(dir, 'damaged.gz'), damaged);
     const cut = await failure(readIdxFile(join(dir, 'cut.gz'), 3));
-    expect([cut.code, cut.path, cut.message.startsWith(`${join(dir, 'cut.gz')}: the gzip stream ends early`)]).toEqual(['E_IDX_TRUNCATED', join(dir, 'cut.gz'), true]);
+    expect([cut.code, cut.path, cut.message.startsWith(`${join(dir, 'cut.gz')}: the gzip stream ends early`)]).toEqual([
+      'E_IDX_TRUNCATED',
+      join(dir, 'cut.gz'),
+      true,
+    ]);
     const bad = await failure(readIdxFile(join(dir, 'damaged.gz'), 3));
     expect([bad.code, bad.path]).toEqual(['E_IDX_BAD_GZIP', join(dir, 'damaged.gz')]);
   });
@@ -108,6 +114,6 @@ describe('readIdxSplit', () => {
     const images = write(dir, 'i', encodeIdx([1, 27, 28], new Uint8Array(27 * 28)));
     const labels = write(dir, 'l', encodeIdx([1], Uint8Array.of(0)));
     const error = await failure(readIdxSplit(images, labels, format));
-    expect([error.code, error.message]).toEqual(['E_IDX_BAD_SHAPE', expect.stringContaining('images are 27 × 28 pixels, this data set\'s are 28 × 28')]);
+    expect([error.code, error.message]).toEqual(['E_IDX_BAD_SHAPE', expect.stringContaining("images are 27 × 28 pixels, this data set's are 28 × 28")]);
   });
 });

@@ -110,6 +110,8 @@ function describeMagic(magic: number): string {
   if (magic >>> 16 !== 0) return 'not an IDX file';
   const type = (magic >>> 8) & 0xff;
   const dims = magic & 0xff;
-  const typeName = ({ 0x08: 'unsigned bytes', 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' } as Record<number, string>)[type];
+  const typeName = ({ 0x08: 'unsigned bytes', 0x09: 'signed bytes', 0x0b: 'int16', 0x0c: 'int32', 0x0d: 'float32', 0x0e: 'float64' } as Record<number, string>)[
+    type
+  ];
   return `${typeName ?? `unknown type 0x${type.toString(16)}`}, ${dims} dimension${dims === 1 ? '' : 's'}`;
 }

@@ -71,7 +71,10 @@ describe('readImageFile', () => {
 
   it('E_IMAGE_MISSING for a path that is not a file', async () => {
     const error = await failure(readImageFile(join(dir, 'nope.png'), SIZE));
-    expect([error.code, error.message]).toEqual(['E_IMAGE_MISSING', `${join(dir, 'nope.png')} does not exist; give the path of a PNG image or of an IDX image file`]);
+    expect([error.code, error.message]).toEqual([
+      'E_IMAGE_MISSING',
+      `${join(dir, 'nope.png')} does not exist; give the path of a PNG image or of an IDX image file`,
+    ]);
     expect((await failure(readImageFile(dir, SIZE))).code).toBe('E_IMAGE_MISSING');
   });
 
@@ -91,7 +94,18 @@ describe('readImageFile', () => {
 describe('datasetFormat', () => {
   it('knows each data set without loading it; only the real ones name their classes', () => {
     expect(datasetFormat('fashion-mnist')).toMatchObject({ inputShape: [28, 28, 1], numClasses: 10 });
-    expect(datasetFormat('fashion-mnist').classNames).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect(datasetFormat('fashion-mnist').classNames).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
     expect(datasetFormat('mnist').classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(datasetFormat('synthetic')).toEqual({ inputShape: [28, 28, 1], numClasses: 10, classNames: undefined });
   });

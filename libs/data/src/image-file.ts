@@ -21,7 +21,11 @@ export interface ImageFile {
 export async function readImageFile(path: string, size: { readonly rows: number; readonly cols: number }): Promise<ImageFile> {
   const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT' && error.code !== 'EISDIR') throw error;
-    throw new DataError('E_IMAGE_MISSING', `${path} ${error.code === 'ENOENT' ? 'does not exist' : 'is a folder'}; give the path of a PNG image or of an IDX image file`, { path, cause: error });
+    throw new DataError(
+      'E_IMAGE_MISSING',
+      `${path} ${error.code === 'ENOENT' ? 'does not exist' : 'is a folder'}; give the path of a PNG image or of an IDX image file`,
+      { path, cause: error },
+    );
   });
   const expected = `${size.cols}×${size.rows}`;
   if (isPng(bytes)) {
@@ -44,7 +48,9 @@ export async function readImageFile(path: string, size: { readonly rows: number;
   }
   const [count, rows, cols] = idx.dims;
   if (rows !== size.rows || cols !== size.cols) {
-    throw new DataError('E_IMAGE_SIZE', `${path} holds images of ${cols}×${rows} pixels but the model takes ${expected} images; give images of that size`, { path });
+    throw new DataError('E_IMAGE_SIZE', `${path} holds images of ${cols}×${rows} pixels but the model takes ${expected} images; give images of that size`, {
+      path,
+    });
   }
   return { format: 'idx', images: idx.data, count, rows, cols };
 }

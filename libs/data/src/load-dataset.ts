@@ -56,7 +56,9 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset>
   for (const location of searchLocations(spec, options.dataDir, roots)) {
     const { found, missing } = await findIdxFiles(location.dir, spec);
     if (missing.length === 0) return readIdxDataset(spec, found, location.dir);
-    looked.push(`${location.dir} (${location.origin}${missing.length < spec.files.length ? `; lacks ${missing.map((role) => fileName(spec, role)).join(', ')}` : ''})`);
+    looked.push(
+      `${location.dir} (${location.origin}${missing.length < spec.files.length ? `; lacks ${missing.map((role) => fileName(spec, role)).join(', ')}` : ''})`,
+    );
   }
   const cacheDir = cacheDirFor(spec.name, roots);
   if (options.download === false) throw notFound(spec, cacheDir, looked, 'downloading is off');

@@ -14,7 +14,12 @@ export function subset(split: Split, indices: ArrayLike<number>): Split {
   for (let s = 0; s < count; s++) {
     const index = indices[s];
     if (!(Number.isInteger(index) && index >= 0 && index < split.count)) {
-      throw new DataOptionError('E_DATA_OPTION', `indices[${s}]`, index, `subset: indices[${s}] = ${index} is not a sample of this split (integers 0..${split.count - 1})`);
+      throw new DataOptionError(
+        'E_DATA_OPTION',
+        `indices[${s}]`,
+        index,
+        `subset: indices[${s}] = ${index} is not a sample of this split (integers 0..${split.count - 1})`,
+      );
     }
     images.set(split.images.subarray(index * features, (index + 1) * features), s * features);
     labels[s] = split.labels[index];

@@ -5,7 +5,10 @@ import { makeSyntheticDataset } from './synthetic.js';
 
 /** Nearest class mean (fitted on train) accuracy on test: a learner with no shared code. */
 function nearestCentroidAccuracy(train: Split, test: Split, numClasses: number): number {
-  const { x: trainX, y: trainY } = gather(train, Uint32Array.from({ length: train.count }, (_, i) => i));
+  const { x: trainX, y: trainY } = gather(
+    train,
+    Uint32Array.from({ length: train.count }, (_, i) => i),
+  );
   const f = train.features;
   const centroids = new Float64Array(numClasses * f);
   const counts = new Array<number>(numClasses).fill(0);
@@ -14,7 +17,10 @@ function nearestCentroidAccuracy(train: Split, test: Split, numClasses: number):
     for (let j = 0; j < f; j++) centroids[trainY[s] * f + j] += trainX[s * f + j];
   }
   for (let c = 0; c < numClasses; c++) for (let j = 0; j < f; j++) centroids[c * f + j] /= counts[c];
-  const { x, y } = gather(test, Uint32Array.from({ length: test.count }, (_, i) => i));
+  const { x, y } = gather(
+    test,
+    Uint32Array.from({ length: test.count }, (_, i) => i),
+  );
   let correct = 0;
   for (let s = 0; s < test.count; s++) {
     let best = -1;
@@ -32,7 +38,13 @@ function nearestCentroidAccuracy(train: Split, test: Split, numClasses: number):
 describe('makeSyntheticDataset', () => {
   it('has the requested sizes, 28 × 28 × 1 byte images and balanced labels i mod numClasses', () => {
     const data = makeSyntheticDataset({ trainSize: 23, testSize: 7, numClasses: 5, seed: 3 });
-    expect(data).toMatchObject({ name: 'synthetic', inputShape: [28, 28, 1], numClasses: 5, train: { count: 23, features: 784 }, test: { count: 7, features: 784 } });
+    expect(data).toMatchObject({
+      name: 'synthetic',
+      inputShape: [28, 28, 1],
+      numClasses: 5,
+      train: { count: 23, features: 784 },
+      test: { count: 7, features: 784 },
+    });
     expect(data.train.images).toBeInstanceOf(Uint8Array);
     expect(data.train.images.length).toBe(23 * 784);
     expect([...data.test.labels]).toEqual([0, 1, 2, 3, 4, 0, 1]);

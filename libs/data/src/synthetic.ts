@@ -47,7 +47,12 @@ export function makeSyntheticDataset(options: SyntheticOptions = {}): Dataset {
   const seed = checkSeed('synthetic.seed', options.seed ?? 0);
   const noise = options.noise ?? 0.35;
   if (!(Number.isFinite(noise) && noise >= 0)) {
-    throw new DataOptionError('E_DATA_OPTION', 'synthetic.noise', noise, `synthetic.noise must be a finite number ≥ 0 (a standard deviation in pixel units), got ${noise}`);
+    throw new DataOptionError(
+      'E_DATA_OPTION',
+      'synthetic.noise',
+      noise,
+      `synthetic.noise must be a finite number ≥ 0 (a standard deviation in pixel units), got ${noise}`,
+    );
   }
   const prototypes = new Float64Array(numClasses * FEATURES);
   const prototypeRng = new Mulberry32(deriveSeed(seed, STREAM.syntheticPrototypes));

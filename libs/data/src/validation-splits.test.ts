@@ -18,14 +18,19 @@ function expectPartition(split: SplitIndices, count: number): void {
 describe('holdoutSplit', () => {
   it('holds out round(fraction × count) samples, ascending, disjoint from the rest', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 300 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.integer({ min: 0, max: 0xffffffff }), (count, fraction, seed) => {
-        const take = Math.round(fraction * count);
-        fc.pre(take >= 1 && take <= count - 1);
-        const split = holdoutSplit({ count }, { fraction, seed });
-        expect(split.validation.length).toBe(take);
-        expectPartition(split, count);
-        expect(holdoutSplit({ count }, { fraction, seed })).toEqual(split);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 300 }),
+        fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (count, fraction, seed) => {
+          const take = Math.round(fraction * count);
+          fc.pre(take >= 1 && take <= count - 1);
+          const split = holdoutSplit({ count }, { fraction, seed });
+          expect(split.validation.length).toBe(take);
+          expectPartition(split, count);
+          expect(holdoutSplit({ count }, { fraction, seed })).toEqual(split);
+        },
+      ),
     );
   });
 
@@ -38,13 +43,19 @@ describe('holdoutSplit', () => {
   });
 
   it('depends on the seed', () => {
-    expect(holdoutSplit({ count: 100 }, { fraction: 0.2, seed: 1 }).validation).not.toEqual(holdoutSplit({ count: 100 }, { fraction: 0.2, seed: 2 }).validation);
+    expect(holdoutSplit({ count: 100 }, { fraction: 0.2, seed: 1 }).validation).not.toEqual(
+      holdoutSplit({ count: 100 }, { fraction: 0.2, seed: 2 }).validation,
+    );
   });
 
   it('rejects a fraction outside (0, 1), an empty side, and stratifying without labels', () => {
-    expect(() => holdoutSplit({ count: 10 }, { fraction: 1, seed: 0 })).toThrow(expect.objectContaining({ code: 'E_DATA_OPTION', option: 'fraction', value: 1 }));
+    expect(() => holdoutSplit({ count: 10 }, { fraction: 1, seed: 0 })).toThrow(
+      expect.objectContaining({ code: 'E_DATA_OPTION', option: 'fraction', value: 1 }),
+    );
     expect(() => holdoutSplit({ count: 10 }, { fraction: 0.01, seed: 0 })).toThrow(/leaves 10 for training and 0 for validation/);
-    expect(() => holdoutSplit({ count: 10 }, { fraction: 0.5, seed: 0, stratify: true })).toThrow(/stratify needs one label per sample: got no labels for 10 samples/);
+    expect(() => holdoutSplit({ count: 10 }, { fraction: 0.5, seed: 0, stratify: true })).toThrow(
+      /stratify needs one label per sample: got no labels for 10 samples/,
+    );
   });
 });
 

@@ -93,7 +93,12 @@ export function kFold(source: SplitSource, options: KFoldOptions): SplitIndices[
 function shuffledGroups(source: SplitSource, stratify: boolean, rng: Mulberry32): Uint32Array[] {
   checkInteger('count', source.count, 1, 0xffff_ffff);
   if (!stratify) {
-    return [shuffleInPlace(Uint32Array.from({ length: source.count }, (_, i) => i), rng)];
+    return [
+      shuffleInPlace(
+        Uint32Array.from({ length: source.count }, (_, i) => i),
+        rng,
+      ),
+    ];
   }
   const labels = source.labels;
   if (labels === undefined || labels.length !== source.count) {

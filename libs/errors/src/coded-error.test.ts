@@ -19,6 +19,11 @@ describe('CodedError', () => {
     class FolderError extends withCode('E_FOLDER') {}
     const folder = new FolderError('runs/x is not empty');
     expect([folder.code, folder.name, folder.message, folder instanceof CodedError]).toEqual(['E_FOLDER', 'FolderError', 'runs/x is not empty', true]);
-    expect([isCodedError(size), isCodedError(new DiskError('E_DISK', 'x')), isCodedError(new RangeError('x')), isCodedError({ code: 'E_X' })]).toEqual([true, true, false, false]);
+    expect([isCodedError(size), isCodedError(new DiskError('E_DISK', 'x')), isCodedError(new RangeError('x')), isCodedError({ code: 'E_X' })]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });

@@ -112,14 +112,20 @@ export function createNetns(): Netns {
       const exec = ['ip', 'netns', 'exec', name, 'nft'];
       run([...exec, 'add', 'table', 'ip', 'dpf'], 'adding the nat table');
       run([...exec, 'add', 'chain', 'ip', 'dpf', 'out', '{ type nat hook output priority -100; }'], 'adding the nat chain');
-      run([...exec, 'add', 'rule', 'ip', 'dpf', 'out', 'ip', 'daddr', from.host, 'tcp', 'dport', String(from.port), 'dnat', 'to', `${to.host}:${to.port}`], `redirecting ${from.host}:${from.port}`);
+      run(
+        [...exec, 'add', 'rule', 'ip', 'dpf', 'out', 'ip', 'daddr', from.host, 'tcp', 'dport', String(from.port), 'dnat', 'to', `${to.host}:${to.port}`],
+        `redirecting ${from.host}:${from.port}`,
+      );
     },
     destroy() {
       if (destroyed) return;
       destroyed = true;
       live.delete(netns);
       // Deleting one end of a veth pair deletes both; the namespace may already be gone.
-      for (const args of [['ip', 'link', 'del', hostInterface], ['ip', 'netns', 'del', name]]) {
+      for (const args of [
+        ['ip', 'link', 'del', hostInterface],
+        ['ip', 'netns', 'del', name],
+      ]) {
         try {
           execFileSync(args[0], args.slice(1), { stdio: 'ignore' });
         } catch {

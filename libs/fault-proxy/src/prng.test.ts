@@ -4,7 +4,7 @@ import { FaultProxyError } from './errors.js';
 import { mulberry32 } from './prng.js';
 
 describe('mulberry32', () => {
-  it('draws the shared generator\'s floats (its own tests check them against the reference C)', () => {
+  it("draws the shared generator's floats (its own tests check them against the reference C)", () => {
     const next = mulberry32(42);
     const reference = new Mulberry32(42);
     for (let i = 0; i < 100; i++) expect(next()).toBe(reference.nextFloat());

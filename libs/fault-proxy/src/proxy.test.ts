@@ -82,7 +82,10 @@ describe('createFaultProxy', () => {
     await until(() => server.peers[0]?.received.length === 6);
     expect(server.peers[0].received).toEqual(['m1', 'm2', 'm2', 'm3', 'm4', 'm4']);
     expect(proxy.stats.duplicated).toBe(2);
-    expect(proxy.events.map((e) => [e.kind, e.payloadBytes])).toEqual([['duplicate', 2], ['duplicate', 2]]);
+    expect(proxy.events.map((e) => [e.kind, e.payloadBytes])).toEqual([
+      ['duplicate', 2],
+      ['duplicate', 2],
+    ]);
   });
 
   it('counts only messages at least minPayloadBytes long when choosing the nth', async () => {
@@ -179,10 +182,24 @@ describe('createFaultProxy', () => {
 
   it('refuses impossible schedules at start-up, naming the rule, field and value', async () => {
     const target = { port: 1 };
-    await expect(createFaultProxy({ target, schedule: [{ kind: 'drop', probability: 1.5 }] })).rejects.toThrow(/E_SCHEDULE: schedule\[0\] \(drop\)\.probability is 1\.5; give a probability in \[0, 1\]/);
-    await expect(createFaultProxy({ target, schedule: [{ kind: 'delay', ms: 1 }, { kind: 'duplicate', messages: [0] }] })).rejects.toThrow(/schedule\[1\] \(duplicate\)\.messages is \[0\]/);
-    await expect(createFaultProxy({ target, schedule: [{ kind: 'reset', fraction: 1 }] })).rejects.toThrow(/fraction is 1; give a share strictly between 0 and 1/);
-    await expect(createFaultProxy({ target, protocol: 'tcp', schedule: [{ kind: 'drop', messages: [1] }] })).rejects.toThrow(/per-message faults need the WebSocket framing/);
+    await expect(createFaultProxy({ target, schedule: [{ kind: 'drop', probability: 1.5 }] })).rejects.toThrow(
+      /E_SCHEDULE: schedule\[0\] \(drop\)\.probability is 1\.5; give a probability in \[0, 1\]/,
+    );
+    await expect(
+      createFaultProxy({
+        target,
+        schedule: [
+          { kind: 'delay', ms: 1 },
+          { kind: 'duplicate', messages: [0] },
+        ],
+      }),
+    ).rejects.toThrow(/schedule\[1\] \(duplicate\)\.messages is \[0\]/);
+    await expect(createFaultProxy({ target, schedule: [{ kind: 'reset', fraction: 1 }] })).rejects.toThrow(
+      /fraction is 1; give a share strictly between 0 and 1/,
+    );
+    await expect(createFaultProxy({ target, protocol: 'tcp', schedule: [{ kind: 'drop', messages: [1] }] })).rejects.toThrow(
+      /per-message faults need the WebSocket framing/,
+    );
     await expect(createFaultProxy({ target: { port: 70_000 } })).rejects.toThrow(/target\.port 70000 is not a port/);
   });
 });

@@ -173,7 +173,19 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       s.on('error', () => undefined);
       s.on('close', onGone);
     }
-    const context: PipeContext = { connection, protocol, stats, random, messageRules, delays, holeUntil, record, later, teardown, maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES };
+    const context: PipeContext = {
+      connection,
+      protocol,
+      stats,
+      random,
+      messageRules,
+      delays,
+      holeUntil,
+      record,
+      later,
+      teardown,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    };
     const up = new Pipe('client-to-server', client, upstream, context);
     const down = new Pipe('server-to-client', upstream, client, context);
     client.on('data', (chunk: Buffer) => up.receive(chunk));
@@ -182,7 +194,13 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
 
   const server: Server = createServer(serve);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new FaultProxyError('E_SCHEDULE', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0} (${error.message}); give a free port or 0`, { cause: error })));
+    server.once('error', (error) =>
+      reject(
+        new FaultProxyError('E_SCHEDULE', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0} (${error.message}); give a free port or 0`, {
+          cause: error,
+        }),
+      ),
+    );
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address();

@@ -101,10 +101,13 @@ export function validateSchedule(schedule: readonly FaultRule[], protocol: 'webs
         if (protocol !== 'websocket') fail('kind', rule.kind, "protocol 'websocket': per-message faults need the WebSocket framing");
         const p = rule.probability;
         if (p !== undefined && !(p >= 0 && p <= 1)) fail('probability', p, 'a probability in [0, 1]');
-        for (const n of rule.messages ?? []) if (!Number.isSafeInteger(n) || n < 1) fail('messages', rule.messages, 'message indices ≥ 1 (the first message is 1)');
+        for (const n of rule.messages ?? [])
+          if (!Number.isSafeInteger(n) || n < 1) fail('messages', rule.messages, 'message indices ≥ 1 (the first message is 1)');
         nonNegative('minPayloadBytes', rule.minPayloadBytes);
-        if (rule.connection !== undefined && !(Number.isSafeInteger(rule.connection) && rule.connection >= 1)) fail('connection', rule.connection, 'a connection number ≥ 1');
-        if (rule.kind === 'reset' && rule.fraction !== undefined && !(rule.fraction > 0 && rule.fraction < 1)) fail('fraction', rule.fraction, 'a share strictly between 0 and 1');
+        if (rule.connection !== undefined && !(Number.isSafeInteger(rule.connection) && rule.connection >= 1))
+          fail('connection', rule.connection, 'a connection number ≥ 1');
+        if (rule.kind === 'reset' && rule.fraction !== undefined && !(rule.fraction > 0 && rule.fraction < 1))
+          fail('fraction', rule.fraction, 'a share strictly between 0 and 1');
         break;
       }
       default:

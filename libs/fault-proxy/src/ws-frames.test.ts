@@ -41,7 +41,9 @@ async function rawServer(): Promise<{ port: number; bytes: () => Buffer; socket:
         const end = preambleLength(head);
         if (end < 0) return;
         const key = /sec-websocket-key: *(\S+)/i.exec(head.toString('latin1'))![1];
-        const accept = createHash('sha1').update(key + GUID).digest('base64');
+        const accept = createHash('sha1')
+          .update(key + GUID)
+          .digest('base64');
         s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
         chunks.push(head.subarray(end));
         head = undefined;
@@ -90,7 +92,12 @@ describe('FrameSplitter on frames produced by ws', () => {
     const bytes = server.bytes();
     expect(bytes.length).toBe(total);
 
-    for (const [seed, maxChunk] of [[1, 1], [2, 7], [3, 1000], [4, 70_000]]) {
+    for (const [seed, maxChunk] of [
+      [1, 1],
+      [2, 7],
+      [3, 1000],
+      [4, 70_000],
+    ]) {
       const frames = split(bytes, seed, maxChunk);
       expect(frames.map((f) => f.opcode)).toEqual([2, 2, 2, 2, 2, 2, 2, 1, 9]);
       expect(frames.every((f) => f.masked && f.fin)).toBe(true);
@@ -110,7 +117,10 @@ describe('FrameSplitter on frames produced by ws', () => {
     client.send(Buffer.from('cd'), { binary: true, fin: true });
     while (server.bytes().length < 16) await new Promise((r) => setTimeout(r, 5));
     const frames = split(server.bytes(), 5, 3);
-    expect(frames.map((f) => [f.opcode, f.fin])).toEqual([[2, false], [0, true]]);
+    expect(frames.map((f) => [f.opcode, f.fin])).toEqual([
+      [2, false],
+      [0, true],
+    ]);
     expect(Buffer.concat(frames.map(payloadOf)).toString()).toBe('abcd');
   });
 
@@ -129,7 +139,9 @@ describe('FrameSplitter on frames produced by ws', () => {
     const bad = Buffer.from([0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1]);
     expect(() => new FrameSplitter().push(bad)).toThrow(/E_WS_FRAME: a 64-bit payload length with its most significant bit set \(0x8000000000000001\)/);
     // 0x7e + 0xFFFF: a 65,535-byte payload, 65,539 bytes with the header, over a 1,000-byte limit.
-    expect(() => new FrameSplitter(1000).push(Buffer.from([0x82, 0x7e, 0xff, 0xff]))).toThrow(/E_WS_TOO_LARGE: a frame of 65539 bytes exceeds maxFrameBytes 1000/);
+    expect(() => new FrameSplitter(1000).push(Buffer.from([0x82, 0x7e, 0xff, 0xff]))).toThrow(
+      /E_WS_TOO_LARGE: a frame of 65539 bytes exceeds maxFrameBytes 1000/,
+    );
   });
 
   it('finds the end of the HTTP preamble, or -1 while it is incomplete', () => {

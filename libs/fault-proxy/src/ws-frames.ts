@@ -88,7 +88,10 @@ export class FrameSplitter {
       if (data.length < 10) return undefined;
       const high = data.readUInt32BE(2);
       if (high & 0x8000_0000) {
-        throw new FaultProxyError('E_WS_FRAME', `a 64-bit payload length with its most significant bit set (0x${data.subarray(2, 10).toString('hex')}); RFC 6455 §5.2 forbids it — the peer is not speaking WebSocket`);
+        throw new FaultProxyError(
+          'E_WS_FRAME',
+          `a 64-bit payload length with its most significant bit set (0x${data.subarray(2, 10).toString('hex')}); RFC 6455 §5.2 forbids it — the peer is not speaking WebSocket`,
+        );
       }
       payloadLength = high * 4_294_967_296 + data.readUInt32BE(6);
       headerLength = 10;
@@ -96,7 +99,10 @@ export class FrameSplitter {
     if (masked) headerLength += 4;
     const total = headerLength + payloadLength;
     if (total > this.maxFrameBytes) {
-      throw new FaultProxyError('E_WS_TOO_LARGE', `a frame of ${total} bytes exceeds maxFrameBytes ${this.maxFrameBytes}; raise maxFrameBytes or use protocol 'tcp' (no framing)`);
+      throw new FaultProxyError(
+        'E_WS_TOO_LARGE',
+        `a frame of ${total} bytes exceeds maxFrameBytes ${this.maxFrameBytes}; raise maxFrameBytes or use protocol 'tcp' (no framing)`,
+      );
     }
     if (data.length < total) return undefined;
     return { fin, opcode, masked, headerLength, payloadLength, bytes: data.subarray(0, total) };
@@ -115,7 +121,10 @@ export function preambleLength(data: Buffer): number {
   const end = data.indexOf('\r\n\r\n');
   if (end >= 0) return end + 4;
   if (data.length > MAX_PREAMBLE_BYTES) {
-    throw new FaultProxyError('E_WS_TOO_LARGE', `no end of HTTP headers within ${MAX_PREAMBLE_BYTES} bytes; the peer is not opening a WebSocket (use protocol 'tcp' for other traffic)`);
+    throw new FaultProxyError(
+      'E_WS_TOO_LARGE',
+      `no end of HTTP headers within ${MAX_PREAMBLE_BYTES} bytes; the peer is not opening a WebSocket (use protocol 'tcp' for other traffic)`,
+    );
   }
   return -1;
 }

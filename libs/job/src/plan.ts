@@ -3,7 +3,13 @@ import { createDataPlan, type DataPlan } from '@dptrain/data';
 
 /** The job's data plan over a training split of `trainCount` samples: the same in every process. */
 export function planOf(config: JobConfig, trainCount: number): DataPlan {
-  return createDataPlan({ numSamples: trainCount, batchSize: config.batchSize, microBatchSize: config.microBatchSize, epochs: config.epochs, seed: config.seed });
+  return createDataPlan({
+    numSamples: trainCount,
+    batchSize: config.batchSize,
+    microBatchSize: config.microBatchSize,
+    epochs: config.epochs,
+    seed: config.seed,
+  });
 }
 
 /** The plan's sizes, as the reference trainer computes them. */

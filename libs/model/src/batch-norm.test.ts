@@ -32,7 +32,10 @@ describe('batchNormTrain (Ioffe & Szegedy, Algorithm 1)', () => {
     tf.dispose([r.y, r.mean, r.variance]);
   });
 
-  for (const shape of [[6, 3], [2, 3, 4, 2]]) {
+  for (const shape of [
+    [6, 3],
+    [2, 3, 4, 2],
+  ]) {
     it(`has the gradients of autodiff through the formula, for x of shape [${shape.join(', ')}]`, () => {
       const channels = shape[shape.length - 1];
       const size = shape.reduce((a, b) => a * b, 1);
@@ -67,7 +70,11 @@ describe('batchNormTrain (Ioffe & Szegedy, Algorithm 1)', () => {
 
   it('leaks nothing beyond the moments the caller owns', () => {
     const before = tf.memory().numTensors;
-    const x = tf.tensor2d([[1, 2], [3, 5], [0, 1]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 5],
+      [0, 1],
+    ]);
     const [g, b] = [tf.ones([2]) as tf.Tensor1D, tf.zeros([2]) as tf.Tensor1D];
     const r = batchNormTrain(x, g, b, EPS);
     tf.dispose([x, g, b, r.y, r.mean, r.variance]);

@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  combineAllMoments,
-  combineMicroBatchMoments,
-  combineMoments,
-  initRunningStats,
-  runningStatsSize,
-  updateRunningStats,
-} from './bn-stats.js';
+import { combineAllMoments, combineMicroBatchMoments, combineMoments, initRunningStats, runningStatsSize, updateRunningStats } from './bn-stats.js';
 import type { BnMoments, BnSpec } from './bn-stats.js';
 import { ModelError } from './model-error.js';
 
@@ -40,19 +33,16 @@ describe('combineMoments (Chan et al.)', () => {
     const channels = 3;
     const row = fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: channels, maxLength: channels });
     fc.assert(
-      fc.property(
-        fc.array(fc.array(row, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 }),
-        (chunks) => {
-          const combined = combineAllMoments(chunks.map((c) => momentsOf(c, channels)));
-          const whole = momentsOf(chunks.flat(), channels);
-          expect(combined.count).toBe(whole.count);
-          for (let c = 0; c < channels; c++) {
-            // Values up to 1e3: absolute error bounded by a few ulps of 1e6 (the variance scale).
-            expect(Math.abs(combined.mean[c] - whole.mean[c])).toBeLessThan(1e-9);
-            expect(Math.abs(combined.variance[c] - whole.variance[c])).toBeLessThan(1e-7 * Math.max(1, whole.variance[c]));
-          }
-        },
-      ),
+      fc.property(fc.array(fc.array(row, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 }), (chunks) => {
+        const combined = combineAllMoments(chunks.map((c) => momentsOf(c, channels)));
+        const whole = momentsOf(chunks.flat(), channels);
+        expect(combined.count).toBe(whole.count);
+        for (let c = 0; c < channels; c++) {
+          // Values up to 1e3: absolute error bounded by a few ulps of 1e6 (the variance scale).
+          expect(Math.abs(combined.mean[c] - whole.mean[c])).toBeLessThan(1e-9);
+          expect(Math.abs(combined.variance[c] - whole.variance[c])).toBeLessThan(1e-7 * Math.max(1, whole.variance[c]));
+        }
+      }),
       { numRuns: 300, seed: 20190 },
     );
   });
@@ -71,8 +61,14 @@ describe('combineMicroBatchMoments', () => {
   it('combines each layer across micro-batches in order', () => {
     // Layer 0 as in the hand-derived case above; layer 1: [10] ∪ [20] → mean 15, var 25.
     const out = combineMicroBatchMoments([
-      [{ count: 2, mean: [1.5], variance: [0.25] }, { count: 1, mean: [10], variance: [0] }],
-      [{ count: 3, mean: [4], variance: [2 / 3] }, { count: 1, mean: [20], variance: [0] }],
+      [
+        { count: 2, mean: [1.5], variance: [0.25] },
+        { count: 1, mean: [10], variance: [0] },
+      ],
+      [
+        { count: 3, mean: [4], variance: [2 / 3] },
+        { count: 1, mean: [20], variance: [0] },
+      ],
     ]);
     expect(out.map((m) => [m.count, m.mean[0], m.variance[0]])).toEqual([
       [5, 3, expect.closeTo(2, 14)],
@@ -129,12 +125,8 @@ describe('running statistics', () => {
     const running = initRunningStats(specs);
     expect(() => updateRunningStats(new Float32Array(5), specs, [])).toThrow(/5 values .* need 6/);
     expect(() => updateRunningStats(running, specs, [one()])).toThrow(/1 batch-norm layers but the model has 2/);
-    expect(() =>
-      updateRunningStats(running, specs, [{ count: 4, mean: [0], variance: [1] }, one()]),
-    ).toThrow(/bn0 has 2 channels but its moments have 1/);
-    expect(() =>
-      updateRunningStats(running, specs, [{ count: 4, mean: [0, 0], variance: [1, 1] }, one()]),
-    ).toThrow(/bn1 normalised 1 value\(s\) per channel/);
+    expect(() => updateRunningStats(running, specs, [{ count: 4, mean: [0], variance: [1] }, one()])).toThrow(/bn0 has 2 channels but its moments have 1/);
+    expect(() => updateRunningStats(running, specs, [{ count: 4, mean: [0, 0], variance: [1, 1] }, one()])).toThrow(/bn1 normalised 1 value\(s\) per channel/);
   });
 });
 

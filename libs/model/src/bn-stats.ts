@@ -134,9 +134,7 @@ export function combineAllMoments(parts: readonly BnMoments[]): CombinedMoments 
  * micro-batch order.
  * @throws {ModelError} `E_MODEL_BN_STATS` when micro-batches report different numbers of layers.
  */
-export function combineMicroBatchMoments(
-  microBatches: readonly (readonly BnMoments[])[],
-): CombinedMoments[] {
+export function combineMicroBatchMoments(microBatches: readonly (readonly BnMoments[])[]): CombinedMoments[] {
   if (microBatches.length === 0) {
     throw new ModelError('E_MODEL_BN_STATS', 'no micro-batches to combine; pass at least one');
   }
@@ -176,12 +174,7 @@ export function initRunningStats(specs: readonly BnSpec[]): Float32Array {
  *   `E_MODEL_BN_STATS` when the moments do not match the layers, or a layer saw fewer than two
  *   values per channel while `unbiased` is set (n/(n − 1) is undefined).
  */
-export function updateRunningStats(
-  running: Float32Array,
-  specs: readonly BnSpec[],
-  layers: readonly BnMoments[],
-  options: RunningStatsOptions = {},
-): void {
+export function updateRunningStats(running: Float32Array, specs: readonly BnSpec[], layers: readonly BnMoments[], options: RunningStatsOptions = {}): void {
   const momentum = options.momentum ?? DEFAULT_BN_MOMENTUM;
   const unbiased = options.unbiased ?? true;
   if (!(momentum >= 0 && momentum <= 1)) {
@@ -197,19 +190,13 @@ export function updateRunningStats(
     );
   }
   if (layers.length !== specs.length) {
-    throw new ModelError(
-      'E_MODEL_BN_STATS',
-      `got moments for ${layers.length} batch-norm layers but the model has ${specs.length}`,
-    );
+    throw new ModelError('E_MODEL_BN_STATS', `got moments for ${layers.length} batch-norm layers but the model has ${specs.length}`);
   }
   specs.forEach((spec, l) => {
     const m = layers[l];
     checkMoments(m, `layer ${spec.name}`);
     if (m.mean.length !== spec.channels) {
-      throw new ModelError(
-        'E_MODEL_BN_STATS',
-        `layer ${spec.name} has ${spec.channels} channels but its moments have ${m.mean.length}`,
-      );
+      throw new ModelError('E_MODEL_BN_STATS', `layer ${spec.name} has ${spec.channels} channels but its moments have ${m.mean.length}`);
     }
     if (unbiased && m.count < 2) {
       throw new ModelError(

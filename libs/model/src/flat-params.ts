@@ -48,8 +48,7 @@ export function flattenParams(
   tensors: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>,
   specs: readonly ParamSpec[],
 ): Float32Array {
-  const byName: ReadonlyMap<string, ArrayLike<number>> =
-    tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
+  const byName: ReadonlyMap<string, ArrayLike<number>> = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
   const out = new Float32Array(flatSize(specs));
   const known = new Set(specs.map((s) => s.name));
   for (const name of byName.keys()) {
@@ -63,10 +62,7 @@ export function flattenParams(
       throw new ModelError('E_MODEL_PARAMS', `tensor "${s.name}" (shape [${s.shape.join(', ')}]) is missing; every parameter must be given`);
     }
     if (values.length !== s.size) {
-      throw new ModelError(
-        'E_MODEL_PARAMS',
-        `tensor "${s.name}" has ${values.length} values but shape [${s.shape.join(', ')}] needs ${s.size}`,
-      );
+      throw new ModelError('E_MODEL_PARAMS', `tensor "${s.name}" has ${values.length} values but shape [${s.shape.join(', ')}] needs ${s.size}`);
     }
     out.set(values, s.offset);
   }

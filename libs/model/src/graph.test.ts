@@ -46,7 +46,12 @@ function runGraph(graph: readonly GraphNode[], tensors: ReadonlyMap<string, Name
           y = tf.reshape(h, [h.shape[0], -1]);
           break;
         case 'dense':
-          y = act(node.bias ? tf.add(tf.matMul(h as tf.Tensor2D, t(node.kernel) as tf.Tensor2D), t(node.bias)) : tf.matMul(h as tf.Tensor2D, t(node.kernel) as tf.Tensor2D), node.activation);
+          y = act(
+            node.bias
+              ? tf.add(tf.matMul(h as tf.Tensor2D, t(node.kernel) as tf.Tensor2D), t(node.bias))
+              : tf.matMul(h as tf.Tensor2D, t(node.kernel) as tf.Tensor2D),
+            node.activation,
+          );
           break;
         case 'conv2d': {
           const c = tf.conv2d(h as tf.Tensor4D, t(node.kernel) as tf.Tensor4D, 1, 'same');
@@ -54,7 +59,10 @@ function runGraph(graph: readonly GraphNode[], tensors: ReadonlyMap<string, Name
           break;
         }
         case 'batchnorm':
-          y = act(tf.add(tf.mul(tf.div(tf.sub(h, t(node.mean)), tf.sqrt(tf.add(t(node.variance), node.epsilon))), t(node.gamma)), t(node.beta)), node.activation);
+          y = act(
+            tf.add(tf.mul(tf.div(tf.sub(h, t(node.mean)), tf.sqrt(tf.add(t(node.variance), node.epsilon))), t(node.gamma)), t(node.beta)),
+            node.activation,
+          );
           break;
         case 'maxpool':
           y = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
@@ -98,7 +106,13 @@ describe('graph', () => {
       expect(actual).toHaveLength(COUNT * model.config.numClasses);
       expect(maxAbsDiff(actual, expected)).toBeLessThan(1e-4);
       // Every tensor of the model is used by some node.
-      const used = new Set(model.graph.flatMap((n) => Object.entries(n).filter(([k]) => k !== 'name' && k !== 'op' && k !== 'inputs').map(([, v]) => v)));
+      const used = new Set(
+        model.graph.flatMap((n) =>
+          Object.entries(n)
+            .filter(([k]) => k !== 'name' && k !== 'op' && k !== 'inputs')
+            .map(([, v]) => v),
+        ),
+      );
       expect([...tensors.keys()].filter((name) => !used.has(name))).toEqual([]);
     });
   }
@@ -107,7 +121,16 @@ describe('graph', () => {
     const model = createModel({ name: 'cnn', channels: [4] });
     expect(model.graph).toEqual([
       { op: 'conv2d', name: 'conv0', kernel: 'conv0/kernel', activation: 'linear' },
-      { op: 'batchnorm', name: 'bn0', gamma: 'bn0/gamma', beta: 'bn0/beta', mean: 'bn0/running_mean', variance: 'bn0/running_var', epsilon: 1e-5, activation: 'relu' },
+      {
+        op: 'batchnorm',
+        name: 'bn0',
+        gamma: 'bn0/gamma',
+        beta: 'bn0/beta',
+        mean: 'bn0/running_mean',
+        variance: 'bn0/running_var',
+        epsilon: 1e-5,
+        activation: 'relu',
+      },
       { op: 'maxpool', name: 'pool0' },
       { op: 'flatten', name: 'flatten' },
       { op: 'dense', name: 'dense0', kernel: 'dense0/kernel', bias: 'dense0/bias', activation: 'linear' },
@@ -121,7 +144,10 @@ describe('Keras (TensorFlow.js Layers) export', () => {
       it(`${label}: refused, naming Fixup's scalars and the fix`, () => {
         const model = createModel(config);
         expect(() => toLayersModel(model.graph, model.config.inputShape, namedTensors(model, 3).tensors)).toThrow(
-          expect.objectContaining({ code: 'E_MODEL_EXPORT', message: expect.stringMatching(/Fixup resnet has scalar biases .*stem\/fixup_bias.*--norm batchnorm/) }),
+          expect.objectContaining({
+            code: 'E_MODEL_EXPORT',
+            message: expect.stringMatching(/Fixup resnet has scalar biases .*stem\/fixup_bias.*--norm batchnorm/),
+          }),
         );
       });
       continue;

@@ -43,7 +43,8 @@ export const OP_SEMANTICS: Readonly<Record<GraphOp, string>> = {
   flatten: '[N, H, W, C] -> [N, H*W*C], row-major over (H, W, C): Keras Flatten with channels_last, numpy reshape(N, -1)',
   dense: 'y = x @ kernel (+ bias), kernel [in, out]; then the activation',
   conv2d: "2-D cross-correlation (TensorFlow conv2d), NHWC, kernel [kh, kw, in, out], stride 1, 'same' zero padding; (+ bias); then the activation",
-  batchnorm: 'y = (x - mean) / sqrt(variance + epsilon) * gamma + beta per channel (last axis), mean and variance the running statistics (variance, not standard deviation); then the activation',
+  batchnorm:
+    'y = (x - mean) / sqrt(variance + epsilon) * gamma + beta per channel (last axis), mean and variance the running statistics (variance, not standard deviation); then the activation',
   maxpool: "max over 2x2 windows, stride 2, 'valid' (an odd last row or column is dropped)",
   add: 'elementwise sum of the two inputs (the residual connection); then the activation',
   global_average_pool: '[N, H, W, C] -> [N, C], mean over H and W',
@@ -76,5 +77,13 @@ export class GraphBuilder {
 
 /** The node of a batch-norm layer: γ and β by their names in the layout, the running statistics by theirs. */
 export function batchNormNode(layer: BnLayer, nameOf: (index: number) => string, epsilon: number, activation: Activation): GraphNode {
-  return { op: 'batchnorm', name: layer.spec.name, gamma: nameOf(layer.gamma), beta: nameOf(layer.beta), ...runningStatsNames(layer.spec.name), epsilon, activation };
+  return {
+    op: 'batchnorm',
+    name: layer.spec.name,
+    gamma: nameOf(layer.gamma),
+    beta: nameOf(layer.beta),
+    ...runningStatsNames(layer.spec.name),
+    epsilon,
+    activation,
+  };
 }

@@ -7,9 +7,7 @@
 import { Mulberry32 } from '@dptrain/random';
 import { streamState } from './prng.js';
 
-export type Init =
-  | { readonly kind: 'uniform'; readonly limit: number }
-  | { readonly kind: 'constant'; readonly value: number };
+export type Init = { readonly kind: 'uniform'; readonly limit: number } | { readonly kind: 'constant'; readonly value: number };
 
 /**
  * He et al. (2015) for layers followed by ReLU: variance 2/fanIn, as U(−a, a) with

@@ -23,11 +23,7 @@ export function tensorNorms(flat: ArrayLike<number>, specs: readonly ParamSpec[]
  * ‖after_t − before_t‖₂ / ‖before_t‖₂ for each tensor t. A tensor that starts at zero (Fixup's
  * last branch layers, the classifier) has ratio `Infinity` once it moves, and 0 while it does not.
  */
-export function updateWeightRatios(
-  before: ArrayLike<number>,
-  after: ArrayLike<number>,
-  specs: readonly ParamSpec[],
-): Float64Array {
+export function updateWeightRatios(before: ArrayLike<number>, after: ArrayLike<number>, specs: readonly ParamSpec[]): Float64Array {
   checkFlatLength(before, specs, 'weights before the update');
   checkFlatLength(after, specs, 'weights after the update');
   const out = new Float64Array(specs.length);

@@ -26,15 +26,28 @@ describe('softmaxCrossEntropy', () => {
   it('gives the mean loss and (S − one-hot)/N by hand (lecture §5)', () => {
     // Row 0: S([1, 2, 3]) = [0.0900306, 0.2447285, 0.6652410], label 2 → −ln 0.665241 = 0.4076060.
     // Row 1: S([0, 0, 0]) = [1/3, 1/3, 1/3], label 0 → ln 3 = 1.0986123. Mean 0.7531091.
-    const { loss, grad } = lossAndGrad([[1, 2, 3], [0, 0, 0]], [2, 0]);
+    const { loss, grad } = lossAndGrad(
+      [
+        [1, 2, 3],
+        [0, 0, 0],
+      ],
+      [2, 0],
+    );
     expect(loss).toBeCloseTo(0.7531091, 6);
     // Row 0: [0.0900306, 0.2447285, 0.6652410 − 1]/2; row 1: [1/3 − 1, 1/3, 1/3]/2.
-    const expected = [[0.0450153, 0.1223642, -0.1673795], [-1 / 3, 1 / 6, 1 / 6]];
+    const expected = [
+      [0.0450153, 0.1223642, -0.1673795],
+      [-1 / 3, 1 / 6, 1 / 6],
+    ];
     expected.forEach((row, i) => row.forEach((v, j) => expect(grad[i][j]).toBeCloseTo(v, 6)));
   });
 
   it('matches (softmax − one-hot)/N from the plain-JS softmax on random logits', () => {
-    const logits = [[0.3, -2, 1.1, 4], [2.2, 2.2, -1, 0], [-3, 0.5, 0.25, 1]];
+    const logits = [
+      [0.3, -2, 1.1, 4],
+      [2.2, 2.2, -1, 0],
+      [-3, 0.5, 0.25, 1],
+    ];
     const labels = [3, 0, 2];
     const { grad } = lossAndGrad(logits, labels);
     logits.forEach((row, i) => {
@@ -52,7 +65,10 @@ describe('softmaxCrossEntropy', () => {
   });
 
   it('agrees with tf.losses.softmaxCrossEntropy in value and gradient', () => {
-    const logits = tf.tensor2d([[0.5, -1, 2, 0.1, -0.3], [3, 1, -2, 0, 0.7]]);
+    const logits = tf.tensor2d([
+      [0.5, -1, 2, 0.1, -0.3],
+      [3, 1, -2, 0, 0.7],
+    ]);
     const oneHot = oneHotOf([2, 4], 5);
     const ours = tf.valueAndGrad((z: tf.Tensor) => softmaxCrossEntropy(z as tf.Tensor2D, oneHot))(logits);
     const theirs = tf.valueAndGrad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(oneHot, z) as tf.Scalar)(logits);
@@ -62,7 +78,10 @@ describe('softmaxCrossEntropy', () => {
   });
 
   it('leaks no tensors', () => {
-    const logits = tf.tensor2d([[1, 2], [3, 4]]);
+    const logits = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const oneHot = oneHotOf([0, 1], 2);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {

@@ -101,7 +101,9 @@ export function resolveModelConfig(config: ModelConfig): ResolvedModelConfig {
     if (inputShape.length !== 3) fail(`the cnn needs an image inputShape [height, width, channels], got [${inputShape.join(', ')}]`);
     const shrink = 2 ** channels.length;
     if (inputShape[0] < shrink || inputShape[1] < shrink) {
-      fail(`inputShape [${inputShape.join(', ')}] is too small for ${channels.length} conv blocks, each halving height and width; use at least ${shrink}×${shrink} or fewer blocks`);
+      fail(
+        `inputShape [${inputShape.join(', ')}] is too small for ${channels.length} conv blocks, each halving height and width; use at least ${shrink}×${shrink} or fewer blocks`,
+      );
     }
     return { ...base, channels };
   }

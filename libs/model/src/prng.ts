@@ -13,10 +13,7 @@ import { ModelError } from './model-error.js';
  */
 export function streamState(seed: number, name: string): number {
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new ModelError(
-      'E_MODEL_SEED',
-      `seed ${seed} is not a non-negative integer up to 2^53 − 1; pass an integer such as 42`,
-    );
+    throw new ModelError('E_MODEL_SEED', `seed ${seed} is not a non-negative integer up to 2^53 − 1; pass an integer such as 42`);
   }
   let h = 0x811c9dc5 ^ (seed >>> 0);
   h = Math.imul(h ^ Math.floor(seed / 4294967296), 0x01000193);

@@ -52,14 +52,7 @@ interface Block {
   readonly fixup?: { bias1a: number; bias1b: number; bias2a: number; scale: number; bias2b: number };
 }
 
-export function buildResnet(
-  inputShape: readonly number[],
-  numClasses: number,
-  blocks: number,
-  width: number,
-  norm: NormKind,
-  bnEpsilon: number,
-): Architecture {
+export function buildResnet(inputShape: readonly number[], numClasses: number, blocks: number, width: number, norm: NormKind, bnEpsilon: number): Architecture {
   const image = inputShape.length === 3;
   const kind = image ? 'conv' : 'dense';
   const inputChannels = image ? inputShape[2] : inputShape[0];
@@ -147,8 +140,7 @@ export function buildResnet(
     const y = image ? conv(ctx, h, layer.kernel, layer.bias) : dense(ctx, h, layer.kernel, layer.bias);
     return layer.bn ? ctx.batchNorm(layer.bn, y) : y;
   };
-  const plus = (ctx: ForwardContext, h: tf.Tensor, index: number | undefined): tf.Tensor =>
-    index === undefined ? h : tf.add(h, ctx.param(index));
+  const plus = (ctx: ForwardContext, h: tf.Tensor, index: number | undefined): tf.Tensor => (index === undefined ? h : tf.add(h, ctx.param(index)));
 
   return {
     layout: b.build(),

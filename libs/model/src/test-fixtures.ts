@@ -44,7 +44,10 @@ export function directionalDerivative(
   let analytic = 0;
   for (let i = 0; i < grads.length; i++) analytic += grads[i] * direction[i];
   const shifted = (sign: number): number =>
-    model.computeGradients(params.map((p, i) => p + sign * epsilon * direction[i]), batch).loss;
+    model.computeGradients(
+      params.map((p, i) => p + sign * epsilon * direction[i]),
+      batch,
+    ).loss;
   return { analytic, numeric: (shifted(1) - shifted(-1)) / (2 * epsilon) };
 }
 

@@ -6,11 +6,15 @@ describe('adadelta', () => {
   it("follows Zeiler's order for three steps: step with q(k−1), then q absorbs the step", () => {
     // γ = 0.5, ε = 1 make the roots simple; α = 0.5 scales the applied step only.
     const opt = createOptimizer({ name: 'adadelta', lr: 0.5, rho: 0.5, eps: 1 }, 2);
-    const [w1, w2, w3] = trajectory(opt, [1, -1], [
-      [2, -2],
+    const [w1, w2, w3] = trajectory(
+      opt,
       [1, -1],
-      [-2, 2],
-    ]);
+      [
+        [2, -2],
+        [1, -1],
+        [-2, 2],
+      ],
+    );
     // v1 = 0.5·0 + 0.5·4 = 2;  Δ1 = √(q0 + 1)/√(v1 + 1)·g = √1/√3·2 = 2/√3;  q1 = 0.5·(4/3) = 2/3
     // w1 = [1 − 0.5·2/√3, −1 + 0.5·2/√3]
     const w1e = 1 - 1 / Math.sqrt(3);

@@ -93,6 +93,5 @@ export const adadelta: ElementwiseRule<AdadeltaHyperParameters> = {
   defaults: { lr: 1, rho: 0.9, eps: 1e-6 },
   slots: () => ['gradSquareAvg', 'deltaSquareAvg'],
   kernel: () => adadeltaKernel,
-  reference: (params, grads, slots, _t, lr, config) =>
-    adadeltaStep(params, grads, slots[0], slots[1], lr, config.rho, config.eps),
+  reference: (params, grads, slots, _t, lr, config) => adadeltaStep(params, grads, slots[0], slots[1], lr, config.rho, config.eps),
 };

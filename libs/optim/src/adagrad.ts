@@ -23,13 +23,7 @@ export interface AdagradHyperParameters {
  * This loop (double-precision intermediates) is the reference; `createOptimizer` runs
  * `adagradKernel`.
  */
-export function adagradStep(
-  params: Float32Array,
-  grads: Float32Array,
-  gradSquareSum: Float32Array,
-  lr: number,
-  eps: number,
-): void {
+export function adagradStep(params: Float32Array, grads: Float32Array, gradSquareSum: Float32Array, lr: number, eps: number): void {
   const n = params.length;
   for (let i = 0; i < n; i++) {
     const g = grads[i];

@@ -95,6 +95,5 @@ export const adam: ElementwiseRule<AdamHyperParameters> = {
   defaults: { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
   slots: () => ['m', 'v'],
   kernel: () => adamKernel,
-  reference: (params, grads, slots, t, lr, config) =>
-    adamStep(params, grads, slots[0], slots[1], t, lr, config.beta1, config.beta2, config.eps),
+  reference: (params, grads, slots, t, lr, config) => adamStep(params, grads, slots[0], slots[1], t, lr, config.beta1, config.beta2, config.eps),
 };

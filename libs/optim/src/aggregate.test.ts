@@ -22,18 +22,14 @@ describe('gradient aggregation in micro-batch order', () => {
 
   it('scaleFromZero gives the bits of accumulate into zeros then scale, −0, subnormals and overflow included', () => {
     fc.assert(
-      fc.property(
-        fc.float32Array({ minLength: 1, maxLength: 40 }),
-        fc.constantFrom(1, 1 / 2, 1 / 3, 1 / 4, 1 / 7, 1e-30, 3e38),
-        (g, factor) => {
-          const twoPasses = new Float32Array(g.length);
-          accumulate(twoPasses, g);
-          scale(twoPasses, factor);
-          const onePass = new Float32Array(g.length).fill(Number.NaN);
-          scaleFromZero(onePass, g, factor);
-          expect(bits(onePass)).toEqual(bits(twoPasses));
-        },
-      ),
+      fc.property(fc.float32Array({ minLength: 1, maxLength: 40 }), fc.constantFrom(1, 1 / 2, 1 / 3, 1 / 4, 1 / 7, 1e-30, 3e38), (g, factor) => {
+        const twoPasses = new Float32Array(g.length);
+        accumulate(twoPasses, g);
+        scale(twoPasses, factor);
+        const onePass = new Float32Array(g.length).fill(Number.NaN);
+        scaleFromZero(onePass, g, factor);
+        expect(bits(onePass)).toEqual(bits(twoPasses));
+      }),
     );
     // The case a plain copy-and-scale gets wrong: −0 in the gradient.
     const out = new Float32Array(1);

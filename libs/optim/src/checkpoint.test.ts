@@ -77,9 +77,7 @@ describe('checkpoint round trip', () => {
     expect(names({ name: 'rmsprop', momentum: 0.9 })).toEqual(['gradSquareAvg', 'delta']);
     expect(names({ name: 'adam' })).toEqual(['m', 'v']);
     expect(names({ name: 'adamw' })).toEqual(['m', 'v']);
-    expect(names({ name: 'lbfgs', history: 2 })).toEqual([
-      's0', 's1', 'y0', 'y1', 'prevParams', 'prevGrads', '#pairs', '#newest',
-    ]);
+    expect(names({ name: 'lbfgs', history: 2 })).toEqual(['s0', 's1', 'y0', 'y1', 'prevParams', 'prevGrads', '#pairs', '#newest']);
     const state = createOptimizer({ name: 'adam' }, 3).state();
     expect(state).toMatchObject({ format: 1, name: 'adam', size: 3, step: 0 });
   });

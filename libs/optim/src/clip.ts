@@ -23,11 +23,7 @@ export function globalNorm(grads: Float32Array | readonly Float32Array[]): numbe
  * @throws {OptimError} E_OPTIM_HYPERPARAMETER if maxNorm is not finite and > 0; E_OPTIM_NON_FINITE if
  *   the norm is NaN or infinite (the gradients are left untouched).
  */
-export function clipByGlobalNorm(
-  grads: Float32Array | readonly Float32Array[],
-  maxNorm: number,
-  norm: number = globalNorm(grads),
-): number {
+export function clipByGlobalNorm(grads: Float32Array | readonly Float32Array[], maxNorm: number, norm: number = globalNorm(grads)): number {
   if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0) {
     throw new OptimError(
       'E_OPTIM_HYPERPARAMETER',

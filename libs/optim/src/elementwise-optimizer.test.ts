@@ -42,15 +42,12 @@ describe('buffers: params, grads and point in the optimizer’s memory', () => {
     expect(bits(zeroCopy)).not.toEqual(bits(START));
   });
 
-  it.each(cases)(
-    '%s: a shard gets the bits of the whole vector (slices [0, 5) and [5, 11), not multiples of 4)',
-    (_label, config) => {
-      const whole = train(createOptimizer(config, 11), START, 20, true);
-      const left = train(createOptimizer(config, 5), START.subarray(0, 5), 20, true, 0);
-      const right = train(createOptimizer(config, 6), START.subarray(5), 20, true, 5);
-      expect(bits(Float32Array.from([...left, ...right]))).toEqual(bits(whole));
-    },
-  );
+  it.each(cases)('%s: a shard gets the bits of the whole vector (slices [0, 5) and [5, 11), not multiples of 4)', (_label, config) => {
+    const whole = train(createOptimizer(config, 11), START, 20, true);
+    const left = train(createOptimizer(config, 5), START.subarray(0, 5), 20, true, 0);
+    const right = train(createOptimizer(config, 6), START.subarray(5), 20, true, 5);
+    expect(bits(Float32Array.from([...left, ...right]))).toEqual(bits(whole));
+  });
 
   it('copies nothing when given its own buffers, and stages other arrays through them', () => {
     const opt = createOptimizer({ name: 'nesterov' }, 8);

@@ -2,14 +2,7 @@ import { checkSize, checkVector } from './check-arrays.js';
 import { checkHyperParameter, resolveConfig } from './hyper-parameters.js';
 import { checkState, snapshot } from './optimizer-state.js';
 import type { StateLayout } from './optimizer-state.js';
-import type {
-  Optimizer,
-  OptimizerBuffers,
-  OptimizerConfig,
-  OptimizerName,
-  OptimizerState,
-  ResolvedConfig,
-} from './types.js';
+import type { Optimizer, OptimizerBuffers, OptimizerConfig, OptimizerName, OptimizerState, ResolvedConfig } from './types.js';
 import { instantiateKernels, requireSimd } from './wasm/kernel-module.js';
 import type { KernelFunction } from './wasm/kernel-module.js';
 import type { Kernel } from './wasm/kernel.js';
@@ -39,14 +32,7 @@ export interface ElementwiseRule<H extends { readonly lr: number }> {
    * reference the tests hold the kernel to (within float32 rounding). Never run by `step()`.
    * @param slots buffers named by `slots(config)`, same order, zero before the first step.
    */
-  reference(
-    params: Float32Array,
-    grads: Float32Array,
-    slots: readonly Float32Array[],
-    t: number,
-    lr: number,
-    config: H,
-  ): void;
+  reference(params: Float32Array, grads: Float32Array, slots: readonly Float32Array[], t: number, lr: number, config: H): void;
   /** The look-ahead in plain JavaScript, the reference of `lookaheadKernel`. */
   referenceLookahead?(params: Float32Array, slots: readonly Float32Array[], config: H, out: Float32Array): void;
 }
@@ -89,12 +75,7 @@ export class ElementwiseOptimizer<H extends { readonly lr: number }> implements 
 
     const api = requireSimd(rule.name);
     const lookahead = rule.lookaheadKernel;
-    const regions = allocateRegions(
-      rule.name,
-      ['params', 'grads', ...(lookahead ? ['point'] : []), ...this.slotNames],
-      size,
-      api,
-    );
+    const regions = allocateRegions(rule.name, ['params', 'grads', ...(lookahead ? ['point'] : []), ...this.slotNames], size, api);
     const kernels = [rule.kernel(this.config), ...(lookahead ? [lookahead] : [])];
     const functions = instantiateKernels(rule.name, kernels, regions.memory, api);
     const bind = (kernel: Kernel<H>): BoundKernel<H> => ({

@@ -61,12 +61,7 @@ const FIELD_RULES: Readonly<Record<HyperParameterName, FieldRule>> = {
 export function checkHyperParameter(owner: string, field: HyperParameterName, value: unknown): number {
   const rule = FIELD_RULES[field];
   if (typeof value !== 'number' || !rule.accepts(value)) {
-    throw new OptimError(
-      'E_OPTIM_HYPERPARAMETER',
-      field,
-      value,
-      `${owner}: ${field} must be ${rule.range}, got ${describe(value)}. help: ${rule.hint}.`,
-    );
+    throw new OptimError('E_OPTIM_HYPERPARAMETER', field, value, `${owner}: ${field} must be ${rule.range}, got ${describe(value)}. help: ${rule.hint}.`);
   }
   return value;
 }
@@ -75,10 +70,7 @@ export function checkHyperParameter(owner: string, field: HyperParameterName, va
  * Resolves `config` over `defaults` (which lists every field the optimizer uses) and validates it.
  * @throws {OptimError} E_OPTIM_NAME, E_OPTIM_FIELD or E_OPTIM_HYPERPARAMETER naming the field.
  */
-export function resolveConfig<H extends { readonly lr: number }>(
-  config: OptimizerConfig,
-  defaults: H,
-): ResolvedConfig & H {
+export function resolveConfig<H extends { readonly lr: number }>(config: OptimizerConfig, defaults: H): ResolvedConfig & H {
   const name = config.name;
   const used = Object.keys(defaults) as HyperParameterName[];
   const resolved: Record<string, unknown> = { name };
@@ -111,12 +103,7 @@ export function resolveConfig<H extends { readonly lr: number }>(
 /** Throws unless `name` is an optimizer this library builds. */
 export function checkOptimizerName(name: unknown): OptimizerName {
   if (typeof name !== 'string' || !(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
-    throw new OptimError(
-      'E_OPTIM_NAME',
-      'name',
-      name,
-      `unknown optimizer ${describe(name)}. help: config.name must be one of ${OPTIMIZER_NAMES.join(', ')}.`,
-    );
+    throw new OptimError('E_OPTIM_NAME', 'name', name, `unknown optimizer ${describe(name)}. help: config.name must be one of ${OPTIMIZER_NAMES.join(', ')}.`);
   }
   return name as OptimizerName;
 }

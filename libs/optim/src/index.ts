@@ -1,14 +1,6 @@
 export { createOptimizer } from './create-optimizer.js';
 export { OPTIMIZER_NAMES, HYPER_PARAMETER_NAMES } from './types.js';
-export type {
-  Optimizer,
-  OptimizerBuffers,
-  OptimizerConfig,
-  OptimizerName,
-  OptimizerState,
-  HyperParameterName,
-  ResolvedConfig,
-} from './types.js';
+export type { Optimizer, OptimizerBuffers, OptimizerConfig, OptimizerName, OptimizerState, HyperParameterName, ResolvedConfig } from './types.js';
 export { OptimError } from './optim-error.js';
 export type { OptimErrorCode } from './optim-error.js';
 
@@ -35,15 +27,7 @@ export { minimizeLbfgs } from './lbfgs-minimize.js';
 export type { LossAndGradient, MinimizeLbfgsOptions, MinimizeLbfgsResult } from './lbfgs-minimize.js';
 
 export { clipByGlobalNorm, globalNorm } from './clip.js';
-export {
-  constantSchedule,
-  stepSchedule,
-  cosineSchedule,
-  withWarmup,
-  linearScaledLr,
-  createSchedule,
-  SCHEDULE_KINDS,
-} from './schedule.js';
+export { constantSchedule, stepSchedule, cosineSchedule, withWarmup, linearScaledLr, createSchedule, SCHEDULE_KINDS } from './schedule.js';
 export type { LearningRateSchedule, ScheduleConfig, ScheduleKind } from './schedule.js';
 export { accumulate, scale, scaleFromZero, meanInOrder } from './aggregate.js';
 export { GradientSum } from './gradient-sum.js';

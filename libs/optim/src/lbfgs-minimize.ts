@@ -44,11 +44,7 @@ export interface MinimizeLbfgsResult {
  * accepted point.
  * @throws {OptimError} E_OPTIM_HYPERPARAMETER for a bad option; E_OPTIM_LENGTH if params is empty.
  */
-export function minimizeLbfgs(
-  lossAndGradient: LossAndGradient,
-  params: Float32Array,
-  options: MinimizeLbfgsOptions = {},
-): MinimizeLbfgsResult {
+export function minimizeLbfgs(lossAndGradient: LossAndGradient, params: Float32Array, options: MinimizeLbfgsOptions = {}): MinimizeLbfgsResult {
   const size = checkSize('minimizeLbfgs', params.length);
   checkVector('minimizeLbfgs', 'params', params, size);
   const history = checkHyperParameter('minimizeLbfgs', 'history', options.history ?? 10);

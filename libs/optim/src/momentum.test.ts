@@ -5,11 +5,15 @@ import { expectClose, trajectory } from './test-support.js';
 describe('momentum', () => {
   it("follows the lecture's w(k+1) = w(k) − α∇J(w(k)) + γ[w(k) − w(k−1)] for three steps", () => {
     const opt = createOptimizer({ name: 'momentum', lr: 0.1, momentum: 0.5 }, 2);
-    const [w1, w2, w3] = trajectory(opt, [1, -2], [
-      [2, 4],
-      [-1, 0.5],
-      [4, -2],
-    ]);
+    const [w1, w2, w3] = trajectory(
+      opt,
+      [1, -2],
+      [
+        [2, 4],
+        [-1, 0.5],
+        [4, -2],
+      ],
+    );
     // w(0) − w(−1) = 0, so step 1 is plain SGD: d1 = −0.1·[2, 4] = [−0.2, −0.4]; w1 = [0.8, −2.4]
     expectClose(w1, [0.8, -2.4]);
     // d2 = −0.1·[−1, 0.5] + 0.5·[−0.2, −0.4] = [0.1 − 0.1, −0.05 − 0.2] = [0, −0.25]; w2 = [0.8, −2.65]

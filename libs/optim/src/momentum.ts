@@ -24,13 +24,7 @@ export interface MomentumHyperParameters {
  * This loop (double-precision intermediates) is the reference; `createOptimizer` runs
  * `momentumKernel`.
  */
-export function momentumStep(
-  params: Float32Array,
-  grads: Float32Array,
-  delta: Float32Array,
-  lr: number,
-  momentum: number,
-): void {
+export function momentumStep(params: Float32Array, grads: Float32Array, delta: Float32Array, lr: number, momentum: number): void {
   const n = params.length;
   for (let i = 0; i < n; i++) {
     const d = momentum * delta[i] - lr * grads[i];

@@ -9,12 +9,7 @@ import { add, defineKernel, mul } from './wasm/kernel.js';
  *
  * This loop is the reference; `createOptimizer` runs `nesterovLookaheadKernel`.
  */
-export function nesterovLookahead(
-  params: Float32Array,
-  delta: Float32Array,
-  momentum: number,
-  out: Float32Array,
-): void {
+export function nesterovLookahead(params: Float32Array, delta: Float32Array, momentum: number, out: Float32Array): void {
   const n = params.length;
   for (let i = 0; i < n; i++) out[i] = params[i] + momentum * delta[i];
 }

@@ -37,21 +37,11 @@ export function checkState(layout: StateLayout, state: unknown): number {
     throw new OptimError('E_OPTIM_STATE', field, value, `${owner}: ${problem}. help: ${help}.`);
   };
   if (typeof state !== 'object' || state === null) {
-    return fail(
-      'state',
-      state,
-      `state must be an object from state(), got ${describe(state)}`,
-      'pass what state() returned',
-    );
+    return fail('state', state, `state must be an object from state(), got ${describe(state)}`, 'pass what state() returned');
   }
   const s = state as Partial<OptimizerState>;
   if (s.format !== 1) {
-    fail(
-      'format',
-      s.format,
-      `format must be 1, got ${describe(s.format)}`,
-      'this state was written by an incompatible version',
-    );
+    fail('format', s.format, `format must be 1, got ${describe(s.format)}`, 'this state was written by an incompatible version');
   }
   if (s.name !== layout.name) {
     fail(
@@ -71,14 +61,14 @@ export function checkState(layout: StateLayout, state: unknown): number {
   }
   const step = s.step;
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-    fail(
-      'step',
-      step,
-      `step must be an integer ≥ 0, got ${describe(step)}`,
-      'the state is damaged; resume from another checkpoint',
-    );
+    fail('step', step, `step must be an integer ≥ 0, got ${describe(step)}`, 'the state is damaged; resume from another checkpoint');
   }
-  checkEntries('slots', s.slots, layout.slots.map(([n]) => n), fail);
+  checkEntries(
+    'slots',
+    s.slots,
+    layout.slots.map(([n]) => n),
+    fail,
+  );
   for (const [slot, length] of layout.slots) {
     const array = s.slots![slot];
     if (!(array instanceof Float32Array) || array.length !== length) {
@@ -90,7 +80,12 @@ export function checkState(layout: StateLayout, state: unknown): number {
       );
     }
   }
-  checkEntries('scalars', s.scalars, layout.scalars.map(([n]) => n), fail);
+  checkEntries(
+    'scalars',
+    s.scalars,
+    layout.scalars.map(([n]) => n),
+    fail,
+  );
   for (const [scalar, max] of layout.scalars) {
     const value = s.scalars![scalar];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
@@ -112,12 +107,7 @@ function checkEntries(
   fail: (field: string, value: unknown, problem: string, help: string) => never,
 ): void {
   if (typeof entries !== 'object' || entries === null) {
-    fail(
-      group,
-      entries,
-      `${group} must be an object, got ${describe(entries)}`,
-      'pass what state() returned',
-    );
+    fail(group, entries, `${group} must be an object, got ${describe(entries)}`, 'pass what state() returned');
   }
   const present = Object.keys(entries as object);
   for (const name of expected) {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  constantSchedule,
-  cosineSchedule,
-  createSchedule,
-  linearScaledLr,
-  stepSchedule,
-  withWarmup,
-} from './schedule.js';
+import { constantSchedule, cosineSchedule, createSchedule, linearScaledLr, stepSchedule, withWarmup } from './schedule.js';
 
 const at = (schedule: (t: number) => number, steps: number[]) => steps.map((t) => schedule(t));
 

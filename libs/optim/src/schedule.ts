@@ -36,7 +36,8 @@ export function stepSchedule(lr: number, stepSize: number, gamma = 0.1): Learnin
 export function cosineSchedule(lr: number, totalSteps: number, minLr = 0): LearningRateSchedule {
   checkHyperParameter('cosineSchedule', 'lr', lr);
   checkInteger('cosineSchedule', 'totalSteps', totalSteps, 1);
-  if (!(minLr >= 0 && minLr <= lr)) throw rangeError('cosineSchedule', 'minLr', minLr, `a number in [0, lr = ${lr}]`, 'minLr is where the cosine ends; 0 is usual');
+  if (!(minLr >= 0 && minLr <= lr))
+    throw rangeError('cosineSchedule', 'minLr', minLr, `a number in [0, lr = ${lr}]`, 'minLr is where the cosine ends; 0 is usual');
   return (t) => minLr + 0.5 * (lr - minLr) * (1 + Math.cos((Math.PI * Math.min(checkStep(t), totalSteps)) / totalSteps));
 }
 
@@ -94,13 +95,20 @@ export function createSchedule(config: ScheduleConfig): LearningRateSchedule {
       schedule = constantSchedule(lr);
       break;
     case 'step':
-      if (config.stepSize === undefined) throw rangeError('createSchedule', 'stepSize', undefined, 'an integer ≥ 1', 'the step schedule needs the number of steps per stage');
+      if (config.stepSize === undefined)
+        throw rangeError('createSchedule', 'stepSize', undefined, 'an integer ≥ 1', 'the step schedule needs the number of steps per stage');
       schedule = stepSchedule(lr, config.stepSize, config.gamma);
       break;
     case 'cosine': {
       const total = config.totalSteps;
       if (total === undefined || !Number.isInteger(total) || total <= warmupSteps) {
-        throw rangeError('createSchedule', 'totalSteps', total, `an integer > warmupSteps (${warmupSteps})`, 'the cosine needs the length of the run to end at its last step');
+        throw rangeError(
+          'createSchedule',
+          'totalSteps',
+          total,
+          `an integer > warmupSteps (${warmupSteps})`,
+          'the cosine needs the length of the run to end at its last step',
+        );
       }
       schedule = cosineSchedule(lr, total - warmupSteps, config.minLr);
       break;
@@ -117,7 +125,13 @@ function checkStep(t: number): number {
 
 function checkInteger(owner: string, field: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw rangeError(owner, field, value, `an integer ≥ ${min}`, field === 't' ? 't counts the steps already taken, from 0' : `${field} counts optimizer steps (or samples for batch sizes)`);
+    throw rangeError(
+      owner,
+      field,
+      value,
+      `an integer ≥ ${min}`,
+      field === 't' ? 't counts the steps already taken, from 0' : `${field} counts optimizer steps (or samples for batch sizes)`,
+    );
   }
   return value;
 }

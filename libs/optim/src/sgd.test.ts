@@ -5,11 +5,15 @@ import { expectClose, trajectory } from './test-support.js';
 describe('sgd', () => {
   it('follows w(k+1) = w(k) − α∇J(w(k)) for three steps', () => {
     const opt = createOptimizer({ name: 'sgd', lr: 0.1 }, 2);
-    const [w1, w2, w3] = trajectory(opt, [1, -2], [
-      [2, 4],
-      [-1, 0.5],
-      [0, -10],
-    ]);
+    const [w1, w2, w3] = trajectory(
+      opt,
+      [1, -2],
+      [
+        [2, 4],
+        [-1, 0.5],
+        [0, -10],
+      ],
+    );
     // w1 = [1 − 0.1·2, −2 − 0.1·4] = [0.8, −2.4]
     expectClose(w1, [0.8, -2.4]);
     // w2 = [0.8 − 0.1·(−1), −2.4 − 0.1·0.5] = [0.9, −2.45]

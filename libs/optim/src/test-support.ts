@@ -13,11 +13,7 @@ export function seededRandom(seed: number): () => number {
  * Asserts |actual_i − expected_i| ≤ rel·|expected_i| + abs for every i, reporting the first
  * element that misses. The defaults allow float32 rounding of a few operations.
  */
-export function expectClose(
-  actual: ArrayLike<number>,
-  expected: readonly number[],
-  { rel = 1e-6, abs = 1e-9 }: { rel?: number; abs?: number } = {},
-): void {
+export function expectClose(actual: ArrayLike<number>, expected: readonly number[], { rel = 1e-6, abs = 1e-9 }: { rel?: number; abs?: number } = {}): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
     const error = Math.abs(actual[i] - expected[i]);

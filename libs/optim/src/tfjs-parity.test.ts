@@ -147,16 +147,12 @@ describe('parity with TensorFlow.js optimizers (cpu backend, 100 steps, 1000 par
     // tfjs keeps γ1^k and γ2^k as float32 running products: 1 − γ2^k is off by up to ~1e-5 relative
     // in the first steps (this code uses doubles), an error that grows with α; α = 0.001 (the
     // default of both) keeps it well inside the tolerance (α = 0.01 gives ~1e-5).
-    expectParity({ name: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, () =>
-      tf.train.adam(0.001, 0.9, 0.999, 1e-8),
-    );
+    expectParity({ name: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, () => tf.train.adam(0.001, 0.9, 0.999, 1e-8));
   });
 
   it('rmsprop = tf.train.rmsprop (not centered), ε inside the root, with and without momentum', () => {
     expectParity({ name: 'rmsprop', lr: 0.001, rho: 0.9, eps: 1e-7 }, () => tf.train.rmsprop(0.001, 0.9, 0, 1e-7));
-    expectParity({ name: 'rmsprop', lr: 0.001, rho: 0.9, eps: 1e-7, momentum: 0.9 }, () =>
-      tf.train.rmsprop(0.001, 0.9, 0.9, 1e-7),
-    );
+    expectParity({ name: 'rmsprop', lr: 0.001, rho: 0.9, eps: 1e-7, momentum: 0.9 }, () => tf.train.rmsprop(0.001, 0.9, 0.9, 1e-7));
   });
 
   it("adadelta = Zeiler's rule written in tfjs ops (tf.train.adadelta divides by the previous average)", () => {

@@ -1,29 +1,10 @@
 /** The optimizers `createOptimizer` builds, in the lecture's order of complexity, then beyond it. */
-export const OPTIMIZER_NAMES = [
-  'sgd',
-  'momentum',
-  'nesterov',
-  'adagrad',
-  'adadelta',
-  'adam',
-  'adamw',
-  'rmsprop',
-  'lbfgs',
-] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'adadelta', 'adam', 'adamw', 'rmsprop', 'lbfgs'] as const;
 
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /** Every hyper-parameter some optimizer accepts; each optimizer accepts only its own subset. */
-export const HYPER_PARAMETER_NAMES = [
-  'lr',
-  'momentum',
-  'rho',
-  'beta1',
-  'beta2',
-  'eps',
-  'weightDecay',
-  'history',
-] as const;
+export const HYPER_PARAMETER_NAMES = ['lr', 'momentum', 'rho', 'beta1', 'beta2', 'eps', 'weightDecay', 'history'] as const;
 
 export type HyperParameterName = (typeof HYPER_PARAMETER_NAMES)[number];
 

@@ -2,13 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { WebSocket } from './ws.js';
 import { resolveConnectionOptions, type Connection, type ConnectionOptions } from './connection.js';
 import { ProtocolError } from './errors.js';
-import {
-  checkIdentity,
-  checkUpgradeResponse,
-  refusalError,
-  requestHeaders,
-  resolveToken,
-} from './handshake.js';
+import { checkIdentity, checkUpgradeResponse, refusalError, requestHeaders, resolveToken } from './handshake.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD, maxPayloadFor, requireCount } from './limits.js';
 import type { Role } from './messages.js';
 import { attachSocket } from './ws-pipe.js';

@@ -10,8 +10,7 @@ import { messageArbitraries } from './testing/arbitraries.js';
 /** Tensors compared by their bytes (so -0 and NaN payloads would count), the rest structurally. */
 function expectSameMessage(actual: Message, expected: Message): void {
   const tensorFields = TENSOR_FIELDS[expected.type];
-  const strip = (msg: Message) =>
-    Object.fromEntries(Object.entries(msg).filter(([key, value]) => !tensorFields.includes(key) && value !== undefined));
+  const strip = (msg: Message) => Object.fromEntries(Object.entries(msg).filter(([key, value]) => !tensorFields.includes(key) && value !== undefined));
   expect(strip(actual)).toEqual(strip(expected));
   for (const field of tensorFields) {
     const a = (actual as unknown as Record<string, Float32Array | undefined>)[field];

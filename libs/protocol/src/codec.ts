@@ -3,14 +3,7 @@ import { decodeFrame, encodeFrame, type EncodeOptions, type FrameTensor } from '
 import { TENSOR_FIELDS, isMessageType, type Message } from './messages.js';
 import { assertPlain } from './msgpack.js';
 import type { WireStats } from './stats.js';
-import {
-  checkContent,
-  checkShape,
-  refuseType,
-  resolveValidateOptions,
-  seqOf,
-  type ValidateOptions,
-} from './validate.js';
+import { checkContent, checkShape, refuseType, resolveValidateOptions, seqOf, type ValidateOptions } from './validate.js';
 
 /**
  * Encodes a message as frame parts (see frame.ts): the header part, then each tensor's own bytes.

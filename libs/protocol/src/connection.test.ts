@@ -78,10 +78,7 @@ describe('Connection request/reply', () => {
         }
       }
     });
-    const [first, second] = await Promise.all([
-      worker.request(pushOf(new Float32Array(P), 7)),
-      worker.request(pushOf(new Float32Array(P), 8)),
-    ]);
+    const [first, second] = await Promise.all([worker.request(pushOf(new Float32Array(P), 7)), worker.request(pushOf(new Float32Array(P), 8))]);
     expect([first.microBatchId, first.status]).toEqual([7, 'accepted']);
     expect([second.microBatchId, second.status]).toEqual([8, 'duplicate']);
   });
@@ -95,9 +92,7 @@ describe('Connection request/reply', () => {
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as ProtocolError).code).toBe('E_STALE');
     expect((error as ProtocolError).remote).toBe(true);
-    expect((error as ProtocolError).message).toBe(
-      'E_STALE: version 1 is 5 behind version 6 (help: pull fresh parameters and compute the gradient again)',
-    );
+    expect((error as ProtocolError).message).toBe('E_STALE: version 1 is 5 behind version 6 (help: pull fresh parameters and compute the gradient again)');
   });
 
   it('rejects a reply that answers another micro-batch', async () => {

@@ -6,17 +6,7 @@ import { partsLength } from './frame.js';
 import { releaseFrame } from './headroom.js';
 import { DEFAULT_MAX_PROTOCOL_ERRORS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_TEXT_LENGTH, requireCount } from './limits.js';
 import { stderrLogger, type Logger } from '@dptrain/log';
-import {
-  REPLY_TYPES,
-  SENDERS,
-  isReplyType,
-  type Message,
-  type MessageType,
-  type Outgoing,
-  type ReplyOf,
-  type RequestType,
-  type Role,
-} from './messages.js';
+import { REPLY_TYPES, SENDERS, isReplyType, type Message, type MessageType, type Outgoing, type ReplyOf, type RequestType, type Role } from './messages.js';
 import { createWireStats, type WireStats } from './stats.js';
 import { checkReply, type ValidateOptions } from './validate.js';
 
@@ -309,10 +299,7 @@ export class PipeConnection extends EventEmitter implements Connection {
     const length = partsLength(parts);
     if (length > this.peer.maxPayload) {
       releaseFrame(parts);
-      throw new ProtocolError(
-        'E_TOO_LARGE',
-        `${msg.type} frame of ${length} bytes exceeds the maxPayload ${this.peer.maxPayload} of ${this.describePeer()}`,
-      );
+      throw new ProtocolError('E_TOO_LARGE', `${msg.type} frame of ${length} bytes exceeds the maxPayload ${this.peer.maxPayload} of ${this.describePeer()}`);
     }
     this.stats.framesOut++;
     this.stats.bytesOut += length;

@@ -43,9 +43,7 @@ describe('encodeFrame', () => {
     expect([...frame.subarray(0, 8)]).toEqual([0x44, 0x50, 1, 0, 24, 0, 0, 0]);
     expect([...frame.subarray(8, 32)]).toEqual(header);
     // float32 little-endian: 1 = 00 00 80 3f, -2 = 00 00 00 c0, 0.5 = 00 00 00 3f, 3 = 00 00 40 40.
-    expect([...frame.subarray(32, 56)]).toEqual([
-      0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 0, 0, 0, 0x3f, 0, 0, 0, 0, 0, 0, 0x40, 0x40, 0, 0, 0, 0,
-    ]);
+    expect([...frame.subarray(32, 56)]).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 0, 0, 0, 0x3f, 0, 0, 0, 0, 0, 0, 0x40, 0x40, 0, 0, 0, 0]);
   });
 
   it('hands tensors over as views of their own memory, not copies', () => {

@@ -40,9 +40,7 @@ const align = (n: number): number => Math.ceil(n / TENSOR_ALIGN) * TENSOR_ALIGN;
 
 function requireLittleEndian(): void {
   if (!LITTLE_ENDIAN) {
-    throw new RangeError(
-      'dptrain frames carry little-endian float32 bytes and this host is big-endian; help: run on a little-endian machine',
-    );
+    throw new RangeError('dptrain frames carry little-endian float32 bytes and this host is big-endian; help: run on a little-endian machine');
   }
 }
 
@@ -61,11 +59,7 @@ export interface EncodeOptions {
  * one part viewing a headroom tensor's buffer. The tensors must not be modified until the parts
  * have been written out.
  */
-export function encodeFrame(
-  body: Record<string, unknown>,
-  tensors: readonly FrameTensor[],
-  options: EncodeOptions = {},
-): Uint8Array[] {
+export function encodeFrame(body: Record<string, unknown>, tensors: readonly FrameTensor[], options: EncodeOptions = {}): Uint8Array[] {
   requireLittleEndian();
   const table: [string, string, number, number][] = [];
   let offset = 0;
@@ -124,11 +118,7 @@ export function partsLength(parts: readonly Uint8Array[]): number {
  * @param maxHeaderBytes longest accepted header. @default DEFAULT_MAX_HEADER_BYTES
  * @throws ProtocolError E_MALFORMED, E_TOO_LARGE or E_NON_FINITE (in the header)
  */
-export function decodeFrame(
-  bytes: Uint8Array,
-  maxHeaderBytes: number = DEFAULT_MAX_HEADER_BYTES,
-  stats?: WireStats,
-): DecodedFrame {
+export function decodeFrame(bytes: Uint8Array, maxHeaderBytes: number = DEFAULT_MAX_HEADER_BYTES, stats?: WireStats): DecodedFrame {
   requireLittleEndian();
   if (bytes.byteLength < PREFIX_BYTES) {
     throw new ProtocolError('E_MALFORMED', `frame of ${bytes.byteLength} bytes is shorter than the ${PREFIX_BYTES}-byte prefix`);
@@ -198,10 +188,16 @@ function readTable(table: unknown[], dataLength: number): TableEntry[] {
       throw new ProtocolError('E_MALFORMED', `${where} (${field}) has dtype ${JSON.stringify(dtype)}; only "${DTYPE_F32}" is carried`);
     }
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < next || offset % TENSOR_ALIGN !== 0) {
-      throw new ProtocolError('E_MALFORMED', `${where} (${field}) has byteOffset ${String(offset)}; expected a multiple of ${TENSOR_ALIGN} at or after ${next}`);
+      throw new ProtocolError(
+        'E_MALFORMED',
+        `${where} (${field}) has byteOffset ${String(offset)}; expected a multiple of ${TENSOR_ALIGN} at or after ${next}`,
+      );
     }
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || offset + 4 * length > dataLength) {
-      throw new ProtocolError('E_MALFORMED', `${where} (${field}) declares ${String(length)} floats at byte ${offset} but the frame carries ${dataLength} tensor bytes`);
+      throw new ProtocolError(
+        'E_MALFORMED',
+        `${where} (${field}) declares ${String(length)} floats at byte ${offset} but the frame carries ${dataLength} tensor bytes`,
+      );
     }
     entries.push({ field, offset, length });
     next = align(offset + 4 * length);

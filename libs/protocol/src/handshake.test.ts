@@ -61,7 +61,12 @@ describe('checkUpgradeRequest', () => {
 });
 
 describe('checkUpgradeResponse', () => {
-  const response = { 'x-dptrain-role': 'ps', 'x-dptrain-version': String(PROTOCOL_VERSION), 'x-dptrain-job': 'job-1', 'x-dptrain-max-payload': String(1 << 20) };
+  const response = {
+    'x-dptrain-role': 'ps',
+    'x-dptrain-version': String(PROTOCOL_VERSION),
+    'x-dptrain-job': 'job-1',
+    'x-dptrain-max-payload': String(1 << 20),
+  };
 
   it('refuses a server of another protocol version or job', () => {
     expect(codeOf(() => checkUpgradeResponse(response, 'job-1'))).toBe('ok');

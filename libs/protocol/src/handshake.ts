@@ -109,19 +109,14 @@ function identityHeaders(identity: Identity): Record<string, string> {
  * @param expectedDigest tokenDigest(server token)
  * @throws ProtocolError E_AUTH, E_HANDSHAKE, E_VERSION, E_JOB or E_ROLE
  */
-export function checkUpgradeRequest(
-  headers: IncomingHttpHeaders,
-  expectedDigest: Buffer,
-  jobId: string,
-  acceptRoles: readonly Role[],
-): PeerIdentity {
+export function checkUpgradeRequest(headers: IncomingHttpHeaders, expectedDigest: Buffer, jobId: string, acceptRoles: readonly Role[]): PeerIdentity {
   const auth = headers.authorization;
   const match = typeof auth === 'string' ? /^Bearer (.+)$/.exec(auth) : null;
   if (!match) {
     throw new ProtocolError('E_AUTH', 'the upgrade request has no "Authorization: Bearer <token>" header');
   }
   if (!timingSafeEqual(tokenDigest(match[1]), expectedDigest)) {
-    throw new ProtocolError('E_AUTH', 'the token does not match this job\'s token');
+    throw new ProtocolError('E_AUTH', "the token does not match this job's token");
   }
   const peer = readIdentity(headers, 'upgrade request');
   if (!acceptRoles.includes(peer.role)) {
@@ -168,7 +163,10 @@ function readIdentity(headers: IncomingHttpHeaders, where: string): PeerIdentity
     throw new ProtocolError('E_HANDSHAKE', `the ${where} has ${HEADER_MAX_PAYLOAD} ${JSON.stringify(maxPayloadText)}; expected a positive byte count`);
   }
   if (maxPayload < MIN_PEER_MAX_PAYLOAD) {
-    throw new ProtocolError('E_HANDSHAKE', `the ${where} has ${HEADER_MAX_PAYLOAD} ${maxPayload}, below the ${MIN_PEER_MAX_PAYLOAD} bytes every control message may take; declare at least that`);
+    throw new ProtocolError(
+      'E_HANDSHAKE',
+      `the ${where} has ${HEADER_MAX_PAYLOAD} ${maxPayload}, below the ${MIN_PEER_MAX_PAYLOAD} bytes every control message may take; declare at least that`,
+    );
   }
   const name = read(HEADER_NAME);
   return { role: role as Role, jobId, maxPayload, version: PROTOCOL_VERSION, ...(name ? { name: name.slice(0, 128) } : {}) };

@@ -6,7 +6,17 @@ import type { Message } from './messages.js';
 import { createMemoryPair } from './memory-pair.js';
 
 const pushWith = (grads: Float32Array, bnStats?: Float32Array): Message => ({
-  type: 'push', seq: 1, step: 2, microBatchId: 3, version: 2, generation: 0, offset: 0, grads, loss: 0.5, samples: 8, ...(bnStats ? { bnStats } : {}),
+  type: 'push',
+  seq: 1,
+  step: 2,
+  microBatchId: 3,
+  version: 2,
+  generation: 0,
+  offset: 0,
+  grads,
+  loss: 0.5,
+  samples: 8,
+  ...(bnStats ? { bnStats } : {}),
 });
 
 describe('allocateTensor', () => {
@@ -61,7 +71,8 @@ describe('allocateTensor', () => {
     });
     const grads = allocateTensor(2);
     grads.set([7, 8]);
-    const push = (microBatchId: number) => worker.request({ type: 'push', step: 0, microBatchId, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 });
+    const push = (microBatchId: number) =>
+      worker.request({ type: 'push', step: 0, microBatchId, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 });
     await Promise.all([push(0), push(1)]);
     expect(received).toEqual([
       [7, 8],

@@ -1,11 +1,32 @@
-export { MESSAGE_TYPES, PROTOCOL_VERSION, type JsonValue, type Message, type MessageOf, type Outgoing, type ReplyOf, type RequestType, type Role } from './messages.js';
+export {
+  MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  type JsonValue,
+  type Message,
+  type MessageOf,
+  type Outgoing,
+  type ReplyOf,
+  type RequestType,
+  type Role,
+} from './messages.js';
 export { ProtocolError, isProtocolError } from './errors.js';
 export { createDecoder, decodeMessage, encodeMessage } from './codec.js';
 export { concatParts } from './frame.js';
 export { type ValidateOptions } from './validate.js';
 export { firstNonFinite } from './finite.js';
 export { TENSOR_HEADROOM, allocateTensor } from './headroom.js';
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_PAYLOAD, MIN_PEER_MAX_PAYLOAD, DEFAULT_MAX_PROTOCOL_ERRORS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_HEADER_DEPTH, MAX_MICRO_BATCH_IDS, MAX_TEXT_LENGTH, maxPayloadFor } from './limits.js';
+export {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MAX_PAYLOAD,
+  MIN_PEER_MAX_PAYLOAD,
+  DEFAULT_MAX_PROTOCOL_ERRORS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_HEADER_DEPTH,
+  MAX_MICRO_BATCH_IDS,
+  MAX_TEXT_LENGTH,
+  maxPayloadFor,
+} from './limits.js';
 export { type WireStats } from './stats.js';
 export type { Connection, ConnectionEvents } from './connection.js';
 export { createServer, type ProtocolServer } from './server.js';

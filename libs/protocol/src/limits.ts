@@ -40,7 +40,12 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_SERVER_BUFFER_BUDGET = 256 * 1024 * 1024;
 
 /** Authenticated connections a server accepts at once, per role of the peer; more are refused (E_LIMIT). */
-export const DEFAULT_CONNECTION_LIMITS: Readonly<Record<'coordinator' | 'ps' | 'worker' | 'client', number>> = { coordinator: 8, ps: 64, worker: 1024, client: 32 };
+export const DEFAULT_CONNECTION_LIMITS: Readonly<Record<'coordinator' | 'ps' | 'worker' | 'client', number>> = {
+  coordinator: 8,
+  ps: 64,
+  worker: 1024,
+  client: 32,
+};
 
 /** Sockets a server holds that have not finished their HTTP request or upgrade; more are dropped. */
 export const DEFAULT_MAX_PENDING_SOCKETS = 64;
@@ -71,11 +76,7 @@ export const DEFAULT_MAX_PROTOCOL_ERRORS = 32;
  * @throws RangeError when an argument is not a non-negative safe integer (paramCount: positive)
  * @example maxPayloadFor(235_146) // 2_143_344: MLP 784-256-128-10 push or params frame bound
  */
-export function maxPayloadFor(
-  paramCount: number,
-  auxFloats: number = paramCount,
-  headerBytes: number = DEFAULT_MAX_HEADER_BYTES,
-): number {
+export function maxPayloadFor(paramCount: number, auxFloats: number = paramCount, headerBytes: number = DEFAULT_MAX_HEADER_BYTES): number {
   requireCount('paramCount', paramCount, 1);
   requireCount('auxFloats', auxFloats, 0);
   requireCount('headerBytes', headerBytes, 1);
@@ -92,8 +93,6 @@ export function maxPayloadFor(
  */
 export function requireCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(
-      `${name} must be a safe integer >= ${min}, got ${String(value)}; help: pass a whole number such as ${Math.max(min, 1)}`,
-    );
+    throw new RangeError(`${name} must be a safe integer >= ${min}, got ${String(value)}; help: pass a whole number such as ${Math.max(min, 1)}`);
   }
 }

@@ -1,11 +1,4 @@
-import {
-  PipeConnection,
-  resolveConnectionOptions,
-  type Connection,
-  type ConnectionOptions,
-  type PeerInfo,
-  type Pipe,
-} from './connection.js';
+import { PipeConnection, resolveConnectionOptions, type Connection, type ConnectionOptions, type PeerInfo, type Pipe } from './connection.js';
 import { concatParts } from './frame.js';
 import { DEFAULT_MAX_PAYLOAD, maxPayloadFor } from './limits.js';
 import { silentLogger } from '@dptrain/log';

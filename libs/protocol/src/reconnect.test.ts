@@ -77,7 +77,7 @@ describe('reconnecting', () => {
     ).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(1000);
     expect(attempts).toBe(3);
-    expect((await result as ProtocolError).code).toBe('E_CONNECT');
+    expect(((await result) as ProtocolError).code).toBe('E_CONNECT');
   });
 
   it('does not retry refusals that retrying cannot fix, nor foreign errors', async () => {

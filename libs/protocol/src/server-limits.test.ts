@@ -16,7 +16,8 @@ import { WebSocket } from './ws.js';
 afterEach(closeOpened);
 
 /** Resolves once every socket has closed. */
-const allClosed = (sockets: Socket[]): Promise<unknown> => Promise.all(sockets.map((s) => (s.destroyed ? Promise.resolve() : new Promise((resolve) => s.once('close', resolve)))));
+const allClosed = (sockets: Socket[]): Promise<unknown> =>
+  Promise.all(sockets.map((s) => (s.destroyed ? Promise.resolve() : new Promise((resolve) => s.once('close', resolve)))));
 
 describe('server limits', () => {
   it('closes a connection whose peer stops reading once its replies pass maxBufferedBytes, and serves the others', async () => {
@@ -46,16 +47,18 @@ describe('server limits', () => {
 
   it("cuts a slow reader once all connections' queued replies pass the server's bufferBudget", async () => {
     const { server, log } = await startPs({ maxBufferedBytes: 256 << 20, bufferBudget: 24 << 20 }, 1 << 20);
-    const readers = await Promise.all([0, 1].map(async () => {
-      const ws = new WebSocket(server.url, { headers: workerHeaders({ 'x-dptrain-max-payload': String(64 << 20) }), maxPayload: 64 << 20 });
-      opened.push({ close: () => ws.terminate() });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.on('error', reject);
-      });
-      (ws as unknown as { _socket: Socket })._socket.pause();
-      return ws;
-    }));
+    const readers = await Promise.all(
+      [0, 1].map(async () => {
+        const ws = new WebSocket(server.url, { headers: workerHeaders({ 'x-dptrain-max-payload': String(64 << 20) }), maxPayload: 64 << 20 });
+        opened.push({ close: () => ws.terminate() });
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.on('error', reject);
+        });
+        (ws as unknown as { _socket: Socket })._socket.pause();
+        return ws;
+      }),
+    );
     const pull = concatParts(encodeMessage({ type: 'pull', seq: 0, step: 0 }));
     for (let i = 0; i < 1_000 && !log.some((r) => r.event === 'peer-not-reading'); i++) {
       for (const ws of readers) ws.send(pull, { binary: true });
@@ -94,7 +97,27 @@ describe('server limits', () => {
 describe('TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tls-'));
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const tls = { cert: readFileSync(cert), key: readFileSync(key) };
 
   it('serves wss:// with a certificate; a client trusting it connects, one that does not is refused', async () => {

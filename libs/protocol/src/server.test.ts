@@ -19,7 +19,15 @@ describe('createServer / connect', () => {
     const params = await worker.request({ type: 'pull', step: 3 });
     expect([params.step, params.values.length, params.values[7]]).toEqual([3, P, 0.5]);
     const ack = await worker.request({
-      type: 'push', step: 3, microBatchId: 0, version: 1, generation: 0, offset: 0, grads: new Float32Array(P), loss: 1, samples: 2,
+      type: 'push',
+      step: 3,
+      microBatchId: 0,
+      version: 1,
+      generation: 0,
+      offset: 0,
+      grads: new Float32Array(P),
+      loss: 1,
+      samples: 2,
     });
     expect(ack.status).toBe('accepted');
     expect(worker.peer).toMatchObject({ role: 'ps', jobId: JOB, name: 'ps-0', version: PROTOCOL_VERSION });

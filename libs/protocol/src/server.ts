@@ -3,23 +3,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from './ws.js';
-import {
-  type PipeConnection,
-  resolveConnectionOptions,
-  type Connection,
-  type ConnectionOptions,
-  type PeerInfo,
-} from './connection.js';
+import { type PipeConnection, resolveConnectionOptions, type Connection, type ConnectionOptions, type PeerInfo } from './connection.js';
 import { ProtocolError } from './errors.js';
-import {
-  checkIdentity,
-  checkUpgradeRequest,
-  refusalResponse,
-  resolveToken,
-  responseHeaderLines,
-  tokenDigest,
-  type PeerIdentity,
-} from './handshake.js';
+import { checkIdentity, checkUpgradeRequest, refusalResponse, resolveToken, responseHeaderLines, tokenDigest, type PeerIdentity } from './handshake.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
   DEFAULT_HEADERS_TIMEOUT_MS,
@@ -123,7 +109,9 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
       response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
       response.end('dptrain: connect with a WebSocket client (@dptrain/protocol connect())\n');
     });
-  const http: HttpServer = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headersTimeout }, onRequest) : createHttpServer(onRequest);
+  const http: HttpServer = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headersTimeout }, onRequest)
+    : createHttpServer(onRequest);
   // Sockets that have not finished their request, each with the timer that drops it: a peer
   // opening many and sending nothing is cut off here, before any handshake.
   const pending = new Map<Socket, NodeJS.Timeout>();
@@ -158,7 +146,10 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
       peer = checkUpgradeRequest(request.headers, digest, options.jobId, acceptRoles);
       const open = [...connections].filter((c) => c.peer.role === peer.role).length;
       if (open >= limits[peer.role]) {
-        throw new ProtocolError('E_LIMIT', `${open} ${peer.role} connections are open, the most this ${options.role} accepts (maxConnections.${peer.role} ${limits[peer.role]})`);
+        throw new ProtocolError(
+          'E_LIMIT',
+          `${open} ${peer.role} connections are open, the most this ${options.role} accepts (maxConnections.${peer.role} ${limits[peer.role]})`,
+        );
       }
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('E_HANDSHAKE', String(error));

@@ -7,7 +7,12 @@ import { checkReply, resolveValidateOptions, type ValidateOptions } from './vali
 
 /** Encodes without the sender-side schema check, as a hostile or buggy peer could. */
 function frameOf(fields: Record<string, unknown>, tensors: Record<string, Float32Array> = {}): Uint8Array {
-  return concatParts(encodeFrame(fields, Object.entries(tensors).map(([field, data]) => ({ field, data }))));
+  return concatParts(
+    encodeFrame(
+      fields,
+      Object.entries(tensors).map(([field, data]) => ({ field, data })),
+    ),
+  );
 }
 
 function refusal(options: ValidateOptions, fields: Record<string, unknown>, tensors?: Record<string, Float32Array>): ProtocolError {
@@ -48,7 +53,7 @@ describe('validation against the model', () => {
     expect(error.code).toBe('E_NON_FINITE');
     expect(error.message).toContain('push.grads[7] is NaN');
     const bn = new Float32Array([1, -Infinity]);
-    const bnError = refusal({}, ...[push(new Float32Array(1))[0], { grads: new Float32Array(1), bnStats: bn }] as const);
+    const bnError = refusal({}, ...([push(new Float32Array(1))[0], { grads: new Float32Array(1), bnStats: bn }] as const));
     expect(bnError.message).toContain('push.bnStats[1] is -Infinity');
   });
 
@@ -103,8 +108,18 @@ describe('validation of fields', () => {
     ['an unknown type', { type: 'teleport', seq: 4 }, 'E_UNKNOWN_TYPE', 'message type "teleport" is not one of register'],
     ['no type', { seq: 4 }, 'E_MALFORMED', 'message has no "type" field'],
     ['an unknown push status', { type: 'pushAck', seq: 0, re: 0, step: 0, microBatchId: 0, status: 'maybe' }, 'E_MALFORMED', 'pushAck.status'],
-    ['an empty lease', { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [], modelVersion: 0, deadlineMs: 1 }, 'E_BAD_LENGTH', 'lease.microBatchIds'],
-    ['a repeated micro-batch id', { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [3, 1, 3], modelVersion: 0, deadlineMs: 1 }, 'E_MALFORMED', 'lists micro-batch 3 twice'],
+    [
+      'an empty lease',
+      { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [], modelVersion: 0, deadlineMs: 1 },
+      'E_BAD_LENGTH',
+      'lease.microBatchIds',
+    ],
+    [
+      'a repeated micro-batch id',
+      { type: 'lease', seq: 0, leaseId: 0, step: 0, microBatchIds: [3, 1, 3], modelVersion: 0, deadlineMs: 1 },
+      'E_MALFORMED',
+      'lists micro-batch 3 twice',
+    ],
     [
       'losses that do not match the micro-batches',
       { type: 'leaseDone', seq: 0, leaseId: 0, step: 0, microBatchIds: [1, 2], losses: [0.1], computeMs: 5 },
@@ -151,9 +166,7 @@ describe('resolveValidateOptions', () => {
 
   it('rejects impossible options at start-up with the option and value named', () => {
     expect(() => resolveValidateOptions({ slice: { offset: 0, length: 1 } })).toThrow(/slice is set without paramCount/);
-    expect(() => resolveValidateOptions({ paramCount: 10, slice: { offset: 8, length: 4 } })).toThrow(
-      /slice \[8, 12\) ends past paramCount 10/,
-    );
+    expect(() => resolveValidateOptions({ paramCount: 10, slice: { offset: 8, length: 4 } })).toThrow(/slice \[8, 12\) ends past paramCount 10/);
     expect(() => resolveValidateOptions({ paramCount: 0 })).toThrow(/paramCount must be a safe integer >= 1, got 0/);
     expect(() => resolveValidateOptions({ paramCount: 2.5 })).toThrow(RangeError);
     expect(() => resolveValidateOptions({ maxHeaderBytes: -1 })).toThrow(/maxHeaderBytes/);

@@ -87,10 +87,7 @@ export function checkShape(body: Record<string, unknown>): Message {
  */
 export function refuseType(body: Record<string, unknown>): never {
   const type = body.type;
-  const detail =
-    type === undefined
-      ? 'message has no "type" field'
-      : `message type ${preview(type)} is not one of ${MESSAGE_TYPES.join(', ')}`;
+  const detail = type === undefined ? 'message has no "type" field' : `message type ${preview(type)} is not one of ${MESSAGE_TYPES.join(', ')}`;
   throw new ProtocolError(type === undefined ? 'E_MALFORMED' : 'E_UNKNOWN_TYPE', detail, { ref: seqOf(body) });
 }
 
@@ -119,7 +116,10 @@ export function checkContent(msg: Message, limits: ResolvedValidateOptions): voi
         fail('E_BAD_LENGTH', `.losses has ${msg.losses.length} entries for count ${msg.count} micro-batches`);
       }
       if (msg.bnStats && limits.bnStatsLength !== undefined && msg.bnStats.length !== blocks * limits.bnStatsLength) {
-        fail('E_BAD_LENGTH', `.bnStats has ${msg.bnStats.length} values, expected ${blocks * limits.bnStatsLength}${blocks > 1 ? ` (${limits.bnStatsLength} per micro-batch)` : ''}`);
+        fail(
+          'E_BAD_LENGTH',
+          `.bnStats has ${msg.bnStats.length} values, expected ${blocks * limits.bnStatsLength}${blocks > 1 ? ` (${limits.bnStatsLength} per micro-batch)` : ''}`,
+        );
       }
       break;
     }

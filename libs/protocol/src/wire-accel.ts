@@ -23,7 +23,5 @@ export function maskingImplementation(): MaskingImplementation {
   } catch {
     return 'missing';
   }
-  return typeof bufferUtil.mask === 'function' && /\[native code\]/.test(Function.prototype.toString.call(bufferUtil.mask))
-    ? 'native'
-    : 'fallback';
+  return typeof bufferUtil.mask === 'function' && /\[native code\]/.test(Function.prototype.toString.call(bufferUtil.mask)) ? 'native' : 'fallback';
 }

@@ -47,7 +47,10 @@ export function attachSocket(ws: WebSocket, peer: PeerInfo, options: ResolvedCon
       const overBudget = budget !== undefined && queued > 0 && budget.used() + length > budget.limit;
       if (queued + length > maxBuffered || overBudget) {
         const bound = overBudget ? `the server's budget of ${budget.limit} bytes for all connections` : `the bound of ${maxBuffered}`;
-        const error = new ProtocolError('E_LIMIT', `${connection.describePeer()} does not read: ${queued} bytes wait for it and ${length} more would pass ${bound}`);
+        const error = new ProtocolError(
+          'E_LIMIT',
+          `${connection.describePeer()} does not read: ${queued} bytes wait for it and ${length} more would pass ${bound}`,
+        );
         options.log({ level: 'warn', event: 'peer-not-reading', code: error.code, message: error.message, peer: connection.describePeer() });
         // No close handshake: the close frame would wait behind what it does not read.
         connection.close(error.closeCode, 'not reading its replies');

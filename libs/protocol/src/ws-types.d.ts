@@ -63,12 +63,7 @@ declare module 'ws' {
 
   class WebSocketServer extends EventEmitter {
     constructor(options: ServerOptions);
-    handleUpgrade(
-      request: IncomingMessage,
-      socket: Duplex,
-      head: Buffer,
-      callback: (client: WebSocket, request: IncomingMessage) => void,
-    ): void;
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: (client: WebSocket, request: IncomingMessage) => void): void;
     close(callback?: (err?: Error) => void): void;
     address(): { port: number; address: string; family: string } | string | null;
     on(event: 'headers', listener: (headers: string[], request: IncomingMessage) => void): this;

@@ -30,6 +30,9 @@ describe('makeDirectory', () => {
 
   it.skipIf(typeof readOnly === 'string')('names the real cause on a read-only file system: EROFS, where Node says ENOENT', async () => {
     const { dir } = readOnly as { dir: string };
-    await expect(makeDirectory(join(dir, 'checkpoints', 'shard-0'))).rejects.toMatchObject({ code: 'EROFS', message: expect.stringContaining(join(dir, 'checkpoints')) });
+    await expect(makeDirectory(join(dir, 'checkpoints', 'shard-0'))).rejects.toMatchObject({
+      code: 'EROFS',
+      message: expect.stringContaining(join(dir, 'checkpoints')),
+    });
   });
 });

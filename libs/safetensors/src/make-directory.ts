@@ -17,7 +17,13 @@ export async function makeDirectory(dir: string): Promise<void> {
   }
   const missing: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
-    if (await stat(at).then(() => true, () => false)) break;
+    if (
+      await stat(at).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     missing.unshift(at);
     if (dirname(at) === at) break;
   }

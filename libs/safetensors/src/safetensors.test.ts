@@ -100,7 +100,11 @@ describe('decodeSafetensors', () => {
     ['size not matching shape', handBuilt('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Array(8).fill(0)), 'E_ST_ENTRY'],
     ['data missing', handBuilt(good, [0, 0, 0, 0]), 'E_ST_TRUNCATED'],
     ['trailing bytes', handBuilt(good, new Array(12).fill(0)), 'E_ST_LAYOUT'],
-    ['a hole between tensors', handBuilt('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}', [1, 0, 2]), 'E_ST_LAYOUT'],
+    [
+      'a hole between tensors',
+      handBuilt('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}}', [1, 0, 2]),
+      'E_ST_LAYOUT',
+    ],
     ['metadata not strings', handBuilt('{"__metadata__":{"a":1}}', []), 'E_ST_HEADER'],
   ])('refuses %s', (_what, bytes, code) => {
     expect(codeOf(() => decodeSafetensors(bytes))).toBe(code);
@@ -131,12 +135,23 @@ describe.skipIf(!python)('the reference reader (Python safetensors; skipped when
   it('reads our file with the same names, shapes and values', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'st-'));
     const path = join(dir, 'params.safetensors');
-    await writeSafetensors(path, { 'dense0/kernel': { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }, 'bn0/count': { shape: [1], data: new Int32Array([7]) } }, { format: 'pt' });
+    await writeSafetensors(
+      path,
+      { 'dense0/kernel': { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }, 'bn0/count': { shape: [1], data: new Int32Array([7]) } },
+      { format: 'pt' },
+    );
     const script = `import json,sys; from safetensors.numpy import load_file; from safetensors import safe_open
 d = load_file(sys.argv[1]); m = safe_open(sys.argv[1], 'np').metadata()
 print(json.dumps({k: [list(v.shape), v.flatten().tolist()] for k, v in d.items()} | {'meta': m}))`;
     const out = JSON.parse(execFileSync(python!, ['-c', script, path]).toString());
-    expect(out).toEqual({ 'dense0/kernel': [[2, 3], [1, 2, 3, 4, 5, 6]], 'bn0/count': [[1], [7]], meta: { format: 'pt' } });
+    expect(out).toEqual({
+      'dense0/kernel': [
+        [2, 3],
+        [1, 2, 3, 4, 5, 6],
+      ],
+      'bn0/count': [[1], [7]],
+      meta: { format: 'pt' },
+    });
     expect(readFileSync(path).length).toBeGreaterThan(8);
   });
 });

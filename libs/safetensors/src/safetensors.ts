@@ -61,10 +61,7 @@ function elementCount(shape: readonly number[], where: string): number {
  * that wider element types come first, so every tensor starts at a multiple of its element size
  * and readers can view it without copying (the same rule the reference writer follows).
  */
-export function encodeSafetensors(
-  tensors: Iterable<[string, Tensor]> | Record<string, Tensor>,
-  metadata: Record<string, string> = {},
-): Uint8Array {
+export function encodeSafetensors(tensors: Iterable<[string, Tensor]> | Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const entries = Symbol.iterator in tensors ? [...tensors] : Object.entries(tensors);
   const ordered = entries
     .map(([name, tensor], index) => ({ name, tensor, index, dtype: dtypeOf(tensor.data) }))
@@ -77,7 +74,10 @@ export function encodeSafetensors(
       throw new SafetensorsError('E_ST_INPUT', `tensor name "${name}" is reserved or repeated; give each tensor a unique name`);
     }
     if (elementCount(tensor.shape, name) !== tensor.data.length) {
-      throw new SafetensorsError('E_ST_INPUT', `tensor "${name}": shape ${JSON.stringify(tensor.shape)} holds ${elementCount(tensor.shape, name)} elements but the data has ${tensor.data.length}`);
+      throw new SafetensorsError(
+        'E_ST_INPUT',
+        `tensor "${name}": shape ${JSON.stringify(tensor.shape)} holds ${elementCount(tensor.shape, name)} elements but the data has ${tensor.data.length}`,
+      );
     }
     const end = offset + tensor.data.byteLength;
     header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, end] };
@@ -110,7 +110,10 @@ function parseHeader(bytes: Uint8Array, source: string): { header: Record<string
   }
   const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(Math.min(MAX_HEADER_BYTES, bytes.byteLength - 8))) {
-    throw new SafetensorsError('E_ST_TRUNCATED', `${source}: header length ${length} exceeds the file (${bytes.byteLength} bytes) or the ${MAX_HEADER_BYTES}-byte limit`);
+    throw new SafetensorsError(
+      'E_ST_TRUNCATED',
+      `${source}: header length ${length} exceeds the file (${bytes.byteLength} bytes) or the ${MAX_HEADER_BYTES}-byte limit`,
+    );
   }
   const dataStart = 8 + Number(length);
   let header: unknown;
@@ -161,7 +164,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
       }
       const [begin, end] = offsets as [number, number];
       if (end - begin !== count * ARRAY_OF[dtype].BYTES_PER_ELEMENT) {
-        throw new SafetensorsError('E_ST_ENTRY', `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${count * ARRAY_OF[dtype].BYTES_PER_ELEMENT}`);
+        throw new SafetensorsError(
+          'E_ST_ENTRY',
+          `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${count * ARRAY_OF[dtype].BYTES_PER_ELEMENT}`,
+        );
       }
       return { name, dtype, shape, begin, end, count };
     })
@@ -169,12 +175,18 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   let expected = 0;
   for (const entry of parsed) {
     if (entry.begin !== expected) {
-      throw new SafetensorsError('E_ST_LAYOUT', `${source}: tensor "${entry.name}" starts at byte ${entry.begin}, expected ${expected} (entries must be contiguous)`);
+      throw new SafetensorsError(
+        'E_ST_LAYOUT',
+        `${source}: tensor "${entry.name}" starts at byte ${entry.begin}, expected ${expected} (entries must be contiguous)`,
+      );
     }
     expected = entry.end;
   }
   if (expected !== dataLength) {
-    throw new SafetensorsError(expected > dataLength ? 'E_ST_TRUNCATED' : 'E_ST_LAYOUT', `${source}: tensors cover ${expected} bytes but the data section has ${dataLength}`);
+    throw new SafetensorsError(
+      expected > dataLength ? 'E_ST_TRUNCATED' : 'E_ST_LAYOUT',
+      `${source}: tensors cover ${expected} bytes but the data section has ${dataLength}`,
+    );
   }
   const tensors = new Map<string, Tensor & { dtype: DType }>();
   for (const { name, dtype, shape, begin, count } of parsed) {

@@ -111,7 +111,10 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const grad = new Float32Array(P);
     const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
     const samples = options.computeSamples ?? 60;
-    const microBatches = Array.from({ length: samples + COMPUTE_WARMUP }, (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep)).microBatches[i % plan.microBatchesPerStep]);
+    const microBatches = Array.from(
+      { length: samples + COMPUTE_WARMUP },
+      (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep)).microBatches[i % plan.microBatchesPerStep],
+    );
     const computeMs: number[] = [];
     let helperMs = 0;
     microBatches.forEach((mb, i) => {
@@ -123,13 +126,32 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
 
     // Codec: a push with the whole gradient, and a pushAck.
     const grads = new Float32Array(P).fill(1e-3);
-    const push = { type: 'push', seq: 1, step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: config.microBatchSize } as unknown as Message;
+    const push = {
+      type: 'push',
+      seq: 1,
+      step: 0,
+      microBatchId: 0,
+      version: 0,
+      generation: 0,
+      offset: 0,
+      grads,
+      loss: 1,
+      samples: config.microBatchSize,
+    } as unknown as Message;
     const ack = { type: 'pushAck', seq: 2, re: 1, step: 0, microBatchId: 0, status: 'accepted' } as unknown as Message;
     const decode = createDecoder({ paramCount: P, slice: { offset: 0, length: P } });
     const pushFrame = concatParts(encodeMessage(push));
     const ackFrame = concatParts(encodeMessage(ack));
-    const encode: LinearCost = linear(medianCpuMs(() => concatParts(encodeMessage(ack)), 21, 200), medianCpuMs(() => concatParts(encodeMessage(push)), 21, 5), 4 * P);
-    const decodeCost: LinearCost = linear(medianCpuMs(() => decode(ackFrame), 21, 200), medianCpuMs(() => decode(pushFrame), 21, 5), 4 * P);
+    const encode: LinearCost = linear(
+      medianCpuMs(() => concatParts(encodeMessage(ack)), 21, 200),
+      medianCpuMs(() => concatParts(encodeMessage(push)), 21, 5),
+      4 * P,
+    );
+    const decodeCost: LinearCost = linear(
+      medianCpuMs(() => decode(ackFrame), 21, 200),
+      medianCpuMs(() => decode(pushFrame), 21, 5),
+      4 * P,
+    );
 
     // Shard: fold and optimizer step over the whole vector.
     const plan2 = planSizes(job);
@@ -138,16 +160,22 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const acc = rule.optimizer.buffers.grads;
     const sum = new GradientSum(P);
     const foldMs = medianCpuMs(() => sum.add(grads), 21, 10);
-    const applyMs = medianCpuMs(() => {
-      acc.set(grads);
-      rule.apply(rule.optimizer.buffers.params, acc);
-    }, 21, 10);
+    const applyMs = medianCpuMs(
+      () => {
+        acc.set(grads);
+        rule.apply(rule.optimizer.buffers.params, acc);
+      },
+      21,
+      10,
+    );
     const copyMs = medianCpuMs(() => acc.set(grads), 21, 10);
     const updateLogMs = measureUpdateLog(params, grads);
 
     const { transport, wire } = await measureTransport(P, encode, decodeCost);
     return {
-      source: `measured on ${hostname()} at ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, backend ${options.backend}`,
+      source: `measured on ${hostname()} at ${new Date().toISOString()}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, backend ${options.backend}`,
       model: { name: config.model, paramCount: P, microBatchSize: config.microBatchSize, backend: options.backend },
       computeMs,
       computeHelperMs: helperMs / samples,
@@ -181,10 +209,14 @@ function measureUpdateLog(params: Float32Array, grad: Float32Array): number {
     const previous = new PreviousPoint(params.length, false, undefined);
     let version = 0;
     try {
-      return medianCpuMs(() => {
-        wal.append({ version, step: version, microBatchIds: [0], losses: [1], grad });
-        previous.save({ version: version++, params, point: params, bnState: undefined });
-      }, 21, 5);
+      return medianCpuMs(
+        () => {
+          wal.append({ version, step: version, microBatchIds: [0], losses: [1], grad });
+          previous.save({ version: version++, params, point: params, bnState: undefined });
+        },
+        21,
+        5,
+      );
     } finally {
       wal.close();
     }
@@ -226,10 +258,20 @@ async function startPeer(floats: number): Promise<{ url: string; stop: () => voi
  * wire: latency from the small round, throughput from the extra time of the big ones (10 GB/s
  * when there is none to measure).
  */
-async function measureTransport(P: number, encode: LinearCost, decode: LinearCost): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
+async function measureTransport(
+  P: number,
+  encode: LinearCost,
+  decode: LinearCost,
+): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
   const peer = await startPeer(P);
   const grads = new Float32Array(P).fill(1e-3);
-  const client = await connect(peer.url, { token: 'calibration-of-this-machine', jobId: 'calibration', role: 'worker', validateOptions: { paramCount: P }, log: silentLogger });
+  const client = await connect(peer.url, {
+    token: 'calibration-of-this-machine',
+    jobId: 'calibration',
+    role: 'worker',
+    validateOptions: { paramCount: P },
+    log: silentLogger,
+  });
   const serverCpu = async (): Promise<number> => ((await client.request({ type: 'status' })).detail as { cpuMs: number }).cpuMs;
   /** Median per-round CPU of this side and of the peer, and the least wall time, over batches of `n` rounds. */
   const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: number; server: number; wall: number }> => {
@@ -252,7 +294,10 @@ async function measureTransport(P: number, encode: LinearCost, decode: LinearCos
   try {
     const small = await measure(() => client.request({ type: 'status' }), 100);
     // The server's figure includes one status round per batch besides the n measured: negligible at n ≥ 20.
-    const push = await measure(() => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }), 20);
+    const push = await measure(
+      () => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }),
+      20,
+    );
     const pull = await measure(() => client.request({ type: 'pull', step: 0 }), 20);
     const bytes = 4 * P;
     const MB = bytes / 1e6;

@@ -70,16 +70,31 @@ export function checkCalibration(value: unknown): Calibration {
   const c = value as Record<string, unknown>;
   need(typeof c.source === 'string', 'field "source" is missing');
   const model = c.model as Record<string, unknown> | undefined;
-  need(typeof model === 'object' && model !== null && typeof model.name === 'string' && Number.isInteger(model.paramCount) && Number.isInteger(model.microBatchSize), 'field "model" must have name, paramCount and microBatchSize');
-  need(Array.isArray(c.computeMs) && c.computeMs.length > 0 && c.computeMs.every((v) => nonNegative(v) && (v as number) > 0), 'field "computeMs" must be a non-empty list of positive milliseconds');
+  need(
+    typeof model === 'object' &&
+      model !== null &&
+      typeof model.name === 'string' &&
+      Number.isInteger(model.paramCount) &&
+      Number.isInteger(model.microBatchSize),
+    'field "model" must have name, paramCount and microBatchSize',
+  );
+  need(
+    Array.isArray(c.computeMs) && c.computeMs.length > 0 && c.computeMs.every((v) => nonNegative(v) && (v as number) > 0),
+    'field "computeMs" must be a non-empty list of positive milliseconds',
+  );
   for (const key of ['encode', 'decode', 'transport'] as const) {
     const l = c[key] as Record<string, unknown> | undefined;
     need(typeof l === 'object' && l !== null && nonNegative(l.fixedMs) && nonNegative(l.msPerMB), `field "${key}" must have non-negative fixedMs and msPerMB`);
   }
-  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat'] as const) need(c[key] === undefined || nonNegative(c[key]), `field "${key}" must be a non-negative number when given`);
-  for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const) need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);
+  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat'] as const)
+    need(c[key] === undefined || nonNegative(c[key]), `field "${key}" must be a non-negative number when given`);
+  for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const)
+    need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);
   const wire = c.wire as Record<string, unknown> | undefined;
-  need(typeof wire === 'object' && wire !== null && nonNegative(wire.latencyMs) && nonNegative(wire.bandwidthMBps) && (wire.bandwidthMBps as number) > 0, 'field "wire" must have latencyMs ≥ 0 and bandwidthMBps > 0');
+  need(
+    typeof wire === 'object' && wire !== null && nonNegative(wire.latencyMs) && nonNegative(wire.bandwidthMBps) && (wire.bandwidthMBps as number) > 0,
+    'field "wire" must have latencyMs ≥ 0 and bandwidthMBps > 0',
+  );
   need((c.cores as number) >= 1, 'field "cores" must be at least 1');
   return value as Calibration;
 }

@@ -36,7 +36,8 @@ export class Network {
     readonly wire: WireModel,
   ) {
     if (!(wire.latencyMs >= 0) || !Number.isFinite(wire.latencyMs)) throw new RangeError(`wire latency ${wire.latencyMs} ms must be a non-negative number`);
-    if (!(wire.bandwidthMBps > 0) || !Number.isFinite(wire.bandwidthMBps)) throw new RangeError(`wire bandwidth ${wire.bandwidthMBps} MB/s must be a positive number`);
+    if (!(wire.bandwidthMBps > 0) || !Number.isFinite(wire.bandwidthMBps))
+      throw new RangeError(`wire bandwidth ${wire.bandwidthMBps} MB/s must be a positive number`);
   }
 
   /** Milliseconds the link is busy with `bytes`. */

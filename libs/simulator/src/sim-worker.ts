@@ -47,7 +47,13 @@ export class SimWorker {
     readonly node: Node,
     readonly name: string,
     private readonly links: WorkerLinks,
-    private readonly options: { readonly async: boolean; readonly grads: Float32Array; readonly computeScale: number; readonly stragglers?: Stragglers; readonly seed: number },
+    private readonly options: {
+      readonly async: boolean;
+      readonly grads: Float32Array;
+      readonly computeScale: number;
+      readonly stragglers?: Stragglers;
+      readonly seed: number;
+    },
   ) {
     this.random = new Mulberry32(options.seed);
     this.grads = options.grads;
@@ -81,7 +87,18 @@ export class SimWorker {
       const result = await this.runLease(lease);
       idleSince = this.world.queue.now;
       await this.toCoordinator(() =>
-        coordinator.send({ type: 'leaseDone', leaseId: lease.leaseId, step: lease.step, microBatchIds: result.ids, losses: result.ids.map(() => 1), ...(result.stale.length > 0 ? { stale: result.stale } : {}), computeMs: result.computeMs, pullMs: result.pullMs, pushMs: result.pushMs, waitMs }),
+        coordinator.send({
+          type: 'leaseDone',
+          leaseId: lease.leaseId,
+          step: lease.step,
+          microBatchIds: result.ids,
+          losses: result.ids.map(() => 1),
+          ...(result.stale.length > 0 ? { stale: result.stale } : {}),
+          computeMs: result.computeMs,
+          pullMs: result.pullMs,
+          pushMs: result.pushMs,
+          waitMs,
+        }),
       );
     }
   }
@@ -175,7 +192,12 @@ export class SimWorker {
   private pullStep(step: number, timing: { pullMs: number }): Promise<number[]> {
     const prefetched = this.prefetched;
     this.prefetched = undefined;
-    if (prefetched?.step === step) return this.timed(timing as never, 'pullMs', prefetched.versions.catch(() => this.pull({ step })));
+    if (prefetched?.step === step)
+      return this.timed(
+        timing as never,
+        'pullMs',
+        prefetched.versions.catch(() => this.pull({ step })),
+      );
     return this.timed(timing as never, 'pullMs', this.pull({ step }));
   }
 
@@ -200,7 +222,10 @@ export class SimWorker {
     const grads = this.grads.subarray(offset, offset + length);
     await encodeAndCarry(this.world, this.node, shard.node, grads.byteLength);
     const head = { step: lease.step, microBatchId: id, version, generation: 0, offset, grads };
-    const ack = await shard.connection.request(count === undefined ? { type: 'push', ...head, loss: 1, samples: 1 } : { type: 'pushRun', ...head, count, losses: new Array<number>(count).fill(1) }, NO_TIMEOUT);
+    const ack = await shard.connection.request(
+      count === undefined ? { type: 'push', ...head, loss: 1, samples: 1 } : { type: 'pushRun', ...head, count, losses: new Array<number>(count).fill(1) },
+      NO_TIMEOUT,
+    );
     await carry(this.world, shard.node, this.node, 0);
     await decodeAt(this.world, this.node, 0, 0, true);
     return ack;

@@ -7,7 +7,10 @@ import { simulate } from './simulation.js';
 
 // A 3-8-2 MLP on generated data: 12 steps of 4 micro-batches.
 function job(overrides: Record<string, unknown> = {}): JobDescription {
-  const config = parseConfig({ dataset: 'synthetic', model: 'mlp', hidden: [8], batchSize: 16, microBatchSize: 4, steps: 12, workers: 2, backupAfter: 0, ...overrides }, 'simulation test');
+  const config = parseConfig(
+    { dataset: 'synthetic', model: 'mlp', hidden: [8], batchSize: 16, microBatchSize: 4, steps: 12, workers: 2, backupAfter: 0, ...overrides },
+    'simulation test',
+  );
   return { config, inputShape: [3], numClasses: 2, trainCount: 256 };
 }
 
@@ -75,6 +78,8 @@ describe('simulate', () => {
   });
 
   it('refuses a calibration made for another model', async () => {
-    await expect(simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated })).rejects.toThrow(/calibrate with the job's model/);
+    await expect(
+      simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated }),
+    ).rejects.toThrow(/calibrate with the job's model/);
   });
 });

@@ -89,7 +89,9 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const paramCount = model.paramCount;
   model.dispose();
   if (calibration.model.paramCount !== paramCount) {
-    throw new CalibrationError(`the calibration is for a ${calibration.model.name} of ${calibration.model.paramCount} parameters, this job's model has ${paramCount}; help: calibrate with the job's model flags (dptrain experiment simulate --calibrate …)`);
+    throw new CalibrationError(
+      `the calibration is for a ${calibration.model.name} of ${calibration.model.paramCount} parameters, this job's model has ${paramCount}; help: calibrate with the job's model flags (dptrain experiment simulate --calibrate …)`,
+    );
   }
   const ranges = shardRanges(paramCount, config.psShards);
   const stepClosedAt: number[] = [];
@@ -106,26 +108,41 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     const pair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
     coordinator.attach(pair.b);
     const shard = new SimShard(world, nodeOf(`ps-${s}`), job, s, pair.a);
-    void pair.a.request({ type: 'register', name: `ps-${s}`, pid: 0, backend: 'none', shard: s }).then(() => pair.a.send({ type: 'shardReady', shard: s, url: `memory://ps-${s}` }));
+    void pair.a
+      .request({ type: 'register', name: `ps-${s}`, pid: 0, backend: 'none', shard: s })
+      .then(() => pair.a.send({ type: 'shardReady', shard: s, url: `memory://ps-${s}` }));
     return shard;
   });
   const grads = options.grads ?? new Float32Array(paramCount).fill(1e-3);
-  if (grads.length !== paramCount) throw new RangeError(`options.grads has ${grads.length} floats, the model has ${paramCount}; pass one of the model's length or none`);
+  if (grads.length !== paramCount)
+    throw new RangeError(`options.grads has ${grads.length} floats, the model has ${paramCount}; pass one of the model's length or none`);
   const workers = Array.from({ length: config.workers }, (_, k) => {
-    const toCoordinator = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
+    const toCoordinator = createMemoryPair({
+      a: { role: 'worker', validateOptions: { paramCount } },
+      b: { role: 'coordinator', validateOptions: { paramCount } },
+    });
     coordinator.attach(toCoordinator.b);
     const links = shards.map((shard, s) => {
-      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) } });
+      const pair = createMemoryPair({
+        a: { role: 'worker', validateOptions: { paramCount } },
+        b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) },
+      });
       shard.serve(pair.b);
       return { connection: pair.a, node: shard.node, range: ranges[s] };
     });
-    return new SimWorker(world, nodeOf(`worker-${k}`), `worker-${k}`, { coordinator: toCoordinator.a, shards: links }, {
-      async: config.mode === 'async',
-      grads,
-      computeScale: config.microBatchSize / calibration.model.microBatchSize,
-      stragglers: options.stragglers,
-      seed: deriveSeed(seed, 0x5157, k),
-    });
+    return new SimWorker(
+      world,
+      nodeOf(`worker-${k}`),
+      `worker-${k}`,
+      { coordinator: toCoordinator.a, shards: links },
+      {
+        async: config.mode === 'async',
+        grads,
+        computeScale: config.microBatchSize / calibration.model.microBatchSize,
+        stragglers: options.stragglers,
+        seed: deriveSeed(seed, 0x5157, k),
+      },
+    );
   });
   const running = workers.map((w) => w.run());
   const failed = Promise.race(running.map((r) => r.then(() => new Promise<never>(() => undefined))));
@@ -146,7 +163,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   // does), or every step over the whole run when those closed in one burst.
   const warm = Math.max(1, Math.floor(steps / 10));
   const windowMs = steps > warm ? stepClosedAt[steps - 1] - stepClosedAt[warm - 1] : 0;
-  const overallRate = windowMs > 0 ? ((steps - warm) * config.batchSize * 1000) / windowMs : steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
+  const overallRate =
+    windowMs > 0 ? ((steps - warm) * config.batchSize * 1000) / windowMs : steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
   const status = coordinator.status();
   return {
     // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the

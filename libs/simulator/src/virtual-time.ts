@@ -22,7 +22,10 @@ class VirtualTimer {
   }
 }
 
-type Saved = Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'> & { dateNow: () => number; perfNow: PropertyDescriptor | undefined };
+type Saved = Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'> & {
+  dateNow: () => number;
+  perfNow: PropertyDescriptor | undefined;
+};
 
 /**
  * Puts the real coordinator and parameter-server code on the simulation's clock: while installed,

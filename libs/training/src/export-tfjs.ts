@@ -20,7 +20,9 @@ export interface TfjsExport {
  * @throws {ModelError} `E_MODEL_EXPORT` for a model no Keras layers hold (a Fixup resnet).
  */
 export async function exportTfjs(run: RunModel, dir: string): Promise<TfjsExport> {
-  const tensors = new Map<string, NamedTensor>(modelTensors(run.model, run.params, run.bnState).map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }]));
+  const tensors = new Map<string, NamedTensor>(
+    modelTensors(run.model, run.params, run.bnState).map(([name, t]) => [name, { shape: t.shape, data: t.data as Float32Array }]),
+  );
   const keras = toLayersModel(run.model.graph, run.model.config.inputShape, tensors, `dptrain_${run.config.model}`);
   try {
     const { modelJson, weights } = await layersModelFiles(keras, { metadata: { dptrain: describeModel(run.model, run.config.dataset) } });

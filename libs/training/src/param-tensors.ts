@@ -8,7 +8,10 @@ import type { Tensor } from '@dptrain/safetensors';
  * layer `<layer>/running_mean` and `<layer>/running_var`.
  */
 export function modelTensors(model: Model, params: Float32Array, bnState: Float32Array): [string, Tensor][] {
-  const out: [string, Tensor][] = model.paramSpecs.map((spec) => [spec.name, { shape: spec.shape, data: params.subarray(spec.offset, spec.offset + spec.size) }]);
+  const out: [string, Tensor][] = model.paramSpecs.map((spec) => [
+    spec.name,
+    { shape: spec.shape, data: params.subarray(spec.offset, spec.offset + spec.size) },
+  ]);
   for (const bn of model.bnSpecs) {
     const { mean, variance } = runningStatsNames(bn.name);
     out.push([mean, { shape: [bn.channels], data: bnState.subarray(bn.offset, bn.offset + bn.channels) }]);

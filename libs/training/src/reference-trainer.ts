@@ -165,7 +165,14 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   const lastEpoch = totalSteps === 0 ? 0 : plan.step(totalSteps - 1).epoch + 1;
   if (validation) {
     validationResult = evaluateSplit(model, params, bnState, validation);
-    await hooks.onEval?.({ kind: 'eval', step: totalSteps, epoch: lastEpoch, split: 'validation', loss: validationResult.loss, accuracy: validationResult.accuracy });
+    await hooks.onEval?.({
+      kind: 'eval',
+      step: totalSteps,
+      epoch: lastEpoch,
+      split: 'validation',
+      loss: validationResult.loss,
+      accuracy: validationResult.accuracy,
+    });
   }
   const test = evaluateSplit(model, params, bnState, dataset.test);
   await hooks.onEval?.({ kind: 'eval', step: totalSteps, epoch: lastEpoch, split: 'test', loss: test.loss, accuracy: test.accuracy });

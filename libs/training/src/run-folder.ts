@@ -35,13 +35,17 @@ export async function claimRunFolder(dir: string, mode: RunFolderMode): Promise<
   }
   if (mode === 'new' && entries.length > 0) {
     const shown = entries.slice(0, 4).join(', ') + (entries.length > 4 ? ', …' : '');
-    throw new RunFolderError(`${dir} is not empty (${shown}); give another --out (without one, every run gets a new folder), --resume ${dir} to continue the run in it, or --force to replace it`);
+    throw new RunFolderError(
+      `${dir} is not empty (${shown}); give another --out (without one, every run gets a new folder), --resume ${dir} to continue the run in it, or --force to replace it`,
+    );
   }
   return 'fresh';
 }
 
 function noRunIn(dir: string, entries: readonly string[]): RunFolderError {
-  return new RunFolderError(`${dir} holds no run to resume (no config.json${entries.length === 0 ? '; the folder is empty or missing' : ''}); give the folder of a run that was stopped, or start a new run without --resume`);
+  return new RunFolderError(
+    `${dir} holds no run to resume (no config.json${entries.length === 0 ? '; the folder is empty or missing' : ''}); give the folder of a run that was stopped, or start a new run without --resume`,
+  );
 }
 
 /**

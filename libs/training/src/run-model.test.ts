@@ -56,7 +56,10 @@ describe('loadRunModel', () => {
     const missing = join(tmpdir(), 'run-model-missing-folder');
     await expect(loadRunModel(missing)).rejects.toThrow(`${missing} does not exist; give the folder of a finished run`);
     const empty = mkdtempSync(join(tmpdir(), 'run-model-'));
-    await expect(loadRunModel(empty)).rejects.toMatchObject({ code: 'E_RUN_FOLDER', message: expect.stringContaining('is not a run folder (it has no config.json)') });
+    await expect(loadRunModel(empty)).rejects.toMatchObject({
+      code: 'E_RUN_FOLDER',
+      message: expect.stringContaining('is not a run folder (it has no config.json)'),
+    });
     const { dir } = await writeRun();
     copyFileSync(join(dir, 'config.json'), join(empty, 'config.json'));
     await expect(loadRunModel(empty)).rejects.toThrow(`continue it with dptrain train --resume ${empty}`);
@@ -64,7 +67,9 @@ describe('loadRunModel', () => {
     await expect(loadRunModel(empty)).rejects.toThrow(`continue it with dptrain local --resume ${empty}`);
     // config.json of another model beside the cnn's parameters.
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, channels: [3] }));
-    await expect(loadRunModel(dir)).rejects.toThrow(/does not hold the cnn that .* describes \(tensor conv0\/kernel is \[3, 3, 1, 2\], the model's is \[3, 3, 1, 3\]\)/);
+    await expect(loadRunModel(dir)).rejects.toThrow(
+      /does not hold the cnn that .* describes \(tensor conv0\/kernel is \[3, 3, 1, 2\], the model's is \[3, 3, 1, 3\]\)/,
+    );
   });
 });
 

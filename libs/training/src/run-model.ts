@@ -55,7 +55,9 @@ export async function loadRunModel(dir: string): Promise<RunModel> {
   const expected = modelTensors(model, params, bnState);
   const problem = mismatch(file, expected);
   if (problem) {
-    throw new RunFolderError(`${path} does not hold the ${config.model} that ${join(dir, 'config.json')} describes (${problem}); the two files come from different runs: give a folder whose files belong together`);
+    throw new RunFolderError(
+      `${path} does not hold the ${config.model} that ${join(dir, 'config.json')} describes (${problem}); the two files come from different runs: give a folder whose files belong together`,
+    );
   }
   for (const [name, view] of expected) (view.data as Float32Array).set(file.tensors.get(name)!.data as Float32Array);
   return { dir, config, model, params, bnState, classNames, summary: await readSummary(join(dir, 'summary.json')), metadata: file.metadata };

@@ -38,7 +38,13 @@ export async function writeTrainerCheckpoint(config: JobConfig, state: TrainerSt
   const optimizer = optimizerEntries(state.optimizer);
   const tensors = new Map<string, Tensor>([['params', vector(state.params)], ['bn', vector(state.bnState)], ...optimizer.tensors]);
   // The loss sums travel as JSON numbers: JSON keeps every bit of a double.
-  const metadata = { format: FORMAT, fingerprint: fingerprintOf(config), step: String(state.step), optimizer: optimizer.metadata, losses: JSON.stringify([state.epochLossSum, state.epochSteps, state.trainLoss]) };
+  const metadata = {
+    format: FORMAT,
+    fingerprint: fingerprintOf(config),
+    step: String(state.step),
+    optimizer: optimizer.metadata,
+    losses: JSON.stringify([state.epochLossSum, state.epochSteps, state.trainLoss]),
+  };
   const path = trainerCheckpointPath(config.out);
   await makeDirectory(join(config.out, 'checkpoints'));
   await writeFileAtomic(path, encodeChecked(tensors, metadata));
@@ -57,7 +63,10 @@ export async function readTrainerCheckpoint(config: JobConfig): Promise<TrainerS
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new TrainerCheckpointError(`cannot resume: ${path} cannot be read (${(error as NodeJS.ErrnoException).code}); the run stopped before its first checkpoint (every checkpointEvery steps and at each epoch's end): start it again with --force`, { cause: error });
+    throw new TrainerCheckpointError(
+      `cannot resume: ${path} cannot be read (${(error as NodeJS.ErrnoException).code}); the run stopped before its first checkpoint (every checkpointEvery steps and at each epoch's end): start it again with --force`,
+      { cause: error },
+    );
   }
   let file;
   try {
@@ -67,7 +76,9 @@ export async function readTrainerCheckpoint(config: JobConfig): Promise<TrainerS
   }
   const { metadata, tensors } = file;
   if (metadata.format !== FORMAT || metadata.fingerprint !== fingerprintOf(config)) {
-    throw new TrainerCheckpointError(`cannot resume from ${path}: it is not a checkpoint of this run's job (format ${metadata.format}); start the run again with --force`);
+    throw new TrainerCheckpointError(
+      `cannot resume from ${path}: it is not a checkpoint of this run's job (format ${metadata.format}); start the run again with --force`,
+    );
   }
   const f32 = (name: string): Float32Array => {
     const data = tensors.get(name)?.data;
@@ -75,5 +86,13 @@ export async function readTrainerCheckpoint(config: JobConfig): Promise<TrainerS
     return data.slice();
   };
   const [epochLossSum, epochSteps, trainLoss] = JSON.parse(metadata.losses!) as [number, number, number | null];
-  return { step: Number(metadata.step), params: f32('params'), bnState: f32('bn'), optimizer: optimizerFromEntries(metadata.optimizer!, f32), epochLossSum, epochSteps, trainLoss: trainLoss ?? Number.NaN };
+  return {
+    step: Number(metadata.step),
+    params: f32('params'),
+    bnState: f32('bn'),
+    optimizer: optimizerFromEntries(metadata.optimizer!, f32),
+    epochLossSum,
+    epochSteps,
+    trainLoss: trainLoss ?? Number.NaN,
+  };
 }

@@ -19,7 +19,13 @@ const HOSTILE_HEADERS: readonly { name: string; header: number[]; code: string }
 async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCount: number): Promise<{ failures: string[]; checks: number }> {
   const token = env.DPTRAIN_TOKEN!;
   const job = env.DPTRAIN_JOB!;
-  const good = { Authorization: `Bearer ${token}`, 'x-dptrain-role': 'client', 'x-dptrain-version': String(PROTOCOL_VERSION), 'x-dptrain-job': job, 'x-dptrain-max-payload': '1048576' };
+  const good = {
+    Authorization: `Bearer ${token}`,
+    'x-dptrain-role': 'client',
+    'x-dptrain-version': String(PROTOCOL_VERSION),
+    'x-dptrain-job': job,
+    'x-dptrain-max-payload': '1048576',
+  };
   const failures: string[] = [];
   let checks = 0;
   const expectRefusal = async (name: string, headers: Record<string, string>, status: number, code: string): Promise<void> => {
@@ -35,7 +41,9 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
 
   const client = await rawClient(url, good);
   for (const h of HOSTILE_HEADERS) client.send(dpFrame(h.header));
-  await waitFor(`${role} to answer ${HOSTILE_HEADERS.length} hostile frames`, () => errorCodes(client).length >= HOSTILE_HEADERS.length, 60_000).catch(() => undefined);
+  await waitFor(`${role} to answer ${HOSTILE_HEADERS.length} hostile frames`, () => errorCodes(client).length >= HOSTILE_HEADERS.length, 60_000).catch(
+    () => undefined,
+  );
   const codes = errorCodes(client);
   HOSTILE_HEADERS.forEach((h, i) => {
     checks++;
@@ -55,11 +63,15 @@ async function attack(url: string, env: NodeJS.ProcessEnv, role: string, paramCo
   // Tensors through the real client: a wrong length, then NaN at index 3, to a shard only.
   if (role === 'ps') {
     const worker: Connection = await connect(url, { role: 'worker', jobId: job, token, name: 'chaos-hostile' });
-    const push = (grads: Float32Array) => worker.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 }, { timeoutMs: 60_000 });
+    const push = (grads: Float32Array) =>
+      worker.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 }, { timeoutMs: 60_000 });
     const wrong = new Float32Array(paramCount + 1);
     const nan = new Float32Array(paramCount);
     nan[3] = Number.NaN;
-    for (const [name, grads, code] of [['wrong-length tensor', wrong, 'E_BAD_LENGTH'], ['NaN tensor', nan, 'E_NON_FINITE']] as const) {
+    for (const [name, grads, code] of [
+      ['wrong-length tensor', wrong, 'E_BAD_LENGTH'],
+      ['NaN tensor', nan, 'E_NON_FINITE'],
+    ] as const) {
       checks++;
       const got = await push(grads).then(
         (ack) => `accepted (${ack.status})`,
@@ -88,7 +100,10 @@ export async function hostileFrames(ctx: Context, dir: string): Promise<Outcome>
     const after = await pullRaw(psUrl, ctx.env);
     const growth = { ps: (await rssKiB(ps.child.pid!)) - rss.ps, coordinator: (await rssKiB(coordinator.child.pid!)) - rss.coordinator };
     const alive = cluster.alive();
-    const statusOk = await fetchStatus(url, ctx.env.DPTRAIN_TOKEN!).then(() => true, () => false);
+    const statusOk = await fetchStatus(url, ctx.env.DPTRAIN_TOKEN!).then(
+      () => true,
+      () => false,
+    );
     // Then two workers run the job to the end: refusing the frames changed nothing.
     cluster.addWorkers(['worker-0', 'worker-1']);
     const { code } = await coordinator.exit;

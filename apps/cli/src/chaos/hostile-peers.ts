@@ -3,7 +3,18 @@ import { mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { LeaseTickets } from '@dptrain/cluster';
-import { connect, encodeMessage, concatParts, isProtocolError, maxPayloadFor, MIN_PEER_MAX_PAYLOAD, PROTOCOL_VERSION, type Connection, type ConnectOptions, type Message } from '@dptrain/protocol';
+import {
+  connect,
+  encodeMessage,
+  concatParts,
+  isProtocolError,
+  maxPayloadFor,
+  MIN_PEER_MAX_PAYLOAD,
+  PROTOCOL_VERSION,
+  type Connection,
+  type ConnectOptions,
+  type Message,
+} from '@dptrain/protocol';
 import { fetchStatus } from '../cluster/status-http.js';
 import { startCoordinatorAndShard, type HandStarted } from './hand-cluster.js';
 import { bitIdentical, startProc, summaryFaults, waitFor } from './processes.js';
@@ -21,11 +32,21 @@ function peer(url: string, ctx: Context, options: Partial<ConnectOptions> = {}):
 
 /** The handshake headers of a worker of the job, for raw clients. */
 function headersOf(ctx: Context, maxPayload: number): Record<string, string> {
-  return { Authorization: `Bearer ${ctx.env.DPTRAIN_TOKEN}`, 'x-dptrain-role': 'worker', 'x-dptrain-version': String(PROTOCOL_VERSION), 'x-dptrain-job': ctx.env.DPTRAIN_JOB!, 'x-dptrain-max-payload': String(maxPayload) };
+  return {
+    Authorization: `Bearer ${ctx.env.DPTRAIN_TOKEN}`,
+    'x-dptrain-role': 'worker',
+    'x-dptrain-version': String(PROTOCOL_VERSION),
+    'x-dptrain-job': ctx.env.DPTRAIN_JOB!,
+    'x-dptrain-max-payload': String(maxPayload),
+  };
 }
 
 /** The code a request was answered with ('ok' for a reply). */
-const codeOf = (request: Promise<unknown>): Promise<string> => request.then(() => 'ok', (e: unknown) => (isProtocolError(e) ? e.code : String(e)));
+const codeOf = (request: Promise<unknown>): Promise<string> =>
+  request.then(
+    () => 'ok',
+    (e: unknown) => (isProtocolError(e) ? e.code : String(e)),
+  );
 
 /** Two honest workers finish the job; whether it ended well and with the reference's bits. */
 async function finish(ctx: Context, dir: string, cluster: HandStarted): Promise<{ code: number | null; same: boolean; faults: string[] }> {
@@ -43,7 +64,10 @@ async function underAttack(ctx: Context, dir: string, attack: (cluster: HandStar
     const seen = await attack(cluster, failures);
     const alive = cluster.alive();
     const { code, same, faults } = await finish(ctx, dir, cluster);
-    return { ok: failures.length === 0 && alive && code === 0 && same, detail: `${seen}${failures.length ? `; FAILED: ${failures.join('; ')}` : ''}; alive ${alive}; faults [${faults.join(', ')}]; bit-identical ${same}` };
+    return {
+      ok: failures.length === 0 && alive && code === 0 && same,
+      detail: `${seen}${failures.length ? `; FAILED: ${failures.join('; ')}` : ''}; alive ${alive}; faults [${faults.join(', ')}]; bit-identical ${same}`,
+    };
   } finally {
     cluster.stop();
   }
@@ -52,10 +76,14 @@ async function underAttack(ctx: Context, dir: string, attack: (cluster: HandStar
 /** 13: a 1-byte declared max payload (an error reply to it used to throw and end the shard), then the floor. */
 export function tinyPayloadPeer(ctx: Context, dir: string): Promise<Outcome> {
   return underAttack(ctx, dir, async ({ url, psUrl }, failures) => {
-    for (const [role, at] of [['ps', psUrl], ['coordinator', url]] as const) {
+    for (const [role, at] of [
+      ['ps', psUrl],
+      ['coordinator', url],
+    ] as const) {
       const tiny = await rawClient(at, headersOf(ctx, 1));
       tiny.close();
-      if (tiny.status !== 400 || !tiny.body.includes('E_HANDSHAKE')) failures.push(`${role}: a 1-byte max payload got ${tiny.status} ${tiny.body.slice(0, 80)}`);
+      if (tiny.status !== 400 || !tiny.body.includes('E_HANDSHAKE'))
+        failures.push(`${role}: a 1-byte max payload got ${tiny.status} ${tiny.body.slice(0, 80)}`);
       const floor = await rawClient(at, headersOf(ctx, MIN_PEER_MAX_PAYLOAD));
       floor.send(dpFrame([0x92, 0xc1, 0x90]));
       await waitFor(`${role} to answer a bad frame`, () => errorCodes(floor).length > 0, 60_000).catch(() => undefined);
@@ -74,7 +102,25 @@ export async function overflowingPushes(ctx: Context, dir: string): Promise<Outc
     const tickets = new LeaseTickets(ctx.env.DPTRAIN_TOKEN!, ctx.env.DPTRAIN_JOB!);
     const shard = await peer(cluster.psUrl, ctx, { validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount) });
     const grads = new Float32Array(paramCount).fill(3e38);
-    const acks = await Promise.all([0, 1, 2, 3].map((id) => codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8, leaseId: 1e6, ticket: tickets.mint(0, id, 1e6) }))));
+    const acks = await Promise.all(
+      [0, 1, 2, 3].map((id) =>
+        codeOf(
+          shard.request({
+            type: 'push',
+            step: 0,
+            microBatchId: id,
+            version: 0,
+            generation: 0,
+            offset: 0,
+            grads,
+            loss: 1,
+            samples: 8,
+            leaseId: 1e6,
+            ticket: tickets.mint(0, id, 1e6),
+          }),
+        ),
+      ),
+    );
     const exit = await Promise.race([cluster.coordinator.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 120_000).unref())]);
     const said = cluster.coordinator.stderr.find((l) => l.includes('refused step 0') && l.includes('not finite'));
     shard.close();
@@ -95,8 +141,26 @@ export function unticketedPushes(ctx: Context, dir: string): Promise<Outcome> {
     const grads = new Float32Array(paramCount).fill(0.5);
     const forged = 'A'.repeat(22);
     const codes = await Promise.all([
-      ...[0, 1, 2, 3].map((id) => codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 }))),
-      ...[0, 1, 2, 3].map((id) => codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8, leaseId: 0, ticket: forged }))),
+      ...[0, 1, 2, 3].map((id) =>
+        codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 })),
+      ),
+      ...[0, 1, 2, 3].map((id) =>
+        codeOf(
+          shard.request({
+            type: 'push',
+            step: 0,
+            microBatchId: id,
+            version: 0,
+            generation: 0,
+            offset: 0,
+            grads,
+            loss: 1,
+            samples: 8,
+            leaseId: 0,
+            ticket: forged,
+          }),
+        ),
+      ),
       codeOf(shard.request({ type: 'pushRun', step: 0, microBatchId: 0, count: 4, version: 0, generation: 0, offset: 0, grads, losses: [1, 1, 1, 1] })),
     ]);
     shard.close();
@@ -117,13 +181,31 @@ export function fakeWorker(ctx: Context, dir: string): Promise<Outcome> {
     fake.on('message', (msg: Message) => {
       if (msg.type === 'lease') {
         answered++;
-        void fake.send({ type: 'leaseDone', leaseId: msg.leaseId, step: msg.step, microBatchIds: msg.microBatchIds, losses: msg.microBatchIds.map(() => 0.5), computeMs: 0 });
-        if (answered === 1) void fake.send({ type: 'leaseDone', leaseId: msg.leaseId + 1000, step: msg.step, microBatchIds: msg.microBatchIds, losses: msg.microBatchIds.map(() => 0.5), computeMs: 0 });
+        void fake.send({
+          type: 'leaseDone',
+          leaseId: msg.leaseId,
+          step: msg.step,
+          microBatchIds: msg.microBatchIds,
+          losses: msg.microBatchIds.map(() => 0.5),
+          computeMs: 0,
+        });
+        if (answered === 1)
+          void fake.send({
+            type: 'leaseDone',
+            leaseId: msg.leaseId + 1000,
+            step: msg.step,
+            microBatchIds: msg.microBatchIds,
+            losses: msg.microBatchIds.map(() => 0.5),
+            computeMs: 0,
+          });
       } else if (msg.type === 'error') refusals.push(msg.code);
       else if (msg.type === 'shutdown') shutdown = msg.reason;
     });
     const registered = await fake.request({ type: 'register', name: 'fake-worker', pid: 1, backend: 'none' });
-    const beat = setInterval(() => void fake.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() }), 500);
+    const beat = setInterval(
+      () => void fake.send({ type: 'heartbeat', workerId: registered.workerId, generation: registered.generation, sentAtMs: Date.now() }),
+      500,
+    );
     try {
       await waitFor('the fake worker to be quarantined', () => shutdown !== '', 120_000);
     } finally {
@@ -164,7 +246,14 @@ export function parkedPulls(ctx: Context, dir: string): Promise<Outcome> {
     const held = Array.from({ length: 4 }, () => codeOf(shard.request({ type: 'pull', step: 1 }, { timeoutMs: 600_000 })));
     const [over, far] = await Promise.all([codeOf(shard.request({ type: 'pull', step: 1 })), codeOf(shard.request({ type: 'pull', step: 50 }))]);
     if (over !== 'E_LIMIT' || far !== 'E_RANGE') failures.push(`a 5th held pull got ${over}, a pull 50 steps ahead ${far}`);
-    const clients = await Promise.all(Array.from({ length: 40 }, () => peer(psUrl, ctx, { role: 'client' }).then((c) => c, (e: unknown) => (isProtocolError(e) ? e.code : String(e)))));
+    const clients = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        peer(psUrl, ctx, { role: 'client' }).then(
+          (c) => c,
+          (e: unknown) => (isProtocolError(e) ? e.code : String(e)),
+        ),
+      ),
+    );
     const limited = clients.filter((c) => c === 'E_LIMIT').length;
     for (const c of clients) if (typeof c !== 'string') c.close();
     if (limited !== 40 - 32) failures.push(`${limited} of 40 client connections refused, expected 8 (maxConnections.client 32)`);
@@ -184,7 +273,7 @@ export async function evictByRegister(ctx: Context, dir: string): Promise<Outcom
     const token = ctx.env.DPTRAIN_TOKEN!;
     type Status = { workers: { workerId: number; name: string }[] };
     let status: Status | undefined;
-    await waitFor('two workers in /status', async () => ((status = await fetchStatus<Status>(cluster.url, token)).workers.length === 2));
+    await waitFor('two workers in /status', async () => (status = await fetchStatus<Status>(cluster.url, token)).workers.length === 2);
     const anonymous = await fetch(`${cluster.url.replace('ws', 'http')}status`);
     if (anonymous.status !== 401) failures.push(`GET /status without the token answered ${anonymous.status}`);
     const victim = status!.workers[0]!;
@@ -194,7 +283,10 @@ export async function evictByRegister(ctx: Context, dir: string): Promise<Outcom
     if (stolen !== 'E_AUTH') failures.push(`register under ${victim.name}'s id without its session got ${stolen}`);
     const sockets = Array.from({ length: 200 }, () => tcpConnect(Number(new URL(cluster.url).port), '127.0.0.1').on('error', () => undefined));
     for (const s of sockets) s.write('GET / HTTP/1.1\r\nUpgrade: websocket\r\n');
-    const served = await fetchStatus(cluster.url, token).then(() => true, () => false);
+    const served = await fetchStatus(cluster.url, token).then(
+      () => true,
+      () => false,
+    );
     if (!served) failures.push('the coordinator stopped serving while 200 half-sent upgrades were open');
     const { code } = await cluster.coordinator.exit;
     for (const s of sockets) s.destroy();
@@ -232,14 +324,22 @@ export async function readOnlyCheckpoints(ctx: Context, dir: string): Promise<Ou
   const procs = [coordinator];
   try {
     const url = `ws://127.0.0.1:${await coordinator.listening}/`;
-    const broken = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(readOnly, 'checkpoints')], ctx.env);
+    const broken = startProc(
+      ['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(readOnly, 'checkpoints')],
+      ctx.env,
+    );
     procs.push(broken);
     const exit = await Promise.race([broken.exit, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 120_000).unref())]);
     const cause = broken.stderr.find((l) => l.includes('EROFS'));
-    await waitFor('the coordinator to say what it waits for', () => coordinator.stderr.some((l) => l.includes('"event":"waiting"')), 120_000).catch(() => undefined);
+    await waitFor('the coordinator to say what it waits for', () => coordinator.stderr.some((l) => l.includes('"event":"waiting"')), 120_000).catch(
+      () => undefined,
+    );
     const waiting = coordinator.stderr.find((l) => l.includes('"event":"waiting"'));
     // A shard with a writable directory then serves the job to the end.
-    const ps = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(dir, 'checkpoints')], ctx.env);
+    const ps = startProc(
+      ['ps', '--coordinator', url, '--shard', '0', '--host', '127.0.0.1', '--port', '0', '--checkpoint-dir', join(dir, 'checkpoints')],
+      ctx.env,
+    );
     procs.push(ps);
     await ps.listening;
     const backend = ctx.job[ctx.job.indexOf('--backend') + 1]!;

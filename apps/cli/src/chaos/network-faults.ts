@@ -20,7 +20,11 @@ interface HandCluster {
  * namespace (so its link can be cut, or its shard traffic redirected to a proxy), worker-1 outside.
  * `beforeWorkers` runs once the shard is listening.
  */
-async function handCluster(ctx: Context, dir: string, beforeWorkers: (c: { netns: Netns; host: string; psPort: number }) => Promise<void> = async () => undefined): Promise<HandCluster> {
+async function handCluster(
+  ctx: Context,
+  dir: string,
+  beforeWorkers: (c: { netns: Netns; host: string; psPort: number }) => Promise<void> = async () => undefined,
+): Promise<HandCluster> {
   const netns = createNetns();
   const host = netns.hostAddress;
   const procs: Proc[] = [];
@@ -41,10 +45,14 @@ async function handCluster(ctx: Context, dir: string, beforeWorkers: (c: { netns
     procs.push(workers[0]);
     // worker-0 (the one faults hit) joins first, or worker-1 could finish the job alone.
     const status = `ws://${host}:${new URL(url).port}/`;
-    await waitFor('worker-0 to register', async () => {
-      const body = await fetchStatus<{ workers?: { name: string }[] }>(status, ctx.env.DPTRAIN_TOKEN!).catch(() => ({}) as { workers?: { name: string }[] });
-      return body.workers?.some((w) => w.name === 'worker-0') ?? false;
-    }, 60_000);
+    await waitFor(
+      'worker-0 to register',
+      async () => {
+        const body = await fetchStatus<{ workers?: { name: string }[] }>(status, ctx.env.DPTRAIN_TOKEN!).catch(() => ({}) as { workers?: { name: string }[] });
+        return body.workers?.some((w) => w.name === 'worker-0') ?? false;
+      },
+      60_000,
+    );
     workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], ctx.env));
     procs.push(workers[1]);
     return { coordinator, ps, workers, netns, host, psPort, stop };
@@ -124,7 +132,10 @@ export async function partition(ctx: Context, dir: string): Promise<Outcome> {
     const { code } = await cluster.coordinator.exit;
     const faults = code === 0 ? await summaryFaults(dir) : [];
     const same = await bitIdentical(ctx, dir);
-    return { ok: code === 0 && same && faults.includes('worker-timeout'), detail: `coordinator exit ${code}; faults ${faults.join(',')}; bit-identical ${same}` };
+    return {
+      ok: code === 0 && same && faults.includes('worker-timeout'),
+      detail: `coordinator exit ${code}; faults ${faults.join(',')}; bit-identical ${same}`,
+    };
   } finally {
     cluster.stop();
   }

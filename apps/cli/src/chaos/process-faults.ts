@@ -13,7 +13,10 @@ export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome>
   const { code } = await run.proc.exit;
   const faults = code === 0 ? await summaryFaults(dir) : [];
   const same = await bitIdentical(ctx, dir);
-  return { ok: code === 0 && same && faults.includes('worker-disconnected'), detail: `local exit ${code}; faults ${faults.join(',') || 'none'}; bit-identical ${same}` };
+  return {
+    ok: code === 0 && same && faults.includes('worker-disconnected'),
+    detail: `local exit ${code}; faults ${faults.join(',') || 'none'}; bit-identical ${same}`,
+  };
 }
 
 export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome> {
@@ -25,10 +28,14 @@ export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome>
   await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
   process.kill(pid, 'SIGSTOP');
   try {
-    await waitFor('the coordinator to time worker-0 out', async () => {
-      const body = await fetchStatus<{ faults: { kind: string }[] }>(coordinator, ctx.env.DPTRAIN_TOKEN!);
-      return body.faults.some((f) => f.kind === 'worker-timeout');
-    }, 60_000);
+    await waitFor(
+      'the coordinator to time worker-0 out',
+      async () => {
+        const body = await fetchStatus<{ faults: { kind: string }[] }>(coordinator, ctx.env.DPTRAIN_TOKEN!);
+        return body.faults.some((f) => f.kind === 'worker-timeout');
+      },
+      60_000,
+    );
   } finally {
     process.kill(pid, 'SIGCONT');
   }

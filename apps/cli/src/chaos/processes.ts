@@ -14,7 +14,6 @@ export const PAST_TIMEOUT_MS = WORKER_TIMEOUT_MS + 3_000;
 
 const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
 
-
 export interface Proc {
   readonly child: ChildProcess;
   readonly stderr: string[];
@@ -35,7 +34,16 @@ export function startProc(args: readonly string[], env: NodeJS.ProcessEnv, netns
       const event = parseJson(line);
       if (event?.event === 'listening') resolve(event.port as number);
     });
-    void exit.then(({ code }) => reject(new Error(`dptrain ${args[0]} exited (code ${code}) before listening: ${stderr.filter((l) => !l.startsWith('    at ')).slice(-6).join(' ')}`)));
+    void exit.then(({ code }) =>
+      reject(
+        new Error(
+          `dptrain ${args[0]} exited (code ${code}) before listening: ${stderr
+            .filter((l) => !l.startsWith('    at '))
+            .slice(-6)
+            .join(' ')}`,
+        ),
+      ),
+    );
   });
   listening.catch(() => undefined);
   return { child, stderr, exit, listening };

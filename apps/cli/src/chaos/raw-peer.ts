@@ -24,7 +24,15 @@ export async function rawClient(url: string, headers: Record<string, string>): P
   const socket: Socket = tcpConnect(Number(port), hostname);
   socket.on('error', () => undefined);
   const key = randomBytes(16).toString('base64');
-  const lines = [`GET / HTTP/1.1`, `Host: ${hostname}:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const lines = [
+    `GET / HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${key}`,
+    'Sec-WebSocket-Version: 13',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   const frames: [number, Buffer][] = [];
   const splitter = new FrameSplitter();
@@ -81,17 +89,18 @@ export function dpFrame(header: number[]): Uint8Array {
 /** A msgpack fixstr. */
 export const str = (s: string): number[] => [0xa0 | s.length, ...Buffer.from(s, 'latin1')];
 
-
 /** The codes of the error frames the server sent (or the types of other messages). */
 export function errorCodes(client: RawClient): string[] {
-  return client.frames.filter(([op]) => op === 2).map(([, payload]) => {
-    try {
-      const msg = decodeMessage(new Uint8Array(payload));
-      return msg.type === 'error' ? msg.code : msg.type;
-    } catch (error) {
-      return isProtocolError(error) ? `undecodable ${error.code}` : 'undecodable';
-    }
-  });
+  return client.frames
+    .filter(([op]) => op === 2)
+    .map(([, payload]) => {
+      try {
+        const msg = decodeMessage(new Uint8Array(payload));
+        return msg.type === 'error' ? msg.code : msg.type;
+      } catch (error) {
+        return isProtocolError(error) ? `undecodable ${error.code}` : 'undecodable';
+      }
+    });
 }
 
 export function rssKiB(pid: number): Promise<number> {
@@ -108,4 +117,3 @@ export async function pullRaw(url: string, env: NodeJS.ProcessEnv): Promise<Buff
     client.close(1000, 'chaos done');
   }
 }
-

@@ -17,11 +17,18 @@ interface ShardLedger {
  * pairs against steps × micro-batches per step, and its count of pairs it would have applied twice.
  */
 async function exactlyOnce(dir: string): Promise<{ ok: boolean; detail: string }> {
-  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { steps: number; config: { batchSize: number; microBatchSize: number }; shards: Partial<ShardLedger & { appliedMicroBatches: number }>[] };
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
+    steps: number;
+    config: { batchSize: number; microBatchSize: number };
+    shards: Partial<ShardLedger & { appliedMicroBatches: number }>[];
+  };
   const expected = summary.steps * (summary.config.batchSize / summary.config.microBatchSize);
   const ledgers = summary.shards.map((s) => ({ applied: s.appliedMicroBatches ?? Number.NaN, doubleApplied: s.doubleApplied ?? Number.NaN }));
   const ok = ledgers.length > 0 && ledgers.every((l) => l.applied === expected && l.doubleApplied === 0);
-  return { ok, detail: `applied ${ledgers.map((l) => l.applied).join('/')} of ${expected} (step, micro-batch) pairs, double ${ledgers.map((l) => l.doubleApplied).join('/')}` };
+  return {
+    ok,
+    detail: `applied ${ledgers.map((l) => l.applied).join('/')} of ${expected} (step, micro-batch) pairs, double ${ledgers.map((l) => l.doubleApplied).join('/')}`,
+  };
 }
 
 /** Kills `name` (SIGKILL) once `steps` steps are closed, then waits for `dptrain local` to end. */

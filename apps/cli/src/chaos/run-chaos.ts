@@ -18,7 +18,12 @@ import { markdownTable } from '../experiment/common/table.js';
 export async function runChaos(options: ChaosOptions, logger: Logger): Promise<ChaosRow[]> {
   const chosen = pick(options.scenario);
   await mkdir(options.out, { recursive: true });
-  const env = { ...process.env, DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'), DPTRAIN_JOB: `chaos-${process.pid}`, DPTRAIN_LOG_LEVEL: 'info' };
+  const env = {
+    ...process.env,
+    DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'),
+    DPTRAIN_JOB: `chaos-${process.pid}`,
+    DPTRAIN_LOG_LEVEL: 'info',
+  };
   let reference: Promise<Buffer> | undefined;
   const ctx: Context = {
     out: options.out,
@@ -82,5 +87,8 @@ const COLUMNS = [
 ];
 
 function table(rows: readonly ChaosRow[]): string {
-  return `${markdownTable(COLUMNS, rows.map((r) => ({ scenario: r.scenario, fault: r.fault, invariant: r.invariant, result: r.result, time: r.seconds ? `${r.seconds} s` : '' })))}\n`;
+  return `${markdownTable(
+    COLUMNS,
+    rows.map((r) => ({ scenario: r.scenario, fault: r.fault, invariant: r.invariant, result: r.result, time: r.seconds ? `${r.seconds} s` : '' })),
+  )}\n`;
 }

@@ -4,11 +4,15 @@ import { waitFor } from './processes.js';
 describe('waitFor', () => {
   it('treats a probe that throws as not ready yet and keeps polling', async () => {
     let calls = 0;
-    await waitFor('the third probe', () => {
-      calls++;
-      if (calls < 3) throw new Error('fetch failed');
-      return true;
-    }, 5_000);
+    await waitFor(
+      'the third probe',
+      () => {
+        calls++;
+        if (calls < 3) throw new Error('fetch failed');
+        return true;
+      },
+      5_000,
+    );
     expect(calls).toBe(3);
   });
 

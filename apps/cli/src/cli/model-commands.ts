@@ -14,7 +14,9 @@ async function logger(role: string) {
 }
 
 const backendOption = (): Option =>
-  new Option('--backend <name>', "TensorFlow.js backend (default: the run's own, from summary.json, which gives its results to the bit)").choices(BACKEND_NAMES);
+  new Option('--backend <name>', "TensorFlow.js backend (default: the run's own, from summary.json, which gives its results to the bit)").choices(
+    BACKEND_NAMES,
+  );
 
 const jsonOption = (what: string): Option => new Option('--json', `print one JSON object (${what}) instead of text`);
 
@@ -25,7 +27,7 @@ export function registerModelCommands(program: Command): void {
     .argument('<run>', 'run folder (the --out of train or local, e.g. runs/latest)')
     .addOption(new Option('--data <dir>', "directory with the data set's IDX files, instead of the run's own setting and the search order"))
     .addOption(backendOption())
-    .addOption(jsonOption('loss, accuracy, confusion matrix, each sample\'s predicted class'))
+    .addOption(jsonOption("loss, accuracy, confusion matrix, each sample's predicted class"))
     .action(async (run: string, options: { data?: string; backend?: string; json?: boolean }, command: Command) => {
       const settings = { run, ...options, json: options.json === true };
       if (dryRun(command, { options: settings })) return;
@@ -42,8 +44,10 @@ export function registerModelCommands(program: Command): void {
     .addOption(backendOption())
     .addOption(jsonOption('every prediction'))
     .action(async (run: string, images: string[], options: { limit?: string; backend?: string; json?: boolean }, command: Command) => {
-      const limit = options.limit === undefined ? undefined : integerOf(command, 'limit', Number.MAX_SAFE_INTEGER, 'a number of samples; give a positive integer');
-      if (limit === 0) throw new ConfigError('E_CONFIG_VALUE', '--limit 0 classifies nothing; give a positive integer, or drop --limit to classify every sample');
+      const limit =
+        options.limit === undefined ? undefined : integerOf(command, 'limit', Number.MAX_SAFE_INTEGER, 'a number of samples; give a positive integer');
+      if (limit === 0)
+        throw new ConfigError('E_CONFIG_VALUE', '--limit 0 classifies nothing; give a positive integer, or drop --limit to classify every sample');
       const settings = { ...(limit === undefined ? {} : { limit }), ...(options.backend ? { backend: options.backend } : {}), json: options.json === true };
       if (dryRun(command, { options: { run, images, ...settings } })) return;
       const { runPredict } = await import('../commands/predict.js');
@@ -58,7 +62,10 @@ export function registerModelCommands(program: Command): void {
     .addOption(new Option('--out <dir>', 'where to write the files (default: <run>/tfjs)'))
     .action(async (run: string, options: { format: string; out?: string }, command: Command) => {
       if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
-        throw new ConfigError('E_CONFIG_VALUE', `--format ${options.format} is not an export format; give --format tfjs (a TensorFlow.js Layers model: model.json and weights.bin)`);
+        throw new ConfigError(
+          'E_CONFIG_VALUE',
+          `--format ${options.format} is not an export format; give --format tfjs (a TensorFlow.js Layers model: model.json and weights.bin)`,
+        );
       }
       const out = options.out ?? join(run, options.format);
       if (dryRun(command, { options: { run, format: options.format, out } })) return;

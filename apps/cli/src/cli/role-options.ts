@@ -45,7 +45,10 @@ export function coordinatorOf(command: Command): string {
   const value = String(command.getOptionValue('coordinator'));
   const protocol = URL.canParse(value) ? new URL(value).protocol : undefined;
   if (protocol !== 'ws:' && protocol !== 'wss:') {
-    throw new ConfigError('E_CONFIG_VALUE', `${given(command, 'coordinator')} is not a WebSocket URL; give the coordinator as ws://HOST:PORT/, e.g. ws://coordinator:7000/`);
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      `${given(command, 'coordinator')} is not a WebSocket URL; give the coordinator as ws://HOST:PORT/, e.g. ws://coordinator:7000/`,
+    );
   }
   return value;
 }

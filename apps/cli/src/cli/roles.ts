@@ -25,7 +25,11 @@ async function jobAndFolder(options: Record<string, string | boolean | undefined
   const given = FLAGS.filter((f) => options[f.key] !== undefined).map((f) => f.flag);
   if (options.resume !== undefined) {
     if (options.force) throw new ConfigError('E_CONFIG_VALUE', '--resume continues a run and --force replaces one; give one of them');
-    if (given.length > 0 || options.config) throw new ConfigError('E_CONFIG_VALUE', `--resume ${String(options.resume)} takes the job from its config.json; drop ${[...given, ...(options.config ? ['--config'] : [])].join(', ')}`);
+    if (given.length > 0 || options.config)
+      throw new ConfigError(
+        'E_CONFIG_VALUE',
+        `--resume ${String(options.resume)} takes the job from its config.json; drop ${[...given, ...(options.config ? ['--config'] : [])].join(', ')}`,
+      );
     const { readRunConfig } = await import('@dptrain/training/run-folder');
     return { config: await readRunConfig(String(options.resume)), folder: 'resume' };
   }
@@ -46,33 +50,40 @@ async function logger(role: string) {
 export function registerRoles(program: Command): void {
   const runFolderOptions = (command: Command): Command =>
     command
-      .addOption(new Option('--resume <run>', 'continue the stopped run in this folder (its job from its config.json); it ends with the bits of an uninterrupted run'))
+      .addOption(
+        new Option('--resume <run>', 'continue the stopped run in this folder (its job from its config.json); it ends with the bits of an uninterrupted run'),
+      )
       .addOption(new Option('--force', 'replace what an earlier run left in --out (without it a used --out is refused)'));
 
-  runFolderOptions(withJobFlags(program.command('train').description('train in this process (the reference the cluster must agree with, bit for bit)'), { cluster: false })).action(
-    async (options: Record<string, string | undefined>, command: Command) => {
-      const { config, folder } = await jobAndFolder(options);
-      if (dryRun(command, { config, folder })) return;
-      await claim(config.out, folder);
-      const { runTrain } = await import('../commands/train.js');
-      await runTrain(config, await logger('train'), folder === 'resume');
-    },
-  );
+  runFolderOptions(
+    withJobFlags(program.command('train').description('train in this process (the reference the cluster must agree with, bit for bit)'), { cluster: false }),
+  ).action(async (options: Record<string, string | undefined>, command: Command) => {
+    const { config, folder } = await jobAndFolder(options);
+    if (dryRun(command, { config, folder })) return;
+    await claim(config.out, folder);
+    const { runTrain } = await import('../commands/train.js');
+    await runTrain(config, await logger('train'), folder === 'resume');
+  });
 
-  runFolderOptions(withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here'))).action(
-    async (options: Record<string, string | undefined>, command: Command) => {
-      const { config, folder } = await jobAndFolder(options);
-      if (dryRun(command, { config, folder }, await checkCluster(config))) return;
-      await claim(config.out, folder);
-      const { runLocal } = await import('../commands/local.js');
-      await runLocal(config, await logger('local'), folder === 'resume');
-    },
-  );
+  runFolderOptions(
+    withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')),
+  ).action(async (options: Record<string, string | undefined>, command: Command) => {
+    const { config, folder } = await jobAndFolder(options);
+    if (dryRun(command, { config, folder }, await checkCluster(config))) return;
+    await claim(config.out, folder);
+    const { runLocal } = await import('../commands/local.js');
+    await runLocal(config, await logger('local'), folder === 'resume');
+  });
 
   withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
     .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port for WebSocket and HTTP (0: any free port)').env('DPTRAIN_PORT').default('7000'))
-    .addOption(new Option('--resume', 'continue the job of the run folder after a restart (or start it, when the folder holds none): steps from the shards, metrics and faults from the folder'))
+    .addOption(
+      new Option(
+        '--resume',
+        'continue the job of the run folder after a restart (or start it, when the folder holds none): steps from the shards, metrics and faults from the folder',
+      ),
+    )
     .addOption(new Option('--force', 'replace what an earlier run left in --out (without it a used --out is refused)'))
     .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
@@ -97,7 +108,12 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
     .addOption(new Option('--name <name>', 'name in logs (default: ps-<shard>)').env('DPTRAIN_NAME'))
     .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
-    .addOption(new Option('--checkpoint-dir <dir>', "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints").env('DPTRAIN_CHECKPOINT_DIR'))
+    .addOption(
+      new Option(
+        '--checkpoint-dir <dir>',
+        "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints",
+      ).env('DPTRAIN_CHECKPOINT_DIR'),
+    )
     .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
@@ -128,7 +144,12 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend of this worker').choices(BACKEND_NAMES).env('DPTRAIN_BACKEND').default('auto'))
     // The host name tells apart workers whose pids coincide, as in containers.
     .addOption(new Option('--name <name>', 'name in logs (default: worker-<host>-<pid>)').env('DPTRAIN_NAME'))
-    .addOption(new Option('--worker-id <id>', 'the id to ask the coordinator for, granted when no other worker holds it (default: the coordinator picks; local gives worker-k id k)').env('DPTRAIN_WORKER_ID'))
+    .addOption(
+      new Option(
+        '--worker-id <id>',
+        'the id to ask the coordinator for, granted when no other worker holds it (default: the coordinator picks; local gives worker-k id k)',
+      ).env('DPTRAIN_WORKER_ID'),
+    )
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const worker = {
@@ -136,7 +157,16 @@ export function registerRoles(program: Command): void {
         name: options.name ?? `worker-${hostname()}-${process.pid}`,
         backend: options.backend!,
         // An empty variable counts as unset, as for every other setting.
-        ...(options.workerId ? { workerId: integerOf(command, 'workerId', Number.MAX_SAFE_INTEGER, 'a worker id; give a non-negative integer, or leave it out for the id the coordinator gives') } : {}),
+        ...(options.workerId
+          ? {
+              workerId: integerOf(
+                command,
+                'workerId',
+                Number.MAX_SAFE_INTEGER,
+                'a worker id; give a non-negative integer, or leave it out for the id the coordinator gives',
+              ),
+            }
+          : {}),
         ...tlsFilesOf(options),
       };
       if (dryRun(command, { options: worker })) return;

@@ -23,7 +23,8 @@ export function statusRoutes(token: string, source: StatusSource): (request: Inc
   let cached: { at: number; body: Promise<string> } | undefined;
   const body = (): Promise<string> => {
     const now = Date.now();
-    if (!cached || now - cached.at > STATUS_CACHE_MS) cached = { at: now, body: source.refreshShardStatus().then(() => `${JSON.stringify(source.status())}\n`) };
+    if (!cached || now - cached.at > STATUS_CACHE_MS)
+      cached = { at: now, body: source.refreshShardStatus().then(() => `${JSON.stringify(source.status())}\n`) };
     return cached.body;
   };
   return (request, response) => {
@@ -42,7 +43,9 @@ export function statusRoutes(token: string, source: StatusSource): (request: Inc
       void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
       return;
     }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('dptrain coordinator: GET /healthz, GET /status (with the token), or connect with a WebSocket client\n');
+    response
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('dptrain coordinator: GET /healthz, GET /status (with the token), or connect with a WebSocket client\n');
   };
 }
 

@@ -11,7 +11,11 @@ function read(flag: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new ConfigError('E_CONFIG_VALUE', `${flag} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a PEM file this process may read`, { cause: error });
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      `${flag} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); give a PEM file this process may read`,
+      { cause: error },
+    );
   }
 }
 
@@ -22,7 +26,10 @@ function read(flag: string, path: string): Buffer {
 export function serverTls(certFile: string | undefined, keyFile: string | undefined): TlsFiles | undefined {
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined || keyFile === undefined) {
-    throw new ConfigError('E_CONFIG_VALUE', `--tls-cert and --tls-key go together (DPTRAIN_TLS_CERT, DPTRAIN_TLS_KEY); only ${certFile === undefined ? '--tls-key' : '--tls-cert'} was given`);
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      `--tls-cert and --tls-key go together (DPTRAIN_TLS_CERT, DPTRAIN_TLS_KEY); only ${certFile === undefined ? '--tls-key' : '--tls-cert'} was given`,
+    );
   }
   return { cert: read('--tls-cert', certFile), key: read('--tls-key', keyFile) };
 }

@@ -54,7 +54,9 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => run.appendRecord('faults.jsonl', record),
     evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),
-    ...(validation ? { validate: (params: Float32Array, bnState: Float32Array | undefined) => evaluateSplit(model, params, bnState ?? model.initBnState(), validation) } : {}),
+    ...(validation
+      ? { validate: (params: Float32Array, bnState: Float32Array | undefined) => evaluateSplit(model, params, bnState ?? model.initBnState(), validation) }
+      : {}),
     onStep: async (record) => {
       announce('step', { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) });
       await run.appendMetrics(record);
@@ -77,7 +79,10 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     onRequest: statusRoutes(token, coordinator),
     ...(tls ? { tls } : {}),
   });
-  logger.info({ url: server.url, shards: config.psShards }, `coordinator listening on ${server.url} (GET /status with the token, GET /healthz, on the same port)`);
+  logger.info(
+    { url: server.url, shards: config.psShards },
+    `coordinator listening on ${server.url} (GET /status with the token, GET /healthz, on the same port)`,
+  );
   announce('listening', { role: 'coordinator', port: server.port });
   try {
     const result = await coordinator.done;

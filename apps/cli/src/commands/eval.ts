@@ -43,7 +43,10 @@ export async function runEval(dir: string, options: EvalOptions, logger: Logger)
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  const versus = summaryAccuracy === undefined ? 'no summary.json' : `summary.json: ${summaryAccuracy.toFixed(4)}${summaryAccuracy === result.accuracy ? ', the same' : `, ${run.summary!.backend === backend ? 'differs' : `computed on ${run.summary!.backend}`}`}`;
+  const versus =
+    summaryAccuracy === undefined
+      ? 'no summary.json'
+      : `summary.json: ${summaryAccuracy.toFixed(4)}${summaryAccuracy === result.accuracy ? ', the same' : `, ${run.summary!.backend === backend ? 'differs' : `computed on ${run.summary!.backend}`}`}`;
   process.stdout.write(
     `${dir}: ${run.config.model} on ${run.config.dataset}, ${result.count} test samples, backend ${backend}\n` +
       `test loss ${result.loss.toFixed(4)}, accuracy ${result.accuracy.toFixed(4)} (${correct} of ${result.count}; ${versus})\n\n` +

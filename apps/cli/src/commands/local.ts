@@ -140,7 +140,10 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
 
   const restart = (child: Child, how: string): void => {
     child.restarts++;
-    logger.warn({ name: child.name, restarts: child.restarts, port: child.port }, `${child.name} ${how}; restarting it with --resume on port ${child.port} (restart ${child.restarts} of ${MAX_RESTARTS})`);
+    logger.warn(
+      { name: child.name, restarts: child.restarts, port: child.port },
+      `${child.name} ${how}; restarting it with --resume on port ${child.port} (restart ${child.restarts} of ${MAX_RESTARTS})`,
+    );
     const args = [...child.args.filter((_, i, all) => all[i] !== '--port' && all[i - 1] !== '--port'), '--port', String(child.port), '--resume'];
     spawnChild(child, args);
     void listening(child).then(writeClusterFile, () => undefined);
@@ -188,7 +191,21 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
     const checkpointDir = config.checkpointDir ?? join(config.out, 'checkpoints');
     const shards = Array.from({ length: config.psShards }, (_, s) =>
-      start('ps', `ps-${s}`, ['--coordinator', coordinatorUrl, '--shard', String(s), '--host', '127.0.0.1', '--port', '0', '--name', `ps-${s}`, '--checkpoint-dir', checkpointDir, ...(resume ? ['--resume'] : [])]),
+      start('ps', `ps-${s}`, [
+        '--coordinator',
+        coordinatorUrl,
+        '--shard',
+        String(s),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--name',
+        `ps-${s}`,
+        '--checkpoint-dir',
+        checkpointDir,
+        ...(resume ? ['--resume'] : []),
+      ]),
     );
     await Promise.all(shards.map((c) => listening(c)));
     // worker-k asks for id k: workers register in whatever order they start up, and the name in
@@ -198,7 +215,10 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     );
     await makeDirectory(config.out);
     await writeClusterFile();
-    logger.info({ coordinator: coordinatorUrl, shards: shards.length, workers: workers.length }, `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`);
+    logger.info(
+      { coordinator: coordinatorUrl, shards: shards.length, workers: workers.length },
+      `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`,
+    );
     const plan = await fetchStatus<{ totalSteps: number; stepsPerEpoch: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).catch(() => undefined);
     if (plan) progress = new TrainingProgress('local', { ...plan, batchSize: config.batchSize });
     await Promise.race([coordinatorFinished, failed]);

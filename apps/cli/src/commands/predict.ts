@@ -40,12 +40,21 @@ export async function runPredict(dir: string, images: readonly string[], options
     const split: Split = { images: file.images, labels: new Uint8Array(file.count), count: file.count, features: rows * cols };
     for (let start = 0; start < count; start += BATCH) {
       const n = Math.min(BATCH, count - start);
-      const { x } = gather(split, Array.from({ length: n }, (_, i) => start + i));
+      const { x } = gather(
+        split,
+        Array.from({ length: n }, (_, i) => start + i),
+      );
       const logits = run.model.logits(run.params, run.bnState, x, n);
       for (let i = 0; i < n; i++) {
         const row = logits.subarray(i * k, (i + 1) * k);
         const predicted = argmax(row);
-        const prediction = { file: path, index: start + i, class: predicted, name: run.classNames?.[predicted] ?? null, probabilities: Array.from(softmax(row)) };
+        const prediction = {
+          file: path,
+          index: start + i,
+          class: predicted,
+          name: run.classNames?.[predicted] ?? null,
+          probabilities: Array.from(softmax(row)),
+        };
         if (options.json) predictions.push(prediction);
         else process.stdout.write(line(prediction, file.format === 'idx', run.classNames));
       }

@@ -64,7 +64,18 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     connectCoordinator: () => connect(options.coordinator, { role: 'ps', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca }),
     listen: async (validateOptions, serve) => {
       const { host, port, name } = options;
-      const server = await createServer({ jobId: jobId(), role: 'ps', name, host, port, acceptRoles: ['worker', 'coordinator', 'client'], validateOptions, onConnection: serve, log, ...(tls ? { tls } : {}) });
+      const server = await createServer({
+        jobId: jobId(),
+        role: 'ps',
+        name,
+        host,
+        port,
+        acceptRoles: ['worker', 'coordinator', 'client'],
+        validateOptions,
+        onConnection: serve,
+        log,
+        ...(tls ? { tls } : {}),
+      });
       announce('listening', { role: 'ps', shard: options.shard, port: server.port });
       return server;
     },

@@ -17,7 +17,10 @@ export async function loadJobDataset(config: JobConfig, logger: Logger): Promise
   });
   // The search order would quietly pass over a mistyped --data; a path the user named must hold the data.
   if (config.data && config.dataset !== 'synthetic' && !resolve(dataset.source).startsWith(resolve(config.data))) {
-    throw new ConfigError('E_CONFIG_VALUE', `--data ${config.data} holds no ${config.dataset} IDX files (found them in ${dataset.source} instead); fix the path, or drop --data to use the search order`);
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      `--data ${config.data} holds no ${config.dataset} IDX files (found them in ${dataset.source} instead); fix the path, or drop --data to use the search order`,
+    );
   }
   logger.info({ dataset: dataset.name, source: dataset.source, train: dataset.train.count, test: dataset.test.count }, 'data set loaded');
   return dataset;
@@ -79,5 +82,8 @@ export async function runTrain(config: JobConfig, logger: Logger, resume = false
   };
   await run.writeSummary(summary);
   progress?.finish({ steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds, out: run.dir });
-  logger.info({ out: run.dir, testAccuracy: summary.testAccuracy, samplesPerSecond: Math.round(summary.samplesPerSecond), wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
+  logger.info(
+    { out: run.dir, testAccuracy: summary.testAccuracy, samplesPerSecond: Math.round(summary.samplesPerSecond), wallSeconds: Number(wallSeconds.toFixed(1)) },
+    'training finished',
+  );
 }

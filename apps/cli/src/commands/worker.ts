@@ -38,7 +38,16 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     backend: backend.name,
     log,
     connectShard: (url, paramCount) =>
-      connect(url, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'ps', validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log, ...ca }),
+      connect(url, {
+        role: 'worker',
+        jobId: jobId(),
+        name: options.name,
+        expectRole: 'ps',
+        validateOptions: { paramCount },
+        maxPayload: maxPayloadFor(paramCount),
+        log,
+        ...ca,
+      }),
     loadDataset: (job) => loadJobDataset(job.config, logger),
     fault,
   });
@@ -51,6 +60,7 @@ function describeFaults(fault: FaultInjection): string {
   const parts: string[] = [];
   if (fault.slow !== undefined) parts.push(`slow=${fault.slow} (each micro-batch takes ${fault.slow}× its compute time)`);
   if (fault.nanFromStep !== undefined) parts.push(`nan-from-step=${fault.nanFromStep} (gradients of steps ≥ ${fault.nanFromStep} are pushed as NaN)`);
-  if (fault.stallCheckpointStep !== undefined) parts.push(`stall-checkpoint-step=${fault.stallCheckpointStep} (a parameter-server fault: this worker ignores it)`);
+  if (fault.stallCheckpointStep !== undefined)
+    parts.push(`stall-checkpoint-step=${fault.stallCheckpointStep} (a parameter-server fault: this worker ignores it)`);
   return parts.join(', ');
 }

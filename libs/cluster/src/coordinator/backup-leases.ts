@@ -57,7 +57,13 @@ export class BackupLeases {
       .all()
       .map((w) => w.lease)
       .filter((l): l is LeaseEntry => l !== undefined && l.step === step && l.state === LeaseState.Active && !l.backedUp && l.backupOf === undefined);
-    const decision = decideBackup(running.map((l) => ({ id: l.id, startedAt: l.startedAt })), this.finishedMs.get(step) ?? [], config.backupAfter, performance.now(), config.backupMinMs);
+    const decision = decideBackup(
+      running.map((l) => ({ id: l.id, startedAt: l.startedAt })),
+      this.finishedMs.get(step) ?? [],
+      config.backupAfter,
+      performance.now(),
+      config.backupMinMs,
+    );
     if (decision.kind === 'wait') {
       this.timer = setTimeout(() => this.consider(), Math.max(1, decision.atMs - performance.now()));
       this.timer.unref();
@@ -72,7 +78,16 @@ export class BackupLeases {
     original.worker.leasesBackedUp++;
     helper.backupLeases++;
     this.parts.lease(helper, original.step, ids, original);
-    this.parts.log({ level: 'info', event: 'backup-leased', step: original.step, leaseId: original.id, ranMs: Math.round(performance.now() - original.startedAt), straggler: original.worker.name, helper: helper.name, microBatchIds: ids });
+    this.parts.log({
+      level: 'info',
+      event: 'backup-leased',
+      step: original.step,
+      leaseId: original.id,
+      ranMs: Math.round(performance.now() - original.startedAt),
+      straggler: original.worker.name,
+      helper: helper.name,
+      microBatchIds: ids,
+    });
   }
 
   stop(): void {

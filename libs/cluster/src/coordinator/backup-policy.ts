@@ -5,7 +5,10 @@ export interface RunningLease {
   readonly startedAt: number;
 }
 
-export type BackupDecision = { readonly kind: 'backup'; readonly leaseId: number } | { readonly kind: 'wait'; readonly atMs: number } | { readonly kind: 'none' };
+export type BackupDecision =
+  | { readonly kind: 'backup'; readonly leaseId: number }
+  | { readonly kind: 'wait'; readonly atMs: number }
+  | { readonly kind: 'none' };
 
 /**
  * When to lease a backup copy of a straggling lease (sync mode). A lease is straggling once it has

@@ -25,7 +25,9 @@ class Peer {
     const test = (m: Message): boolean => m.type === type && match(m as Extract<Message, { type: T }>);
     const at = this.inbox.findIndex(test);
     if (at >= 0) return Promise.resolve(this.inbox.splice(at, 1)[0] as Extract<Message, { type: T }>);
-    return new Promise((resolve) => this.waiters.push({ match: test, resolve: (m) => (this.inbox.splice(this.inbox.indexOf(m), 1), resolve(m as Extract<Message, { type: T }>)) }));
+    return new Promise((resolve) =>
+      this.waiters.push({ match: test, resolve: (m) => (this.inbox.splice(this.inbox.indexOf(m), 1), resolve(m as Extract<Message, { type: T }>)) }),
+    );
   }
 }
 
@@ -49,7 +51,15 @@ async function worker(coordinator: Coordinator, name: string): Promise<Peer & { 
 }
 
 function done(lease: MessageOf<'lease'>, extra: Partial<MessageOf<'leaseDone'>> = {}): Omit<MessageOf<'leaseDone'>, 'seq'> {
-  return { type: 'leaseDone', leaseId: lease.leaseId, step: lease.step, microBatchIds: lease.microBatchIds, losses: lease.microBatchIds.map(() => 0.5), computeMs: 1, ...extra };
+  return {
+    type: 'leaseDone',
+    leaseId: lease.leaseId,
+    step: lease.step,
+    microBatchIds: lease.microBatchIds,
+    losses: lease.microBatchIds.map(() => 0.5),
+    computeMs: 1,
+    ...extra,
+  };
 }
 
 function applied(step: number): Omit<MessageOf<'stepApplied'>, 'seq'> {
@@ -58,7 +68,12 @@ function applied(step: number): Omit<MessageOf<'stepApplied'>, 'seq'> {
 
 function coordinatorOf(overrides: Record<string, unknown>, options: Partial<CoordinatorOptions> = {}): Coordinator {
   // Scripted workers send no heartbeats.
-  return new Coordinator({ job: jobOf({ workerTimeoutMs: 600_000, ...overrides }), paramCount: PARAMS, evaluate: () => ({ loss: 1, accuracy: 0.5 }), ...options });
+  return new Coordinator({
+    job: jobOf({ workerTimeoutMs: 600_000, ...overrides }),
+    paramCount: PARAMS,
+    evaluate: () => ({ loss: 1, accuracy: 0.5 }),
+    ...options,
+  });
 }
 
 describe('Coordinator fault handling (scripted peers)', () => {
@@ -82,9 +97,13 @@ describe('Coordinator fault handling (scripted peers)', () => {
     expect(next).toMatchObject({ step: 1, microBatchIds: [0, 1, 2, 3] });
     expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'worker-quarantined', name: 'bad' })]);
     // A quarantined worker cannot come back under its name.
-    await expect(bad.connection.request({ type: 'register', name: 'bad', pid: 2, backend: 'cpu', workerId: 0, session: bad.session })).rejects.toThrow(/quarantined/);
+    await expect(bad.connection.request({ type: 'register', name: 'bad', pid: 2, backend: 'cpu', workerId: 0, session: bad.session })).rejects.toThrow(
+      /quarantined/,
+    );
     // Nor can another peer take its id without its session secret.
-    await expect(good.connection.request({ type: 'register', name: 'bad', pid: 3, backend: 'cpu', workerId: 0 })).rejects.toThrow(/without that worker's session secret/);
+    await expect(good.connection.request({ type: 'register', name: 'bad', pid: 3, backend: 'cpu', workerId: 0 })).rejects.toThrow(
+      /without that worker's session secret/,
+    );
     c.stop();
   });
 
@@ -108,7 +127,10 @@ describe('Coordinator fault handling (scripted peers)', () => {
     expect(c.status()).toMatchObject({
       faults: [],
       backupLeases: 1,
-      workers: [expect.objectContaining({ name: 'fast', backupLeases: 1, leasesBackedUp: 0 }), expect.objectContaining({ name: 'slow', backupLeases: 0, leasesBackedUp: 1 })],
+      workers: [
+        expect.objectContaining({ name: 'fast', backupLeases: 1, leasesBackedUp: 0 }),
+        expect.objectContaining({ name: 'slow', backupLeases: 0, leasesBackedUp: 1 }),
+      ],
     });
     c.stop();
   });
@@ -126,7 +148,12 @@ describe('Coordinator fault handling (scripted peers)', () => {
     const zero = await join('worker-0', 0);
     const [anyone, taken] = [await join('anyone'), await join('other', 1)];
     expect([one.id, zero.id, anyone.id, taken.id]).toEqual([1, 0, 2, 3]);
-    expect((c.status().workers as { workerId: number; name: string }[]).map((w) => `${w.workerId} ${w.name}`)).toEqual(['0 worker-0', '1 worker-1', '2 anyone', '3 other']);
+    expect((c.status().workers as { workerId: number; name: string }[]).map((w) => `${w.workerId} ${w.name}`)).toEqual([
+      '0 worker-0',
+      '1 worker-1',
+      '2 anyone',
+      '3 other',
+    ]);
     // A live worker's id stays guarded; a dead one's name and id, without its session, are a
     // restarted process of it, which joins as a new worker.
     await expect(join('worker-1', 1)).rejects.toThrow(/without that worker's session secret/);
@@ -178,7 +205,10 @@ describe('Coordinator fault handling (scripted peers)', () => {
 
   it('a restarted coordinator continues from its resume point and the steps the shard reports applied', async () => {
     const steps: number[] = [];
-    const c = coordinatorOf({}, { resume: { step: 3, epochLossSum: 1.5, epochSteps: 3, trainLoss: Number.NaN, evalDue: false }, onStep: (r) => void steps.push(r.step) });
+    const c = coordinatorOf(
+      {},
+      { resume: { step: 3, epochLossSum: 1.5, epochSteps: 3, trainLoss: Number.NaN, evalDue: false }, onStep: (r) => void steps.push(r.step) },
+    );
     const ps = await shard(c, 5);
     // The shard re-sends the reports the dead coordinator may have missed, older ones included.
     for (const s of [2, 3, 4]) await ps.connection.send(applied(s));
@@ -213,7 +243,9 @@ describe('Coordinator fault handling (scripted peers)', () => {
     const w = await worker(c, 'w');
     await w.next('lease');
     w.connection.close(1006, 'killed');
-    await expect(c.done).rejects.toThrow(/no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --workerless-timeout-ms/);
+    await expect(c.done).rejects.toThrow(
+      /no live worker for 20 ms .* start workers with `dptrain worker --coordinator <url>`, or raise --workerless-timeout-ms/,
+    );
   });
 
   it('leases again the micro-batches of a running lease its worker answered without them', async () => {
@@ -261,7 +293,10 @@ describe('Coordinator fault handling (scripted peers)', () => {
       await honest.connection.send(done(again));
       await ps.connection.send(applied(0));
       expect(await honest.next('lease')).toMatchObject({ step: 1 });
-      expect(c.status().faults).toEqual([expect.objectContaining({ kind: 'step-stalled' }), expect.objectContaining({ kind: 'worker-quarantined', name: 'fake' })]);
+      expect(c.status().faults).toEqual([
+        expect.objectContaining({ kind: 'step-stalled' }),
+        expect.objectContaining({ kind: 'worker-quarantined', name: 'fake' }),
+      ]);
     } finally {
       clearInterval(beat);
       c.stop();

@@ -15,7 +15,14 @@ export interface CoordinatorOptions {
   readonly validate?: (params: Float32Array, bnState: Float32Array | undefined) => Promise<Evaluation> | Evaluation;
   /** Each closed step; `epoch` counts from 1, as the progress display does (metrics.jsonl). */
   readonly onStep?: (record: { kind: 'step'; step: number; epoch: number; loss: number; lr: number; gradNorm: number }) => void | Promise<void>;
-  readonly onEval?: (record: { kind: 'eval'; step: number; epoch: number; split: 'test' | 'validation'; loss: number; accuracy: number }) => void | Promise<void>;
+  readonly onEval?: (record: {
+    kind: 'eval';
+    step: number;
+    epoch: number;
+    split: 'test' | 'validation';
+    loss: number;
+    accuracy: number;
+  }) => void | Promise<void>;
   /** Sees each fault as it is recorded (a restarted coordinator reads them back). */
   readonly onFault?: (record: FaultRecord) => void | Promise<void>;
   /** A worker silent for this long is dead. @default job.config.workerTimeoutMs */

@@ -66,22 +66,53 @@ export class Coordinator {
     const ledger = (this.ledger = new StepLedger(plan.microBatchesPerStep, config.psShards, Policy.perMicroBatchUpdates));
     const { refusals } = this;
     const revokeAll = (reason: string): void => this.leases.releaseRunning(reason);
-    const shards = (this.shards = new ShardRegistry({ job, paramCount: options.paramCount, run, step, lostSteps: (version) => this.policy.lostSteps(version, step()), revokeAll, log }));
+    const shards = (this.shards = new ShardRegistry({
+      job,
+      paramCount: options.paramCount,
+      run,
+      step,
+      lostSteps: (version) => this.policy.lostSteps(version, step()),
+      revokeAll,
+      log,
+    }));
     const deadlineMs = options.leaseTimeoutMs ?? config.leaseTimeoutMs;
     const finished = (s: number, ms: number): void => this.policy.leaseFinished?.(s, ms);
     const leases = (this.leases = new Leases({ ledger, run, workers: () => this.members.all(), deadlineMs, tickets, finished, schedule, log }));
     const members = (this.members = new Membership({ job, plan, run, refusals, shards, leases, step, joined: () => this.joined(), schedule, log }));
     const lease: PolicyParts['lease'] = (...args) => leases.issue(...args);
-    const policy = (this.policy = new Policy({ ledger, plan, config, roster: members, refusals, lease, shardVersion: () => shards.minVersion(), canLease: () => this.canLease(), firstStep: resume?.step ?? 0, log }));
+    const policy = (this.policy = new Policy({
+      ledger,
+      plan,
+      config,
+      roster: members,
+      refusals,
+      lease,
+      shardVersion: () => shards.minVersion(),
+      canLease: () => this.canLease(),
+      firstStep: resume?.step ?? 0,
+      log,
+    }));
     const evaluated = (steps: number): void => {
       policy.evaluated?.(steps);
       this.schedule();
     };
     const pull = (steps: number): ReturnType<ShardRegistry['pull']> => shards.pull(policy.pullAt(steps));
-    const closer = (this.closer = new StepCloser({ options, plan, batchSize: config.batchSize, ledger, run, pull, refreshShards: () => shards.refreshStatus(), stepClosed: (t) => this.stepClosed(t), evaluated, result: (final) => resultOf(final, this.counters()) }));
+    const closer = (this.closer = new StepCloser({
+      options,
+      plan,
+      batchSize: config.batchSize,
+      ledger,
+      run,
+      pull,
+      refreshShards: () => shards.refreshStatus(),
+      stepClosed: (t) => this.stepClosed(t),
+      evaluated,
+      result: (final) => resultOf(final, this.counters()),
+    }));
     this.watchdog = new Watchdog({ run, ledger, shardCount: config.psShards, closer, shards, members, leases, leaseAgain: () => this.leaseAgain(), log });
     // A supervisor may pass --resume on every start: only a run that had begun was restarted.
-    if (resume && (resume.step > 0 || (pastFaults?.length ?? 0) > 0)) run.record('coordinator-restarted', {}, `resumed after ${resume.step} closed steps; the shards report where they are`);
+    if (resume && (resume.step > 0 || (pastFaults?.length ?? 0) > 0))
+      run.record('coordinator-restarted', {}, `resumed after ${resume.step} closed steps; the shards report where they are`);
     const timeout = options.workerTimeoutMs ?? config.workerTimeoutMs;
     this.sweep = setInterval(() => this.check(timeout), Math.max(50, Math.floor(timeout / 4)));
     this.sweep.unref();
@@ -109,7 +140,15 @@ export class Coordinator {
 
   /** JSON for GET /status. */
   status(): { [key: string]: JsonValue } {
-    return statusOf({ state: this.run.state, step: this.closer.step, plan: this.plan, config: this.options.job.config, shardVersions: this.shards.versions, shardUrls: this.shards.urls, ...this.counters() });
+    return statusOf({
+      state: this.run.state,
+      step: this.closer.step,
+      plan: this.plan,
+      config: this.options.job.config,
+      shardVersions: this.shards.versions,
+      shardUrls: this.shards.urls,
+      ...this.counters(),
+    });
   }
 
   /** Asks every shard for its status report (counters, async staleness histogram), kept for `status()` and the result. */
@@ -149,7 +188,12 @@ export class Coordinator {
           break;
         case 'stepRefused': {
           const s = this.shards.sender(connection, msg);
-          this.run.fail(new ProtocolError('E_NON_FINITE', `parameter-server shard ${s} refused step ${msg.step} (version ${msg.version}): ${msg.reason}; the job cannot go on: lower --lr, clip with --clip-norm, or bound pushes with --max-grad-norm`));
+          this.run.fail(
+            new ProtocolError(
+              'E_NON_FINITE',
+              `parameter-server shard ${s} refused step ${msg.step} (version ${msg.version}): ${msg.reason}; the job cannot go on: lower --lr, clip with --clip-norm, or bound pushes with --max-grad-norm`,
+            ),
+          );
           break;
         }
         case 'status':

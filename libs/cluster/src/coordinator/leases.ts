@@ -61,7 +61,17 @@ export class Leases {
     const { deadlineMs } = this.parts;
     const timer = setTimeout(() => this.expire(lease), deadlineMs);
     timer.unref();
-    const lease: LeaseEntry = { id: leaseId, step, ids, worker, state: LeaseState.Active, timer, startedAt: performance.now(), backupOf: backupOf?.id, backedUp: false };
+    const lease: LeaseEntry = {
+      id: leaseId,
+      step,
+      ids,
+      worker,
+      state: LeaseState.Active,
+      timer,
+      startedAt: performance.now(),
+      backupOf: backupOf?.id,
+      backedUp: false,
+    };
     worker.state = transition('worker', worker.state, WorkerState.Busy);
     worker.lease = lease;
     worker.leases++;
@@ -80,7 +90,11 @@ export class Leases {
     const issued = worker.issued.get(msg.leaseId);
     if (!issued) {
       if (msg.step < closed) return false;
-      throw new ProtocolError('E_RANGE', `leaseDone for lease ${msg.leaseId}, which ${worker.name} does not hold (never leased to it, or reported done already)`, { ref: msg.seq });
+      throw new ProtocolError(
+        'E_RANGE',
+        `leaseDone for lease ${msg.leaseId}, which ${worker.name} does not hold (never leased to it, or reported done already)`,
+        { ref: msg.seq },
+      );
     }
     const reported = [...msg.microBatchIds, ...(msg.stale ?? []), ...(msg.refused ?? [])];
     const foreign = reported.filter((id) => !issued.ids.includes(id));

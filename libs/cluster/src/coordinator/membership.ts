@@ -54,10 +54,18 @@ export class Membership implements Roster {
       if (known && !restarted && known.name === msg.name) {
         if (msg.session !== known.session) {
           // Only the worker itself may take its id back: another peer would evict it and take its lease.
-          throw new ProtocolError('E_AUTH', `register names worker id ${known.id} (${known.name}) without that worker's session secret; a new worker registers without workerId`, { ref: msg.seq });
+          throw new ProtocolError(
+            'E_AUTH',
+            `register names worker id ${known.id} (${known.name}) without that worker's session secret; a new worker registers without workerId`,
+            { ref: msg.seq },
+          );
         }
         if (known.state === WorkerState.Quarantined) {
-          throw new ProtocolError('E_ROLE', `worker ${known.name} (id ${known.id}) is quarantined: its pushes were refused as poisoned; fix the worker (its gradients are non-finite or too large) and start it under a new name`, { ref: msg.seq });
+          throw new ProtocolError(
+            'E_ROLE',
+            `worker ${known.name} (id ${known.id}) is quarantined: its pushes were refused as poisoned; fix the worker (its gradients are non-finite or too large) and start it under a new name`,
+            { ref: msg.seq },
+          );
         }
         this.readmit(known, connection, msg);
         return;
@@ -113,7 +121,13 @@ export class Membership implements Roster {
     worker.state = transition('worker', worker.state, WorkerState.Quarantined);
     const why = `${strikes} of its micro-batches were ${what}; quarantineAfter is ${limit}`;
     this.parts.run.record('worker-quarantined', { worker, lease }, `quarantined: ${why}; it gets no more leases`);
-    this.parts.log({ level: 'error', event: 'worker-quarantined', workerId: worker.id, name: worker.name, message: `worker ${worker.name} quarantined: ${why}; its micro-batches go to the other workers` });
+    this.parts.log({
+      level: 'error',
+      event: 'worker-quarantined',
+      workerId: worker.id,
+      name: worker.name,
+      message: `worker ${worker.name} quarantined: ${why}; its micro-batches go to the other workers`,
+    });
     void worker.connection.send({ type: 'shutdown', reason: `quarantined: ${why}` });
     this.watchLiveWorkers();
   }
@@ -150,7 +164,14 @@ export class Membership implements Roster {
 
   private admit(connection: Connection, msg: MessageOf<'register'>): void {
     const id = this.newWorkerId(msg.workerId);
-    const entry = newWorkerEntry({ id, name: msg.name, backend: msg.backend, connection, lastSeen: this.clock(), session: randomBytes(16).toString('base64url') });
+    const entry = newWorkerEntry({
+      id,
+      name: msg.name,
+      backend: msg.backend,
+      connection,
+      lastSeen: this.clock(),
+      session: randomBytes(16).toString('base64url'),
+    });
     this.workers.set(id, entry);
     this.welcome(entry, msg);
     this.parts.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
@@ -196,7 +217,14 @@ export class Membership implements Roster {
 
   private welcome(worker: WorkerEntry, msg: MessageOf<'register'>): void {
     const { id: workerId, generation, session } = worker;
-    void worker.connection.reply(msg, { type: 'registered', workerId, generation, config: jobOnWire(this.parts.job), shardUrls: this.parts.shards.readyUrls(), session });
+    void worker.connection.reply(msg, {
+      type: 'registered',
+      workerId,
+      generation,
+      config: jobOnWire(this.parts.job),
+      shardUrls: this.parts.shards.readyUrls(),
+      session,
+    });
   }
 
   private kill(worker: WorkerEntry, kind: 'worker-disconnected' | 'worker-timeout'): void {

@@ -37,7 +37,10 @@ export function resumePointOf(records: readonly unknown[], stepsPerEpoch: number
   }
   const step = losses.size;
   for (let s = 1; s <= step; s++) {
-    if (!losses.has(s)) throw new RangeError(`metrics.jsonl has step records up to ${Math.max(...losses.keys())} but none for step ${s}; it is not the run folder of this job — give --out the folder of the run to resume`);
+    if (!losses.has(s))
+      throw new RangeError(
+        `metrics.jsonl has step records up to ${Math.max(...losses.keys())} but none for step ${s}; it is not the run folder of this job — give --out the folder of the run to resume`,
+      );
   }
   const epochStart = Math.floor(step / stepsPerEpoch) * stepsPerEpoch;
   let epochLossSum = 0;
@@ -56,7 +59,8 @@ export function resumePointOf(records: readonly unknown[], stepsPerEpoch: number
  * @throws ProtocolError E_RANGE when the job's mode does not resume (`resumable` false), or the run closed every step already
  */
 export function checkResumable(resume: ResumePoint, resumable: boolean, totalSteps: number): void {
-  if (!resumable) throw new ProtocolError('E_RANGE', 'coordinator --resume continues synchronous jobs only; an async job restarts from the beginning (drop --resume)');
+  if (!resumable)
+    throw new ProtocolError('E_RANGE', 'coordinator --resume continues synchronous jobs only; an async job restarts from the beginning (drop --resume)');
   if (resume.step >= totalSteps) {
     throw new ProtocolError('E_RANGE', `the run to resume already closed all ${totalSteps} steps; give another --out, or start without --resume`);
   }

@@ -48,14 +48,22 @@ export class ShardRegistry {
   register(connection: Connection, msg: MessageOf<'register'>): void {
     const S = this.shards.length;
     if (msg.shard === undefined || msg.shard >= S) {
-      throw new ProtocolError('E_RANGE', `register.shard ${msg.shard} is not a shard index of this job (0..${S - 1}); start the shard with --shard between 0 and ${S - 1}`, { ref: msg.seq });
+      throw new ProtocolError(
+        'E_RANGE',
+        `register.shard ${msg.shard} is not a shard index of this job (0..${S - 1}); start the shard with --shard between 0 and ${S - 1}`,
+        { ref: msg.seq },
+      );
     }
     if (this.shards[msg.shard]?.isOpen) {
       throw new ProtocolError('E_RANGE', `shard ${msg.shard} is already registered; give each parameter server its own --shard`, { ref: msg.seq });
     }
     const version = msg.version ?? 0;
     if (this.parts.lostSteps(version)) {
-      const error = new ProtocolError('E_STALE', `shard ${msg.shard} registered at version ${version}, but step ${this.parts.step() - 1} was already applied everywhere; its checkpoint directory lost steps (restart it with --resume and its checkpoint directory intact)`, { ref: msg.seq });
+      const error = new ProtocolError(
+        'E_STALE',
+        `shard ${msg.shard} registered at version ${version}, but step ${this.parts.step() - 1} was already applied everywhere; its checkpoint directory lost steps (restart it with --resume and its checkpoint directory intact)`,
+        { ref: msg.seq },
+      );
       this.parts.run.fail(error);
       throw error;
     }
@@ -133,10 +141,20 @@ export class ShardRegistry {
     if (run.state === JobState.Training) run.to(JobState.Recovering);
     const waitMs = this.parts.job.config.shardRestartTimeoutMs;
     run.record('shard-lost', { name: `ps-${shard}` }, `connection closed (${why}); leases revoked, waiting up to ${waitMs} ms for it to register again`);
-    log({ level: 'warn', event: 'shard-lost', shard, message: `parameter-server shard ${shard} lost (${why}); waiting up to ${waitMs} ms for it to come back (dptrain ps --shard ${shard} --resume)` });
+    log({
+      level: 'warn',
+      event: 'shard-lost',
+      shard,
+      message: `parameter-server shard ${shard} lost (${why}); waiting up to ${waitMs} ms for it to come back (dptrain ps --shard ${shard} --resume)`,
+    });
     this.parts.revokeAll(`parameter-server shard ${shard} was lost; the step is leased again once it is back`);
     this.restartTimer ??= setTimeout(() => {
-      run.fail(new ProtocolError('E_CLOSED', `parameter-server shard(s) ${this.missing().join(', ')} did not come back within ${waitMs} ms; restart each with \`dptrain ps --shard N --resume\` (dptrain local does this by itself), or raise --shard-restart-timeout-ms`));
+      run.fail(
+        new ProtocolError(
+          'E_CLOSED',
+          `parameter-server shard(s) ${this.missing().join(', ')} did not come back within ${waitMs} ms; restart each with \`dptrain ps --shard N --resume\` (dptrain local does this by itself), or raise --shard-restart-timeout-ms`,
+        ),
+      );
     }, waitMs);
     this.restartTimer.unref();
   }
@@ -149,7 +167,16 @@ export class ShardRegistry {
 
   /** Asks every shard for its status report and keeps the answers (`reports`). */
   async refreshStatus(): Promise<JsonValue[]> {
-    const reports = await Promise.all(this.shards.map((s) => (s?.isOpen ? s.request({ type: 'status' }, { timeoutMs: 10_000 }).then((r) => r.detail, () => null) : null)));
+    const reports = await Promise.all(
+      this.shards.map((s) =>
+        s?.isOpen
+          ? s.request({ type: 'status' }, { timeoutMs: 10_000 }).then(
+              (r) => r.detail,
+              () => null,
+            )
+          : null,
+      ),
+    );
     this.lastReports = reports;
     return reports;
   }

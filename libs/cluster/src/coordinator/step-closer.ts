@@ -75,7 +75,9 @@ export class StepCloser {
   evaluateDue(): boolean {
     if (!this.evalDue) return false;
     this.evalDue = false;
-    void this.evaluateEpoch(this.next, Math.floor((this.next - 1) / this.parts.plan.stepsPerEpoch) + 1).catch((error: unknown) => this.parts.run.fail(asError(error)));
+    void this.evaluateEpoch(this.next, Math.floor((this.next - 1) / this.parts.plan.stepsPerEpoch) + 1).catch((error: unknown) =>
+      this.parts.run.fail(asError(error)),
+    );
     return true;
   }
 

@@ -43,7 +43,14 @@ export class StepLedger {
   openStep(step: number): void {
     if (this.open.has(step)) return;
     const M = this.microBatchesPerStep;
-    this.open.set(step, { pending: Array.from({ length: M }, (_, i) => i), losses: new Array<number | undefined>(M).fill(undefined), done: 0, applied: new Set(), lr: Number.NaN, norms: new Map() });
+    this.open.set(step, {
+      pending: Array.from({ length: M }, (_, i) => i),
+      losses: new Array<number | undefined>(M).fill(undefined),
+      done: 0,
+      applied: new Set(),
+      lr: Number.NaN,
+      norms: new Map(),
+    });
   }
 
   /**

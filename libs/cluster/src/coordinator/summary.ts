@@ -86,18 +86,20 @@ export interface Counters {
 
 /** In id order (workers that asked for ids may have registered in another). */
 export function workerSummaries(workers: Iterable<WorkerEntry>): WorkerSummary[] {
-  return [...workers].sort((a, b) => a.id - b.id).map((w) => ({
-    workerId: w.id,
-    name: w.name,
-    backend: w.backend,
-    state: w.state,
-    leases: w.leases,
-    microBatches: w.microBatches,
-    reconnects: w.reconnects,
-    backupLeases: w.backupLeases,
-    leasesBackedUp: w.leasesBackedUp,
-    timing: { ...w.timing },
-  }));
+  return [...workers]
+    .sort((a, b) => a.id - b.id)
+    .map((w) => ({
+      workerId: w.id,
+      name: w.name,
+      backend: w.backend,
+      state: w.state,
+      leases: w.leases,
+      microBatches: w.microBatches,
+      reconnects: w.reconnects,
+      backupLeases: w.backupLeases,
+      leasesBackedUp: w.leasesBackedUp,
+      timing: { ...w.timing },
+    }));
 }
 
 export function backupLeasesOf(workers: Iterable<WorkerEntry>): number {
@@ -129,7 +131,10 @@ export function statusOf(facts: StatusFacts): { [key: string]: JsonValue } {
     staleness: facts.config.staleness,
     staleReleased: facts.staleReleased,
     shards: facts.shards,
-    timingPerStepMs: perStep(workers.map((w) => w.timing), facts.step) as unknown as JsonValue,
+    timingPerStepMs: perStep(
+      workers.map((w) => w.timing),
+      facts.step,
+    ) as unknown as JsonValue,
     workers: workers as unknown as JsonValue,
     faults: facts.faults as unknown as JsonValue,
     backupLeases: backupLeasesOf(facts.workers),
@@ -148,7 +153,10 @@ export function resultOf(final: FinalSteps, counters: Counters): ClusterResult {
     workers,
     faults: counters.faults,
     backupLeases: backupLeasesOf(counters.workers),
-    timing: perStep(workers.map((w) => w.timing), final.steps),
+    timing: perStep(
+      workers.map((w) => w.timing),
+      final.steps,
+    ),
     staleReleased: counters.staleReleased,
     shards: counters.shards,
     steadySamplesPerSecond: final.steadySamplesPerSecond,

@@ -17,7 +17,11 @@ export class SyncPolicy implements LeasePolicy {
 
   constructor(private readonly parts: PolicyParts) {
     this.leasing = parts.firstStep;
-    this.backups = new BackupLeases({ ...parts, step: () => this.leasing, lease: (worker, step, ids, original) => parts.lease(worker, step, ids, step, original) });
+    this.backups = new BackupLeases({
+      ...parts,
+      step: () => this.leasing,
+      lease: (worker, step, ids, original) => parts.lease(worker, step, ids, step, original),
+    });
   }
 
   start(): void {
@@ -44,7 +48,13 @@ export class SyncPolicy implements LeasePolicy {
     });
     if (held.length > 0) ledger.requeue(step, held);
     idle.forEach((worker, k) => {
-      if (shares[k].length > 0) this.parts.lease(worker, step, shares[k].sort((a, b) => a - b), step);
+      if (shares[k].length > 0)
+        this.parts.lease(
+          worker,
+          step,
+          shares[k].sort((a, b) => a - b),
+          step,
+        );
     });
     this.backups.consider();
   }

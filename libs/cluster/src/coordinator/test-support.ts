@@ -13,7 +13,9 @@ export function workerConnection(): { coordinatorEnd: Connection; workerEnd: Con
 
 /** Idle workers 0..n-1, as membership admits them. */
 export function idleWorkers(n: number): WorkerEntry[] {
-  return Array.from({ length: n }, (_, id) => newWorkerEntry({ id, name: `worker-${id}`, backend: 'cpu', connection: workerConnection().coordinatorEnd, lastSeen: 0, session: `s${id}` }));
+  return Array.from({ length: n }, (_, id) =>
+    newWorkerEntry({ id, name: `worker-${id}`, backend: 'cpu', connection: workerConnection().coordinatorEnd, lastSeen: 0, session: `s${id}` }),
+  );
 }
 
 export interface Leased {

@@ -57,10 +57,15 @@ export class Watchdog {
     if (now - this.stalled.since <= timeoutMs) return;
     this.stalled = undefined;
     const waiting = Array.from({ length: this.parts.shardCount }, (_, s) => s).filter((s) => !ledger.appliedBy(t, s));
-    run.record('step-stalled', {}, `step ${t} reported done by the workers but not applied by shard(s) ${waiting.join(', ')} for ${timeoutMs} ms; its micro-batches are leased again`);
+    run.record(
+      'step-stalled',
+      {},
+      `step ${t} reported done by the workers but not applied by shard(s) ${waiting.join(', ')} for ${timeoutMs} ms; its micro-batches are leased again`,
+    );
     log({ level: 'warn', event: 'step-stalled', step: t, shards: waiting });
     // Whoever reported a micro-batch done that a shard never got is suspect: it may report without pushing.
-    for (const [worker, ids] of this.parts.leases.reporters(t, ledger.notAppliedEverywhere(t))) this.parts.members.strike(worker, t, ids, 'reported done but never reached a shard');
+    for (const [worker, ids] of this.parts.leases.reporters(t, ledger.notAppliedEverywhere(t)))
+      this.parts.members.strike(worker, t, ids, 'reported done but never reached a shard');
     this.parts.leases.releaseRunning(`step ${t} stalled; it is leased again`);
     this.parts.leaseAgain();
   }
@@ -80,7 +85,8 @@ export class Watchdog {
     this.lastWaitReport = now;
     const missing = this.parts.shards.missing();
     const workers = this.parts.members.connected();
-    const shards = missing.length > 0 ? `parameter-server shard(s) ${missing.join(', ')} to register and say ready (dptrain ps --shard N)` : 'nothing from the shards';
+    const shards =
+      missing.length > 0 ? `parameter-server shard(s) ${missing.join(', ')} to register and say ready (dptrain ps --shard N)` : 'nothing from the shards';
     this.parts.log({
       level: 'warn',
       event: 'waiting',

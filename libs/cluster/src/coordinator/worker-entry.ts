@@ -41,5 +41,17 @@ export interface Roster {
 
 /** A worker just admitted: idle, generation 0, nothing leased yet. */
 export function newWorkerEntry(fields: Pick<WorkerEntry, 'id' | 'name' | 'backend' | 'connection' | 'lastSeen' | 'session'>): WorkerEntry {
-  return { ...fields, generation: 0, state: WorkerState.Idle, lease: undefined, leases: 0, microBatches: 0, reconnects: 0, backupLeases: 0, leasesBackedUp: 0, timing: emptySplit(), issued: new Map() };
+  return {
+    ...fields,
+    generation: 0,
+    state: WorkerState.Idle,
+    lease: undefined,
+    leases: 0,
+    microBatches: 0,
+    reconnects: 0,
+    backupLeases: 0,
+    leasesBackedUp: 0,
+    timing: emptySplit(),
+    issued: new Map(),
+  };
 }

@@ -20,7 +20,9 @@ export class AppliedLedger {
   ) {
     const length = Math.ceil((steps * microBatches) / 8);
     if (bits && bits.length !== length) {
-      throw new RangeError(`applied ledger has ${bits.length} bytes but a plan of ${steps} steps × ${microBatches} micro-batches needs ${length}; it belongs to another job`);
+      throw new RangeError(
+        `applied ledger has ${bits.length} bytes but a plan of ${steps} steps × ${microBatches} micro-batches needs ${length}; it belongs to another job`,
+      );
     }
     this.bits = bits ? bits.slice() : new Uint8Array(length);
     for (const byte of this.bits) this.applied += popcount(byte);

@@ -6,7 +6,18 @@ import { policyRig, thrownCode, type PolicyRig } from './shard-rig.js';
 import { UpdatePhase } from './update-phases.js';
 
 let seq = 0;
-const push = (step: number, id: number, version: number): MessageOf<'push'> => ({ type: 'push', seq: seq++, step, microBatchId: id, version, generation: 0, offset: 0, grads: Float32Array.of(id, -id), loss: id / 10, samples: 2 });
+const push = (step: number, id: number, version: number): MessageOf<'push'> => ({
+  type: 'push',
+  seq: seq++,
+  step,
+  microBatchId: id,
+  version,
+  generation: 0,
+  offset: 0,
+  grads: Float32Array.of(id, -id),
+  loss: id / 10,
+  samples: 2,
+});
 
 /** An async policy with staleness bound 2 over a fake shard at `version`. */
 function asyncAt(version: number): { rig: PolicyRig; policy: AsyncApply } {
@@ -60,7 +71,18 @@ describe('AsyncApply', () => {
 
   it('refuses runs and pulls of a step: they are for synchronous jobs', () => {
     const { rig, policy } = asyncAt(0);
-    const run: MessageOf<'pushRun'> = { type: 'pushRun', seq: seq++, step: 0, microBatchId: 0, count: 2, version: 0, generation: 0, offset: 0, grads: new Float32Array(2), losses: [0, 0] };
+    const run: MessageOf<'pushRun'> = {
+      type: 'pushRun',
+      seq: seq++,
+      step: 0,
+      microBatchId: 0,
+      count: 2,
+      version: 0,
+      generation: 0,
+      offset: 0,
+      grads: new Float32Array(2),
+      losses: [0, 0],
+    };
     expect(thrownCode(() => policy.pushRun(rig.connection, run))).toBe('E_MALFORMED');
     expect(thrownCode(() => policy.pullStep(rig.connection, { type: 'pull', seq: seq++, step: 0 }))).toBe('E_MALFORMED');
   });

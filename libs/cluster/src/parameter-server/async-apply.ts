@@ -47,7 +47,8 @@ export class AsyncApply implements Aggregation {
     if (state.applied(msg.step, msg.microBatchId)) return this.duplicate(msg);
     if (msg.version > state.version) return { status: 'rejected', reason: `version ${msg.version} is ahead of shard ${shard}'s version ${state.version}` };
     const lag = state.version - msg.version;
-    if (lag > this.bound) return { status: 'stale', reason: `computed on version ${msg.version}, ${lag} updates behind version ${state.version}; the bound is ${this.bound}` };
+    if (lag > this.bound)
+      return { status: 'stale', reason: `computed on version ${msg.version}, ${lag} updates behind version ${state.version}; the bound is ${this.bound}` };
     return undefined;
   }
 
@@ -74,7 +75,8 @@ export class AsyncApply implements Aggregation {
       host.ack(connection, msg, status, reason);
       return;
     }
-    if (update.phase === UpdatePhase.Refused) throw new ProtocolError('E_NON_FINITE', `shard ${host.shard} refused this push: ${update.reason}`, { ref: msg.seq });
+    if (update.phase === UpdatePhase.Refused)
+      throw new ProtocolError('E_NON_FINITE', `shard ${host.shard} refused this push: ${update.reason}`, { ref: msg.seq });
     host.ack(connection, msg, 'accepted');
     host.updates.report(update);
     void host.pulls.serve();

@@ -81,12 +81,16 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, fingerprint:
     file = decodeChecked(bytes, source);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new CheckpointRejected(code === 'E_ST_CHECKSUM' ? (error as Error).message.slice(source.length + 2) : `malformed or truncated: ${(error as Error).message}`);
+    throw new CheckpointRejected(
+      code === 'E_ST_CHECKSUM' ? (error as Error).message.slice(source.length + 2) : `malformed or truncated: ${(error as Error).message}`,
+    );
   }
   const { metadata, tensors, sha256: digest } = file;
   if (metadata.format !== FORMAT) throw new CheckpointRejected(`format is ${JSON.stringify(metadata.format)}, expected ${FORMAT}`);
   if (metadata.fingerprint !== fingerprint) {
-    throw new CheckpointRejected(`job fingerprint ${metadata.fingerprint.slice(0, 12)}… is not this shard's ${fingerprint.slice(0, 12)}… (another job, shard or sharding)`);
+    throw new CheckpointRejected(
+      `job fingerprint ${metadata.fingerprint.slice(0, 12)}… is not this shard's ${fingerprint.slice(0, 12)}… (another job, shard or sharding)`,
+    );
   }
   const f32 = (name: string): Float32Array => {
     const t = tensors.get(name);
@@ -122,7 +126,12 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string, fingerprint:
  * of the directory).
  * @returns the file's path and size
  */
-export async function writeCheckpoint(dir: string, snapshot: ShardSnapshot, fingerprint: string, options: WriteFileAtomicOptions = {}): Promise<{ path: string; bytes: number }> {
+export async function writeCheckpoint(
+  dir: string,
+  snapshot: ShardSnapshot,
+  fingerprint: string,
+  options: WriteFileAtomicOptions = {},
+): Promise<{ path: string; bytes: number }> {
   const path = join(dir, checkpointName(snapshot.step));
   const data = encodeCheckpoint(snapshot, fingerprint);
   await writeFileAtomic(path, data, options);
@@ -134,7 +143,12 @@ export async function writeCheckpoint(dir: string, snapshot: ShardSnapshot, fing
  * files that are truncated, corrupt or of another job are skipped, each with a
  * `checkpoint-skipped` log line naming the file and the reason.
  */
-export async function loadNewestCheckpoint(dir: string, fingerprint: string, log: Logger, fields: Record<string, unknown> = {}): Promise<(ShardSnapshot & { path: string }) | undefined> {
+export async function loadNewestCheckpoint(
+  dir: string,
+  fingerprint: string,
+  log: Logger,
+  fields: Record<string, unknown> = {},
+): Promise<(ShardSnapshot & { path: string }) | undefined> {
   const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
   for (const name of names.filter(isAtomicTempFile)) {
     log({ level: 'warn', event: 'checkpoint-skipped', ...fields, path: join(dir, name), reason: 'temporary file of a write that never finished (removed)' });
@@ -146,7 +160,16 @@ export async function loadNewestCheckpoint(dir: string, fingerprint: string, log
       const bytes = await readFile(path);
       const snapshot = decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, fingerprint);
       // warn: a restore follows a crash, and chaos runs log warnings only.
-      log({ level: 'warn', event: 'checkpoint-loaded', ...fields, path, step: snapshot.step, version: snapshot.version, sha256: snapshot.sha256, message: `checkpoint of step ${snapshot.step} loaded, sha256 verified` });
+      log({
+        level: 'warn',
+        event: 'checkpoint-loaded',
+        ...fields,
+        path,
+        step: snapshot.step,
+        version: snapshot.version,
+        sha256: snapshot.sha256,
+        message: `checkpoint of step ${snapshot.step} loaded, sha256 verified`,
+      });
       return { ...snapshot, path };
     } catch (error) {
       if (!(error instanceof CheckpointRejected)) throw error;

@@ -1,6 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { connect, createServer, decodeMessage, encodeMessage, HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_ROLE, HEADER_VERSION, maxPayloadFor, PROTOCOL_VERSION, type Message, type ProtocolServer } from '@dptrain/protocol';
+import {
+  connect,
+  createServer,
+  decodeMessage,
+  encodeMessage,
+  HEADER_JOB,
+  HEADER_MAX_PAYLOAD,
+  HEADER_ROLE,
+  HEADER_VERSION,
+  maxPayloadFor,
+  PROTOCOL_VERSION,
+  type Message,
+  type ProtocolServer,
+} from '@dptrain/protocol';
 import { silentLogger } from '@dptrain/log';
 import { trainReference } from '@dptrain/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,12 +128,28 @@ describe('hostile input against a live parameter server (real sockets)', () => {
     const cluster = startCluster(job, 1, {
       connectShard: async (_k, ps, paramCount) => {
         if (!url) {
-          const server = await createServer({ jobId: JOB, role: 'ps', token: TOKEN, port: 0, validateOptions: ps.validateOptions(paramCount), onConnection: (c) => ps.attach(c), log: silentLogger });
+          const server = await createServer({
+            jobId: JOB,
+            role: 'ps',
+            token: TOKEN,
+            port: 0,
+            validateOptions: ps.validateOptions(paramCount),
+            onConnection: (c) => ps.attach(c),
+            log: silentLogger,
+          });
           servers.push(server);
           url = server.url;
           shard = ps;
         }
-        return connect(url, { role: 'worker', jobId: JOB, token: TOKEN, expectRole: 'ps', validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount), log: silentLogger });
+        return connect(url, {
+          role: 'worker',
+          jobId: JOB,
+          token: TOKEN,
+          expectRole: 'ps',
+          validateOptions: { paramCount },
+          maxPayload: maxPayloadFor(paramCount),
+          log: silentLogger,
+        });
       },
       // Attack while the worker is between steps 3 and 16.
       onStep: (step) => {

@@ -9,5 +9,7 @@ import type { ShardRange } from '../shards.js';
  * files of another job, another shard or another sharding are never replayed into this one.
  */
 export function jobFingerprint(job: JobDescription, shard: number, range: ShardRange): string {
-  return createHash('sha256').update(canonicalJson({ job, shard, offset: range.offset, length: range.length })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ job, shard, offset: range.offset, length: range.length }))
+    .digest('hex');
 }

@@ -75,14 +75,22 @@ export class ParameterServer {
    * `ParameterServer.open` for checkpoints, the write-ahead log and resume.
    */
   constructor(private readonly options: ParameterServerOptions) {
-    if ('durability' in options) throw new RangeError('durability needs ParameterServer.open(options), which restores before serving; the constructor ignores it');
+    if ('durability' in options)
+      throw new RangeError('durability needs ParameterServer.open(options), which restores before serving; the constructor ignores it');
     const { job, shard } = options;
     this.job = job;
     this.shard = shard;
     this.log = options.log ?? silentLogger;
     const Policy: AggregationPolicy = job.config.mode === 'async' ? AsyncApply : SyncSum;
     this.state = new ShardState({ job, shard, updatesPerStep: Policy.updatesPerStep(planSizes(job)), keepsPrevious: Policy.keepsPrevious, log: this.log });
-    ({ range: this.range, paramCount: this.paramCount, plan: this.plan, params: this.params, bnState: this.bnState, stalenessHistogram: this.stalenessHistogram } = this.state);
+    ({
+      range: this.range,
+      paramCount: this.paramCount,
+      plan: this.plan,
+      params: this.params,
+      bnState: this.bnState,
+      stalenessHistogram: this.stalenessHistogram,
+    } = this.state);
     this.pulls = new ShardPulls(this.state, this.counters, shard);
     this.updates = new ShardUpdates(this.state, {
       shard,
@@ -91,9 +99,22 @@ export class ParameterServer {
       refuse: (step, reason) => this.refuseStep(step, reason),
       onApplied: (report) => options.onApplied?.(report),
       // By default the process dies as a kill would kill it.
-      onFatal: options.onFatal ?? ((e) => setImmediate(() => { throw e; })),
+      onFatal:
+        options.onFatal ??
+        ((e) =>
+          setImmediate(() => {
+            throw e;
+          })),
     });
-    this.guards = new PushGuards({ job, shard, plan: this.state.plan, bnSpecs: this.state.bnSpecs, log: this.log, counters: this.counters, ...(options.tickets ? { tickets: options.tickets } : {}) });
+    this.guards = new PushGuards({
+      job,
+      shard,
+      plan: this.state.plan,
+      bnSpecs: this.state.bnSpecs,
+      log: this.log,
+      counters: this.counters,
+      ...(options.tickets ? { tickets: options.tickets } : {}),
+    });
     const ack: AggregationHost['ack'] = (connection, msg, status, reason) => this.ack(connection, msg, status, reason);
     this.aggregation = new Policy({ shard, state: this.state, updates: this.updates, pulls: this.pulls, guards: this.guards, ack }, job);
     this.fingerprint = jobFingerprint(job, shard, this.state.range);
@@ -107,7 +128,8 @@ export class ParameterServer {
   static async open(options: OpenOptions): Promise<ParameterServer> {
     const { durability, ...rest } = options;
     const ps = new ParameterServer(rest);
-    if (durability) await makeDurable(durability, { job: ps.job, shard: ps.shard, fingerprint: ps.fingerprint, state: ps.state, updates: ps.updates, log: ps.log });
+    if (durability)
+      await makeDurable(durability, { job: ps.job, shard: ps.shard, fingerprint: ps.fingerprint, state: ps.state, updates: ps.updates, log: ps.log });
     return ps;
   }
 
@@ -193,12 +215,21 @@ export class ParameterServer {
       if (msg.type === 'pull') this.pulls.pull(connection, msg, this.aggregation);
       else if (msg.type === 'push') this.push(connection, msg);
       else if (msg.type === 'pushRun') this.pushRun(connection, msg);
-      else if (msg.type === 'status') void connection.reply(msg, { type: 'statusReport', role: 'ps', step: this.state.step, version: this.version, detail: this.status() });
-      else if (msg.type !== 'shutdown' && msg.type !== 'error') throw new ProtocolError('E_ROLE', `a parameter server does not handle ${msg.type}; send pull, push or status`, { ref: msg.seq });
+      else if (msg.type === 'status')
+        void connection.reply(msg, { type: 'statusReport', role: 'ps', step: this.state.step, version: this.version, detail: this.status() });
+      else if (msg.type !== 'shutdown' && msg.type !== 'error')
+        throw new ProtocolError('E_ROLE', `a parameter server does not handle ${msg.type}; send pull, push or status`, { ref: msg.seq });
     } catch (error) {
       const refusal = error instanceof ProtocolError ? error : new ProtocolError('E_INTERNAL', String(error), { cause: error });
       // A pull of a step already applied is a lease overtaken by a backup or a re-lease: routine.
-      this.log({ level: refusal.code === 'E_STALE' ? 'info' : 'warn', event: 'ps-refused', shard: this.shard, type: msg.type, code: refusal.code, message: refusal.message });
+      this.log({
+        level: refusal.code === 'E_STALE' ? 'info' : 'warn',
+        event: 'ps-refused',
+        shard: this.shard,
+        type: msg.type,
+        code: refusal.code,
+        message: refusal.message,
+      });
       void connection.replyError(msg, refusal);
     }
   }

@@ -33,11 +33,19 @@ export class ParkedPulls {
    */
   park(connection: Connection, request: MessageOf<'pull'>, wanted: number, current: number, ahead: number): void {
     if (wanted > current + ahead) {
-      throw new ProtocolError('E_RANGE', `pull of version ${wanted} is more than ${ahead} past shard ${this.shard}'s version ${current}; pull the step after the one you pushed`, { ref: request.seq });
+      throw new ProtocolError(
+        'E_RANGE',
+        `pull of version ${wanted} is more than ${ahead} past shard ${this.shard}'s version ${current}; pull the step after the one you pushed`,
+        { ref: request.seq },
+      );
     }
     const waiting = this.parked.filter((p) => p.connection === connection).length;
     if (waiting >= MAX_HELD_PULLS) {
-      throw new ProtocolError('E_LIMIT', `${waiting} pulls of this connection already wait for new versions of shard ${this.shard} (MAX_HELD_PULLS ${MAX_HELD_PULLS})`, { ref: request.seq });
+      throw new ProtocolError(
+        'E_LIMIT',
+        `${waiting} pulls of this connection already wait for new versions of shard ${this.shard} (MAX_HELD_PULLS ${MAX_HELD_PULLS})`,
+        { ref: request.seq },
+      );
     }
     this.parked.push({ connection, request, version: wanted });
   }

@@ -61,7 +61,11 @@ export class PushGuards {
     if (valid) return;
     this.options.counters.unticketed++;
     const what = count === 1 ? `micro-batch ${msg.microBatchId}` : `micro-batches ${msg.microBatchId}..${msg.microBatchId + count - 1}`;
-    throw new ProtocolError('E_TICKET', `${msg.type} of step ${msg.step} ${what} carries ${given.length === 0 ? 'no lease ticket' : `no valid ticket of lease ${msg.leaseId ?? '(none)'}`}; refused`, { ref: msg.seq });
+    throw new ProtocolError(
+      'E_TICKET',
+      `${msg.type} of step ${msg.step} ${what} carries ${given.length === 0 ? 'no lease ticket' : `no valid ticket of lease ${msg.leaseId ?? '(none)'}`}; refused`,
+      { ref: msg.seq },
+    );
   }
 
   requireBnStats(msg: PushMessage): void {

@@ -49,7 +49,10 @@ class Driver {
     readonly ps: ParameterServer,
     job: JobDescription,
   ) {
-    const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: ps.paramCount } }, b: { role: 'ps', validateOptions: ps.validateOptions(ps.paramCount) } });
+    const pair = createMemoryPair({
+      a: { role: 'worker', validateOptions: { paramCount: ps.paramCount } },
+      b: { role: 'ps', validateOptions: ps.validateOptions(ps.paramCount) },
+    });
     ps.attach(pair.b);
     this.worker = pair.a;
     const model = modelOf(job);
@@ -71,7 +74,18 @@ class Driver {
             })),
           )
         : undefined;
-    return this.worker.request({ type: 'push', step, microBatchId: id, version, generation: 0, offset, grads, loss: step + id / 10, samples: 2, ...(bnStats ? { bnStats } : {}) });
+    return this.worker.request({
+      type: 'push',
+      step,
+      microBatchId: id,
+      version,
+      generation: 0,
+      offset,
+      grads,
+      loss: step + id / 10,
+      samples: 2,
+      ...(bnStats ? { bnStats } : {}),
+    });
   }
 }
 
@@ -115,7 +129,11 @@ async function expectSameShard(resumed: ParameterServer, reference: ParameterSer
   const pulls = async (ps: ParameterServer) => {
     const w = driverOf(ps).worker;
     const out = [bits((await w.request({ type: 'pull', step: ps.version })).values)];
-    if (ps.version > 0) out.push(bits((await w.request({ type: 'pull', step: ps.version - 1 })).values), bits((await w.request({ type: 'pull', step: ps.version - 1, raw: true })).values));
+    if (ps.version > 0)
+      out.push(
+        bits((await w.request({ type: 'pull', step: ps.version - 1 })).values),
+        bits((await w.request({ type: 'pull', step: ps.version - 1, raw: true })).values),
+      );
     return out;
   };
   expect(await pulls(resumed)).toEqual(await pulls(reference));
@@ -158,13 +176,20 @@ async function crashAndResume(s: Scenario): Promise<LogRecord[]> {
   const lags = Array.from({ length: reference.plan.totalSteps * M }, () => Math.floor(random() * (s.job.config.staleness + 1)));
   const drivers = new Map<ParameterServer, Driver>();
   const driverOf = (ps: ParameterServer) => drivers.get(ps) ?? drivers.set(ps, new Driver(ps, s.job)).get(ps)!;
-  const run = (ps: ParameterServer, from: number, to: number) => (async ? runAsync(driverOf(ps), order, lags, from, to) : runSync(driverOf(ps), order, from, to));
+  const run = (ps: ParameterServer, from: number, to: number) =>
+    async ? runAsync(driverOf(ps), order, lags, from, to) : runSync(driverOf(ps), order, from, to);
 
   const refused: LogRecord[] = [];
   let stalled: (record: LogRecord) => void = () => undefined;
   const stall = new Promise<LogRecord>((resolve) => (stalled = resolve));
   const fatal: Error[] = [];
-  const first = await open({ job: s.job, shard, log: (r) => (r.event === 'checkpoint-stalled' ? stalled(r) : refused.push(r)), onFatal: (e) => fatal.push(e), durability: { ...s.durability, dir, resume: false } });
+  const first = await open({
+    job: s.job,
+    shard,
+    log: (r) => (r.event === 'checkpoint-stalled' ? stalled(r) : refused.push(r)),
+    onFatal: (e) => fatal.push(e),
+    durability: { ...s.durability, dir, resume: false },
+  });
   let applied = s.k;
   if (s.crash === 'after-log-append' || s.crash === 'before-log-append') {
     // The process dies just after (or just before) the record of update k reaches the log. Async

@@ -22,7 +22,10 @@ export async function readSavedJob(dir: string): Promise<JobDescription> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot resume: ${path} is missing (${(error as NodeJS.ErrnoException).code}); a shard writes it on its first start — give --checkpoint-dir the job's checkpoint directory (checkpointDir, default <out>/checkpoints)`, { cause: error });
+    throw new Error(
+      `cannot resume: ${path} is missing (${(error as NodeJS.ErrnoException).code}); a shard writes it on its first start — give --checkpoint-dir the job's checkpoint directory (checkpointDir, default <out>/checkpoints)`,
+      { cause: error },
+    );
   }
   try {
     return JSON.parse(text) as JobDescription;

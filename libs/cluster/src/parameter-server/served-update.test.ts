@@ -27,7 +27,7 @@ function pull(step: number): MessageOf<'pull'> {
 }
 
 function push(step: number, id: number): MessageOf<'push'> {
-  const grads = Float32Array.from({ length: P }, (_, i) => (id + 1) * (i - 12) / 64);
+  const grads = Float32Array.from({ length: P }, (_, i) => ((id + 1) * (i - 12)) / 64);
   return { type: 'push', seq: seq++, step, microBatchId: id, version: step, generation: 0, offset: 0, grads, loss: 0.5, samples: 2 };
 }
 

@@ -23,7 +23,10 @@ function tempDir(): string {
 const job = tinyJob({ epochs: 2 });
 
 async function drive(ps: ParameterServer, steps: number): Promise<void> {
-  const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: ps.paramCount } }, b: { role: 'ps', validateOptions: ps.validateOptions(ps.paramCount) } });
+  const pair = createMemoryPair({
+    a: { role: 'worker', validateOptions: { paramCount: ps.paramCount } },
+    b: { role: 'ps', validateOptions: ps.validateOptions(ps.paramCount) },
+  });
   ps.attach(pair.b);
   for (let t = ps.version; t < steps; t++) {
     for (const id of [0, 1, 2, 3]) {

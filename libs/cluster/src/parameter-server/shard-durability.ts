@@ -53,7 +53,12 @@ export class ShardDurability {
     if (!(Number.isInteger(options.keep) && options.keep >= 1)) throw new RangeError(`checkpointKeep must be an integer ≥ 1, got ${options.keep}`);
     const stall = options.stallCheckpointStep;
     if (stall !== undefined && (options.every === 0 || stall % options.every !== 0)) {
-      log({ level: 'warn', event: 'fault-ignored', ...fields, message: `stall-checkpoint-step=${stall} names no checkpoint: they are written every ${options.every} steps (0: never)` });
+      log({
+        level: 'warn',
+        event: 'fault-ignored',
+        ...fields,
+        message: `stall-checkpoint-step=${stall} names no checkpoint: they are written every ${options.every} steps (0: never)`,
+      });
     }
   }
 
@@ -63,7 +68,15 @@ export class ShardDurability {
     if (this.options.resume) return;
     const old = (await readdir(this.options.dir)).filter((name) => /^(ckpt-\d+\.safetensors|wal-\d+\.log)$/.test(name) || isAtomicTempFile(name));
     for (const name of old) await rm(join(this.options.dir, name), { force: true });
-    if (old.length > 0) this.log({ level: 'info', event: 'checkpoint-dir-cleared', ...this.fields, dir: this.options.dir, removed: old.length, message: 'fresh start: checkpoints and logs of an earlier run removed (start with --resume to continue from them)' });
+    if (old.length > 0)
+      this.log({
+        level: 'info',
+        event: 'checkpoint-dir-cleared',
+        ...this.fields,
+        dir: this.options.dir,
+        removed: old.length,
+        message: 'fresh start: checkpoints and logs of an earlier run removed (start with --resume to continue from them)',
+      });
   }
 
   loadCheckpoint(): Promise<(ShardSnapshot & { path: string }) | undefined> {
@@ -89,20 +102,43 @@ export class ShardDurability {
       }
       try {
         if (reader.start > current) {
-          this.log({ level: 'warn', event: 'wal-gap', ...this.fields, path, version: current, message: `log ${path} starts at version ${reader.start} but the state is at ${current}; its records cannot be applied` });
+          this.log({
+            level: 'warn',
+            event: 'wal-gap',
+            ...this.fields,
+            path,
+            version: current,
+            message: `log ${path} starts at version ${reader.start} but the state is at ${current}; its records cannot be applied`,
+          });
           break;
         }
         for (let record = reader.read(); record; record = reader.read()) {
           if (record.version < current) continue;
           if (record.version > current) {
-            this.log({ level: 'warn', event: 'wal-gap', ...this.fields, path, version: current, message: `record of version ${record.version} follows version ${current}` });
+            this.log({
+              level: 'warn',
+              event: 'wal-gap',
+              ...this.fields,
+              path,
+              version: current,
+              message: `record of version ${record.version} follows version ${current}`,
+            });
             break;
           }
           apply(record);
           current++;
         }
         const end = reader.end();
-        if (end.torn) this.log({ level: 'warn', event: 'wal-torn-tail', ...this.fields, path, offset: end.validBytes, ignoredBytes: end.torn.ignoredBytes, reason: end.torn.reason });
+        if (end.torn)
+          this.log({
+            level: 'warn',
+            event: 'wal-torn-tail',
+            ...this.fields,
+            path,
+            offset: end.validBytes,
+            ignoredBytes: end.torn.ignoredBytes,
+            reason: end.torn.reason,
+          });
       } finally {
         reader.close();
       }
@@ -114,7 +150,13 @@ export class ShardDurability {
   async startLog(version: number): Promise<void> {
     for (const { start, name } of await listWalFiles(this.options.dir)) {
       if (start <= version) continue;
-      this.log({ level: 'warn', event: 'wal-discarded', ...this.fields, path: join(this.options.dir, name), message: `starts at version ${start}, after the restored version ${version}` });
+      this.log({
+        level: 'warn',
+        event: 'wal-discarded',
+        ...this.fields,
+        path: join(this.options.dir, name),
+        message: `starts at version ${start}, after the restored version ${version}`,
+      });
       await rm(join(this.options.dir, name), { force: true });
     }
     this.writer = WalWriter.create(this.options.dir, version, this.fingerprint);
@@ -140,7 +182,13 @@ export class ShardDurability {
     this.writer?.close();
     this.writer = WalWriter.create(this.options.dir, snapshot.version, this.fingerprint);
     if (this.pending) {
-      this.log({ level: 'warn', event: 'checkpoint-deferred', ...this.fields, step: this.pending.step, message: `checkpoint of step ${this.pending.step} skipped: the one before it is still being written and step ${snapshot.step} is due` });
+      this.log({
+        level: 'warn',
+        event: 'checkpoint-deferred',
+        ...this.fields,
+        step: this.pending.step,
+        message: `checkpoint of step ${this.pending.step} skipped: the one before it is still being written and step ${snapshot.step} is due`,
+      });
     }
     this.pending = snapshot;
     if (!this.inFlight) this.next();
@@ -195,7 +243,10 @@ export class ShardDurability {
     const started = performance.now();
     const { dir } = this.options;
     try {
-      const stall = snapshot.step === this.options.stallCheckpointStep ? { write: (file: FileHandle, data: Uint8Array | string, temp: string) => this.stall(file, data, temp, snapshot.step) } : {};
+      const stall =
+        snapshot.step === this.options.stallCheckpointStep
+          ? { write: (file: FileHandle, data: Uint8Array | string, temp: string) => this.stall(file, data, temp, snapshot.step) }
+          : {};
       const { path, bytes } = await writeCheckpoint(dir, snapshot, this.fingerprint, stall);
       const pruned = await pruneCheckpoints(dir, this.options.keep);
       const kept = await listCheckpoints(dir);
@@ -203,11 +254,30 @@ export class ShardDurability {
       // to the newest version (a corrupt newest checkpoint then costs no steps).
       const oldest = Math.min(snapshot.step, ...kept.map((c) => c.step)) * this.updatesPerStep;
       for (const { start, name } of await listWalFiles(dir)) if (start < oldest) await rm(join(dir, name), { force: true });
-      this.log({ level: 'info', event: 'checkpoint-written', ...this.fields, step: snapshot.step, version: snapshot.version, path, bytes, ms: Math.round(performance.now() - started), pruned: pruned.length, kept: kept.length });
+      this.log({
+        level: 'info',
+        event: 'checkpoint-written',
+        ...this.fields,
+        step: snapshot.step,
+        version: snapshot.version,
+        path,
+        bytes,
+        ms: Math.round(performance.now() - started),
+        pruned: pruned.length,
+        kept: kept.length,
+      });
     } catch (error) {
       if (this.abort.signal.aborted) return;
       // The logs since the last durable checkpoint are kept, so nothing is lost but disk space.
-      this.log({ level: 'error', event: 'checkpoint-failed', ...this.fields, step: snapshot.step, dir, reason: (error as Error).message, message: `checkpoint of step ${snapshot.step} failed (${(error as Error).message}); the write-ahead log still covers it — free disk space or fix ${dir}` });
+      this.log({
+        level: 'error',
+        event: 'checkpoint-failed',
+        ...this.fields,
+        step: snapshot.step,
+        dir,
+        reason: (error as Error).message,
+        message: `checkpoint of step ${snapshot.step} failed (${(error as Error).message}); the write-ahead log still covers it — free disk space or fix ${dir}`,
+      });
     }
   }
 
@@ -215,7 +285,16 @@ export class ShardDurability {
     this.stalled = true;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     await file.write(bytes, 0, bytes.byteLength >> 1);
-    this.log({ level: 'warn', event: 'checkpoint-stalled', ...this.fields, step, path: temp, written: bytes.byteLength >> 1, of: bytes.byteLength, message: 'fault injection: this checkpoint will never finish' });
+    this.log({
+      level: 'warn',
+      event: 'checkpoint-stalled',
+      ...this.fields,
+      step,
+      path: temp,
+      written: bytes.byteLength >> 1,
+      of: bytes.byteLength,
+      message: 'fault injection: this checkpoint will never finish',
+    });
     return new Promise<never>((_, reject) => this.abort.signal.addEventListener('abort', () => reject(this.abort.signal.reason as Error), { once: true }));
   }
 }

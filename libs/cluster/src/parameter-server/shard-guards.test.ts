@@ -20,7 +20,11 @@ function serve(options: { tickets?: LeaseTickets } = {}): { ps: ParameterServer;
 const grads = (value: number): Float32Array => new Float32Array(P).fill(value);
 const push = (worker: Connection, id: number, extra: { leaseId?: number; ticket?: string } = {}, values = grads(0.25)) =>
   worker.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads: values, loss: 0.5, samples: 2, ...extra });
-const codeOf = (promise: Promise<unknown>): Promise<string> => promise.then(() => 'accepted', (e: unknown) => (isProtocolError(e) ? e.code : String(e)));
+const codeOf = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => 'accepted',
+    (e: unknown) => (isProtocolError(e) ? e.code : String(e)),
+  );
 
 describe('ParameterServer guards', () => {
   it('with tickets, takes a push only with the ticket of its lease for its step and micro-batch', async () => {
@@ -30,11 +34,37 @@ describe('ParameterServer guards', () => {
       codeOf(push(worker, 0)),
       codeOf(push(worker, 0, { leaseId: 7, ticket: lease[1] })),
       codeOf(push(worker, 0, { leaseId: 8, ticket: lease[0] })),
-      codeOf(worker.request({ type: 'pushRun', step: 0, microBatchId: 0, count: 2, version: 0, generation: 0, offset: 0, grads: grads(0.5), losses: [0.5, 0.5], leaseId: 7, tickets: [lease[0]!] })),
+      codeOf(
+        worker.request({
+          type: 'pushRun',
+          step: 0,
+          microBatchId: 0,
+          count: 2,
+          version: 0,
+          generation: 0,
+          offset: 0,
+          grads: grads(0.5),
+          losses: [0.5, 0.5],
+          leaseId: 7,
+          tickets: [lease[0]!],
+        }),
+      ),
     ]);
     expect(refused).toEqual(['E_TICKET', 'E_TICKET', 'E_TICKET', 'E_TICKET']);
     expect(ps.counters).toMatchObject({ unticketed: 4, accepted: 0 });
-    const run = await worker.request({ type: 'pushRun', step: 0, microBatchId: 0, count: 2, version: 0, generation: 0, offset: 0, grads: grads(0.5), losses: [0.5, 0.5], leaseId: 7, tickets: lease.slice(0, 2) });
+    const run = await worker.request({
+      type: 'pushRun',
+      step: 0,
+      microBatchId: 0,
+      count: 2,
+      version: 0,
+      generation: 0,
+      offset: 0,
+      grads: grads(0.5),
+      losses: [0.5, 0.5],
+      leaseId: 7,
+      tickets: lease.slice(0, 2),
+    });
     expect(run.status).toBe('accepted');
     for (const id of [2, 3]) expect((await push(worker, id, { leaseId: 7, ticket: lease[id] })).status).toBe('accepted');
     expect(ps.version).toBe(1);
@@ -69,7 +99,10 @@ describe('ParameterServer guards', () => {
     const ps = new ParameterServer({ job, shard: 0, onApplied: (a) => applied.push(a) });
     const count = ps.paramCount;
     const open = (maxPayload?: number): Connection => {
-      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: count }, ...(maxPayload ? { maxPayload } : {}) }, b: { role: 'ps', validateOptions: ps.validateOptions(count) } });
+      const pair = createMemoryPair({
+        a: { role: 'worker', validateOptions: { paramCount: count }, ...(maxPayload ? { maxPayload } : {}) },
+        b: { role: 'ps', validateOptions: ps.validateOptions(count) },
+      });
       ps.attach(pair.b);
       return pair.a;
     };
@@ -77,7 +110,18 @@ describe('ParameterServer guards', () => {
     const closed = new Promise<number>((resolve) => small.once('close', (code) => resolve(code)));
     const parked = codeOf(small.request({ type: 'pull', step: 1 }));
     const next = honest.request({ type: 'pull', step: 1 });
-    for (const id of [0, 1, 2, 3]) await honest.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads: new Float32Array(count).fill(0.01), loss: 0.5, samples: 2 });
+    for (const id of [0, 1, 2, 3])
+      await honest.request({
+        type: 'push',
+        step: 0,
+        microBatchId: id,
+        version: 0,
+        generation: 0,
+        offset: 0,
+        grads: new Float32Array(count).fill(0.01),
+        loss: 0.5,
+        samples: 2,
+      });
     expect((await next).version).toBe(1);
     expect(await closed).toBe(1009);
     expect(await parked).toBe('E_CLOSED');

@@ -42,7 +42,14 @@ export class ShardPulls {
     const offset = msg.offset ?? range.offset;
     const length = msg.length ?? range.length;
     const values = source.subarray(offset - range.offset, offset - range.offset + length);
-    return connection.reply(msg, { type: 'params', version: view.version, step: msg.step ?? this.state.step, offset, values, ...(view.bnState ? { bnState: view.bnState } : {}) });
+    return connection.reply(msg, {
+      type: 'params',
+      version: view.version,
+      step: msg.step ?? this.state.step,
+      offset,
+      values,
+      ...(view.bnState ? { bnState: view.bnState } : {}),
+    });
   }
 
   /** Parks `msg` until version `wanted` (parked-pulls.ts). */

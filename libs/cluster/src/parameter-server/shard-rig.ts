@@ -80,7 +80,8 @@ export function policyRig(length: number): PolicyRig {
         },
       },
       guards: { requireBnStats: () => undefined },
-      ack: (_c, msg: MessageOf<'push'> | MessageOf<'pushRun'>, status, reason) => void rig.acks.push({ status, reason, step: msg.step, microBatchId: msg.microBatchId }),
+      ack: (_c, msg: MessageOf<'push'> | MessageOf<'pushRun'>, status, reason) =>
+        void rig.acks.push({ status, reason, step: msg.step, microBatchId: msg.microBatchId }),
     },
   };
   return rig;

@@ -74,12 +74,30 @@ export class ShardSession {
   async run(): Promise<ShardSessionReport> {
     const { shard, coordinator } = this.options;
     if (this.options.resume) await this.restore();
-    let ended = await this.session({ maxAttempts: 20, onRetry: ({ attempt, delayMs, error }) => this.log({ level: 'warn', event: 'coordinator-retry', attempt, delayMs, code: error.code, message: `coordinator not reachable yet; retrying in ${delayMs} ms` }) });
+    let ended = await this.session({
+      maxAttempts: 20,
+      onRetry: ({ attempt, delayMs, error }) =>
+        this.log({
+          level: 'warn',
+          event: 'coordinator-retry',
+          attempt,
+          delayMs,
+          code: error.code,
+          message: `coordinator not reachable yet; retrying in ${delayMs} ms`,
+        }),
+    });
     while (!ended.shutdown) {
       const timeoutMs = this.ps!.job.config.shardRestartTimeoutMs;
       const started = Date.now();
       let attempts = 1;
-      this.log({ level: 'warn', event: 'coordinator-lost', reason: ended.reason, version: this.ps!.version, timeoutMs, message: `${ended.reason} without a shutdown; reconnecting to ${coordinator} for up to ${timeoutMs} ms` });
+      this.log({
+        level: 'warn',
+        event: 'coordinator-lost',
+        reason: ended.reason,
+        version: this.ps!.version,
+        timeoutMs,
+        message: `${ended.reason} without a shutdown; reconnecting to ${coordinator} for up to ${timeoutMs} ms`,
+      });
       try {
         ended = await this.session({
           initialMs: 100,
@@ -87,7 +105,14 @@ export class ShardSession {
           signal: AbortSignal.timeout(timeoutMs),
           onRetry: ({ attempt, delayMs, error }) => {
             attempts = attempt + 1;
-            this.log({ level: 'warn', event: 'coordinator-retry', attempt, delayMs, code: error.code, message: `coordinator ${coordinator} not reachable; retrying in ${delayMs} ms` });
+            this.log({
+              level: 'warn',
+              event: 'coordinator-retry',
+              attempt,
+              delayMs,
+              code: error.code,
+              message: `coordinator ${coordinator} not reachable; retrying in ${delayMs} ms`,
+            });
           },
         });
       } catch (error) {
@@ -102,7 +127,14 @@ export class ShardSession {
     }
     const ps = this.ps!;
     const report = { reason: ended.reason, version: ps.version, counters: { ...ps.counters } };
-    this.log({ level: 'info', event: 'shard-stopping', reason: ended.reason, version: ps.version, ...ps.counters, message: `shard ${shard} stopping: ${ended.reason}` });
+    this.log({
+      level: 'info',
+      event: 'shard-stopping',
+      reason: ended.reason,
+      version: ps.version,
+      ...ps.counters,
+      message: `shard ${shard} stopping: ${ended.reason}`,
+    });
     await ps.finish();
     await ps.close();
     this.coordinator?.close(1000, 'shard done');
@@ -114,11 +146,24 @@ export class ShardSession {
   private async restore(): Promise<void> {
     const { shard, resumeDir: dir } = this.options;
     if (dir === undefined || !existsSync(join(dir, 'job.json'))) {
-      this.log({ level: 'warn', event: 'nothing-to-resume', shard, dir: dir ?? null, message: `shard ${shard}: nothing to resume${dir ? ` in ${dir}` : ''} (no job.json); starting from the job's initial state` });
+      this.log({
+        level: 'warn',
+        event: 'nothing-to-resume',
+        shard,
+        dir: dir ?? null,
+        message: `shard ${shard}: nothing to resume${dir ? ` in ${dir}` : ''} (no job.json); starting from the job's initial state`,
+      });
       return;
     }
     this.ps = await this.open(await ParameterServer.savedJob(dir), dir, true);
-    this.log({ level: 'info', event: 'shard-resumed', shard, version: this.ps.version, dir, message: `shard ${shard} restored at version ${this.ps.version} from ${dir}` });
+    this.log({
+      level: 'info',
+      event: 'shard-resumed',
+      shard,
+      version: this.ps.version,
+      dir,
+      message: `shard ${shard} restored at version ${this.ps.version} from ${dir}`,
+    });
   }
 
   private async open(job: JobDescription, dir: string, resume: boolean): Promise<ParameterServer> {
@@ -145,7 +190,13 @@ export class ShardSession {
     const { connection, registered } = await reconnecting(async () => {
       const c = await this.options.connectCoordinator();
       try {
-        return { connection: c, registered: await c.request({ type: 'register', name, pid: process.pid, backend: 'none', shard, version: this.ps?.version ?? 0 }, { timeoutMs: 600_000 }) };
+        return {
+          connection: c,
+          registered: await c.request(
+            { type: 'register', name, pid: process.pid, backend: 'none', shard, version: this.ps?.version ?? 0 },
+            { timeoutMs: 600_000 },
+          ),
+        };
       } catch (error) {
         c.close(1000, 'register failed');
         throw error;
@@ -155,14 +206,25 @@ export class ShardSession {
     if (!this.ps) this.ps = await this.open(job, ParameterServer.checkpointDirOf(job, shard, this.options.checkpointDir), false);
     else if (!this.ps.runs(job)) {
       connection.close(1000, 'another job');
-      throw new Error(`the coordinator at ${this.options.coordinator} runs another job than shard ${shard}'s checkpoints (config, model or sharding differ); start this shard without --resume, or the coordinator with the job's original config`);
+      throw new Error(
+        `the coordinator at ${this.options.coordinator} runs another job than shard ${shard}'s checkpoints (config, model or sharding differ); start this shard without --resume, or the coordinator with the job's original config`,
+      );
     }
     const ps = this.ps;
     this.coordinator = connection;
     ps.attach(connection);
     if (!this.server) {
       this.server = await this.options.listen(ps.validateOptions(ps.paramCount), (c) => ps.attach(c));
-      this.log({ level: 'info', event: 'shard-listening', shard, offset: ps.range.offset, length: ps.range.length, url: this.server.url, version: ps.version, message: `parameter-server shard ${shard} listening on ${this.server.url}` });
+      this.log({
+        level: 'info',
+        event: 'shard-listening',
+        shard,
+        offset: ps.range.offset,
+        length: ps.range.length,
+        url: this.server.url,
+        version: ps.version,
+        message: `parameter-server shard ${shard} listening on ${this.server.url}`,
+      });
     }
     await connection.send({ type: 'shardReady', shard, url: this.server.url });
     // The coordinator may have missed these (it restarted, or this shard died before sending them).

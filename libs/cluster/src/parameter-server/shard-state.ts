@@ -117,13 +117,23 @@ export class ShardState {
     const again = microBatchIds.filter((id) => this.ledger.has(step, id));
     if (again.length > 0) {
       this.doubleApplied++;
-      this.options.log({ level: 'error', event: 'double-apply-refused', shard: this.options.shard, step, microBatchIds: again, message: `step ${step} micro-batches ${again.join(', ')} were already applied; the update is refused` });
+      this.options.log({
+        level: 'error',
+        event: 'double-apply-refused',
+        shard: this.options.shard,
+        step,
+        microBatchIds: again,
+        message: `step ${step} micro-batches ${again.join(', ')} were already applied; the update is refused`,
+      });
       return undefined;
     }
     if (record.grad !== this.grad) this.grad.set(record.grad);
     // Finite pushes can sum past float32's range; such a mean is refused before anything changes.
     const norm = globalNorm(this.grad);
-    if (!Number.isFinite(norm)) throw new NonFiniteUpdate(`the mean gradient of step ${step} is not finite (its ℓ2 norm is ${norm}: the pushes sum past float32's range, or one holds a value that large)`);
+    if (!Number.isFinite(norm))
+      throw new NonFiniteUpdate(
+        `the mean gradient of step ${step} is not finite (its ℓ2 norm is ${norm}: the pushes sum past float32's range, or one holds a value that large)`,
+      );
     return norm;
   }
 
@@ -192,7 +202,9 @@ export class ShardState {
 
   restore(snapshot: ShardSnapshot): void {
     if (snapshot.params.length !== this.range.length) {
-      throw new RangeError(`checkpoint holds ${snapshot.params.length} parameters but shard ${this.options.shard} owns ${this.range.length}; it belongs to another sharding`);
+      throw new RangeError(
+        `checkpoint holds ${snapshot.params.length} parameters but shard ${this.options.shard} owns ${this.range.length}; it belongs to another sharding`,
+      );
     }
     this.rule.optimizer.load(snapshot.optimizer);
     this.params.set(snapshot.params);

@@ -35,7 +35,14 @@ function rig(overrides: Record<string, unknown> = {}, options: { failAppend?: bo
   return { events, state, updates, writeReplies: () => replies.splice(0).forEach((write) => write()) };
 }
 
-const record = (version: number, value = 0.25, extra: Partial<WalRecord> = {}): WalRecord => ({ version, step: version, microBatchIds: [0, 1, 2, 3], losses: [0, 0, 0, 0], grad: new Float32Array(P).fill(value), ...extra });
+const record = (version: number, value = 0.25, extra: Partial<WalRecord> = {}): WalRecord => ({
+  version,
+  step: version,
+  microBatchIds: [0, 1, 2, 3],
+  losses: [0, 0, 0, 0],
+  grad: new Float32Array(P).fill(value),
+  ...extra,
+});
 
 describe('ShardUpdates', () => {
   it('sync: serves the update first, then logs and reports it once its replies are written', async () => {
@@ -77,7 +84,10 @@ describe('ShardUpdates', () => {
     const { events, updates } = rig({}, { failAppend: true });
     updates.serveStep(record(0));
     updates.settle();
-    expect(events).toEqual(['served', expect.stringMatching(/^fatal: shard 0: the write-ahead log append of version 0 failed after the update was served \(Error: disk full\)/)]);
+    expect(events).toEqual([
+      'served',
+      expect.stringMatching(/^fatal: shard 0: the write-ahead log append of version 0 failed after the update was served \(Error: disk full\)/),
+    ]);
   });
 
   it('async: logs before making the update; the policy reports it; a pair applied again is skipped', () => {

@@ -127,7 +127,10 @@ export class ShardUpdates {
       this.applyMs += performance.now() - started;
     } catch (error) {
       const { shard, log } = this.hooks;
-      const failure = new Error(`shard ${shard}: the write-ahead log append of version ${version} failed after the update was served (${String(error)}); stop this shard and restart it with --resume`, { cause: error });
+      const failure = new Error(
+        `shard ${shard}: the write-ahead log append of version ${version} failed after the update was served (${String(error)}); stop this shard and restart it with --resume`,
+        { cause: error },
+      );
       log({ level: 'error', event: 'wal-append-failed', shard, version, message: failure.message });
       this.hooks.onFatal(failure);
       return;

@@ -14,12 +14,34 @@ let seq = 0;
  */
 const grad = (step: number, id: number): Float32Array => Float32Array.of([1e8, 3, 3, -1e8][id]!, (id + 1) / 2 + step, -0);
 
-const push = (step: number, id: number): MessageOf<'push'> => ({ type: 'push', seq: seq++, step, microBatchId: id, version: step, generation: 0, offset: 0, grads: grad(step, id), loss: id / 10, samples: 2 });
+const push = (step: number, id: number): MessageOf<'push'> => ({
+  type: 'push',
+  seq: seq++,
+  step,
+  microBatchId: id,
+  version: step,
+  generation: 0,
+  offset: 0,
+  grads: grad(step, id),
+  loss: id / 10,
+  samples: 2,
+});
 
 function pushRun(step: number, first: number, count: number): MessageOf<'pushRun'> {
   const grads = new Float32Array(P);
   for (let id = first; id < first + count; id++) grad(step, id).forEach((g, i) => (grads[i] = grads[i]! + g));
-  return { type: 'pushRun', seq: seq++, step, microBatchId: first, count, version: step, generation: 0, offset: 0, grads, losses: Array.from({ length: count }, (_, j) => (first + j) / 10) };
+  return {
+    type: 'pushRun',
+    seq: seq++,
+    step,
+    microBatchId: first,
+    count,
+    version: step,
+    generation: 0,
+    offset: 0,
+    grads,
+    losses: Array.from({ length: count }, (_, j) => (first + j) / 10),
+  };
 }
 
 function sync(overrides: Record<string, unknown> = {}): { rig: PolicyRig; policy: SyncSum } {
@@ -77,7 +99,13 @@ describe('SyncSum', () => {
     for (const id of [3, 2]) policy.push(rig.connection, push(1, id));
     policy.pushRun(rig.connection, pushRun(2, 0, 4));
     expect(rig.acks.filter((a) => a.status === 'split')).toEqual([
-      { status: 'split', reason: 'shard 0 has folded 0 and holds 1 micro-batches of step 0; a run is added only to an empty sum at micro-batch 0: push micro-batches 2..3 one by one', step: 0, microBatchId: 2 },
+      {
+        status: 'split',
+        reason:
+          'shard 0 has folded 0 and holds 1 micro-batches of step 0; a run is added only to an empty sum at micro-batch 0: push micro-batches 2..3 one by one',
+        step: 0,
+        microBatchId: 2,
+      },
     ]);
     // step 2, the whole step in one run: (2.5 + 3 + 3.5 + 4) / 4 = 3.25
     expect(rig.records.map((r) => Array.from(r.grad))).toEqual([
@@ -91,7 +119,14 @@ describe('SyncSum', () => {
   it('splits every run when maxGradNorm judges each micro-batch alone', () => {
     const { rig, policy } = sync({ maxGradNorm: 1e9 });
     policy.pushRun(rig.connection, pushRun(0, 0, 4));
-    expect(rig.acks).toEqual([{ status: 'split', reason: 'the job sets maxGradNorm, which judges each micro-batch alone: push micro-batches 0..3 one by one', step: 0, microBatchId: 0 }]);
+    expect(rig.acks).toEqual([
+      {
+        status: 'split',
+        reason: 'the job sets maxGradNorm, which judges each micro-batch alone: push micro-batches 0..3 one by one',
+        step: 0,
+        microBatchId: 0,
+      },
+    ]);
     expect(rig.records).toEqual([]);
   });
 

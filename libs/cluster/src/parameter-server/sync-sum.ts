@@ -55,7 +55,11 @@ export class SyncSum implements Aggregation {
         void this.host.pulls.answer(connection, msg, previous);
         return;
       }
-      throw new ProtocolError('E_STALE', `pull.step ${step} was already applied; shard ${this.host.shard} is at version ${version} and serves steps ${version - 1} and ${version} only`, { ref: msg.seq });
+      throw new ProtocolError(
+        'E_STALE',
+        `pull.step ${step} was already applied; shard ${this.host.shard} is at version ${version} and serves steps ${version - 1} and ${version} only`,
+        { ref: msg.seq },
+      );
     }
     if (step > version) this.host.pulls.park(connection, msg, step, SYNC_PULL_AHEAD);
     else void this.host.pulls.answer(connection, msg);
@@ -145,7 +149,12 @@ export class SyncSum implements Aggregation {
       return true;
     }
     if (msg.step > version) {
-      this.host.ack(connection, msg, 'rejected', `step ${msg.step} is ahead of shard ${this.host.shard}'s current step ${version}; pull step ${msg.step} first`);
+      this.host.ack(
+        connection,
+        msg,
+        'rejected',
+        `step ${msg.step} is ahead of shard ${this.host.shard}'s current step ${version}; pull step ${msg.step} first`,
+      );
       return true;
     }
     return false;

@@ -81,7 +81,7 @@ describe('write-ahead log', () => {
     expect(reader.end()).toMatchObject({ validBytes: ends[0], torn: { reason: 'crc32 mismatch' } });
   });
 
-  it("refuses a log of another job and one whose header is torn", () => {
+  it('refuses a log of another job and one whose header is torn', () => {
     const dir = tempDir();
     const other = WalWriter.create(dir, 0, 'd'.repeat(64));
     other.close();

@@ -178,7 +178,9 @@ export class WalReader {
     }
     if (header.fingerprint !== fingerprint) {
       this.close();
-      throw new WalRejected(`job fingerprint ${String(header.fingerprint).slice(0, 12)}… is not this shard's ${fingerprint.slice(0, 12)}… (another job, shard or sharding)`);
+      throw new WalRejected(
+        `job fingerprint ${String(header.fingerprint).slice(0, 12)}… is not this shard's ${fingerprint.slice(0, 12)}… (another job, shard or sharding)`,
+      );
     }
     this.start = header.start;
   }

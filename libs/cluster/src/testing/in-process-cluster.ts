@@ -50,7 +50,10 @@ export interface Cluster {
 export function startCluster(job: JobDescription, workers: number, options: ClusterOptions = {}): Cluster {
   const onStep = options.onStep ?? (() => undefined);
   const model = modelOf(job);
-  const shardPair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount: model.paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount: model.paramCount } } });
+  const shardPair = createMemoryPair({
+    a: { role: 'ps', validateOptions: { paramCount: model.paramCount } },
+    b: { role: 'coordinator', validateOptions: { paramCount: model.paramCount } },
+  });
   const shardToCoordinator = shardPair.a;
   const ps = new ParameterServer({ job, shard: 0, onApplied: (applied) => void shardToCoordinator.send({ type: 'stepApplied', ...applied }) });
   const cluster: Cluster = {
@@ -68,7 +71,9 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
   };
   cluster.coordinator.attach(shardPair.b);
   ps.attach(shardToCoordinator);
-  void shardToCoordinator.request({ type: 'register', name: 'ps-0', pid: 1, backend: 'none', shard: 0 }).then(() => shardToCoordinator.send({ type: 'shardReady', shard: 0, url: 'memory://ps-0' }));
+  void shardToCoordinator
+    .request({ type: 'register', name: 'ps-0', pid: 1, backend: 'none', shard: 0 })
+    .then(() => shardToCoordinator.send({ type: 'shardReady', shard: 0, url: 'memory://ps-0' }));
   const reports = Array.from({ length: workers }, (_, k) =>
     new Worker({
       name: `worker-${k}`,
@@ -77,14 +82,20 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
       heartbeatMs: 50,
       reconnect: { initialMs: 5, maxMs: 20, maxAttempts: 5 },
       connectCoordinator: async () => {
-        const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: model.paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount: model.paramCount } } });
+        const pair = createMemoryPair({
+          a: { role: 'worker', validateOptions: { paramCount: model.paramCount } },
+          b: { role: 'coordinator', validateOptions: { paramCount: model.paramCount } },
+        });
         cluster.coordinator.attach(pair.b);
         cluster.toWorker[k].push(pair.b);
         return pair.a;
       },
       connectShard: async (_url, paramCount) => {
         if (options.connectShard) return options.connectShard(k, ps, paramCount);
-        const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'ps', validateOptions: ps.validateOptions(paramCount) } });
+        const pair = createMemoryPair({
+          a: { role: 'worker', validateOptions: { paramCount } },
+          b: { role: 'ps', validateOptions: ps.validateOptions(paramCount) },
+        });
         ps.attach(pair.b);
         cluster.toShard[k].push(pair.b);
         return pair.a;
@@ -104,4 +115,3 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
 export function sameBits(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
-

@@ -66,7 +66,11 @@ interface Pending {
  * The lease fields a push of `ids` carries: the lease id and the lease's tickets for those ids
  * (lease-ticket.ts), shaped by `shape`; nothing when the coordinator signs no leases.
  */
-function ticketsOf<T extends object>(lease: MessageOf<'lease'>, ids: readonly number[], shape: (tickets: string[]) => T): { leaseId: number } & T | Record<never, never> {
+function ticketsOf<T extends object>(
+  lease: MessageOf<'lease'>,
+  ids: readonly number[],
+  shape: (tickets: string[]) => T,
+): ({ leaseId: number } & T) | Record<never, never> {
   if (!lease.tickets) return {};
   return { leaseId: lease.leaseId, ...shape(ids.map((id) => lease.tickets![lease.microBatchIds.indexOf(id)]!)) };
 }
@@ -176,7 +180,14 @@ export class LeaseComputer {
     verdicts.forEach((verdict, shard) => {
       if (verdict.status !== 'refused') return;
       refused = true;
-      this.log({ level: 'warn', event: 'push-refused', step: lease.step, ...(entry.ids.length === 1 ? { microBatchId: entry.ids[0] } : { microBatchIds: entry.ids }), shard, reason: verdict.reason });
+      this.log({
+        level: 'warn',
+        event: 'push-refused',
+        step: lease.step,
+        ...(entry.ids.length === 1 ? { microBatchId: entry.ids[0] } : { microBatchIds: entry.ids }),
+        shard,
+        reason: verdict.reason,
+      });
     });
     if (refused) outcome.refused.push(...entry.ids);
     else if (verdicts.some((v) => v.status === 'stale')) outcome.stale.push(...entry.ids);
@@ -187,7 +198,13 @@ export class LeaseComputer {
   }
 
   /** Computes micro-batch `id` into `grad` (and its moments into `bnStats` when `bnOut` is given). */
-  private async compute(lease: MessageOf<'lease'>, id: number, timing: { computeMs: number }, signal: AbortSignal | undefined, bnOut?: Float32Array): Promise<{ loss: number; bn: Float32Array | undefined; samples: number }> {
+  private async compute(
+    lease: MessageOf<'lease'>,
+    id: number,
+    timing: { computeMs: number },
+    signal: AbortSignal | undefined,
+    bnOut?: Float32Array,
+  ): Promise<{ loss: number; bn: Float32Array | undefined; samples: number }> {
     const mb = this.plan.step(lease.step).microBatches[id];
     const started = performance.now();
     const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
@@ -201,7 +218,13 @@ export class LeaseComputer {
   }
 
   /** Computes and pushes one micro-batch; the acknowledgements are left pending. */
-  private async pushOne(lease: MessageOf<'lease'>, id: number, pulled: number[] | undefined, timing: LeaseTiming, signal: AbortSignal | undefined): Promise<Pending> {
+  private async pushOne(
+    lease: MessageOf<'lease'>,
+    id: number,
+    pulled: number[] | undefined,
+    timing: LeaseTiming,
+    signal: AbortSignal | undefined,
+  ): Promise<Pending> {
     if (this.async) {
       for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
       pulled = await this.pull(undefined, timing, signal);
@@ -297,7 +320,9 @@ export class LeaseComputer {
   }
 
   private request(at: { step: number } | undefined): Promise<ReplyOf<'pull'>[]> {
-    return Promise.all(this.shards.map((s, i) => s.request({ type: 'pull', ...(at ?? { minVersion: this.seen[i] }) }, { timeoutMs: this.options.pullTimeoutMs })));
+    return Promise.all(
+      this.shards.map((s, i) => s.request({ type: 'pull', ...(at ?? { minVersion: this.seen[i] }) }, { timeoutMs: this.options.pullTimeoutMs })),
+    );
   }
 
   /** Pulls every shard's slice into `params`; returns the version each shard served. */

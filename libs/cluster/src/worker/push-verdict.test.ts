@@ -22,7 +22,10 @@ describe('pushVerdict', () => {
       status: 'refused',
       reason: 'poisoned: gradient norm 41.5 is over maxGradNorm 10',
     });
-    await expect(pushVerdict(ack('rejected', 'step 7 is ahead of shard 0'), false)).rejects.toMatchObject({ code: 'E_STALE', message: expect.stringContaining('step 7 micro-batch 2 was rejected: step 7 is ahead') });
+    await expect(pushVerdict(ack('rejected', 'step 7 is ahead of shard 0'), false)).rejects.toMatchObject({
+      code: 'E_STALE',
+      message: expect.stringContaining('step 7 micro-batch 2 was rejected: step 7 is ahead'),
+    });
   });
 
   it('stale: re-leased in async mode, a lost lease in sync mode', async () => {

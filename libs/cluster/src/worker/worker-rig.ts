@@ -117,7 +117,13 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
       const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
       pair.b.on('message', (msg) => {
         if (msg.type === 'register') {
-          void pair.b.reply(msg, { type: 'registered', workerId: 0, generation: 0, config: options.sentJob ?? (job as unknown as JsonValue), shardUrls: ['memory://ps-0'] });
+          void pair.b.reply(msg, {
+            type: 'registered',
+            workerId: 0,
+            generation: 0,
+            config: options.sentJob ?? (job as unknown as JsonValue),
+            shardUrls: ['memory://ps-0'],
+          });
         } else if (msg.type === 'leaseDone') rig.leaseDone.push(msg);
         else if (msg.type === 'heartbeat') rig.heartbeats.push(msg);
       });
@@ -126,7 +132,10 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
     },
     connectShard: async (_url, count) => {
       if (rig.shardDown) throw new ProtocolError('E_CONNECT', 'test: the shard is down');
-      const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount: count } }, b: { role: 'ps', validateOptions: ps.validateOptions(count) } });
+      const pair = createMemoryPair({
+        a: { role: 'worker', validateOptions: { paramCount: count } },
+        b: { role: 'ps', validateOptions: ps.validateOptions(count) },
+      });
       pair.b.on('message', (msg) => {
         if (msg.type === 'pull') rig.pulls.push(msg);
       });

@@ -146,7 +146,9 @@ describe('Worker', () => {
     const job = jobOf();
     const sentJob = JSON.parse(JSON.stringify({ ...job, config: { ...job.config, microBatchSize: 5 } }));
     await expect(startWorkerRig(job, DATASET, { sentJob })).rejects.toThrow(/the job the coordinator sent: microBatchSize .*must divide batchSize/);
-    await expect(startWorkerRig(job, DATASET, { sentJob: { ...sentJob, config: job.config, trainCount: -1 } })).rejects.toThrow(/not a job description \(trainCount/);
+    await expect(startWorkerRig(job, DATASET, { sentJob: { ...sentJob, config: job.config, trainCount: -1 } })).rejects.toThrow(
+      /not a job description \(trainCount/,
+    );
   });
 
   it('heartbeats follow the job heartbeatMs', async () => {

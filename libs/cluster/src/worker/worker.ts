@@ -115,7 +115,8 @@ export class Worker {
 
     const heartbeat = setInterval(() => {
       const c = this.coordinator;
-      if (c?.isOpen && this.identity) void c.send({ type: 'heartbeat', workerId: this.identity.workerId, generation: this.identity.generation, sentAtMs: Date.now() });
+      if (c?.isOpen && this.identity)
+        void c.send({ type: 'heartbeat', workerId: this.identity.workerId, generation: this.identity.generation, sentAtMs: Date.now() });
     }, this.options.heartbeatMs ?? job.config.heartbeatMs);
     heartbeat.unref();
 
@@ -179,7 +180,13 @@ export class Worker {
       this.coordinator?.close(1000, 'worker done');
       model.dispose();
     }
-    return { workerId: registered.workerId, leases, microBatches: compute.microBatches, reconnects: this.reconnects, shutdownReason: this.shutdownReason ?? '' };
+    return {
+      workerId: registered.workerId,
+      leases,
+      microBatches: compute.microBatches,
+      reconnects: this.reconnects,
+      shutdownReason: this.shutdownReason ?? '',
+    };
   }
 
   /**
@@ -294,11 +301,24 @@ export class Worker {
     const previous = this.identity;
     const asked = previous?.workerId ?? this.options.workerId;
     const registered = await connection.request(
-      { type: 'register', name: this.options.name, pid: process.pid, backend: this.options.backend, ...(asked !== undefined ? { workerId: asked } : {}), ...(previous?.session ? { session: previous.session } : {}) },
+      {
+        type: 'register',
+        name: this.options.name,
+        pid: process.pid,
+        backend: this.options.backend,
+        ...(asked !== undefined ? { workerId: asked } : {}),
+        ...(previous?.session ? { session: previous.session } : {}),
+      },
       { timeoutMs: 600_000 },
     );
     if (asked !== undefined && registered.workerId !== asked) {
-      this.log({ level: 'warn', event: 'worker-new-id', asked, now: registered.workerId, message: `asked for worker id ${asked} and got ${registered.workerId}: the coordinator knows another worker, or an earlier process of this one, by that id` });
+      this.log({
+        level: 'warn',
+        event: 'worker-new-id',
+        asked,
+        now: registered.workerId,
+        message: `asked for worker id ${asked} and got ${registered.workerId}: the coordinator knows another worker, or an earlier process of this one, by that id`,
+      });
     }
     this.identity = registered;
     this.log({ level: 'info', event: 'coordinator-registered', workerId: registered.workerId, generation: registered.generation });

@@ -41,7 +41,12 @@ const layerName = (node: GraphNode): string => node.name.replaceAll('/', '_');
  * Register a backend (initBackend) first; dispose the model when done.
  * @throws {ModelError} `E_MODEL_EXPORT` for a graph with scalar ops, or a tensor missing from `tensors`.
  */
-export function toLayersModel(graph: readonly GraphNode[], inputShape: readonly number[], tensors: ReadonlyMap<string, NamedTensor>, name = 'dptrain'): tfl.LayersModel {
+export function toLayersModel(
+  graph: readonly GraphNode[],
+  inputShape: readonly number[],
+  tensors: ReadonlyMap<string, NamedTensor>,
+  name = 'dptrain',
+): tfl.LayersModel {
   checkKerasExportable(graph);
   const created: tf.Tensor[] = [];
   const weight = (name: string): tf.Tensor => {
@@ -78,7 +83,17 @@ export function toLayersModel(graph: readonly GraphNode[], inputShape: readonly 
           const kernel = weight(node.kernel);
           const weights = node.bias === undefined ? [kernel] : [kernel, weight(node.bias)];
           const [kh, kw, , filters] = kernel.shape;
-          const layer = tfl.layers.conv2d({ name, filters: filters!, kernelSize: [kh!, kw!], strides: 1, padding: 'same', dataFormat: 'channelsLast', useBias: node.bias !== undefined, activation: node.activation, weights });
+          const layer = tfl.layers.conv2d({
+            name,
+            filters: filters!,
+            kernelSize: [kh!, kw!],
+            strides: 1,
+            padding: 'same',
+            dataFormat: 'channelsLast',
+            useBias: node.bias !== undefined,
+            activation: node.activation,
+            weights,
+          });
           y = apply(layer, x);
           break;
         }
@@ -94,7 +109,14 @@ export function toLayersModel(graph: readonly GraphNode[], inputShape: readonly 
           y = apply(tfl.layers.globalAveragePooling2d({ name, dataFormat: 'channelsLast' }), x);
           break;
         case 'add':
-          y = activate(node, node.activation, apply(tfl.layers.add({ name }), node.inputs.map((n) => outputs.get(n)!)));
+          y = activate(
+            node,
+            node.activation,
+            apply(
+              tfl.layers.add({ name }),
+              node.inputs.map((n) => outputs.get(n)!),
+            ),
+          );
           break;
         case 'add_scalar':
         case 'mul_scalar':

@@ -16,7 +16,10 @@ export interface LayersModelFiles {
 }
 
 /** The files of `model`; `model.json` names the weights file `weightsFile` and carries `metadata` as userDefinedMetadata. */
-export async function layersModelFiles(model: tfl.LayersModel, options: { weightsFile?: string; metadata?: Record<string, unknown> } = {}): Promise<LayersModelFiles> {
+export async function layersModelFiles(
+  model: tfl.LayersModel,
+  options: { weightsFile?: string; metadata?: Record<string, unknown> } = {},
+): Promise<LayersModelFiles> {
   const { weightsFile = 'weights.bin', metadata } = options;
   if (metadata) model.setUserDefinedMetadata(metadata);
   let files: LayersModelFiles | undefined;

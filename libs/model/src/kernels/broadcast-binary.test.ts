@@ -35,7 +35,10 @@ describe('Add, Sub, Multiply and RealDiv on wasm give the cpu backend’s bits',
   it.each(runs)('$kernel of $a and $b', async ({ kernel, a, b }) => {
     const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
     // Divisors kept away from 0 so that RealDiv stays finite.
-    const inputs = { a: { values: seededValues(size(a), 51), shape: a }, b: { values: seededValues(size(b), 52).map((v) => v + Math.sign(v) + (v === 0 ? 1 : 0)), shape: b } };
+    const inputs = {
+      a: { values: seededValues(size(a), 51), shape: a },
+      b: { values: seededValues(size(b), 52).map((v) => v + Math.sign(v) + (v === 0 ? 1 : 0)), shape: b },
+    };
     const cpu = await runKernelOn('cpu', kernel, inputs, {});
     const wasm = await runKernelOn('wasm', kernel, inputs, {});
     expect(wasm.shape).toEqual(cpu.shape);

@@ -15,11 +15,7 @@ import { allocF32, heapF32, reshapeInfo, runWasmKernel, type WasmBackend } from 
  * `[N·OH·OW, Cout]`. Without transposes the backend's `BatchMatMul` runs XNNPACK's
  * fully-connected operator (SIMD); with a transpose flag it would fall back to a scalar loop.
  */
-export function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: WasmBackend;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const { inputs, backend } = args;
   const { x, dy } = inputs as unknown as tf.Conv2DBackpropFilterInputs;
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;

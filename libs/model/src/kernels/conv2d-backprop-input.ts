@@ -45,12 +45,22 @@ export function fastConv2DBackpropInput(original: tf.KernelFunc): tf.KernelFunc 
     const up = info.strideHeight === 1 && info.strideWidth === 1 ? dy! : allocF32(backend, [info.batchSize, upHeight, upWidth, info.outChannels]);
     flipFilter(heapF32(backend, filter!), info, heapF32(backend, flipped));
     if (up !== dy) upsample(heapF32(backend, dy!), info, heapF32(backend, up));
-    const dx = runWasmKernel('Conv2D', backend, { x: up, filter: flipped }, {
-      strides: 1,
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: 1,
-    });
+    const dx = runWasmKernel(
+      'Conv2D',
+      backend,
+      { x: up, filter: flipped },
+      {
+        strides: 1,
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: 1,
+      },
+    );
     backend.disposeData(flipped.dataId);
     if (up !== dy) backend.disposeData(up.dataId);
     return dx;
@@ -80,7 +90,7 @@ function upsample(dy: Float32Array, info: backend_util.Conv2DInfo, up: Float32Ar
   let src = 0;
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
-      let dst = ((n * upHeight + oh * strideHeight) * upWidth) * outChannels;
+      let dst = (n * upHeight + oh * strideHeight) * upWidth * outChannels;
       for (let ow = 0; ow < outWidth; ow++, dst += strideWidth * outChannels) {
         for (let c = 0; c < outChannels; c++) up[dst + c] = dy[src++];
       }

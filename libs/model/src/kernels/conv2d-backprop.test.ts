@@ -28,7 +28,21 @@ const CASES: readonly ConvCase[] = [
   { batch: 2, height: 9, width: 8, inC: 2, outC: 3, filter: 3, stride: 2, pad: 'valid' },
   { batch: 2, height: 6, width: 6, inC: 8, outC: 16, filter: 5, stride: 1, pad: 'same' },
   { batch: 2, height: 5, width: 5, inC: 16, outC: 8, filter: 1, stride: 2, pad: 'same' },
-  { batch: 2, height: 6, width: 7, inC: 3, outC: 2, filter: 3, stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    batch: 2,
+    height: 6,
+    width: 7,
+    inC: 3,
+    outC: 2,
+    filter: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { batch: 4, height: 28, width: 28, inC: 1, outC: 16, filter: 3, stride: 1, pad: 'same' },
 ];
 

@@ -27,8 +27,7 @@ function channelMajor(x: Float32Array, [n, h, w, c]: number[]): Float32Array {
   const out = new Float32Array(x.length);
   for (let b = 0; b < n!; b++)
     for (let i = 0; i < h!; i++)
-      for (let j = 0; j < w!; j++)
-        for (let ci = 0; ci < c!; ci++) out[((ci * n! + b) * h! + i) * w! + j] = x[((b * h! + i) * w! + j) * c! + ci]!;
+      for (let j = 0; j < w!; j++) for (let ci = 0; ci < c!; ci++) out[((ci * n! + b) * h! + i) * w! + j] = x[((b * h! + i) * w! + j) * c! + ci]!;
   return out;
 }
 
@@ -42,9 +41,7 @@ describe('im2colTransposed', () => {
     const info = tf.backend_util.computeConv2DInfo([1, 2, 2, 1], [3, 3, 1, 1], 1, 1, 'same');
     const cols = new Float32Array(36).fill(NaN);
     im2colTransposed(new Float32Array([1, 2, 3, 4]), info, cols);
-    expect(Array.from(cols)).toEqual([
-      0, 0, 0, 1, 0, 0, 1, 2, 0, 0, 2, 0, 0, 1, 0, 3, 1, 2, 3, 4, 2, 0, 4, 0, 0, 3, 0, 0, 3, 4, 0, 0, 4, 0, 0, 0,
-    ]);
+    expect(Array.from(cols)).toEqual([0, 0, 0, 1, 0, 0, 1, 2, 0, 0, 2, 0, 0, 1, 0, 3, 1, 2, 3, 4, 2, 0, 4, 0, 0, 3, 0, 0, 3, 4, 0, 0, 4, 0, 0, 0]);
   });
 
   // Stride 1 with 'same' output size takes the block-copy path, the rest the general one.
@@ -59,7 +56,10 @@ describe('im2colTransposed', () => {
   ];
   it.each(cases)('$shape, $filter×$filter, stride $stride, $pad: matches the definition', ({ shape, filter, stride, pad }) => {
     const info = tf.backend_util.computeConv2DInfo(shape as [number, number, number, number], [filter, filter, shape[3]!, 1], stride, 1, pad);
-    const x = seededValues(shape.reduce((a, b) => a * b, 1), 5);
+    const x = seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      5,
+    );
     const want = reference(x, info);
     const cols = new Float32Array(want.length).fill(NaN);
     im2colTransposed(channelMajor(x, shape), info, cols);

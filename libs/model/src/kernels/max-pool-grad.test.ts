@@ -8,7 +8,13 @@ beforeAll(() => registerWasmTrainingKernels());
 
 const ATTRS_2X2 = { filterSize: 2, strides: 2, pad: 'valid' as const };
 
-async function maxPoolGradOn(backend: 'cpu' | 'wasm', x: Float32Array, xShape: number[], dy: Float32Array, attrs: { filterSize: number; strides: number; pad: 'same' | 'valid' }) {
+async function maxPoolGradOn(
+  backend: 'cpu' | 'wasm',
+  x: Float32Array,
+  xShape: number[],
+  dy: Float32Array,
+  attrs: { filterSize: number; strides: number; pad: 'same' | 'valid' },
+) {
   await tf.setBackend('cpu');
   const input = tf.tensor4d(x, xShape as [number, number, number, number]);
   const y = tf.maxPool(input, attrs.filterSize, attrs.strides, attrs.pad);
@@ -41,7 +47,11 @@ describe('MaxPoolGrad on wasm', () => {
     { name: '2×2/2 valid, odd size (last row and column unused)', shape: [3, 7, 9, 2], step: 0.5, shift: 0 },
   ];
   it.each(exact)('$name: equal to the cpu backend', async ({ shape, step, shift }) => {
-    const x = seededValues(shape.reduce((a, b) => a * b, 1), 7, step).map((v) => (shift < 0 ? (v - 1) / 2 : v));
+    const x = seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      7,
+      step,
+    ).map((v) => (shift < 0 ? (v - 1) / 2 : v));
     const outSize = shape[0]! * Math.floor(shape[1]! / 2) * Math.floor(shape[2]! / 2) * shape[3]!;
     const dy = seededValues(outSize, 8);
     const cpu = await maxPoolGradOn('cpu', x, shape, dy, ATTRS_2X2);
@@ -58,7 +68,11 @@ describe('MaxPoolGrad on wasm', () => {
   ];
   it.each(overlapping)('$name, ties included: within rounding of the cpu backend', async ({ attrs, terms }) => {
     const shape = [2, 7, 6, 3];
-    const x = seededValues(shape.reduce((a, b) => a * b, 1), 9, 0.5);
+    const x = seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      9,
+      0.5,
+    );
     const info = tf.backend_util.computePool2DInfo(shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad);
     const dy = seededValues(shape[0]! * info.outHeight * info.outWidth * shape[3]!, 10);
     const cpu = await maxPoolGradOn('cpu', x, shape, dy, attrs);

@@ -15,17 +15,15 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: Wasm
   const { inputs, backend } = args;
   const { dy, input, output } = inputs as unknown as tf.MaxPoolGradInputs;
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = backend_util.computePool2DInfo(
-    input!.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = backend_util.computePool2DInfo(input!.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const dx = allocF32(backend, input!.shape);
   const tiled2x2 =
-    info.effectiveFilterHeight === 2 && info.effectiveFilterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0;
+    info.effectiveFilterHeight === 2 &&
+    info.effectiveFilterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0;
   if (tiled2x2) maxPoolBackprop2x2(heapF32(backend, input!), heapF32(backend, output!), heapF32(backend, dy!), info, heapF32(backend, dx));
   else maxPoolBackprop(heapF32(backend, input!), heapF32(backend, dy!), info, heapF32(backend, dx));
   return dx;

@@ -4,7 +4,20 @@ import { describe, expect, it, vi } from 'vitest';
 import { registerWasmTrainingKernels } from './register.js';
 
 const OURS = Symbol.for('dptrain.wasmTrainingKernel');
-const KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum', 'Mean', 'BatchMatMul', 'Add', 'Sub', 'Multiply', 'RealDiv', 'Identity', 'Cast'];
+const KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Sum',
+  'Mean',
+  'BatchMatMul',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Identity',
+  'Cast',
+];
 
 describe('registerWasmTrainingKernels', () => {
   it('works after the wasm backend is initialised, and a second call changes nothing and warns of nothing', async () => {

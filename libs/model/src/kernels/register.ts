@@ -76,7 +76,9 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
 
 function requireKernel(config: tf.KernelConfig | undefined, kernelName: string): tf.KernelFunc {
   if (config === undefined) {
-    throw new Error(`The wasm backend has no '${kernelName}' kernel to extend; @tensorflow/tfjs-backend-wasm 4.22 registers one — check that a single, complete copy of it is installed.`);
+    throw new Error(
+      `The wasm backend has no '${kernelName}' kernel to extend; @tensorflow/tfjs-backend-wasm 4.22 registers one — check that a single, complete copy of it is installed.`,
+    );
   }
   return config.kernelFunc;
 }

@@ -53,7 +53,10 @@ function gradients(values: Record<string, Float32Array>): Float32Array[] {
 function seededParams(): Record<string, Float32Array> {
   const values: Record<string, Float32Array> = { x: seededValues(BATCH * 10 * 10 * 2, 1) };
   Object.entries(PARAM_SHAPES).forEach(([name, shape], i) => {
-    values[name] = seededValues(shape.reduce((a, b) => a * b, 1), 10 + i);
+    values[name] = seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      10 + i,
+    );
   });
   values['gamma'] = values['gamma']!.map((v) => 1 + v / 4);
   return values;

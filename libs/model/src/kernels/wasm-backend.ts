@@ -30,15 +30,12 @@ export function reshapeInfo(backend: WasmBackend, info: tf.TensorInfo, shape: nu
  * tape, no profiling. The caller owns the result and must release it with `backend.disposeData`
  * unless it returns it.
  */
-export function runWasmKernel(
-  kernelName: string,
-  backend: WasmBackend,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap = {},
-): tf.TensorInfo {
+export function runWasmKernel(kernelName: string, backend: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
   const kernel = tf.getKernel(kernelName, 'wasm');
   if (kernel === undefined) {
-    throw new Error(`Kernel '${kernelName}' is not registered for the wasm backend; import '@tensorflow/tfjs-backend-wasm' before registering the training kernels.`);
+    throw new Error(
+      `Kernel '${kernelName}' is not registered for the wasm backend; import '@tensorflow/tfjs-backend-wasm' before registering the training kernels.`,
+    );
   }
   return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
 }

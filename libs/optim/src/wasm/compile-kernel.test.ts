@@ -63,9 +63,7 @@ function runWasm(kernel: AnyKernel, inputs: readonly Float32Array[], scalars: re
 /** Inputs that keep every root real: slots in [0, 1), params, grads and delta in (−1, 1). */
 function randomInputs(kernel: AnyKernel, n: number, seed: number): Float32Array[] {
   const rng = seededRandom(seed);
-  return kernel.arrays.map((name) =>
-    Float32Array.from({ length: n }, () => (['params', 'grads', 'delta'].includes(name) ? 2 * rng() - 1 : rng())),
-  );
+  return kernel.arrays.map((name) => Float32Array.from({ length: n }, () => (['params', 'grads', 'delta'].includes(name) ? 2 * rng() - 1 : rng())));
 }
 
 const KERNELS: [AnyKernel, number[]][] = [

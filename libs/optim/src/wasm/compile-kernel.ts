@@ -87,14 +87,7 @@ export function compileKernel(kernel: AnyKernel): FunctionDefinition {
   const shared = sharedNodes(kernel);
   const vectorTemps = new Map([...shared].map((node) => [node, next++] as const));
   const scalarTemps = new Map([...shared].map((node) => [node, next++] as const));
-  const locals: ValueType[] = [
-    I32,
-    I32,
-    I32,
-    ...splats.map((): ValueType => V128),
-    ...shared.map((): ValueType => V128),
-    ...shared.map((): ValueType => F32),
-  ];
+  const locals: ValueType[] = [I32, I32, I32, ...splats.map((): ValueType => V128), ...shared.map((): ValueType => V128), ...shared.map((): ValueType => F32)];
 
   const elementLoop = (width: Width, limit: number, temps: Map<Expr, number>, scalarLocal: (index: number) => number) => [
     ...block(),
@@ -169,9 +162,7 @@ function elementBody(
     }
     if (e.kind === 'load') {
       if (stored.has(e.array)) {
-        throw new Error(
-          `kernel ${kernel.name}: ${kernel.arrays[e.array]} is loaded after it is stored; load it (and keep the value) before the store`,
-        );
+        throw new Error(`kernel ${kernel.name}: ${kernel.arrays[e.array]} is loaded after it is stored; load it (and keep the value) before the store`);
       }
       out.push(...address(e.array), ...width.load);
     } else if (e.kind === 'scalar') {

@@ -10,9 +10,7 @@ import type { WasmApi, WasmMemory } from './webassembly-api.js';
 export type KernelFunction = (...args: number[]) => void;
 
 /** The smallest module with an f32x4 instruction: it validates exactly where SIMD is supported. */
-const SIMD_PROBE = encodeModule([
-  { name: 'probe', params: [], locals: [V128], body: [...localGet(0), ...f32x4Sqrt(), ...localSet(0)] },
-]);
+const SIMD_PROBE = encodeModule([{ name: 'probe', params: [], locals: [V128], body: [...localGet(0), ...f32x4Sqrt(), ...localSet(0)] }]);
 
 /**
  * Returns the runtime's WebAssembly API after checking that it runs SIMD.

@@ -71,20 +71,14 @@ export function defineKernel<H, const A extends readonly string[], const S exten
   readonly arrays: A;
   readonly scalars: S;
   readonly values: (t: number, lr: number, config: H) => { readonly [K in S[number]]: number };
-  readonly body: (
-    arrays: { readonly [K in A[number]]: ArrayRef },
-    scalars: { readonly [K in S[number]]: Expr },
-  ) => readonly Store[];
+  readonly body: (arrays: { readonly [K in A[number]]: ArrayRef }, scalars: { readonly [K in S[number]]: Expr }) => readonly Store[];
 }): Kernel<H> {
   const arrayRefs = Object.fromEntries(
-    spec.arrays.map((name, array) => [
-      name,
-      { load: (): Expr => ({ kind: 'load', array }), store: (value: Expr): Store => ({ array, value }) },
-    ]),
+    spec.arrays.map((name, array) => [name, { load: (): Expr => ({ kind: 'load', array }), store: (value: Expr): Store => ({ array, value }) }]),
   ) as { readonly [K in A[number]]: ArrayRef };
-  const scalarRefs = Object.fromEntries(
-    spec.scalars.map((name, index) => [name, { kind: 'scalar', index } satisfies Expr]),
-  ) as { readonly [K in S[number]]: Expr };
+  const scalarRefs = Object.fromEntries(spec.scalars.map((name, index) => [name, { kind: 'scalar', index } satisfies Expr])) as {
+    readonly [K in S[number]]: Expr;
+  };
   const stores = spec.body(arrayRefs, scalarRefs);
   checkAllUsed(spec.name, spec.arrays, spec.scalars, stores);
   const order = spec.scalars as readonly S[number][];

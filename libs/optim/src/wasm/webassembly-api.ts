@@ -11,7 +11,10 @@ export interface WasmMemory {
 export interface WasmApi {
   readonly Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
   readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => {
+  readonly Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => {
     readonly exports: Record<string, unknown>;
   };
   validate(bytes: Uint8Array): boolean;

@@ -47,13 +47,24 @@ const idsWithLosses = ids.chain((microBatchIds) =>
  */
 export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<K>> } = {
   register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint, session: ticket }, ['workerId', 'shard', 'session']),
-  registered: message('registered', { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }), session: ticket }, ['shardUrls', 'session']),
+  registered: message(
+    'registered',
+    { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }), session: ticket },
+    ['shardUrls', 'session'],
+  ),
   shardReady: message('shardReady', { shard: uint, url: name }),
   heartbeat: message('heartbeat', { workerId: uint, generation: uint, sentAtMs: uint }),
   lease: ids.chain((microBatchIds) =>
     message(
       'lease',
-      { leaseId: uint, step: uint, microBatchIds: fc.constant(microBatchIds), modelVersion: uint, deadlineMs: uint, tickets: fc.array(ticket, { minLength: microBatchIds.length, maxLength: microBatchIds.length }) },
+      {
+        leaseId: uint,
+        step: uint,
+        microBatchIds: fc.constant(microBatchIds),
+        modelVersion: uint,
+        deadlineMs: uint,
+        tickets: fc.array(ticket, { minLength: microBatchIds.length, maxLength: microBatchIds.length }),
+      },
       ['tickets'],
     ),
   ),
@@ -69,7 +80,12 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
   leaseRevoked: message('leaseRevoked', { leaseId: uint, reason: text }),
   shutdown: message('shutdown', { reason: text }),
   pull: fc
-    .tuple(fc.boolean(), uint, fc.option(fc.tuple(small, fc.integer({ min: 1, max: 1_000_000 })), { nil: undefined }), fc.option(fc.boolean(), { nil: undefined }))
+    .tuple(
+      fc.boolean(),
+      uint,
+      fc.option(fc.tuple(small, fc.integer({ min: 1, max: 1_000_000 })), { nil: undefined }),
+      fc.option(fc.boolean(), { nil: undefined }),
+    )
     .chain(([sync, at, slice, raw]) =>
       message('pull', {
         ...(sync ? { step: fc.constant(at) } : { minVersion: fc.constant(at) }),

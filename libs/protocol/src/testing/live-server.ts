@@ -102,4 +102,3 @@ export async function refusalOf(promise: Promise<unknown>): Promise<ProtocolErro
   if (!(error instanceof ProtocolError)) throw error;
   return error;
 }
-

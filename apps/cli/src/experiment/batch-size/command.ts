@@ -23,7 +23,9 @@ const DEFAULTS = { epochs: '3', holdout: '0.1', optimizer: 'momentum' };
 export function registerBatchSize(group: Command): void {
   const command = group
     .command('batch-size')
-    .description('the same job over batch sizes with the linear scaling rule and warm-up; loss curves and time to accuracy; writes report.md, results.csv/json and SVG plots')
+    .description(
+      'the same job over batch sizes with the linear scaling rule and warm-up; loss curves and time to accuracy; writes report.md, results.csv/json and SVG plots',
+    )
     .addOption(new Option('--batch-sizes <list>', 'global batch sizes (up to the training-set size: the full batch)').default('16,64,256,1024'))
     .addOption(new Option('--base-batch <n>', 'the batch --lr is meant for').default('64'))
     .addOption(new Option('--lr <lr>', 'learning rate at --base-batch; other batches get lr × batch / base-batch').default('0.01'))
@@ -32,9 +34,11 @@ export function registerBatchSize(group: Command): void {
     .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, and runs/<batch>/').default('runs/experiments/batch-size'));
   withBaseJobFlags(command, VARIED, DEFAULTS).action(async (options: Record<string, string | undefined>) => {
     const warmupFraction = Number(options.warmupFraction);
-    if (!(warmupFraction >= 0 && warmupFraction < 1)) throw new ConfigError('E_CONFIG_VALUE', `--warmup-fraction ${options.warmupFraction} is not in [0, 1); give e.g. 0.1`);
+    if (!(warmupFraction >= 0 && warmupFraction < 1))
+      throw new ConfigError('E_CONFIG_VALUE', `--warmup-fraction ${options.warmupFraction} is not in [0, 1); give e.g. 0.1`);
     const targetAccuracy = Number(options.targetAccuracy);
-    if (!(targetAccuracy > 0 && targetAccuracy <= 1)) throw new ConfigError('E_CONFIG_VALUE', `--target-accuracy ${options.targetAccuracy} is not in (0, 1]; give e.g. 0.85`);
+    if (!(targetAccuracy > 0 && targetAccuracy <= 1))
+      throw new ConfigError('E_CONFIG_VALUE', `--target-accuracy ${options.targetAccuracy} is not in (0, 1]; give e.g. 0.85`);
     const baseBatch = intList('--base-batch', options.baseBatch!)[0]!;
     const baseLr = numberList('--lr', options.lr!)[0]!;
     const out = options.out!;
@@ -43,7 +47,11 @@ export function registerBatchSize(group: Command): void {
     const trainSamples = trainSamplesOf(base.dataset, base.holdout);
     const batchSizes = intList('--batch-sizes', options.batchSizes!);
     const tooBig = batchSizes.find((b) => b > trainSamples);
-    if (tooBig !== undefined) throw new ConfigError('E_CONFIG_VALUE', `--batch-sizes: ${tooBig} is larger than the ${trainSamples} training samples; the full batch is ${trainSamples}`);
+    if (tooBig !== undefined)
+      throw new ConfigError(
+        'E_CONFIG_VALUE',
+        `--batch-sizes: ${tooBig} is larger than the ${trainSamples} training samples; the full batch is ${trainSamples}`,
+      );
     const plan = planBatchRuns({ batchSizes, baseBatch, baseLr, warmupFraction, epochs: base.epochs, trainSamples });
     const overrides = plan.map((r) => ({ batchSize: r.batchSize, microBatchSize: r.microBatchSize, lr: r.lr, warmupSteps: r.warmupSteps }));
     await Promise.all(overrides.map((o) => job.resolve(o)));
@@ -60,16 +68,48 @@ export function registerBatchSize(group: Command): void {
         curves.push({
           id: run.id,
           batchSize: run.batchSize,
-          points: windowMeans(steps, windowFor(steps.length)).map((p) => ({ step: p.step, samples: p.step * run.batchSize, seconds: sig(secondsAt(p.step, total, wallSeconds), 3), loss: sig(p.value) })),
-          accuracy: epochCurves(steps, evals).filter((p) => p.accuracy !== null).map((p) => ({ epoch: p.epoch, split: p.split, accuracy: sig(p.accuracy!) })),
+          points: windowMeans(steps, windowFor(steps.length)).map((p) => ({
+            step: p.step,
+            samples: p.step * run.batchSize,
+            seconds: sig(secondsAt(p.step, total, wallSeconds), 3),
+            loss: sig(p.value),
+          })),
+          accuracy: epochCurves(steps, evals)
+            .filter((p) => p.accuracy !== null)
+            .map((p) => ({ epoch: p.epoch, split: p.split, accuracy: sig(p.accuracy!) })),
         });
       } catch (error) {
-        runs.push({ id: run.id, batchSize: run.batchSize, lr: run.lr, warmupSteps: run.warmupSteps, steps: run.steps, samplesPerSecond: null, wallSeconds: null, trainLoss: null, validationAccuracy: null, testAccuracy: null, epochsToTarget: null, secondsToTarget: null, error: (error as Error).message });
+        runs.push({
+          id: run.id,
+          batchSize: run.batchSize,
+          lr: run.lr,
+          warmupSteps: run.warmupSteps,
+          steps: run.steps,
+          samplesPerSecond: null,
+          wallSeconds: null,
+          trainLoss: null,
+          validationAccuracy: null,
+          testAccuracy: null,
+          epochsToTarget: null,
+          secondsToTarget: null,
+          error: (error as Error).message,
+        });
       }
     }
     const config: Record<string, unknown> = { ...base };
     for (const key of [...VARIED, 'out']) delete config[key];
-    const results: BatchResults = { experiment: 'batch-size', command: invocation(), machine: finish(machine), config, baseBatch, baseLr, warmupFraction, targetAccuracy, runs, curves };
+    const results: BatchResults = {
+      experiment: 'batch-size',
+      command: invocation(),
+      machine: finish(machine),
+      config,
+      baseBatch,
+      baseLr,
+      warmupFraction,
+      targetAccuracy,
+      runs,
+      curves,
+    };
     const plots = await batchPlots(results);
     await writeFiles(out, { ...plots, ...batchDocuments(results, Object.keys(plots)) });
     process.stderr.write(`batch-size: report in ${join(out, 'report.md')}\n`);

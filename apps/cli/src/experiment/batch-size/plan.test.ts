@@ -6,7 +6,11 @@ describe('planBatchRuns', () => {
     const runs = planBatchRuns({ batchSizes: [16, 64, 1024], baseBatch: 64, baseLr: 0.01, warmupFraction: 0.1, epochs: 2, trainSamples: 54_000 });
     expect(runs.map((r) => r.lr)).toEqual([0.0025, 0.01, 0.16]);
     // 1024: 2 × floor(54000 / 1024) = 104 steps, 10% of them warming up.
-    expect(runs.map((r) => [r.steps, r.warmupSteps])).toEqual([[6750, 0], [1686, 0], [104, 10]]);
+    expect(runs.map((r) => [r.steps, r.warmupSteps])).toEqual([
+      [6750, 0],
+      [1686, 0],
+      [104, 10],
+    ]);
   });
 
   it('uses the largest divisor of the batch up to 256 as the micro-batch', () => {

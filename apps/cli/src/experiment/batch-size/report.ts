@@ -44,12 +44,28 @@ const CSV_KEYS = ['id', ...BATCH_COLUMNS.map((c) => c.key)];
 export async function batchPlots(results: BatchResults): Promise<Record<string, string>> {
   const rows: Row[] = results.curves.flatMap((c) => c.points.map((p) => ({ batch: `batch ${c.batchSize}`, ...p })));
   const accuracy: Row[] = results.curves.flatMap((c) => c.accuracy.map((a) => ({ batch: `batch ${c.batchSize}`, ...a })));
-  const chart = (x: string, title: string, log = false): Promise<string> => lineChart({ title: `Training loss vs ${title}`, rows, x: { field: x, title, log }, y: { field: 'loss', title: 'training loss', log: true }, series: 'batch' });
+  const chart = (x: string, title: string, log = false): Promise<string> =>
+    lineChart({
+      title: `Training loss vs ${title}`,
+      rows,
+      x: { field: x, title, log },
+      y: { field: 'loss', title: 'training loss', log: true },
+      series: 'batch',
+    });
   return {
     'loss-vs-steps.svg': await chart('step', 'steps', true),
     'loss-vs-samples.svg': await chart('samples', 'samples seen'),
     'loss-vs-time.svg': await chart('seconds', 'seconds (estimated)'),
-    'accuracy.svg': await lineChart({ title: 'Accuracy by epoch', rows: accuracy, x: { field: 'epoch', title: 'epoch' }, y: { field: 'accuracy', title: 'accuracy' }, series: 'batch', column: 'split', points: true, width: 300 }),
+    'accuracy.svg': await lineChart({
+      title: 'Accuracy by epoch',
+      rows: accuracy,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'accuracy', title: 'accuracy' },
+      series: 'batch',
+      column: 'split',
+      points: true,
+      width: 300,
+    }),
   };
 }
 
@@ -62,7 +78,7 @@ export function batchDocuments(results: BatchResults, plotNames: readonly string
       `Linear scaling rule: lr = ${results.baseLr} × batch / ${results.baseBatch}; batches above ${results.baseBatch} warm up linearly over the first ${results.warmupFraction * 100}% of their steps (Goyal et al., 2017).`,
     '',
     `Target: ${results.targetAccuracy} accuracy on the validation split (the test split when there is none), checked at the end of each epoch; seconds assume every step of a run took the same time (its wall time spread evenly over its steps). ` +
-      'samples/s is the run\'s whole wall time, evaluation included.',
+      "samples/s is the run's whole wall time, evaluation included.",
     '',
     markdownTable(BATCH_COLUMNS, results.runs),
     '',

@@ -8,7 +8,11 @@ function steps(losses: readonly number[], perEpoch = 100): StepRecord[] {
 
 describe('windowMeans', () => {
   it('averages each window at its last step, with a shorter last window', () => {
-    expect(windowMeans(steps([4, 2, 3, 1, 5]), 2)).toEqual([{ step: 2, value: 3 }, { step: 4, value: 2 }, { step: 5, value: 5 }]);
+    expect(windowMeans(steps([4, 2, 3, 1, 5]), 2)).toEqual([
+      { step: 2, value: 3 },
+      { step: 4, value: 2 },
+      { step: 5, value: 5 },
+    ]);
   });
 
   it('ends the curve at the first non-finite loss', () => {
@@ -25,9 +29,12 @@ describe('stepsToTarget', () => {
 });
 
 describe('epochTrainLoss and epochCurves', () => {
-  it('take the last tail of each epoch, keeping the records\' epochs (from 1)', () => {
+  it("take the last tail of each epoch, keeping the records' epochs (from 1)", () => {
     const records = steps([9, 9, 9, 1, 5, 5, 5, 3], 4);
-    expect([...epochTrainLoss(records, 0.25)]).toEqual([[1, 1], [2, 3]]);
+    expect([...epochTrainLoss(records, 0.25)]).toEqual([
+      [1, 1],
+      [2, 3],
+    ]);
     const curve = epochCurves(records, [{ kind: 'eval', step: 4, epoch: 1, split: 'test', loss: 2, accuracy: 0.5 }]);
     expect(curve).toContainEqual({ epoch: 1, split: 'test', loss: 2, accuracy: 0.5 });
     expect(curve.filter((p) => p.split === 'train').map((p) => p.epoch)).toEqual([1, 2]);

@@ -90,7 +90,9 @@ export interface EpochPoint {
 
 /** Per epoch: the mean training loss and each evaluation the run made at the epoch's end. */
 export function epochCurves(steps: readonly StepRecord[], evals: readonly EvalRecord[]): EpochPoint[] {
-  const points: EpochPoint[] = [...epochTrainLoss(steps)].filter(([, loss]) => Number.isFinite(loss)).map(([epoch, loss]) => ({ epoch, split: 'train', loss, accuracy: null }));
+  const points: EpochPoint[] = [...epochTrainLoss(steps)]
+    .filter(([, loss]) => Number.isFinite(loss))
+    .map(([epoch, loss]) => ({ epoch, split: 'train', loss, accuracy: null }));
   for (const e of evals) if (Number.isFinite(e.loss)) points.push({ epoch: e.epoch, split: e.split, loss: e.loss, accuracy: e.accuracy });
   return points;
 }

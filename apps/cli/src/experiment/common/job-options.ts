@@ -21,7 +21,11 @@ export function withBaseJobFlags(command: Command, varied: readonly string[], de
 export class BaseJob {
   private readonly values = new Map<string, string>();
 
-  constructor(options: Record<string, unknown>, defaults: Readonly<Record<string, string>>, readonly configFile?: string) {
+  constructor(
+    options: Record<string, unknown>,
+    defaults: Readonly<Record<string, string>>,
+    readonly configFile?: string,
+  ) {
     for (const [key, value] of Object.entries(defaults)) this.values.set(key, value);
     for (const spec of FLAGS) {
       const given = options[spec.key];

@@ -57,7 +57,13 @@ export function lineChart(chart: LineChart): Promise<string> {
     height: chart.height ?? 260,
   };
   const spec = chart.column
-    ? { title: chart.title, data: { values: chart.rows }, facet: { column: { field: chart.column, type: 'nominal' } }, spec: inner, resolve: { scale: { y: 'independent' } } }
+    ? {
+        title: chart.title,
+        data: { values: chart.rows },
+        facet: { column: { field: chart.column, type: 'nominal' } },
+        spec: inner,
+        resolve: { scale: { y: 'independent' } },
+      }
     : { title: chart.title, data: { values: chart.rows }, ...inner };
   return renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...spec } as TopLevelSpec);
 }

@@ -15,7 +15,13 @@ export interface Machine {
 }
 
 export function machineNow(): Machine {
-  return { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, startedAt: new Date().toISOString(), loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100) };
+  return {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    startedAt: new Date().toISOString(),
+    loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
 }
 
 export function finish(machine: Machine): Machine {
@@ -40,7 +46,7 @@ export function provenance(command: string, machine: Machine, config: Record<str
     `Load average (1, 5, 15 min) at the start: ${machine.loadAtStart.join(', ')}; at the end: ${machine.loadAtEnd?.join(', ') ?? '?'}. ` +
       'The machine was shared with other jobs: throughput and times were taken under that load.',
     '',
-    'Resolved job configuration (the keys every run shares; each run\'s own summary.json has its full config):',
+    "Resolved job configuration (the keys every run shares; each run's own summary.json has its full config):",
     '',
     '```json',
     JSON.stringify(config, null, 2),

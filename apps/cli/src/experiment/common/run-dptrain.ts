@@ -47,10 +47,15 @@ export async function runDptrain(request: RunRequest): Promise<RunFolder> {
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);
   if (code !== 0) {
-    const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '');
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const plain = lines.filter((l) => !l.startsWith('{'));
     const tail = (plain.length > 0 ? plain : lines).slice(-3).join(' | ');
-    throw new ExperimentRunError(`\`${commandLine(request)}\` ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}: ${tail || 'no error output'}; run it alone to see the whole log`);
+    throw new ExperimentRunError(
+      `\`${commandLine(request)}\` ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}: ${tail || 'no error output'}; run it alone to see the whole log`,
+    );
   }
   await rm(join(request.out, 'params.safetensors'), { force: true });
   await rm(join(request.out, 'checkpoints'), { recursive: true, force: true });

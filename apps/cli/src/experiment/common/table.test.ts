@@ -5,14 +5,32 @@ import { markdownTable, sig, toCsv } from './table.js';
 
 describe('markdownTable', () => {
   it('prints the row values under the headers; null as —, booleans as yes/no, pipes escaped', () => {
-    const table = markdownTable([{ key: 'a', header: 'A' }, { key: 'b', header: 'B' }, { key: 'c', header: 'C' }], [{ a: 1.5, b: null, c: true }, { a: 'x|y', b: false, c: 0 }]);
+    const table = markdownTable(
+      [
+        { key: 'a', header: 'A' },
+        { key: 'b', header: 'B' },
+        { key: 'c', header: 'C' },
+      ],
+      [
+        { a: 1.5, b: null, c: true },
+        { a: 'x|y', b: false, c: 0 },
+      ],
+    );
     expect(table.split('\n')).toEqual(['| A | B | C |', '| --- | --- | --- |', '| 1.5 | — | yes |', '| x\\|y | no | 0 |']);
   });
 });
 
 describe('toCsv', () => {
   it('quotes fields with commas or quotes and leaves null empty', () => {
-    expect(toCsv(['a', 'b'], [{ a: 'x,"y"', b: null }, { a: 2, b: 3 }])).toBe('a,b\n"x,""y""",\n2,3\n');
+    expect(
+      toCsv(
+        ['a', 'b'],
+        [
+          { a: 'x,"y"', b: null },
+          { a: 2, b: 3 },
+        ],
+      ),
+    ).toBe('a,b\n"x,""y""",\n2,3\n');
   });
 });
 

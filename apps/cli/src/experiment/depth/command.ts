@@ -23,7 +23,9 @@ const DEFAULTS = { model: 'resnet', blocks: '8', width: '8', optimizer: 'sgd', l
 export function registerDepth(group: Command): void {
   const command = group
     .command('depth')
-    .description('a deep ResNet without batch norm: He init vs Fixup vs batch norm; per-layer gradient norms over training; writes report.md, results.csv/json and SVG plots')
+    .description(
+      'a deep ResNet without batch norm: He init vs Fixup vs batch norm; per-layer gradient norms over training; writes report.md, results.csv/json and SVG plots',
+    )
     .addOption(new Option('--norms <list>', `normalizations to compare (${NORM_NAMES.join(', ')})`).default('none,fixup,batchnorm'))
     .addOption(new Option('--snapshots <list>', 'steps at which to take per-layer gradient norms; the largest is the run length').default('10,50,200'))
     .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, and runs/<norm>-<steps>/').default('runs/experiments/depth'));
@@ -34,9 +36,14 @@ export function registerDepth(group: Command): void {
     const out = options.out!;
     const job = new BaseJob(options, DEFAULTS, options.config);
     const base = await job.resolve({ steps: longest });
-    if (base.model !== 'resnet') throw new ConfigError('E_CONFIG_VALUE', `--model ${base.model}: the depth study compares the resnet's normalizations; give --model resnet (the default)`);
+    if (base.model !== 'resnet')
+      throw new ConfigError('E_CONFIG_VALUE', `--model ${base.model}: the depth study compares the resnet's normalizations; give --model resnet (the default)`);
     // The shorter runs stand in for snapshots of the longest only if their rates agree step by step.
-    if (base.schedule === 'cosine') throw new ConfigError('E_CONFIG_VALUE', '--schedule cosine depends on the run length, so the snapshot runs would not share one trajectory; give --schedule constant (the default) or step');
+    if (base.schedule === 'cosine')
+      throw new ConfigError(
+        'E_CONFIG_VALUE',
+        '--schedule cosine depends on the run length, so the snapshot runs would not share one trajectory; give --schedule constant (the default) or step',
+      );
     const machine = machineNow();
     const summaries: NormSummary[] = [];
     const layers: DepthResults['layers'][number][] = [];
@@ -49,13 +56,25 @@ export function registerDepth(group: Command): void {
           folders.set(steps, await runDptrain({ command: 'train', args: job.args({ norm, steps }), out: join(out, 'runs', `${norm}-${steps}`) }));
         }
       } catch (error) {
-        summaries.push({ norm, firstLoss: null, finalTrainLoss: null, testAccuracy: null, spreadAtStart: null, spreadAtEnd: null, maxGradNorm: null, divergedAt: null, sameTrajectory: null, error: (error as Error).message });
+        summaries.push({
+          norm,
+          firstLoss: null,
+          finalTrainLoss: null,
+          testAccuracy: null,
+          spreadAtStart: null,
+          spreadAtEnd: null,
+          maxGradNorm: null,
+          divergedAt: null,
+          sameTrajectory: null,
+          error: (error as Error).message,
+        });
         continue;
       }
       const full = folders.get(longest)!;
       const snapshotsOf = new Map<number, LayerNorm[]>();
       for (const folder of folders.values()) for (const record of folder.metrics.layers) snapshotsOf.set(record.step, kernelNorms(record));
-      for (const [step, kernels] of [...snapshotsOf].sort((a, b) => a[0] - b[0])) layers.push({ norm, step, norms: kernels.map((k) => ({ ...k, gradNorm: sig(k.gradNorm) })) });
+      for (const [step, kernels] of [...snapshotsOf].sort((a, b) => a[0] - b[0]))
+        layers.push({ norm, step, norms: kernels.map((k) => ({ ...k, gradNorm: sig(k.gradNorm) })) });
       const steps = full.metrics.steps;
       const window = windowFor(steps.length);
       const means = new Map(windowMeans(steps, window).map((p) => [p.step, p.value]));
@@ -63,7 +82,12 @@ export function registerDepth(group: Command): void {
       for (const s of steps) {
         if (s.step > window && s.step % window !== 0 && s.step !== steps.length) continue;
         const loss = means.get(s.step) ?? (s.step <= window ? s.loss : undefined);
-        curves.push({ norm, step: s.step, loss: loss !== undefined && Number.isFinite(loss) ? sig(loss) : null, gradNorm: Number.isFinite(s.gradNorm) ? sig(s.gradNorm) : null });
+        curves.push({
+          norm,
+          step: s.step,
+          loss: loss !== undefined && Number.isFinite(loss) ? sig(loss) : null,
+          gradNorm: Number.isFinite(s.gradNorm) ? sig(s.gradNorm) : null,
+        });
       }
       const lossAt = new Map(steps.map((s) => [s.step, s.loss]));
       const sameTrajectory = [...folders.values()].every((f) => f.metrics.steps.every((s) => Object.is(s.loss, lossAt.get(s.step))));

@@ -52,19 +52,55 @@ export function labelOf(norm: string): string {
 }
 
 export async function depthPlots(results: DepthResults): Promise<Record<string, string>> {
-  const byDepth: Row[] = results.layers.flatMap((l) => l.norms.filter((n) => n.gradNorm > 0 && Number.isFinite(n.gradNorm)).map((n) => ({ norm: labelOf(l.norm), step: `step ${l.step}`, depth: n.depth, gradNorm: n.gradNorm })));
+  const byDepth: Row[] = results.layers.flatMap((l) =>
+    l.norms
+      .filter((n) => n.gradNorm > 0 && Number.isFinite(n.gradNorm))
+      .map((n) => ({ norm: labelOf(l.norm), step: `step ${l.step}`, depth: n.depth, gradNorm: n.gradNorm })),
+  );
   const last = Math.max(...results.layers.map((l) => l.step));
   const overTime: Row[] = results.layers.flatMap((l) => {
     const kernels = l.norms;
     const picks = [kernels[0], kernels[Math.floor(kernels.length / 2)], kernels[kernels.length - 1]].filter((k) => k !== undefined);
-    return picks.filter((n) => n.gradNorm > 0 && Number.isFinite(n.gradNorm)).map((n) => ({ norm: labelOf(l.norm), layer: n.layer, step: l.step, gradNorm: n.gradNorm }));
+    return picks
+      .filter((n) => n.gradNorm > 0 && Number.isFinite(n.gradNorm))
+      .map((n) => ({ norm: labelOf(l.norm), layer: n.layer, step: l.step, gradNorm: n.gradNorm }));
   });
   const curves = results.curves.map((c) => ({ ...c, norm: labelOf(c.norm) }));
   return {
-    'grad-norm-by-depth.svg': await lineChart({ title: `Gradient norm of each weight tensor, input (0) to classifier, at steps 1…${last}`, rows: byDepth, x: { field: 'depth', title: 'layer (0 = stem)' }, y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true }, series: 'step', column: 'norm', points: true, width: 260 }),
-    'grad-norm-over-training.svg': await lineChart({ title: 'Gradient norm over training: stem, middle block, classifier', rows: overTime, x: { field: 'step', title: 'step', log: true }, y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true }, series: 'layer', column: 'norm', points: true, width: 260 }),
-    'loss.svg': await lineChart({ title: 'Training loss (each of the first steps, then window means)', rows: curves.filter((c) => c.loss !== null && c.loss > 0), x: { field: 'step', title: 'step' }, y: { field: 'loss', title: 'training loss', log: true }, series: 'norm' }),
-    'global-grad-norm.svg': await lineChart({ title: 'Global gradient norm per step', rows: curves.filter((c) => c.gradNorm !== null && c.gradNorm > 0), x: { field: 'step', title: 'step' }, y: { field: 'gradNorm', title: '‖g‖', log: true }, series: 'norm' }),
+    'grad-norm-by-depth.svg': await lineChart({
+      title: `Gradient norm of each weight tensor, input (0) to classifier, at steps 1…${last}`,
+      rows: byDepth,
+      x: { field: 'depth', title: 'layer (0 = stem)' },
+      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true },
+      series: 'step',
+      column: 'norm',
+      points: true,
+      width: 260,
+    }),
+    'grad-norm-over-training.svg': await lineChart({
+      title: 'Gradient norm over training: stem, middle block, classifier',
+      rows: overTime,
+      x: { field: 'step', title: 'step', log: true },
+      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true },
+      series: 'layer',
+      column: 'norm',
+      points: true,
+      width: 260,
+    }),
+    'loss.svg': await lineChart({
+      title: 'Training loss (each of the first steps, then window means)',
+      rows: curves.filter((c) => c.loss !== null && c.loss > 0),
+      x: { field: 'step', title: 'step' },
+      y: { field: 'loss', title: 'training loss', log: true },
+      series: 'norm',
+    }),
+    'global-grad-norm.svg': await lineChart({
+      title: 'Global gradient norm per step',
+      rows: curves.filter((c) => c.gradNorm !== null && c.gradNorm > 0),
+      x: { field: 'step', title: 'step' },
+      y: { field: 'gradNorm', title: '‖g‖', log: true },
+      series: 'norm',
+    }),
   };
 }
 
@@ -80,7 +116,7 @@ export function depthDocuments(results: DepthResults, plotNames: readonly string
       'With a constant learning rate the shorter runs are prefixes of the longest one (same seed, same data order, deterministic arithmetic); the table checks it by comparing their losses step by step.',
     '',
     'Spread: the largest over the smallest non-zero kernel gradient norm across the layers (1 = every layer gets the same gradient; orders of magnitude = vanishing or exploding along the depth). ' +
-      'Zero norms (Fixup\'s zero-initialised layers at step 1) are left out of the spread and of the log-scale plots.',
+      "Zero norms (Fixup's zero-initialised layers at step 1) are left out of the spread and of the log-scale plots.",
     '',
     markdownTable(NORM_COLUMNS, results.summaries),
     '',

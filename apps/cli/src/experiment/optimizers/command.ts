@@ -22,7 +22,9 @@ const DEFAULTS = { epochs: '3', holdout: '0.1' };
 export function registerOptimizers(group: Command): void {
   const command = group
     .command('optimizers')
-    .description("the lecture's optimizers, each over a learning-rate sweep, same model/data/seed, holdout validation; writes report.md, results.csv/json and SVG curves")
+    .description(
+      "the lecture's optimizers, each over a learning-rate sweep, same model/data/seed, holdout validation; writes report.md, results.csv/json and SVG curves",
+    )
     .addOption(new Option('--optimizers <list>', `optimizers to compare (${STUDIED.join(', ')})`).default(STUDIED.join(',')))
     .addOption(new Option('--lr-factors <list>', "multiples of each optimizer's usual learning rate").default('0.3,1,3'))
     .addOption(new Option('--target-loss <loss>', 'training loss whose time to reach is tabled').default('0.5'))
@@ -52,12 +54,37 @@ export function registerOptimizers(group: Command): void {
           epochs: epochCurves(steps, evals).map((p) => ({ ...p, loss: sig(p.loss), accuracy: p.accuracy === null ? null : sig(p.accuracy) })),
         });
       } catch (error) {
-        runs.push({ id: run.id, optimizer: run.optimizer, lr: run.lr, trainLoss: null, bestValidationAccuracy: null, bestEpoch: null, testAccuracy: null, testLoss: null, generalizationGap: null, stepsToTarget: null, secondsToTarget: null, wallSeconds: 0, error: (error as Error).message });
+        runs.push({
+          id: run.id,
+          optimizer: run.optimizer,
+          lr: run.lr,
+          trainLoss: null,
+          bestValidationAccuracy: null,
+          bestEpoch: null,
+          testAccuracy: null,
+          testLoss: null,
+          generalizationGap: null,
+          stepsToTarget: null,
+          secondsToTarget: null,
+          wallSeconds: 0,
+          error: (error as Error).message,
+        });
       }
     }
     const config: Record<string, unknown> = { ...configs[0]! };
     for (const key of [...VARIED, 'out']) delete config[key];
-    const results: OptimizerResults = { experiment: 'optimizers', command: invocation(), runner, machine: finish(machine), config, targetLoss, lrFactors, runs, best: bestPerOptimizer(runs), curves };
+    const results: OptimizerResults = {
+      experiment: 'optimizers',
+      command: invocation(),
+      runner,
+      machine: finish(machine),
+      config,
+      targetLoss,
+      lrFactors,
+      runs,
+      best: bestPerOptimizer(runs),
+      curves,
+    };
     const plots = await optimizerPlots(results);
     await writeFiles(out, { ...plots, ...optimizerDocuments(results, Object.keys(plots)) });
     process.stderr.write(`optimizers: report in ${join(out, 'report.md')}\n`);

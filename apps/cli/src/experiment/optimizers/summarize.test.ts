@@ -9,7 +9,14 @@ function folder(losses: readonly number[], evals: readonly EvalRecord[], perEpoc
   return { summary, metrics: { steps, evals, layers: [] } };
 }
 
-const evalAt = (step: number, epoch: number, split: 'test' | 'validation', accuracy: number, loss: number): EvalRecord => ({ kind: 'eval', step, epoch, split, accuracy, loss });
+const evalAt = (step: number, epoch: number, split: 'test' | 'validation', accuracy: number, loss: number): EvalRecord => ({
+  kind: 'eval',
+  step,
+  epoch,
+  split,
+  accuracy,
+  loss,
+});
 
 describe('expandSweep', () => {
   it("multiplies each optimizer's usual rate by the factors", () => {
@@ -18,10 +25,15 @@ describe('expandSweep', () => {
 });
 
 describe('summarizeRun', () => {
-  it('takes test accuracy at the best validation epoch and the gap against that epoch\'s tail loss', () => {
+  it("takes test accuracy at the best validation epoch and the gap against that epoch's tail loss", () => {
     // 10 steps per epoch; epoch 1 tail (last step) loss 1.0, epoch 2 tail 0.5.
     const losses = [2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0.5];
-    const evals = [evalAt(10, 1, 'validation', 0.8, 0.9), evalAt(10, 1, 'test', 0.79, 1.2), evalAt(20, 2, 'validation', 0.7, 1.1), evalAt(20, 2, 'test', 0.72, 1.0)];
+    const evals = [
+      evalAt(10, 1, 'validation', 0.8, 0.9),
+      evalAt(10, 1, 'test', 0.79, 1.2),
+      evalAt(20, 2, 'validation', 0.7, 1.1),
+      evalAt(20, 2, 'test', 0.72, 1.0),
+    ];
     const run = summarizeRun({ id: 'sgd-lr0.1', optimizer: 'sgd', lr: 0.1 }, folder(losses, evals, 10), 1.5);
     expect(run.bestValidationAccuracy).toBe(0.8);
     expect(run.bestEpoch).toBe(1);
@@ -35,7 +47,19 @@ describe('summarizeRun', () => {
 
 describe('bestPerOptimizer and groupBest', () => {
   const row = (id: string, optimizer: RunSummary['optimizer'], accuracy: number, error: string | null = null): RunSummary => ({
-    id, optimizer, lr: 1, trainLoss: 0, bestValidationAccuracy: accuracy, bestEpoch: 1, testAccuracy: accuracy, testLoss: 0, generalizationGap: 0, stepsToTarget: null, secondsToTarget: null, wallSeconds: 1, error,
+    id,
+    optimizer,
+    lr: 1,
+    trainLoss: 0,
+    bestValidationAccuracy: accuracy,
+    bestEpoch: 1,
+    testAccuracy: accuracy,
+    testLoss: 0,
+    generalizationGap: 0,
+    stepsToTarget: null,
+    secondsToTarget: null,
+    wallSeconds: 1,
+    error,
   });
 
   it('keeps the best validation run of each optimizer and skips failed runs', () => {

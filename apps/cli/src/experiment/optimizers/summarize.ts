@@ -74,6 +74,7 @@ export interface GroupBest {
 
 /** The best adaptive and the best non-adaptive method by validation accuracy (Wilson et al.'s comparison). */
 export function groupBest(best: readonly RunSummary[]): GroupBest {
-  const top = (rows: RunSummary[]): RunSummary | undefined => rows.sort((a, b) => (b.bestValidationAccuracy ?? b.testAccuracy ?? -1) - (a.bestValidationAccuracy ?? a.testAccuracy ?? -1))[0];
+  const top = (rows: RunSummary[]): RunSummary | undefined =>
+    rows.sort((a, b) => (b.bestValidationAccuracy ?? b.testAccuracy ?? -1) - (a.bestValidationAccuracy ?? a.testAccuracy ?? -1))[0];
   return { adaptive: top(best.filter((r) => ADAPTIVE.has(r.optimizer))), nonAdaptive: top(best.filter((r) => !ADAPTIVE.has(r.optimizer))) };
 }

@@ -47,8 +47,27 @@ export async function runCell(job: BaseJob, cell: GridCell, runs: string, repeat
 }
 
 async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellResult> {
-  const base = { id: cell.id, mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers, processes: cell.processes, oversubscribed: cell.oversubscribed };
-  const empty = { repeats: null, samplesPerSecond: null, computeMs: null, pullMs: null, pushMs: null, waitMs: null, wireMBPerStep: null, applyMs: null, staleness: null, finalLoss: null };
+  const base = {
+    id: cell.id,
+    mode: cell.mode,
+    psShards: cell.psShards,
+    microBatchSize: cell.microBatchSize,
+    workers: cell.workers,
+    processes: cell.processes,
+    oversubscribed: cell.oversubscribed,
+  };
+  const empty = {
+    repeats: null,
+    samplesPerSecond: null,
+    computeMs: null,
+    pullMs: null,
+    pushMs: null,
+    waitMs: null,
+    wireMBPerStep: null,
+    applyMs: null,
+    staleness: null,
+    finalLoss: null,
+  };
   try {
     const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
     const { summary, metrics } = await runDptrain({ command: 'local', args, out });
@@ -62,7 +81,10 @@ async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellR
       pullMs: split ? sig(split.pullMs) : null,
       pushMs: split ? sig(split.pushMs) : null,
       waitMs: split ? sig(split.waitMs) : null,
-      wireMBPerStep: shards.length > 0 && shards.every((s) => s.bytesIn !== undefined) ? sig(shards.reduce((a, s) => a + s.bytesIn! + s.bytesOut!, 0) / 1e6 / summary.steps) : null,
+      wireMBPerStep:
+        shards.length > 0 && shards.every((s) => s.bytesIn !== undefined)
+          ? sig(shards.reduce((a, s) => a + s.bytesIn! + s.bytesOut!, 0) / 1e6 / summary.steps)
+          : null,
       applyMs: shards.length > 0 && shards.every((s) => s.applyMs !== undefined) ? sig(Math.max(...shards.map((s) => s.applyMs!)) / summary.steps) : null,
       staleness: histogram ? histogram.join('/') : null,
       finalLoss: metrics.steps.length > 0 ? sig(metrics.steps[metrics.steps.length - 1]!.loss) : null,

@@ -24,7 +24,9 @@ const DEFAULTS = { steps: '100', backend: 'wasm' };
 export function registerScaling(group: Command): void {
   const command = group
     .command('scaling')
-    .description('the same job over workers × mode × shards × micro-batch size as real `dptrain local` runs, with the PyTorch DDP anchor; writes report.md, results.csv/json and SVG plots')
+    .description(
+      'the same job over workers × mode × shards × micro-batch size as real `dptrain local` runs, with the PyTorch DDP anchor; writes report.md, results.csv/json and SVG plots',
+    )
     .addOption(new Option('--workers <list>', 'worker counts').default('1,2,4'))
     .addOption(new Option('--mode <list>', 'sync, async or both').default('sync,async'))
     .addOption(new Option('--ps-shards <list>', 'parameter-server shard counts').default('1,2'))
@@ -46,7 +48,9 @@ export function registerScaling(group: Command): void {
     const all = expandGrid(grid, machine.cores);
     // Every cell's config is checked before the first run, so a bad value fails at once; the
     // combinations the cluster refuses by design are listed in the report instead of run.
-    const configs = await Promise.all(all.map((c) => job.resolve({ mode: c.mode, psShards: c.psShards, microBatchSize: c.microBatchSize, workers: c.workers })));
+    const configs = await Promise.all(
+      all.map((c) => job.resolve({ mode: c.mode, psShards: c.psShards, microBatchSize: c.microBatchSize, workers: c.workers })),
+    );
     const refused = all.flatMap((c, i) => {
       const reason = clusterRefusal(configs[i]!);
       return reason === undefined ? [] : [{ id: c.id, reason }];
@@ -59,7 +63,12 @@ export function registerScaling(group: Command): void {
       measured.push({ ...(await runCell(job, cell, join(out, 'runs'), repeats)), series: cell.series });
     }
     const scaled = scaleAgainstOneWorker(measured);
-    const rows: ScalingRow[] = measured.map((m, i) => ({ ...m, speedup: nullSig(scaled[i]!.speedup), efficiency: nullSig(scaled[i]!.efficiency), ideal: nullSig(scaled[i]!.ideal) }));
+    const rows: ScalingRow[] = measured.map((m, i) => ({
+      ...m,
+      speedup: nullSig(scaled[i]!.speedup),
+      efficiency: nullSig(scaled[i]!.efficiency),
+      ideal: nullSig(scaled[i]!.ideal),
+    }));
 
     const ddpSeries = cells.find((c) => c.mode === 'sync' && c.psShards === grid.psShards[0] && c.microBatchSize === grid.microBatchSizes[0])?.series ?? null;
     const request = { model: config.model, dataset: config.dataset, batchSize: config.batchSize, steps: config.steps ?? 100, seed: config.seed };
@@ -74,10 +83,27 @@ export function registerScaling(group: Command): void {
         process.stderr.write(`scaling: PyTorch DDP with ${workers} process(es)\n`);
         const outcome = await runDdp(request, workers);
         const dptrain = rows.find((r) => r.series === ddpSeries && r.workers === workers)?.samplesPerSecond ?? null;
-        ddp.push({ workers, processes: workers, oversubscribed: workers > machine.cores, dptrainSamplesPerSecond: dptrain, ddpSamplesPerSecond: outcome.ok ? sig(outcome.samplesPerSecond) : null, note: outcome.ok ? outcome.note : outcome.reason });
+        ddp.push({
+          workers,
+          processes: workers,
+          oversubscribed: workers > machine.cores,
+          dptrainSamplesPerSecond: dptrain,
+          ddpSamplesPerSecond: outcome.ok ? sig(outcome.samplesPerSecond) : null,
+          note: outcome.ok ? outcome.note : outcome.reason,
+        });
       }
     }
-    const results: ScalingResults = { experiment: 'scaling', command: invocation(), machine: finish(machine), config: sharedConfig(config), cells: rows, refused, repeats, ddp, ddpSeries: Array.isArray(ddp) ? ddpSeries : null };
+    const results: ScalingResults = {
+      experiment: 'scaling',
+      command: invocation(),
+      machine: finish(machine),
+      config: sharedConfig(config),
+      cells: rows,
+      refused,
+      repeats,
+      ddp,
+      ddpSeries: Array.isArray(ddp) ? ddpSeries : null,
+    };
     const plots = await scalingPlots(results);
     await writeFiles(out, { ...plots, ...scalingDocuments(results, Object.keys(plots)) });
     process.stderr.write(`scaling: report in ${join(out, 'report.md')}\n`);

@@ -31,8 +31,23 @@ export type DdpOutcome = { readonly ok: true; readonly samplesPerSecond: number;
  * each, gloo, Adam lr 0.001) and returns rank 0's samples/s over `steps` timed steps.
  */
 export function runDdp(request: DdpRequest, worldSize: number, python = TORCH_PYTHON): Promise<DdpOutcome> {
-  if (request.batchSize % worldSize !== 0) return Promise.resolve({ ok: false, reason: `${worldSize} processes do not divide the batch of ${request.batchSize}` });
-  const args = [SCRIPT, '--model', request.model, '--world-size', String(worldSize), '--batch-size', String(request.batchSize), '--steps', String(request.steps), '--warmup', String(Math.max(5, Math.floor(request.steps / 10))), '--seed', String(request.seed)];
+  if (request.batchSize % worldSize !== 0)
+    return Promise.resolve({ ok: false, reason: `${worldSize} processes do not divide the batch of ${request.batchSize}` });
+  const args = [
+    SCRIPT,
+    '--model',
+    request.model,
+    '--world-size',
+    String(worldSize),
+    '--batch-size',
+    String(request.batchSize),
+    '--steps',
+    String(request.steps),
+    '--warmup',
+    String(Math.max(5, Math.floor(request.steps / 10))),
+    '--seed',
+    String(request.seed),
+  ];
   return new Promise((resolve) => {
     const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -47,7 +62,11 @@ export function runDdp(request: DdpRequest, worldSize: number, python = TORCH_PY
         return;
       }
       const outcome = JSON.parse(line.slice(RESULT_MARKER.length)) as { ok: boolean; reason?: string; value?: { samplesPerSecond: number; notes: string[] } };
-      resolve(outcome.ok && outcome.value ? { ok: true, samplesPerSecond: outcome.value.samplesPerSecond, note: outcome.value.notes.join('; ') } : { ok: false, reason: outcome.reason ?? 'no reason given' });
+      resolve(
+        outcome.ok && outcome.value
+          ? { ok: true, samplesPerSecond: outcome.value.samplesPerSecond, note: outcome.value.notes.join('; ') }
+          : { ok: false, reason: outcome.reason ?? 'no reason given' },
+      );
     });
   });
 }

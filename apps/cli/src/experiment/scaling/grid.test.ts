@@ -7,8 +7,14 @@ describe('expandGrid', () => {
   it('gives one cell per combination, workers varying fastest, ids naming every axis', () => {
     const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1], microBatchSizes: [16, 32] }, 8);
     expect(cells.map((c) => c.id)).toEqual([
-      'sync-s1-mb16-w1', 'sync-s1-mb16-w2', 'sync-s1-mb32-w1', 'sync-s1-mb32-w2',
-      'async-s1-mb16-w1', 'async-s1-mb16-w2', 'async-s1-mb32-w1', 'async-s1-mb32-w2',
+      'sync-s1-mb16-w1',
+      'sync-s1-mb16-w2',
+      'sync-s1-mb32-w1',
+      'sync-s1-mb32-w2',
+      'async-s1-mb16-w1',
+      'async-s1-mb16-w2',
+      'async-s1-mb32-w1',
+      'async-s1-mb32-w2',
     ]);
     expect(new Set(cells.map((c) => c.series)).size).toBe(4);
   });
@@ -17,7 +23,10 @@ describe('expandGrid', () => {
     // 1 + 1 + 1 = 3 processes: fits 3 cores, not 2.
     expect(processCount(1, 1)).toBe(3);
     const on3 = expandGrid({ workers: [1, 2], modes: ['sync'], psShards: [1], microBatchSizes: [16] }, 3);
-    expect(on3.map((c) => [c.processes, c.oversubscribed])).toEqual([[3, false], [4, true]]);
+    expect(on3.map((c) => [c.processes, c.oversubscribed])).toEqual([
+      [3, false],
+      [4, true],
+    ]);
     const on2 = expandGrid({ workers: [1], modes: ['sync'], psShards: [2], microBatchSizes: [16] }, 2);
     expect(on2[0]!.oversubscribed).toBe(true);
   });
@@ -50,8 +59,13 @@ describe('scaleAgainstOneWorker', () => {
 describe('stalenessHistogram', () => {
   const shard = { shard: 0, length: 10, accepted: 3, duplicate: 1, stale: 0, rejected: 0, pulls: 2 };
 
-  it('adds the shards\' staleness histograms lag by lag; none in sync mode', () => {
-    expect(stalenessHistogram([{ ...shard, stalenessHistogram: [1, 2] }, { ...shard, stalenessHistogram: [3, 0, 5] }])).toEqual([4, 2, 5]);
+  it("adds the shards' staleness histograms lag by lag; none in sync mode", () => {
+    expect(
+      stalenessHistogram([
+        { ...shard, stalenessHistogram: [1, 2] },
+        { ...shard, stalenessHistogram: [3, 0, 5] },
+      ]),
+    ).toEqual([4, 2, 5]);
     expect(stalenessHistogram([{ ...shard, stalenessHistogram: [] }, shard])).toBeNull();
   });
 });

@@ -38,7 +38,16 @@ export function expandGrid(grid: ScalingGrid, cores: number): GridCell[] {
         for (const workers of grid.workers) {
           const processes = processCount(workers, psShards);
           const series = `${mode} shards=${psShards} mb=${microBatchSize}`;
-          cells.push({ id: `${mode}-s${psShards}-mb${microBatchSize}-w${workers}`, mode, psShards, microBatchSize, workers, series, processes, oversubscribed: processes > cores });
+          cells.push({
+            id: `${mode}-s${psShards}-mb${microBatchSize}-w${workers}`,
+            mode,
+            psShards,
+            microBatchSize,
+            workers,
+            series,
+            processes,
+            oversubscribed: processes > cores,
+          });
         }
       }
     }

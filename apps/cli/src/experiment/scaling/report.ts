@@ -3,7 +3,18 @@ import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column, type TableRow } from '../common/table.js';
 
 /** A cell's row with its speedup and efficiency against the same series with one worker. */
-export type ScalingRow = TableRow & { id: string; series: string; mode: string; workers: number; processes: number; oversubscribed: boolean; samplesPerSecond: number | null; speedup: number | null; efficiency: number | null; ideal: number | null };
+export type ScalingRow = TableRow & {
+  id: string;
+  series: string;
+  mode: string;
+  workers: number;
+  processes: number;
+  oversubscribed: boolean;
+  samplesPerSecond: number | null;
+  speedup: number | null;
+  efficiency: number | null;
+  ideal: number | null;
+};
 
 export interface DdpRow extends TableRow {
   readonly workers: number;
@@ -56,18 +67,59 @@ export const DDP_COLUMNS: readonly Column[] = [
   { key: 'note', header: 'note' },
 ];
 
-const CSV_KEYS = ['id', 'mode', 'psShards', 'microBatchSize', 'workers', 'processes', 'oversubscribed', 'samplesPerSecond', 'speedup', 'efficiency', 'ideal', 'computeMs', 'pullMs', 'pushMs', 'waitMs', 'applyMs', 'wireMBPerStep', 'staleness', 'finalLoss', 'repeats', 'error'];
+const CSV_KEYS = [
+  'id',
+  'mode',
+  'psShards',
+  'microBatchSize',
+  'workers',
+  'processes',
+  'oversubscribed',
+  'samplesPerSecond',
+  'speedup',
+  'efficiency',
+  'ideal',
+  'computeMs',
+  'pullMs',
+  'pushMs',
+  'waitMs',
+  'applyMs',
+  'wireMBPerStep',
+  'staleness',
+  'finalLoss',
+  'repeats',
+  'error',
+];
 const PHASES = ['compute', 'pull', 'push', 'wait'] as const;
 
 /** The plots of the report, by file name. */
 export async function scalingPlots(results: ScalingResults): Promise<Record<string, string>> {
   const measured = results.cells.filter((c) => c.samplesPerSecond !== null);
   const throughput: Row[] = measured.map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, samplesPerSecond: c.samplesPerSecond }));
-  const ideal: Row[] = results.cells.filter((c) => c.ideal !== null).map((c) => ({ series: `ideal (${c.series})`, mode: c.mode, workers: c.workers, samplesPerSecond: c.ideal }));
+  const ideal: Row[] = results.cells
+    .filter((c) => c.ideal !== null)
+    .map((c) => ({ series: `ideal (${c.series})`, mode: c.mode, workers: c.workers, samplesPerSecond: c.ideal }));
   const dashed = [...new Set(ideal.map((r) => String(r.series)))];
   const plots: Record<string, string> = {
-    'throughput.svg': await lineChart({ title: 'Throughput vs workers (dashed: one worker × workers)', rows: [...throughput, ...ideal], x: { field: 'workers', title: 'workers' }, y: { field: 'samplesPerSecond', title: 'samples/s (steady)' }, series: 'series', column: 'mode', points: true, dashed }),
-    'efficiency.svg': await lineChart({ title: 'Scaling efficiency (speedup / workers)', rows: measured.filter((c) => c.efficiency !== null).map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, efficiency: c.efficiency })), x: { field: 'workers', title: 'workers' }, y: { field: 'efficiency', title: 'efficiency' }, series: 'series', column: 'mode', points: true }),
+    'throughput.svg': await lineChart({
+      title: 'Throughput vs workers (dashed: one worker × workers)',
+      rows: [...throughput, ...ideal],
+      x: { field: 'workers', title: 'workers' },
+      y: { field: 'samplesPerSecond', title: 'samples/s (steady)' },
+      series: 'series',
+      column: 'mode',
+      points: true,
+      dashed,
+    }),
+    'efficiency.svg': await lineChart({
+      title: 'Scaling efficiency (speedup / workers)',
+      rows: measured.filter((c) => c.efficiency !== null).map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, efficiency: c.efficiency })),
+      x: { field: 'workers', title: 'workers' },
+      y: { field: 'efficiency', title: 'efficiency' },
+      series: 'series',
+      column: 'mode',
+      points: true,
+    }),
     'time-split.svg': await stackedBars({
       title: "Average worker's time per step",
       rows: measured.flatMap((c) => PHASES.map((phase) => ({ cell: c.id, phase, ms: c[`${phase}Ms`] as number | null }))),
@@ -79,10 +131,19 @@ export async function scalingPlots(results: ScalingResults): Promise<Record<stri
   };
   if (Array.isArray(results.ddp)) {
     const rows = (results.ddp as readonly DdpRow[]).flatMap((r) => [
-      ...(r.dptrainSamplesPerSecond === null ? [] : [{ system: `dptrain (${results.ddpSeries})`, workers: r.workers, samplesPerSecond: r.dptrainSamplesPerSecond }]),
+      ...(r.dptrainSamplesPerSecond === null
+        ? []
+        : [{ system: `dptrain (${results.ddpSeries})`, workers: r.workers, samplesPerSecond: r.dptrainSamplesPerSecond }]),
       ...(r.ddpSamplesPerSecond === null ? [] : [{ system: 'PyTorch DDP (gloo)', workers: r.workers, samplesPerSecond: r.ddpSamplesPerSecond }]),
     ]);
-    plots['ddp.svg'] = await lineChart({ title: 'dptrain vs PyTorch DDP, same model and global batch', rows, x: { field: 'workers', title: 'training processes' }, y: { field: 'samplesPerSecond', title: 'samples/s' }, series: 'system', points: true });
+    plots['ddp.svg'] = await lineChart({
+      title: 'dptrain vs PyTorch DDP, same model and global batch',
+      rows,
+      x: { field: 'workers', title: 'training processes' },
+      y: { field: 'samplesPerSecond', title: 'samples/s' },
+      series: 'system',
+      points: true,
+    });
   }
   return plots;
 }
@@ -96,7 +157,7 @@ export function scalingDocuments(results: ScalingResults, plotNames: readonly st
     '',
     `Model ${String(config.model)} on ${String(config.dataset)}, global batch ${String(config.batchSize)}, ${String(config.steps)} steps per run, optimizer ${String(config.optimizer)}, backend ${String(config.backend)}, seed ${String(config.seed)}. ` +
       'Each cell is one real `dptrain local` run (coordinator, shards and workers as processes on this machine). ' +
-      'samples/s is the coordinator\'s steady-state rate (the steps after the first 10%, evaluation excluded, median of 5 rounds); the time split is the average worker\'s milliseconds per step.',
+      "samples/s is the coordinator's steady-state rate (the steps after the first 10%, evaluation excluded, median of 5 rounds); the time split is the average worker's milliseconds per step.",
     '',
     over > 0
       ? `**${over} of ${results.cells.length} cells are oversubscribed**: their processes (coordinator + shards + workers) outnumber the ${results.machine.cores} cores, so they take turns on the cores and a change in their throughput is contention, not scaling.`

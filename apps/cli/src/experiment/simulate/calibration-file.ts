@@ -12,13 +12,17 @@ export async function readCalibration(path: string): Promise<Calibration> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CalibrationError(`cannot read calibration file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); help: measure this machine with \`dptrain experiment simulate --calibrate --calibration ${path}\``);
+    throw new CalibrationError(
+      `cannot read calibration file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); help: measure this machine with \`dptrain experiment simulate --calibrate --calibration ${path}\``,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CalibrationError(`calibration file ${path} is not JSON (${(error as Error).message}); help: write a fresh one with \`dptrain experiment simulate --calibrate --calibration ${path}\``);
+    throw new CalibrationError(
+      `calibration file ${path} is not JSON (${(error as Error).message}); help: write a fresh one with \`dptrain experiment simulate --calibrate --calibration ${path}\``,
+    );
   }
   return checkCalibration(value);
 }
@@ -54,10 +58,16 @@ export async function readValidation(path: string): Promise<{ validation: Valida
   try {
     value = JSON.parse(await readFile(path, 'utf8')) as typeof value;
   } catch (error) {
-    throw new CalibrationError(`cannot read the validation of ${path} (${(error as Error).message}); help: give the results.json of an earlier \`dptrain experiment simulate\` that ran its validation`);
+    throw new CalibrationError(
+      `cannot read the validation of ${path} (${(error as Error).message}); help: give the results.json of an earlier \`dptrain experiment simulate\` that ran its validation`,
+    );
   }
   if (!Array.isArray(value.validation) || typeof value.validationRepeats !== 'number') {
     throw new CalibrationError(`${path} holds no validation table; help: give the results.json of a run without --no-validate`);
   }
-  return { validation: value.validation as ValidationRow[], validationRepeats: value.validationRepeats, validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0 };
+  return {
+    validation: value.validation as ValidationRow[],
+    validationRepeats: value.validationRepeats,
+    validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0,
+  };
 }

@@ -7,9 +7,14 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export function findings(validation: readonly ValidationRow[] | null, projections: readonly ProjectionRow[]): string[] {
   const lines: string[] = [];
   if (validation) {
-    const worst = validation.reduce<ValidationRow | undefined>((w, r) => (r.error !== null && (w?.error === null || w === undefined || Math.abs(r.error) > Math.abs(w.error!)) ? r : w), undefined);
+    const worst = validation.reduce<ValidationRow | undefined>(
+      (w, r) => (r.error !== null && (w?.error === null || w === undefined || Math.abs(r.error) > Math.abs(w.error!)) ? r : w),
+      undefined,
+    );
     const inside = validation.filter((r) => r.withinTolerance).length;
-    lines.push(`- Validation: ${inside} of ${validation.length} configurations within 15%${worst ? `; the largest error is ${(worst.error! * 100).toFixed(1)}% (${worst.id})` : ''}.`);
+    lines.push(
+      `- Validation: ${inside} of ${validation.length} configurations within 15%${worst ? `; the largest error is ${(worst.error! * 100).toFixed(1)}% (${worst.id})` : ''}.`,
+    );
   }
   const bySeries = (scenario: string): Map<string, ProjectionRow[]> => {
     const map = new Map<string, ProjectionRow[]>();
@@ -28,12 +33,16 @@ export function findings(validation: readonly ValidationRow[] | null, projection
   const largest = Math.max(...projections.map((r) => r.workers));
   const atLargest = [...asyncRows.values()].map((rows) => rows.find((r) => r.workers === largest)).filter((r): r is ProjectionRow => r !== undefined);
   if (atLargest.length > 0) {
-    lines.push(`- At ${largest} workers with one shard: ${atLargest.map((r) => `${r.series} ${fmt(r.samplesPerSecond)} samples/s${r.finished ? '' : ' (did not finish)'}${r.staleReleased > 0 ? `, ${fmt(r.staleReleased)} stale re-leased` : ''}`).join('; ')}.`);
+    lines.push(
+      `- At ${largest} workers with one shard: ${atLargest.map((r) => `${r.series} ${fmt(r.samplesPerSecond)} samples/s${r.finished ? '' : ' (did not finish)'}${r.staleReleased > 0 ? `, ${fmt(r.staleReleased)} stale re-leased` : ''}`).join('; ')}.`,
+    );
   }
   const tail = bySeries('stragglers');
   const [none, stragglers, backups] = [...tail.values()];
   if (stragglers && backups && none) {
-    const at = stragglers.map((r, i) => `${r.workers} workers ${r.stepP99Ms} → ${backups[i]?.stepP99Ms ?? '?'} ms (no stragglers ${none[i]?.stepP99Ms ?? '?'})`);
+    const at = stragglers.map(
+      (r, i) => `${r.workers} workers ${r.stepP99Ms} → ${backups[i]?.stepP99Ms ?? '?'} ms (no stragglers ${none[i]?.stepP99Ms ?? '?'})`,
+    );
     lines.push(`- Step time p99 under stragglers, without → with backup leases: ${at.join('; ')}.`);
   }
   return lines;

@@ -65,12 +65,25 @@ export function variantsOf(grid: ProjectionGrid): Variant[] {
   const s = grid.stragglers;
   const label = `stragglers ${Math.round(s.probability * 100)}% × ${s.slowdown}`;
   return [
-    ...grid.psShards.map((psShards) => ({ scenario: 'shards', series: `sync, ${psShards} shard${psShards > 1 ? 's' : ''}`, overrides: { mode: 'sync' as const, psShards, backupAfter: 0 } })),
+    ...grid.psShards.map((psShards) => ({
+      scenario: 'shards',
+      series: `sync, ${psShards} shard${psShards > 1 ? 's' : ''}`,
+      overrides: { mode: 'sync' as const, psShards, backupAfter: 0 },
+    })),
     { scenario: 'async', series: 'sync, 1 shard', overrides: { mode: 'sync' as const, psShards: 1, backupAfter: 0 } },
-    ...grid.staleness.map((staleness) => ({ scenario: 'async', series: `async, staleness ≤ ${staleness}`, overrides: { mode: 'async' as const, psShards: 1, staleness, backupAfter: 0 } })),
+    ...grid.staleness.map((staleness) => ({
+      scenario: 'async',
+      series: `async, staleness ≤ ${staleness}`,
+      overrides: { mode: 'async' as const, psShards: 1, staleness, backupAfter: 0 },
+    })),
     { scenario: 'stragglers', series: `no stragglers, ${maxShards} shards`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: 0 } },
     { scenario: 'stragglers', series: `${label}, no backups`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: 0 }, stragglers: s },
-    { scenario: 'stragglers', series: `${label}, backups after ${grid.backupAfter}× median`, overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: grid.backupAfter, backupMinMs: grid.backupMinMs }, stragglers: s },
+    {
+      scenario: 'stragglers',
+      series: `${label}, backups after ${grid.backupAfter}× median`,
+      overrides: { mode: 'sync' as const, psShards: maxShards, backupAfter: grid.backupAfter, backupMinMs: grid.backupMinMs },
+      stragglers: s,
+    },
   ];
 }
 
@@ -95,7 +108,17 @@ export async function project(job: BaseJob, facts: JobFacts, calibration: Calibr
       const described: JobDescription = { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
       process.stderr.write(`simulate: projection ${v + 1}/${variants.length} ${variant.scenario}: ${variant.series}, ${workers} workers\n`);
       const key = JSON.stringify([variant.overrides, variant.stragglers ?? null, workers]);
-      const r = done.get(key) ?? await simulate({ job: described, calibration, placement: { kind: 'dedicated', cores: 1 }, wire: grid.wire, stragglers: variant.stragglers, grads, limitMs: grid.limitSeconds * 1000 });
+      const r =
+        done.get(key) ??
+        (await simulate({
+          job: described,
+          calibration,
+          placement: { kind: 'dedicated', cores: 1 },
+          wire: grid.wire,
+          stragglers: variant.stragglers,
+          grads,
+          limitMs: grid.limitSeconds * 1000,
+        }));
       done.set(key, r);
       const steady = r.stepMs.slice(Math.max(1, Math.floor(r.stepMs.length / 10)));
       rows.push({

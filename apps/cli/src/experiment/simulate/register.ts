@@ -35,14 +35,16 @@ function probability(flag: string, text: string): number {
 
 function niceValue(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < -20 || value > 19) throw new ConfigError('E_CONFIG_VALUE', `--priority ${text} is not a nice value; give an integer from -20 (first) to 19 (last), e.g. --priority 0`);
+  if (!Number.isInteger(value) || value < -20 || value > 19)
+    throw new ConfigError('E_CONFIG_VALUE', `--priority ${text} is not a nice value; give an integer from -20 (first) to 19 (last), e.g. --priority 0`);
   return value;
 }
 
 function staleList(text: string): number[] {
   return text.split(',').map((item) => {
     const value = Number(item.trim());
-    if (!Number.isInteger(value) || value < 0) throw new ConfigError('E_CONFIG_VALUE', `--staleness ${text}: "${item}" is not a non-negative integer; give e.g. --staleness 2,16,256`);
+    if (!Number.isInteger(value) || value < 0)
+      throw new ConfigError('E_CONFIG_VALUE', `--staleness ${text}: "${item}" is not a non-negative integer; give e.g. --staleness 2,16,256`);
     return value;
   });
 }
@@ -51,14 +53,28 @@ function staleList(text: string): number[] {
 export function registerSimulate(group: Command): void {
   const command = group
     .command('simulate')
-    .description('a discrete-event simulation of the real coordinator and shards in virtual time: validated against real `dptrain local` runs, then projected to 8–256 workers; writes report.md, results.csv/json and SVG plots')
-    .addOption(new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'))
+    .description(
+      'a discrete-event simulation of the real coordinator and shards in virtual time: validated against real `dptrain local` runs, then projected to 8–256 workers; writes report.md, results.csv/json and SVG plots',
+    )
+    .addOption(
+      new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'),
+    )
     .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
-    .addOption(new Option('--reuse-validation <results.json>', 'take the real runs of the validation from an earlier results.json instead of running them again, and predict them again with this model'))
+    .addOption(
+      new Option(
+        '--reuse-validation <results.json>',
+        'take the real runs of the validation from an earlier results.json instead of running them again, and predict them again with this model',
+      ),
+    )
     .addOption(new Option('--validate-steps <n>', 'steps of each real validation run and its simulation').default('300'))
     .addOption(new Option('--repeats <n>', 'real runs per validation configuration; the median is kept').default('3'))
-    .addOption(new Option('--priority <nice>', 'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)').default('-10'))
+    .addOption(
+      new Option(
+        '--priority <nice>',
+        'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)',
+      ).default('-10'),
+    )
     .addOption(new Option('--background <n>', 'validation: other load on the machine, in busy processes (default: sampled during each real run)'))
     .addOption(new Option('--no-project', 'skip the projections'))
     .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
@@ -68,11 +84,13 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--backup-min-ms <ms>', 'projection: backup leases only for leases running at least this long').default('0'))
     .addOption(new Option('--straggler-prob <p>', 'projection: probability a micro-batch straggles').default('0.05'))
     .addOption(new Option('--straggler-slowdown <x>', 'projection: how many times slower a straggling micro-batch computes').default('5'))
-    .addOption(new Option('--bandwidth <MBps>', 'projection: each process\'s link, megabytes per second').default('1250'))
+    .addOption(new Option('--bandwidth <MBps>', "projection: each process's link, megabytes per second").default('1250'))
     .addOption(new Option('--latency <ms>', 'projection: one-way latency, milliseconds').default('0.05'))
     .addOption(new Option('--projection-steps <n>', 'projection: steps per simulated run').default('30'))
     .addOption(new Option('--projection-limit <seconds>', 'projection: virtual seconds a run may take before it is reported unfinished').default('10'))
-    .addOption(new Option('--micro-batches-per-worker <n>', 'projection: micro-batches per worker per step (the global batch grows with the workers)').default('1'))
+    .addOption(
+      new Option('--micro-batches-per-worker <n>', 'projection: micro-batches per worker per step (the global batch grows with the workers)').default('1'),
+    )
     .addOption(new Option('--out <dir>', 'experiment folder: report, results, plots, calibration, runs/<cell>/').default('runs/experiments/simulate'));
   withBaseJobFlags(command, VARIED, DEFAULTS).action(async (options: Record<string, string | boolean | undefined>) => {
     const out = String(options.out);
@@ -89,7 +107,9 @@ export function registerSimulate(group: Command): void {
     if (options.calibrate || !existsSync(calibrationFile)) {
       const backend = await initBackend(config.backend);
       process.stderr.write(`simulate: measuring this machine (backend ${backend.name}) into ${calibrationFile}\n`);
-      calibration = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, { backend: backend.name });
+      calibration = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, {
+        backend: backend.name,
+      });
       await writeCalibration(calibrationFile, calibration);
       if (options.calibrate) return;
     } else {
@@ -98,30 +118,62 @@ export function registerSimulate(group: Command): void {
 
     const machine = machineNow();
     const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
-    const validationJob = new BaseJob({ ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) }, DEFAULTS, options.config as string | undefined);
+    const validationJob = new BaseJob(
+      { ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) },
+      DEFAULTS,
+      options.config as string | undefined,
+    );
     const validation = reused
       ? await repredict(validationJob, facts, calibration, reused.validation)
       : options.validate === false
-      ? null
-      : await validate(validationJob, facts, calibration, join(out, 'runs'), positiveInt('--repeats', String(options.repeats)), options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true), niceValue(String(options.priority)));
-    const grid: ProjectionGrid | null = options.project === false
-      ? null
-      : {
-          workers: intList('--workers', String(options.workers)),
-          psShards: intList('--ps-shards', String(options.psShards)),
-          staleness: staleList(String(options.staleness)),
-          backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
-          backupMinMs: positiveNumber('--backup-min-ms', String(options.backupMinMs), true),
-          stragglers: { probability: probability('--straggler-prob', String(options.stragglerProb)), slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)) },
-          wire: { bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)), latencyMs: positiveNumber('--latency', String(options.latency), true) },
-          steps: positiveInt('--projection-steps', String(options.projectionSteps)),
-          microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
-          limitSeconds: positiveNumber('--projection-limit', String(options.projectionLimit)),
-        };
+        ? null
+        : await validate(
+            validationJob,
+            facts,
+            calibration,
+            join(out, 'runs'),
+            positiveInt('--repeats', String(options.repeats)),
+            options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
+            niceValue(String(options.priority)),
+          );
+    const grid: ProjectionGrid | null =
+      options.project === false
+        ? null
+        : {
+            workers: intList('--workers', String(options.workers)),
+            psShards: intList('--ps-shards', String(options.psShards)),
+            staleness: staleList(String(options.staleness)),
+            backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
+            backupMinMs: positiveNumber('--backup-min-ms', String(options.backupMinMs), true),
+            stragglers: {
+              probability: probability('--straggler-prob', String(options.stragglerProb)),
+              slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)),
+            },
+            wire: {
+              bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)),
+              latencyMs: positiveNumber('--latency', String(options.latency), true),
+            },
+            steps: positiveInt('--projection-steps', String(options.projectionSteps)),
+            microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
+            limitSeconds: positiveNumber('--projection-limit', String(options.projectionLimit)),
+          };
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];
-    const results: SimulateResults = { experiment: 'simulate', command: invocation(), machine: finish(machine), config: shared, calibration, calibrationFile, validation, validationRepeats: reused?.validationRepeats ?? positiveInt('--repeats', String(options.repeats)), validationPriority: reused?.validationPriority ?? niceValue(String(options.priority)), validationSource: typeof options.reuseValidation === 'string' ? options.reuseValidation : 'this run', grid, projections };
+    const results: SimulateResults = {
+      experiment: 'simulate',
+      command: invocation(),
+      machine: finish(machine),
+      config: shared,
+      calibration,
+      calibrationFile,
+      validation,
+      validationRepeats: reused?.validationRepeats ?? positiveInt('--repeats', String(options.repeats)),
+      validationPriority: reused?.validationPriority ?? niceValue(String(options.priority)),
+      validationSource: typeof options.reuseValidation === 'string' ? options.reuseValidation : 'this run',
+      grid,
+      projections,
+    };
     const plots = await simulatePlots(results);
     await writeFiles(out, { ...plots, ...simulateDocuments(results, Object.keys(plots), findings(validation, projections)) });
     process.stderr.write(`simulate: report in ${join(out, 'report.md')}\n`);

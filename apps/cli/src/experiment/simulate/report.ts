@@ -53,8 +53,16 @@ const PROJECTION_COLUMNS: readonly Column[] = [
 
 const SCENARIOS: readonly { key: string; title: string; question: string }[] = [
   { key: 'shards', title: 'Where the parameter server saturates, and how many shards fix it', question: 'Synchronous steps, one to several shards.' },
-  { key: 'async', title: 'What async and bounded staleness buy', question: 'One shard; async applies each micro-batch gradient on its own when its version lag is within the bound, else the micro-batch is leased again.' },
-  { key: 'stragglers', title: 'What backup leases do to the tail under stragglers', question: 'Synchronous, the most shards of the grid; some micro-batches compute several times slower.' },
+  {
+    key: 'async',
+    title: 'What async and bounded staleness buy',
+    question: 'One shard; async applies each micro-batch gradient on its own when its version lag is within the bound, else the micro-batch is leased again.',
+  },
+  {
+    key: 'stragglers',
+    title: 'What backup leases do to the tail under stragglers',
+    question: 'Synchronous, the most shards of the grid; some micro-batches compute several times slower.',
+  },
 ];
 
 export async function simulatePlots(results: SimulateResults): Promise<Record<string, string>> {
@@ -62,10 +70,25 @@ export async function simulatePlots(results: SimulateResults): Promise<Record<st
   for (const scenario of SCENARIOS) {
     const rows = results.projections.filter((r) => r.scenario === scenario.key) as unknown as Row[];
     if (rows.length === 0) continue;
-    plots[`${scenario.key}.svg`] = await lineChart({ title: scenario.title, rows, x: { field: 'workers', title: 'workers', log: true }, y: { field: 'samplesPerSecond', title: 'samples/s (simulated)', log: true }, series: 'series', points: true });
+    plots[`${scenario.key}.svg`] = await lineChart({
+      title: scenario.title,
+      rows,
+      x: { field: 'workers', title: 'workers', log: true },
+      y: { field: 'samplesPerSecond', title: 'samples/s (simulated)', log: true },
+      series: 'series',
+      points: true,
+    });
   }
   const tail = results.projections.filter((r) => r.scenario === 'stragglers') as unknown as Row[];
-  if (tail.length > 0) plots['stragglers-p99.svg'] = await lineChart({ title: 'Step time p99 under stragglers', rows: tail, x: { field: 'workers', title: 'workers', log: true }, y: { field: 'stepP99Ms', title: 'step time p99 (ms, simulated)', log: true }, series: 'series', points: true });
+  if (tail.length > 0)
+    plots['stragglers-p99.svg'] = await lineChart({
+      title: 'Step time p99 under stragglers',
+      rows: tail,
+      x: { field: 'workers', title: 'workers', log: true },
+      y: { field: 'stepP99Ms', title: 'step time p99 (ms, simulated)', log: true },
+      series: 'series',
+      points: true,
+    });
   return plots;
 }
 
@@ -76,7 +99,9 @@ function validationSection(results: SimulateResults): string[] {
   return [
     '## Validation: predicted vs measured on this machine',
     '',
-    results.validationSource === 'this run' ? '' : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
+    results.validationSource === 'this run'
+      ? ''
+      : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
     `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the run is predicted with that many other busy threads sharing the cores (\`background\`). Error = (predicted − measured) / measured.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v),
@@ -122,7 +147,30 @@ export function simulateDocuments(results: SimulateResults, plotNames: readonly 
     '',
     provenance(results.command, results.machine, results.config),
   ].join('\n');
-  const keys = ['kind', 'id', 'scenario', 'series', 'workers', 'psShards', 'mode', 'staleness', 'backupAfter', 'stragglers', 'batchSize', 'measured', 'predicted', 'error', 'samplesPerSecond', 'efficiency', 'stepP50Ms', 'stepP99Ms', 'busiestShard', 'extraMicroBatches', 'staleReleased', 'finished'];
+  const keys = [
+    'kind',
+    'id',
+    'scenario',
+    'series',
+    'workers',
+    'psShards',
+    'mode',
+    'staleness',
+    'backupAfter',
+    'stragglers',
+    'batchSize',
+    'measured',
+    'predicted',
+    'error',
+    'samplesPerSecond',
+    'efficiency',
+    'stepP50Ms',
+    'stepP99Ms',
+    'busiestShard',
+    'extraMicroBatches',
+    'staleReleased',
+    'finished',
+  ];
   const csvRows = [...(results.validation ?? []).map((r) => ({ kind: 'validation', ...r })), ...results.projections.map((r) => ({ kind: 'projection', ...r }))];
   return { 'report.md': report, 'results.json': `${JSON.stringify(results, null, 2)}\n`, 'results.csv': toCsv(keys, csvRows) };
 }

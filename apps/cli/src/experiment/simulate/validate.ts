@@ -52,7 +52,15 @@ function split(t: { computeMs: number; pullMs: number; pushMs: number; waitMs: n
  * a quiet machine). `background` overrides the measured load when given; `priority` is the nice
  * value the runs get (raisePriority).
  */
-export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined, priority: number): Promise<ValidationRow[]> {
+export async function validate(
+  job: BaseJob,
+  facts: JobFacts,
+  calibration: Calibration,
+  runs: string,
+  repeats: number,
+  background: number | undefined,
+  priority: number,
+): Promise<ValidationRow[]> {
   const restore = raisePriority(priority);
   try {
     return await validateAll(job, facts, calibration, runs, repeats, background);
@@ -89,9 +97,18 @@ async function predictor(job: BaseJob, facts: JobFacts, calibration: Calibration
   return (load: number) => simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background: load } });
 }
 
-async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, runs: string, repeats: number, background: number | undefined): Promise<ValidationRow[]> {
+async function validateAll(
+  job: BaseJob,
+  facts: JobFacts,
+  calibration: Calibration,
+  runs: string,
+  repeats: number,
+  background: number | undefined,
+): Promise<ValidationRow[]> {
   const base = await job.resolve();
-  const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter((c) => !(c.mode === 'async' && c.psShards > 1));
+  const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter(
+    (c) => !(c.mode === 'async' && c.psShards > 1),
+  );
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
     const predict = await predictor(job, facts, calibration, cell);
@@ -131,7 +148,23 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
 }
 
 /** A row with its error and verdict filled in from its measured and predicted rates. */
-function judged(row: Pick<ValidationRow, 'id' | 'workers' | 'psShards' | 'mode' | 'measured' | 'repeats' | 'background' | 'predicted' | 'predictedQuiet' | 'measuredSplit' | 'predictedSplit' | 'note'>): ValidationRow {
+function judged(
+  row: Pick<
+    ValidationRow,
+    | 'id'
+    | 'workers'
+    | 'psShards'
+    | 'mode'
+    | 'measured'
+    | 'repeats'
+    | 'background'
+    | 'predicted'
+    | 'predictedQuiet'
+    | 'measuredSplit'
+    | 'predictedSplit'
+    | 'note'
+  >,
+): ValidationRow {
   const error = row.measured === null ? null : (row.predicted - row.measured) / row.measured;
   return { ...row, error: error === null ? null : sig(error, 3), withinTolerance: error !== null && Math.abs(error) <= TOLERANCE };
 }
@@ -148,7 +181,9 @@ export async function repredict(job: BaseJob, facts: JobFacts, calibration: Cali
     const predict = await predictor(job, facts, calibration, row);
     const quiet = await predict(0);
     const predicted = row.background ? await predict(row.background) : quiet;
-    out.push(judged({ ...row, predicted: sig(predicted.samplesPerSecond), predictedQuiet: sig(quiet.samplesPerSecond), predictedSplit: split(predicted.timing) }));
+    out.push(
+      judged({ ...row, predicted: sig(predicted.samplesPerSecond), predictedQuiet: sig(quiet.samplesPerSecond), predictedSplit: split(predicted.timing) }),
+    );
   }
   return out;
 }
