@@ -4,11 +4,22 @@ import { bitIdentical, shardCounters, stepsDone, summaryFaults, waitFor } from '
 import { fetchStatus } from '../cluster/status-http.js';
 import type { Context, Outcome } from './types.js';
 
+/**
+ * Waits for 5 steps with worker-0 registered: on a loaded machine the other worker can take every
+ * lease before worker-0 has started, and a worker that never joined is no fault to recover from.
+ */
+async function workerZeroAtWork(ctx: Context, dir: string, coordinator: string): Promise<void> {
+  await waitFor('worker-0 registered and 5 steps', async () => {
+    const body = await fetchStatus<{ workers: { workerId: number; state: string }[] }>(coordinator, ctx.env.DPTRAIN_TOKEN!);
+    return body.workers.some((w) => w.workerId === 0 && (w.state === 'idle' || w.state === 'busy')) && (await stepsDone(dir)) >= 5;
+  });
+}
+
 export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
   const run = startLocal(ctx, dir);
   const pid = await pidOf(run, 'worker-0');
-  await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
+  await workerZeroAtWork(ctx, dir, (await run.cluster()).coordinator);
   process.kill(pid, 'SIGKILL');
   const { code } = await run.proc.exit;
   const faults = code === 0 ? await summaryFaults(dir) : [];
@@ -25,7 +36,7 @@ export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome>
   const run = startLocal(ctx, dir, ['--backup-after', '0']);
   const pid = await pidOf(run, 'worker-0');
   const coordinator = (await run.cluster()).coordinator;
-  await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
+  await workerZeroAtWork(ctx, dir, coordinator);
   process.kill(pid, 'SIGSTOP');
   try {
     await waitFor(
