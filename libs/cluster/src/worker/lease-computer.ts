@@ -7,51 +7,12 @@ import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { ShardRange } from '../shards.js';
 import { abortable } from './abortable.js';
 import { InjectedFaults } from './injected-faults.js';
+import type { LeaseComputerOptions, LeaseResult } from './lease-result.js';
+import { leadingRun, ticketsOf } from './push-tickets.js';
 import { pushVerdict, type PushVerdict } from './push-verdict.js';
 
-/** One lease's outcome and where its time went. */
-export interface LeaseResult {
-  /** Micro-batches whose pushes every shard acknowledged `accepted` or `duplicate`, in lease order. */
-  readonly ids: number[];
-  /** Their losses. */
-  readonly losses: number[];
-  /** Async: micro-batches a shard answered `stale` (the coordinator leases them again). */
-  readonly stale: number[];
-  /** Micro-batches a shard refused as poisoned (the coordinator leases them to another worker). */
-  readonly refused: number[];
-  readonly computeMs: number;
-  readonly pullMs: number;
-  /** From the last gradient computed until every push was acknowledged. */
-  readonly pushMs: number;
-}
-
-/**
- * The per-lease work of a worker, with every parameter-sized buffer allocated once.
- *
- * Sync: one pull of step t from every shard, then for each micro-batch compute and push (the
- * pushes travel while the next micro-batch computes). Right after its last push the worker sends
- * the pull of step t+1, which the shard holds until t is applied: the parameters are on their way
- * before the coordinator's next lease arrives. A worker never waits on that pull while it has
- * other work, so a re-leased micro-batch of t cannot be starved by it. Async: before each micro-batch, a pull of
- * the newest parameters (`minVersion` = the newest version seen, so the worker reads its own
- * writes: a connection delivers in order, so the shard applied the previous push first), then
- * compute and push tagged with the pulled version.
- */
-export interface LeaseComputerOptions {
-  /** Async mode: pull before each micro-batch, `stale` acknowledgements are expected. */
-  readonly async: boolean;
-  /** How long a pull may be held at a shard. */
-  readonly pullTimeoutMs: number;
-  /**
-   * Sync: push a lease's leading run of micro-batches 0, 1, … as one pre-summed pushRun (off when
-   * the job sets maxGradNorm, which judges each micro-batch alone). @default true
-   */
-  readonly presum?: boolean;
-  /** @default no faults */
-  readonly faults?: InjectedFaults;
-  /** @default silentLogger */
-  readonly log?: Logger;
-}
+export type { LeaseComputerOptions, LeaseResult } from './lease-result.js';
+export { leadingRun } from './push-tickets.js';
 
 type LeaseTiming = { computeMs: number; pullMs: number; pushMs: number };
 
@@ -60,27 +21,6 @@ interface Pending {
   readonly ids: number[];
   readonly losses: number[];
   readonly acks: Promise<ReplyOf<'push'>>[];
-}
-
-/**
- * The lease fields a push of `ids` carries: the lease id and the lease's tickets for those ids
- * (lease-ticket.ts), shaped by `shape`; nothing when the coordinator signs no leases.
- */
-function ticketsOf<T extends object>(
-  lease: MessageOf<'lease'>,
-  ids: readonly number[],
-  shape: (tickets: string[]) => T,
-): ({ leaseId: number } & T) | Record<never, never> {
-  if (!lease.tickets) return {};
-  return { leaseId: lease.leaseId, ...shape(ids.map((id) => lease.tickets![lease.microBatchIds.indexOf(id)]!)) };
-}
-
-/** How many of the ids 0, 1, 2, … `ids` holds from 0 on (the micro-batches a run can pre-sum). */
-export function leadingRun(ids: readonly number[]): number {
-  const held = new Set(ids);
-  let n = 0;
-  while (held.has(n)) n++;
-  return n;
 }
 
 export class LeaseComputer {

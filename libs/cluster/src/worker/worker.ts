@@ -1,60 +1,15 @@
-import type { Dataset } from '@dptrain/data';
-import { parseJobDescription, planOf, type JobDescription } from '@dptrain/job';
-import { ProtocolError, reconnecting, type Connection, type MessageOf, type ReconnectOptions, type ReplyOf } from '@dptrain/protocol';
+import { parseJobDescription, planOf } from '@dptrain/job';
+import { ProtocolError, reconnecting, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import { trainingSplits } from '@dptrain/training';
-import type { FaultInjection } from '../fault-injection.js';
 import { modelOf } from '../model-of.js';
 import { shardRanges } from '../shards.js';
 import { abortable } from './abortable.js';
-import { InjectedFaults, type Wait } from './injected-faults.js';
+import { InjectedFaults } from './injected-faults.js';
 import { LeaseComputer, type LeaseResult } from './lease-computer.js';
+import type { WorkerOptions, WorkerReport } from './worker-options.js';
 
-export interface WorkerOptions {
-  /** Opens a connection to the coordinator (one attempt; the worker retries with back-off). */
-  readonly connectCoordinator: () => Promise<Connection>;
-  /** Opens a connection to the parameter-server shard at `url`, accepting frames for `paramCount` (one attempt). */
-  readonly connectShard: (url: string, paramCount: number) => Promise<Connection>;
-  /** The job's data set, loaded once the job is known. */
-  readonly loadDataset: (job: JobDescription) => Promise<Dataset>;
-  readonly name: string;
-  /**
-   * The id to ask for at the first registration (DPTRAIN_WORKER_ID; dptrain local gives worker-k
-   * id k, so names and ids agree). The coordinator grants it when no other worker holds it.
-   * @default whatever id the coordinator gives
-   */
-  readonly workerId?: number;
-  /** TensorFlow.js backend this process computes on (reported to the coordinator). */
-  readonly backend: string;
-  /** Overrides the job's heartbeatMs (tests). @default job.config.heartbeatMs */
-  readonly heartbeatMs?: number;
-  /**
-   * How long a pull may wait at a shard for its step (the step before must be applied first).
-   * @default 600_000
-   */
-  readonly pullTimeoutMs?: number;
-  /**
-   * Back-off for connecting and reconnecting to the coordinator and the shards.
-   * @default { initialMs: 100, maxMs: 5_000, maxAttempts: 30 }
-   */
-  readonly reconnect?: ReconnectOptions;
-  /** @default silentLogger */
-  readonly log?: Logger;
-  /** Faults to inject into this worker (DPTRAIN_FAULT, for the chaos suite). @default none */
-  readonly fault?: FaultInjection;
-  /** The wait of the slow fault; tests pass one that records instead of sleeping. @default a timer */
-  readonly faultWait?: Wait;
-}
-
-/** What a worker did, for logs and tests. */
-export interface WorkerReport {
-  readonly workerId: number;
-  readonly leases: number;
-  readonly microBatches: number;
-  /** Times a lost coordinator or shard connection was opened again. */
-  readonly reconnects: number;
-  readonly shutdownReason: string;
-}
+export type { WorkerOptions, WorkerReport } from './worker-options.js';
 
 /**
  * A worker: registers with the coordinator, then for each lease pulls parameters from every shard,
