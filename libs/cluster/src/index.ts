@@ -8,7 +8,7 @@ export { leadingRun } from './worker/lease-computer.js';
 export { WalWriter } from './parameter-server/write-ahead-log.js';
 export { PreviousPoint } from './parameter-server/previous-point.js';
 export { Coordinator } from './coordinator/coordinator.js';
-export type { ClusterResult, FaultRecord } from './coordinator/coordinator.js';
+export type { ClusterResult, FaultRecord } from './coordinator/summary.js';
 export { parseFaultInjection } from './fault-injection.js';
 export type { FaultInjection } from './fault-injection.js';
 export { resumePointOf } from './coordinator/resume-point.js';

@@ -17,7 +17,6 @@ import { resultOf, statusOf, type ClusterResult, type Counters } from './summary
 import { Watchdog } from './watchdog.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
-export type { ClusterResult, FaultRecord, WorkerSummary } from './summary.js';
 
 /**
  * The coordinator: owns the job. It routes each message and timer to the part that owns that
@@ -114,7 +113,11 @@ export class Coordinator {
     if (resume && (resume.step > 0 || (pastFaults?.length ?? 0) > 0))
       run.record('coordinator-restarted', {}, `resumed after ${resume.step} closed steps; the shards report where they are`);
     const timeout = options.workerTimeoutMs ?? config.workerTimeoutMs;
-    this.sweep = setInterval(() => this.check(timeout), Math.max(50, Math.floor(timeout / 4)));
+    const check = (now: number): void => {
+      this.members.expireSilent(now, timeout);
+      this.watchdog.check(now, timeout);
+    };
+    this.sweep = setInterval(() => check(Date.now()), Math.max(50, Math.floor(timeout / 4)));
     this.sweep.unref();
   }
 
@@ -186,16 +189,9 @@ export class Coordinator {
         case 'stepApplied':
           this.stepApplied(connection, msg);
           break;
-        case 'stepRefused': {
-          const s = this.shards.sender(connection, msg);
-          this.run.fail(
-            new ProtocolError(
-              'E_NON_FINITE',
-              `parameter-server shard ${s} refused step ${msg.step} (version ${msg.version}): ${msg.reason}; the job cannot go on: lower --lr, clip with --clip-norm, or bound pushes with --max-grad-norm`,
-            ),
-          );
+        case 'stepRefused':
+          this.run.fail(this.shards.refusal(connection, msg));
           break;
-        }
         case 'status':
           void connection.reply(msg, { type: 'statusReport', role: 'coordinator', step: this.closer.step, version: this.closer.step, detail: this.status() });
           break;
@@ -246,12 +242,6 @@ export class Coordinator {
     const shard = this.shards.indexOf(connection);
     if (shard >= 0) this.shards.lost(shard, `${code} ${reason}`);
     else this.members.disconnected(connection);
-  }
-
-  private check(timeoutMs: number): void {
-    const now = Date.now();
-    this.members.expireSilent(now, timeoutMs);
-    this.watchdog.check(now, timeoutMs);
   }
 
   /** A new worker was admitted; the first one starts training. */

@@ -116,6 +116,15 @@ export class ShardRegistry {
     return s;
   }
 
+  /** Why the job ends when a shard refuses a step (its sum or result is not finite). */
+  refusal(connection: Connection, msg: MessageOf<'stepRefused'>): ProtocolError {
+    const s = this.sender(connection, msg);
+    return new ProtocolError(
+      'E_NON_FINITE',
+      `parameter-server shard ${s} refused step ${msg.step} (version ${msg.version}): ${msg.reason}; the job cannot go on: lower --lr, clip with --clip-norm, or bound pushes with --max-grad-norm`,
+    );
+  }
+
   reportVersion(shard: number, version: number): void {
     this.versions[shard] = Math.max(this.versions[shard], version);
   }
