@@ -6,6 +6,7 @@ import type { Logger } from '@dptrain/log';
 import { optimizerEntries, optimizerFromEntries } from '@dptrain/training';
 import type { AppliedReport } from './shard-types.js';
 import type { PointView } from './previous-point.js';
+import { withCode } from '@dptrain/errors';
 
 /** Everything a shard needs to continue after `step` steps (version `version`), bit for bit. */
 export interface ShardSnapshot {
@@ -69,7 +70,7 @@ export function encodeCheckpoint(snapshot: ShardSnapshot, fingerprint: string): 
 }
 
 /** Why a checkpoint file cannot be used; the loader logs it and tries the next older file. */
-export class CheckpointRejected extends Error {}
+export class CheckpointRejected extends withCode('E_CHECKPOINT_REJECTED') {}
 
 /**
  * Decodes and verifies one checkpoint file's bytes.

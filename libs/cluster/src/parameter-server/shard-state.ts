@@ -11,9 +11,10 @@ import type { ShardSnapshot } from './checkpoint-file.js';
 import { PreviousPoint, type PointView } from './previous-point.js';
 import type { AppliedReport } from './shard-types.js';
 import type { WalRecord } from './write-ahead-log.js';
+import { withCode } from '@dptrain/errors';
 
 /** An update whose mean gradient or resulting parameters are not finite: the shard refuses it. */
-export class NonFiniteUpdate extends Error {}
+export class NonFiniteUpdate extends withCode('E_NON_FINITE_UPDATE') {}
 
 /** AppliedReports a shard keeps to re-send to a restarted coordinator. */
 const RECENT_APPLIED = 8;

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, fstatSync, writevSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { withCode } from '@dptrain/errors';
 
 /** One optimizer update as it is logged (before the coordinator hears of it). */
 export interface WalRecord {
@@ -145,7 +146,7 @@ export interface WalEnd {
 }
 
 /** Why a log file cannot be used at all; the reader logs it and goes on without the file. */
-export class WalRejected extends Error {}
+export class WalRejected extends withCode('E_WAL_REJECTED') {}
 
 /**
  * Reads a log file record by record (one record in memory at a time). A torn tail — a record cut
