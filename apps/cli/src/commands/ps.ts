@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LeaseTickets, ShardSession, parseFaultInjection } from '@dptrain/cluster';
+import { ConfigError } from '@dptrain/config';
 import { connect, createServer, resolveToken } from '@dptrain/protocol';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
@@ -37,7 +38,8 @@ async function resumeDir(options: PsOptions): Promise<string> {
   try {
     return (await readFile(resumeNote(options.shard), 'utf8')).trim();
   } catch {
-    throw new Error(
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
       `cannot resume shard ${options.shard}: no --checkpoint-dir was given and no earlier start of this shard with job id ${jobId()} on this machine noted one (${resumeNote(options.shard)}); give --checkpoint-dir the job's checkpoint directory (checkpointDir, default <out>/checkpoints)`,
     );
   }

@@ -1,7 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@dptrain/safetensors';
-import type { JobDescription } from '@dptrain/job';
+import { parseJobDescription, type JobDescription } from '@dptrain/job';
+import { withCode } from '@dptrain/errors';
+
+/** A shard's saved job that cannot be resumed from; the message names the file and the fix. */
+export class ResumeError extends withCode('E_RESUME') {}
 
 const NAME = 'job.json';
 
@@ -14,7 +18,8 @@ export async function writeSavedJob(dir: string, job: JobDescription): Promise<v
 }
 
 /**
- * @throws Error naming the file and the fix when there is none (or it is not JSON)
+ * @throws ResumeError naming the file and the fix when there is none (or it is not JSON)
+ * @throws ConfigError when it holds no job this version can run
  */
 export async function readSavedJob(dir: string): Promise<JobDescription> {
   const path = join(dir, NAME);
@@ -22,14 +27,18 @@ export async function readSavedJob(dir: string): Promise<JobDescription> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(
+    throw new ResumeError(
       `cannot resume: ${path} is missing (${(error as NodeJS.ErrnoException).code}); a shard writes it on its first start — give --checkpoint-dir the job's checkpoint directory (checkpointDir, default <out>/checkpoints)`,
       { cause: error },
     );
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as JobDescription;
+    value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`cannot resume: ${path} is not JSON (${(error as Error).message}); restore it or start the job afresh without --resume`, { cause: error });
+    throw new ResumeError(`cannot resume: ${path} is not JSON (${(error as Error).message}); restore it or start the job afresh without --resume`, {
+      cause: error,
+    });
   }
+  return parseJobDescription(value, `the job saved in ${path}`);
 }

@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** A coordinator that answers each registration with `jobs[k]` (the last one from then on) and records what the shard sent. */
-function coordinator(...jobs: JobDescription[]) {
+function coordinator(...jobs: (JobDescription | Record<string, unknown>)[]) {
   const received: Message[] = [];
   const connections: Connection[] = [];
   const connect = async (): Promise<Connection> => {
@@ -72,5 +72,13 @@ describe('ShardSession', () => {
     await expect.poll(() => fake.sent('shardReady')).toHaveLength(1);
     fake.connections[0]!.close(1001, 'coordinator restarted');
     await expect(run).rejects.toThrow("the coordinator at memory://coordinator runs another job than shard 0's checkpoints");
+  });
+
+  it('refuses a job from the coordinator that its schema refuses, naming the key, before it opens anything', async () => {
+    const job = tinyJob();
+    const fake = coordinator({ ...job, config: { ...job.config, psShards: 0 } });
+    const { run, listened, durable } = session(fake.connect);
+    await expect(run).rejects.toThrow(/the job the coordinator sent: psShards .*/);
+    expect([listened, durable]).toEqual([[], []]);
   });
 });

@@ -3,9 +3,13 @@ import { join } from 'node:path';
 import { reconnecting, type Connection, type ProtocolServer, type ReconnectOptions, type ValidateOptions } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
-import type { JobDescription } from '@dptrain/job';
+import { parseJobDescription, type JobDescription } from '@dptrain/job';
+import { withCode } from '@dptrain/errors';
 import type { LeaseTickets } from '../lease-ticket.js';
 import { ParameterServer } from './parameter-server.js';
+
+/** A shard that cannot (or can no longer) serve its job: the message names the cause and the restart to make. */
+export class ShardSessionError extends withCode('E_SHARD_SESSION') {}
 
 export interface ShardSessionOptions {
   /** This shard's index, 0..psShards−1. */
@@ -119,7 +123,7 @@ export class ShardSession {
         await this.ps!.close();
         await this.server?.close();
         const waited = Date.now() - started;
-        throw new Error(
+        throw new ShardSessionError(
           `lost the coordinator ${coordinator} and could not register again within shardRestartTimeoutMs ${timeoutMs} ms (${attempts} attempt(s) over ${waited} ms; last error: ${(error as Error).message}); restart the coordinator with --resume, then this shard with --resume`,
           { cause: error },
         );
@@ -202,11 +206,11 @@ export class ShardSession {
         throw error;
       }
     }, reconnect);
-    const job = registered.config as unknown as JobDescription;
+    const job = parseJobDescription(registered.config);
     if (!this.ps) this.ps = await this.open(job, ParameterServer.checkpointDirOf(job, shard, this.options.checkpointDir), false);
     else if (!this.ps.runs(job)) {
       connection.close(1000, 'another job');
-      throw new Error(
+      throw new ShardSessionError(
         `the coordinator at ${this.options.coordinator} runs another job than shard ${shard}'s checkpoints (config, model or sharding differ); start this shard without --resume, or the coordinator with the job's original config`,
       );
     }

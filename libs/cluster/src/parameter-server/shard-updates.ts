@@ -1,9 +1,13 @@
+import { withCode } from '@dptrain/errors';
 import type { Logger } from '@dptrain/log';
 import type { ShardDurability } from './shard-durability.js';
 import { NonFiniteUpdate, type ShardState } from './shard-state.js';
 import type { AppliedReport } from './shard-types.js';
 import { advance, UpdatePhase } from './update-phases.js';
 import type { WalRecord } from './write-ahead-log.js';
+
+/** The write-ahead log could not record an update the workers already have: the shard must restart. */
+class WalAppendError extends withCode('E_WAL_APPEND') {}
 
 /**
  * The longest a served update's log append and report wait for its replies to be written: a peer
@@ -127,7 +131,7 @@ export class ShardUpdates {
       this.applyMs += performance.now() - started;
     } catch (error) {
       const { shard, log } = this.hooks;
-      const failure = new Error(
+      const failure = new WalAppendError(
         `shard ${shard}: the write-ahead log append of version ${version} failed after the update was served (${String(error)}); stop this shard and restart it with --resume`,
         { cause: error },
       );
