@@ -6,29 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectClock, readMetrics, withoutTime } from './metrics-file.js';
 import { runCli } from './run-cli.js';
+import { smallJob } from '../small-job.js';
 
 // Run folders as a user meets them: a new one per run unless --out names one, a used one refused
 // unless --force, and a stopped run continued with --resume to the bits of an uninterrupted one.
 
 const BIN = fileURLToPath(new URL('../../apps/cli/bin/dptrain.js', import.meta.url));
-const JOB = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '32',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--epochs',
-  '3',
-  '--checkpoint-every',
-  '20',
-];
+const JOB = smallJob(['--epochs', '3', '--checkpoint-every', '20']);
 const steps = (dir: string): number =>
   existsSync(join(dir, 'metrics.jsonl'))
     ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8')

@@ -4,26 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
+import { smallJob } from '../small-job.js';
 
 // 40 steps of an MLP 784-32-10 on generated data; batches of 32 in micro-batches of 8 (M = 4).
-const SMALL = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '32',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--steps',
-  '40',
-  '--optimizer',
-  'adam',
-];
+const SMALL = smallJob(['--steps', '40', '--optimizer', 'adam']);
 
 interface ShardStatus {
   mode: string;

@@ -5,25 +5,11 @@ import { readSafetensors } from '@dptrain/safetensors';
 import { describe, expect, it } from 'vitest';
 import { expectClock, readMetrics } from '../cli/metrics-file.js';
 import { runCli } from '../cli/run-cli.js';
+import { smallJob } from '../small-job.js';
 
 // 20 steps of an MLP 784-32-10 on generated data; batches of 32 in micro-batches of 8 (M = 4), so
 // with 2 or 3 workers every step mixes micro-batches computed in different processes.
-const SMALL = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '32',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--steps',
-  '20',
-];
+const SMALL = smallJob(['--steps', '20']);
 
 /** Runs `dptrain <command> …args --out DIR` and returns the run folder's params.safetensors bytes. */
 async function paramsOf(command: string, args: readonly string[]): Promise<Buffer> {

@@ -5,29 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, LiveRoles, ready } from '../cli/live-roles.js';
 import { runCli } from '../cli/run-cli.js';
+import { smallJob } from '../small-job.js';
 
 // A cluster over wss:// as docs/SECURITY.md has it for several hosts: coordinator and shard serve
 // TLS with a self-signed certificate (--tls-cert, --tls-key), shard and workers trust it
 // (--tls-ca); the job ends with the bits of dptrain train.
 
-const JOB = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '16',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--steps',
-  '30',
-  '--optimizer',
-  'adam',
-];
+const JOB = smallJob(['--steps', '30', '--optimizer', 'adam'], 16);
 const ENV = { ...process.env, DPTRAIN_TOKEN: 'tls-test-token-000001', DPTRAIN_JOB: 'tls-test', DPTRAIN_LOG_LEVEL: 'error' };
 const dir = mkdtempSync(join(tmpdir(), 'tls-cluster-'));
 const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];

@@ -4,25 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.js';
+import { smallJob } from '../small-job.js';
 
-const SMALL = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '32',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--steps',
-  '60',
-  '--optimizer',
-  'adam',
-];
+const SMALL = smallJob(['--steps', '60', '--optimizer', 'adam']);
 
 function stepsDone(out: string): number {
   const path = join(out, 'metrics.jsonl');

@@ -7,6 +7,7 @@ import { anyMessage } from '@dptrain/protocol/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, LiveRoles, ready, shardParams } from '../cli/live-roles.js';
 import { runCli } from '../cli/run-cli.js';
+import { smallJob } from '../small-job.js';
 
 // 11,000 generated messages at a live coordinator and shard from peers that hold the job's token:
 // every message type with arbitrary (schema-valid) values, and plausible ones aimed at the job's
@@ -14,24 +15,7 @@ import { runCli } from '../cli/run-cli.js';
 // are alive, the shard's parameters have not moved, and two honest workers finish the job with the
 // bits of dptrain train.
 
-const JOB = [
-  '--dataset',
-  'synthetic',
-  '--model',
-  'mlp',
-  '--hidden',
-  '16',
-  '--batch-size',
-  '32',
-  '--micro-batch-size',
-  '8',
-  '--backend',
-  'cpu',
-  '--steps',
-  '40',
-  '--optimizer',
-  'adam',
-];
+const JOB = smallJob(['--steps', '40', '--optimizer', 'adam'], 16);
 const ENV = { ...process.env, DPTRAIN_TOKEN: 'fuzz-live-test-token-0001', DPTRAIN_JOB: 'fuzz-live', DPTRAIN_LOG_LEVEL: 'error' };
 const FRAMES = 11_000;
 const out = mkdtempSync(join(tmpdir(), 'fuzz-live-'));
