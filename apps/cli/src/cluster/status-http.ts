@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@dptrain/protocol';
+import { coordinatorMetrics, type StatusView } from './prometheus.js';
 
 /** How long one answer of GET /status is served again: every answer asks every shard for its counters. */
 export const STATUS_CACHE_MS = 1_000;
@@ -17,10 +18,20 @@ export interface StatusSource {
  * - `GET /status`: the job's state as JSON, to holders of the job's token only
  *   (`Authorization: Bearer <token>`, else 401): it names shard addresses, workers and faults.
  *   Answers are shared for STATUS_CACHE_MS, so a flood of requests cannot fan out to the shards.
+ * - `GET /metrics`: the same facts in the Prometheus text format, with the same token (Prometheus:
+ *   `authorization: { credentials_file: … }`).
  */
 export function statusRoutes(token: string, source: StatusSource): (request: IncomingMessage, response: ServerResponse) => void {
   const digest = createHash('sha256').update(token).digest();
   let cached: { at: number; body: Promise<string> } | undefined;
+  let metricsCached: { at: number; body: Promise<string> } | undefined;
+  const registry = coordinatorMetrics(() => source.status() as unknown as StatusView);
+  const metrics = (): Promise<string> => {
+    const now = Date.now();
+    if (!metricsCached || now - metricsCached.at > STATUS_CACHE_MS)
+      metricsCached = { at: now, body: source.refreshShardStatus().then(() => registry.metrics()) };
+    return metricsCached.body;
+  };
   const body = (): Promise<string> => {
     const now = Date.now();
     if (!cached || now - cached.at > STATUS_CACHE_MS)
@@ -33,14 +44,15 @@ export function statusRoutes(token: string, source: StatusSource): (request: Inc
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
-    if (request.method === 'GET' && path === '/status') {
+    if (request.method === 'GET' && (path === '/status' || path === '/metrics')) {
       const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       if (given === undefined || !timingSafeEqual(createHash('sha256').update(given).digest(), digest)) {
         response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="dptrain"' });
-        response.end(`${JSON.stringify({ code: 'E_AUTH', message: 'GET /status needs the job\'s token: send "Authorization: Bearer $DPTRAIN_TOKEN"' })}\n`);
+        response.end(`${JSON.stringify({ code: 'E_AUTH', message: `GET ${path} needs the job's token: send "Authorization: Bearer $DPTRAIN_TOKEN"` })}\n`);
         return;
       }
-      void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
+      if (path === '/metrics') void metrics().then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text));
+      else void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
       return;
     }
     response

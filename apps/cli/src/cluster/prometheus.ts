@@ -1,0 +1,104 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The parts of GET /status the metrics are read from (the coordinator's status, shard reports included). */
+export interface StatusView {
+  readonly state: string;
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly stepsPerEpoch: number;
+  readonly workers: readonly { workerId: number; name: string; state: string; leases: number; microBatches: number; backupLeases: number }[];
+  readonly faults: readonly { kind: string }[];
+  readonly shards: readonly ({
+    shard: number;
+    version: number;
+    accepted: number;
+    duplicate: number;
+    stale: number;
+    rejected: number;
+    poisoned: number;
+    bytesIn: number;
+    bytesOut: number;
+    applyMs: number;
+  } | null)[];
+}
+
+const JOB_STATES = ['waiting', 'training', 'recovering', 'finishing', 'done', 'failed'];
+const PUSH_RESULTS = ['accepted', 'duplicate', 'stale', 'rejected', 'poisoned'] as const;
+
+/**
+ * The coordinator's metrics in the Prometheus text format, read from its status at each scrape
+ * (no second bookkeeping that could disagree with summary.json). Counters are the status's own
+ * running totals, so they only grow while the job runs; a restarted coordinator starts them again,
+ * as Prometheus expects of a restarted process.
+ */
+export function coordinatorMetrics(status: () => StatusView): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'dptrain_process_' });
+  const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect: function (this: Gauge) {
+        this.reset();
+        read(this);
+      },
+    });
+  };
+  const counter = (name: string, help: string, labelNames: string[], read: (c: Counter) => void): void => {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect: function (this: Counter) {
+        this.reset();
+        read(this);
+      },
+    });
+  };
+  gauge('dptrain_step', 'Optimizer steps closed (applied by every shard and recorded).', [], (g) => g.set(status().step));
+  gauge('dptrain_total_steps', 'Steps the job will take.', [], (g) => g.set(status().totalSteps));
+  gauge('dptrain_epoch', 'Epochs begun, 1-based.', [], (g) => {
+    const s = status();
+    g.set(Math.min(Math.floor(s.step / s.stepsPerEpoch) + 1, Math.ceil(s.totalSteps / s.stepsPerEpoch)));
+  });
+  gauge('dptrain_job_state', 'The job state: 1 for the current one.', ['state'], (g) => {
+    const now = status().state;
+    for (const state of JOB_STATES) g.set({ state }, state === now ? 1 : 0);
+  });
+  gauge('dptrain_workers', 'Workers by state.', ['state'], (g) => {
+    const counts = new Map<string, number>();
+    for (const w of status().workers) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
+    for (const state of ['idle', 'busy', 'dead', 'quarantined']) g.set({ state }, counts.get(state) ?? 0);
+  });
+  counter('dptrain_worker_leases_total', 'Leases each worker finished.', ['worker'], (c) => {
+    for (const w of status().workers) c.inc({ worker: w.name }, w.leases);
+  });
+  counter('dptrain_worker_micro_batches_total', 'Micro-batches each worker computed and pushed.', ['worker'], (c) => {
+    for (const w of status().workers) c.inc({ worker: w.name }, w.microBatches);
+  });
+  counter('dptrain_backup_leases_total', 'Backup copies of straggling leases leased.', [], (c) => {
+    c.inc(status().workers.reduce((sum, w) => sum + w.backupLeases, 0));
+  });
+  counter('dptrain_faults_total', 'Faults the job survived (or failed on), by kind.', ['kind'], (c) => {
+    for (const f of status().faults) c.inc({ kind: f.kind });
+  });
+  counter('dptrain_shard_pushes_total', 'Gradient pushes each shard judged, by result.', ['shard', 'result'], (c) => {
+    for (const s of status().shards) if (s) for (const result of PUSH_RESULTS) c.inc({ shard: String(s.shard), result }, s[result]);
+  });
+  counter('dptrain_shard_received_bytes_total', 'Bytes each shard received from workers.', ['shard'], (c) => {
+    for (const s of status().shards) if (s) c.inc({ shard: String(s.shard) }, s.bytesIn);
+  });
+  counter('dptrain_shard_sent_bytes_total', 'Bytes each shard sent to workers.', ['shard'], (c) => {
+    for (const s of status().shards) if (s) c.inc({ shard: String(s.shard) }, s.bytesOut);
+  });
+  counter('dptrain_shard_apply_seconds_total', 'Time each shard spent applying optimizer updates.', ['shard'], (c) => {
+    for (const s of status().shards) if (s) c.inc({ shard: String(s.shard) }, s.applyMs / 1000);
+  });
+  gauge('dptrain_shard_version', "Each shard's parameter version.", ['shard'], (g) => {
+    for (const s of status().shards) if (s) g.set({ shard: String(s.shard) }, s.version);
+  });
+  return registry;
+}
