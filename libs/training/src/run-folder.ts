@@ -14,7 +14,16 @@ import { withCode } from '@dptrain/errors';
 export type RunFolderMode = 'new' | 'force' | 'resume' | 'continue';
 
 /** What a run leaves in its folder; `--force` removes these and nothing else. */
-export const RUN_ENTRIES = ['config.json', 'metrics.jsonl', 'faults.jsonl', 'summary.json', 'params.safetensors', 'cluster.json', 'checkpoints'] as const;
+export const RUN_ENTRIES = [
+  'config.json',
+  'metrics.jsonl',
+  'metrics.prom',
+  'faults.jsonl',
+  'summary.json',
+  'params.safetensors',
+  'cluster.json',
+  'checkpoints',
+] as const;
 
 /** A run folder that cannot be used as asked; the message names the folder and the fix. */
 export class RunFolderError extends withCode('E_RUN_FOLDER') {}

@@ -24,7 +24,7 @@ async function samples(text: Promise<string>): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for (const line of (await text).split('\n')) {
     const m = /^(dptrain_[a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (m && !m[1]!.startsWith('dptrain_process_')) out.set(m[1]!, Number(m[2]));
+    if (m) out.set(m[1]!, Number(m[2]));
   }
   return out;
 }

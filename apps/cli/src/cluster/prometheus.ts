@@ -29,11 +29,12 @@ const PUSH_RESULTS = ['accepted', 'duplicate', 'stale', 'rejected', 'poisoned'] 
  * The coordinator's metrics in the Prometheus text format, read from its status at each scrape
  * (no second bookkeeping that could disagree with summary.json). Counters are the status's own
  * running totals, so they only grow while the job runs; a restarted coordinator starts them again,
- * as Prometheus expects of a restarted process.
+ * as Prometheus expects of a restarted process. `process: false` leaves out the process's own
+ * metrics (memory, CPU, event loop), for the run folder's final `metrics.prom`.
  */
-export function coordinatorMetrics(status: () => StatusView): Registry {
+export function coordinatorMetrics(status: () => StatusView, options: { process?: boolean } = {}): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'dptrain_process_' });
+  if (options.process ?? true) collectDefaultMetrics({ register: registry, prefix: 'dptrain_' });
   const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void => {
     new Gauge({
       name,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@dptrain/protocol';
-import { coordinatorMetrics, type StatusView } from './prometheus.js';
+import type { Registry } from 'prom-client';
 
 /** How long one answer of GET /status is served again: every answer asks every shard for its counters. */
 export const STATUS_CACHE_MS = 1_000;
@@ -21,11 +21,10 @@ export interface StatusSource {
  * - `GET /metrics`: the same facts in the Prometheus text format, with the same token (Prometheus:
  *   `authorization: { credentials_file: … }`).
  */
-export function statusRoutes(token: string, source: StatusSource): (request: IncomingMessage, response: ServerResponse) => void {
+export function statusRoutes(token: string, source: StatusSource, registry: Registry): (request: IncomingMessage, response: ServerResponse) => void {
   const digest = createHash('sha256').update(token).digest();
   let cached: { at: number; body: Promise<string> } | undefined;
   let metricsCached: { at: number; body: Promise<string> } | undefined;
-  const registry = coordinatorMetrics(() => source.status() as unknown as StatusView);
   const metrics = (): Promise<string> => {
     const now = Date.now();
     if (!metricsCached || now - metricsCached.at > STATUS_CACHE_MS)

@@ -1,13 +1,16 @@
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { initBackend } from '@dptrain/backend';
 import { Coordinator, LeaseTickets, modelOf, resumePointOf, type FaultRecord } from '@dptrain/cluster';
 import { checkClusterConfig, planSizes, type JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
 import { createServer, resolveToken } from '@dptrain/protocol';
+import { writeFileAtomic } from '@dptrain/safetensors';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
+import { coordinatorMetrics, type StatusView } from '../cluster/prometheus.js';
 import { serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 import { loadJobDataset } from './train.js';
@@ -67,6 +70,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       await run.appendMetrics(record);
     },
   });
+  const statusView = (): StatusView => coordinator.status() as unknown as StatusView;
   const server = await createServer({
     jobId: jobId(),
     role: 'coordinator',
@@ -76,7 +80,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     validateOptions: { paramCount: model.paramCount },
     log: protocolLog(logger),
     onConnection: (connection) => coordinator.attach(connection),
-    onRequest: statusRoutes(token, coordinator),
+    onRequest: statusRoutes(token, coordinator, coordinatorMetrics(statusView)),
     ...(tls ? { tls } : {}),
   });
   logger.info(
@@ -117,6 +121,9 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       // Steady state: the average worker's milliseconds per step in each phase, evaluation excluded.
       timingPerStepMs: result.timing,
     });
+    // The metrics' last values, to compare runs after the fact as summary.json does (same counts).
+    await coordinator.refreshShardStatus();
+    await writeFileAtomic(join(run.dir, 'metrics.prom'), await coordinatorMetrics(statusView, { process: false }).metrics());
     logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
     announce('done', { out: run.dir, steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });
     await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: 'training finished' })));
