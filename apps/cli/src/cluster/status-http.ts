@@ -23,20 +23,15 @@ export interface StatusSource {
  */
 export function statusRoutes(token: string, source: StatusSource, registry: Registry): (request: IncomingMessage, response: ServerResponse) => void {
   const digest = createHash('sha256').update(token).digest();
-  let cached: { at: number; body: Promise<string> } | undefined;
-  let metricsCached: { at: number; body: Promise<string> } | undefined;
-  const metrics = (): Promise<string> => {
+  // One refresh of the shards' counters serves /status and /metrics for STATUS_CACHE_MS together.
+  let refreshed: { at: number; done: Promise<unknown> } | undefined;
+  const refresh = (): Promise<unknown> => {
     const now = Date.now();
-    if (!metricsCached || now - metricsCached.at > STATUS_CACHE_MS)
-      metricsCached = { at: now, body: source.refreshShardStatus().then(() => registry.metrics()) };
-    return metricsCached.body;
+    if (!refreshed || now - refreshed.at > STATUS_CACHE_MS) refreshed = { at: now, done: source.refreshShardStatus() };
+    return refreshed.done;
   };
-  const body = (): Promise<string> => {
-    const now = Date.now();
-    if (!cached || now - cached.at > STATUS_CACHE_MS)
-      cached = { at: now, body: source.refreshShardStatus().then(() => `${JSON.stringify(source.status())}\n`) };
-    return cached.body;
-  };
+  const body = (): Promise<string> => refresh().then(() => `${JSON.stringify(source.status())}\n`);
+  const metrics = (): Promise<string> => refresh().then(() => registry.metrics());
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && path === '/healthz') {
