@@ -23,7 +23,7 @@ export const SPAN_NAMES = [
 export type SpanName = (typeof SPAN_NAMES)[number];
 
 /** Instant events: a point on the timeline, no duration. */
-export const INSTANT_NAMES = ['leaseIssued', 'stepApplied', 'workerLost', 'fault'] as const;
+export const INSTANT_NAMES = ['leaseIssued', 'stepApplied', 'fault'] as const;
 export type InstantName = (typeof INSTANT_NAMES)[number];
 
 /** What identifies a span: step, micro-batch ids, worker, shard… (scalars only, for every sink). */

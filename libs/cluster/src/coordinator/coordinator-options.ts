@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 import type { ResumePoint } from './resume-point.js';
@@ -38,6 +38,8 @@ export interface CoordinatorOptions {
    * Without it leases carry no tickets, and shards that check them refuse every push.
    */
   readonly tickets?: LeaseTickets;
+  /** Where the step spans and the lease, stepApplied and fault instants go (metrics, trace). @default noSpans */
+  readonly spans?: Spans;
   /** @default silentLogger */
   readonly log?: Logger;
 }

@@ -1,5 +1,5 @@
 import { ProtocolError, type Connection, type JsonValue, type Message, type MessageOf } from '@dptrain/protocol';
-import { silentLogger, type Logger } from '@dptrain/log';
+import { noSpans, silentLogger, type Logger } from '@dptrain/log';
 import { planSizes, type PlanSizes } from '@dptrain/job';
 import { JobState } from '../lifecycle.js';
 import type { CoordinatorOptions } from './coordinator-options.js';
@@ -13,7 +13,7 @@ import { checkResumable } from './resume-point.js';
 import { ShardRegistry } from './shard-registry.js';
 import { StepCloser } from './step-closer.js';
 import { StepLedger } from './step-ledger.js';
-import { resultOf, statusOf, type ClusterResult, type Counters } from './summary.js';
+import { resultOf, statusOf, type ClusterResult, type Counters, type FaultRecord } from './summary.js';
 import { Watchdog } from './watchdog.js';
 
 export type { CoordinatorOptions } from './coordinator-options.js';
@@ -61,7 +61,12 @@ export class Coordinator {
     // The parts call one another through closures: each is built here before any of them runs.
     const step = (): number => this.closer.step;
     const schedule = (): void => this.schedule();
-    const run = (this.run = new JobRun({ log, stop: () => this.stop(), step, pastFaults, onFault: (record) => options.onFault?.(record) }));
+    const spans = options.spans ?? noSpans;
+    const onFault = (record: FaultRecord): void | Promise<void> => {
+      spans.instant('fault', { kind: record.kind, workerId: record.workerId, step: record.step });
+      return options.onFault?.(record);
+    };
+    const run = (this.run = new JobRun({ log, stop: () => this.stop(), step, pastFaults, onFault }));
     const ledger = (this.ledger = new StepLedger(plan.microBatchesPerStep, config.psShards, Policy.perMicroBatchUpdates));
     const { refusals } = this;
     const revokeAll = (reason: string): void => this.leases.releaseRunning(reason);
@@ -76,7 +81,7 @@ export class Coordinator {
     }));
     const deadlineMs = options.leaseTimeoutMs ?? config.leaseTimeoutMs;
     const finished = (s: number, ms: number): void => this.policy.leaseFinished?.(s, ms);
-    const leases = (this.leases = new Leases({ ledger, run, workers: () => this.members.all(), deadlineMs, tickets, finished, schedule, log }));
+    const leases = (this.leases = new Leases({ ledger, run, workers: () => this.members.all(), deadlineMs, tickets, finished, schedule, log, spans }));
     const members = (this.members = new Membership({ job, plan, run, refusals, shards, leases, step, joined: () => this.joined(), schedule, log }));
     const lease: PolicyParts['lease'] = (...args) => leases.issue(...args);
     const policy = (this.policy = new Policy({
@@ -222,6 +227,7 @@ export class Coordinator {
 
   private stepApplied(connection: Connection, msg: MessageOf<'stepApplied'>): void {
     const s = this.shards.sender(connection, msg);
+    this.options.spans?.instant('stepApplied', { step: msg.step, shard: s, version: msg.version });
     this.shards.reportVersion(s, msg.version);
     // A restarted coordinator, or a shard re-sending after a reconnect, reports steps not yet open here.
     this.policy.applied?.(msg.step, this.closer.step);

@@ -1,5 +1,5 @@
 import { ProtocolError, type MessageOf } from '@dptrain/protocol';
-import { type Logger } from '@dptrain/log';
+import { type EndSpan, type Logger, type Spans } from '@dptrain/log';
 import type { LeaseTickets } from '../lease-ticket.js';
 import { LeaseState, WorkerState, transition } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';
@@ -35,6 +35,8 @@ export interface LeasesParts {
   /** A lease expired: lease its micro-batches again. */
   readonly schedule: () => void;
   readonly log: Logger;
+  /** Each step's span runs from its first lease to its close; each lease is an instant. */
+  readonly spans: Spans;
 }
 
 /**
@@ -48,6 +50,8 @@ export class Leases {
   private stale = 0;
   /** Which worker's leaseDone first reported each micro-batch of an open step done ("step:id"). */
   private readonly reportedBy = new Map<string, WorkerEntry>();
+  /** The spans of the steps leased and not yet closed. */
+  private readonly openSteps = new Map<number, EndSpan>();
 
   constructor(private readonly parts: LeasesParts) {}
 
@@ -77,6 +81,8 @@ export class Leases {
     worker.leases++;
     worker.issued.set(leaseId, { step, ids });
     const tickets = this.parts.tickets?.mintLease(step, ids, leaseId);
+    if (!this.openSteps.has(step)) this.openSteps.set(step, this.parts.spans.begin('step', { step }));
+    this.parts.spans.instant('leaseIssued', { step, leaseId, workerId: worker.id, microBatches: ids.length });
     void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs, ...(tickets ? { tickets } : {}) });
   }
 
@@ -184,6 +190,11 @@ export class Leases {
 
   /** `step` closed: its leases are forgotten, but not a worker's current one (its leaseDone frees the worker). */
   forgetClosed(step: number): void {
+    for (const [s, end] of this.openSteps) {
+      if (s > step) continue;
+      end();
+      this.openSteps.delete(s);
+    }
     for (const w of this.parts.workers()) for (const [id, lease] of w.issued) if (lease.step <= step && w.lease?.id !== id) w.issued.delete(id);
     for (const key of this.reportedBy.keys()) if (Number(key.slice(0, key.indexOf(':'))) <= step) this.reportedBy.delete(key);
   }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { OptimizerState } from '@dptrain/optim';
 import { ProtocolError, type Connection, type Message, type MessageOf, type ValidateOptions } from '@dptrain/protocol';
-import { silentLogger, type Logger } from '@dptrain/log';
+import { noSpans, silentLogger, type Logger, type Spans } from '@dptrain/log';
 import { bnStatsLength } from '../bn-wire.js';
 import { planSizes, type JobDescription, type PlanSizes } from '@dptrain/job';
 import type { ShardRange } from '../shards.js';
@@ -66,6 +66,7 @@ export class ParameterServer {
   /** sha256 of the job, shard and range: checkpoints and logs of this shard carry it. */
   private readonly fingerprint: string;
   private readonly log: Logger;
+  private readonly spans: Spans;
   private readonly wire = new WireBytes();
   /** The step this shard refused (not finite); it serves nothing after. */
   private refusal: StepRefusal | undefined;
@@ -81,6 +82,7 @@ export class ParameterServer {
     this.job = job;
     this.shard = shard;
     this.log = options.log ?? silentLogger;
+    this.spans = options.spans ?? noSpans;
     const Policy: AggregationPolicy = job.config.mode === 'async' ? AsyncApply : SyncSum;
     this.state = new ShardState({ job, shard, updatesPerStep: Policy.updatesPerStep(planSizes(job)), keepsPrevious: Policy.keepsPrevious, log: this.log });
     ({
@@ -95,6 +97,7 @@ export class ParameterServer {
     this.updates = new ShardUpdates(this.state, {
       shard,
       log: this.log,
+      spans: this.spans,
       serve: () => this.pulls.serve(),
       refuse: (step, reason) => this.refuseStep(step, reason),
       onApplied: (report) => options.onApplied?.(report),
@@ -129,7 +132,15 @@ export class ParameterServer {
     const { durability, ...rest } = options;
     const ps = new ParameterServer(rest);
     if (durability)
-      await makeDurable(durability, { job: ps.job, shard: ps.shard, fingerprint: ps.fingerprint, state: ps.state, updates: ps.updates, log: ps.log });
+      await makeDurable(durability, {
+        job: ps.job,
+        shard: ps.shard,
+        fingerprint: ps.fingerprint,
+        state: ps.state,
+        updates: ps.updates,
+        log: ps.log,
+        spans: ps.spans,
+      });
     return ps;
   }
 
@@ -254,13 +265,26 @@ export class ParameterServer {
 
   private push(connection: Connection, msg: MessageOf<'push'>): void {
     const poisoned = this.guards.push(msg);
-    if (poisoned) this.ack(connection, msg, 'rejected', poisoned, 'poisoned');
-    else this.aggregation.push(connection, msg);
+    if (poisoned) {
+      this.ack(connection, msg, 'rejected', poisoned, 'poisoned');
+      return;
+    }
+    const endFold = this.spans.begin('fold', { step: msg.step, microBatchId: msg.microBatchId });
+    try {
+      this.aggregation.push(connection, msg);
+    } finally {
+      endFold();
+    }
   }
 
   private pushRun(connection: Connection, msg: MessageOf<'pushRun'>): void {
     this.guards.requireTickets(msg);
-    this.aggregation.pushRun(connection, msg);
+    const endFold = this.spans.begin('fold', { step: msg.step, microBatchId: msg.microBatchId, count: msg.count });
+    try {
+      this.aggregation.pushRun(connection, msg);
+    } finally {
+      endFold();
+    }
   }
 
   private ack(connection: Connection, msg: PushMessage, status: PushStatus, reason?: string, counter: keyof typeof this.counters = status): void {

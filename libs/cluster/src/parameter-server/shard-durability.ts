@@ -2,7 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { isAtomicTempFile, makeDirectory } from '@dptrain/safetensors';
-import type { Logger } from '@dptrain/log';
+import { noSpans, type Logger, type Spans } from '@dptrain/log';
 import { listCheckpoints, loadNewestCheckpoint, pruneCheckpoints, writeCheckpoint, type ShardSnapshot } from './checkpoint-file.js';
 import { listWalFiles, WalReader, WalRejected, WalWriter, type WalRecord } from './write-ahead-log.js';
 
@@ -48,6 +48,7 @@ export class ShardDurability {
     private readonly updatesPerStep: number,
     private readonly log: Logger,
     private readonly fields: Record<string, unknown>,
+    private readonly spans: Spans = noSpans,
   ) {
     if (!(Number.isInteger(options.every) && options.every >= 0)) throw new RangeError(`checkpointEvery must be an integer ≥ 0, got ${options.every}`);
     if (!(Number.isInteger(options.keep) && options.keep >= 1)) throw new RangeError(`checkpointKeep must be an integer ≥ 1, got ${options.keep}`);
@@ -164,7 +165,13 @@ export class ShardDurability {
 
   /** Logs one update; call it before the update is applied. */
   append(record: WalRecord): void {
-    this.writer?.append(record);
+    if (!this.writer) return;
+    const end = this.spans.begin('walAppend', { version: record.version });
+    try {
+      this.writer.append(record);
+    } finally {
+      end();
+    }
   }
 
   /** Whether the state at `version` is due for a checkpoint. */
@@ -240,6 +247,15 @@ export class ShardDurability {
   }
 
   private async write(snapshot: ShardSnapshot): Promise<void> {
+    const end = this.spans.begin('checkpoint', { step: snapshot.step, version: snapshot.version });
+    try {
+      await this.writeNow(snapshot);
+    } finally {
+      end();
+    }
+  }
+
+  private async writeNow(snapshot: ShardSnapshot): Promise<void> {
     const started = performance.now();
     const { dir } = this.options;
     try {

@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { JobDescription } from '@dptrain/job';
 import { writeSavedJob } from './saved-job.js';
 import { ShardDurability, type DurabilityOptions } from './shard-durability.js';
@@ -13,6 +13,7 @@ export interface DurableShard {
   readonly state: ShardState;
   readonly updates: ShardUpdates;
   readonly log: Logger;
+  readonly spans: Spans;
 }
 
 /**
@@ -24,7 +25,7 @@ export async function makeDurable(options: DurabilityOptions, shard: DurableShar
   const started = performance.now();
   const { state, updates } = shard;
   const fields = { shard: shard.shard };
-  const store = new ShardDurability(options, shard.fingerprint, state.updatesPerStep, shard.log, fields);
+  const store = new ShardDurability(options, shard.fingerprint, state.updatesPerStep, shard.log, fields, shard.spans);
   await store.prepare();
   if (!options.resume) await writeSavedJob(options.dir, shard.job);
   if (options.resume) {

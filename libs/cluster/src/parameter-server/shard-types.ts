@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
 
@@ -37,6 +37,8 @@ export interface ParameterServerOptions {
   readonly shard: number;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** Where the fold, update, reply, walAppend and checkpoint spans go (metrics, trace). @default noSpans */
+  readonly spans?: Spans;
   /** Called after each optimizer update (sync: a whole step; async: one micro-batch). */
   readonly onApplied?: (applied: AppliedReport) => void;
   /**

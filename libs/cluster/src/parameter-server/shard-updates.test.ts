@@ -1,4 +1,4 @@
-import { silentLogger } from '@dptrain/log';
+import { noSpans, silentLogger, type Spans } from '@dptrain/log';
 import { describe, expect, it } from 'vitest';
 import { tinyJob } from '../testing.js';
 import type { ShardDurability } from './shard-durability.js';
@@ -10,8 +10,15 @@ import type { WalRecord } from './write-ahead-log.js';
 const P = 26; // MLP 3-4-2 on one shard
 
 /** Real state, fake neighbours: what each phase did, in order, is in `events`. */
-function rig(overrides: Record<string, unknown> = {}, options: { failAppend?: boolean } = {}) {
+function rig(overrides: Record<string, unknown> = {}, options: { failAppend?: boolean; traced?: boolean } = {}) {
   const events: string[] = [];
+  const spans: Spans = {
+    begin: (name, args) => {
+      events.push(`begin ${name} ${args?.version}`);
+      return (end) => void events.push(`end ${name}${end?.pulls === undefined ? '' : ` pulls=${end.pulls}`}`);
+    },
+    instant: () => undefined,
+  };
   const job = tinyJob(overrides);
   const async = job.config.mode === 'async';
   const state = new ShardState({ job, shard: 0, updatesPerStep: async ? 4 : 1, keepsPrevious: !async, log: silentLogger });
@@ -19,6 +26,7 @@ function rig(overrides: Record<string, unknown> = {}, options: { failAppend?: bo
   const updates = new ShardUpdates(state, {
     shard: 0,
     log: silentLogger,
+    spans: options.traced ? spans : noSpans,
     serve: () => {
       events.push('served');
       return [new Promise<boolean>((resolve) => replies.push(() => resolve(true)))];
@@ -52,6 +60,14 @@ describe('ShardUpdates', () => {
     expect(events).toEqual(['served']);
     writeReplies();
     await expect.poll(() => events).toEqual(['served', 'logged 0', 'reported 1']);
+  });
+
+  it('sync: the update span ends before the update is served; the reply span when its replies are written', async () => {
+    const { events, updates, writeReplies } = rig({}, { traced: true });
+    updates.serveStep(record(0));
+    expect(events).toEqual(['begin update 0', 'end update', 'begin reply 0', 'served']);
+    writeReplies();
+    await expect.poll(() => events).toEqual(['begin update 0', 'end update', 'begin reply 0', 'served', 'end reply pulls=1', 'logged 0', 'reported 1']);
   });
 
   it('sync: settle() logs and reports the served update at once, and only once', async () => {

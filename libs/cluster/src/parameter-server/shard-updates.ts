@@ -1,5 +1,5 @@
 import { withCode } from '@dptrain/errors';
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { ShardDurability } from './shard-durability.js';
 import { NonFiniteUpdate, type ShardState } from './shard-state.js';
 import type { AppliedReport } from './shard-types.js';
@@ -18,6 +18,7 @@ export const SETTLE_WAIT_MS = 50;
 export interface UpdateHooks {
   readonly shard: number;
   readonly log: Logger;
+  readonly spans: Spans;
   /** Answers the pulls parked for the current version; each promise settles when its reply is written. */
   serve(): Promise<boolean>[];
   /** The shard refuses the update (it is not finite) and serves nothing more. */
@@ -82,7 +83,9 @@ export class ShardUpdates {
     if (update.phase === UpdatePhase.Admitted && logFirst) this.log(update);
     if (!this.apply(update)) return;
     update.to(UpdatePhase.Served);
+    const endReply = this.hooks.spans.begin('reply', { step: record.step, version: record.version });
     const written = this.hooks.serve();
+    void Promise.allSettled(written).then(() => endReply({ pulls: written.length }));
     if (logFirst) this.report(update);
     else this.reportOnceWritten(update, written);
   }
@@ -164,10 +167,15 @@ export class ShardUpdates {
   /** Returns whether the update was made (Applied). */
   private apply(update: ShardUpdate): boolean {
     if (update.phase !== UpdatePhase.Admitted && update.phase !== UpdatePhase.Logged) return false;
-    return this.timed(update, () => {
-      update.report = this.state.apply(update.record, update.gradNorm);
-      update.to(UpdatePhase.Applied);
-    });
+    const end = this.hooks.spans.begin('update', { step: update.record.step, version: update.record.version });
+    try {
+      return this.timed(update, () => {
+        update.report = this.state.apply(update.record, update.gradNorm);
+        update.to(UpdatePhase.Applied);
+      });
+    } finally {
+      end();
+    }
   }
 
   private reportOnceWritten(update: ShardUpdate, written: Promise<boolean>[]): void {

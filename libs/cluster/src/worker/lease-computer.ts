@@ -2,7 +2,7 @@ import { gather, type DataPlan, type Split } from '@dptrain/data';
 import type { Model } from '@dptrain/model';
 import { GradientSum } from '@dptrain/optim';
 import { type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
-import { silentLogger, type Logger } from '@dptrain/log';
+import { noSpans, silentLogger, type Logger, type Spans } from '@dptrain/log';
 import { bnStatsLength, packMoments } from '../bn-wire.js';
 import type { ShardRange } from '../shards.js';
 import { abortable } from './abortable.js';
@@ -41,6 +41,7 @@ export class LeaseComputer {
   private readonly async: boolean;
   private readonly faults: InjectedFaults;
   private readonly log: Logger;
+  private readonly spans: Spans;
 
   constructor(
     private readonly model: Model,
@@ -55,6 +56,7 @@ export class LeaseComputer {
     this.presum = !options.async && options.presum !== false;
     this.faults = options.faults ?? new InjectedFaults();
     this.log = options.log ?? silentLogger;
+    this.spans = options.spans ?? noSpans;
     this.params = new Float32Array(model.paramCount);
     this.grad = new Float32Array(model.paramCount);
     this.bnStats = new Float32Array(bnStatsLength(model.bnSpecs));
@@ -71,6 +73,15 @@ export class LeaseComputer {
    * @throws ProtocolError E_CLOSED when a shard connection closes, E_STALE when a sync push is refused
    */
   async run(lease: MessageOf<'lease'>, signal?: AbortSignal): Promise<LeaseResult> {
+    const endLease = this.spans.begin('lease', { step: lease.step, leaseId: lease.leaseId, microBatches: lease.microBatchIds.length });
+    try {
+      return await this.runLease(lease, signal);
+    } finally {
+      endLease();
+    }
+  }
+
+  private async runLease(lease: MessageOf<'lease'>, signal: AbortSignal | undefined): Promise<LeaseResult> {
     const timing = { computeMs: 0, pullMs: 0, pushMs: 0 };
     const pending: Pending[] = [];
     const pulled = this.async ? undefined : await this.pullStep(lease.step, timing, signal);
@@ -88,6 +99,7 @@ export class LeaseComputer {
       this.prefetched = { step: lease.step + 1, replies };
     }
     const pushStarted = performance.now();
+    const endPush = this.spans.begin('push', { step: lease.step });
     const outcome: LeaseResult = { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
     for (const entry of pending) {
       const verdicts = await this.verdicts(entry, signal);
@@ -102,6 +114,7 @@ export class LeaseComputer {
       this.record(lease, entry, verdicts, outcome);
     }
     timing.pushMs = performance.now() - pushStarted;
+    endPush({ accepted: outcome.ids.length });
     return { ...outcome, ...timing };
   }
 
@@ -147,9 +160,11 @@ export class LeaseComputer {
   ): Promise<{ loss: number; bn: Float32Array | undefined; samples: number }> {
     const mb = this.plan.step(lease.step).microBatches[id];
     const started = performance.now();
+    const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: id });
     const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
     const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, bnOut ?? this.bnStats) : undefined;
     const computeMs = performance.now() - started;
+    endCompute();
     // The injected slowness counts as compute: the time split shows what a slow machine's would.
     timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
     this.faults.poison(lease.step, this.grad);
@@ -247,13 +262,19 @@ export class LeaseComputer {
     this.prefetched = undefined;
     if (prefetched?.step === step) {
       const started = performance.now();
+      const endPull = this.spans.begin('pull', { step, prefetched: true });
+      let replies: ReplyOf<'pull'>[] | undefined;
       try {
-        const replies = await abortable(prefetched.replies, signal);
-        timing.pullMs += performance.now() - started;
-        return this.use(replies);
+        replies = await abortable(prefetched.replies, signal);
       } catch {
+        endPull({ failed: true });
         signal?.throwIfAborted();
         // Refused or lost (a shard reconnected, the step was applied meanwhile): pull again.
+      }
+      if (replies) {
+        timing.pullMs += performance.now() - started;
+        endPull();
+        return this.use(replies);
       }
     }
     return this.pull({ step }, timing, signal);
@@ -268,9 +289,14 @@ export class LeaseComputer {
   /** Pulls every shard's slice into `params`; returns the version each shard served. */
   private async pull(at: { step: number } | undefined, timing: { pullMs: number }, signal: AbortSignal | undefined): Promise<number[]> {
     const started = performance.now();
-    const replies = await abortable(this.request(at), signal);
-    timing.pullMs += performance.now() - started;
-    return this.use(replies);
+    const endPull = this.spans.begin('pull', at ?? { minVersion: Math.max(...this.seen) });
+    try {
+      const replies = await abortable(this.request(at), signal);
+      timing.pullMs += performance.now() - started;
+      return this.use(replies);
+    } finally {
+      endPull();
+    }
   }
 
   /** Copies each shard's slice into `params`; returns the versions served. */

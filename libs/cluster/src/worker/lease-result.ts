@@ -1,4 +1,4 @@
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { InjectedFaults } from './injected-faults.js';
 
 /** One lease's outcome and where its time went. */
@@ -43,4 +43,6 @@ export interface LeaseComputerOptions {
   readonly faults?: InjectedFaults;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** Where the lease, pull, compute and push spans go (metrics, trace). @default noSpans */
+  readonly spans?: Spans;
 }

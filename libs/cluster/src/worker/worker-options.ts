@@ -1,6 +1,6 @@
 import type { Dataset } from '@dptrain/data';
 import type { JobDescription } from '@dptrain/job';
-import type { Logger } from '@dptrain/log';
+import type { Logger, Spans } from '@dptrain/log';
 import type { Connection, ReconnectOptions } from '@dptrain/protocol';
 import type { FaultInjection } from '../fault-injection.js';
 import type { Wait } from './injected-faults.js';
@@ -35,6 +35,8 @@ export interface WorkerOptions {
   readonly reconnect?: ReconnectOptions;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** Where the lease, pull, compute and push spans go (metrics, trace). @default noSpans */
+  readonly spans?: Spans;
   /** Faults to inject into this worker (DPTRAIN_FAULT, for the chaos suite). @default none */
   readonly fault?: FaultInjection;
   /** The wait of the slow fault; tests pass one that records instead of sleeping. @default a timer */

@@ -81,6 +81,7 @@ export class Worker {
       pullTimeoutMs: this.options.pullTimeoutMs ?? 600_000,
       faults: new InjectedFaults(this.options.fault, this.options.faultWait),
       log: this.log,
+      ...(this.options.spans ? { spans: this.options.spans } : {}),
     });
     let leases = 0;
     let idleSince: number | undefined;
