@@ -1,4 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
+import { StepRate } from './step-rate.js';
 
 /** What a run's progress is measured against. */
 export interface ProgressPlan {
@@ -30,9 +31,6 @@ export interface RunResult {
   readonly out: string;
 }
 
-/** Steps over which samples/s and the ETA are measured: recent ones, so start-up does not count. */
-const RATE_WINDOW = 50;
-
 /** Output streams, injectable for tests. */
 export interface ProgressStreams {
   /** Bars and periodic lines (stderr). */
@@ -50,7 +48,7 @@ export interface ProgressStreams {
 export class TrainingProgress {
   private bar: SingleBar | undefined;
   private barEpoch = -1;
-  private readonly times: { step: number; at: number }[] = [];
+  private readonly rate: StepRate;
   private epochLoss = { sum: 0, steps: 0 };
   private epochStarted = performance.now();
   private validation: EvalEvent | undefined;
@@ -60,7 +58,9 @@ export class TrainingProgress {
     private readonly plan: ProgressPlan,
     private readonly streams: ProgressStreams = { status: process.stderr, results: process.stdout },
     private readonly everySteps = 100,
-  ) {}
+  ) {
+    this.rate = new StepRate(plan);
+  }
 
   private get epochs(): number {
     return Math.ceil(this.plan.totalSteps / this.plan.stepsPerEpoch);
@@ -71,22 +71,12 @@ export class TrainingProgress {
     return Math.min(this.plan.stepsPerEpoch, this.plan.totalSteps - (epoch - 1) * this.plan.stepsPerEpoch);
   }
 
-  /** Samples/s and seconds left, from the last RATE_WINDOW steps; undefined until there are a few. */
-  private rate(): { samplesPerSecond: number; etaSeconds: number } | undefined {
-    if (this.times.length < 5) return undefined;
-    const first = this.times[0]!;
-    const last = this.times.at(-1)!;
-    const stepsPerSecond = (last.step - first.step) / ((last.at - first.at) / 1000);
-    return { samplesPerSecond: stepsPerSecond * this.plan.batchSize, etaSeconds: (this.plan.totalSteps - last.step) / stepsPerSecond };
-  }
-
   step(e: StepEvent): void {
-    this.times.push({ step: e.step, at: performance.now() });
-    if (this.times.length > RATE_WINDOW) this.times.shift();
+    this.rate.step(e.step);
     this.epochLoss.sum += e.loss;
     this.epochLoss.steps++;
     const inEpoch = e.step - (e.epoch - 1) * this.plan.stepsPerEpoch;
-    const rate = this.rate();
+    const rate = this.rate.rate();
     const sps = rate ? Math.round(rate.samplesPerSecond).toLocaleString('en-US') : '…';
     const eta = rate ? duration(rate.etaSeconds) : '…';
     const fields = { epoch: `${e.epoch}/${this.epochs}`, loss: (this.epochLoss.sum / this.epochLoss.steps).toFixed(4), sps, eta };
