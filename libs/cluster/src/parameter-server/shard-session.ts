@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { reconnecting, type Connection, type ProtocolServer, type ReconnectOptions, type ValidateOptions } from '@dptrain/protocol';
-import { silentLogger, type Logger } from '@dptrain/log';
+import { silentLogger, type Logger, type Spans } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
 import { parseJobDescription, type JobDescription } from '@dptrain/job';
 import { withCode } from '@dptrain/errors';
@@ -40,6 +40,8 @@ export interface ShardSessionOptions {
   readonly onFatal?: (error: Error) => void;
   /** @default silentLogger */
   readonly log?: Logger;
+  /** Where the shard's spans go (metrics, trace), whichever ParameterServer it opens. @default noSpans */
+  readonly spans?: Spans;
 }
 
 /** How a shard's session ended, for logs and tests. */
@@ -172,7 +174,7 @@ export class ShardSession {
 
   private async open(job: JobDescription, dir: string, resume: boolean): Promise<ParameterServer> {
     const { checkpointEvery, checkpointKeep } = job.config;
-    const { shard, tickets, fault, onFatal } = this.options;
+    const { shard, tickets, fault, onFatal, spans } = this.options;
     const stall = fault?.stallCheckpointStep;
     const ps = await ParameterServer.open({
       job,
@@ -182,6 +184,7 @@ export class ShardSession {
       onRefused: (refusal) => void this.coordinator?.send({ type: 'stepRefused', ...refusal }),
       ...(tickets ? { tickets } : {}),
       ...(onFatal ? { onFatal } : {}),
+      ...(spans ? { spans } : {}),
       durability: { dir, every: checkpointEvery, keep: checkpointKeep, resume, ...(stall !== undefined ? { stallCheckpointStep: stall } : {}) },
     });
     await this.options.onDurable?.(dir);
