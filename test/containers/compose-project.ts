@@ -38,16 +38,22 @@ export interface ContainerState {
 export class ComposeProject {
   readonly env: NodeJS.ProcessEnv;
 
+  /**
+   * @param profiles given to every command: `down`, `logs` and the rest leave out the services of a
+   * profile they are not given, even those `up --profile` started
+   */
   constructor(
     readonly name: string,
     vars: Readonly<Record<string, string>>,
+    readonly profiles: readonly string[] = [],
   ) {
     this.env = { ...process.env, ...vars };
   }
 
-  /** `docker compose -p NAME -f docker-compose.yml ARGS…` */
+  /** `docker compose -p NAME -f docker-compose.yml [--profile P…] ARGS…` */
   compose(...args: string[]): Promise<string> {
-    return docker(['compose', '-p', this.name, '-f', join(REPO, 'docker-compose.yml'), ...args], this.env);
+    const profiles = this.profiles.flatMap((profile) => ['--profile', profile]);
+    return docker(['compose', '-p', this.name, '-f', join(REPO, 'docker-compose.yml'), ...profiles, ...args], this.env);
   }
 
   /** The container compose names `<project>-<service>-<index>`. */
