@@ -49,15 +49,19 @@ function session(connect: () => Promise<Connection>) {
     checkpointDir: root,
     onDurable: async (dir) => void durable.push(dir),
   });
-  return { run: shard.run(), root, durable, listened };
+  const status = shard.status();
+  return { run: shard.run(), root, durable, listened, status: () => shard.status(), statusBefore: status };
 }
 
 describe('ShardSession', () => {
   it('registers, listens once, registers again after losing the coordinator, and stops on shutdown', async () => {
     const fake = coordinator(tinyJob());
-    const { run, root, durable, listened } = session(fake.connect);
+    const { run, root, durable, listened, status, statusBefore } = session(fake.connect);
     await expect.poll(() => fake.sent('shardReady')).toHaveLength(1);
     expect(durable).toEqual([join(root, 'shard-0')]);
+    // Its metrics read the status report: none before the shard exists, the shard's own after.
+    expect(statusBefore).toBeUndefined();
+    expect(status()).toMatchObject({ shard: 0, version: 0, accepted: 0, offset: 0, length: P });
     fake.connections[0]!.close(1001, 'coordinator restarted');
     await expect.poll(() => fake.sent('shardReady')).toHaveLength(2);
     expect(fake.sent('register').map((m) => m.type === 'register' && m.version)).toEqual([0, 0]);

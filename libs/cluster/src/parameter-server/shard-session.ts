@@ -73,6 +73,11 @@ export class ShardSession {
     this.log = options.log ?? silentLogger;
   }
 
+  /** The shard's status report (the coordinator's GET /status shows it), once the shard exists. */
+  status(): ReturnType<ParameterServer['status']> | undefined {
+    return this.ps?.status();
+  }
+
   /**
    * Runs until the coordinator says shutdown; then a final checkpoint replaces the write-ahead log.
    * @throws Error when the coordinator cannot be reached again within shardRestartTimeoutMs, or runs another job

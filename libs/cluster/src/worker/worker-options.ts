@@ -43,6 +43,16 @@ export interface WorkerOptions {
   readonly faultWait?: Wait;
 }
 
+/** What a worker did so far, as its metrics read it while it runs. */
+export interface WorkerProgress {
+  /** Leases finished: done, given up, revoked or overtaken. */
+  readonly leases: number;
+  /** Micro-batches reported done to the coordinator (in leaseDone): the coordinator's count of this worker's. */
+  readonly microBatches: number;
+  /** Times a lost coordinator or shard connection was opened again. */
+  readonly reconnects: number;
+}
+
 /** What a worker did, for logs and tests. */
 export interface WorkerReport {
   readonly workerId: number;

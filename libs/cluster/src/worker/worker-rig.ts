@@ -6,7 +6,7 @@ import type { JobDescription } from '@dptrain/job';
 import { modelOf } from '../model-of.js';
 import { ParameterServer } from '../parameter-server/parameter-server.js';
 import type { Wait } from './injected-faults.js';
-import { Worker, type WorkerReport } from './worker.js';
+import { Worker, type WorkerProgress, type WorkerReport } from './worker.js';
 
 /** Items in arrival order, for a test to await one by one or by content. */
 export class Inbox<T> {
@@ -68,6 +68,8 @@ export interface WorkerRig {
   restartCoordinator(): Promise<void>;
   /** Says shutdown and resolves with the worker's report. */
   stop(): Promise<WorkerReport>;
+  /** What the worker did so far (Worker.progress). */
+  progress(): WorkerProgress;
 }
 
 /** Starts the worker; resolves once it has registered and connected to the shard, ready for leases. */
@@ -104,6 +106,7 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
       await coordinatorEnds.at(-1)!.send({ type: 'shutdown', reason: 'test over' });
       return run;
     },
+    progress: () => worker.progress(),
   };
   const worker = new Worker({
     name: 'worker-under-test',

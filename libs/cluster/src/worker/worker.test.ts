@@ -33,6 +33,7 @@ describe('Worker', () => {
     expect(await rig.leaseDone.next()).toMatchObject({ leaseId: after, step: 1, microBatchIds: ALL });
     expect(rig.ps.version).toBe(2);
     expect(rig.ps.counters.accepted).toBe(8);
+    expect(rig.progress()).toEqual({ leases: 3, microBatches: 8, reconnects: 0 });
 
     const report = await rig.stop();
     expect(report).toMatchObject({ leases: 3, microBatches: 8, reconnects: 0 });
@@ -72,6 +73,7 @@ describe('Worker', () => {
     expect(await rig.leaseDone.next()).toMatchObject({ leaseId: next, step: 0, microBatchIds: ALL });
     expect(rig.toShard).toHaveLength(2);
     expect(rig.ps.version).toBe(1);
+    expect(rig.progress()).toEqual({ leases: 2, microBatches: 4, reconnects: 1 });
     const report = await rig.stop();
     expect(report).toMatchObject({ leases: 2, reconnects: 1 });
     expect(rig.logs.all.filter((r) => r.event === 'shard-lost')).toHaveLength(1);
@@ -91,6 +93,8 @@ describe('Worker', () => {
     expect(sameBits(rig.ps.params, afterStep0)).toBe(true);
     expect(rig.ps.version).toBe(1);
     expect(rig.ps.counters.accepted).toBe(4);
+    // Computed eight, reported four done: the refused ones are not the coordinator's count.
+    expect(rig.progress()).toEqual({ leases: 2, microBatches: 4, reconnects: 0 });
     const refusals = rig.logs.all.filter((r) => r.event === 'push-refused');
     expect(refusals.map((r) => [r.step, r.microBatchId, r.shard])).toEqual(ALL.map((id) => [1, id, 0]));
     for (const r of refusals) expect(r.reason).toMatch(/^E_NON_FINITE: push\.grads\[0\] is NaN/);

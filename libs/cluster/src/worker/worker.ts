@@ -7,9 +7,9 @@ import { shardRanges } from '../shards.js';
 import { abortable } from './abortable.js';
 import { InjectedFaults } from './injected-faults.js';
 import { LeaseComputer, type LeaseResult } from './lease-computer.js';
-import type { WorkerOptions, WorkerReport } from './worker-options.js';
+import type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
 
-export type { WorkerOptions, WorkerReport } from './worker-options.js';
+export type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
 
 /**
  * A worker: registers with the coordinator, then for each lease pulls parameters from every shard,
@@ -43,9 +43,16 @@ export class Worker {
   private reconnectingCoordinator: Promise<void> | undefined;
   private fatal: Error | undefined;
   private reconnects = 0;
+  private leases = 0;
+  private reported = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.log = options.log ?? silentLogger;
+  }
+
+  /** What it did so far, read by its metrics while it runs. */
+  progress(): WorkerProgress {
+    return { leases: this.leases, microBatches: this.reported, reconnects: this.reconnects };
   }
 
   /**
@@ -83,7 +90,6 @@ export class Worker {
       log: this.log,
       ...(this.options.spans ? { spans: this.options.spans } : {}),
     });
-    let leases = 0;
     let idleSince: number | undefined;
     try {
       for (;;) {
@@ -108,7 +114,7 @@ export class Worker {
         }
         // Overtaken or revoked leases are answered too (with no micro-batches), so the coordinator frees this worker at once.
         const result = ran ?? { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
-        leases++;
+        this.leases++;
         idleSince = performance.now();
         if (this.coordinator !== next.from) {
           // The connection it came on is gone: that coordinator leased it again, and a restarted one
@@ -129,6 +135,7 @@ export class Worker {
           pushMs: result.pushMs,
           waitMs,
         });
+        this.reported += result.ids.length;
       }
     } finally {
       clearInterval(heartbeat);
@@ -138,7 +145,7 @@ export class Worker {
     }
     return {
       workerId: registered.workerId,
-      leases,
+      leases: this.leases,
       microBatches: compute.microBatches,
       reconnects: this.reconnects,
       shutdownReason: this.shutdownReason ?? '',
