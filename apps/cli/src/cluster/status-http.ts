@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@dptrain/protocol';
 import type { Registry } from 'prom-client';
+import type { DashboardEvents } from './dashboard-events.js';
+import { eventStreams, servePage, servesPage } from './dashboard-http.js';
 
 /** How long one answer of GET /status is served again: every answer asks every shard for its counters. */
 export const STATUS_CACHE_MS = 1_000;
@@ -20,10 +22,17 @@ export interface StatusSource {
  *   Answers are shared for STATUS_CACHE_MS, so a flood of requests cannot fan out to the shards.
  * - `GET /metrics`: the same facts in the Prometheus text format, with the same token (Prometheus:
  *   `authorization: { credentials_file: … }`).
+ * - `GET /` (and `/dashboard/…`): the dashboard's page, to anyone (it holds no data); the page
+ *   reads `GET /events`, the live stream of `dashboard`, with the same token.
  */
-export function statusRoutes(token: string, source: StatusSource, registry: Registry): (request: IncomingMessage, response: ServerResponse) => void {
+export function statusRoutes(
+  token: string,
+  source: StatusSource,
+  registry: Registry,
+  dashboard: DashboardEvents,
+): (request: IncomingMessage, response: ServerResponse) => void {
   const digest = createHash('sha256').update(token).digest();
-  // One refresh of the shards' counters serves /status and /metrics for STATUS_CACHE_MS together.
+  // One refresh of the shards' counters serves /status, /metrics and the dashboard's streams for STATUS_CACHE_MS together.
   let refreshed: { at: number; done: Promise<unknown> } | undefined;
   const refresh = (): Promise<unknown> => {
     const now = Date.now();
@@ -32,26 +41,32 @@ export function statusRoutes(token: string, source: StatusSource, registry: Regi
   };
   const body = (): Promise<string> => refresh().then(() => `${JSON.stringify(source.status())}\n`);
   const metrics = (): Promise<string> => refresh().then(() => registry.metrics());
+  const events = eventStreams(dashboard, () => refresh().then(() => source.status()));
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && path === '/healthz') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
-    if (request.method === 'GET' && (path === '/status' || path === '/metrics')) {
+    if (request.method === 'GET' && servesPage(path)) {
+      servePage(path, response);
+      return;
+    }
+    if (request.method === 'GET' && (path === '/status' || path === '/metrics' || path === '/events')) {
       const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       if (given === undefined || !timingSafeEqual(createHash('sha256').update(given).digest(), digest)) {
         response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="dptrain"' });
         response.end(`${JSON.stringify({ code: 'E_AUTH', message: `GET ${path} needs the job's token: send "Authorization: Bearer $DPTRAIN_TOKEN"` })}\n`);
         return;
       }
-      if (path === '/metrics') void metrics().then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text));
+      if (path === '/events') events(response);
+      else if (path === '/metrics') void metrics().then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text));
       else void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
       return;
     }
     response
       .writeHead(404, { 'content-type': 'text/plain' })
-      .end('dptrain coordinator: GET /healthz, GET /status (with the token), or connect with a WebSocket client\n');
+      .end('dptrain coordinator: GET / (the dashboard), GET /healthz, GET /status, /metrics or /events (with the token), or connect with a WebSocket client\n');
   };
 }
 

@@ -8,6 +8,8 @@ import { createServer, resolveToken } from '@dptrain/protocol';
 import { writeFileAtomic } from '@dptrain/safetensors';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
+import { DashboardEvents } from '../cluster/dashboard-events.js';
+import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
 import { coordinatorMetrics, type StatusView } from '../cluster/prometheus.js';
@@ -43,29 +45,38 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   const job: JobDescription = { config, inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: train.count };
   const model = modelOf(job);
   const run = options.resume ? await RunFolder.reopen(config.out) : await RunFolder.create(config.out, config);
-  const resume = options.resume ? resumePointOf(await run.readRecords('metrics.jsonl'), planSizes(job).stepsPerEpoch) : undefined;
+  const plan = planSizes(job);
+  const pastRecords = options.resume ? await run.readRecords('metrics.jsonl') : [];
+  const resume = options.resume ? resumePointOf(pastRecords, plan.stepsPerEpoch) : undefined;
   const pastFaults = options.resume ? ((await run.readRecords('faults.jsonl')) as FaultRecord[]) : [];
   if (resume) logger.warn({ step: resume.step, faults: pastFaults.length }, `resuming the job of ${config.out} after ${resume.step} closed steps`);
   // A fresh run must not inherit the faults of an earlier run in the same folder.
   else await rm(run.path('faults.jsonl'), { force: true });
   const started = performance.now();
+  const dashboard = new DashboardEvents({ config, totalSteps: plan.totalSteps, stepsPerEpoch: plan.stepsPerEpoch, startedAt: Date.now() });
+  dashboard.replay(pastRecords, pastFaults);
   const coordinator = new Coordinator({
     job,
     paramCount: model.paramCount,
     log: protocolLog(logger),
     tickets: new LeaseTickets(token, jobId()),
     ...(resume ? { resume, pastFaults } : {}),
-    onFault: (record) => run.appendRecord('faults.jsonl', record),
+    onFault: (record) => {
+      dashboard.fault(record);
+      return run.appendRecord('faults.jsonl', record);
+    },
     evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), dataset.test),
     ...(validation
       ? { validate: (params: Float32Array, bnState: Float32Array | undefined) => evaluateSplit(model, params, bnState ?? model.initBnState(), validation) }
       : {}),
     onStep: async (record) => {
       announce('step', { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) });
+      dashboard.step(record);
       await run.appendMetrics(record);
     },
     onEval: async (record) => {
       announce('eval', record);
+      dashboard.eval(record);
       logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
       await run.appendMetrics(record);
     },
@@ -80,12 +91,12 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     validateOptions: { paramCount: model.paramCount },
     log: protocolLog(logger),
     onConnection: (connection) => coordinator.attach(connection),
-    onRequest: statusRoutes(token, coordinator, coordinatorMetrics(statusView)),
+    onRequest: statusRoutes(token, coordinator, coordinatorMetrics(statusView), dashboard),
     ...(tls ? { tls } : {}),
   });
   logger.info(
     { url: server.url, shards: config.psShards },
-    `coordinator listening on ${server.url} (GET /status with the token, GET /healthz, on the same port)`,
+    `coordinator listening on ${server.url}; dashboard ${dashboardUrl(server.url, token)} (GET /status, /metrics, /events with the token, GET /healthz, on the same port)`,
   );
   announce('listening', { role: 'coordinator', port: server.port });
   try {
@@ -126,8 +137,10 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     await writeFileAtomic(join(run.dir, 'metrics.prom'), await coordinatorMetrics(statusView, { process: false }).metrics());
     logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
     announce('done', { out: run.dir, steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });
+    dashboard.end({ state: 'done', steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });
     await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: 'training finished' })));
   } catch (error) {
+    dashboard.end({ state: 'failed', message: (error as Error).message });
     await Promise.all(coordinator.connections().map((c) => c.send({ type: 'shutdown', reason: `job failed: ${(error as Error).message}` })));
     throw error;
   } finally {

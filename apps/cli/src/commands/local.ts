@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
+import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import { logFormat, prettyLine, type Logger } from '../logger.js';
 import { Interrupted } from '../interrupted.js';
@@ -217,7 +218,7 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     await writeClusterFile();
     logger.info(
       { coordinator: coordinatorUrl, shards: shards.length, workers: workers.length },
-      `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s)`,
+      `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s); dashboard ${dashboardUrl(coordinatorUrl, env.DPTRAIN_TOKEN)}`,
     );
     const plan = await fetchStatus<{ totalSteps: number; stepsPerEpoch: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).catch(() => undefined);
     if (plan) progress = new TrainingProgress('local', { ...plan, batchSize: config.batchSize });

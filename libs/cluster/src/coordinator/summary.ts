@@ -118,7 +118,10 @@ export interface StatusFacts extends Counters {
 
 /** JSON for GET /status (and the coordinator's statusReport). */
 export function statusOf(facts: StatusFacts): { [key: string]: JsonValue } {
-  const workers = workerSummaries(facts.workers);
+  // When each worker was last heard of, on the membership's clock (ms since 1970 unless a test
+  // injects one): the dashboard's "last heartbeat". Live only: summary.json leaves it out.
+  const lastSeen = new Map([...facts.workers].map((w) => [w.id, w.lastSeen]));
+  const workers = workerSummaries(facts.workers).map((w) => ({ ...w, lastSeenAt: lastSeen.get(w.workerId)! }));
   return {
     state: facts.state,
     step: facts.step,
