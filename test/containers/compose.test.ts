@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildContext, REPO } from './build-context.js';
 import { hostEnvironment, loadCompose, type ComposeProject, type Service } from './compose-model.js';
 import { imageLayout } from './image-layout.js';
@@ -142,5 +143,43 @@ describe('docker-compose.yml', () => {
     expect(buildContext().ignores('docker/token.env')).toBe(true);
     // Exits 0 when git ignores the path (throws otherwise).
     execFileSync('git', ['check-ignore', '-q', 'docker/token.env'], { cwd: REPO });
+  });
+});
+
+// The `monitoring` profile: Prometheus (docker/prometheus) beside the cluster, nothing else changed.
+describe('docker-compose.yml, profile monitoring', () => {
+  const monitored = loadCompose(join(REPO, 'docker-compose.yml'), {}, ['monitoring']);
+  const added = monitored.services.filter((s) => s.profiles.includes('monitoring'));
+  const prometheus = added[0]!;
+  interface ScrapeConfig {
+    readonly job_name: string;
+    readonly authorization?: { readonly credentials_file?: string };
+    readonly static_configs?: readonly { readonly targets: readonly string[] }[];
+    readonly dns_sd_configs?: readonly { readonly names: readonly string[]; readonly type: string; readonly port: number }[];
+  }
+  const scrapes = (parse(readFileSync(join(REPO, 'docker/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: ScrapeConfig[] }).scrape_configs;
+
+  it('adds one Prometheus built from docker/prometheus, published on the loopback only, and leaves the other services as they are', () => {
+    expect(added.map((s) => ({ name: s.name, build: s.build?.context }))).toEqual([{ name: 'prometheus', build: 'docker/prometheus' }]);
+    expect(monitored.services.filter((s) => s !== prometheus)).toEqual(projects[0]!.project.services);
+    expect(prometheus.ports.map((p) => p.published.split(':')[0])).toEqual(['127.0.0.1']);
+  });
+
+  it("scrapes dptrain services at ports they listen on, each with the token file the image's entrypoint writes from the dptrain services' env file", async () => {
+    expect(prometheus.envFiles).toEqual(byRole(projects[0]!.project, 'coordinator')[0]!.envFiles);
+    const written = /^printf .*"\$DPTRAIN_TOKEN" *>(\S+)$/m.exec(readFileSync(join(REPO, 'docker/prometheus/entrypoint.sh'), 'utf8'))?.[1];
+    expect(written).toBeDefined();
+    const targets = scrapes.flatMap((c) => [
+      ...(c.static_configs ?? []).flatMap((sc) => sc.targets.map((t) => ({ job: c.job_name, host: t.split(':')[0]!, port: Number(t.split(':')[1]) }))),
+      ...(c.dns_sd_configs ?? []).flatMap((sd) => sd.names.map((host) => ({ job: c.job_name, host, port: sd.port }))),
+    ]);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const c of scrapes) expect({ job: c.job_name, file: c.authorization?.credentials_file }).toEqual({ job: c.job_name, file: written });
+    for (const t of targets) {
+      const service = monitored.services.find((s) => s.name === t.host);
+      expect(service, `${t.job}: no service ${t.host}`).toBeDefined();
+      const { options } = await settingsOf(service!);
+      expect({ ...t, listens: [options!.port, options!.metricsPort].includes(t.port) }).toEqual({ ...t, listens: true });
+    }
   });
 });
