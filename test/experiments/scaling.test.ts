@@ -64,11 +64,20 @@ describe('dptrain experiment scaling (tiny grid, generated data)', () => {
   });
 
   it('plots each series with its ideal line, and says why the DDP anchor did not run', () => {
-    expect(run.svgTexts['throughput.svg']).toEqual(expect.arrayContaining(['sync shards=1 mb=16', 'ideal (sync shards=1 mb=16)', 'async shards=1 mb=16']));
-    // The ideal line is dashed, the measured one solid.
+    expect(run.svgTexts['throughput.svg']).toEqual(expect.arrayContaining(['sync shards=1 mb=16', 'async shards=1 mb=16', 'ideal: one worker × workers']));
+    // The ideal line is dashed, the measured one solid, both in the series' colour.
     const throughput = readFileSync(join(run.out, 'throughput.svg'), 'utf8');
-    expect(throughput).toMatch(/<path aria-label="[^"]*series: ideal \(sync shards=1 mb=16\)"[^>]*stroke-dasharray="6,4"/);
-    expect(throughput).toMatch(/<path aria-label="[^"]*series: sync shards=1 mb=16"[^>]*stroke-dasharray="1,0"/);
+    const line = (kind: string): { colour?: string; dash?: string } => {
+      const match = new RegExp(
+        `<path aria-label="[^"]*series: sync shards=1 mb=16; line: ${kind}" role="graphics-symbol" aria-roledescription="line mark"[^>]* stroke="(#\\w+)"[^>]* stroke-dasharray="([\\d,]+)"`,
+      ).exec(throughput);
+      return { colour: match?.[1], dash: match?.[2] };
+    };
+    const ideal = line('ideal: one worker × workers');
+    const measured = line('measured');
+    expect([ideal.dash, measured.dash]).toEqual(['6,4', '1,0']);
+    expect(ideal.colour).toMatch(/^#/);
+    expect(ideal.colour).toBe(measured.colour);
     expect(run.svgTexts['time-split.svg']).toEqual(expect.arrayContaining(['compute', 'pull', 'push', 'wait', 'async-s1-mb16-w1']));
     expect(run.results.ddp).toEqual({ skipped: expect.stringMatching(/Fashion-MNIST only/) });
     expect(run.report).toMatch(/Skipped: the DDP anchor trains on Fashion-MNIST only/);

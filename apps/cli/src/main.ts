@@ -56,6 +56,17 @@ program
     await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend }, createLogger('chaos'));
   });
 
+program
+  .command('plot')
+  .description('plots of run folders side by side: training loss, accuracy, learning rate, gradient norm, samples/s (SVG, PNG)')
+  .argument('<runs...>', 'run folders (the --out of train or local, e.g. runs/latest); one colour each')
+  .addOption(new Option('--out <dir>', 'where to write the plots (default: plots/ in the first run)'))
+  .addOption(new Option('--format <list>', 'svg, png or both (svg,png); PNGs are twice the size of the SVG').default('svg'))
+  .action(async (runs: string[], options: { out?: string; format: string }) => {
+    const { runPlot } = await import('./commands/plot.js');
+    await runPlot(runs, options);
+  });
+
 // The experiments (vega-lite, the simulator) load only for `dptrain experiment …`.
 const experiment = program
   .command('experiment')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBatchSize } from './batch-size/command.js';
 import { registerDepth } from './depth/command.js';
 import { registerOptimizers } from './optimizers/command.js';
+import { registerReplot } from './replot.js';
 import { registerScaling } from './scaling/command.js';
 import { registerSimulate } from './simulate/register.js';
 
@@ -12,4 +13,5 @@ export function registerExperiments(group: Command): void {
   registerBatchSize(group);
   registerDepth(group);
   registerSimulate(group);
+  registerReplot(group);
 }

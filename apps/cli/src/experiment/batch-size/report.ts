@@ -1,4 +1,5 @@
-import { lineChart, type Row } from '../common/plot.js';
+import { lineChart } from '../common/line-chart.js';
+import type { Axis, Row } from '../common/plot.js';
 import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column } from '../common/table.js';
 import type { BatchSummary } from './summarize.js';
@@ -44,22 +45,23 @@ const CSV_KEYS = ['id', ...BATCH_COLUMNS.map((c) => c.key)];
 export async function batchPlots(results: BatchResults): Promise<Record<string, string>> {
   const rows: Row[] = results.curves.flatMap((c) => c.points.map((p) => ({ batch: `batch ${c.batchSize}`, ...p })));
   const accuracy: Row[] = results.curves.flatMap((c) => c.accuracy.map((a) => ({ batch: `batch ${c.batchSize}`, ...a })));
-  const chart = (x: string, title: string, log = false): Promise<string> =>
+  const chart = (x: Axis): Promise<string> =>
     lineChart({
-      title: `Training loss vs ${title}`,
+      title: `Training loss vs ${x.title}`,
       rows,
-      x: { field: x, title, log },
-      y: { field: 'loss', title: 'training loss', log: true },
+      x,
+      y: { field: 'loss', title: 'training loss', scale: 'auto' },
       series: 'batch',
+      divergence: true,
     });
   return {
-    'loss-vs-steps.svg': await chart('step', 'steps', true),
-    'loss-vs-samples.svg': await chart('samples', 'samples seen'),
-    'loss-vs-time.svg': await chart('seconds', 'seconds (estimated)'),
+    'loss-vs-steps.svg': await chart({ field: 'step', title: 'steps', scale: 'auto', count: true }),
+    'loss-vs-samples.svg': await chart({ field: 'samples', title: 'samples seen', count: true }),
+    'loss-vs-time.svg': await chart({ field: 'seconds', title: 'seconds (estimated)' }),
     'accuracy.svg': await lineChart({
       title: 'Accuracy by epoch',
       rows: accuracy,
-      x: { field: 'epoch', title: 'epoch' },
+      x: { field: 'epoch', title: 'epoch', count: true },
       y: { field: 'accuracy', title: 'accuracy' },
       series: 'batch',
       column: 'split',

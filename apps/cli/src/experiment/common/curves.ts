@@ -7,15 +7,16 @@ export interface Point {
 
 /**
  * Mini-batch losses are noisy: the mean of each run of `window` consecutive steps, placed at the
- * run's last step. A non-finite loss (divergence) ends the curve there.
+ * run's last step. A non-finite value (divergence) ends the curve there. `value` picks what is
+ * averaged: the loss, or another field of the step records.
  */
-export function windowMeans(steps: readonly StepRecord[], window: number): Point[] {
+export function windowMeans(steps: readonly StepRecord[], window: number, value: (step: StepRecord) => number = (s) => s.loss): Point[] {
   const points: Point[] = [];
   let sum = 0;
   let count = 0;
   for (const s of steps) {
-    if (!Number.isFinite(s.loss)) break;
-    sum += s.loss;
+    if (!Number.isFinite(value(s))) break;
+    sum += value(s);
     count++;
     if (count === window) {
       points.push({ step: s.step, value: sum / count });

@@ -1,5 +1,6 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { PALETTE, type ScaleChoice } from './plot-rules.js';
 
 /** Renders a Vega-Lite spec to an SVG document in Node: no browser, no canvas (renderer 'none'). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -16,56 +17,10 @@ export type Row = Record<string, string | number | null>;
 export interface Axis {
   readonly field: string;
   readonly title: string;
-  /** Logarithmic scale (loss, gradient norms, batch sizes). */
-  readonly log?: boolean;
-}
-
-export interface LineChart {
-  readonly title: string;
-  readonly rows: readonly Row[];
-  readonly x: Axis;
-  readonly y: Axis;
-  /** The field whose values are the lines (legend). */
-  readonly series: string;
-  /** Also split into side-by-side panels by this field. */
-  readonly column?: string;
-  /** Draw points on the lines (few x values). */
-  readonly points?: boolean;
-  /** Series drawn dashed (reference lines such as "ideal"). */
-  readonly dashed?: readonly string[];
-  readonly width?: number;
-  readonly height?: number;
-}
-
-function axisEncoding(axis: Axis): Record<string, unknown> {
-  return { field: axis.field, type: 'quantitative', title: axis.title, scale: axis.log ? { type: 'log' } : { zero: false } };
-}
-
-/** Lines of `y` over `x`, one per value of `series`, as an SVG document. */
-export function lineChart(chart: LineChart): Promise<string> {
-  const dashed = chart.dashed ?? [];
-  const encoding: Record<string, unknown> = {
-    x: axisEncoding(chart.x),
-    y: axisEncoding(chart.y),
-    color: { field: chart.series, type: 'nominal', title: chart.series, legend: { labelLimit: 400 } },
-    strokeDash: { condition: { test: `indexof(${JSON.stringify(dashed)}, datum[${JSON.stringify(chart.series)}]) >= 0`, value: [6, 4] }, value: [1, 0] },
-  };
-  const inner = {
-    mark: { type: 'line', point: chart.points ?? false, clip: true },
-    encoding,
-    width: chart.width ?? 420,
-    height: chart.height ?? 260,
-  };
-  const spec = chart.column
-    ? {
-        title: chart.title,
-        data: { values: chart.rows },
-        facet: { column: { field: chart.column, type: 'nominal' } },
-        spec: inner,
-        resolve: { scale: { y: 'independent' } },
-      }
-    : { title: chart.title, data: { values: chart.rows }, ...inner };
-  return renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...spec } as TopLevelSpec);
+  /** linear (the default), log, or auto: log when the values span a decade or more (plot-rules.ts). */
+  readonly scale?: ScaleChoice;
+  /** The values count something (workers, epochs, steps, layers): ticks only at integers. */
+  readonly count?: boolean;
 }
 
 export interface StackedBars {
@@ -92,7 +47,13 @@ export function stackedBars(chart: StackedBars): Promise<string> {
     encoding: {
       y: { field: chart.category.field, type: 'nominal', title: chart.category.title, sort: chart.category.order },
       x: { field: chart.value.field, type: 'quantitative', title: chart.value.title, stack: 'zero' },
-      color: { field: chart.stack, type: 'nominal', title: chart.stack, sort: chart.stackOrder },
+      color: {
+        field: chart.stack,
+        type: 'nominal',
+        title: chart.stack,
+        sort: chart.stackOrder,
+        scale: { domain: chart.stackOrder, range: PALETTE.slice(0, chart.stackOrder.length) },
+      },
       order: { field: 'stackIndex', type: 'quantitative' },
     },
   };

@@ -57,14 +57,25 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
   return { summary, metrics: parseMetrics(await readFile(join(dir, 'metrics.jsonl'), 'utf8')) };
 }
 
-/** Splits metrics.jsonl into its record kinds, in file order; unknown kinds are skipped. */
+/**
+ * Splits metrics.jsonl into its record kinds, in file order; unknown kinds are skipped, and so is
+ * an unfinished last line (a run still writing, or stopped mid-append).
+ * @throws Error naming the line when a finished line is not JSON
+ */
 export function parseMetrics(text: string): Metrics {
   const steps: StepRecord[] = [];
   const evals: EvalRecord[] = [];
   const layers: LayerRecord[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
-    const record = JSON.parse(line) as MetricRecord;
+    let record: MetricRecord;
+    try {
+      record = JSON.parse(line) as MetricRecord;
+    } catch (error) {
+      if (i === lines.length - 1) break;
+      throw new Error(`line ${i + 1} of metrics.jsonl is not JSON (${(error as Error).message})`, { cause: error });
+    }
     if (record.kind === 'step') steps.push(record);
     else if (record.kind === 'eval') evals.push(record);
     else if (record.kind === 'layers') layers.push(record);

@@ -1,4 +1,5 @@
-import { lineChart, type Row } from '../common/plot.js';
+import { divergencePoints, lineChart } from '../common/line-chart.js';
+import type { Row } from '../common/plot.js';
 import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column, type TableRow } from '../common/table.js';
 import type { LayerNorm } from './layers.js';
@@ -70,8 +71,8 @@ export async function depthPlots(results: DepthResults): Promise<Record<string, 
     'grad-norm-by-depth.svg': await lineChart({
       title: `Gradient norm of each weight tensor, input (0) to classifier, at steps 1…${last}`,
       rows: byDepth,
-      x: { field: 'depth', title: 'layer (0 = stem)' },
-      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true },
+      x: { field: 'depth', title: 'layer (0 = stem)', count: true },
+      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', scale: 'auto' },
       series: 'step',
       column: 'norm',
       points: true,
@@ -80,8 +81,8 @@ export async function depthPlots(results: DepthResults): Promise<Record<string, 
     'grad-norm-over-training.svg': await lineChart({
       title: 'Gradient norm over training: stem, middle block, classifier',
       rows: overTime,
-      x: { field: 'step', title: 'step', log: true },
-      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', log: true },
+      x: { field: 'step', title: 'step', scale: 'auto', count: true },
+      y: { field: 'gradNorm', title: '‖∂loss/∂W‖', scale: 'auto' },
       series: 'layer',
       column: 'norm',
       points: true,
@@ -89,17 +90,19 @@ export async function depthPlots(results: DepthResults): Promise<Record<string, 
     }),
     'loss.svg': await lineChart({
       title: 'Training loss (each of the first steps, then window means)',
-      rows: curves.filter((c) => c.loss !== null && c.loss > 0),
-      x: { field: 'step', title: 'step' },
-      y: { field: 'loss', title: 'training loss', log: true },
+      rows: curves,
+      x: { field: 'step', title: 'step', count: true },
+      y: { field: 'loss', title: 'training loss', scale: 'auto' },
       series: 'norm',
+      divergence: true,
     }),
     'global-grad-norm.svg': await lineChart({
       title: 'Global gradient norm per step',
-      rows: curves.filter((c) => c.gradNorm !== null && c.gradNorm > 0),
-      x: { field: 'step', title: 'step' },
-      y: { field: 'gradNorm', title: '‖g‖', log: true },
+      rows: curves,
+      x: { field: 'step', title: 'step', count: true },
+      y: { field: 'gradNorm', title: '‖g‖', scale: 'auto' },
       series: 'norm',
+      diverged: divergencePoints(curves, 'step', 'loss', 'norm'),
     }),
   };
 }

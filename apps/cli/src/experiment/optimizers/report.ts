@@ -1,4 +1,5 @@
-import { lineChart, type Row } from '../common/plot.js';
+import { lineChart } from '../common/line-chart.js';
+import type { Row } from '../common/plot.js';
 import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, sig, toCsv, type Column } from '../common/table.js';
 import { groupBest, type RunSummary } from './summarize.js';
@@ -54,24 +55,26 @@ export async function optimizerPlots(results: OptimizerResults): Promise<Record<
     'train-loss.svg': await lineChart({
       title: 'Training loss (mean of each window of mini-batches), best lr of each optimizer',
       rows: lossRows,
-      x: { field: 'step', title: 'step' },
-      y: { field: 'loss', title: 'training loss', log: true },
+      x: { field: 'step', title: 'step', count: true },
+      y: { field: 'loss', title: 'training loss', scale: 'auto' },
       series: 'run',
+      divergence: true,
     }),
     'loss-by-epoch.svg': await lineChart({
       title: 'Train / validation / test loss by epoch (best lr of each)',
       rows: epochRows,
-      x: { field: 'epoch', title: 'epoch' },
-      y: { field: 'loss', title: 'loss', log: true },
+      x: { field: 'epoch', title: 'epoch', count: true },
+      y: { field: 'loss', title: 'loss', scale: 'auto' },
       series: 'run',
       column: 'split',
       points: true,
+      divergence: true,
       width: 260,
     }),
     'accuracy-by-epoch.svg': await lineChart({
       title: 'Validation and test accuracy by epoch (best lr of each)',
       rows: epochRows.filter((r) => r.accuracy !== null),
-      x: { field: 'epoch', title: 'epoch' },
+      x: { field: 'epoch', title: 'epoch', count: true },
       y: { field: 'accuracy', title: 'accuracy' },
       series: 'run',
       column: 'split',
@@ -81,7 +84,7 @@ export async function optimizerPlots(results: OptimizerResults): Promise<Record<
     'lr-sweep.svg': await lineChart({
       title: `${results.runs.some((r) => r.bestValidationAccuracy !== null) ? 'Best validation' : 'Test'} accuracy over the learning-rate sweep`,
       rows: sweepRows,
-      x: { field: 'lr', title: 'learning rate', log: true },
+      x: { field: 'lr', title: 'learning rate', scale: 'auto' },
       y: { field: 'accuracy', title: 'accuracy' },
       series: 'optimizer',
       points: true,

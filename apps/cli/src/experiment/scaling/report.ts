@@ -1,4 +1,5 @@
-import { lineChart, stackedBars, type Row } from '../common/plot.js';
+import { lineChart } from '../common/line-chart.js';
+import { stackedBars, type Row } from '../common/plot.js';
 import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column, type TableRow } from '../common/table.js';
 
@@ -98,23 +99,23 @@ export async function scalingPlots(results: ScalingResults): Promise<Record<stri
   const throughput: Row[] = measured.map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, samplesPerSecond: c.samplesPerSecond }));
   const ideal: Row[] = results.cells
     .filter((c) => c.ideal !== null)
-    .map((c) => ({ series: `ideal (${c.series})`, mode: c.mode, workers: c.workers, samplesPerSecond: c.ideal }));
-  const dashed = [...new Set(ideal.map((r) => String(r.series)))];
+    .map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, samplesPerSecond: c.ideal }));
+  const workers = { field: 'workers', title: 'workers', count: true } as const;
   const plots: Record<string, string> = {
     'throughput.svg': await lineChart({
-      title: 'Throughput vs workers (dashed: one worker × workers)',
-      rows: [...throughput, ...ideal],
-      x: { field: 'workers', title: 'workers' },
+      title: 'Throughput vs workers',
+      rows: throughput,
+      x: workers,
       y: { field: 'samplesPerSecond', title: 'samples/s (steady)' },
       series: 'series',
       column: 'mode',
       points: true,
-      dashed,
+      reference: { rows: ideal, label: 'ideal: one worker × workers' },
     }),
     'efficiency.svg': await lineChart({
       title: 'Scaling efficiency (speedup / workers)',
       rows: measured.filter((c) => c.efficiency !== null).map((c) => ({ series: c.series, mode: c.mode, workers: c.workers, efficiency: c.efficiency })),
-      x: { field: 'workers', title: 'workers' },
+      x: workers,
       y: { field: 'efficiency', title: 'efficiency' },
       series: 'series',
       column: 'mode',
@@ -139,7 +140,7 @@ export async function scalingPlots(results: ScalingResults): Promise<Record<stri
     plots['ddp.svg'] = await lineChart({
       title: 'dptrain vs PyTorch DDP, same model and global batch',
       rows,
-      x: { field: 'workers', title: 'training processes' },
+      x: { ...workers, title: 'training processes' },
       y: { field: 'samplesPerSecond', title: 'samples/s' },
       series: 'system',
       points: true,

@@ -1,5 +1,6 @@
 import type { Calibration } from '@dptrain/simulator';
-import { lineChart, type Row } from '../common/plot.js';
+import { lineChart } from '../common/line-chart.js';
+import type { Row } from '../common/plot.js';
 import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column } from '../common/table.js';
 import { describeCalibration } from './calibration-file.js';
@@ -73,8 +74,8 @@ export async function simulatePlots(results: SimulateResults): Promise<Record<st
     plots[`${scenario.key}.svg`] = await lineChart({
       title: scenario.title,
       rows,
-      x: { field: 'workers', title: 'workers', log: true },
-      y: { field: 'samplesPerSecond', title: 'samples/s (simulated)', log: true },
+      x: { field: 'workers', title: 'workers', scale: 'auto', count: true },
+      y: { field: 'samplesPerSecond', title: 'samples/s (simulated)', scale: 'auto' },
       series: 'series',
       points: true,
     });
@@ -84,8 +85,8 @@ export async function simulatePlots(results: SimulateResults): Promise<Record<st
     plots['stragglers-p99.svg'] = await lineChart({
       title: 'Step time p99 under stragglers',
       rows: tail,
-      x: { field: 'workers', title: 'workers', log: true },
-      y: { field: 'stepP99Ms', title: 'step time p99 (ms, simulated)', log: true },
+      x: { field: 'workers', title: 'workers', scale: 'auto', count: true },
+      y: { field: 'stepP99Ms', title: 'step time p99 (ms, simulated)', scale: 'auto' },
       series: 'series',
       points: true,
     });
