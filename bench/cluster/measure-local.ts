@@ -15,6 +15,8 @@ export interface LocalRequest {
   readonly microBatchSize: number;
   /** @default 600_000 */
   readonly timeoutMs?: number;
+  /** More flags of `dptrain local` (e.g. `--trace DIR`). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** What a `dptrain local` run's summary.json says about its speed. */
@@ -39,6 +41,7 @@ export function measureLocal(request: LocalRequest): Promise<ChildOutcome<LocalM
     '--optimizer', 'adam', '--lr', '0.001',
     '--batch-size', String(request.batchSize), '--micro-batch-size', String(request.microBatchSize),
     '--steps', String(request.steps), '--workers', String(request.workers), '--out', out,
+    ...(request.extraArgs ?? []),
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -18,6 +18,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '@dptrain/config';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerRoles } from './cli/roles.js';
+import { registerTraceCommand } from './cli/trace-command.js';
 import { integerOf } from './cli/role-options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,6 +41,7 @@ const program = new Command('dptrain')
 
 registerRoles(program);
 registerModelCommands(program);
+registerTraceCommand(program);
 
 program
   .command('chaos')

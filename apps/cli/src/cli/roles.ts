@@ -4,6 +4,7 @@ import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/conf
 import { configFrom, withJobFlags } from '../job-flags.js';
 import { checkListen, checkTlsFiles, checkToken } from './preflight.js';
 import { coordinatorOf, dryRun, integerOf, portOf, tlsFilesOf } from './role-options.js';
+import { localTraceOption, roleTraceOption } from './trace-command.js';
 
 // The roles of the one dptrain program. Each command's module (and TensorFlow.js, the data set
 // loaders, the cluster) is imported when the command runs, so `--help`, `--version` and a dry run
@@ -67,13 +68,16 @@ export function registerRoles(program: Command): void {
 
   runFolderOptions(
     withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')),
-  ).action(async (options: Record<string, string | undefined>, command: Command) => {
-    const { config, folder } = await jobAndFolder(options);
-    if (dryRun(command, { config, folder }, await checkCluster(config))) return;
-    await claim(config.out, folder);
-    const { runLocal } = await import('../commands/local.js');
-    await runLocal(config, await logger('local'), folder === 'resume');
-  });
+  )
+    .addOption(localTraceOption())
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const { config, folder } = await jobAndFolder(options);
+      const trace = options.trace;
+      if (dryRun(command, { config, folder, ...(trace ? { trace } : {}) }, await checkCluster(config))) return;
+      await claim(config.out, folder);
+      const { runLocal } = await import('../commands/local.js');
+      await runLocal(config, await logger('local'), folder === 'resume', trace);
+    });
 
   withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
     .addOption(new Option('--host <host>', 'address to listen on').env('DPTRAIN_HOST').default('127.0.0.1'))
@@ -87,9 +91,16 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--force', 'replace what an earlier run left in --out (without it a used --out is refused)'))
     .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
+    .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const config = await configFrom(options);
-      const server = { host: options.host!, port: portOf(command), resume: options.resume !== undefined, ...tlsFilesOf(options) };
+      const server = {
+        host: options.host!,
+        port: portOf(command),
+        resume: options.resume !== undefined,
+        ...tlsFilesOf(options),
+        ...(options.trace ? { trace: options.trace } : {}),
+      };
       if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
       await checkToken();
       await checkTlsFiles(server);
@@ -117,6 +128,7 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
+    .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
       const ps = {
@@ -128,6 +140,7 @@ export function registerRoles(program: Command): void {
         resume: options.resume !== undefined,
         ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
         ...tlsFilesOf(options),
+        ...(options.trace ? { trace: options.trace } : {}),
       };
       if (dryRun(command, { options: ps })) return;
       await checkToken();
@@ -151,6 +164,7 @@ export function registerRoles(program: Command): void {
       ).env('DPTRAIN_WORKER_ID'),
     )
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
+    .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const worker = {
         coordinator: coordinatorOf(command),
@@ -168,6 +182,7 @@ export function registerRoles(program: Command): void {
             }
           : {}),
         ...tlsFilesOf(options),
+        ...(options.trace ? { trace: options.trace } : {}),
       };
       if (dryRun(command, { options: worker })) return;
       await checkToken();

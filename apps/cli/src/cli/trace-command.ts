@@ -3,6 +3,19 @@ import { dryRun } from './role-options.js';
 
 // `dptrain trace`: the timeline of a run recorded with --trace. Its modules load when it runs.
 
+/** `--trace FILE` of coordinator, ps and worker. */
+export const roleTraceOption = (): Option =>
+  new Option('--trace <file>', "record this process's spans (lease, pull, compute, fold…) into a JSON-lines file; dptrain trace merge makes a timeline").env(
+    'DPTRAIN_TRACE',
+  );
+
+/** `--trace DIR` of local: each process records into DIR/<its name>.trace.jsonl. */
+export const localTraceOption = (): Option =>
+  new Option(
+    '--trace <dir>',
+    "record every process's spans into DIR/<name>.trace.jsonl (coordinator, ps-0, worker-0…); dptrain trace merge DIR makes one timeline",
+  );
+
 export function registerTraceCommand(program: Command): void {
   const trace = program.command('trace').description('the timeline of a run recorded with --trace (dptrain trace merge DIR)');
   trace

@@ -4,6 +4,7 @@ import { initBackend } from '@dptrain/backend';
 import { Coordinator, LeaseTickets, modelOf, resumePointOf, type FaultRecord } from '@dptrain/cluster';
 import { checkClusterConfig, planSizes, type JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
+import { fanOut } from '@dptrain/log';
 import { createServer, resolveToken } from '@dptrain/protocol';
 import { writeFileAtomic } from '@dptrain/safetensors';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
@@ -15,6 +16,7 @@ import { statusRoutes } from '../cluster/status-http.js';
 import { coordinatorMetrics, type StatusView } from '../cluster/prometheus.js';
 import { serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
+import { startRoleTrace } from '../observe/role-trace.js';
 import { loadJobDataset } from './train.js';
 
 export interface CoordinatorCommandOptions {
@@ -25,6 +27,8 @@ export interface CoordinatorCommandOptions {
   /** PEM files: serve wss:// (both or neither). */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** Record this process's spans into this file (--trace). */
+  readonly trace?: string;
 }
 
 /**
@@ -38,6 +42,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   // certificate, is the user's to fix at once.
   const token = resolveToken(undefined);
   const tls = serverTls(options.tlsCert, options.tlsKey);
+  const trace = options.trace ? await startRoleTrace(options.trace, 'coordinator', logger) : undefined;
   const backend = await initBackend(config.backend);
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const dataset = await loadJobDataset(config, logger);
@@ -60,6 +65,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     paramCount: model.paramCount,
     log: protocolLog(logger),
     tickets: new LeaseTickets(token, jobId()),
+    spans: fanOut(...(trace ? [trace.spans] : [])),
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => {
       dashboard.fault(record);
@@ -146,5 +152,6 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   } finally {
     coordinator.stop();
     await server.close();
+    await trace?.close();
   }
 }

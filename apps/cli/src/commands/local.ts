@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
+import { prepareTraceFolder, TRACE_FILE_SUFFIX } from '../observe/trace-folder.js';
 import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import { logFormat, prettyLine, type Logger } from '../logger.js';
@@ -55,12 +56,17 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
  * SIGINT/SIGTERM stop every child.
  */
-export async function runLocal(config: JobConfig, logger: Logger, resume = false): Promise<void> {
+export async function runLocal(config: JobConfig, logger: Logger, resume = false, trace?: string): Promise<void> {
   checkClusterConfig(config);
+  if (trace) {
+    await prepareTraceFolder(trace, resume);
+    logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
+  }
   // The job reaches the children as one file (below), not again through their environment.
   const jobKeysEnv = new Set(FLAGS.flatMap((f) => (f.env ? [f.env] : [])));
   const env = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !jobKeysEnv.has(name))),
+    // Nor one DPTRAIN_TRACE file for every child: each is given its own with --trace.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !jobKeysEnv.has(name) && name !== 'DPTRAIN_TRACE')),
     DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'),
     DPTRAIN_JOB: process.env.DPTRAIN_JOB ?? `local-${process.pid}`,
     DPTRAIN_LOG_LEVEL: process.env.DPTRAIN_LOG_LEVEL ?? 'warn',
@@ -150,7 +156,9 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     void listening(child).then(writeClusterFile, () => undefined);
   };
 
-  const start = (role: Child['role'], name: string, args: string[], workerId?: number): Child => {
+  const start = (role: Child['role'], name: string, given: string[], workerId?: number): Child => {
+    // A restart keeps the arguments, so a restarted process continues its predecessor's trace file.
+    const args = trace ? [...given, '--trace', join(trace, `${name}${TRACE_FILE_SUFFIX}`)] : given;
     const child: Child = { role, name, args, ...(workerId === undefined ? {} : { workerId }), restarts: 0, process: undefined as unknown as ChildProcess };
     children.push(child);
     spawnChild(child, args);

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LeaseTickets, ShardSession, parseFaultInjection } from '@dptrain/cluster';
 import { ConfigError } from '@dptrain/config';
+import { fanOut } from '@dptrain/log';
 import { connect, createServer, resolveToken } from '@dptrain/protocol';
 import { announce, jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { clientCa, serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
+import { startRoleTrace } from '../observe/role-trace.js';
 
 export interface PsOptions {
   readonly coordinator: string;
@@ -23,6 +25,8 @@ export interface PsOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
+  /** Record this process's spans into this file (--trace). */
+  readonly trace?: string;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   const tickets = new LeaseTickets(resolveToken(undefined), jobId());
   const tls = serverTls(options.tlsCert, options.tlsKey);
   const ca = clientCa(options.tlsCa);
+  const trace = options.trace ? await startRoleTrace(options.trace, options.name, logger) : undefined;
   const dir = options.resume ? await resumeDir(options).catch(() => undefined) : undefined;
   const session = new ShardSession({
     shard: options.shard,
@@ -85,6 +90,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     ...(dir !== undefined ? { resumeDir: dir } : {}),
     ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
     tickets,
+    spans: fanOut(...(trace ? [trace.spans] : [])),
     fault,
     onDurable: (shardDir) => writeFile(resumeNote(options.shard), resolve(shardDir)),
     onFatal: (error) => {
@@ -94,5 +100,6 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     log,
   });
   await session.run();
+  await trace?.close();
   await rm(resumeNote(options.shard), { force: true });
 }

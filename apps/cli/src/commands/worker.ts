@@ -1,10 +1,12 @@
 import { initBackend, parseBackendChoice } from '@dptrain/backend';
 import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
+import { fanOut } from '@dptrain/log';
 import { connect, maxPayloadFor, resolveToken } from '@dptrain/protocol';
 import { jobId } from '../cluster/announce.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { clientCa } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
+import { startRoleTrace } from '../observe/role-trace.js';
 import { loadJobDataset } from './train.js';
 
 export interface WorkerCommandOptions {
@@ -15,6 +17,8 @@ export interface WorkerCommandOptions {
   readonly workerId?: number;
   /** PEM file: the CA that wss:// coordinator and shards present certificates of. */
   readonly tlsCa?: string;
+  /** Record this process's spans into this file (--trace). */
+  readonly trace?: string;
 }
 
 /**
@@ -27,6 +31,7 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   resolveToken(undefined);
   const ca = clientCa(options.tlsCa);
+  const trace = options.trace ? await startRoleTrace(options.trace, options.name, logger) : undefined;
   if (Object.keys(fault).length > 0) logger.warn({ fault }, `DPTRAIN_FAULT: this worker injects faults into itself: ${describeFaults(fault)}`);
   const backend = await initBackend(parseBackendChoice(options.backend));
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
@@ -37,6 +42,7 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
     backend: backend.name,
     log,
+    spans: fanOut(...(trace ? [trace.spans] : [])),
     connectShard: (url, paramCount) =>
       connect(url, {
         role: 'worker',
@@ -52,6 +58,7 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     fault,
   });
   const report = await worker.run();
+  await trace?.close();
   logger.info(report, `worker ${report.workerId} stopping: ${report.shutdownReason}`);
 }
 

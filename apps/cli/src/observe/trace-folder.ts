@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '@dptrain/safetensors';
+import { basename, join } from 'node:path';
+import { withCode } from '@dptrain/errors';
+import { makeDirectory, writeFileAtomic } from '@dptrain/safetensors';
 import { parseTraceLines, TraceMergeError } from './trace-lines.js';
 import { mergeTraces, type MergedProcess } from './trace-merge.js';
 
@@ -34,6 +35,29 @@ export async function traceFilesIn(dir: string): Promise<string[]> {
     .filter((name) => name.endsWith(TRACE_FILE_SUFFIX))
     .sort()
     .map((name) => join(dir, name));
+}
+
+/** The folder of `dptrain local --trace` cannot take this run's traces. */
+export class TraceFolderError extends withCode('E_TRACE_FOLDER') {}
+
+/**
+ * Readies `dir` for `dptrain local --trace DIR`: created when missing. A new run refuses a folder
+ * holding the traces of an earlier one (a merge would mix the two runs); a resumed run continues them.
+ * @throws TraceFolderError naming the files and the fix
+ */
+export async function prepareTraceFolder(dir: string, resume: boolean): Promise<void> {
+  try {
+    await makeDirectory(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new TraceFolderError(`cannot create the trace folder ${dir} (${code}); give --trace a folder this user can write`, { cause: error });
+  }
+  if (resume) return;
+  const earlier = await traceFilesIn(dir);
+  if (earlier.length > 0)
+    throw new TraceFolderError(
+      `--trace ${dir} already holds the traces of an earlier run (${earlier.map((f) => basename(f)).join(', ')}); give a new or empty folder, or delete them (a run continued with --resume adds to them)`,
+    );
 }
 
 /**
