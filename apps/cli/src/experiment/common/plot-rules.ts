@@ -128,7 +128,7 @@ export function countTicks(values: readonly number[], domain: readonly [number, 
 
 /**
  * Ticks of a log axis over `domain`: powers of ten when it spans three decades or more, 1, 2, 5
- * of each decade over one and a half, else 1, 2, 3, 5 (every digit when that leaves too few):
+ * of each decade over two, else 1, 2, 3, 5 (every digit when that leaves too few):
  * enough to read values off, never so many that the labels crowd.
  */
 export function logTicks(domain: readonly [number, number]): number[] {
@@ -145,7 +145,7 @@ export function logTicks(domain: readonly [number, number]): number[] {
     return ticks;
   };
   if (decades >= 3) return pick([1]);
-  if (decades >= 1.5) return pick([1, 2, 5]);
+  if (decades >= 2) return pick([1, 2, 5]);
   const fewer = pick([1, 2, 3, 5]);
   return fewer.length >= 4 ? fewer : pick([1, 2, 3, 4, 5, 6, 7, 8, 9]);
 }
