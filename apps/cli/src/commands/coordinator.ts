@@ -13,7 +13,9 @@ import { DashboardEvents } from '../cluster/dashboard-events.js';
 import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
+import { LastRecords } from '../cluster/last-records.js';
 import { coordinatorMetrics, type StatusView } from '../cluster/prometheus.js';
+import { withProcessMetrics } from '../cluster/scraped-metrics.js';
 import { serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 import { startRoleTrace } from '../observe/role-trace.js';
@@ -60,12 +62,16 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   const started = performance.now();
   const dashboard = new DashboardEvents({ config, totalSteps: plan.totalSteps, stepsPerEpoch: plan.stepsPerEpoch, startedAt: Date.now() });
   dashboard.replay(pastRecords, pastFaults);
+  // The metrics read the status and the records metrics.jsonl gets, at each scrape (the server, hence the first scrape, comes after the coordinator).
+  const statusView = (): StatusView => coordinator.status() as unknown as StatusView;
+  const records = new LastRecords();
+  const metrics = coordinatorMetrics(statusView, records);
   const coordinator = new Coordinator({
     job,
     paramCount: model.paramCount,
     log: protocolLog(logger),
     tickets: new LeaseTickets(token, jobId()),
-    spans: fanOut(...(trace ? [trace.spans] : [])),
+    spans: fanOut(metrics.spans, ...(trace ? [trace.spans] : [])),
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => {
       dashboard.fault(record);
@@ -76,18 +82,20 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
       ? { validate: (params: Float32Array, bnState: Float32Array | undefined) => evaluateSplit(model, params, bnState ?? model.initBnState(), validation) }
       : {}),
     onStep: async (record) => {
-      announce('step', { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) });
+      const seen = { ...record, samplesPerSecond: (record.step * config.batchSize) / ((performance.now() - started) / 1000) };
+      announce('step', seen);
+      records.step(seen);
       dashboard.step(record);
       await run.appendMetrics(record);
     },
     onEval: async (record) => {
       announce('eval', record);
+      records.eval(record);
       dashboard.eval(record);
       logger.info(record, `${record.split} accuracy ${(record.accuracy * 100).toFixed(2)}% loss ${record.loss.toFixed(4)} after step ${record.step}`);
       await run.appendMetrics(record);
     },
   });
-  const statusView = (): StatusView => coordinator.status() as unknown as StatusView;
   const server = await createServer({
     jobId: jobId(),
     role: 'coordinator',
@@ -97,7 +105,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     validateOptions: { paramCount: model.paramCount },
     log: protocolLog(logger),
     onConnection: (connection) => coordinator.attach(connection),
-    onRequest: statusRoutes(token, coordinator, coordinatorMetrics(statusView), dashboard),
+    onRequest: statusRoutes(token, coordinator, withProcessMetrics(metrics.registry), dashboard),
     ...(tls ? { tls } : {}),
   });
   logger.info(
@@ -140,7 +148,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     });
     // The metrics' last values, to compare runs after the fact as summary.json does (same counts).
     await coordinator.refreshShardStatus();
-    await writeFileAtomic(join(run.dir, 'metrics.prom'), await coordinatorMetrics(statusView, { process: false }).metrics());
+    await writeFileAtomic(join(run.dir, 'metrics.prom'), await metrics.registry.metrics());
     logger.info({ out: run.dir, testAccuracy: result.test.accuracy, wallSeconds: Number(wallSeconds.toFixed(1)) }, 'training finished');
     announce('done', { out: run.dir, steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });
     dashboard.end({ state: 'done', steps: result.steps, testAccuracy: result.test.accuracy, testLoss: result.test.loss, wallSeconds });

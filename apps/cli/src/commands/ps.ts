@@ -5,8 +5,12 @@ import { LeaseTickets, ShardSession, parseFaultInjection } from '@dptrain/cluste
 import { ConfigError } from '@dptrain/config';
 import { fanOut } from '@dptrain/log';
 import { connect, createServer, resolveToken } from '@dptrain/protocol';
+import { writeFileAtomic } from '@dptrain/safetensors';
 import { announce, jobId } from '../cluster/announce.js';
+import { metricsRoute, webSocketOnly } from '../cluster/metrics-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
+import { withProcessMetrics } from '../cluster/scraped-metrics.js';
+import { shardMetrics, type ShardStatusView } from '../cluster/shard-metrics.js';
 import { clientCa, serverTls } from '../cluster/tls-files.js';
 import type { Logger } from '../logger.js';
 import { startRoleTrace } from '../observe/role-trace.js';
@@ -25,6 +29,8 @@ export interface PsOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly tlsCa?: string;
+  /** Write the last values of its metrics here when it stops (the process's own left out), as metrics.prom. */
+  readonly metricsFile?: string;
   /** Record this process's spans into this file (--trace). */
   readonly trace?: string;
 }
@@ -59,11 +65,14 @@ async function resumeDir(options: PsOptions): Promise<string> {
 export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
   const log = protocolLog(logger);
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
-  const tickets = new LeaseTickets(resolveToken(undefined), jobId());
+  const token = resolveToken(undefined);
+  const tickets = new LeaseTickets(token, jobId());
   const tls = serverTls(options.tlsCert, options.tlsKey);
   const ca = clientCa(options.tlsCa);
   const trace = options.trace ? await startRoleTrace(options.trace, options.name, logger) : undefined;
   const dir = options.resume ? await resumeDir(options).catch(() => undefined) : undefined;
+  // GET /metrics reads the shard's status report, the one the coordinator asks for, at each scrape.
+  const metrics = shardMetrics(() => session.status() as unknown as ShardStatusView | undefined);
   const session = new ShardSession({
     shard: options.shard,
     name: options.name,
@@ -80,6 +89,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
         acceptRoles: ['worker', 'coordinator', 'client'],
         validateOptions,
         onConnection: serve,
+        onRequest: metricsRoute(token, withProcessMetrics(metrics.registry), webSocketOnly(name)),
         log,
         ...(tls ? { tls } : {}),
       });
@@ -90,7 +100,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     ...(dir !== undefined ? { resumeDir: dir } : {}),
     ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
     tickets,
-    spans: fanOut(...(trace ? [trace.spans] : [])),
+    spans: fanOut(metrics.spans, ...(trace ? [trace.spans] : [])),
     fault,
     onDurable: (shardDir) => writeFile(resumeNote(options.shard), resolve(shardDir)),
     onFatal: (error) => {
@@ -100,6 +110,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
     log,
   });
   await session.run();
+  if (options.metricsFile) await writeFileAtomic(options.metricsFile, await metrics.registry.metrics());
   await trace?.close();
   await rm(resumeNote(options.shard), { force: true });
 }

@@ -2,9 +2,14 @@ import { initBackend, parseBackendChoice } from '@dptrain/backend';
 import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
 import { fanOut } from '@dptrain/log';
 import { connect, maxPayloadFor, resolveToken } from '@dptrain/protocol';
-import { jobId } from '../cluster/announce.js';
+import { writeFileAtomic } from '@dptrain/safetensors';
+import type { Registry } from 'prom-client';
+import { announce, jobId } from '../cluster/announce.js';
+import { healthzOr404, metricsRoute, serveMetrics, type MetricsServer } from '../cluster/metrics-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
+import { withProcessMetrics } from '../cluster/scraped-metrics.js';
 import { clientCa } from '../cluster/tls-files.js';
+import { workerMetrics } from '../cluster/worker-metrics.js';
 import type { Logger } from '../logger.js';
 import { startRoleTrace } from '../observe/role-trace.js';
 import { loadJobDataset } from './train.js';
@@ -17,6 +22,10 @@ export interface WorkerCommandOptions {
   readonly workerId?: number;
   /** PEM file: the CA that wss:// coordinator and shards present certificates of. */
   readonly tlsCa?: string;
+  /** Serve GET /metrics and /healthz over plain HTTP here (port 0: any free port, logged and announced). */
+  readonly metrics?: { readonly host: string; readonly port: number };
+  /** Write the last values of its metrics here when it stops (the process's own left out), as metrics.prom. */
+  readonly metricsFile?: string;
   /** Record this process's spans into this file (--trace). */
   readonly trace?: string;
 }
@@ -29,20 +38,21 @@ export interface WorkerCommandOptions {
  */
 export async function runWorker(options: WorkerCommandOptions, logger: Logger): Promise<void> {
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
-  resolveToken(undefined);
+  const token = resolveToken(undefined);
   const ca = clientCa(options.tlsCa);
   const trace = options.trace ? await startRoleTrace(options.trace, options.name, logger) : undefined;
   if (Object.keys(fault).length > 0) logger.warn({ fault }, `DPTRAIN_FAULT: this worker injects faults into itself: ${describeFaults(fault)}`);
   const backend = await initBackend(parseBackendChoice(options.backend));
   logger.info({ backend: backend.name, tried: backend.tried }, `TensorFlow.js backend: ${backend.name}`);
   const log = protocolLog(logger);
+  const metrics = workerMetrics(() => worker.progress());
   const worker = new Worker({
     connectCoordinator: () => connect(options.coordinator, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca }),
     name: options.name,
     ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
     backend: backend.name,
     log,
-    spans: fanOut(...(trace ? [trace.spans] : [])),
+    spans: fanOut(metrics.spans, ...(trace ? [trace.spans] : [])),
     connectShard: (url, paramCount) =>
       connect(url, {
         role: 'worker',
@@ -57,9 +67,20 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     loadDataset: (job) => loadJobDataset(job.config, logger),
     fault,
   });
-  const report = await worker.run();
+  const served = options.metrics ? await serveMetricsOf(options.metrics, options.name, token, metrics.registry, logger) : undefined;
+  const report = await worker.run().finally(() => served?.close());
+  if (options.metricsFile) await writeFileAtomic(options.metricsFile, await metrics.registry.metrics());
   await trace?.close();
   logger.info(report, `worker ${report.workerId} stopping: ${report.shutdownReason}`);
+}
+
+/** Serves the worker's metrics (and the process's) at `where`; says where in the log and, for `dptrain local`, on stdout. */
+async function serveMetricsOf(where: { host: string; port: number }, name: string, token: string, registry: Registry, logger: Logger): Promise<MetricsServer> {
+  const routes = metricsRoute(token, withProcessMetrics(registry), healthzOr404(name));
+  const served = await serveMetrics(where.host, where.port, routes, { host: '--metrics-host', port: '--metrics-port' });
+  logger.info({ url: served.url }, `metrics on ${served.url} (GET /metrics with the token, GET /healthz)`);
+  announce('listening', { role: 'worker', port: served.port });
+  return served;
 }
 
 /** Which faults a worker injects, in words, for its one warning line. */
