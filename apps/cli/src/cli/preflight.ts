@@ -16,14 +16,17 @@ export async function checkToken(): Promise<void> {
 
 /**
  * That this process may listen on `host:port` (0: any port, nothing to check). The port is
- * released again at once; the role binds it for real moments later.
+ * released again at once; the role binds it for real moments later. `flags` name the options
+ * that set them, for the message.
  */
-export async function checkListen(host: string, port: number): Promise<void> {
+export async function checkListen(host: string, port: number, flags?: { host: string; port: string }): Promise<void> {
   if (port === 0) return;
   const { listenError } = await import('@dptrain/protocol/listen');
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(new ConfigError('E_CONFIG_VALUE', listenError(error, host, port).message, { cause: error })));
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new ConfigError('E_CONFIG_VALUE', listenError(error, host, port, flags).message, { cause: error })),
+    );
     probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

@@ -1,4 +1,8 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, type Counter, type Gauge } from 'prom-client';
+import type { Spans } from '@dptrain/log';
+import type { LastRecords } from './last-records.js';
+import { scrapedCounter, scrapedGauge } from './scraped-metrics.js';
+import { spanMetrics } from './span-metrics.js';
 
 /** The parts of GET /status the metrics are read from (the coordinator's status, shard reports included). */
 export interface StatusView {
@@ -6,7 +10,15 @@ export interface StatusView {
   readonly step: number;
   readonly totalSteps: number;
   readonly stepsPerEpoch: number;
-  readonly workers: readonly { workerId: number; name: string; state: string; leases: number; microBatches: number; backupLeases: number }[];
+  readonly workers: readonly {
+    workerId: number;
+    name: string;
+    state: string;
+    leases: number;
+    microBatches: number;
+    backupLeases: number;
+    timing: { computeMs: number; pullMs: number; pushMs: number; waitMs: number };
+  }[];
   readonly faults: readonly { kind: string }[];
   readonly shards: readonly ({
     shard: number;
@@ -24,41 +36,22 @@ export interface StatusView {
 
 const JOB_STATES = ['waiting', 'training', 'recovering', 'finishing', 'done', 'failed'];
 const PUSH_RESULTS = ['accepted', 'duplicate', 'stale', 'rejected', 'poisoned'] as const;
+const PHASES = ['compute', 'pull', 'push', 'wait'] as const;
 
 /**
- * The coordinator's metrics in the Prometheus text format, read from its status at each scrape
- * (no second bookkeeping that could disagree with summary.json). Counters are the status's own
- * running totals, so they only grow while the job runs; a restarted coordinator starts them again,
- * as Prometheus expects of a restarted process. `process: false` leaves out the process's own
- * metrics (memory, CPU, event loop), for the run folder's final `metrics.prom`.
+ * The coordinator's metrics in the Prometheus text format, read at each scrape from its status
+ * and from the last step and evaluation records (no second bookkeeping that could disagree with
+ * summary.json or metrics.jsonl), with the histogram of its step spans and the counters of its
+ * instants. Counters are the status's own running totals, so they only grow while the job runs; a
+ * restarted coordinator starts them again, as Prometheus expects of a restarted process. The
+ * process's own metrics are not in it (scraped-metrics.ts `withProcessMetrics` adds them for
+ * GET /metrics; the run folder's final `metrics.prom` goes without).
  */
-export function coordinatorMetrics(status: () => StatusView, options: { process?: boolean } = {}): Registry {
+export function coordinatorMetrics(status: () => StatusView, records: LastRecords): { registry: Registry; spans: Spans } {
   const registry = new Registry();
-  if (options.process ?? true) collectDefaultMetrics({ register: registry, prefix: 'dptrain_' });
-  const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect: function (this: Gauge) {
-        this.reset();
-        read(this);
-      },
-    });
-  };
-  const counter = (name: string, help: string, labelNames: string[], read: (c: Counter) => void): void => {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect: function (this: Counter) {
-        this.reset();
-        read(this);
-      },
-    });
-  };
+  const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void => scrapedGauge(registry, name, help, labelNames, read);
+  const counter = (name: string, help: string, labelNames: string[], read: (c: Counter) => void): void =>
+    scrapedCounter(registry, name, help, labelNames, read);
   gauge('dptrain_step', 'Optimizer steps closed (applied by every shard and recorded).', [], (g) => g.set(status().step));
   gauge('dptrain_total_steps', 'Steps the job will take.', [], (g) => g.set(status().totalSteps));
   gauge('dptrain_epoch', 'Epochs begun, 1-based.', [], (g) => {
@@ -74,12 +67,17 @@ export function coordinatorMetrics(status: () => StatusView, options: { process?
     for (const w of status().workers) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
     for (const state of ['idle', 'busy', 'dead', 'quarantined']) g.set({ state }, counts.get(state) ?? 0);
   });
-  counter('dptrain_worker_leases_total', 'Leases each worker finished.', ['worker'], (c) => {
+  counter('dptrain_worker_leases_total', 'Leases issued to each worker (backup copies included).', ['worker'], (c) => {
     for (const w of status().workers) c.inc({ worker: w.name }, w.leases);
   });
-  counter('dptrain_worker_micro_batches_total', 'Micro-batches each worker computed and pushed.', ['worker'], (c) => {
-    for (const w of status().workers) c.inc({ worker: w.name }, w.microBatches);
-  });
+  counter(
+    'dptrain_worker_micro_batches_total',
+    'Micro-batches each worker reported done (computed, pushed and acknowledged by every shard).',
+    ['worker'],
+    (c) => {
+      for (const w of status().workers) c.inc({ worker: w.name }, w.microBatches);
+    },
+  );
   counter('dptrain_backup_leases_total', 'Backup copies of straggling leases leased.', [], (c) => {
     c.inc(status().workers.reduce((sum, w) => sum + w.backupLeases, 0));
   });
@@ -101,5 +99,29 @@ export function coordinatorMetrics(status: () => StatusView, options: { process?
   gauge('dptrain_shard_version', "Each shard's parameter version.", ['shard'], (g) => {
     for (const s of status().shards) if (s) g.set({ shard: String(s.shard) }, s.version);
   });
-  return registry;
+  gauge('dptrain_train_loss', "The last closed step's mean micro-batch loss (NaN before the first).", [], (g) =>
+    g.set(records.lastStepRecord?.loss ?? Number.NaN),
+  );
+  gauge('dptrain_learning_rate', "The last closed step's learning rate (NaN before the first).", [], (g) => g.set(records.lastStepRecord?.lr ?? Number.NaN));
+  gauge('dptrain_gradient_norm', "The last closed step's gradient ℓ2 norm, before clipping (NaN before the first).", [], (g) =>
+    g.set(records.lastStepRecord?.gradNorm ?? Number.NaN),
+  );
+  gauge('dptrain_samples_per_second', 'Training samples per second since the start, as of the last closed step (NaN before the first).', [], (g) =>
+    g.set(records.lastStepRecord?.samplesPerSecond ?? Number.NaN),
+  );
+  gauge('dptrain_eval_accuracy_ratio', "The last evaluation's accuracy (0 to 1), by split.", ['split'], (g) => {
+    for (const e of records.lastEvals()) g.set({ split: e.split }, e.accuracy);
+  });
+  gauge('dptrain_eval_loss', "The last evaluation's mean loss, by split.", ['split'], (g) => {
+    for (const e of records.lastEvals()) g.set({ split: e.split }, e.loss);
+  });
+  counter(
+    'dptrain_worker_phase_seconds_total',
+    "Each worker's time in each phase of its leases (compute, pull, push, wait between leases).",
+    ['worker', 'phase'],
+    (c) => {
+      for (const w of status().workers) for (const phase of PHASES) c.inc({ worker: w.name, phase }, w.timing[`${phase}Ms`] / 1000);
+    },
+  );
+  return { registry, spans: spanMetrics(registry, 'coordinator') };
 }

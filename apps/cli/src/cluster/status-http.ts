@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonValue } from '@dptrain/protocol';
 import type { Registry } from 'prom-client';
+import { tokenGuard } from './bearer-token.js';
 import type { DashboardEvents } from './dashboard-events.js';
 import { eventStreams, servePage, servesPage } from './dashboard-http.js';
 
@@ -31,7 +31,7 @@ export function statusRoutes(
   registry: Registry,
   dashboard: DashboardEvents,
 ): (request: IncomingMessage, response: ServerResponse) => void {
-  const digest = createHash('sha256').update(token).digest();
+  const authorized = tokenGuard(token);
   // One refresh of the shards' counters serves /status, /metrics and the dashboard's streams for STATUS_CACHE_MS together.
   let refreshed: { at: number; done: Promise<unknown> } | undefined;
   const refresh = (): Promise<unknown> => {
@@ -53,12 +53,7 @@ export function statusRoutes(
       return;
     }
     if (request.method === 'GET' && (path === '/status' || path === '/metrics' || path === '/events')) {
-      const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-      if (given === undefined || !timingSafeEqual(createHash('sha256').update(given).digest(), digest)) {
-        response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="dptrain"' });
-        response.end(`${JSON.stringify({ code: 'E_AUTH', message: `GET ${path} needs the job's token: send "Authorization: Bearer $DPTRAIN_TOKEN"` })}\n`);
-        return;
-      }
+      if (!authorized(request, response, path)) return;
       if (path === '/events') events(response);
       else if (path === '/metrics') void metrics().then((text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text));
       else void body().then((text) => response.writeHead(200, { 'content-type': 'application/json' }).end(text));
