@@ -39,8 +39,8 @@ export class ComposeProject {
   readonly env: NodeJS.ProcessEnv;
 
   /**
-   * @param profiles given to every command: `down`, `logs` and the rest leave out the services of a
-   * profile they are not given, even those `up --profile` started
+   * @param profiles given to every command, `down` included: without its profile, compose 2.26's
+   * `down` sometimes leaves a profile's running service, and the network with it, behind
    */
   constructor(
     readonly name: string,
