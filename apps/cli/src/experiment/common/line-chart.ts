@@ -23,8 +23,9 @@ export interface LineChart {
   /** Reference lines (an ideal): dashed, and never stretching the domain much past the measured lines. */
   readonly reference?: Reference;
   /**
-   * The values can diverge (a loss): a series that rises past EXPLODED × its first value is
-   * marked diverged and clipped from there. A non-finite (null) value ends a series in any chart.
+   * The values can diverge (a loss): a series that ends above EXPLODED × its first value is
+   * marked diverged and clipped from where it last rose past that (plot-rules.ts, divergedAt).
+   * A non-finite (null) value ends a series in any chart.
    */
   readonly divergence?: boolean;
   /** Series known to have diverged elsewhere (their loss, see divergencePoints), with the x from which to clip them. */
@@ -42,7 +43,7 @@ interface Prepared {
   readonly drawn: Row[];
   /** The measured values that set the y domain, by panel. */
   readonly fitted: Map<string, number[]>;
-  /** Where series diverged: "batch 4096 from step 20". */
+  /** Where series diverged: "batch 4096 diverged at step = 20 (clipped)". */
   readonly notes: string[];
 }
 
@@ -86,9 +87,9 @@ function prepare(chart: LineChart, panelOf: (row: Row) => string): Prepared {
     const x = rows[at]![chart.x.field] as number;
     if (!diverged.has(series) || x < diverged.get(series)!.at) diverged.set(series, { panel: panelOf(rows[0]!), at: x });
   }
-  const label = (row: Row): Row => {
+  const label = (row: Row, line: string): Row => {
     const series = String(row[chart.series]);
-    return { ...row, [chart.series]: diverged.has(series) ? `${series} (diverged)` : series, [LINE]: MEASURED };
+    return { ...row, [chart.series]: diverged.has(series) ? `${series} (diverged)` : series, [LINE]: line };
   };
   const fitted = new Map<string, number[]>();
   for (const row of healthy) {
@@ -98,11 +99,11 @@ function prepare(chart: LineChart, panelOf: (row: Row) => string): Prepared {
   }
   const reference = (chart.reference?.rows ?? [])
     .filter((r) => numberOf(r[chart.x.field]) !== null && numberOf(r[chart.y.field]) !== null)
-    .map((r) => ({ ...r, [LINE]: chart.reference!.label }));
+    .map((r) => label(r, chart.reference!.label));
   const notes = [...diverged].map(
     ([series, { panel, at }]) => `${series} diverged${chart.column && panel ? ` (${panel})` : ''} at ${chart.x.title} = ${at} (clipped)`,
   );
-  return { drawn: [...[...healthy, ...tails].map(label), ...reference], fitted, notes };
+  return { drawn: [...[...healthy, ...tails].map((r) => label(r, MEASURED)), ...reference], fitted, notes };
 }
 
 /** The Vega-Lite spec of a line chart that follows the rules of plot-rules.ts. */
