@@ -19,7 +19,7 @@ import { ConfigError } from '@dptrain/config';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerRoles } from './cli/roles.js';
 import { registerTraceCommand } from './cli/trace-command.js';
-import { integerOf } from './cli/role-options.js';
+import { dryRun, integerOf } from './cli/role-options.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -64,7 +64,8 @@ program
   .argument('<runs...>', 'run folders (the --out of train or local, e.g. runs/latest); one colour each')
   .addOption(new Option('--out <dir>', 'where to write the plots (default: plots/ in the first run)'))
   .addOption(new Option('--format <list>', 'svg, png or both (svg,png); PNGs are twice the size of the SVG').default('svg'))
-  .action(async (runs: string[], options: { out?: string; format: string }) => {
+  .action(async (runs: string[], options: { out?: string; format: string }, command: Command) => {
+    if (dryRun(command, { options: { runs, ...options } })) return;
     const { runPlot } = await import('./commands/plot.js');
     await runPlot(runs, options);
   });
