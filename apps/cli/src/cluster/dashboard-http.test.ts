@@ -29,8 +29,15 @@ afterEach(async () => {
 
 type Seen = { event: string; data: unknown }[];
 
-/** The events of a stream as they arrive: `until` reads on until a state holds (never for a length of time). */
-function eventsOf(response: Response): { until: (enough: (events: Seen) => boolean) => Promise<Seen>; close: () => Promise<void> } {
+/**
+ * The events of a stream as they arrive: `until` reads on until a state holds (never for a length
+ * of time), `toEnd` until the server ends the stream.
+ */
+function eventsOf(response: Response): {
+  until: (enough: (events: Seen) => boolean) => Promise<Seen>;
+  toEnd: () => Promise<Seen>;
+  close: () => Promise<void>;
+} {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -46,6 +53,13 @@ function eventsOf(response: Response): { until: (enough: (events: Seen) => boole
         if (enough(events)) return events;
         const { done, value } = await reader.read();
         if (done) throw new Error(`the stream ended after ${events.map((e) => e.event).join(', ')}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    },
+    async toEnd() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return parsed();
         text += decoder.decode(value, { stream: true });
       }
     },
@@ -116,6 +130,16 @@ describe("the coordinator's dashboard routes", () => {
     expect((events[1]!.data as { step: number }[]).map((p) => p.step)).toEqual([1]);
     expect(events.find((e) => e.event === 'step')!.data).toMatchObject({ step: 2, loss: 1.5 });
     expect(statusAfterStep(events)).toMatchObject({ state: 'training', step: 3, faultCount: 0, lastStep: { step: 2, loss: 1.5 } });
+  });
+
+  it("end the stream cleanly after the job's end, for pages connected then and later", async () => {
+    const { base, hub } = await start();
+    const connected = eventsOf(await fetch(`${base}/events`, authorized));
+    await connected.until((seen) => seen.some((e) => e.event === 'faults'));
+    hub.end({ state: 'done', steps: 10, testAccuracy: 0.5, testLoss: 1, wallSeconds: 2 });
+    expect((await connected.toEnd()).at(-1)).toEqual({ event: 'end', data: { state: 'done', steps: 10, testAccuracy: 0.5, testLoss: 1, wallSeconds: 2 } });
+    const later = await eventsOf(await fetch(`${base}/events`, authorized)).toEnd();
+    expect(later.map((e) => e.event)).toEqual(['job', 'steps', 'evals', 'faults', 'end']);
   });
 
   it(`serve at most ${MAX_STREAMS} streams at once, and free a place when a page goes`, async () => {

@@ -93,11 +93,14 @@ export function eventStreams(hub: DashboardEvents, readStatus: () => Promise<{ [
     open++;
     response.writeHead(200, { ...PAGE_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     const send = (event: DashboardEvent): void => {
+      if (response.writableEnded || response.destroyed) return;
       if (response.writableLength > MAX_QUEUED_BYTES) {
         response.destroy();
         return;
       }
       response.write(`event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`);
+      // Nothing comes after the job's end: the stream ends cleanly instead of being cut when the server closes.
+      if (event.event === 'end') response.end();
     };
     for (const event of hub.history()) send(event);
     const unsubscribe = hub.subscribe(send);
@@ -109,7 +112,7 @@ export function eventStreams(hub: DashboardEvents, readStatus: () => Promise<{ [
       readStatus().then(
         (status) => {
           reading = false;
-          if (!response.destroyed) send(hub.statusEvent(status));
+          send(hub.statusEvent(status));
         },
         () => (reading = false),
       );
