@@ -108,5 +108,6 @@ console.log(
     rows,
   ),
 );
-console.log(`\nper round, traced ÷ untraced: ${traced.map((t, i) => formatRatio(t / plain[i])).join(', ')}`);
+const paired = traced.map((t, i) => t / plain[i]);
+console.log(`\nper round, traced ÷ untraced: ${paired.map(formatRatio).join(', ')} (median ${formatRatio(median(paired))})`);
 console.log(`${2 * flags.rounds} runs in ${((performance.now() - started) / 1000).toFixed(0)} s.`);

@@ -47,7 +47,8 @@ function checkChromeTrace(json: unknown): Event[] {
 describe('dptrain local --trace, dptrain trace merge', () => {
   it('records every process of a run, and merges them into one timeline in causal order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'trace-'));
-    const traces = join(dir, 'traces');
+    // Inside the run folder: made by the first process to record, after the coordinator claimed the folder.
+    const traces = join(dir, 'run', 'traces');
     const run = await runCli(['local', ...smallJob(['--steps', String(STEPS)]), '--workers', '2', '--out', join(dir, 'run'), '--trace', traces], ENV);
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
 

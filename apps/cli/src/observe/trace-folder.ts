@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { withCode } from '@dptrain/errors';
-import { makeDirectory, writeFileAtomic } from '@dptrain/safetensors';
+import { writeFileAtomic } from '@dptrain/safetensors';
 import { parseTraceLines, TraceMergeError } from './trace-lines.js';
 import { mergeTraces, type MergedProcess } from './trace-merge.js';
 
@@ -24,12 +24,8 @@ export async function traceFilesIn(dir: string): Promise<string[]> {
     names = await readdir(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new TraceMergeError(
-      `cannot read the trace folder ${dir} (${code}); give the folder of dptrain local --trace, or the one holding the roles' --trace files`,
-      {
-        cause: error,
-      },
-    );
+    const fix = "give the folder of dptrain local --trace, or the one holding the roles' --trace files";
+    throw new TraceMergeError(`cannot read the trace folder ${dir} (${code}); ${fix}`, { cause: error });
   }
   return names
     .filter((name) => name.endsWith(TRACE_FILE_SUFFIX))
@@ -41,23 +37,26 @@ export async function traceFilesIn(dir: string): Promise<string[]> {
 export class TraceFolderError extends withCode('E_TRACE_FOLDER') {}
 
 /**
- * Readies `dir` for `dptrain local --trace DIR`: created when missing. A new run refuses a folder
- * holding the traces of an earlier one (a merge would mix the two runs); a resumed run continues them.
+ * Readies `dir` for the traces of `dptrain local --trace DIR` before the run starts. A new run
+ * refuses a folder holding the traces of an earlier one (a merge would mix the two runs), `--force`
+ * deletes them (and their merge, trace.json), and a resumed run adds to them. The folder itself is
+ * made by the first process that records into it, after the coordinator has claimed the run
+ * folder: so DIR may lie inside --out.
  * @throws TraceFolderError naming the files and the fix
  */
-export async function prepareTraceFolder(dir: string, resume: boolean): Promise<void> {
-  try {
-    await makeDirectory(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new TraceFolderError(`cannot create the trace folder ${dir} (${code}); give --trace a folder this user can write`, { cause: error });
-  }
-  if (resume) return;
-  const earlier = await traceFilesIn(dir);
-  if (earlier.length > 0)
+export async function prepareTraceFolder(dir: string, folder: 'new' | 'force' | 'resume'): Promise<void> {
+  if (folder === 'resume') return;
+  const earlier = await traceFilesIn(dir).catch((error: TraceMergeError) =>
+    (error.cause as NodeJS.ErrnoException).code === 'ENOENT' ? [] : Promise.reject(error),
+  );
+  if (earlier.length === 0) return;
+  if (folder === 'new')
     throw new TraceFolderError(
-      `--trace ${dir} already holds the traces of an earlier run (${earlier.map((f) => basename(f)).join(', ')}); give a new or empty folder, or delete them (a run continued with --resume adds to them)`,
+      `--trace ${dir} already holds the traces of an earlier run (${earlier.map((f) => basename(f)).join(', ')}); give a new or empty folder, --force to delete them, or --resume to continue that run and its traces`,
     );
+  await Promise.all([...earlier, join(dir, 'trace.json')].map((file) => rm(file, { force: true })));
+  // Emptied, it goes too: inside --out it would leave the run folder not empty for the coordinator.
+  await rmdir(dir).catch(() => undefined);
 }
 
 /**

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from './trace-events.js';
-import { mergeTraceFolder } from './trace-folder.js';
+import { mergeTraceFolder, prepareTraceFolder } from './trace-folder.js';
 
 const line = (event: Partial<TraceEvent>): string => `${JSON.stringify(event)}\n`;
 const named = (pid: number, name: string): string => line({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name } });
@@ -115,5 +115,30 @@ describe('mergeTraceFolder', () => {
     mkdirSync(join(empty, 'quiet'));
     writeFileSync(join(empty, 'quiet', 'worker-0.trace.jsonl'), named(3, 'worker-0'));
     await expect(mergeTraceFolder(join(empty, 'quiet'))).rejects.toThrow('hold no span or instant');
+  });
+});
+
+describe('prepareTraceFolder', () => {
+  const earlier = (): string => folder({ 'ps-0.trace.jsonl': named(1, 'ps-0'), 'trace.json': '{}', 'notes.txt': 'mine' });
+
+  it("refuses a new run's traces in a folder holding an earlier run's, naming them and the fixes", async () => {
+    const dir = earlier();
+    await expect(prepareTraceFolder(dir, 'new')).rejects.toThrow(
+      `--trace ${dir} already holds the traces of an earlier run (ps-0.trace.jsonl); give a new or empty folder, --force to delete them, or --resume`,
+    );
+    await prepareTraceFolder(dir, 'resume');
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'ps-0.trace.jsonl', 'trace.json']);
+  });
+
+  it('with --force deletes the earlier traces and their merge, and the folder once empty', async () => {
+    const dir = earlier();
+    await prepareTraceFolder(dir, 'force');
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+    const only = folder({ 'worker-0.trace.jsonl': named(2, 'worker-0') });
+    await prepareTraceFolder(only, 'force');
+    expect(existsSync(only)).toBe(false);
+    // A folder that does not exist yet is left for the first process to make.
+    await prepareTraceFolder(join(only, 'new'), 'new');
+    expect(existsSync(only)).toBe(false);
   });
 });
