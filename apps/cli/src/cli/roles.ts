@@ -74,6 +74,7 @@ export function registerRoles(program: Command): void {
       const { config, folder } = await jobAndFolder(options);
       const trace = options.trace;
       if (dryRun(command, { config, folder, ...(trace ? { trace } : {}) }, await checkCluster(config))) return;
+      if (trace) await (await import('../observe/trace-folder.js')).prepareTraceFolder(trace, folder);
       await claim(config.out, folder);
       const { runLocal } = await import('../commands/local.js');
       await runLocal(config, await logger('local'), folder === 'resume', trace);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory } from '@dptrain/safetensors';
-import { prepareTraceFolder, TRACE_FILE_SUFFIX } from '../observe/trace-folder.js';
+import { TRACE_FILE_SUFFIX } from '../observe/trace-folder.js';
 import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import { logFormat, prettyLine, type Logger } from '../logger.js';
@@ -58,10 +58,7 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  */
 export async function runLocal(config: JobConfig, logger: Logger, resume = false, trace?: string): Promise<void> {
   checkClusterConfig(config);
-  if (trace) {
-    await prepareTraceFolder(trace, resume);
-    logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
-  }
+  if (trace) logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
   // The job reaches the children as one file (below), not again through their environment.
   const jobKeysEnv = new Set(FLAGS.flatMap((f) => (f.env ? [f.env] : [])));
   const env = {
