@@ -53,7 +53,9 @@ export class TraceFile {
       return file;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new TraceFileError(`cannot write the trace to ${path} (${code}); give --trace a file in a directory this process can write to`, { cause: error });
+      // mkdir -p says EEXIST where a level of the path is a file.
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${code}: a part of the path is a file, not a directory` : code;
+      throw new TraceFileError(`cannot write the trace to ${path} (${why}); give --trace a file in a directory this process can write to`, { cause: error });
     }
   }
 

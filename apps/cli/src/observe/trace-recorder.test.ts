@@ -112,7 +112,9 @@ describe('TraceFile', () => {
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, '');
     await expect(TraceFile.open(join(blocker, 'x.trace.jsonl'), () => undefined)).rejects.toThrow(
-      new RegExp(`cannot write the trace to ${blocker}/x.trace.jsonl \\(E[A-Z]+\\); give --trace a file in a directory`),
+      new RegExp(
+        `cannot write the trace to ${blocker}/x.trace.jsonl \\(E[A-Z]+: a part of the path is a file, not a directory\\); give --trace a file in a directory`,
+      ),
     );
   });
 
