@@ -2,6 +2,15 @@ import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
+import {
+  checkMetricsListen,
+  metricsFileOption,
+  metricsHostOption,
+  metricsPortBaseOf,
+  metricsPortBaseOption,
+  metricsPortOption,
+  workerMetricsOf,
+} from './metrics-options.js';
 import { checkListen, checkTlsFiles, checkToken } from './preflight.js';
 import { coordinatorOf, dryRun, integerOf, portOf, tlsFilesOf } from './role-options.js';
 import { localTraceOption, roleTraceOption } from './trace-command.js';
@@ -70,14 +79,17 @@ export function registerRoles(program: Command): void {
     withJobFlags(program.command('local').description('run the whole cluster (coordinator, parameter servers, workers) as child processes here')),
   )
     .addOption(localTraceOption())
+    .addOption(metricsPortBaseOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const { config, folder } = await jobAndFolder(options);
       const trace = options.trace;
-      if (dryRun(command, { config, folder, ...(trace ? { trace } : {}) }, await checkCluster(config))) return;
+      const metricsPortBase = await metricsPortBaseOf(command, config.workers);
+      const given = { ...(trace ? { trace } : {}), ...(metricsPortBase === undefined ? {} : { metricsPortBase }) };
+      if (dryRun(command, { config, folder, ...given }, await checkCluster(config))) return;
       if (trace) await (await import('../observe/trace-folder.js')).prepareTraceFolder(trace, folder);
       await claim(config.out, folder);
       const { runLocal } = await import('../commands/local.js');
-      await runLocal(config, await logger('local'), folder === 'resume', trace);
+      await runLocal(config, await logger('local'), folder === 'resume', trace, metricsPortBase);
     });
 
   withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
@@ -129,6 +141,7 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
+    .addOption(metricsFileOption())
     .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
@@ -142,6 +155,7 @@ export function registerRoles(program: Command): void {
         ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
+        ...(options.metricsFile ? { metricsFile: options.metricsFile } : {}),
       };
       if (dryRun(command, { options: ps })) return;
       await checkToken();
@@ -165,6 +179,9 @@ export function registerRoles(program: Command): void {
       ).env('DPTRAIN_WORKER_ID'),
     )
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .addOption(metricsFileOption())
     .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const worker = {
@@ -184,10 +201,12 @@ export function registerRoles(program: Command): void {
           : {}),
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
+        ...workerMetricsOf(command),
       };
       if (dryRun(command, { options: worker })) return;
       await checkToken();
       await checkTlsFiles(worker);
+      await checkMetricsListen(worker.metrics);
       const { runWorker } = await import('../commands/worker.js');
       await runWorker(worker, await logger('worker'));
     });

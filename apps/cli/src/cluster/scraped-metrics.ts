@@ -40,5 +40,10 @@ export function scrapedCounter(registry: Registry, name: string, help: string, l
 export function withProcessMetrics(own: Registry): Registry {
   const processRegistry = new Registry();
   collectDefaultMetrics({ register: processRegistry, prefix: 'dptrain_' });
+  // prom-client's gauges `…_active_handles_total` (and requests, resources) break the naming
+  // conventions (_total is a counter's); their `{type}` twins beside them hold the same counts.
+  for (const metric of processRegistry.getMetricsAsArray()) {
+    if (metric.name.endsWith('_total') && !(metric instanceof Counter)) processRegistry.removeSingleMetric(metric.name);
+  }
   return Registry.merge([own, processRegistry]);
 }

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
-import { makeDirectory } from '@dptrain/safetensors';
+import { makeDirectory, writeFileAtomic } from '@dptrain/safetensors';
 import { TRACE_FILE_SUFFIX } from '../observe/trace-folder.js';
 import { dashboardUrl } from '../cluster/dashboard-http.js';
 import { fetchStatus } from '../cluster/status-http.js';
@@ -55,15 +55,20 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  * exits with a code chose to (a failed job), so the run stops with its name and status. A dying
  * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
  * SIGINT/SIGTERM stop every child.
+ *
+ * Metrics: every shard and worker leaves its last values in the run folder, `metrics-<name>.prom`
+ * (the coordinator's are `metrics.prom`). With `metricsPortBase`, worker-k serves GET /metrics on
+ * port base+k (0: each any free port), and cluster.json lists that port as the worker's.
  */
-export async function runLocal(config: JobConfig, logger: Logger, resume = false, trace?: string): Promise<void> {
+export async function runLocal(config: JobConfig, logger: Logger, resume = false, trace?: string, metricsPortBase?: number): Promise<void> {
   checkClusterConfig(config);
   if (trace) logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
   // The job reaches the children as one file (below), not again through their environment.
   const jobKeysEnv = new Set(FLAGS.flatMap((f) => (f.env ? [f.env] : [])));
   const env = {
-    // Nor one DPTRAIN_TRACE file for every child: each is given its own with --trace.
-    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !jobKeysEnv.has(name) && name !== 'DPTRAIN_TRACE')),
+    // Nor one DPTRAIN_TRACE file for every child: each is given its own with --trace. Nor one
+    // metrics port for every worker: each is given its own with --metrics-port-base.
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !jobKeysEnv.has(name) && name !== 'DPTRAIN_TRACE' && name !== 'DPTRAIN_METRICS_PORT')),
     DPTRAIN_TOKEN: process.env.DPTRAIN_TOKEN ?? randomBytes(24).toString('hex'),
     DPTRAIN_JOB: process.env.DPTRAIN_JOB ?? `local-${process.pid}`,
     DPTRAIN_LOG_LEVEL: process.env.DPTRAIN_LOG_LEVEL ?? 'warn',
@@ -85,6 +90,8 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     if (event.event === 'listening') {
       child.port = event.port as number;
       child.process.emit('listening', child.port);
+      // A worker's port is its metrics port, announced once TensorFlow.js has loaded.
+      if (child.role === 'worker') writeClusterFile().catch((error: unknown) => logger.warn({ error: String(error) }, 'could not write cluster.json'));
     }
     if (event.event === 'step') progress?.step({ step: event.step as number, epoch: event.epoch as number, loss: event.loss as number });
     if (event.event === 'eval') progress?.eval(event as unknown as EvalEvent);
@@ -102,11 +109,17 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     else process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   };
 
+  // One write at a time, each whole (readers poll it) and with the ports known when it runs.
+  let clusterFile: Promise<void> = Promise.resolve();
   const writeClusterFile = (): Promise<void> =>
-    writeFile(
-      join(config.out, 'cluster.json'),
-      `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, ...(c.workerId === undefined ? {} : { workerId: c.workerId }), pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
-    );
+    (clusterFile = clusterFile
+      .catch(() => undefined)
+      .then(() =>
+        writeFileAtomic(
+          join(config.out, 'cluster.json'),
+          `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, ...(c.workerId === undefined ? {} : { workerId: c.workerId }), pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
+        ),
+      ));
 
   const spawnChild = (child: Child, args: readonly string[]): void => {
     const proc = spawn(process.execPath, [BIN, child.role, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -210,14 +223,26 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
         `ps-${s}`,
         '--checkpoint-dir',
         checkpointDir,
+        '--metrics-file',
+        join(config.out, `metrics-ps-${s}.prom`),
         ...(resume ? ['--resume'] : []),
       ]),
     );
     await Promise.all(shards.map((c) => listening(c)));
+    const workerMetricsArgs = (k: number): string[] => [
+      '--metrics-file',
+      join(config.out, `metrics-worker-${k}.prom`),
+      ...(metricsPortBase === undefined ? [] : ['--metrics-host', '127.0.0.1', '--metrics-port', String(metricsPortBase === 0 ? 0 : metricsPortBase + k)]),
+    ];
     // worker-k asks for id k: workers register in whatever order they start up, and the name in
     // cluster.json and the logs must be the id in summary.json and /status.
     const workers = Array.from({ length: config.workers }, (_, k) =>
-      start('worker', `worker-${k}`, ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`, '--worker-id', String(k)], k),
+      start(
+        'worker',
+        `worker-${k}`,
+        ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`, '--worker-id', String(k), ...workerMetricsArgs(k)],
+        k,
+      ),
     );
     await makeDirectory(config.out);
     await writeClusterFile();
