@@ -149,6 +149,8 @@ describe('docker-compose.yml', () => {
 // The `monitoring` profile: Prometheus (docker/prometheus) beside the cluster, nothing else changed.
 describe('docker-compose.yml, profile monitoring', () => {
   const monitored = loadCompose(join(REPO, 'docker-compose.yml'), {}, ['monitoring']);
+  // Every service a scrape target may name: Prometheus finds those of the profiles that are up.
+  const all = loadCompose(join(REPO, 'docker-compose.yml'), { DPTRAIN_PS_SHARDS: '2' }, ['monitoring', 'shards-2']).services;
   const added = monitored.services.filter((s) => s.profiles.includes('monitoring'));
   const prometheus = added[0]!;
   interface ScrapeConfig {
@@ -176,7 +178,7 @@ describe('docker-compose.yml, profile monitoring', () => {
     expect(targets.length).toBeGreaterThan(0);
     for (const c of scrapes) expect({ job: c.job_name, file: c.authorization?.credentials_file }).toEqual({ job: c.job_name, file: written });
     for (const t of targets) {
-      const service = monitored.services.find((s) => s.name === t.host);
+      const service = all.find((s) => s.name === t.host);
       expect(service, `${t.job}: no service ${t.host}`).toBeDefined();
       const { options } = await settingsOf(service!);
       expect({ ...t, listens: [options!.port, options!.metricsPort].includes(t.port) }).toEqual({ ...t, listens: true });
