@@ -153,6 +153,13 @@ describe.skipIf(unavailable !== undefined)('the dashboard, in headless Chromium 
       [...document.querySelectorAll('#loss-chart text.tick')].some((t) => /^(\d+s|\d+:\d\d)$/.test(t.textContent ?? '')),
     );
     await page.click('#x-step');
+    // And the loss to a log scale: its tick labels go up by one factor.
+    await page.click('#y-log');
+    await until(page, 'the loss on a log scale', () => {
+      const v = [...document.querySelectorAll('#loss-chart g.tick text')].map((t) => Number(t.textContent));
+      return v.length >= 3 && v.slice(2).every((x, i) => Math.abs(x / v[i + 1]! / (v[i + 1]! / v[i]!) - 1) < 0.01);
+    });
+    await page.click('#y-log');
 
     // worker-1 is killed: the page shows it lost and the fault, then a replacement working.
     process.kill(await workerPid(out, 1), 'SIGKILL');

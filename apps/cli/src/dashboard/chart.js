@@ -5,7 +5,7 @@ import { tick } from './format.js';
 /**
  * @typedef {{ x: number, y: number | null }} Point
  * @typedef {{ label: string, kind: string, points: Point[], dots?: boolean }} Line
- * @typedef {{ x?: (x: number) => string, y?: (y: number) => string, yFloor?: number, yCeiling?: number, empty?: string }} Axes
+ * @typedef {{ x?: (x: number) => string, y?: (y: number) => string, yLog?: boolean, yFloor?: number, yCeiling?: number, empty?: string }} Axes
  */
 
 const MARGIN = { left: 52, right: 12, top: 24, bottom: 24 };
@@ -21,7 +21,9 @@ export function niceTicks(lo, hi, count) {
   if (!(hi > lo) || count < 1) return [lo];
   const raw = (hi - lo) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= raw) ?? 10 * magnitude;
+  // The round step nearest to the raw one (on a log scale), as d3 chooses it.
+  const error = raw / magnitude;
+  const step = magnitude * (error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1);
   const ticks = [];
   for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) ticks.push(Number((i * step).toPrecision(12)));
   return ticks;
@@ -72,6 +74,13 @@ export function pathOf(points, px, py) {
  * @param {Axes} [axes]
  */
 export function drawChart(svg, lines, axes = {}) {
+  // A log scale draws log10(y) on a linear one (values ≤ 0 left out) and labels the ticks 10^v.
+  if (axes.yLog) {
+    const log = lines.map((line) => ({ ...line, points: line.points.map((p) => ({ x: p.x, y: p.y !== null && p.y > 0 ? Math.log10(p.y) : null })) }));
+    const fy = axes.y ?? tick;
+    drawChart(svg, log, { ...axes, yLog: false, yFloor: undefined, yCeiling: undefined, y: (v) => fy(10 ** v) });
+    return;
+  }
   const box = svg.getBoundingClientRect();
   const width = Math.max(160, Math.round(box.width));
   const height = Math.max(120, Math.round(box.height));

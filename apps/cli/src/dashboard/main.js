@@ -28,6 +28,8 @@ const state = {
   /** @type {Status | undefined} */ status: undefined,
   /** @type {End | undefined} */ end: undefined,
   /** @type {'step' | 'time'} */ x: 'step',
+  /** The loss on a log scale. */
+  yLog: false,
 };
 
 /**
@@ -90,7 +92,7 @@ function draw() {
       { label: 'validation loss', kind: 'validation', points: evalLine('validation', 'loss'), dots: true },
       { label: 'test loss', kind: 'test', points: evalLine('test', 'loss'), dots: true },
     ],
-    { x: xFormat, yFloor: 0, empty: 'waiting for the first step…' },
+    { x: xFormat, yLog: state.yLog, yFloor: 0, empty: 'waiting for the first step…' },
   );
   drawChart(
     /** @type {SVGSVGElement} */ (/** @type {unknown} */ (byId('accuracy-chart'))),
@@ -169,6 +171,11 @@ for (const axis of /** @type {const} */ (['step', 'time'])) {
     redraw();
   });
 }
+byId('y-log').addEventListener('click', () => {
+  state.yLog = !state.yLog;
+  byId('y-log').setAttribute('aria-pressed', String(state.yLog));
+  redraw();
+});
 new ResizeObserver(redraw).observe(document.body);
 
 const token = takeToken();
