@@ -180,8 +180,11 @@ describe('docker-compose.yml, profile monitoring', () => {
     for (const t of targets) {
       const service = all.find((s) => s.name === t.host);
       expect(service, `${t.job}: no service ${t.host}`).toBeDefined();
-      const { options } = await settingsOf(service!);
-      expect({ ...t, listens: [options!.port, options!.metricsPort].includes(t.port) }).toEqual({ ...t, listens: true });
+      // Its port, and a worker's metrics port; on its service name's address or on every address.
+      const { options } = (await settingsOf(service!)) as { options: { host?: string; port?: number; metrics?: { host: string; port: number } } };
+      const listening = [{ host: options.host, port: options.port }, ...(options.metrics ? [options.metrics] : [])];
+      const reached = listening.some((l) => l.port === t.port && [t.host, '0.0.0.0', '::'].includes(l.host!));
+      expect({ ...t, reached }).toEqual({ ...t, reached: true });
     }
   });
 });

@@ -20,8 +20,8 @@ const IMAGE = 'dptrain:monitoring-test';
 const PROMETHEUS_IMAGE = 'dptrain-prometheus:monitoring-test';
 const TOKEN = 'monitoring-test-token-0123456789';
 // The targets each scrape job of docker/prometheus/prometheus.yml must have up: the compose
-// file's services without other profiles (one shard).
-const TARGETS: Readonly<Record<string, number>> = { coordinator: 1, ps: 1 };
+// file's services without other profiles: one shard, two worker replicas.
+const TARGETS: Readonly<Record<string, number>> = { coordinator: 1, ps: 1, worker: 2 };
 // At most this long for any one state; a bound for a clear failure, not a pace the test relies on.
 const STATE_WAIT_MS = 5 * 60_000;
 
