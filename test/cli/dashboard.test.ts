@@ -145,6 +145,11 @@ describe.skipIf(unavailable !== undefined)('the dashboard, in headless Chromium 
         2,
     );
     expect(await page.locator('#workers-body tr').count()).toBe(2);
+    // Each worker's last heartbeat, as the coordinator heard it.
+    expect(await page.locator('#workers-body tr td:nth-child(3)').allTextContents()).toEqual([
+      expect.stringMatching(/ s ago$/),
+      expect.stringMatching(/ s ago$/),
+    ]);
     await tokenNowhere();
 
     // The horizontal axis switches to the time since the start.
