@@ -41,7 +41,7 @@ function startLocal(out: string): LocalRun {
   const url = new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stderr! }).on('line', (line) => {
       stderr.push(line);
-      const printed = /dashboard (https?:\/\/\S+?#token=[^\s"]+)/.exec(line);
+      const printed = /dashboard (https?:\/\/\S+?#token=[^\s"<]+)/.exec(line);
       if (printed) resolve(printed[1]!);
     });
     void exit.then((code) => reject(new Error(`dptrain local exited (${code}) before it printed the dashboard's address:\n${stderr.slice(-20).join('\n')}`)));

@@ -37,8 +37,12 @@ const PAGE_HEADERS = {
  * and not the server's URLs or logs. An unspecified listening address is shown as loopback.
  */
 export function dashboardUrl(serverUrl: string, token: string): string {
-  const http = serverUrl.replace(/^ws/, 'http').replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
-  return `${http}#token=${encodeURIComponent(token)}`;
+  return `${dashboardAddress(serverUrl)}#token=${encodeURIComponent(token)}`;
+}
+
+/** The dashboard's address without the token: what a long-lived role logs, so its logs never hold the secret. */
+export function dashboardAddress(serverUrl: string): string {
+  return serverUrl.replace(/^ws/, 'http').replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
 }
 
 let assets: Promise<Map<string, { body: Buffer; type: string }>> | undefined;

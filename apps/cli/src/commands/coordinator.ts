@@ -10,7 +10,7 @@ import { writeFileAtomic } from '@dptrain/safetensors';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { DashboardEvents } from '../cluster/dashboard-events.js';
-import { dashboardUrl } from '../cluster/dashboard-http.js';
+import { dashboardAddress } from '../cluster/dashboard-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
 import { LastRecords } from '../cluster/last-records.js';
@@ -110,7 +110,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
   });
   logger.info(
     { url: server.url, shards: config.psShards },
-    `coordinator listening on ${server.url}; dashboard ${dashboardUrl(server.url, token)} (GET /status, /metrics, /events with the token, GET /healthz, on the same port)`,
+    `coordinator listening on ${server.url}; dashboard ${dashboardAddress(server.url)}#token=<DPTRAIN_TOKEN> (GET /status, /metrics, /events with the token, GET /healthz, on the same port)`,
   );
   announce('listening', { role: 'coordinator', port: server.port });
   try {
