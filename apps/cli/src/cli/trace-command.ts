@@ -29,7 +29,9 @@ export function registerTraceCommand(program: Command): void {
       const merged = await mergeTraceFolder(dir, options.out);
       const lines = [
         `wrote ${merged.out}: ${merged.processes.length} processes (${merged.processes.map((p) => p.name).join(', ')}), ${merged.events} events`,
-        ...merged.processes.filter((p) => p.unfinished > 0).map((p) => `  ${p.name}: ${p.unfinished} span(s) never ended (killed?), ended at its last event`),
+        ...merged.processes
+          .filter((p) => p.unfinished > 0)
+          .map((p) => `  ${p.name}: ${p.unfinished} span(s) still open when it was stopped or killed, ended at its last event`),
         ...merged.truncated.map((at) => `  ${at}: a line cut short (its process was killed while writing it), left out`),
         `open it at https://ui.perfetto.dev (Open trace file) or in chrome://tracing (Load)`,
       ];
