@@ -71,7 +71,7 @@ describe('run folders', () => {
     expectClock(readMetrics(stopped));
   });
 
-  it('local --resume continues a run stopped with Ctrl-C to the bits of dptrain train', async () => {
+  it('local --resume continues a run stopped with Ctrl-C to the bits of dptrain train; local --force replaces it', async () => {
     const [whole, stopped] = [mkdtempSync(join(tmpdir(), 'whole-')), mkdtempSync(join(tmpdir(), 'local-stopped-'))];
     const reference = runCli(['train', ...JOB, '--out', whole]);
     expect((await stopAt(['local', ...JOB, '--workers', '2', '--out', stopped], stopped, 100, 'SIGINT')).code).toBe(130);
@@ -79,6 +79,12 @@ describe('run folders', () => {
     expect(resumed.code).toBe(0);
     expect((await reference).code).toBe(0);
     expect(readFileSync(join(stopped, 'params.safetensors')).equals(readFileSync(join(whole, 'params.safetensors')))).toBe(true);
+
+    // A cluster's run folder holds more (cluster.json, each process's metrics-<name>.prom): --force clears it all.
+    const forced = await runCli(['local', ...JOB, '--steps', '7', '--workers', '2', '--out', stopped, '--force']);
+    expect(forced.stderr).not.toContain('E_RUN_FOLDER');
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(stopped, 'summary.json'), 'utf8')).steps).toBe(7);
   });
 
   it('refuses --resume of a folder that holds no run, and job flags beside --resume', async () => {

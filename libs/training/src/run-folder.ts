@@ -7,13 +7,13 @@ import { withCode } from '@dptrain/errors';
 /**
  * How a run claims its folder:
  * - `new`: the folder must be missing or empty (runs do not overwrite each other by accident);
- * - `force`: what an earlier run left there (RUN_ENTRIES) is removed first;
+ * - `force`: what an earlier run left there (isRunEntry) is removed first;
  * - `resume`: the folder must hold a run (its config.json) to continue;
  * - `continue`: resume when it holds a run, else start (a supervisor restarting a coordinator).
  */
 export type RunFolderMode = 'new' | 'force' | 'resume' | 'continue';
 
-/** What a run leaves in its folder; `--force` removes these and nothing else. */
+/** What a run leaves in its folder; `--force` removes these (isRunEntry) and nothing else. */
 export const RUN_ENTRIES = [
   'config.json',
   'metrics.jsonl',
@@ -23,7 +23,13 @@ export const RUN_ENTRIES = [
   'params.safetensors',
   'cluster.json',
   'checkpoints',
+  'plots',
 ] as const;
+
+/** Whether `name` in a run folder is something a run (or `dptrain plot` of it) left: each shard's and worker's `metrics-<name>.prom` too. */
+export function isRunEntry(name: string): boolean {
+  return (RUN_ENTRIES as readonly string[]).includes(name) || /^metrics-(ps|worker)-\d+\.prom$/.test(name);
+}
 
 /** A run folder that cannot be used as asked; the message names the folder and the fix. */
 export class RunFolderError extends withCode('E_RUN_FOLDER') {}
@@ -39,7 +45,7 @@ export async function claimRunFolder(dir: string, mode: RunFolderMode): Promise<
   if (mode === 'resume' && !entries.includes('config.json')) throw noRunIn(dir, entries);
   if (mode === 'resume' || (mode === 'continue' && holdsRun)) return 'resumed';
   if (mode === 'force') {
-    for (const name of RUN_ENTRIES) await rm(join(dir, name), { recursive: true, force: true });
+    for (const name of entries.filter(isRunEntry)) await rm(join(dir, name), { recursive: true, force: true });
     return 'fresh';
   }
   if (mode === 'new' && entries.length > 0) {
