@@ -26,6 +26,11 @@ export function percent(x, digits = 2) {
   return known(x) ? `${(x * 100).toFixed(digits)}%` : NONE;
 }
 
+/** A ratio's tick as a percentage with the digits the tick step needs (0.865 → "86.5%", 0.86 → "86%"). @param {number} x */
+export function percentTick(x) {
+  return `${Number((x * 100).toPrecision(12))}%`;
+}
+
 /** Seconds as "42.0 s", "3m05s", "2h07m". @param {number | null | undefined} seconds */
 export function duration(seconds) {
   if (!known(seconds)) return NONE;

@@ -1,7 +1,7 @@
 // The dashboard: reads GET /events with the job's token and shows the run as it goes.
 import { drawChart } from './chart.js';
 import { byId, show } from './dom.js';
-import { clock, count, duration, loss, NONE, percent } from './format.js';
+import { clock, count, duration, loss, NONE, percent, percentTick } from './format.js';
 import { readEvents } from './sse.js';
 import { showConfig, showFaults, showShards, showWorkers } from './tables.js';
 import { forgetToken, takeToken } from './token.js';
@@ -100,7 +100,7 @@ function draw() {
       { label: 'test accuracy', kind: 'test', points: evalLine('test', 'accuracy'), dots: true },
       { label: 'validation accuracy', kind: 'validation', points: evalLine('validation', 'accuracy'), dots: true },
     ],
-    { x: xFormat, y: (v) => percent(v, 0), yFloor: 0, yCeiling: 1, empty: 'waiting for the first evaluation (at the end of an epoch)…' },
+    { x: xFormat, y: percentTick, yFloor: 0, yCeiling: 1, empty: 'waiting for the first evaluation (at the end of an epoch)…' },
   );
   if (status) {
     showWorkers(status.workers ?? [], status.at);
