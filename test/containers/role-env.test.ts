@@ -42,13 +42,25 @@ describe('the DPTRAIN_ variables the roles read', () => {
       'DPTRAIN_CHECKPOINT_DIR',
       'DPTRAIN_COORDINATOR',
       'DPTRAIN_HOST',
+      'DPTRAIN_METRICS_FILE',
       'DPTRAIN_NAME',
       'DPTRAIN_PORT',
       'DPTRAIN_SHARD',
       'DPTRAIN_TLS_CA',
       'DPTRAIN_TLS_CERT',
       'DPTRAIN_TLS_KEY',
+      'DPTRAIN_TRACE',
     ]);
-    expect([...worker].sort()).toEqual(['DPTRAIN_BACKEND', 'DPTRAIN_COORDINATOR', 'DPTRAIN_NAME', 'DPTRAIN_TLS_CA', 'DPTRAIN_WORKER_ID']);
+    expect([...worker].sort()).toEqual([
+      'DPTRAIN_BACKEND',
+      'DPTRAIN_COORDINATOR',
+      'DPTRAIN_METRICS_FILE',
+      'DPTRAIN_METRICS_HOST',
+      'DPTRAIN_METRICS_PORT',
+      'DPTRAIN_NAME',
+      'DPTRAIN_TLS_CA',
+      'DPTRAIN_TRACE',
+      'DPTRAIN_WORKER_ID',
+    ]);
   });
 });

@@ -29,6 +29,10 @@ export const RESERVED_ENV: Readonly<Record<string, string>> = {
   DPTRAIN_TLS_CERT: 'dptrain coordinator|ps --tls-cert',
   DPTRAIN_TLS_KEY: 'dptrain coordinator|ps --tls-key',
   DPTRAIN_TLS_CA: 'dptrain ps|worker --tls-ca',
+  DPTRAIN_TRACE: 'dptrain coordinator|ps|worker --trace: the file this process records its spans into',
+  DPTRAIN_METRICS_PORT: 'dptrain worker --metrics-port',
+  DPTRAIN_METRICS_HOST: 'dptrain worker --metrics-host',
+  DPTRAIN_METRICS_FILE: 'dptrain ps|worker --metrics-file: where the last metrics go when the process stops',
   DPTRAIN_FAULT: 'fault injection for the chaos suite (slow=F, nan-from-step=T, stall-checkpoint-step=T); never set in a real job',
 };
 
