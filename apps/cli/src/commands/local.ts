@@ -228,7 +228,6 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
         ...(resume ? ['--resume'] : []),
       ]),
     );
-    await Promise.all(shards.map((c) => listening(c)));
     const workerMetricsArgs = (k: number): string[] => [
       '--metrics-file',
       join(config.out, `metrics-worker-${k}.prom`),
@@ -244,6 +243,9 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
         k,
       ),
     );
+    // The workers start while the shards load: the coordinator holds a worker's registration until
+    // every shard is ready, and the two start-ups (TensorFlow.js, the data set) overlap.
+    await Promise.all(shards.map((c) => listening(c)));
     await makeDirectory(config.out);
     await writeClusterFile();
     logger.info(
