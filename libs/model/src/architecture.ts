@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from './graph.js';
+import type { DenseLayer } from './grouped-gradients.js';
 import type { BnLayer, Layout } from './layout.js';
 
 export interface ForwardContext {
@@ -19,6 +20,8 @@ export interface Architecture {
   readonly graph: readonly GraphNode[];
   /** Logits [N, numClasses] for `x` [N, ...inputShape]. */
   forward(ctx: ForwardContext, x: tf.Tensor): tf.Tensor2D;
+  /** Set when the model is flatten → (dense → ReLU)* → dense: several micro-batches can then share one pass (grouped-gradients.ts). */
+  readonly denseStack?: readonly DenseLayer[];
 }
 
 /** x·W (+ b): `x` [N, in], kernel [in, out]. */

@@ -28,6 +28,7 @@ export function buildMlp(inputShape: readonly number[], hidden: readonly number[
   return {
     layout: b.build(),
     graph: g.build(),
+    denseStack: layers,
     forward(ctx, x) {
       let h: tf.Tensor2D = flatten(x);
       layers.forEach((layer, i) => {

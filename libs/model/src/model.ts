@@ -15,7 +15,8 @@ import type { ParamSpec } from './flat-params.js';
 import type { GraphNode } from './graph.js';
 import { fillInit } from './init.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
-import { tensorNorms } from './layer-norms.js';
+import { gradientResult } from './gradient-result.js';
+import { denseGradientsInto } from './grouped-gradients.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { buildMlp } from './mlp.js';
 import { resolveModelConfig } from './model-config.js';
@@ -86,6 +87,12 @@ export interface Model {
    * @throws {ModelError} `E_MODEL_PARAMS`, `E_MODEL_BATCH`, `E_MODEL_LABEL`, `E_MODEL_DISPOSED`.
    */
   computeGradients(params: Float32Array, batch: Batch, out?: Float32Array): GradientResult;
+  /**
+   * `computeGradients` of each batch at the same `params`, the same bits, into `outs[i]` when
+   * given; a dense stack (the MLP) computes batches of one size in one pass, paying the per-call
+   * costs once (grouped-gradients.ts), other models call computeGradients for each.
+   */
+  computeGradientsEach(params: Float32Array, batches: readonly Batch[], outs?: readonly Float32Array[]): GradientResult[];
   /**
    * Loss sum and correct count on `batch`, with batch norm using the running statistics `bnState`.
    * @throws {ModelError} `E_MODEL_PARAMS`, `E_MODEL_BN_STATE`, `E_MODEL_BATCH`, `E_MODEL_LABEL`, `E_MODEL_DISPOSED`.
@@ -244,21 +251,22 @@ export function createModel(config: ModelConfig): Model {
           mean: new Float32Array(m.mean.dataSync() as Float32Array),
           variance: new Float32Array(m.variance.dataSync() as Float32Array),
         }));
-        // The norms cost a pass over the gradient; most callers never read them, so they are
-        // computed on first access (read them before reusing `out`).
-        let norms: Float64Array | undefined;
-        return {
-          loss,
-          grads: out,
-          bnStats,
-          get layerGradNorms() {
-            norms ??= tensorNorms(out, paramSpecs);
-            return norms;
-          },
-        };
+        return gradientResult(loss, out, bnStats, paramSpecs);
       } finally {
         for (const m of moments) tf.dispose([m.mean, m.variance]);
       }
+    },
+
+    computeGradientsEach(params, batches, outs = batches.map(() => new Float32Array(paramCount))) {
+      const stack = arch.denseStack;
+      if (!stack || batches.length < 2 || batches.some((b) => b.count !== batches[0]!.count))
+        return batches.map((b, i) => this.computeGradients(params, b, outs[i]));
+      ensureLive();
+      checkFlatLength(params, paramSpecs, 'parameter vector');
+      for (const out of outs) checkFlatLength(out, paramSpecs, 'gradient output array');
+      batches.forEach(checkBatch);
+      const losses = denseGradientsInto(stack, () => paramTensors(params), batches, outs, { offsets: decls.map((d) => d.offset), numClasses, sampleSize });
+      return losses.map((loss, g) => gradientResult(loss, outs[g]!, [], paramSpecs));
     },
 
     evaluate(params, bnState, batch) {

@@ -95,9 +95,18 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
   const { params, grads: meanGrad, point } = rule.optimizer.buffers;
   params.set(model.init(config.seed));
   const bnState = model.initBnState();
-  // Each micro-batch's gradient is computed into sum.term and added in place.
+  // A step's micro-batches are computed together (Model.computeGradientsEach: one pass for the
+  // MLP, each its own call otherwise, the same bits) and added in id order.
   const sum = new GradientSum(model.paramCount);
-  const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
+  const buffers: { x: Float32Array; y: Int32Array }[] = [];
+  const grads: Float32Array[] = [];
+  const slot = (i: number): { x: Float32Array; y: Int32Array } => {
+    while (buffers.length <= i) {
+      buffers.push({ x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) });
+      grads.push(new Float32Array(model.paramCount));
+    }
+    return buffers[i]!;
+  };
 
   let epochLossSum = 0;
   let epochSteps = 0;
@@ -126,8 +135,8 @@ export async function trainReference(config: JobConfig, dataset: Dataset, hooks:
     sum.reset();
     const moments: (readonly LayerMoments[])[] = [];
     let lossSum = 0;
-    for (const mb of microBatches) {
-      const result = model.computeGradients(at, gather(train, mb.indices, buffers), sum.term);
+    const batches = microBatches.map((mb, i) => gather(train, mb.indices, slot(i)));
+    for (const result of model.computeGradientsEach(at, batches, grads.slice(0, batches.length))) {
       sum.add(result.grads);
       moments.push(result.bnStats);
       lossSum += result.loss;
