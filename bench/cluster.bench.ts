@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { flagHelp, parseFlags, type FlagSpec, type FlagValues } from './lib/args.js';
+import { readBenchFlags, type FlagSpec } from './lib/args.js';
 import { runChild, tsxCommand, type ChildOutcome } from './lib/child.js';
 import { median, roundRates } from './lib/stats.js';
 import { formatCount, formatRatio, formatTable, type Column } from './lib/table.js';
@@ -36,19 +36,7 @@ const FLAGS = {
   help: { kind: 'boolean', help: 'print this help', default: false },
 } satisfies Record<string, FlagSpec>;
 
-function readFlags(): FlagValues<typeof FLAGS> {
-  try {
-    return parseFlags(process.argv.slice(2), FLAGS);
-  } catch (error) {
-    console.error(`bench:cluster: ${(error as Error).message}`);
-    process.exit(2);
-  }
-}
-const flags = readFlags();
-if (flags.help) {
-  console.log(`npm run bench:cluster -- [flags]\n${flagHelp(FLAGS)}`);
-  process.exit(0);
-}
+const flags = readBenchFlags('cluster', FLAGS);
 const batchSize = flags['batch-size'];
 const microBatchSize = flags['micro-batch-size'];
 

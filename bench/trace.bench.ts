@@ -10,7 +10,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flagHelp, parseFlags, type FlagSpec, type FlagValues } from './lib/args.js';
+import { readBenchFlags, type FlagSpec } from './lib/args.js';
 import { median } from './lib/stats.js';
 import { formatCount, formatRatio, formatTable } from './lib/table.js';
 import { measureLocal } from './cluster/measure-local.js';
@@ -26,19 +26,7 @@ const FLAGS = {
   help: { kind: 'boolean', help: 'print this help', default: false },
 } satisfies Record<string, FlagSpec>;
 
-function readFlags(): FlagValues<typeof FLAGS> {
-  try {
-    return parseFlags(process.argv.slice(2), FLAGS);
-  } catch (error) {
-    console.error(`bench:trace: ${(error as Error).message}`);
-    process.exit(2);
-  }
-}
-const flags = readFlags();
-if (flags.help) {
-  console.log(`npm run bench:trace -- [flags]\n${flagHelp(FLAGS)}`);
-  process.exit(0);
-}
+const flags = readBenchFlags('trace', FLAGS);
 const model = flags.model[0] as (typeof MODELS)[number];
 const job = { model, workers: flags.workers, steps: flags.steps, batchSize: flags['batch-size'], microBatchSize: flags['micro-batch-size'] };
 

@@ -13,7 +13,7 @@
 // row's rate is the median over its rounds. Start-up, data loading and evaluation are not timed.
 import { availableParallelism, loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { flagHelp, parseFlags, type FlagSpec, type FlagValues } from './lib/args.js';
+import { readBenchFlags, type FlagSpec } from './lib/args.js';
 import { roundRates } from './lib/stats.js';
 import { runInTurns } from './lib/turns.js';
 import { formatCount, formatRatio, formatTable, type Column } from './lib/table.js';
@@ -34,25 +34,11 @@ const FLAGS = {
   help: { kind: 'boolean', help: 'print this help', default: false },
 } satisfies Record<string, FlagSpec>;
 
-function readFlags(): FlagValues<typeof FLAGS> {
-  try {
-    const values = parseFlags(process.argv.slice(2), FLAGS);
-    if (values['batch-size'] % values['micro-batch-size'] !== 0) {
-      throw new RangeError(`--micro-batch-size ${values['micro-batch-size']} does not divide --batch-size ${values['batch-size']}; pick a divisor such as 16`);
-    }
-    return values;
-  } catch (error) {
-    // A usage mistake: its message says what to change; a stack trace would only hide it.
-    console.error(`bench:train: ${(error as Error).message}`);
-    process.exit(2);
+const flags = readBenchFlags('train', FLAGS, (values) => {
+  if (values['batch-size'] % values['micro-batch-size'] !== 0) {
+    throw new RangeError(`--micro-batch-size ${values['micro-batch-size']} does not divide --batch-size ${values['batch-size']}; pick a divisor such as 16`);
   }
-}
-
-const flags = readFlags();
-if (flags.help) {
-  console.log(`npm run bench:train -- [flags]\n${flagHelp(FLAGS)}`);
-  process.exit(0);
-}
+});
 
 function torchAvailable(): boolean {
   if (flags['no-torch']) return false;

@@ -89,3 +89,29 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly st
   }
   return out as FlagValues<S>;
 }
+
+/**
+ * A benchmark's flags from the command line, as its `npm run bench:NAME` gives them: `--help`
+ * prints the flags and exits 0; a usage mistake (an unknown flag, a bad value, or what `check`
+ * throws) prints its message, which says what to change, and exits 2 — a stack trace would only
+ * hide it.
+ */
+export function readBenchFlags<S extends Record<string, FlagSpec> & { help: BooleanFlag }>(
+  name: string,
+  specs: S,
+  check: (values: FlagValues<S>) => void = () => undefined,
+): FlagValues<S> {
+  let values: FlagValues<S>;
+  try {
+    values = parseFlags(process.argv.slice(2), specs);
+    check(values);
+  } catch (error) {
+    console.error(`bench:${name}: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(`npm run bench:${name} -- [flags]\n${flagHelp(specs)}`);
+    process.exit(0);
+  }
+  return values;
+}
