@@ -28,3 +28,6 @@ export function runTraced(args: readonly string[], env: NodeJS.ProcessEnv = {}):
 /** The modules a command must not load before it acts: TensorFlow.js and the lab. */
 export const heavy = (urls: readonly string[]): string[] =>
   urls.filter((u) => /@tensorflow|vega|\/libs\/simulator\/|\/experiment\/|\/chaos\/|fast-check/.test(u));
+
+/** The npm packages of those: what a run from the bundle shows (our own modules sit in its chunks). */
+export const heavyPackages = (urls: readonly string[]): string[] => urls.filter((u) => /\/node_modules\/(@tensorflow|vega|fast-check)/.test(u));

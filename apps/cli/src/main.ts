@@ -14,14 +14,16 @@
  * `--port` from DPTRAIN_PORT): flags > env > config file > defaults, as in a container.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError } from '@dptrain/config';
+import { APP_ROOT } from './app-root.js';
 import { registerModelCommands } from './cli/model-commands.js';
 import { registerRoles } from './cli/roles.js';
 import { registerTraceCommand } from './cli/trace-command.js';
 import { dryRun, integerOf } from './cli/role-options.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(APP_ROOT, 'package.json'), 'utf8')) as { version: string };
 
 const program = new Command('dptrain')
   .description('Distributed data-parallel mini-batch training on TensorFlow.js')

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
 import { gather, type Dataset } from '@dptrain/data';
 import { planOf, planSizes, type JobDescription } from '@dptrain/job';
@@ -227,7 +227,8 @@ function measureUpdateLog(params: Float32Array, grad: Float32Array): number {
 
 /** Starts transport-peer.ts in a process of its own; resolves with its URL and a way to stop it. */
 async function startPeer(floats: number): Promise<{ url: string; stop: () => void }> {
-  const script = fileURLToPath(new URL('./transport-peer.ts', import.meta.url));
+  // Through the package, not this module's URL: bundled into the command, this code runs from apps/cli/dist.
+  const script = join(dirname(createRequire(import.meta.url).resolve('@dptrain/simulator')), 'transport-peer.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, String(floats)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const stop = (): void => {
     child.stdin!.end();

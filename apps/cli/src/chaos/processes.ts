@@ -4,15 +4,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { type Netns } from '@dptrain/fault-proxy';
 import type { Context } from './types.js';
+import { BIN } from '../app-root.js';
 
 /** The chaos job's --worker-timeout-ms: the coordinator marks a silent worker dead after it (sweeping every quarter of it). */
 export const WORKER_TIMEOUT_MS = 6_000;
 export const PAST_TIMEOUT_MS = WORKER_TIMEOUT_MS + 3_000;
 
-const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
 
 export interface Proc {
   readonly child: ChildProcess;

@@ -1,12 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '@dptrain/protocol';
+import { APP_ROOT } from '../app-root.js';
 import type { DashboardEvent, DashboardEvents } from './dashboard-events.js';
 
 /** The page's files: index.html at `/`, its scripts, style sheet and icon at `/dashboard/<name>`. */
-const ASSET_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url));
+const ASSET_DIR = join(APP_ROOT, 'src', 'dashboard');
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

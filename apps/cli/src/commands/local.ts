@@ -4,7 +4,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { checkClusterConfig } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory, writeFileAtomic } from '@dptrain/safetensors';
@@ -15,8 +14,8 @@ import { logFormat, prettyLine, type Logger } from '../logger.js';
 import { Interrupted } from '../interrupted.js';
 import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js';
 import { withCode } from '@dptrain/errors';
+import { BIN } from '../app-root.js';
 
-const BIN = fileURLToPath(new URL('../../bin/dptrain.js', import.meta.url));
 
 /** How long a child may take to stop after SIGTERM before it is killed. */
 const CHILD_STOP_MS = 5_000;

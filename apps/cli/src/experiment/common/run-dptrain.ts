@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readRunFolder, type RunFolder } from './run-folder.js';
 import { withCode } from '@dptrain/errors';
+import { BIN } from '../../app-root.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/dptrain.js', import.meta.url));
 
 /** Thrown when a run of an experiment fails; the message names the command and its last output. */
 export class ExperimentRunError extends withCode('E_EXPERIMENT_RUN') {}

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { APP_ROOT } from '../../app-root.js';
 
 /** The PyTorch DistributedDataParallel (gloo) child bench:cluster uses; it prints one result line. */
-const SCRIPT = fileURLToPath(new URL('../../../../../bench/cluster/torch_ddp.py', import.meta.url));
+const SCRIPT = join(APP_ROOT, '../../bench/cluster/torch_ddp.py');
 const RESULT_MARKER = '@@bench-result ';
 /** Debian's python3-torch lives under the system interpreter, not whatever `python3` is first on PATH. */
 export const TORCH_PYTHON = '/usr/bin/python3';
