@@ -68,6 +68,11 @@ describe('dptrain local --trace, dptrain trace merge', () => {
 
     // Each micro-batch of each step, along the earliest of each event that carried it:
     // leaseIssued ≤ the worker's lease ≤ its compute ≤ the shard's fold ≤ its update ≤ stepApplied.
+    // A compute span covers one micro-batch, or a run of them computed together (microBatches of them).
+    const covers = (e: Event, mb: number): boolean => {
+      const first = Number(e.args!.microBatchId);
+      return first <= mb && mb < first + Number(e.args!.microBatches ?? 1);
+    };
     const of = (process: string, ph: string, name: string): Event[] => events.filter((e) => e.pid === processes.get(process) && e.ph === ph && e.name === name);
     /** A process's spans of one name: each B with the E that ends it. */
     const spans = (process: string, name: string): [Event, Event][] => {
@@ -95,7 +100,7 @@ describe('dptrain local --trace, dptrain trace merge', () => {
           return e.args!.step === step && first <= mb && mb < first + Number(e.args!.count ?? 1);
         });
         const fold = earliest(folds);
-        const compute = earliest(workers.flatMap((w) => of(w, 'B', 'compute')).filter((e) => e.args!.step === step && e.args!.microBatchId === mb));
+        const compute = earliest(workers.flatMap((w) => of(w, 'B', 'compute')).filter((e) => e.args!.step === step && covers(e, mb)));
         expect(fold, `${at} folded`).toBeDefined();
         expect(compute, `${at} computed`).toBeDefined();
         const worker = [...processes].find(([, pid]) => pid === compute!.pid)![0];

@@ -34,6 +34,8 @@ export class LeaseComputer {
   private readonly seen: number[];
   /** Sync: the sum of a pushed run (allocated at the first run). */
   private sum: GradientSum | undefined;
+  /** Sync: per micro-batch of a run, its gathered batch and its gradient (grown on demand). */
+  private readonly runArrays: { buffers: { x: Float32Array; y: Int32Array }[]; grads: Float32Array[] } = { buffers: [], grads: [] };
   /** Sync: whether leading runs of micro-batches are pushed as one sum. */
   private readonly presum: boolean;
   /** Sync: the pull of the step after the last lease, sent as soon as that lease's pushes were. */
@@ -150,19 +152,18 @@ export class LeaseComputer {
     }
   }
 
-  /** Computes micro-batch `id` into `grad` (and its moments into `bnStats` when `bnOut` is given). */
+  /** Computes micro-batch `id` into `grad` (and its moments into `bnStats`). */
   private async compute(
     lease: MessageOf<'lease'>,
     id: number,
     timing: { computeMs: number },
     signal: AbortSignal | undefined,
-    bnOut?: Float32Array,
   ): Promise<{ loss: number; bn: Float32Array | undefined; samples: number }> {
     const mb = this.plan.step(lease.step).microBatches[id];
     const started = performance.now();
     const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: id });
     const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
-    const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, bnOut ?? this.bnStats) : undefined;
+    const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, this.bnStats) : undefined;
     const computeMs = performance.now() - started;
     endCompute();
     // The injected slowness counts as compute: the time split shows what a slow machine's would.
@@ -170,6 +171,42 @@ export class LeaseComputer {
     this.faults.poison(lease.step, this.grad);
     this.microBatches++;
     return { loss: result.loss, bn, samples: mb.indices.length };
+  }
+
+  /** Computes micro-batches 0..count−1 of the lease's step together (their moments into `bnRun`). */
+  private async computeRun(
+    lease: MessageOf<'lease'>,
+    count: number,
+    timing: { computeMs: number },
+    signal: AbortSignal | undefined,
+    bnRun: Float32Array | undefined,
+  ): Promise<{ losses: number[]; grads: Float32Array[] }> {
+    const run = this.runBuffers(count);
+    const microBatches = this.plan.step(lease.step).microBatches.slice(0, count);
+    const started = performance.now();
+    const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: 0, microBatches: count });
+    const batches = microBatches.map((mb, i) => gather(this.train, mb.indices, run.buffers[i]!));
+    const results = this.model.computeGradientsEach(this.params, batches, run.grads);
+    if (bnRun) {
+      const block = bnRun.length / count;
+      results.forEach((r, i) => packMoments(this.model.bnSpecs, r.bnStats, bnRun.subarray(i * block, (i + 1) * block)));
+    }
+    const computeMs = performance.now() - started;
+    endCompute();
+    timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
+    for (const grad of run.grads) this.faults.poison(lease.step, grad);
+    this.microBatches += count;
+    return { losses: results.map((r) => r.loss), grads: run.grads };
+  }
+
+  /** Gather buffers and gradient arrays for a run of `count` micro-batches, kept between leases. */
+  private runBuffers(count: number): { buffers: { x: Float32Array; y: Int32Array }[]; grads: Float32Array[] } {
+    const mbs = this.plan.microBatchSize;
+    while (this.runArrays.grads.length < count) {
+      this.runArrays.buffers.push({ x: new Float32Array(mbs * this.train.features), y: new Int32Array(mbs) });
+      this.runArrays.grads.push(new Float32Array(this.model.paramCount));
+    }
+    return { buffers: this.runArrays.buffers.slice(0, count), grads: this.runArrays.grads.slice(0, count) };
   }
 
   /** Computes and pushes one micro-batch; the acknowledgements are left pending. */
@@ -206,22 +243,19 @@ export class LeaseComputer {
 
   /**
    * Sync: computes micro-batches 0..count−1 and pushes their sum, folded from zero in id order as
-   * a shard folds them (messages.ts, pushRun), once to each shard.
+   * a shard folds them (messages.ts, pushRun), once to each shard. The micro-batches are computed
+   * in one pass (Model.computeGradientsEach: each one's gradient has the bits of its own call).
    */
   private async pushRun(lease: MessageOf<'lease'>, count: number, versions: number[], timing: LeaseTiming, signal: AbortSignal | undefined): Promise<Pending> {
     const sum = (this.sum ??= new GradientSum(this.model.paramCount));
     sum.reset();
     const blockLength = this.bnStats.length;
     const bnRun = blockLength > 0 ? new Float32Array(count * blockLength) : undefined;
-    const losses: number[] = [];
-    for (let id = 0; id < count; id++) {
-      const { loss } = await this.compute(lease, id, timing, signal, bnRun?.subarray(id * blockLength, (id + 1) * blockLength));
-      sum.add(this.grad);
-      losses.push(loss);
-      // Let a revocation reach us between micro-batches.
-      await new Promise((resolve) => setImmediate(resolve));
-      signal?.throwIfAborted();
-    }
+    const { losses, grads } = await this.computeRun(lease, count, timing, signal, bnRun);
+    for (const grad of grads) sum.add(grad);
+    // Let a revocation reach us before the pushes go out.
+    await new Promise((resolve) => setImmediate(resolve));
+    signal?.throwIfAborted();
     const ids = Array.from({ length: count }, (_, id) => id);
     const acks = this.slices(sum.sum).map((slice, s) =>
       this.shards[s].request({
