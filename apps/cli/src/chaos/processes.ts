@@ -12,7 +12,6 @@ import { BIN } from '../app-root.js';
 export const WORKER_TIMEOUT_MS = 6_000;
 export const PAST_TIMEOUT_MS = WORKER_TIMEOUT_MS + 3_000;
 
-
 export interface Proc {
   readonly child: ChildProcess;
   readonly stderr: string[];

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
@@ -18,6 +19,36 @@ import { localTraceOption, roleTraceOption } from './trace-command.js';
 // The roles of the one dptrain program. Each command's module (and TensorFlow.js, the data set
 // loaders, the cluster) is imported when the command runs, so `--help`, `--version` and a dry run
 // load none of it.
+
+/** The flags of a process that serves a shard: `dptrain ps`, and `dptrain worker --shard`. */
+function withShardServerOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
+    .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
+    .addOption(
+      new Option(
+        '--checkpoint-dir <dir>',
+        "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints",
+      ).env('DPTRAIN_CHECKPOINT_DIR'),
+    )
+    .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'));
+}
+
+/** The shard a `withShardServerOptions` command serves, from its flags. */
+function shardServerOf(command: Command, options: Record<string, string | undefined>, name: string | undefined) {
+  const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
+  return {
+    coordinator: coordinatorOf(command),
+    shard,
+    host: options.host!,
+    port: portOf(command),
+    name: name ?? `ps-${shard}`,
+    resume: options.resume !== undefined,
+    ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
+  };
+}
 
 /** The cluster's start-up check of the job (a ConfigError like the other bad settings). */
 async function checkCluster(config: JobConfig): Promise<() => void> {
@@ -80,16 +111,25 @@ export function registerRoles(program: Command): void {
   )
     .addOption(localTraceOption())
     .addOption(metricsPortBaseOption())
-    .action(async (options: Record<string, string | undefined>, command: Command) => {
-      const { config, folder } = await jobAndFolder(options);
-      const trace = options.trace;
+    .addOption(
+      new Option(
+        '--colocate',
+        'each worker also serves one parameter-server shard (psShards becomes --workers) instead of separate parameter-server processes',
+      ),
+    )
+    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+      const job = await jobAndFolder(options as Record<string, string | undefined>);
+      const colocate = options.colocate === true;
+      const config = colocate ? { ...job.config, psShards: job.config.workers } : job.config;
+      const { folder } = job;
+      const trace = options.trace as string | undefined;
       const metricsPortBase = await metricsPortBaseOf(command, config.workers);
-      const given = { ...(trace ? { trace } : {}), ...(metricsPortBase === undefined ? {} : { metricsPortBase }) };
+      const given = { ...(trace ? { trace } : {}), ...(metricsPortBase === undefined ? {} : { metricsPortBase }), ...(colocate ? { colocate } : {}) };
       if (dryRun(command, { config, folder, ...given }, await checkCluster(config))) return;
       if (trace) await (await import('../observe/trace-folder.js')).prepareTraceFolder(trace, folder);
       await claim(config.out, folder);
       const { runLocal } = await import('../commands/local.js');
-      await runLocal(config, await logger('local'), folder === 'resume', trace, metricsPortBase);
+      await runLocal(config, await logger('local'), { resume: folder === 'resume', ...given });
     });
 
   withJobFlags(program.command('coordinator').description('own the job: data plan, leases, membership, evaluation, run folder, GET /status'))
@@ -123,36 +163,19 @@ export function registerRoles(program: Command): void {
       await runCoordinator(config, { ...server, resume: state === 'resumed' }, await logger('coordinator'));
     });
 
-  program
+  const psCommand = program
     .command('ps')
     .description('serve one parameter-server shard; the job comes from the coordinator')
     .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
     .addOption(new Option('--shard <index>', 'this shard, 0..psShards-1').env('DPTRAIN_SHARD').default('0'))
-    .addOption(new Option('--host <host>', 'address to listen on and to announce to workers').env('DPTRAIN_HOST').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port for workers (0: any free port)').env('DPTRAIN_PORT').default('0'))
-    .addOption(new Option('--name <name>', 'name in logs (default: ps-<shard>)').env('DPTRAIN_NAME'))
-    .addOption(new Option('--resume', 'restore the shard from its newest valid checkpoint and write-ahead log, then register at that version'))
-    .addOption(
-      new Option(
-        '--checkpoint-dir <dir>',
-        "root of the shards' checkpoint directories (shard-<k>/ inside); default the job's checkpointDir, else <out>/checkpoints",
-      ).env('DPTRAIN_CHECKPOINT_DIR'),
-    )
-    .addOption(new Option('--tls-cert <file>', 'serve workers wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
-    .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
+    .addOption(new Option('--name <name>', 'name in logs (default: ps-<shard>)').env('DPTRAIN_NAME'));
+  withShardServerOptions(psCommand)
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for a wss:// coordinator').env('DPTRAIN_TLS_CA'))
     .addOption(metricsFileOption())
     .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
-      const shard = integerOf(command, 'shard', Number.MAX_SAFE_INTEGER, 'a shard index; give 0..psShards-1');
       const ps = {
-        coordinator: coordinatorOf(command),
-        shard,
-        host: options.host!,
-        port: portOf(command),
-        name: options.name ?? `ps-${shard}`,
-        resume: options.resume !== undefined,
-        ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}),
+        ...shardServerOf(command, options, options.name),
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
         ...(options.metricsFile ? { metricsFile: options.metricsFile } : {}),
@@ -165,7 +188,7 @@ export function registerRoles(program: Command): void {
       await runPs(ps, await logger('ps'));
     });
 
-  program
+  const workerCommand = program
     .command('worker')
     .description('compute leased micro-batches; the job comes from the coordinator')
     .addOption(new Option('--coordinator <url>', 'the coordinator, e.g. ws://127.0.0.1:7000/').env('DPTRAIN_COORDINATOR').makeOptionMandatory())
@@ -179,12 +202,18 @@ export function registerRoles(program: Command): void {
       ).env('DPTRAIN_WORKER_ID'),
     )
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
+    .addOption(
+      new Option('--shard <index>', 'also serve this parameter-server shard, 0..psShards-1, in this process (the co-located layout; see --host, --port)').env(
+        'DPTRAIN_SHARD',
+      ),
+    );
+  withShardServerOptions(workerCommand)
     .addOption(metricsPortOption())
     .addOption(metricsHostOption())
     .addOption(metricsFileOption())
     .addOption(roleTraceOption())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
-      const worker = {
+      const workerOptions = {
         coordinator: coordinatorOf(command),
         name: options.name ?? `worker-${hostname()}-${process.pid}`,
         backend: options.backend!,
@@ -203,11 +232,27 @@ export function registerRoles(program: Command): void {
         ...(options.trace ? { trace: options.trace } : {}),
         ...workerMetricsOf(command),
       };
-      if (dryRun(command, { options: worker })) return;
+      // Co-located: the shard's metrics file beside the worker's, named as a ps's would be.
+      const shard =
+        options.shard === undefined || options.shard === ''
+          ? undefined
+          : {
+              ...shardServerOf(command, options, undefined),
+              ...tlsFilesOf(options),
+              ...(workerOptions.metricsFile ? { metricsFile: join(dirname(workerOptions.metricsFile), `metrics-ps-${options.shard}.prom`) } : {}),
+            };
+      if (dryRun(command, { options: workerOptions, ...(shard ? { shard } : {}) })) return;
       await checkToken();
-      await checkTlsFiles(worker);
-      await checkMetricsListen(worker.metrics);
+      await checkTlsFiles(workerOptions);
+      await checkMetricsListen(workerOptions.metrics);
+      if (shard) {
+        await checkTlsFiles(shard);
+        await checkListen(shard.host, shard.port);
+        const { runColocatedWorker } = await import('../commands/colocated-worker.js');
+        await runColocatedWorker(workerOptions, shard, await logger('worker'));
+        return;
+      }
       const { runWorker } = await import('../commands/worker.js');
-      await runWorker(worker, await logger('worker'));
+      await runWorker(workerOptions, await logger('worker'));
     });
 }

@@ -16,7 +16,6 @@ import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js
 import { withCode } from '@dptrain/errors';
 import { BIN } from '../app-root.js';
 
-
 /** How long a child may take to stop after SIGTERM before it is killed. */
 const CHILD_STOP_MS = 5_000;
 
@@ -30,6 +29,10 @@ interface Child {
   readonly args: readonly string[];
   /** A worker's id, which it asks the coordinator for (--worker-id): k for worker-k. */
   readonly workerId?: number;
+  /** A co-located worker: it also serves a shard, so it is supervised as a shard is. */
+  readonly hostsShard: boolean;
+  /** A co-located worker's metrics port, when it serves one (its `port` is its shard's). */
+  metricsPort?: number;
   /** The running process (replaced on a restart). */
   process: ChildProcess;
   port?: number;
@@ -37,6 +40,19 @@ interface Child {
   exited?: { code: number | null; signal: NodeJS.Signals | null };
   /** Its output has ended too (after the exit): nothing more of it will be printed. */
   closed?: Promise<void>;
+}
+
+export interface LocalOptions {
+  /** Continue the run of the folder (--resume). */
+  readonly resume?: boolean;
+  /** Record every process's spans into this directory (--trace). */
+  readonly trace?: string;
+  readonly metricsPortBase?: number;
+  /**
+   * Worker-k serves shard k (`dptrain worker --shard k`, the co-located layout) instead of
+   * psShards separate `dptrain ps` processes; the job must have as many shards as workers.
+   */
+  readonly colocate?: boolean;
 }
 
 /** Thrown when the cluster cannot finish; the message names the process and how it ended. */
@@ -48,18 +64,23 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  * Writes `cluster.json` into the run folder once they are up (again after each restart), shows
  * the coordinator's progress, and exits 0 when training completes.
  *
+ * Layouts: by default psShards `dptrain ps` processes; with `colocate`, worker-k also serves shard
+ * k (checkClusterConfig's rule: psShards = workers), and no process is a parameter server only.
+ *
  * Supervision: a coordinator or shard killed by a signal is restarted with `--resume` on the port
  * it had, so the others reconnect to the same address (a shard restores its checkpoint and
  * write-ahead log; the coordinator its run folder), at most MAX_RESTARTS times each. One that
  * exits with a code chose to (a failed job), so the run stops with its name and status. A dying
- * worker is a fault the cluster survives (its work is re-leased) until no worker is left.
+ * worker is a fault the cluster survives (its work is re-leased) until no worker is left; a
+ * co-located worker holds a shard, so it is restarted as a shard is.
  * SIGINT/SIGTERM stop every child.
  *
  * Metrics: every shard and worker leaves its last values in the run folder, `metrics-<name>.prom`
  * (the coordinator's are `metrics.prom`). With `metricsPortBase`, worker-k serves GET /metrics on
  * port base+k (0: each any free port), and cluster.json lists that port as the worker's.
  */
-export async function runLocal(config: JobConfig, logger: Logger, resume = false, trace?: string, metricsPortBase?: number): Promise<void> {
+export async function runLocal(config: JobConfig, logger: Logger, options: LocalOptions = {}): Promise<void> {
+  const { resume = false, trace, metricsPortBase, colocate = false } = options;
   checkClusterConfig(config);
   if (trace) logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
   // The job reaches the children as one file (below), not again through their environment.
@@ -87,6 +108,12 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
   let result: RunResult | undefined;
   const onEvent = (child: Child, event: Record<string, unknown>): void => {
     if (event.event === 'listening') {
+      // A co-located worker announces its shard's port and maybe a metrics port: the shard's is
+      // the one a restart must keep, and the one that says the process serves.
+      if (child.hostsShard && event.role !== 'ps') {
+        child.metricsPort = event.port as number;
+        return;
+      }
       child.port = event.port as number;
       child.process.emit('listening', child.port);
       // A worker's port is its metrics port, announced once TensorFlow.js has loaded.
@@ -116,7 +143,7 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
       .then(() =>
         writeFileAtomic(
           join(config.out, 'cluster.json'),
-          `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, ...(c.workerId === undefined ? {} : { workerId: c.workerId }), pid: c.process.pid, ports: c.port === undefined ? [] : [c.port], restarts: c.restarts })) }, null, 2)}\n`,
+          `${JSON.stringify({ coordinator: coordinatorUrl, processes: children.map((c) => ({ role: c.role, name: c.name, ...(c.workerId === undefined ? {} : { workerId: c.workerId }), pid: c.process.pid, ports: [c.port, c.metricsPort].filter((p) => p !== undefined), restarts: c.restarts })) }, null, 2)}\n`,
         ),
       ));
 
@@ -136,7 +163,7 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
       if (child.role === 'coordinator' && code === 0) coordinatorDone?.();
       if (finished) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      if (child.role === 'worker') {
+      if (child.role === 'worker' && !child.hostsShard) {
         if (children.some((c) => c.role === 'worker' && !c.exited)) {
           logger.warn({ name: child.name, pid: proc.pid, code, signal }, `${child.name} ${how}; its micro-batches are re-leased to the other workers`);
           return;
@@ -165,10 +192,18 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     void listening(child).then(writeClusterFile, () => undefined);
   };
 
-  const start = (role: Child['role'], name: string, given: string[], workerId?: number): Child => {
+  const start = (role: Child['role'], name: string, given: string[], workerId?: number, hostsShard = false): Child => {
     // A restart keeps the arguments, so a restarted process continues its predecessor's trace file.
     const args = trace ? [...given, '--trace', join(trace, `${name}${TRACE_FILE_SUFFIX}`)] : given;
-    const child: Child = { role, name, args, ...(workerId === undefined ? {} : { workerId }), restarts: 0, process: undefined as unknown as ChildProcess };
+    const child: Child = {
+      role,
+      name,
+      args,
+      ...(workerId === undefined ? {} : { workerId }),
+      hostsShard,
+      restarts: 0,
+      process: undefined as unknown as ChildProcess,
+    };
     children.push(child);
     spawnChild(child, args);
     return child;
@@ -208,25 +243,30 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
     coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
     // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
     const checkpointDir = config.checkpointDir ?? join(config.out, 'checkpoints');
-    const shards = Array.from({ length: config.psShards }, (_, s) =>
-      start('ps', `ps-${s}`, [
-        '--coordinator',
-        coordinatorUrl,
-        '--shard',
-        String(s),
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--name',
-        `ps-${s}`,
-        '--checkpoint-dir',
-        checkpointDir,
-        '--metrics-file',
-        join(config.out, `metrics-ps-${s}.prom`),
-        ...(resume ? ['--resume'] : []),
-      ]),
-    );
+    const shardArgs = (s: number): string[] => [
+      '--shard',
+      String(s),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--checkpoint-dir',
+      checkpointDir,
+      ...(resume ? ['--resume'] : []),
+    ];
+    const shards = colocate
+      ? []
+      : Array.from({ length: config.psShards }, (_, s) =>
+          start('ps', `ps-${s}`, [
+            '--coordinator',
+            coordinatorUrl,
+            ...shardArgs(s),
+            '--name',
+            `ps-${s}`,
+            '--metrics-file',
+            join(config.out, `metrics-ps-${s}.prom`),
+          ]),
+        );
     const workerMetricsArgs = (k: number): string[] => [
       '--metrics-file',
       join(config.out, `metrics-worker-${k}.prom`),
@@ -238,18 +278,30 @@ export async function runLocal(config: JobConfig, logger: Logger, resume = false
       start(
         'worker',
         `worker-${k}`,
-        ['--coordinator', coordinatorUrl, '--backend', config.backend, '--name', `worker-${k}`, '--worker-id', String(k), ...workerMetricsArgs(k)],
+        [
+          '--coordinator',
+          coordinatorUrl,
+          '--backend',
+          config.backend,
+          '--name',
+          `worker-${k}`,
+          '--worker-id',
+          String(k),
+          ...workerMetricsArgs(k),
+          ...(colocate ? shardArgs(k) : []),
+        ],
         k,
+        colocate,
       ),
     );
     // The workers start while the shards load: the coordinator holds a worker's registration until
     // every shard is ready, and the two start-ups (TensorFlow.js, the data set) overlap.
-    await Promise.all(shards.map((c) => listening(c)));
+    await Promise.all((colocate ? workers : shards).map((c) => listening(c)));
     await makeDirectory(config.out);
     await writeClusterFile();
     logger.info(
-      { coordinator: coordinatorUrl, shards: shards.length, workers: workers.length },
-      `cluster up: coordinator ${coordinatorUrl}, ${shards.length} shard(s), ${workers.length} worker(s); dashboard ${dashboardUrl(coordinatorUrl, env.DPTRAIN_TOKEN)}`,
+      { coordinator: coordinatorUrl, shards: config.psShards, workers: workers.length, colocate },
+      `cluster up: coordinator ${coordinatorUrl}, ${config.psShards} shard(s)${colocate ? ' served by the workers' : ''}, ${workers.length} worker(s); dashboard ${dashboardUrl(coordinatorUrl, env.DPTRAIN_TOKEN)}`,
     );
     const plan = await fetchStatus<{ totalSteps: number; stepsPerEpoch: number }>(coordinatorUrl, env.DPTRAIN_TOKEN).catch(() => undefined);
     if (plan) progress = new TrainingProgress('local', { ...plan, batchSize: config.batchSize });

@@ -5,7 +5,6 @@ import { readRunFolder, type RunFolder } from './run-folder.js';
 import { withCode } from '@dptrain/errors';
 import { BIN } from '../../app-root.js';
 
-
 /** Thrown when a run of an experiment fails; the message names the command and its last output. */
 export class ExperimentRunError extends withCode('E_EXPERIMENT_RUN') {}
 
