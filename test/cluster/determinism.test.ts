@@ -33,8 +33,14 @@ describe.each([
             ['--workers', '1'],
             ['--workers', '2'],
             ['--workers', '3', '--ps-shards', '2'],
+            // Co-located: each worker serves one shard (its own through an in-memory connection).
+            ['--workers', '1', '--colocate'],
+            ['--workers', '3', '--colocate'],
           ]
-        : [['--workers', '2', '--ps-shards', '2']];
+        : [
+            ['--workers', '2', '--ps-shards', '2'],
+            ['--workers', '2', '--colocate'],
+          ];
     for (const layout of layouts) {
       const bytes = await paramsOf('local', [...SMALL, ...optimizer, ...layout]);
       expect({ layout: layout.join(' '), identical: bytes.equals(reference) }).toEqual({ layout: layout.join(' '), identical: true });

@@ -5,17 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from './build-context.js';
 import { declaredEnv, processWideEnv, ROLES } from './role-env.js';
 
-/** The non-test TypeScript sources of the apps and libraries. */
+/** The non-test TypeScript sources of the apps and libraries, and the apps' bin scripts. */
 function sources(): string {
   const texts: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
       if (e.isDirectory() && e.name !== 'node_modules') walk(path);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) texts.push(readFileSync(path, 'utf8'));
+      else if (/\.(ts|js)$/.test(e.name) && !e.name.endsWith('.test.ts')) texts.push(readFileSync(path, 'utf8'));
     }
   };
   for (const top of ['apps', 'libs']) for (const p of readdirSync(join(REPO, top))) walk(join(REPO, top, p, 'src'));
+  for (const app of readdirSync(join(REPO, 'apps'))) walk(join(REPO, 'apps', app, 'bin'));
   return texts.join('\n');
 }
 
@@ -51,14 +52,21 @@ describe('the DPTRAIN_ variables the roles read', () => {
       'DPTRAIN_TLS_KEY',
       'DPTRAIN_TRACE',
     ]);
+    // A worker serves a shard too with --shard (the co-located layout): the shard's settings are a ps's.
     expect([...worker].sort()).toEqual([
       'DPTRAIN_BACKEND',
+      'DPTRAIN_CHECKPOINT_DIR',
       'DPTRAIN_COORDINATOR',
+      'DPTRAIN_HOST',
       'DPTRAIN_METRICS_FILE',
       'DPTRAIN_METRICS_HOST',
       'DPTRAIN_METRICS_PORT',
       'DPTRAIN_NAME',
+      'DPTRAIN_PORT',
+      'DPTRAIN_SHARD',
       'DPTRAIN_TLS_CA',
+      'DPTRAIN_TLS_CERT',
+      'DPTRAIN_TLS_KEY',
       'DPTRAIN_TRACE',
       'DPTRAIN_WORKER_ID',
     ]);

@@ -12,7 +12,7 @@ import {
 import { duplicatePush, partition, resetMidFrame } from './network-faults.js';
 import { allWorkersKilled, workerSigkill, workerSigstop } from './process-faults.js';
 import { PAST_TIMEOUT_MS, WORKER_TIMEOUT_MS } from './processes.js';
-import { checkpointCrash, coordinatorRestart, psRestart } from './recovery-faults.js';
+import { checkpointCrash, colocatedWorkerRestart, coordinatorRestart, psRestart } from './recovery-faults.js';
 import { nanQuarantine, straggler } from './worker-faults.js';
 import type { Scenario } from './types.js';
 
@@ -183,5 +183,13 @@ export const SCENARIOS: readonly Scenario[] = [
     fault: "a shard's checkpoint directory on a read-only file system",
     invariant: 'the shard exits 1 naming EROFS; the coordinator says what it waits for; a good shard then finishes bit-identical',
     run: readOnlyCheckpoints,
+  },
+  // The co-located layout (dptrain local --colocate: each worker serves one shard):
+  {
+    id: 21,
+    name: 'colocated-worker-restart',
+    fault: 'SIGKILL worker-0, which serves shard 0 (--colocate), after step 30; local restarts it with --resume',
+    invariant: 'worker and shard lost and back; each (step, micro-batch) applied once; bit-identical',
+    run: colocatedWorkerRestart,
   },
 ];

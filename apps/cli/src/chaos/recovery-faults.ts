@@ -52,6 +52,24 @@ export async function psRestart(ctx: Context, dir: string): Promise<Outcome> {
   };
 }
 
+/**
+ * The co-located layout: worker-0 also serves shard 0, so killing it loses a worker and a shard at
+ * once; local restarts it with --resume, as it would a shard.
+ */
+export async function colocatedWorkerRestart(ctx: Context, dir: string): Promise<Outcome> {
+  await ctx.reference();
+  const run = startLocal(ctx, dir, ['--colocate', '--checkpoint-every', CHECKPOINT_EVERY]);
+  const code = await killAfter(run, dir, 'worker-0', 30);
+  const faults = code === 0 ? await summaryFaults(dir) : [];
+  const same = await bitIdentical(ctx, dir);
+  const once = code === 0 ? await exactlyOnce(dir) : { ok: false, detail: '' };
+  const expected = ['worker-disconnected', 'shard-lost', 'shard-restarted'];
+  return {
+    ok: code === 0 && same && once.ok && expected.every((kind) => faults.includes(kind)),
+    detail: `local exit ${code}; faults ${faults.join(',')}; ${once.detail}; bit-identical ${same}`,
+  };
+}
+
 export async function coordinatorRestart(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
   const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
