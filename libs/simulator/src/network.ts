@@ -8,6 +8,12 @@ export interface WireModel {
   readonly bandwidthMBps: number;
 }
 
+/** Frames and their bytes (tensors and header) counted over a run. */
+export interface Traffic {
+  frames: number;
+  bytes: number;
+}
+
 /**
  * One process's network attachment: its outgoing and incoming link each carry one message's
  * bytes at a time, so messages queue behind each other at a busy sender and at a busy receiver
@@ -31,6 +37,9 @@ export class Endpoint {
  * free), whichever is later.
  */
 export class Network {
+  /** Every frame the links carried. */
+  readonly carried: Traffic = { frames: 0, bytes: 0 };
+
   constructor(
     private readonly queue: EventQueue,
     readonly wire: WireModel,
@@ -54,6 +63,8 @@ export class Network {
     to.ingressFree = arrived;
     from.bytesOut += bytes;
     to.bytesIn += bytes;
+    this.carried.frames++;
+    this.carried.bytes += bytes;
     return arrived;
   }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { modelOf } from '@dptrain/cluster';
+import { modelOf, shardRanges } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
 import { parseConfig } from '@dptrain/config';
 import type { Calibration } from './calibration.js';
-import { simulate } from './simulation.js';
+import { simulate, type SimulationResult } from './simulation.js';
+import { FRAME_OVERHEAD_BYTES } from './world.js';
 
 // A 3-8-2 MLP on generated data: 12 steps of 4 micro-batches.
 function job(overrides: Record<string, unknown> = {}): JobDescription {
@@ -81,5 +82,74 @@ describe('simulate', () => {
     await expect(
       simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated }),
     ).rejects.toThrow(/calibrate with the job's model/);
+  });
+});
+
+/** Tensor bytes of a traffic count: every frame's bytes less its header. */
+const tensorBytesOf = (traffic: SimulationResult['network']): number => traffic.bytes - traffic.frames * FRAME_OVERHEAD_BYTES;
+
+/** `workers` workers, each with one micro-batch a step; co-located jobs have a shard per worker. */
+function perWorker(workers: number): JobDescription {
+  return job({ workers, psShards: workers, batchSize: 4 * workers });
+}
+
+describe('simulate, co-located layout (a shard in each worker)', () => {
+  it('keeps one worker’s traffic with its own shard off the network, where the separate layout carries it', async () => {
+    const separate = await simulate({ job: perWorker(1), calibration: calibration(), placement: dedicated });
+    const colocated = await simulate({ job: perWorker(1), calibration: calibration(), placement: dedicated, layout: 'colocated' });
+    expect(colocated.finished && separate.finished).toBe(true);
+    // Only the coordinator's messages, which carry no tensors, cross the network.
+    expect(colocated.network.frames).toBeGreaterThan(0);
+    expect(tensorBytesOf(colocated.network)).toBe(0);
+    expect(tensorBytesOf(colocated.inMemory)).toBeGreaterThan(0);
+    expect(tensorBytesOf(separate.network)).toBeGreaterThan(0);
+    expect(separate.inMemory).toEqual({ frames: 0, bytes: 0 });
+  });
+
+  it('puts (N−1)/N of each push and pull on the network with N workers, where the separate layout puts all of it', async () => {
+    for (const n of [2, 5]) {
+      // Equal slices, so the worker's own slice is 1/N of every exchange.
+      expect(shardRanges(paramCount, n).every((r) => r.length === paramCount / n)).toBe(true);
+      const colocated = await simulate({ job: perWorker(n), calibration: calibration(), placement: dedicated, layout: 'colocated' });
+      const separate = await simulate({ job: perWorker(n), calibration: calibration(), placement: dedicated });
+      const remote = tensorBytesOf(colocated.network);
+      expect(remote / (remote + tensorBytesOf(colocated.inMemory))).toBeCloseTo((n - 1) / n, 12);
+      expect(tensorBytesOf(separate.network)).toBeGreaterThan(0);
+      expect(separate.inMemory.frames).toBe(0);
+    }
+  });
+
+  it('runs the shard’s CPU work on its worker’s process', async () => {
+    // A dearer optimizer step: 2 ms more per update of the whole vector, one update a step.
+    const extraMs = 2;
+    const dearer = { applyMsPerMFloat: 0.1 + (extraMs * 1e6) / paramCount };
+    const busyMs = (r: SimulationResult) => ({ shard: r.shardBusy[0] * r.virtualMs, worker: r.workerBusy * r.virtualMs });
+    for (const layout of ['colocated', 'separate'] as const) {
+      const cheap = busyMs(await simulate({ job: perWorker(1), calibration: calibration(), placement: dedicated, layout }));
+      const dear = await simulate({ job: perWorker(1), calibration: calibration(dearer), placement: dedicated, layout });
+      const shardMore = busyMs(dear).shard - cheap.shard;
+      const workerMore = busyMs(dear).worker - cheap.worker;
+      expect(shardMore).toBeCloseTo(dear.steps * extraMs, 6);
+      if (layout === 'colocated') expect(workerMore).toBeCloseTo(shardMore, 6);
+      else expect(workerMore).toBeLessThan(shardMore / 100);
+    }
+  });
+
+  it('charges its in-memory connection the codec but not the transport', async () => {
+    const run = (layout: 'separate' | 'colocated', overrides: Partial<Calibration> = {}) =>
+      simulate({ job: perWorker(1), calibration: calibration(overrides), placement: dedicated, layout });
+    // Per megabyte only: the coordinator's frames carry no tensors, so only the worker–shard frames could pay it.
+    const dearTransport = { transport: { fixedMs: 0.001, msPerMB: 1e4 } };
+    const dearEncode = { encode: { fixedMs: 0.001, msPerMB: 1e4 } };
+    const colocated = await run('colocated');
+    expect((await run('colocated', dearTransport)).stepMs).toEqual(colocated.stepMs);
+    expect((await run('colocated', dearEncode)).virtualMs).toBeGreaterThan(colocated.virtualMs);
+    expect((await run('separate', dearTransport)).virtualMs).toBeGreaterThan((await run('separate')).virtualMs);
+  });
+
+  it('refuses a co-located job without a shard per worker, naming the fix', async () => {
+    await expect(simulate({ job: job({ workers: 2, psShards: 1 }), calibration: calibration(), placement: dedicated, layout: 'colocated' })).rejects.toThrow(
+      /psShards = workers.*help: set psShards to the worker count/,
+    );
   });
 });

@@ -4,17 +4,22 @@ import { createMemoryPair } from '@dptrain/protocol';
 import { deriveSeed } from '@dptrain/random';
 import { CalibrationError, type Calibration } from './calibration.js';
 import { EventQueue } from './event-queue.js';
-import { Network, type WireModel } from './network.js';
+import { Network, type Traffic, type WireModel } from './network.js';
 import { SimShard } from './sim-shard.js';
 import { SimWorker, type Stragglers } from './sim-worker.js';
 import { installVirtualTime, runUntil, SimulationLimitError } from './virtual-time.js';
-import { nodeFactory, type Placement, type World } from './world.js';
+import { nodeFactory, type Layout, type Node, type Placement, type World } from './world.js';
 
 export interface SimulationOptions {
   /** The job as the real coordinator would get it (workers, psShards, mode, staleness, steps, backupAfter …). */
   readonly job: JobDescription;
   readonly calibration: Calibration;
   readonly placement: Placement;
+  /**
+   * Where the shards run. `colocated`: shard k on worker k's node (its process, CPU and link; the
+   * job must have psShards = workers), the worker reaching it in memory. @default 'separate'
+   */
+  readonly layout?: Layout;
   /** The wire; @default the calibration's (loopback) */
   readonly wire?: WireModel;
   readonly stragglers?: Stragglers;
@@ -50,10 +55,14 @@ export interface SimulationResult {
   readonly stepMs: number[];
   /** The average worker's time split per step, as the coordinator reports it. */
   readonly timing: ClusterResult['timing'];
-  /** Share of the virtual time each shard's process was busy. */
+  /** Share of the virtual time each shard's work took (co-located: on its worker's process). */
   readonly shardBusy: number[];
-  /** Share of the virtual time the average worker's process was busy. */
+  /** Share of the virtual time the average worker's process was busy (co-located: its shard's work included). */
   readonly workerBusy: number;
+  /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between processes. */
+  readonly network: Traffic;
+  /** Frames and bytes that stayed in a process instead: a co-located worker's traffic with its own shard. */
+  readonly inMemory: Traffic;
   /** Micro-batches computed beyond the ones the steps needed (backup copies, stale in async). */
   readonly extraMicroBatches: number;
   readonly staleReleased: number;
@@ -65,7 +74,9 @@ export interface SimulationResult {
  * by modelled workers over in-memory connections (the real codec and validator), with every
  * message's encoding, transfer and decoding, every computation and every shard's fold and apply
  * costing virtual time on modelled CPUs and links. Returns once the coordinator reports the job
- * done. Installs the virtual clock for the duration: one simulation at a time per process.
+ * done. In the co-located layout worker k's node also runs shard k, as `dptrain worker --shard k`
+ * does: the shard's costs land on the worker's CPU and link, and their connection stays in
+ * memory. Installs the virtual clock for the duration: one simulation at a time per process.
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const realNow = performance.now.bind(performance);
@@ -83,8 +94,23 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const { job, calibration } = options;
   const config = job.config;
   const seed = options.seed ?? 1;
+  const colocated = (options.layout ?? 'separate') === 'colocated';
+  if (colocated && config.psShards !== config.workers) {
+    throw new RangeError(
+      `the co-located layout serves shard k in worker k, so the job needs psShards = workers, not ${config.psShards} shard(s) for ${config.workers} worker(s); help: set psShards to the worker count, as dptrain local --colocate does`,
+    );
+  }
   const nodeOf = nodeFactory(queue, options.placement);
-  const world: World = { queue, network: new Network(queue, options.wire ?? calibration.wire), calibration, coordinator: nodeOf('coordinator') };
+  const world: World = {
+    queue,
+    network: new Network(queue, options.wire ?? calibration.wire),
+    calibration,
+    coordinator: nodeOf('coordinator'),
+    inMemory: { frames: 0, bytes: 0 },
+  };
+  // Made on first use: the co-located shards take their workers' nodes; the separate layout makes its shards' nodes first, as it always has.
+  const workerNodes: Node[] = [];
+  const workerNode = (k: number): Node => (workerNodes[k] ??= nodeOf(`worker-${k}`));
   const model = modelOf(job);
   const paramCount = model.paramCount;
   model.dispose();
@@ -107,7 +133,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const shards = ranges.map((_, s) => {
     const pair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
     coordinator.attach(pair.b);
-    const shard = new SimShard(world, nodeOf(`ps-${s}`), job, s, pair.a);
+    const shard = new SimShard(world, colocated ? workerNode(s) : nodeOf(`ps-${s}`), job, s, pair.a);
     void pair.a
       .request({ type: 'register', name: `ps-${s}`, pid: 0, backend: 'none', shard: s })
       .then(() => pair.a.send({ type: 'shardReady', shard: s, url: `memory://ps-${s}` }));
@@ -117,6 +143,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   if (grads.length !== paramCount)
     throw new RangeError(`options.grads has ${grads.length} floats, the model has ${paramCount}; pass one of the model's length or none`);
   const workers = Array.from({ length: config.workers }, (_, k) => {
+    const node = workerNode(k);
     const toCoordinator = createMemoryPair({
       a: { role: 'worker', validateOptions: { paramCount } },
       b: { role: 'coordinator', validateOptions: { paramCount } },
@@ -127,12 +154,12 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
         a: { role: 'worker', validateOptions: { paramCount } },
         b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) },
       });
-      shard.serve(pair.b);
+      shard.serve(pair.b, node);
       return { connection: pair.a, node: shard.node, range: ranges[s] };
     });
     return new SimWorker(
       world,
-      nodeOf(`worker-${k}`),
+      node,
       `worker-${k}`,
       { coordinator: toCoordinator.a, shards: links },
       {
@@ -176,8 +203,10 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     virtualMs: end,
     stepMs: stepClosedAt.map((t, i) => t - (i === 0 ? 0 : stepClosedAt[i - 1])),
     timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
-    shardBusy: shards.map((s) => s.node.process.workDone / end),
+    shardBusy: shards.map((s) => s.busyMs / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
+    network: { ...world.network.carried },
+    inMemory: { ...world.inMemory },
     extraMicroBatches: computed - needed,
     staleReleased: result?.staleReleased ?? Number(status.staleReleased),
     shards: result?.shards ?? [],
