@@ -1,6 +1,6 @@
 // How long the dptrain command takes before it acts, and how long a one-step job takes from
 // start to exit: `dptrain train --steps 1` beside `dptrain local --steps 1` (coordinator, shard
-// and workers as processes). Every row runs both from the command's bundle (what `dptrain` runs)
+// and two workers as processes; with --colocate, no shard process). Every row runs both from the command's bundle (what `dptrain` runs)
 // and from the TypeScript sources through tsx (DPTRAIN_BUNDLE=0), next to Node's own start.
 //
 //   npx tsx bench/cli.bench.ts                # or: npm run bench:cli
@@ -53,10 +53,11 @@ const commands: Row[] = [
   { name: 'npx dptrain --help', command: NPX, args: ['dptrain', '--help'] },
 ];
 
-const oneStep = (role: 'train' | 'local'): string[] => [BIN, role, '--steps', '1', '--out', join(out, role), '--force'];
+const oneStep = (role: 'train' | 'local', ...more: string[]): string[] => [BIN, role, '--steps', '1', ...more, '--out', join(out, role), '--force'];
 const jobs: Row[] = [
   { name: 'dptrain train --steps 1', args: oneStep('train') },
   { name: 'dptrain local --steps 1', args: oneStep('local') },
+  { name: 'dptrain local --colocate --steps 1', args: oneStep('local', '--colocate') },
   { name: 'dptrain train --steps 1 (sources, tsx)', args: oneStep('train'), env: SOURCES },
   { name: 'dptrain local --steps 1 (sources, tsx)', args: oneStep('local'), env: SOURCES },
 ];
@@ -101,7 +102,7 @@ const table = (rows: readonly Timed[], extra: { header: string; cell: (r: Timed)
 try {
   process.stdout.write(`${table(measure(commands, flags.reps))}\n\n`);
   const timed = measure(jobs, flags['job-reps']);
-  const trainOf = (row: Timed): Timed => timed.find((t) => t.name === row.name.replace('local', 'train'))!;
+  const trainOf = (row: Timed): Timed => timed.find((t) => t.name === row.name.replace('local', 'train').replace(' --colocate', ''))!;
   process.stdout.write(`${table(timed, [{ header: '÷ train (same build)', cell: (r) => `${(r.median / trainOf(r).median).toFixed(2)}×` }])}\n`);
 } finally {
   rmSync(out, { recursive: true, force: true });

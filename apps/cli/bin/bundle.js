@@ -91,7 +91,8 @@ async function build() {
   const dir = `b-${Date.now().toString(36)}-${process.pid}`;
   const result = await esbuild({
     absWorkingDir: REPO,
-    entryPoints: [join(APP, 'src/main.ts')],
+    // The shard thread of a co-located worker is an entry of its own (a Worker loads it by file).
+    entryPoints: [join(APP, 'src/main.ts'), join(APP, 'src/commands/shard-thread.ts')],
     outdir: join(DIST, dir),
     bundle: true,
     splitting: true,

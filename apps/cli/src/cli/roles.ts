@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BACKEND_NAMES, ConfigError, FLAGS, type JobConfig } from '@dptrain/config';
 import { configFrom, withJobFlags } from '../job-flags.js';
@@ -232,15 +231,7 @@ export function registerRoles(program: Command): void {
         ...(options.trace ? { trace: options.trace } : {}),
         ...workerMetricsOf(command),
       };
-      // Co-located: the shard's metrics file beside the worker's, named as a ps's would be.
-      const shard =
-        options.shard === undefined || options.shard === ''
-          ? undefined
-          : {
-              ...shardServerOf(command, options, undefined),
-              ...tlsFilesOf(options),
-              ...(workerOptions.metricsFile ? { metricsFile: join(dirname(workerOptions.metricsFile), `metrics-ps-${options.shard}.prom`) } : {}),
-            };
+      const shard = options.shard === undefined || options.shard === '' ? undefined : { ...shardServerOf(command, options, undefined), ...tlsFilesOf(options) };
       if (dryRun(command, { options: workerOptions, ...(shard ? { shard } : {}) })) return;
       await checkToken();
       await checkTlsFiles(workerOptions);
