@@ -16,7 +16,7 @@ type Validation = {
 type Projection = { scenario: string; series: string; workers: number; samplesPerSecond: number; finished: boolean; stepP99Ms: number; busiestShard: number };
 
 describe('dptrain experiment simulate (tiny job, generated data)', () => {
-  // Validation runs the six real configurations for 6 steps (at the normal priority); projections are a 2×2 grid of 6 steps.
+  // Validation runs the eight real configurations for 6 steps (at the normal priority); projections are a 2×2 grid of 6 steps, and the co-located layout at 2 and 4 workers.
   const args = [
     '--dataset',
     'synthetic',
@@ -51,6 +51,8 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       'sync-s2-mb16-w2',
       'async-s1-mb16-w1',
       'async-s1-mb16-w2',
+      'sync-colocated-mb16-w1',
+      'sync-colocated-mb16-w2',
     ]);
     for (const v of validation) {
       expect(v.measured).toBeGreaterThan(0);
@@ -59,13 +61,13 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       expect(v.withinTolerance).toBe(Math.abs(v.error) <= 0.15);
     }
     const projections = run.results.projections as Projection[];
-    // 2 shard counts + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.
-    expect(projections).toHaveLength(14);
+    // 2 shard counts + co-located + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.
+    expect(projections).toHaveLength(16);
     expect(projections.every((p) => p.finished && p.samplesPerSecond > 0)).toBe(true);
     const calibration = JSON.parse(readFileSync(join(run.out, 'calibration.json'), 'utf8')) as { computeMs: number[]; model: { paramCount: number } };
     expect(calibration.computeMs.length).toBeGreaterThan(10);
     expect(run.results.calibration).toEqual(calibration);
-    // Six real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
+    // Eight real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
   });
 
   it('shows in report.md and results.csv the numbers results.json holds', () => {
@@ -78,7 +80,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     });
     const csv = run.csv.filter((r) => r.kind === 'validation');
     expect(csv.map((r) => [r.id, Number(r.measured), Number(r.predicted)])).toEqual(validation.map((v) => [v.id, v.measured, v.predicted]));
-    expect(run.svgTexts['shards.svg']).toEqual(expect.arrayContaining(['sync, 1 shard', 'sync, 2 shards']));
+    expect(run.svgTexts['shards.svg']).toEqual(expect.arrayContaining(['sync, 1 shard', 'sync, 2 shards', 'sync, co-located (a shard in each worker)']));
     expect(run.svgTexts['async.svg']).toEqual(expect.arrayContaining(['async, staleness ≤ 2']));
     expect(run.report).toMatch(/## Calibration/);
   });

@@ -33,7 +33,7 @@ export function numberList(flag: string, text: string): number[] {
 export function nameList<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
   return splitList(flag, text).map((item) => {
     if (!(allowed as readonly string[]).includes(item))
-      throw new ConfigError('E_CONFIG_VALUE', `${flag} ${text}: "${item}" is not one of ${allowed.join(', ')}`);
+      throw new ConfigError('E_CONFIG_VALUE', `${flag} ${text}: "${item}" is not one of ${allowed.join(', ')}; give e.g. ${flag} ${allowed.join(',')}`);
     return item as T;
   });
 }

@@ -46,6 +46,12 @@ export async function runCell(job: BaseJob, cell: GridCell, runs: string, repeat
   return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, repeats: results.map((r) => r.samplesPerSecond).join('/') };
 }
 
+/** The arguments of `dptrain local` for one cell: the base job's flags with the cell's, and `--colocate` for a co-located cell. */
+export function cellArgs(job: BaseJob, cell: GridCell): string[] {
+  const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
+  return cell.colocate ? [...args, '--colocate'] : args;
+}
+
 async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellResult> {
   const base = {
     id: cell.id,
@@ -69,8 +75,7 @@ async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellR
     finalLoss: null,
   };
   try {
-    const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
-    const { summary, metrics } = await runDptrain({ command: 'local', args, out });
+    const { summary, metrics } = await runDptrain({ command: 'local', args: cellArgs(job, cell), out });
     const split = summary.timingPerStepMs;
     const shards = summary.shards ?? [];
     const histogram = stalenessHistogram(shards);

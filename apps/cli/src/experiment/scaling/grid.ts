@@ -15,13 +15,15 @@ export interface GridCell {
   readonly workers: number;
   /** The cell's curve in the plots: the cell without its worker count. */
   readonly series: string;
-  /** Processes of the run: coordinator + shards + workers. */
+  /** Processes of the run: coordinator + shards + workers (co-located: coordinator + workers). */
   readonly processes: number;
   /**
    * More processes than cores: they take turns on the cores, so a change in throughput is not
    * scaling and the report says so.
    */
   readonly oversubscribed: boolean;
+  /** Worker k also serves shard k (`dptrain local --colocate`), so psShards = workers. */
+  readonly colocate?: boolean;
 }
 
 /** Processes a `dptrain local` run starts: one coordinator, the shards, the workers. */
@@ -53,4 +55,23 @@ export function expandGrid(grid: ScalingGrid, cores: number): GridCell[] {
     }
   }
   return cells;
+}
+
+/**
+ * The cell of a co-located run (`dptrain local --colocate`): worker k serves shard k in its process,
+ * so there are as many shards as workers and no shard processes.
+ */
+export function colocatedCell(mode: 'sync' | 'async', microBatchSize: number, workers: number, cores: number): GridCell {
+  const processes = processCount(workers, 0);
+  return {
+    id: `${mode}-colocated-mb${microBatchSize}-w${workers}`,
+    mode,
+    psShards: workers,
+    microBatchSize,
+    workers,
+    series: `${mode} co-located mb=${microBatchSize}`,
+    processes,
+    oversubscribed: processes > cores,
+    colocate: true,
+  };
 }

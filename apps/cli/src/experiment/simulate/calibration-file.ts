@@ -66,7 +66,8 @@ export async function readValidation(path: string): Promise<{ validation: Valida
     throw new CalibrationError(`${path} holds no validation table; help: give the results.json of a run without --no-validate`);
   }
   return {
-    validation: value.validation as ValidationRow[],
+    // Rows written before the co-located layout have no layout: they ran the separate one.
+    validation: (value.validation as ValidationRow[]).map((row) => ({ ...row, layout: row.layout ?? 'separate' })),
     validationRepeats: value.validationRepeats,
     validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0,
   };

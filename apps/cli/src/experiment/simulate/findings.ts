@@ -29,6 +29,15 @@ export function findings(validation: readonly ValidationRow[] | null, projection
         (efficient.length > 0 ? `efficiency ≥ 0.8 up to ${Math.max(...efficient)} workers.` : 'efficiency below 0.8 at every worker count of the grid.'),
     );
   }
+  const colocated = projections.filter((r) => r.scenario === 'shards' && r.layout === 'colocated');
+  if (colocated.length > 0) {
+    const against = colocated.map((c) => {
+      const separate = projections.filter((r) => r.scenario === 'shards' && r.layout !== 'colocated' && r.workers === c.workers);
+      const best = separate.reduce<ProjectionRow | undefined>((a, b) => (a === undefined || b.samplesPerSecond > a.samplesPerSecond ? b : a), undefined);
+      return `${c.workers} workers ${fmt(c.samplesPerSecond)}${best ? ` against ${fmt(best.samplesPerSecond)} (${best.series})` : ''} samples/s`;
+    });
+    lines.push(`- Co-located (a shard in each worker) against the best separate layout at the same worker count: ${against.join('; ')}.`);
+  }
   const asyncRows = bySeries('async');
   const largest = Math.max(...projections.map((r) => r.workers));
   const atLargest = [...asyncRows.values()].map((rows) => rows.find((r) => r.workers === largest)).filter((r): r is ProjectionRow => r !== undefined);

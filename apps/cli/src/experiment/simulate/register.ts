@@ -8,7 +8,7 @@ import { trainingSplits } from '@dptrain/training';
 import { loadJobDataset } from '../../commands/train.js';
 import { createLogger } from '../../logger.js';
 import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
-import { intList, positiveInt } from '../common/lists.js';
+import { intList, nameList, positiveInt } from '../common/lists.js';
 import { finish, invocation, machineNow, writeFiles } from '../common/report.js';
 import { readCalibration, readValidation, writeCalibration } from './calibration-file.js';
 import { findings } from './findings.js';
@@ -79,6 +79,18 @@ export function registerSimulate(group: Command): void {
     .addOption(new Option('--no-project', 'skip the projections'))
     .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
     .addOption(new Option('--ps-shards <list>', 'projection: shard counts').default('1,2,4,8'))
+    .addOption(
+      new Option(
+        '--layouts <list>',
+        'projection: layouts, separate (shard processes: every question) and colocated (a shard in each worker, as dptrain local --colocate: the shards question)',
+      ).default('separate,colocated'),
+    )
+    .addOption(
+      new Option(
+        '--colocated-max-workers <n>',
+        'projection: the co-located layout up to this many workers (N workers have N shards: a run simulates N² connections)',
+      ).default('64'),
+    )
     .addOption(new Option('--staleness <list>', 'projection: async staleness bounds').default('2,16,256'))
     .addOption(new Option('--backup-after <x>', 'projection: backup leases after this many times the median lease time').default('3'))
     .addOption(new Option('--backup-min-ms <ms>', 'projection: backup leases only for leases running at least this long').default('0'))
@@ -103,6 +115,30 @@ export function registerSimulate(group: Command): void {
     const dataset = await loadJobDataset(config, logger);
     const facts = { inputShape: dataset.inputShape, numClasses: dataset.numClasses, trainCount: (c: typeof config) => trainingSplits(c, dataset).train.count };
 
+    // Read before the calibration and the real runs, so a bad projection flag is refused at once.
+    const grid: ProjectionGrid | null =
+      options.project === false
+        ? null
+        : {
+            workers: intList('--workers', String(options.workers)),
+            psShards: intList('--ps-shards', String(options.psShards)),
+            staleness: staleList(String(options.staleness)),
+            backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
+            backupMinMs: positiveNumber('--backup-min-ms', String(options.backupMinMs), true),
+            stragglers: {
+              probability: probability('--straggler-prob', String(options.stragglerProb)),
+              slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)),
+            },
+            wire: {
+              bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)),
+              latencyMs: positiveNumber('--latency', String(options.latency), true),
+            },
+            steps: positiveInt('--projection-steps', String(options.projectionSteps)),
+            microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
+            limitSeconds: positiveNumber('--projection-limit', String(options.projectionLimit)),
+            layouts: nameList('--layouts', String(options.layouts), ['separate', 'colocated'] as const),
+            colocatedMaxWorkers: positiveInt('--colocated-max-workers', String(options.colocatedMaxWorkers)),
+          };
     let calibration: Calibration;
     if (options.calibrate || !existsSync(calibrationFile)) {
       const backend = await initBackend(config.backend);
@@ -136,27 +172,6 @@ export function registerSimulate(group: Command): void {
             options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
             niceValue(String(options.priority)),
           );
-    const grid: ProjectionGrid | null =
-      options.project === false
-        ? null
-        : {
-            workers: intList('--workers', String(options.workers)),
-            psShards: intList('--ps-shards', String(options.psShards)),
-            staleness: staleList(String(options.staleness)),
-            backupAfter: positiveNumber('--backup-after', String(options.backupAfter), true),
-            backupMinMs: positiveNumber('--backup-min-ms', String(options.backupMinMs), true),
-            stragglers: {
-              probability: probability('--straggler-prob', String(options.stragglerProb)),
-              slowdown: positiveNumber('--straggler-slowdown', String(options.stragglerSlowdown)),
-            },
-            wire: {
-              bandwidthMBps: positiveNumber('--bandwidth', String(options.bandwidth)),
-              latencyMs: positiveNumber('--latency', String(options.latency), true),
-            },
-            steps: positiveInt('--projection-steps', String(options.projectionSteps)),
-            microBatchesPerWorker: positiveInt('--micro-batches-per-worker', String(options.microBatchesPerWorker)),
-            limitSeconds: positiveNumber('--projection-limit', String(options.projectionLimit)),
-          };
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];

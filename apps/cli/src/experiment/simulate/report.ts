@@ -47,13 +47,18 @@ const PROJECTION_COLUMNS: readonly Column[] = [
   { key: 'stepP50Ms', header: 'step p50 ms' },
   { key: 'stepP99Ms', header: 'step p99 ms' },
   { key: 'busiestShard', header: 'busiest shard busy' },
+  { key: 'networkMBPerStep', header: 'network MB per step' },
   { key: 'extraMicroBatches', header: 'extra micro-batches' },
   { key: 'staleReleased', header: 'stale re-leased' },
   { key: 'finished', header: 'finished' },
 ];
 
 const SCENARIOS: readonly { key: string; title: string; question: string }[] = [
-  { key: 'shards', title: 'Where the parameter server saturates, and how many shards fix it', question: 'Synchronous steps, one to several shards.' },
+  {
+    key: 'shards',
+    title: 'Where the parameter server saturates, and how many shards fix it',
+    question: 'Synchronous steps, one to several shard processes; co-located: a shard in each worker.',
+  },
   {
     key: 'async',
     title: 'What async and bounded staleness buy',
@@ -103,13 +108,18 @@ function validationSection(results: SimulateResults): string[] {
     results.validationSource === 'this run'
       ? ''
       : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
-    `Each configuration ran for real as \`dptrain local\` (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the run is predicted with that many other busy threads sharing the cores (\`background\`). Error = (predicted − measured) / measured.`,
+    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout) (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the run is predicted with that many other busy threads sharing the cores (\`background\`). Error = (predicted − measured) / measured.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v),
     '',
     failed.length === 0 ? `Every configuration is within ${TOLERANCE * 100}%.` : `Outside ${TOLERANCE * 100}%: ${failed.map((r) => r.id).join(', ')}.`,
     '',
   ];
+}
+
+/** What the model assumes of the co-located layout, for the report. */
+function colocatedAssumptions(g: ProjectionGrid): string {
+  return `Co-located layout (\`dptrain local --colocate\`, projected up to ${g.colocatedMaxWorkers} workers): worker k also serves shard k in its process, so there are as many shards as workers and no process is a parameter server only. The model puts the shard on its worker's host and process: the shard's decoding, folding, optimizer step and reply encoding take turns with the worker's compute on its one core (a shard whose worker is computing answers when the computation ends, as a Node process does one thing at a time). The worker's pushes to and pulls from its own shard go through an in-memory connection: they cost the codec's encoding and decoding, but no transport CPU and no network time, so each worker puts (N−1)/N of every push and pull on the network. Its one link also carries its shard's traffic with the other workers. Busiest shard busy is the share of the time the shard's own work took; network MB per step counts every link, in both layouts.`;
 }
 
 function projectionSection(results: SimulateResults, plotNames: readonly string[]): string[] {
@@ -120,6 +130,7 @@ function projectionSection(results: SimulateResults, plotNames: readonly string[
     '',
     `Each process on a host of its own (one core: a Node process is single-threaded) with this machine's measured CPU costs; backup leases (stragglers question) after ${g.backupAfter}× the step's median lease time and at least ${g.backupMinMs} ms (the job default, 500 ms, is longer than any lease here and would never fire); links of ${g.wire.bandwidthMBps} MB/s and ${g.wire.latencyMs} ms latency per process (a shard's incoming link carries every worker's pushes); ${g.microBatchesPerWorker} micro-batch(es) per worker per step, so the global batch grows with the workers; ${g.steps} steps per run, at most ${g.limitSeconds} virtual seconds (a run that needs longer is marked unfinished and shows the rate of the steps it closed). Samples/s here is the samples of the steps after the first 10% over the virtual time they took, not the steady-state median of rounds: async steps close in bursts, which that estimate misreads. Efficiency = samples/s over workers × one worker's compute-bound rate (micro-batch over the median compute time).`,
     '',
+    ...(results.projections.some((r) => r.layout === 'colocated') ? [colocatedAssumptions(g), ''] : []),
   ];
   for (const scenario of SCENARIOS) {
     const rows = results.projections.filter((r) => r.scenario === scenario.key);
@@ -153,6 +164,7 @@ export function simulateDocuments(results: SimulateResults, plotNames: readonly 
     'id',
     'scenario',
     'series',
+    'layout',
     'workers',
     'psShards',
     'mode',
@@ -168,6 +180,7 @@ export function simulateDocuments(results: SimulateResults, plotNames: readonly 
     'stepP50Ms',
     'stepP99Ms',
     'busiestShard',
+    'networkMBPerStep',
     'extraMicroBatches',
     'staleReleased',
     'finished',

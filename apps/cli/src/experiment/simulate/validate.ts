@@ -2,11 +2,11 @@ import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
-import { simulate, type Calibration } from '@dptrain/simulator';
+import { simulate, type Calibration, type Layout } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
 import { sig, type TableRow } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
-import { expandGrid } from '../scaling/grid.js';
+import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
 
 /** Predicted error above which a configuration fails validation (issue #7: within 15%). */
@@ -14,6 +14,7 @@ export const TOLERANCE = 0.15;
 
 export interface ValidationRow extends TableRow {
   readonly id: string;
+  readonly layout: Layout;
   readonly workers: number;
   readonly psShards: number;
   readonly mode: string;
@@ -43,13 +44,37 @@ function split(t: { computeMs: number; pullMs: number; pushMs: number; waitMs: n
   return [t.computeMs, t.pullMs, t.pushMs, t.waitMs].map((v) => v.toFixed(1)).join(' / ');
 }
 
+/** One configuration to predict: a validation cell, or the row of an earlier validation. */
+export interface Configuration {
+  readonly mode: string;
+  readonly psShards: number;
+  readonly workers: number;
+  readonly layout: Layout;
+}
+
 /**
- * The configurations that run for real here (1 and 2 workers, 1 and 2 shards, sync and async;
- * async with 2 shards is refused by the cluster). Each runs as `dptrain local` `repeats` times
- * while the other load on the machine is sampled; each run is simulated with the same resolved
- * config on one host of the calibration's cores with that measured background, and the row keeps
- * the run with the median measured samples/s next to its own prediction (and the prediction for
- * a quiet machine). `background` overrides the measured load when given; `priority` is the nice
+ * The configurations that run for real: 1 and 2 workers with 1 and 2 shard processes, sync and
+ * async (async with 2 shards is refused by the cluster), then the co-located layout (`dptrain
+ * local --colocate`, a shard in each worker) in sync mode with 1 and 2 workers.
+ */
+export function validationCells(microBatchSize: number, cores: number): GridCell[] {
+  const separate = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [microBatchSize] }, cores).filter(
+    (c) => !(c.mode === 'async' && c.psShards > 1),
+  );
+  return [...separate, ...[1, 2].map((workers) => colocatedCell('sync', microBatchSize, workers, cores))];
+}
+
+/** The layout a cell runs in. */
+export function layoutOf(cell: GridCell): Layout {
+  return cell.colocate ? 'colocated' : 'separate';
+}
+
+/**
+ * The configurations of validationCells run for real here. Each runs as `dptrain local` (with
+ * `--colocate` for a co-located one) `repeats` times while the other load on the machine is
+ * sampled; each run is simulated with the same resolved config and layout on one host of the
+ * calibration's cores with that measured background, and the row keeps the run with the median
+ * measured samples/s next to its own prediction (and the prediction for a quiet machine). `background` overrides the measured load when given; `priority` is the nice
  * value the runs get (raisePriority).
  */
 export async function validate(
@@ -87,14 +112,16 @@ function raisePriority(priority: number): () => void {
 }
 
 /** The resolved job of one validation configuration. */
-async function describe(job: BaseJob, facts: JobFacts, cell: { mode: string; psShards: number; workers: number }): Promise<JobDescription> {
+async function describe(job: BaseJob, facts: JobFacts, cell: Configuration): Promise<JobDescription> {
   const config = await job.resolve({ mode: cell.mode, psShards: cell.psShards, workers: cell.workers });
   return { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
 }
 
-async function predictor(job: BaseJob, facts: JobFacts, calibration: Calibration, cell: { mode: string; psShards: number; workers: number }) {
+/** Simulates one configuration on one host of the calibration's cores with `load` other busy threads, in the configuration's layout. */
+export async function predictor(job: BaseJob, facts: JobFacts, calibration: Calibration, cell: Configuration) {
   const described = await describe(job, facts, cell);
-  return (load: number) => simulate({ job: described, calibration, placement: { kind: 'shared', cores: calibration.cores, background: load } });
+  return (load: number) =>
+    simulate({ job: described, calibration, layout: cell.layout, placement: { kind: 'shared', cores: calibration.cores, background: load } });
 }
 
 async function validateAll(
@@ -106,12 +133,11 @@ async function validateAll(
   background: number | undefined,
 ): Promise<ValidationRow[]> {
   const base = await job.resolve();
-  const cells = expandGrid({ workers: [1, 2], modes: ['sync', 'async'], psShards: [1, 2], microBatchSizes: [base.microBatchSize] }, calibration.cores).filter(
-    (c) => !(c.mode === 'async' && c.psShards > 1),
-  );
+  const cells = validationCells(base.microBatchSize, calibration.cores);
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
-    const predict = await predictor(job, facts, calibration, cell);
+    const layout = layoutOf(cell);
+    const predict = await predictor(job, facts, calibration, { ...cell, layout });
     const quiet = await predict(0);
     const pairs: { measured: CellResult; load: number | undefined; predicted: number; split: string }[] = [];
     for (let k = 1; k <= repeats; k++) {
@@ -130,6 +156,7 @@ async function validateAll(
     rows.push(
       judged({
         id: cell.id,
+        layout,
         workers: cell.workers,
         psShards: cell.psShards,
         mode: cell.mode,
@@ -152,6 +179,7 @@ function judged(
   row: Pick<
     ValidationRow,
     | 'id'
+    | 'layout'
     | 'workers'
     | 'psShards'
     | 'mode'
