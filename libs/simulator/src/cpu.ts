@@ -116,7 +116,8 @@ export class Process {
 
   constructor(
     readonly name: string,
-    private readonly host: Host,
+    /** The machine whose cores it runs on. */
+    readonly host: Host,
   ) {}
 
   /** Queues `workMs` of work; `then` runs when it is done. */

@@ -1,7 +1,7 @@
 import { ParameterServer } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
 import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
-import { carry, inProcess, receiveCost, sendCost, type Node, type World } from './world.js';
+import { encodeAndCarry, receiveCost, sendCost, type Node, type World } from './world.js';
 
 /** Bytes of the tensors a message carries (gradients, parameters, batch-norm moments). */
 export function tensorBytes(msg: Message | Outgoing): number {
@@ -21,8 +21,6 @@ class ShardSide implements Connection {
   constructor(
     private readonly inner: Connection,
     private readonly shard: SimShard,
-    /** The connection is in-memory (the shard's own co-located worker): no transport cost. */
-    private readonly inMemory: boolean,
   ) {}
 
   get peer() {
@@ -35,16 +33,16 @@ class ShardSide implements Connection {
     return this.inner.isOpen;
   }
   send(msg: Outgoing): Promise<boolean> {
-    return this.shard.afterEncoding(msg, () => this.inner.send(msg), this.inMemory);
+    return this.shard.afterEncoding(msg, () => this.inner.send(msg));
   }
   request<M extends Outgoing<RequestType>>(msg: M, options?: { timeoutMs?: number }): Promise<ReplyOf<M['type']>> {
     return this.inner.request(msg, options);
   }
   reply(to: Message, msg: Outgoing): Promise<boolean> {
-    return this.shard.afterEncoding(msg, () => this.inner.reply(to, msg), this.inMemory);
+    return this.shard.afterEncoding(msg, () => this.inner.reply(to, msg));
   }
   replyError(to: Message | undefined, error: Parameters<Connection['replyError']>[1]): Promise<boolean> {
-    return this.shard.afterEncoding({ type: 'error' } as Outgoing, () => this.inner.replyError(to, error), this.inMemory);
+    return this.shard.afterEncoding({ type: 'error' } as Outgoing, () => this.inner.replyError(to, error));
   }
   close(code?: number, reason?: string): void {
     this.inner.close(code, reason);
@@ -71,10 +69,6 @@ class ShardSide implements Connection {
  * write-ahead log append of a durable shard costs its measured time where the real code makes it:
  * in sync mode without clipping after the replies and before stepApplied, otherwise before the
  * update.
- *
- * The shard's node is a process of its own in the separate layout, its worker's in the co-located
- * one: there every cost above runs on the worker's CPU, in turn with its compute, and the
- * worker's own connection costs the codec but no transport (world.ts, inProcess).
  */
 export class SimShard {
   readonly ps: ParameterServer;
@@ -83,8 +77,6 @@ export class SimShard {
   private readonly logFirst: boolean;
   /** The newest version whose update has been charged. */
   private charged: number;
-  /** Milliseconds of the shard's work done so far (its node's process may do a worker's too). */
-  busyMs = 0;
 
   constructor(
     private readonly world: World,
@@ -102,34 +94,21 @@ export class SimShard {
     this.ps.attach(toCoordinator);
   }
 
-  /** Serves the connection of the worker on node `worker` (the shard's end of it). */
-  serve(connection: Connection, worker: Node): void {
-    const inMemory = inProcess(worker, this.node);
-    const side = new ShardSide(connection, this, inMemory);
+  /** Serves a worker's connection (the shard's end of it). */
+  serve(connection: Connection): void {
+    const side = new ShardSide(connection, this);
     const c = this.world.calibration;
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
       const fold = msg.type === 'push' || msg.type === 'pushRun' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
-      this.work(receiveCost(this.world, bytes, inMemory) + fold, () => this.ps.handle(side, msg));
+      this.node.process.run(receiveCost(this.world, bytes) + fold, () => this.ps.handle(side, msg));
     });
   }
 
-  /** Runs `write` once the shard's process has encoded `msg` (for an `inMemory` connection: no transport); resolves as the real write does. */
-  afterEncoding(msg: Outgoing, write: () => Promise<boolean>, inMemory: boolean): Promise<boolean> {
+  /** Runs `write` once the shard's process has encoded `msg`; resolves as the real write does. */
+  afterEncoding(msg: Outgoing, write: () => Promise<boolean>): Promise<boolean> {
     this.chargeUpdate();
-    return new Promise((resolve) => this.work(sendCost(this.world, tensorBytes(msg), inMemory), () => void write().then(resolve), true));
-  }
-
-  /** Queues `workMs` of the shard's work on its node's process, counted as the shard's. */
-  private work(workMs: number, then: () => void, urgent = false): void {
-    this.node.process.run(
-      workMs,
-      () => {
-        this.busyMs += workMs;
-        then();
-      },
-      urgent,
-    );
+    return new Promise((resolve) => this.node.process.run(sendCost(this.world, tensorBytes(msg)), () => void write().then(resolve), true));
   }
 
   /** Queues the cost of an update the real shard has made since the last one charged (and of its log append, when that comes first). */
@@ -138,19 +117,18 @@ export class SimShard {
     this.charged = this.ps.version;
     const c = this.world.calibration;
     const log = this.logFirst ? (c.updateLogMsPerMFloat ?? 0) : 0;
-    this.work(((c.applyMsPerMFloat + log) * this.sliceFloats) / 1e6, () => undefined, true);
+    this.node.process.run(((c.applyMsPerMFloat + log) * this.sliceFloats) / 1e6, () => undefined, true);
   }
 
   private applied(applied: Parameters<NonNullable<ConstructorParameters<typeof ParameterServer>[0]['onApplied']>>[0]): void {
     const c = this.world.calibration;
     // An update nothing was sent after (no pull was held for it) is charged here.
     this.chargeUpdate();
-    if (!this.logFirst) this.work(((c.updateLogMsPerMFloat ?? 0) * this.sliceFloats) / 1e6, () => undefined, true);
+    if (!this.logFirst) this.node.process.run(((c.updateLogMsPerMFloat ?? 0) * this.sliceFloats) / 1e6, () => undefined, true);
     const report = { type: 'stepApplied', ...applied } as const;
-    const coordinator = this.world.coordinator;
     // Queued now, so the encoding lands right after the log append, as the real code sends it.
-    void new Promise<void>((encoded) => this.work(sendCost(this.world, 0), encoded, true))
-      .then(() => carry(this.world, this.node, coordinator, 0))
-      .then(() => coordinator.process.run(this.world.calibration.coordinatorMsPerMessage, () => void this.toCoordinator.send(report)));
+    void encodeAndCarry(this.world, this.node, this.world.coordinator, 0, true).then(() =>
+      this.world.coordinator.process.run(this.world.calibration.coordinatorMsPerMessage, () => void this.toCoordinator.send(report)),
+    );
   }
 }

@@ -8,7 +8,7 @@ import { Network, type Traffic, type WireModel } from './network.js';
 import { SimShard } from './sim-shard.js';
 import { SimWorker, type Stragglers } from './sim-worker.js';
 import { installVirtualTime, runUntil, SimulationLimitError } from './virtual-time.js';
-import { nodeFactory, type Layout, type Node, type Placement, type World } from './world.js';
+import { nodeFactory, threadOf, type Layout, type Node, type Placement, type World } from './world.js';
 
 export interface SimulationOptions {
   /** The job as the real coordinator would get it (workers, psShards, mode, staleness, steps, backupAfter …). */
@@ -16,8 +16,9 @@ export interface SimulationOptions {
   readonly calibration: Calibration;
   readonly placement: Placement;
   /**
-   * Where the shards run. `colocated`: shard k on worker k's node (its process, CPU and link; the
-   * job must have psShards = workers), the worker reaching it in memory. @default 'separate'
+   * Where the shards run. `colocated`: shard k in a thread of worker k's process, on its machine
+   * (its cores and its link; the job must have psShards = workers), the worker reaching it over the
+   * loopback. @default 'separate'
    */
   readonly layout?: Layout;
   /** The wire; @default the calibration's (loopback) */
@@ -55,14 +56,14 @@ export interface SimulationResult {
   readonly stepMs: number[];
   /** The average worker's time split per step, as the coordinator reports it. */
   readonly timing: ClusterResult['timing'];
-  /** Share of the virtual time each shard's work took (co-located: on its worker's process). */
+  /** Share of the virtual time each shard's process (co-located: its thread) was busy. */
   readonly shardBusy: number[];
-  /** Share of the virtual time the average worker's process was busy (co-located: its shard's work included). */
+  /** Share of the virtual time the average worker's process (co-located: its main thread) was busy. */
   readonly workerBusy: number;
-  /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between processes. */
+  /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between machines. */
   readonly network: Traffic;
-  /** Frames and bytes that stayed in a process instead: a co-located worker's traffic with its own shard. */
-  readonly inMemory: Traffic;
+  /** Frames and bytes that crossed a machine's loopback instead: a co-located worker's traffic with its own shard. */
+  readonly loopback: Traffic;
   /** Micro-batches computed beyond the ones the steps needed (backup copies, stale in async). */
   readonly extraMicroBatches: number;
   readonly staleReleased: number;
@@ -74,9 +75,8 @@ export interface SimulationResult {
  * by modelled workers over in-memory connections (the real codec and validator), with every
  * message's encoding, transfer and decoding, every computation and every shard's fold and apply
  * costing virtual time on modelled CPUs and links. Returns once the coordinator reports the job
- * done. In the co-located layout worker k's node also runs shard k, as `dptrain worker --shard k`
- * does: the shard's costs land on the worker's CPU and link, and their connection stays in
- * memory. Installs the virtual clock for the duration: one simulation at a time per process.
+ * done. In the co-located layout shard k runs in a thread of worker k, as `dptrain worker --shard k`
+ * runs it: on the worker's cores, sharing its link, reached over the loopback. Installs the virtual clock for the duration: one simulation at a time per process.
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const realNow = performance.now.bind(performance);
@@ -106,9 +106,9 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     network: new Network(queue, options.wire ?? calibration.wire),
     calibration,
     coordinator: nodeOf('coordinator'),
-    inMemory: { frames: 0, bytes: 0 },
+    loopback: { frames: 0, bytes: 0 },
   };
-  // Made on first use: the co-located shards take their workers' nodes; the separate layout makes its shards' nodes first, as it always has.
+  // Made on first use: the co-located shards' threads need their workers' nodes; the separate layout makes its shards' nodes first, as it always has.
   const workerNodes: Node[] = [];
   const workerNode = (k: number): Node => (workerNodes[k] ??= nodeOf(`worker-${k}`));
   const model = modelOf(job);
@@ -133,7 +133,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const shards = ranges.map((_, s) => {
     const pair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
     coordinator.attach(pair.b);
-    const shard = new SimShard(world, colocated ? workerNode(s) : nodeOf(`ps-${s}`), job, s, pair.a);
+    const shard = new SimShard(world, colocated ? threadOf(workerNode(s), `ps-${s}`) : nodeOf(`ps-${s}`), job, s, pair.a);
     void pair.a
       .request({ type: 'register', name: `ps-${s}`, pid: 0, backend: 'none', shard: s })
       .then(() => pair.a.send({ type: 'shardReady', shard: s, url: `memory://ps-${s}` }));
@@ -154,7 +154,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
         a: { role: 'worker', validateOptions: { paramCount } },
         b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) },
       });
-      shard.serve(pair.b, node);
+      shard.serve(pair.b);
       return { connection: pair.a, node: shard.node, range: ranges[s] };
     });
     return new SimWorker(
@@ -203,10 +203,10 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     virtualMs: end,
     stepMs: stepClosedAt.map((t, i) => t - (i === 0 ? 0 : stepClosedAt[i - 1])),
     timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
-    shardBusy: shards.map((s) => s.busyMs / end),
+    shardBusy: shards.map((s) => s.node.process.workDone / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
     network: { ...world.network.carried },
-    inMemory: { ...world.inMemory },
+    loopback: { ...world.loopback },
     extraMicroBatches: computed - needed,
     staleReleased: result?.staleReleased ?? Number(status.staleReleased),
     shards: result?.shards ?? [],

@@ -18,14 +18,14 @@ export interface World {
   readonly network: Network;
   readonly calibration: Calibration;
   readonly coordinator: Node;
-  /** What went through in-memory connections (a co-located worker and its own shard), never on the network. */
-  readonly inMemory: Traffic;
+  /** What crossed a machine's loopback (a co-located worker and its own shard's thread) instead of the network. */
+  readonly loopback: Traffic;
 }
 
 /**
  * How the shards are placed, as `dptrain local` places them. `separate`: each shard a process of
- * its own (`dptrain ps`); `colocated`: worker k also serves shard k in its process (`dptrain
- * worker --shard k`, `dptrain local --colocate`), so psShards = workers.
+ * its own (`dptrain ps`); `colocated`: worker k also serves shard k, from a thread of its process
+ * (`dptrain worker --shard k`, `dptrain local --colocate`), so psShards = workers.
  */
 export type Layout = 'separate' | 'colocated';
 
@@ -40,6 +40,22 @@ export interface Placement {
   readonly background?: number;
 }
 
+/**
+ * A thread of `node`'s process with a queue of its own (a co-located worker's shard thread): it
+ * shares the node's host, so their cores, and its network attachment.
+ */
+export function threadOf(node: Node, name: string): Node {
+  return { process: new Process(name, node.process.host), endpoint: node.endpoint };
+}
+
+/**
+ * Whether a frame from `from` to `to` stays on one machine: a co-located worker and its own
+ * shard's thread share a network attachment and talk through a loopback socket.
+ */
+export function sameMachine(from: Node, to: Node): boolean {
+  return from.endpoint === to.endpoint;
+}
+
 /** Creates nodes according to a placement. */
 export function nodeFactory(queue: EventQueue, placement: Placement): (name: string) => Node {
   const shared = placement.kind === 'shared' ? new Host(queue, placement.cores, placement.background ?? 0) : undefined;
@@ -50,43 +66,36 @@ export function nodeFactory(queue: EventQueue, placement: Placement): (name: str
 }
 
 /**
- * Whether a frame from `from` to `to` stays inside one process: a co-located worker reaching its
- * own shard (the two share one node) does so through an in-memory connection, which runs the codec
- * but has no socket and no network.
+ * Carries a frame with `tensorBytes` of tensors over the network; resolves at arrival. Between
+ * threads of one machine it crosses the loopback instead: the calibration's loopback latency, and
+ * none of the network's links.
  */
-export function inProcess(from: Node, to: Node): boolean {
-  return from === to;
-}
-
-/** Carries a frame with `tensorBytes` of tensors over the network (at once within a process); resolves at arrival. */
 export function carry(world: World, from: Node, to: Node, tensorBytes: number): Promise<void> {
-  if (inProcess(from, to)) {
-    world.inMemory.frames++;
-    world.inMemory.bytes += tensorBytes + FRAME_OVERHEAD_BYTES;
-    return Promise.resolve();
+  if (sameMachine(from, to)) {
+    world.loopback.frames++;
+    world.loopback.bytes += tensorBytes + FRAME_OVERHEAD_BYTES;
+    return new Promise((resolve) => world.queue.after(world.calibration.wire.latencyMs, resolve));
   }
   return world.network.transfer(from.endpoint, to.endpoint, tensorBytes + FRAME_OVERHEAD_BYTES);
 }
 
-/** CPU milliseconds a sender spends on a frame: encoding and, unless it stays `inMemory`, its side of the transport. */
-export function sendCost(world: World, tensorBytes: number, inMemory = false): number {
-  const encode = costOf(world.calibration.encode, tensorBytes);
-  return inMemory ? encode : encode + costOf(world.calibration.transport, tensorBytes);
+/** CPU milliseconds a sender spends on a frame: encoding and its side of the transport. */
+export function sendCost(world: World, tensorBytes: number): number {
+  return costOf(world.calibration.encode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
 }
 
-/** CPU milliseconds a receiver spends on a frame: decoding and validation and, unless it came `inMemory`, its side of the transport. */
-export function receiveCost(world: World, tensorBytes: number, inMemory = false): number {
-  const decode = costOf(world.calibration.decode, tensorBytes);
-  return inMemory ? decode : decode + costOf(world.calibration.transport, tensorBytes);
+/** CPU milliseconds a receiver spends on a frame: its side of the transport, decoding and validation. */
+export function receiveCost(world: World, tensorBytes: number): number {
+  return costOf(world.calibration.decode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
 }
 
 /** The sender encodes a frame (`urgent`: ahead of its queued requests, as a reply), then the network carries it. */
 export async function encodeAndCarry(world: World, from: Node, to: Node, tensorBytes: number, urgent = false): Promise<void> {
-  await from.process.work(sendCost(world, tensorBytes, inProcess(from, to)), urgent);
+  await from.process.work(sendCost(world, tensorBytes), urgent);
   await carry(world, from, to, tensorBytes);
 }
 
-/** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
-export function decodeAt(world: World, from: Node, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
-  return at.process.work(receiveCost(world, tensorBytes, inProcess(from, at)) + extraMs, urgent);
+/** The receiver takes a frame in and decodes it (`extraMs` of handling on top). */
+export function decodeAt(world: World, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
+  return at.process.work(receiveCost(world, tensorBytes) + extraMs, urgent);
 }

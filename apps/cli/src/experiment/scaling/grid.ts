@@ -58,8 +58,8 @@ export function expandGrid(grid: ScalingGrid, cores: number): GridCell[] {
 }
 
 /**
- * The cell of a co-located run (`dptrain local --colocate`): worker k serves shard k in its process,
- * so there are as many shards as workers and no shard processes.
+ * The cell of a co-located run (`dptrain local --colocate`): worker k serves shard k from a thread
+ * of its process, so there are as many shards as workers and no shard processes.
  */
 export function colocatedCell(mode: 'sync' | 'async', microBatchSize: number, workers: number, cores: number): GridCell {
   const processes = processCount(workers, 0);

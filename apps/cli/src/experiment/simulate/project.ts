@@ -124,8 +124,8 @@ export function variantsOf(grid: ProjectionGrid): Variant[] {
 
 /**
  * Simulates every variant at every worker count (the co-located one up to colocatedMaxWorkers):
- * each process on its own host (one core each, the calibration's CPU costs; a co-located worker
- * and its shard are one process), the network from the grid's wire, the global batch growing with
+ * each process on its own host (one core each, the calibration's CPU costs; a co-located worker's
+ * shard thread shares its worker's), the network from the grid's wire, the global batch growing with
  * the workers. A run that cannot finish within the grid's virtual time limit (async with most
  * pushes stale) is reported with the rate of the steps it closed and `finished` false.
  */
