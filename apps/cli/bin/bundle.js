@@ -87,7 +87,7 @@ async function withBuildLock(work) {
 }
 
 async function build() {
-  const { build: esbuild } = await import('esbuild');
+  const { build: esbuild, stop } = await import('esbuild');
   const dir = `b-${Date.now().toString(36)}-${process.pid}`;
   const result = await esbuild({
     absWorkingDir: REPO,
@@ -115,6 +115,8 @@ async function build() {
       },
     ],
   });
+  // esbuild's service process would otherwise outlive this one.
+  await stop();
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
     const stat = statSync(join(REPO, file));
