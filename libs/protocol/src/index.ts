@@ -35,3 +35,4 @@ export { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_ROLE, HEADER_VERSION, resolveTok
 export { backoffDelays, reconnecting, type ReconnectOptions } from './reconnect.js';
 export { maskingImplementation } from './wire-accel.js';
 export { createMemoryPair } from './memory-pair.js';
+export { connectPort } from './port-connection.js';

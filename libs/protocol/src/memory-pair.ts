@@ -60,7 +60,8 @@ export function createMemoryPair(options: MemoryPairOptions): MemoryPair {
   };
 }
 
-function peerInfo(end: MemoryEndOptions, jobId: string): PeerInfo {
+/** What one end of an in-process link knows of the other (address 'memory'). */
+export function peerInfo(end: MemoryEndOptions, jobId: string): PeerInfo {
   const paramCount = end.validateOptions?.paramCount;
   return {
     role: end.role,

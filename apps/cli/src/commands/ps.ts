@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { LeaseTickets, ShardSession, parseFaultInjection } from '@dptrain/cluster';
 import { ConfigError } from '@dptrain/config';
 import { fanOut } from '@dptrain/log';
-import { connect, createServer, resolveToken } from '@dptrain/protocol';
+import { connect, createServer, resolveToken, type Connection, type ValidateOptions } from '@dptrain/protocol';
 import { writeFileAtomic } from '@dptrain/safetensors';
 import { announce, jobId } from '../cluster/announce.js';
 import { metricsRoute, webSocketOnly } from '../cluster/metrics-http.js';
@@ -35,6 +35,15 @@ export interface PsOptions {
   readonly trace?: string;
 }
 
+/** A shard listening: what a co-located worker's thread needs to serve it a connection without a socket. */
+export interface ServingShard {
+  /** The URL the shard announced to the coordinator, which hands it to workers. */
+  readonly url: string;
+  readonly validateOptions: ValidateOptions;
+  /** Serves one more connection, as if a worker had connected to `url`. */
+  readonly serve: (connection: Connection) => void;
+}
+
 /**
  * Where a shard started on this machine notes its checkpoint directory, so that `--resume` without
  * `--checkpoint-dir` (as `dptrain local` restarts a dead shard) finds its job before registering.
@@ -60,9 +69,9 @@ async function resumeDir(options: PsOptions): Promise<string> {
  * sends the job), listens for workers, announces its URL, and serves until the coordinator says
  * shutdown. With `--resume` it first restores its state from its checkpoint directory and
  * registers at the restored version; a lost coordinator is reconnected for up to the job's
- * shardRestartTimeoutMs.
+ * shardRestartTimeoutMs. `onServing` hears of each start of listening (a co-located worker's way in).
  */
-export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
+export async function runPs(options: PsOptions, logger: Logger, onServing?: (shard: ServingShard) => void): Promise<void> {
   const log = protocolLog(logger);
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   const token = resolveToken(undefined);
@@ -94,6 +103,7 @@ export async function runPs(options: PsOptions, logger: Logger): Promise<void> {
         ...(tls ? { tls } : {}),
       });
       announce('listening', { role: 'ps', shard: options.shard, port: server.port });
+      onServing?.({ url: server.url, validateOptions, serve });
       return server;
     },
     resume: options.resume,

@@ -1,7 +1,7 @@
 import { initBackend, parseBackendChoice } from '@dptrain/backend';
 import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
 import { fanOut } from '@dptrain/log';
-import { connect, maxPayloadFor, resolveToken } from '@dptrain/protocol';
+import { connect, maxPayloadFor, resolveToken, type Connection } from '@dptrain/protocol';
 import { writeFileAtomic } from '@dptrain/safetensors';
 import type { Registry } from 'prom-client';
 import { announce, jobId } from '../cluster/announce.js';
@@ -30,13 +30,16 @@ export interface WorkerCommandOptions {
   readonly trace?: string;
 }
 
+/** A connection to the shard at `url` when this process serves it (a co-located worker), else undefined. */
+export type InProcessShards = (url: string, paramCount: number) => Connection | undefined;
+
 /**
  * `dptrain worker`: computes leased micro-batches until the coordinator says shutdown. A lost
  * coordinator or shard connection is opened again with back-off (the worker registers again with
  * its id). `DPTRAIN_FAULT` makes it misbehave on purpose, for the chaos suite.
  * @throws RangeError when DPTRAIN_FAULT is not a list of known key=value faults
  */
-export async function runWorker(options: WorkerCommandOptions, logger: Logger): Promise<void> {
+export async function runWorker(options: WorkerCommandOptions, logger: Logger, inProcess?: InProcessShards): Promise<void> {
   const fault = parseFaultInjection(process.env.DPTRAIN_FAULT, options.name);
   const token = resolveToken(undefined);
   const ca = clientCa(options.tlsCa);
@@ -53,7 +56,8 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger): 
     backend: backend.name,
     log,
     spans: fanOut(metrics.spans, ...(trace ? [trace.spans] : [])),
-    connectShard: (url, paramCount) =>
+    connectShard: async (url, paramCount) =>
+      inProcess?.(url, paramCount) ??
       connect(url, {
         role: 'worker',
         jobId: jobId(),
