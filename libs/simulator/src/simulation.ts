@@ -75,8 +75,9 @@ export interface SimulationResult {
  * by modelled workers over in-memory connections (the real codec and validator), with every
  * message's encoding, transfer and decoding, every computation and every shard's fold and apply
  * costing virtual time on modelled CPUs and links. Returns once the coordinator reports the job
- * done. In the co-located layout shard k runs in a thread of worker k, as `dptrain worker --shard k`
- * runs it: on the worker's cores, sharing its link, reached over the loopback. Installs the virtual clock for the duration: one simulation at a time per process.
+ * done. In the co-located layout shard k runs in a thread of worker k, as `dptrain worker
+ * --shard k` runs it: on the worker's cores, sharing its link, reached over the loopback.
+ * Installs the virtual clock for the duration: one simulation at a time per process.
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const realNow = performance.now.bind(performance);
@@ -108,7 +109,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     coordinator: nodeOf('coordinator'),
     loopback: { frames: 0, bytes: 0 },
   };
-  // Made on first use: the co-located shards' threads need their workers' nodes; the separate layout makes its shards' nodes first, as it always has.
+  // Made on first use: the co-located shards' threads need their workers' nodes; the separate
+  // layout makes its shards' nodes first, as it always has.
   const workerNodes: Node[] = [];
   const workerNode = (k: number): Node => (workerNodes[k] ??= nodeOf(`worker-${k}`));
   const model = modelOf(job);
