@@ -1,7 +1,7 @@
 import { ParameterServer } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
 import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
-import { encodeAndCarry, receiveCost, sendCost, type Node, type World } from './world.js';
+import { encodeAndCarry, inProcess, receiveCost, sendCost, type Node, type World } from './world.js';
 
 /** Bytes of the tensors a message carries (gradients, parameters, batch-norm moments). */
 export function tensorBytes(msg: Message | Outgoing): number {
@@ -21,6 +21,8 @@ class ShardSide implements Connection {
   constructor(
     private readonly inner: Connection,
     private readonly shard: SimShard,
+    /** The connection stays in the process (a co-located worker's own shard): no transport cost. */
+    private readonly local: boolean,
   ) {}
 
   get peer() {
@@ -33,16 +35,16 @@ class ShardSide implements Connection {
     return this.inner.isOpen;
   }
   send(msg: Outgoing): Promise<boolean> {
-    return this.shard.afterEncoding(msg, () => this.inner.send(msg));
+    return this.shard.afterEncoding(msg, () => this.inner.send(msg), this.local);
   }
   request<M extends Outgoing<RequestType>>(msg: M, options?: { timeoutMs?: number }): Promise<ReplyOf<M['type']>> {
     return this.inner.request(msg, options);
   }
   reply(to: Message, msg: Outgoing): Promise<boolean> {
-    return this.shard.afterEncoding(msg, () => this.inner.reply(to, msg));
+    return this.shard.afterEncoding(msg, () => this.inner.reply(to, msg), this.local);
   }
   replyError(to: Message | undefined, error: Parameters<Connection['replyError']>[1]): Promise<boolean> {
-    return this.shard.afterEncoding({ type: 'error' } as Outgoing, () => this.inner.replyError(to, error));
+    return this.shard.afterEncoding({ type: 'error' } as Outgoing, () => this.inner.replyError(to, error), this.local);
   }
   close(code?: number, reason?: string): void {
     this.inner.close(code, reason);
@@ -68,7 +70,8 @@ class ShardSide implements Connection {
  * apply time ahead of anything the shard sends after it (held pulls' replies, stepApplied). The
  * write-ahead log append of a durable shard costs its measured time where the real code makes it:
  * in sync mode without clipping after the replies and before stepApplied, otherwise before the
- * update.
+ * update. A co-located shard's node is a thread on its worker's host; the worker's own connection
+ * costs it the codec but no transport (world.ts, inProcess).
  */
 export class SimShard {
   readonly ps: ParameterServer;
@@ -94,21 +97,22 @@ export class SimShard {
     this.ps.attach(toCoordinator);
   }
 
-  /** Serves a worker's connection (the shard's end of it). */
-  serve(connection: Connection): void {
-    const side = new ShardSide(connection, this);
+  /** Serves the connection of the worker on node `worker` (the shard's end of it). */
+  serve(connection: Connection, worker: Node): void {
+    const local = inProcess(worker, this.node);
+    const side = new ShardSide(connection, this, local);
     const c = this.world.calibration;
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
       const fold = msg.type === 'push' || msg.type === 'pushRun' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
-      this.node.process.run(receiveCost(this.world, bytes) + fold, () => this.ps.handle(side, msg));
+      this.node.process.run(receiveCost(this.world, bytes, local) + fold, () => this.ps.handle(side, msg));
     });
   }
 
-  /** Runs `write` once the shard's process has encoded `msg`; resolves as the real write does. */
-  afterEncoding(msg: Outgoing, write: () => Promise<boolean>): Promise<boolean> {
+  /** Runs `write` once the shard's process has encoded `msg` (`local`: without the transport); resolves as the real write does. */
+  afterEncoding(msg: Outgoing, write: () => Promise<boolean>, local: boolean): Promise<boolean> {
     this.chargeUpdate();
-    return new Promise((resolve) => this.node.process.run(sendCost(this.world, tensorBytes(msg)), () => void write().then(resolve), true));
+    return new Promise((resolve) => this.node.process.run(sendCost(this.world, tensorBytes(msg), local), () => void write().then(resolve), true));
   }
 
   /** Queues the cost of an update the real shard has made since the last one charged (and of its log append, when that comes first). */

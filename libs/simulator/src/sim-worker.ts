@@ -66,7 +66,7 @@ export class SimWorker {
     coordinator.on('message', (msg) => {
       if (msg.type !== 'lease' && msg.type !== 'leaseRevoked' && msg.type !== 'shutdown') return;
       void carry(this.world, this.world.coordinator, this.node, 0)
-        .then(() => decodeAt(this.world, this.node, 0, 0, true))
+        .then(() => decodeAt(this.world, this.world.coordinator, this.node, 0, 0, true))
         .then(() => {
           if (msg.type === 'lease') this.leases.push(msg);
           else if (msg.type === 'leaseRevoked') this.revoked.add(msg.leaseId);
@@ -208,7 +208,7 @@ export class SimWorker {
         await encodeAndCarry(this.world, this.node, shard.node, 0);
         const reply = await shard.connection.request({ type: 'pull', ...(at ?? { minVersion: this.seen[s] }) }, NO_TIMEOUT);
         await carry(this.world, shard.node, this.node, reply.values.byteLength);
-        await decodeAt(this.world, this.node, reply.values.byteLength, 0, true);
+        await decodeAt(this.world, shard.node, this.node, reply.values.byteLength, 0, true);
         this.seen[s] = Math.max(this.seen[s], reply.version);
         return reply.version;
       }),
@@ -227,7 +227,7 @@ export class SimWorker {
       NO_TIMEOUT,
     );
     await carry(this.world, shard.node, this.node, 0);
-    await decodeAt(this.world, this.node, 0, 0, true);
+    await decodeAt(this.world, shard.node, this.node, 0, 0, true);
     return ack;
   }
 }

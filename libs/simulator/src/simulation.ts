@@ -17,8 +17,8 @@ export interface SimulationOptions {
   readonly placement: Placement;
   /**
    * Where the shards run. `colocated`: shard k in a thread of worker k's process, on its machine
-   * (its cores and its link; the job must have psShards = workers), the worker reaching it over the
-   * loopback. @default 'separate'
+   * (its cores and its link; the job must have psShards = workers), the worker reaching it within
+   * the process. @default 'separate'
    */
   readonly layout?: Layout;
   /** The wire; @default the calibration's (loopback) */
@@ -62,8 +62,8 @@ export interface SimulationResult {
   readonly workerBusy: number;
   /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between machines. */
   readonly network: Traffic;
-  /** Frames and bytes that crossed a machine's loopback instead: a co-located worker's traffic with its own shard. */
-  readonly loopback: Traffic;
+  /** Frames and bytes that stayed in a process instead: a co-located worker's traffic with its own shard's thread. */
+  readonly inProcess: Traffic;
   /** Micro-batches computed beyond the ones the steps needed (backup copies, stale in async). */
   readonly extraMicroBatches: number;
   readonly staleReleased: number;
@@ -76,7 +76,7 @@ export interface SimulationResult {
  * message's encoding, transfer and decoding, every computation and every shard's fold and apply
  * costing virtual time on modelled CPUs and links. Returns once the coordinator reports the job
  * done. In the co-located layout shard k runs in a thread of worker k, as `dptrain worker
- * --shard k` runs it: on the worker's cores, sharing its link, reached over the loopback.
+ * --shard k` runs it: on the worker's cores, sharing its link, reached over a MessagePort.
  * Installs the virtual clock for the duration: one simulation at a time per process.
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
@@ -107,7 +107,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     network: new Network(queue, options.wire ?? calibration.wire),
     calibration,
     coordinator: nodeOf('coordinator'),
-    loopback: { frames: 0, bytes: 0 },
+    inProcess: { frames: 0, bytes: 0 },
   };
   // Made on first use: the co-located shards' threads need their workers' nodes; the separate
   // layout makes its shards' nodes first, as it always has.
@@ -156,7 +156,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
         a: { role: 'worker', validateOptions: { paramCount } },
         b: { role: 'ps', validateOptions: shard.ps.validateOptions(paramCount) },
       });
-      shard.serve(pair.b);
+      shard.serve(pair.b, node);
       return { connection: pair.a, node: shard.node, range: ranges[s] };
     });
     return new SimWorker(
@@ -208,7 +208,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     shardBusy: shards.map((s) => s.node.process.workDone / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
     network: { ...world.network.carried },
-    loopback: { ...world.loopback },
+    inProcess: { ...world.inProcess },
     extraMicroBatches: computed - needed,
     staleReleased: result?.staleReleased ?? Number(status.staleReleased),
     shards: result?.shards ?? [],

@@ -18,8 +18,8 @@ export interface World {
   readonly network: Network;
   readonly calibration: Calibration;
   readonly coordinator: Node;
-  /** What crossed a machine's loopback (a co-located worker and its own shard's thread) instead of the network. */
-  readonly loopback: Traffic;
+  /** What stayed in a process instead of crossing the network (a co-located worker and its own shard's thread). */
+  readonly inProcess: Traffic;
 }
 
 /**
@@ -49,10 +49,11 @@ export function threadOf(node: Node, name: string): Node {
 }
 
 /**
- * Whether a frame from `from` to `to` stays on one machine: a co-located worker and its own
- * shard's thread share a network attachment and talk through a loopback socket.
+ * Whether a frame from `from` to `to` stays in one process: a co-located worker and its own
+ * shard's thread (the only nodes that share a network attachment) pass frames over a MessagePort,
+ * with the codec but no socket and no network.
  */
-export function sameMachine(from: Node, to: Node): boolean {
+export function inProcess(from: Node, to: Node): boolean {
   return from.endpoint === to.endpoint;
 }
 
@@ -65,37 +66,35 @@ export function nodeFactory(queue: EventQueue, placement: Placement): (name: str
   });
 }
 
-/**
- * Carries a frame with `tensorBytes` of tensors over the network; resolves at arrival. Between
- * threads of one machine it crosses the loopback instead: the calibration's loopback latency, and
- * none of the network's links.
- */
+/** Carries a frame with `tensorBytes` of tensors over the network (at once within a process); resolves at arrival. */
 export function carry(world: World, from: Node, to: Node, tensorBytes: number): Promise<void> {
-  if (sameMachine(from, to)) {
-    world.loopback.frames++;
-    world.loopback.bytes += tensorBytes + FRAME_OVERHEAD_BYTES;
-    return new Promise((resolve) => world.queue.after(world.calibration.wire.latencyMs, resolve));
+  if (inProcess(from, to)) {
+    world.inProcess.frames++;
+    world.inProcess.bytes += tensorBytes + FRAME_OVERHEAD_BYTES;
+    return Promise.resolve();
   }
   return world.network.transfer(from.endpoint, to.endpoint, tensorBytes + FRAME_OVERHEAD_BYTES);
 }
 
-/** CPU milliseconds a sender spends on a frame: encoding and its side of the transport. */
-export function sendCost(world: World, tensorBytes: number): number {
-  return costOf(world.calibration.encode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
+/** CPU milliseconds a sender spends on a frame: encoding and, unless it stays in the process (`local`), its side of the transport. */
+export function sendCost(world: World, tensorBytes: number, local = false): number {
+  const encode = costOf(world.calibration.encode, tensorBytes);
+  return local ? encode : encode + costOf(world.calibration.transport, tensorBytes);
 }
 
-/** CPU milliseconds a receiver spends on a frame: its side of the transport, decoding and validation. */
-export function receiveCost(world: World, tensorBytes: number): number {
-  return costOf(world.calibration.decode, tensorBytes) + costOf(world.calibration.transport, tensorBytes);
+/** CPU milliseconds a receiver spends on a frame: decoding and validation and, unless it came from within the process (`local`), its side of the transport. */
+export function receiveCost(world: World, tensorBytes: number, local = false): number {
+  const decode = costOf(world.calibration.decode, tensorBytes);
+  return local ? decode : decode + costOf(world.calibration.transport, tensorBytes);
 }
 
 /** The sender encodes a frame (`urgent`: ahead of its queued requests, as a reply), then the network carries it. */
 export async function encodeAndCarry(world: World, from: Node, to: Node, tensorBytes: number, urgent = false): Promise<void> {
-  await from.process.work(sendCost(world, tensorBytes), urgent);
+  await from.process.work(sendCost(world, tensorBytes, inProcess(from, to)), urgent);
   await carry(world, from, to, tensorBytes);
 }
 
-/** The receiver takes a frame in and decodes it (`extraMs` of handling on top). */
-export function decodeAt(world: World, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
-  return at.process.work(receiveCost(world, tensorBytes) + extraMs, urgent);
+/** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
+export function decodeAt(world: World, from: Node, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
+  return at.process.work(receiveCost(world, tensorBytes, inProcess(from, at)) + extraMs, urgent);
 }
