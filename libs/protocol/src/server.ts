@@ -27,6 +27,12 @@ export interface ServerOptions extends ConnectionOptions {
   readonly port?: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
+  /**
+   * Listen on this socket, bound and listening already (a descriptor inherited from the parent
+   * process, which chose host and port), instead of binding host:port; `host` is still the address
+   * announced in `url`.
+   */
+  readonly fd?: number;
   /** Shared secret of the job. @default process.env.DPTRAIN_TOKEN */
   readonly token?: string;
   readonly jobId: string;
@@ -188,10 +194,12 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
   await new Promise<void>((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException): void => reject(listenError(error, host, port));
     http.once('error', failed);
-    http.listen(port, host, () => {
+    const listening = (): void => {
       http.off('error', failed);
       resolve();
-    });
+    };
+    if (options.fd !== undefined) http.listen({ fd: options.fd }, listening);
+    else http.listen(port, host, listening);
   });
   const bound = http.address();
   const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port;

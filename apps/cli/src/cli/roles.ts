@@ -144,6 +144,9 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .addOption(roleTraceOption())
+    // dptrain local binds the coordinator's port itself and hands the socket over, so that the
+    // other processes can start (and connect) while the coordinator loads.
+    .addOption(new Option('--listen-fd <fd>', 'listen on this inherited socket, bound to --host:--port already').hideHelp())
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       const config = await configFrom(options);
       const server = {
@@ -152,11 +155,12 @@ export function registerRoles(program: Command): void {
         resume: options.resume !== undefined,
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
+        ...(options.listenFd !== undefined ? { listenFd: integerOf(command, 'listenFd', 65535, 'an open file descriptor number') } : {}),
       };
       if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
       await checkToken();
       await checkTlsFiles(server);
-      await checkListen(server.host, server.port);
+      if (server.listenFd === undefined) await checkListen(server.host, server.port);
       const state = await claim(config.out, server.resume ? 'continue' : options.force ? 'force' : 'new');
       const { runCoordinator } = await import('../commands/coordinator.js');
       await runCoordinator(config, { ...server, resume: state === 'resumed' }, await logger('coordinator'));

@@ -31,6 +31,8 @@ export interface CoordinatorCommandOptions {
   readonly tlsKey?: string;
   /** Record this process's spans into this file (--trace). */
   readonly trace?: string;
+  /** Listen on this inherited socket, bound to host:port by the parent (`dptrain local`). */
+  readonly listenFd?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     role: 'coordinator',
     host: options.host,
     port: options.port,
+    ...(options.listenFd !== undefined ? { fd: options.listenFd } : {}),
     acceptRoles: ['ps', 'worker', 'client'],
     validateOptions: { paramCount: model.paramCount },
     log: protocolLog(logger),

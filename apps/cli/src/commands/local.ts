@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -147,8 +148,10 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
         ),
       ));
 
-  const spawnChild = (child: Child, args: readonly string[]): void => {
-    const proc = spawn(process.execPath, [BIN, child.role, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `socket`: a descriptor of this process the child gets as its fd 3 (the coordinator's listening socket). */
+  const spawnChild = (child: Child, args: readonly string[], socket?: number): void => {
+    const stdio: StdioOptions = socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket];
+    const proc = spawn(process.execPath, [BIN, child.role, ...args, ...(socket === undefined ? [] : ['--listen-fd', '3'])], { env, stdio });
     child.process = proc;
     child.exited = undefined;
     child.closed = new Promise((resolve) => proc.once('close', () => resolve()));
@@ -192,7 +195,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     void listening(child).then(writeClusterFile, () => undefined);
   };
 
-  const start = (role: Child['role'], name: string, given: string[], workerId?: number, hostsShard = false): Child => {
+  const start = (role: Child['role'], name: string, given: string[], workerId?: number, hostsShard = false, socket?: number): Child => {
     // A restart keeps the arguments, so a restarted process continues its predecessor's trace file.
     const args = trace ? [...given, '--trace', join(trace, `${name}${TRACE_FILE_SUFFIX}`)] : given;
     const child: Child = {
@@ -205,7 +208,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
       process: undefined as unknown as ChildProcess,
     };
     children.push(child);
-    spawnChild(child, args);
+    spawnChild(child, args, socket);
     return child;
   };
   const listening = (child: Child): Promise<number> =>
@@ -238,9 +241,24 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
   try {
     const jobFile = join(jobDir, 'job.json');
     await writeFile(jobFile, `${JSON.stringify(config)}\n`);
-    const coordinator = start('coordinator', 'coordinator', ['--config', jobFile, ...(resume ? ['--resume'] : []), '--host', '127.0.0.1', '--port', '0']);
-    await listening(coordinator);
-    coordinatorUrl = `ws://127.0.0.1:${coordinator.port}/`;
+    // The coordinator's port is bound here and its socket handed over, so the shards and workers
+    // start at once: they connect while it loads TensorFlow.js and the data set (the kernel holds
+    // their connections in the socket's backlog), instead of starting after it. A restarted
+    // coordinator binds the same port itself.
+    const socket = await listenOnLoopback();
+    const port = (socket.address() as AddressInfo).port;
+    const coordinator = start(
+      'coordinator',
+      'coordinator',
+      ['--config', jobFile, ...(resume ? ['--resume'] : []), '--host', '127.0.0.1', '--port', String(port)],
+      undefined,
+      false,
+      descriptorOf(socket),
+    );
+    // The child holds its own copy now; this process must accept nothing on it.
+    socket.close();
+    coordinator.port = port;
+    coordinatorUrl = `ws://127.0.0.1:${port}/`;
     // Named on the command line so a restarted shard finds its checkpoints before it hears the job.
     const checkpointDir = config.checkpointDir ?? join(config.out, 'checkpoints');
     const shardArgs = (s: number): string[] => [
@@ -322,6 +340,22 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     process.off('SIGTERM', onSignal);
     await rm(jobDir, { recursive: true, force: true });
   }
+}
+
+/** A TCP socket listening on 127.0.0.1 at a free port. */
+function listenOnLoopback(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve(server));
+  });
+}
+
+/** The OS descriptor of a listening server, to pass to a child (Node exposes it only on its handle). */
+function descriptorOf(server: Server): number {
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new LocalClusterError("cannot hand the coordinator's socket over on this platform (no descriptor)");
+  return fd;
 }
 
 function parseLine(line: string): Record<string, unknown> | undefined {
