@@ -44,16 +44,9 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
   it('calibrates, runs the real configurations next to their predictions, and projects', async () => {
     run = await runExperiment('simulate', args, svgs);
     const validation = run.results.validation as Validation[];
-    expect(validation.map((v) => v.id)).toEqual([
-      'sync-s1-mb16-w1',
-      'sync-s1-mb16-w2',
-      'sync-s2-mb16-w1',
-      'sync-s2-mb16-w2',
-      'async-s1-mb16-w1',
-      'async-s1-mb16-w2',
-      'sync-colocated-mb16-w1',
-      'sync-colocated-mb16-w2',
-    ]);
+    // The six separate-layout configurations (their order is validate.test.ts's), then the co-located two.
+    expect(validation).toHaveLength(8);
+    expect(validation.slice(-2).map((v) => v.id)).toEqual(['sync-colocated-mb16-w1', 'sync-colocated-mb16-w2']);
     for (const v of validation) {
       expect(v.measured).toBeGreaterThan(0);
       expect(v.predicted).toBeGreaterThan(0);

@@ -5,6 +5,7 @@ import { parseConfig } from '@dptrain/config';
 import type { Calibration } from './calibration.js';
 import { simulate, type SimulationResult } from './simulation.js';
 import { FRAME_OVERHEAD_BYTES } from './world.js';
+import { testCalibration } from './testing/index.js';
 
 // A 3-8-2 MLP on generated data: 12 steps of 4 micro-batches.
 function job(overrides: Record<string, unknown> = {}): JobDescription {
@@ -22,22 +23,7 @@ const paramCount = (() => {
   return n;
 })();
 
-function calibration(overrides: Partial<Calibration> = {}): Calibration {
-  return {
-    source: 'test',
-    model: { name: 'mlp', paramCount, microBatchSize: 4, backend: 'none' },
-    computeMs: [10],
-    encode: { fixedMs: 0.001, msPerMB: 0.1 },
-    decode: { fixedMs: 0.001, msPerMB: 0.1 },
-    transport: { fixedMs: 0.001, msPerMB: 0.1 },
-    foldMsPerMFloat: 0.1,
-    applyMsPerMFloat: 0.1,
-    coordinatorMsPerMessage: 0.001,
-    wire: { latencyMs: 0.01, bandwidthMBps: 1000 },
-    cores: 2,
-    ...overrides,
-  };
-}
+const calibration = (overrides: Partial<Calibration> = {}): Calibration => testCalibration(paramCount, overrides);
 
 const dedicated = { kind: 'dedicated', cores: 1 } as const;
 

@@ -3,7 +3,7 @@ import { finish, machineNow } from '../common/report.js';
 import { findings } from './findings.js';
 import { COLOCATED_SERIES, project, variantsOf, type ProjectionGrid } from './project.js';
 import { simulateDocuments } from './report.js';
-import { TINY_FACTS, tinyCalibration, tinyJob } from './test-fixtures.js';
+import { TINY_FACTS, tinyCalibration, tinyJob } from './test-support.js';
 
 const grid: ProjectionGrid = {
   workers: [2, 4],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellArgs } from '../scaling/cell.js';
 import { readValidation } from './calibration-file.js';
-import { TINY_FACTS, tinyCalibration, tinyJob } from './test-fixtures.js';
+import { TINY_FACTS, tinyCalibration, tinyJob } from './test-support.js';
 import { layoutOf, predictor, validationCells } from './validate.js';
 
 // The plumbing only: the real runs of a validation take minutes and are not started here.

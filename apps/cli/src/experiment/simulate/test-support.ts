@@ -2,6 +2,7 @@
 import { modelOf } from '@dptrain/cluster';
 import type { JobConfig } from '@dptrain/config';
 import type { Calibration } from '@dptrain/simulator';
+import { testCalibration } from '@dptrain/simulator/testing';
 import { BaseJob } from '../common/job-options.js';
 import type { JobFacts } from './validate.js';
 
@@ -18,17 +19,5 @@ export async function tinyCalibration(job: BaseJob): Promise<Calibration> {
   const model = modelOf({ config, inputShape: TINY_FACTS.inputShape, numClasses: TINY_FACTS.numClasses, trainCount: 256 });
   const paramCount = model.paramCount;
   model.dispose();
-  return {
-    source: 'test',
-    model: { name: 'mlp', paramCount, microBatchSize: 4, backend: 'none' },
-    computeMs: [10],
-    encode: { fixedMs: 0.001, msPerMB: 0.1 },
-    decode: { fixedMs: 0.001, msPerMB: 0.1 },
-    transport: { fixedMs: 0.001, msPerMB: 0.1 },
-    foldMsPerMFloat: 0.1,
-    applyMsPerMFloat: 0.1,
-    coordinatorMsPerMessage: 0.001,
-    wire: { latencyMs: 0.01, bandwidthMBps: 1000 },
-    cores: 2,
-  };
+  return testCalibration(paramCount);
 }
