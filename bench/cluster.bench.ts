@@ -258,6 +258,11 @@ for (const model of flags.models as BenchModel[]) {
   const rDdp = t1 && ddp ? ddp / t1 : undefined;
   const pair = rateOf(model, '2 × dptrain train at once (ceiling)');
   const ceiling = train && pair ? pair / train : undefined;
+  const vsTorch = train && t1 ? train / t1 : undefined;
+  if (model === 'cnn')
+    console.log(
+      `  ${verdict(vsTorch === undefined ? undefined : vsTorch >= 0.8)} ${model}: dptrain train ÷ PyTorch one process (the moonshot, ≥ 0.8×): ${vsTorch === undefined ? '—' : formatRatio(vsTorch)}`,
+    );
   for (const layout of ['dptrain local', 'dptrain local --colocate']) {
     const one = rateOf(model, `${layout} --workers 1`);
     const two = rateOf(model, `${layout} --workers 2`);
@@ -266,7 +271,9 @@ for (const model of flags.models as BenchModel[]) {
     const rTrain = train && two ? two / train : undefined;
     const name = `${model}, ${layout.replace('dptrain local', 'local') || 'local'}`;
     console.log(`  ${verdict(r1 === undefined ? undefined : r1 >= 0.9)} ${name}: 1 worker ≥ 0.9× dptrain train: ${r1 === undefined ? '—' : formatRatio(r1)}`);
-    console.log(`  ${verdict(rTrain === undefined ? undefined : rTrain > 1)} ${name}: 2 workers faster than dptrain train: ${rTrain === undefined ? '—' : formatRatio(rTrain)}`);
+    console.log(
+      `  ${verdict(rTrain === undefined ? undefined : rTrain > 1)} ${name}: 2 workers faster than dptrain train: ${rTrain === undefined ? '—' : formatRatio(rTrain)}`,
+    );
     console.log(
       `  ${verdict(r2 === undefined || rDdp === undefined ? undefined : r2 >= rDdp)} ${name}: 2-worker speed-up ≥ DDP's: ${r2 === undefined ? '—' : formatRatio(r2)} vs ${rDdp === undefined ? '—' : formatRatio(rDdp)} (two trainers side by side: ${ceiling === undefined ? '—' : formatRatio(ceiling)})`,
     );
