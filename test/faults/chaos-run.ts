@@ -25,10 +25,10 @@ export interface ScenarioRun {
   readonly workers: { readonly workerId: number; readonly name: string; readonly leasesBackedUp: number }[];
 }
 
-/** Runs `dptrain chaos --scenario NAME` (fixed proxy seed 1) and reads back what it left. */
-export async function runScenario(name: string): Promise<ScenarioRun> {
+/** Runs `dptrain chaos --scenario NAME` (fixed proxy seed 1; `--colocate` for that layout) and reads back what it left. */
+export async function runScenario(name: string, layout: 'separate' | 'colocated' = 'separate'): Promise<ScenarioRun> {
   const out = mkdtempSync(join(tmpdir(), `chaos-${name}-`));
-  const { code, stdout, stderr } = await runCli(['chaos', '--scenario', name, '--seed', '1', '--out', out]);
+  const { code, stdout, stderr } = await runCli(['chaos', '--scenario', name, '--seed', '1', '--out', out, ...(layout === 'colocated' ? ['--colocate'] : [])]);
   const report = join(out, 'chaos.json');
   if (!existsSync(report)) throw new Error(`dptrain chaos wrote no chaos.json (exit ${code}): ${stderr.slice(-800)}`);
   const row = (JSON.parse(readFileSync(report, 'utf8')) as { rows: ChaosRow[] }).rows[0];

@@ -30,7 +30,7 @@ describe('recovery of a killed parameter server or coordinator', () => {
   });
 
   it('21 co-located worker-0 (serving shard 0) SIGKILL after step 30, restarted with --resume: worker and shard back, applied once, bit-identical', async () => {
-    const run = await runScenario('colocated-worker-restart');
+    const run = await runScenario('colocated-worker-restart', 'colocated');
     expect(run.row.result, run.row.detail).toBe('pass');
     expect(run.faults).toEqual(expect.arrayContaining(['worker-disconnected', 'shard-lost', 'shard-restarted']));
     expect(run.row.detail).toMatch(/applied 1600\/1600 of 1600 \(step, micro-batch\) pairs, double 0\/0/);

@@ -52,12 +52,14 @@ program
   .addOption(new Option('--out <dir>', 'reference run, one run folder per scenario, chaos.json').default('runs/chaos'))
   .addOption(new Option('--seed <n>', 'seed of the fault proxies (printed)').default('1'))
   .addOption(new Option('--backend <name>', 'cpu | wasm').default('cpu'))
+  .addOption(new Option('--colocate', 'run the scenarios that apply to it in the co-located layout (local --colocate: each worker serves a shard)'))
   .action(async (options: Record<string, string>, command: Command) => {
     const seed = integerOf(command, 'seed', 0xffff_ffff, 'a 32-bit unsigned seed; give an integer in 0..4294967295');
     if (options.backend !== 'cpu' && options.backend !== 'wasm')
       throw new ConfigError('E_CONFIG_VALUE', `--backend ${options.backend} is not a chaos backend; give cpu or wasm`);
     const [{ runChaos }, { createLogger }] = await Promise.all([import('./chaos/run-chaos.js'), import('./logger.js')]);
-    await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend }, createLogger('chaos'));
+    const layout = options.colocate ? 'colocated' : 'separate';
+    await runChaos({ scenario: options.scenario, out: options.out, seed, backend: options.backend, layout }, createLogger('chaos'));
   });
 
 program

@@ -49,7 +49,14 @@ export function jobArgs(backend: string): string[] {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  { id: 1, name: 'worker-sigkill', fault: 'SIGKILL worker-0 after step 5 (sync)', invariant: 'params bit-identical to dptrain train', run: workerSigkill },
+  {
+    id: 1,
+    name: 'worker-sigkill',
+    fault: 'SIGKILL worker-0 after step 5 (sync)',
+    invariant: 'params bit-identical to dptrain train',
+    layouts: ['separate', 'colocated'],
+    run: workerSigkill,
+  },
   {
     id: 2,
     name: 'worker-sigstop',
@@ -69,6 +76,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'coordinator-restart',
     fault: 'SIGKILL the coordinator after step 30; local restarts it with --resume',
     invariant: 'job resumes; every step closed once; bit-identical',
+    layouts: ['separate', 'colocated'],
     run: coordinatorRestart,
   },
   {
@@ -97,6 +105,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'straggler',
     fault: 'worker-0 40× slower (DPTRAIN_FAULT slow=40)',
     invariant: 'backup leases finish its steps, counted apart from faults; bit-identical',
+    layouts: ['separate', 'colocated'],
     run: straggler,
   },
   {
@@ -111,6 +120,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'nan-quarantine',
     fault: 'worker-0 pushes NaN gradients from step 10',
     invariant: 'refused, re-leased, worker quarantined; bit-identical',
+    layouts: ['separate', 'colocated'],
     run: nanQuarantine,
   },
   {
@@ -190,6 +200,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'colocated-worker-restart',
     fault: 'SIGKILL worker-0, which serves shard 0 (--colocate), after step 30; local restarts it with --resume',
     invariant: 'worker and shard lost and back; each (step, micro-batch) applied once; bit-identical',
+    layouts: ['colocated'],
     run: colocatedWorkerRestart,
   },
 ];

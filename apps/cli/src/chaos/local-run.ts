@@ -10,11 +10,12 @@ export interface LocalRun {
 }
 
 /**
- * `dptrain local --workers 2` on the chaos job, with `extra` flags and `env` added (DPTRAIN_FAULT
- * for self-injected faults).
+ * `dptrain local --workers 2` on the chaos job in the context's layout, with `extra` flags and
+ * `env` added (DPTRAIN_FAULT for self-injected faults).
  */
 export function startLocal(ctx: Context, dir: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): LocalRun {
-  const proc = startProc(['local', ...ctx.job, '--workers', '2', ...extra, '--out', dir], { ...ctx.env, ...env });
+  const layout = ctx.layout === 'colocated' ? ['--colocate'] : [];
+  const proc = startProc(['local', ...ctx.job, '--workers', '2', ...layout, ...extra, '--out', dir], { ...ctx.env, ...env });
   return {
     proc,
     cluster: async () => {

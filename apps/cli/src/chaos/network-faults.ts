@@ -24,6 +24,7 @@ async function handCluster(
   ctx: Context,
   dir: string,
   beforeWorkers: (c: { netns: Netns; host: string; psPort: number }) => Promise<void> = async () => undefined,
+  coordinatorArgs: readonly string[] = [],
 ): Promise<HandCluster> {
   const netns = createNetns();
   const host = netns.hostAddress;
@@ -33,7 +34,7 @@ async function handCluster(
     netns.destroy();
   };
   try {
-    const coordinator = startProc(['coordinator', ...ctx.job, '--workers', '2', '--out', dir, '--host', host, '--port', '0'], ctx.env);
+    const coordinator = startProc(['coordinator', ...ctx.job, '--workers', '2', ...coordinatorArgs, '--out', dir, '--host', host, '--port', '0'], ctx.env);
     procs.push(coordinator);
     const url = `ws://${host}:${await coordinator.listening}/`;
     const ps = startProc(['ps', '--coordinator', url, '--shard', '0', '--host', host, '--port', '0', '--name', 'ps-0'], ctx.env);
@@ -123,7 +124,9 @@ export async function partition(ctx: Context, dir: string): Promise<Outcome> {
   const skip = netnsUnsupported();
   if (skip) return { ok: true, detail: '', skipped: skip };
   await ctx.reference();
-  const cluster = await handCluster(ctx, dir);
+  // No backup leases: they would finish the cut-off worker's lease, and the job, before its
+  // heartbeat timeout (the other worker runs the whole small job in a few seconds).
+  const cluster = await handCluster(ctx, dir, undefined, ['--backup-after', '0']);
   try {
     await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
     cluster.netns.cut();

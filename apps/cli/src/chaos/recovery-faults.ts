@@ -58,7 +58,7 @@ export async function psRestart(ctx: Context, dir: string): Promise<Outcome> {
  */
 export async function colocatedWorkerRestart(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
-  const run = startLocal(ctx, dir, ['--colocate', '--checkpoint-every', CHECKPOINT_EVERY]);
+  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
   const code = await killAfter(run, dir, 'worker-0', 30);
   const faults = code === 0 ? await summaryFaults(dir) : [];
   const same = await bitIdentical(ctx, dir);

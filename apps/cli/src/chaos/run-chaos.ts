@@ -31,6 +31,7 @@ export async function runChaos(options: ChaosOptions, logger: Logger): Promise<C
     seed: options.seed,
     env,
     log: logger,
+    layout: options.layout ?? 'separate',
     reference: () =>
       (reference ??= (async () => {
         const dir = join(options.out, 'reference');
@@ -40,12 +41,20 @@ export async function runChaos(options: ChaosOptions, logger: Logger): Promise<C
         return readFile(join(dir, 'params.safetensors'));
       })()),
   };
-  logger.info({ seed: options.seed, out: options.out }, `chaos: proxy seed ${options.seed}, run folders in ${options.out}`);
+  logger.info(
+    { seed: options.seed, out: options.out, layout: ctx.layout },
+    `chaos: ${ctx.layout} layout, proxy seed ${options.seed}, run folders in ${options.out}`,
+  );
   const rows: ChaosRow[] = [];
   for (const s of chosen) {
     const base = { scenario: `${s.id} ${s.name}`, fault: s.fault, invariant: s.invariant };
     if (s.missing || !s.run) {
       rows.push({ ...base, result: `not yet supported: ${s.missing}`, seconds: 0, detail: '' });
+      continue;
+    }
+    const layouts = s.layouts ?? ['separate'];
+    if (!layouts.includes(ctx.layout)) {
+      rows.push({ ...base, result: `skipped: the ${layouts.join(' and ')} layout only`, seconds: 0, detail: '' });
       continue;
     }
     const started = performance.now();

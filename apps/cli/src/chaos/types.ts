@@ -10,7 +10,11 @@ export interface ChaosOptions {
   readonly seed: number;
   /** @default 'cpu' */
   readonly backend: 'cpu' | 'wasm';
+  /** The cluster's layout: `colocated` runs `dptrain local --colocate` (each worker serves a shard). @default 'separate' */
+  readonly layout?: Layout;
 }
+
+export type Layout = 'separate' | 'colocated';
 
 /** One row of the chaos table (also written to chaos.json). */
 export interface ChaosRow {
@@ -29,6 +33,7 @@ export interface Context {
   readonly seed: number;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
+  readonly layout: Layout;
   /** The fault-free `dptrain train` parameters of the same job. */
   reference(): Promise<Buffer>;
 }
@@ -46,5 +51,7 @@ export interface Scenario {
   readonly invariant: string;
   /** The cluster feature the scenario waits for; the scenario is listed, not run. */
   readonly missing?: string;
+  /** The layouts the scenario applies to. @default ['separate'] */
+  readonly layouts?: readonly Layout[];
   readonly run?: (ctx: Context, dir: string) => Promise<Outcome>;
 }
