@@ -39,36 +39,31 @@ async function killAfter(run: LocalRun, dir: string, name: string, steps: number
   return (await run.proc.exit).code;
 }
 
-export async function psRestart(ctx: Context, dir: string): Promise<Outcome> {
-  await ctx.reference();
-  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
-  const code = await killAfter(run, dir, 'ps-0', 30);
-  const faults = code === 0 ? await summaryFaults(dir) : [];
-  const same = await bitIdentical(ctx, dir);
-  const once = code === 0 ? await exactlyOnce(dir) : { ok: false, detail: '' };
-  return {
-    ok: code === 0 && same && once.ok && faults.includes('shard-lost') && faults.includes('shard-restarted'),
-    detail: `local exit ${code}; faults ${faults.join(',')}; ${once.detail}; bit-identical ${same}`,
-  };
-}
-
 /**
- * The co-located layout: worker-0 also serves shard 0, so killing it loses a worker and a shard at
- * once; local restarts it with --resume, as it would a shard.
+ * Kills the process `name` after step 30 (local restarts it with --resume) and checks that the job
+ * ends bit-identical, each (step, micro-batch) applied once, with the `expected` faults recorded.
  */
-export async function colocatedWorkerRestart(ctx: Context, dir: string): Promise<Outcome> {
+async function shardRestart(ctx: Context, dir: string, name: string, expected: readonly string[]): Promise<Outcome> {
   await ctx.reference();
   const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
-  const code = await killAfter(run, dir, 'worker-0', 30);
+  const code = await killAfter(run, dir, name, 30);
   const faults = code === 0 ? await summaryFaults(dir) : [];
   const same = await bitIdentical(ctx, dir);
   const once = code === 0 ? await exactlyOnce(dir) : { ok: false, detail: '' };
-  const expected = ['worker-disconnected', 'shard-lost', 'shard-restarted'];
   return {
     ok: code === 0 && same && once.ok && expected.every((kind) => faults.includes(kind)),
     detail: `local exit ${code}; faults ${faults.join(',')}; ${once.detail}; bit-identical ${same}`,
   };
 }
+
+export const psRestart = (ctx: Context, dir: string): Promise<Outcome> => shardRestart(ctx, dir, 'ps-0', ['shard-lost', 'shard-restarted']);
+
+/**
+ * The co-located layout: worker-0 also serves shard 0, so killing it loses a worker and a shard at
+ * once; local restarts it with --resume, as it would a shard.
+ */
+export const colocatedWorkerRestart = (ctx: Context, dir: string): Promise<Outcome> =>
+  shardRestart(ctx, dir, 'worker-0', ['worker-disconnected', 'shard-lost', 'shard-restarted']);
 
 export async function coordinatorRestart(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
