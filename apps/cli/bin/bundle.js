@@ -13,7 +13,7 @@
 // did not build it). Several processes may build at once (a test suite, `dptrain local`): each
 // writes its own directory and the pointer file is replaced atomically, so any reader sees one
 // complete bundle.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,9 @@ function freshBuild() {
       return undefined;
     }
   }
-  return join(DIST, pointer.dir, 'main.mjs');
+  // A build deleted by hand (the pointer outlives it) is built again.
+  const entry = join(DIST, pointer.dir, 'main.mjs');
+  return existsSync(entry) ? entry : undefined;
 }
 
 function dropOldBuilds(current) {
