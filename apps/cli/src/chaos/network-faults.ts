@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createFaultProxy, createNetns, natUnsupported, netnsUnsupported, type FaultProxy, type FaultRule, type Netns } from '@dptrain/fault-proxy';
-import { PAST_TIMEOUT_MS, bitIdentical, shardCounters, startProc, stepsDone, summaryFaults, waitFor } from './processes.js';
+import { PACED, PAST_TIMEOUT_MS, bitIdentical, shardCounters, startProc, stepsDone, summaryFaults, waitFor } from './processes.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import type { Proc } from './processes.js';
 import type { Context, Outcome } from './types.js';
@@ -25,6 +25,7 @@ async function handCluster(
   dir: string,
   beforeWorkers: (c: { netns: Netns; host: string; psPort: number }) => Promise<void> = async () => undefined,
   coordinatorArgs: readonly string[] = [],
+  workerEnv: NodeJS.ProcessEnv = {},
 ): Promise<HandCluster> {
   const netns = createNetns();
   const host = netns.hostAddress;
@@ -42,7 +43,7 @@ async function handCluster(
     const psPort = await ps.listening;
     await beforeWorkers({ netns, host, psPort });
     const backend = ctx.job[ctx.job.indexOf('--backend') + 1];
-    const workers = [startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-0'], ctx.env, netns)];
+    const workers = [startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-0'], { ...ctx.env, ...workerEnv }, netns)];
     procs.push(workers[0]);
     // worker-0 (the one faults hit) joins first, or worker-1 could finish the job alone.
     const status = `ws://${host}:${new URL(url).port}/`;
@@ -54,7 +55,7 @@ async function handCluster(
       },
       60_000,
     );
-    workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], ctx.env));
+    workers.push(startProc(['worker', '--coordinator', url, '--backend', backend, '--name', 'worker-1'], { ...ctx.env, ...workerEnv }));
     procs.push(workers[1]);
     return { coordinator, ps, workers, netns, host, psPort, stop };
   } catch (error) {
@@ -125,8 +126,8 @@ export async function partition(ctx: Context, dir: string): Promise<Outcome> {
   if (skip) return { ok: true, detail: '', skipped: skip };
   await ctx.reference();
   // No backup leases: they would finish the cut-off worker's lease, and the job, before its
-  // heartbeat timeout (the other worker runs the whole small job in a few seconds).
-  const cluster = await handCluster(ctx, dir, undefined, ['--backup-after', '0']);
+  // heartbeat timeout; and paced workers, or the job could be over before the cut.
+  const cluster = await handCluster(ctx, dir, undefined, ['--backup-after', '0'], PACED);
   try {
     await waitFor('5 steps', async () => (await stepsDone(dir)) >= 5);
     cluster.netns.cut();

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { pidOf, startLocal } from './local-run.js';
-import { bitIdentical, shardCounters, stepsDone, summaryFaults, waitFor } from './processes.js';
+import { bitIdentical, PACED, shardCounters, stepsDone, summaryFaults, waitFor } from './processes.js';
 import { fetchStatus } from '../cluster/status-http.js';
 import type { Context, Outcome } from './types.js';
 
@@ -17,7 +17,7 @@ async function workerZeroAtWork(ctx: Context, dir: string, coordinator: string):
 
 export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
-  const run = startLocal(ctx, dir);
+  const run = startLocal(ctx, dir, [], PACED);
   const pid = await pidOf(run, 'worker-0');
   await workerZeroAtWork(ctx, dir, (await run.cluster()).coordinator);
   process.kill(pid, 'SIGKILL');
@@ -33,7 +33,7 @@ export async function workerSigkill(ctx: Context, dir: string): Promise<Outcome>
 export async function workerSigstop(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
   // No backup leases: they would finish the stopped worker's lease and the job before its heartbeat timeout.
-  const run = startLocal(ctx, dir, ['--backup-after', '0']);
+  const run = startLocal(ctx, dir, ['--backup-after', '0'], PACED);
   const pid = await pidOf(run, 'worker-0');
   const coordinator = (await run.cluster()).coordinator;
   await workerZeroAtWork(ctx, dir, coordinator);

@@ -11,6 +11,13 @@ import { BIN } from '../app-root.js';
 /** The chaos job's --worker-timeout-ms: the coordinator marks a silent worker dead after it (sweeping every quarter of it). */
 export const WORKER_TIMEOUT_MS = 6_000;
 export const PAST_TIMEOUT_MS = WORKER_TIMEOUT_MS + 3_000;
+/**
+ * Workers' environment for scenarios whose fault must strike mid-run and wait out the worker
+ * timeout: each micro-batch takes 5× its compute (the bits are unchanged). Unpaced, the small job's
+ * 400 steps take about a second on this machine, and a fault timed on its fifth step could find it
+ * finished.
+ */
+export const PACED: NodeJS.ProcessEnv = { DPTRAIN_FAULT: 'slow=5' };
 
 export interface Proc {
   readonly child: ChildProcess;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pidOf, startLocal, type LocalRun } from './local-run.js';
-import { bitIdentical, stepsDone, summaryFaults, waitFor } from './processes.js';
+import { bitIdentical, PACED, stepsDone, summaryFaults, waitFor } from './processes.js';
 import type { Context, Outcome } from './types.js';
 
 /** Shards checkpoint every this many steps in these scenarios, so a kill after step 30 has one behind it. */
@@ -45,7 +45,7 @@ async function killAfter(run: LocalRun, dir: string, name: string, steps: number
  */
 async function shardRestart(ctx: Context, dir: string, name: string, expected: readonly string[]): Promise<Outcome> {
   await ctx.reference();
-  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
+  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY], PACED);
   const code = await killAfter(run, dir, name, 30);
   const faults = code === 0 ? await summaryFaults(dir) : [];
   const same = await bitIdentical(ctx, dir);
@@ -67,7 +67,7 @@ export const colocatedWorkerRestart = (ctx: Context, dir: string): Promise<Outco
 
 export async function coordinatorRestart(ctx: Context, dir: string): Promise<Outcome> {
   await ctx.reference();
-  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY]);
+  const run = startLocal(ctx, dir, ['--checkpoint-every', CHECKPOINT_EVERY], PACED);
   const code = await killAfter(run, dir, 'coordinator', 30);
   const faults = code === 0 ? await summaryFaults(dir) : [];
   const same = await bitIdentical(ctx, dir);
