@@ -22,6 +22,8 @@ describe('the command bundle', () => {
     const inputs = Object.keys(pointer().inputs);
     expect(inputs).toContain('apps/cli/src/main.ts');
     expect(inputs).toContain('libs/model/src/tf-gradients.ts');
+    // The manifests decide what a chunk holds (exports, sideEffects): a change to one rebuilds too.
+    expect(inputs).toEqual(expect.arrayContaining(['libs/model/package.json', 'libs/cluster/package.json', 'apps/cli/bin/bundle.js']));
     expect(inputs.some((file) => file.startsWith('node_modules/@tensorflow/tfjs-core/dist/gradients/'))).toBe(true);
     // npm packages stay external: they load from node_modules, never copied into the bundle.
     expect(inputs.filter((file) => file.startsWith('node_modules/') && !file.includes('/tfjs-core/dist/'))).toEqual([]);

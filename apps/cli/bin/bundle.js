@@ -49,6 +49,15 @@ function freshBuild() {
   return existsSync(entry) ? entry : undefined;
 }
 
+/**
+ * Files that shape the build without being its sources: the packages' manifests (their exports and
+ * sideEffects, which decide what a chunk holds) and this script.
+ */
+function settingsFiles() {
+  const libs = readdirSync(join(REPO, 'libs')).map((name) => `libs/${name}/package.json`);
+  return [...libs.filter((file) => existsSync(join(REPO, file))), 'apps/cli/package.json', 'apps/cli/bin/bundle.js'];
+}
+
 function dropOldBuilds(current) {
   const builds = readdirSync(DIST, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && entry.name.startsWith('b-') && entry.name !== current)
@@ -120,7 +129,7 @@ async function build() {
   // esbuild's service process would otherwise outlive this one.
   await stop();
   const inputs = {};
-  for (const file of Object.keys(result.metafile.inputs)) {
+  for (const file of [...Object.keys(result.metafile.inputs), ...settingsFiles()]) {
     const stat = statSync(join(REPO, file));
     inputs[file] = [stat.size, stat.mtimeMs];
   }

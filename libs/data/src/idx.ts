@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { DataError } from './data-error.js';
+import { unpackedCopy } from './unpacked-copy.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -80,24 +81,39 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
 
 /**
  * Reads and parses an IDX file, gunzipping it first when it starts with the gzip magic bytes
- * 1f 8b (whatever its name).
+ * 1f 8b (whatever its name). With `unpackedDir`, a gzipped file's inflated copy is read from that
+ * folder when one matches the file as it is now, and kept there otherwise (unpacked-copy.ts).
  * @throws {DataError} E_IDX_BAD_GZIP or E_IDX_TRUNCATED for a damaged gzip stream, else as `parseIdx`.
  */
-export async function readIdxFile(path: string, expectedDims: number): Promise<IdxArray> {
+export async function readIdxFile(path: string, expectedDims: number, options: { readonly unpackedDir?: string } = {}): Promise<IdxArray> {
   let bytes: Uint8Array = await readFile(path);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (!isGzip(bytes)) return parseIdx(bytes, path, expectedDims);
+  const copy = options.unpackedDir === undefined ? undefined : await unpackedCopy(path, options.unpackedDir);
+  const kept = await copy?.read();
+  if (kept) {
     try {
-      bytes = await gunzipAsync(bytes);
-    } catch (error) {
-      const truncated = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR';
-      throw new DataError(
-        truncated ? 'E_IDX_TRUNCATED' : 'E_IDX_BAD_GZIP',
-        `${path}: ${truncated ? 'the gzip stream ends early (truncated file)' : `not a valid gzip stream (${(error as Error).message})`}; ${REPLACE_HINT}`,
-        { path, cause: error },
-      );
+      return parseIdx(kept, path, expectedDims);
+    } catch {
+      await copy!.drop();
     }
   }
-  return parseIdx(bytes, path, expectedDims);
+  try {
+    bytes = await gunzipAsync(bytes);
+  } catch (error) {
+    const truncated = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR';
+    throw new DataError(
+      truncated ? 'E_IDX_TRUNCATED' : 'E_IDX_BAD_GZIP',
+      `${path}: ${truncated ? 'the gzip stream ends early (truncated file)' : `not a valid gzip stream (${(error as Error).message})`}; ${REPLACE_HINT}`,
+      { path, cause: error },
+    );
+  }
+  const parsed = parseIdx(bytes, path, expectedDims);
+  await copy?.keep(bytes);
+  return parsed;
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 const REPLACE_HINT = 'replace it with the original (delete it from the cache to download it again, or reinstall the package it came from)';

@@ -55,7 +55,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset>
   const looked: string[] = [];
   for (const location of searchLocations(spec, options.dataDir, roots)) {
     const { found, missing } = await findIdxFiles(location.dir, spec);
-    if (missing.length === 0) return readIdxDataset(spec, found, location.dir);
+    if (missing.length === 0) return readIdxDataset(spec, found, location.dir, roots);
     looked.push(
       `${location.dir} (${location.origin}${missing.length < spec.files.length ? `; lacks ${missing.map((role) => fileName(spec, role)).join(', ')}` : ''})`,
     );
@@ -79,7 +79,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<Dataset>
     }
   }
   const { found } = await findIdxFiles(cacheDir, spec);
-  return readIdxDataset(spec, found, cacheDir);
+  return readIdxDataset(spec, found, cacheDir, roots);
 }
 
 /**
@@ -91,10 +91,12 @@ export function parseDatasetName(value: string): DatasetName {
   throw new DataOptionError('E_DATA_OPTION', 'name', value, `unknown data set "${value}"; use one of ${DATASET_NAMES.join(', ')} (flag --dataset)`);
 }
 
-async function readIdxDataset(spec: IdxDatasetSpec, files: ReadonlyMap<IdxRole, string>, dir: string): Promise<Dataset> {
+async function readIdxDataset(spec: IdxDatasetSpec, files: ReadonlyMap<IdxRole, string>, dir: string, roots: SearchRoots): Promise<Dataset> {
+  // Gzipped files are inflated once per machine, into the per-user cache (unpacked-copy.ts).
+  const options = { unpackedDir: join(cacheDirFor(spec.name, roots), 'unpacked') };
   const [train, test] = await Promise.all([
-    readIdxSplit(files.get('trainImages')!, files.get('trainLabels')!, spec),
-    readIdxSplit(files.get('testImages')!, files.get('testLabels')!, spec),
+    readIdxSplit(files.get('trainImages')!, files.get('trainLabels')!, spec, options),
+    readIdxSplit(files.get('testImages')!, files.get('testLabels')!, spec, options),
   ]);
   const { inputShape, numClasses } = datasetFormat(spec.name);
   return { name: spec.name, inputShape, numClasses, classNames: spec.classNames, train, test, source: dir };

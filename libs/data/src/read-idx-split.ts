@@ -14,8 +14,13 @@ export interface ImageFormat {
  * @throws {DataError} E_IDX_BAD_SHAPE, E_IDX_MISMATCH or E_IDX_BAD_LABEL naming the file(s), or any
  *   error of `readIdxFile`.
  */
-export async function readIdxSplit(imagesPath: string, labelsPath: string, format: ImageFormat): Promise<Split> {
-  const [images, labels] = await Promise.all([readIdxFile(imagesPath, 3), readIdxFile(labelsPath, 1)]);
+export async function readIdxSplit(
+  imagesPath: string,
+  labelsPath: string,
+  format: ImageFormat,
+  options: { readonly unpackedDir?: string } = {},
+): Promise<Split> {
+  const [images, labels] = await Promise.all([readIdxFile(imagesPath, 3, options), readIdxFile(labelsPath, 1, options)]);
   const [count, rows, cols] = images.dims;
   if (rows !== format.rows || cols !== format.cols) {
     throw new DataError(
