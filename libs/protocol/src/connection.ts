@@ -21,6 +21,8 @@ export interface PeerInfo {
   readonly address: string;
   /** Largest frame the peer accepts; send() refuses bigger frames with E_TOO_LARGE. */
   readonly maxPayload: number;
+  /** Admitted by a join token (a browser tab) instead of the job's token. */
+  readonly joined?: true;
 }
 
 export interface ConnectionEvents {

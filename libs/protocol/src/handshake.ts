@@ -3,6 +3,8 @@ import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { ProtocolError, isErrorCode } from './errors.js';
 import { MIN_PEER_MAX_PAYLOAD, MIN_TOKEN_LENGTH, requireCount } from './limits.js';
 import { PROTOCOL_VERSION, ROLES, type Role } from './messages.js';
+import { verifyJoinToken } from './join-token.js';
+import { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_NAME, HEADER_ROLE, HEADER_VERSION, JOIN_QUERY } from './handshake-names.js';
 
 /**
  * The handshake rides on the HTTP upgrade request, so a refused peer never gets a WebSocket:
@@ -20,11 +22,7 @@ import { PROTOCOL_VERSION, ROLES, type Role } from './messages.js';
  * (403 E_ROLE). A refusal is an HTTP response with a JSON body {code, message}; the client turns it
  * into a ProtocolError with that code. The client checks the server's answer the same way.
  */
-export const HEADER_ROLE = 'x-dptrain-role';
-export const HEADER_VERSION = 'x-dptrain-version';
-export const HEADER_JOB = 'x-dptrain-job';
-export const HEADER_NAME = 'x-dptrain-name';
-export const HEADER_MAX_PAYLOAD = 'x-dptrain-max-payload';
+export { HEADER_JOB, HEADER_MAX_PAYLOAD, HEADER_NAME, HEADER_ROLE, HEADER_VERSION } from './handshake-names.js';
 
 /** What one side states about itself in the handshake. */
 export interface Identity {
@@ -37,6 +35,8 @@ export interface Identity {
 /** What the other side stated, once checked. */
 export interface PeerIdentity extends Identity {
   readonly version: number;
+  /** Admitted by a join token (a browser tab), not by the job's token. */
+  readonly joined?: true;
 }
 
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,128}$/;
@@ -113,7 +113,7 @@ export function checkUpgradeRequest(headers: IncomingHttpHeaders, expectedDigest
   const auth = headers.authorization;
   const match = typeof auth === 'string' ? /^Bearer (.+)$/.exec(auth) : null;
   if (!match) {
-    throw new ProtocolError('E_AUTH', 'the upgrade request has no "Authorization: Bearer <token>" header');
+    throw new ProtocolError('E_AUTH', 'the upgrade request has no "Authorization: Bearer <token>" header and no join token');
   }
   if (!timingSafeEqual(tokenDigest(match[1]), expectedDigest)) {
     throw new ProtocolError('E_AUTH', "the token does not match this job's token");
@@ -124,6 +124,32 @@ export function checkUpgradeRequest(headers: IncomingHttpHeaders, expectedDigest
   }
   checkJob(peer, jobId);
   return peer;
+}
+
+/** Whether an upgrade request authenticates with a join token rather than the job's token. */
+export function isJoinRequest(headers: IncomingHttpHeaders, url: string | undefined): boolean {
+  return headers.authorization === undefined && new URL(url ?? '/', 'http://x').searchParams.has(JOIN_QUERY.join);
+}
+
+/**
+ * Server side: checks a join request (a browser cannot set headers on a WebSocket, so the identity
+ * comes in the URL's query): the token's signature under `secret`, its expiry and job, then the
+ * identity as checkUpgradeRequest checks headers. A join token admits a worker only.
+ * @throws ProtocolError E_AUTH, E_HANDSHAKE, E_VERSION, E_JOB or E_ROLE
+ */
+export function checkJoinRequest(url: string, secret: string, jobId: string, acceptRoles: readonly Role[], now = Date.now()): PeerIdentity {
+  const query = new URL(url, 'http://x').searchParams;
+  const claims = verifyJoinToken(query.get(JOIN_QUERY.join) ?? '', secret, jobId, now);
+  const pseudoHeaders: IncomingHttpHeaders = {};
+  for (const [param, header] of Object.entries(JOIN_QUERY)) {
+    const value = query.get(param);
+    if (param !== 'join' && value !== null) pseudoHeaders[header] = value;
+  }
+  const peer = readIdentity(pseudoHeaders, 'join request');
+  if (peer.role !== claims.role) throw new ProtocolError('E_ROLE', `a join token admits a ${claims.role}, not a ${peer.role}`);
+  if (!acceptRoles.includes(peer.role)) throw new ProtocolError('E_ROLE', `this server accepts ${acceptRoles.join(', ')}, not a ${peer.role}`);
+  checkJob(peer, jobId);
+  return { ...peer, joined: true };
 }
 
 /**

@@ -36,3 +36,6 @@ export { backoffDelays, reconnecting, type ReconnectOptions } from './reconnect.
 export { maskingImplementation } from './wire-accel.js';
 export { createMemoryPair } from './memory-pair.js';
 export { connectPort } from './port-connection.js';
+export { connectBrowser, type BrowserConnectOptions, type BrowserSocket, type BrowserSocketClass } from './browser-connect.js';
+export { DEFAULT_JOIN_TTL_MS, mintJoinToken, verifyJoinToken } from './join-token.js';
+export { readJoinClaims, type JoinClaims } from './join-claims.js';

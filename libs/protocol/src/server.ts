@@ -5,7 +5,17 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from './ws.js';
 import { type PipeConnection, resolveConnectionOptions, type Connection, type ConnectionOptions, type PeerInfo } from './connection.js';
 import { ProtocolError } from './errors.js';
-import { checkIdentity, checkUpgradeRequest, refusalResponse, resolveToken, responseHeaderLines, tokenDigest, type PeerIdentity } from './handshake.js';
+import {
+  checkIdentity,
+  checkJoinRequest,
+  checkUpgradeRequest,
+  isJoinRequest,
+  refusalResponse,
+  resolveToken,
+  responseHeaderLines,
+  tokenDigest,
+  type PeerIdentity,
+} from './handshake.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
   DEFAULT_HEADERS_TIMEOUT_MS,
@@ -149,7 +159,9 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
     const address = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     let peer: PeerIdentity;
     try {
-      peer = checkUpgradeRequest(request.headers, digest, options.jobId, acceptRoles);
+      peer = isJoinRequest(request.headers, request.url)
+        ? checkJoinRequest(request.url!, token, options.jobId, acceptRoles)
+        : checkUpgradeRequest(request.headers, digest, options.jobId, acceptRoles);
       const open = [...connections].filter((c) => c.peer.role === peer.role).length;
       if (open >= limits[peer.role]) {
         throw new ProtocolError(
@@ -171,6 +183,7 @@ export async function createServer(options: ServerOptions): Promise<ProtocolServ
         name: peer.name,
         address,
         maxPayload: peer.maxPayload,
+        ...(peer.joined ? { joined: true as const } : {}),
       };
       const { connection, terminate } = attachSocket(ws, info, resolved, maxPayload, budget);
       connections.add(connection);

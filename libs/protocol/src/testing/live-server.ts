@@ -61,11 +61,12 @@ export async function connectTo(server: ProtocolServer, extra: Partial<ConnectOp
 }
 
 /** An upgrade request with the given headers, for refusals the official client cannot produce. */
-export function rawUpgrade(server: ProtocolServer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+export function rawUpgrade(server: ProtocolServer, headers: Record<string, string>, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       host: server.host,
       port: server.port,
+      path,
       headers: {
         connection: 'Upgrade',
         upgrade: 'websocket',
