@@ -7,17 +7,17 @@ import { MESSAGE_TYPES, TENSOR_FIELDS, type Message } from './messages.js';
 import { createWireStats } from './stats.js';
 import { messageArbitraries } from './testing/arbitraries.js';
 
-/** Tensors compared by their bytes (so -0 and NaN payloads would count), the rest structurally. */
+/** Tensors compared by their dtype and bytes (so -0 and NaN payloads would count), the rest structurally. */
 function expectSameMessage(actual: Message, expected: Message): void {
   const tensorFields = TENSOR_FIELDS[expected.type];
-  const strip = (msg: Message) => Object.fromEntries(Object.entries(msg).filter(([key, value]) => !tensorFields.includes(key) && value !== undefined));
+  const strip = (msg: Message) => Object.fromEntries(Object.entries(msg).filter(([key, value]) => !Object.hasOwn(tensorFields, key) && value !== undefined));
   expect(strip(actual)).toEqual(strip(expected));
-  for (const field of tensorFields) {
-    const a = (actual as unknown as Record<string, Float32Array | undefined>)[field];
-    const e = (expected as unknown as Record<string, Float32Array | undefined>)[field];
+  for (const [field, dtype] of Object.entries(tensorFields)) {
+    const a = (actual as unknown as Record<string, Float32Array | Uint8Array | undefined>)[field];
+    const e = (expected as unknown as Record<string, Float32Array | Uint8Array | undefined>)[field];
     expect(a === undefined).toBe(e === undefined);
     if (a && e) {
-      expect(a).toBeInstanceOf(Float32Array);
+      expect(a).toBeInstanceOf(dtype === 'f32' ? Float32Array : Uint8Array);
       expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength))).toBe(true);
     }
   }

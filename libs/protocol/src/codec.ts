@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors.js';
-import { decodeFrame, encodeFrame, type EncodeOptions, type FrameTensor } from './frame.js';
-import { TENSOR_FIELDS, isMessageType, type Message } from './messages.js';
+import { decodeFrame, encodeFrame, type EncodeOptions, type FrameTensor, type TensorData } from './frame.js';
+import { isMessageType, isTensorField, type Message } from './messages.js';
 import { assertPlain } from './msgpack.js';
 import type { WireStats } from './stats.js';
 import { checkContent, checkShape, refuseType, resolveValidateOptions, seqOf, type ValidateOptions } from './validate.js';
@@ -15,12 +15,11 @@ import { checkContent, checkShape, refuseType, resolveValidateOptions, seqOf, ty
  */
 export function encodeMessage(msg: Message, options?: EncodeOptions): Uint8Array[] {
   checkShape(msg as unknown as Record<string, unknown>);
-  const tensorFields = TENSOR_FIELDS[msg.type];
   const body: Record<string, unknown> = {};
   const tensors: FrameTensor[] = [];
   for (const [key, value] of Object.entries(msg)) {
     if (value === undefined) continue;
-    if (tensorFields.includes(key)) tensors.push({ field: key, data: value as Float32Array });
+    if (isTensorField(msg.type, key)) tensors.push({ field: key, data: value as TensorData });
     else body[key] = value;
   }
   assertPlain(body, msg.type, 0);
@@ -50,7 +49,7 @@ export function createDecoder(options: ValidateOptions = {}): Decoder {
       const type = body.type;
       if (!isMessageType(type)) refuseType(body);
       for (const { field, data } of tensors) {
-        if (!TENSOR_FIELDS[type].includes(field) || Object.hasOwn(body, field)) {
+        if (!isTensorField(type, field) || Object.hasOwn(body, field)) {
           throw new ProtocolError(
             'E_MALFORMED',
             `${type} carries tensor "${field}", which is ${Object.hasOwn(body, field) ? 'also a header field' : 'not a tensor field of ' + type}`,

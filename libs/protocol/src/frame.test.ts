@@ -131,3 +131,91 @@ describe('decodeFrame', () => {
     expect(codeOf(() => decodeFrame(rawFrame([[], []])))).toBe('E_MALFORMED');
   });
 });
+
+describe('u8 tensors', () => {
+  it('lay out as a table entry of dtype "u8" and their raw bytes, padded to 8, after the float32 ones', () => {
+    const frame = concatParts(
+      encodeFrame({ k: 1 }, [
+        { field: 'a', data: new Float32Array([1]) },
+        { field: 'b', data: Uint8Array.of(7, 8, 9) },
+      ]),
+    );
+    // Header = msgpack [{k: 1}, [["a","f32",0,1], ["b","u8",8,3]]]:
+    //   92 | 81 a1 6b 01 | 92 | 94 a1 61 a3 66 33 32 00 01 | 94 a1 62 a2 75 38 08 03 = 23 bytes.
+    const header = [0x92, 0x81, 0xa1, 0x6b, 0x01, 0x92, 0x94, 0xa1, 0x61, 0xa3, 0x66, 0x33, 0x32, 0x00, 0x01];
+    header.push(0x94, 0xa1, 0x62, 0xa2, 0x75, 0x38, 0x08, 0x03);
+    // 8 + 23 = 31 → data at 32; a: 4 bytes + 4 padding; b at data offset 8: 3 bytes + 5 padding. Total 48.
+    expect([...frame.subarray(0, 8)]).toEqual([0x44, 0x50, 1, 0, 23, 0, 0, 0]);
+    expect([...frame.subarray(8, 31)]).toEqual(header);
+    expect([...frame.subarray(32)]).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0, 7, 8, 9, 0, 0, 0, 0, 0]);
+  });
+
+  it('round-trip with float32 ones as Uint8Array views of the received bytes, whatever the lengths', () => {
+    for (const length of [0, 1, 7, 8, 9, 50_177]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 31) & 0xff);
+      const frame = concatParts(
+        encodeFrame({ n: length }, [
+          { field: 'x', data: new Float32Array([0.5, -3]) },
+          { field: 'images', data: bytes },
+          { field: 'labels', data: Uint8Array.of(255, 0, 1) },
+        ]),
+      );
+      const stats = createWireStats();
+      const { body, tensors } = decodeFrame(frame, undefined, stats);
+      expect(body).toEqual({ n: length });
+      expect(tensors.map((t) => [t.field, t.data.constructor.name, t.data.length])).toEqual([
+        ['x', 'Float32Array', 2],
+        ['images', 'Uint8Array', length],
+        ['labels', 'Uint8Array', 3],
+      ]);
+      expect(Buffer.from(tensors[1].data.buffer, tensors[1].data.byteOffset, tensors[1].data.byteLength).equals(bytes)).toBe(true);
+      expect([...tensors[2].data]).toEqual([255, 0, 1]);
+      expect(tensors[1].data.buffer).toBe(frame.buffer);
+      expect(stats.unalignedCopies).toBe(0);
+    }
+  });
+
+  it('are never copied for alignment when the frame has no float32 tensor; are copied along with one that needs it', () => {
+    const only = concatParts(encodeFrame({}, [{ field: 'b', data: Uint8Array.of(1, 2, 3) }]));
+    const backing = new Uint8Array(only.length + 1);
+    backing.set(only, 1);
+    const stats = createWireStats();
+    const [b] = decodeFrame(backing.subarray(1), undefined, stats).tensors;
+    expect(b.data.buffer).toBe(backing.buffer);
+    expect([...b.data]).toEqual([1, 2, 3]);
+    expect(stats.unalignedCopies).toBe(0);
+
+    const mixed = concatParts(
+      encodeFrame({}, [
+        { field: 'f', data: new Float32Array([2.5]) },
+        { field: 'b', data: Uint8Array.of(4, 5) },
+      ]),
+    );
+    const shifted = new Uint8Array(mixed.length + 2);
+    shifted.set(mixed, 2);
+    const [f, u] = decodeFrame(shifted.subarray(2), undefined, stats).tensors;
+    expect(f.data.buffer).toBe(u.data.buffer);
+    expect([f.data[0], ...u.data]).toEqual([2.5, 4, 5]);
+    expect(stats.unalignedCopies).toBe(1);
+  });
+
+  it('refuses u8 entries that overrun, misalign, overlap or declare hostile lengths, as strictly as f32 ones', () => {
+    const data = new Uint8Array(16);
+    const table = (...entries: unknown[]) => rawFrame([{}, entries], data);
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 16])))).toBe('no error');
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 9])))).toBe('no error'); // 9 bytes + 7 padding
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 17])))).toBe('E_MALFORMED'); // 17 > 16 bytes
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 8])))).toBe('E_MALFORMED'); // 8 bytes unclaimed
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 3, 1])))).toBe('E_MALFORMED'); // offset not 8-aligned
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 9], ['b', 'u8', 8, 1])))).toBe('E_MALFORMED'); // overlap
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 1], ['b', 'f32', 8, 3])))).toBe('E_MALFORMED'); // 12 bytes past 16
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, -1])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, 1.5])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 0, Number.MAX_SAFE_INTEGER])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'f32', 0, 2 ** 51])))).toBe('E_MALFORMED'); // 4 × length is not a safe integer
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', 2 ** 53 - 8, 1])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'U8', 0, 16])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'u16', 0, 8])))).toBe('E_MALFORMED');
+    expect(codeOf(() => decodeFrame(table(['a', 'u8', '0', 16])))).toBe('E_MALFORMED');
+  });
+});

@@ -11,20 +11,31 @@ import type { WireStats } from './stats.js';
  *   ┌──────┬────┬─────┬────────────┬──────────────┬──────────┬─────────────────────────────┐
  *   │ "DP" │ 01 │ 00  │ H (u32)    │ msgpack hdr  │ 0-padding│ tensor bytes, each at +8k   │
  *   └──────┴────┴─────┴────────────┴──────────────┴──────────┴─────────────────────────────┘
- *   magic  fmt  flags  header size  [body, table]             raw float32, zero-padded to 8
+ *   magic  fmt  flags  header size  [body, table]             raw float32 or bytes, zero-padded to 8
  *
- * `table` lists each tensor as [field, "f32", byteOffset from P, element count]. Because P and
- * every byteOffset are multiples of 8, a Float32Array can view the received bytes in place whenever
- * the transport's buffer itself starts 4-aligned.
+ * `table` lists each tensor as [field, dtype ("f32" or "u8"), byteOffset from P, element count].
+ * Because P and every byteOffset are multiples of 8, a Float32Array can view the received bytes in
+ * place whenever the transport's buffer itself starts 4-aligned; a Uint8Array always can.
  */
 export const FRAME_MAGIC = 'DP';
 export const FRAME_FORMAT = 1;
 export const DTYPE_F32 = 'f32';
+/** Raw bytes, e.g. a lease's sample images and labels (a frame without one is the same as before it existed). */
+export const DTYPE_U8 = 'u8';
+export type TensorDtype = typeof DTYPE_F32 | typeof DTYPE_U8;
+export type TensorData = Float32Array | Uint8Array;
 
-/** A named float32 tensor carried after the header. */
+const BYTES_PER_ELEMENT: Readonly<Record<TensorDtype, number>> = { f32: 4, u8: 1 };
+
+/** A named tensor carried after the header: float32 values or raw bytes. */
 export interface FrameTensor {
   readonly field: string;
-  readonly data: Float32Array;
+  readonly data: TensorData;
+}
+
+/** The dtype a tensor travels as. */
+export function dtypeOf(data: TensorData): TensorDtype {
+  return data instanceof Float32Array ? DTYPE_F32 : DTYPE_U8;
 }
 
 export interface DecodedFrame {
@@ -64,7 +75,7 @@ export function encodeFrame(body: Record<string, unknown>, tensors: readonly Fra
   const table: [string, string, number, number][] = [];
   let offset = 0;
   for (const { field, data } of tensors) {
-    table.push([field, DTYPE_F32, offset, data.length]);
+    table.push([field, dtypeOf(data), offset, data.length]);
     offset += align(data.byteLength);
   }
   const header = packHeader([body, table]);
@@ -76,8 +87,9 @@ export function encodeFrame(body: Record<string, unknown>, tensors: readonly Fra
   new DataView(head.buffer).setUint32(4, header.length, true);
   head.set(header, PREFIX_BYTES);
 
-  if (options.inPlace && tensors.length === 1) {
-    const frame = frameInPlace(tensors[0].data, head);
+  const only = tensors.length === 1 ? tensors[0].data : undefined;
+  if (options.inPlace && only instanceof Float32Array) {
+    const frame = frameInPlace(only, head);
     if (frame) return [frame];
   }
   const parts: Uint8Array[] = [head];
@@ -112,8 +124,9 @@ export function partsLength(parts: readonly Uint8Array[]): number {
 
 /**
  * Decodes the frame layout: prefix, header (plain data only, see assertPlain) and tensor table.
- * Tensors come back as Float32Array views over `bytes` when its tensor region is 4-aligned in its
- * ArrayBuffer; otherwise the region is copied once and `stats.unalignedCopies` is incremented.
+ * Tensors come back as Float32Array ("f32") or Uint8Array ("u8") views over `bytes`; when the frame
+ * has an f32 tensor and its tensor region is not 4-aligned in its ArrayBuffer, the region is copied
+ * once and `stats.unalignedCopies` is incremented.
  *
  * @param maxHeaderBytes longest accepted header. @default DEFAULT_MAX_HEADER_BYTES
  * @throws ProtocolError E_MALFORMED, E_TOO_LARGE or E_NON_FINITE (in the header)
@@ -144,29 +157,31 @@ export function decodeFrame(bytes: Uint8Array, maxHeaderBytes: number = DEFAULT_
   const [body, table] = header as [Record<string, unknown>, unknown[]];
   const dataLength = Math.max(0, bytes.byteLength - dataStart);
   const entries = readTable(table, dataLength);
-  const end = entries.length === 0 ? 0 : align(entries[entries.length - 1].offset + 4 * entries[entries.length - 1].length);
+  const last = entries.at(-1);
+  const end = last === undefined ? 0 : align(last.offset + BYTES_PER_ELEMENT[last.dtype] * last.length);
   if (bytes.byteLength !== dataStart + end) {
     throw new ProtocolError('E_MALFORMED', `frame is ${bytes.byteLength} bytes; its header and tensor table account for ${dataStart + end}`);
   }
 
   let buffer = bytes.buffer;
   let base = bytes.byteOffset + dataStart;
-  if (entries.length > 0 && base % 4 !== 0) {
+  if (base % 4 !== 0 && entries.some((e) => e.dtype === DTYPE_F32)) {
     const copy = new Uint8Array(end);
     copy.set(bytes.subarray(dataStart));
     buffer = copy.buffer;
     base = 0;
     if (stats) stats.unalignedCopies++;
   }
-  const tensors = entries.map(({ field, offset, length }) => ({
+  const tensors = entries.map(({ field, dtype, offset, length }) => ({
     field,
-    data: new Float32Array(buffer, base + offset, length),
+    data: dtype === DTYPE_F32 ? new Float32Array(buffer, base + offset, length) : new Uint8Array(buffer, base + offset, length),
   }));
   return { body, tensors };
 }
 
 interface TableEntry {
   field: string;
+  dtype: TensorDtype;
   offset: number;
   length: number;
 }
@@ -184,23 +199,25 @@ function readTable(table: unknown[], dataLength: number): TableEntry[] {
     const [field, dtype, offset, length] = entry as [string, unknown, unknown, unknown];
     if (seen.has(field)) throw new ProtocolError('E_MALFORMED', `${where} repeats the field "${field}"`);
     seen.add(field);
-    if (dtype !== DTYPE_F32) {
-      throw new ProtocolError('E_MALFORMED', `${where} (${field}) has dtype ${JSON.stringify(dtype)}; only "${DTYPE_F32}" is carried`);
+    if (dtype !== DTYPE_F32 && dtype !== DTYPE_U8) {
+      throw new ProtocolError('E_MALFORMED', `${where} (${field}) has dtype ${JSON.stringify(dtype)}; only "${DTYPE_F32}" and "${DTYPE_U8}" are carried`);
     }
+    const size = BYTES_PER_ELEMENT[dtype];
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < next || offset % TENSOR_ALIGN !== 0) {
       throw new ProtocolError(
         'E_MALFORMED',
         `${where} (${field}) has byteOffset ${String(offset)}; expected a multiple of ${TENSOR_ALIGN} at or after ${next}`,
       );
     }
-    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || offset + 4 * length > dataLength) {
+    // length ≤ dataLength first, so that size × length stays a safe integer.
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > dataLength || offset + size * length > dataLength) {
       throw new ProtocolError(
         'E_MALFORMED',
-        `${where} (${field}) declares ${String(length)} floats at byte ${offset} but the frame carries ${dataLength} tensor bytes`,
+        `${where} (${field}) declares ${String(length)} ${dtype === DTYPE_F32 ? 'floats' : 'bytes'} at byte ${offset} but the frame carries ${dataLength} tensor bytes`,
       );
     }
-    entries.push({ field, offset, length });
-    next = align(offset + 4 * length);
+    entries.push({ field, dtype, offset, length });
+    next = align(offset + size * length);
   }
   return entries;
 }

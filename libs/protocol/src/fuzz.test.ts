@@ -71,7 +71,7 @@ describe('decoder and validator fuzzing', () => {
         const body: Record<string, unknown> = {};
         const carried: FrameTensor[] = [];
         for (const [name, item] of Object.entries(msg)) {
-          if (tensors.includes(name)) carried.push({ field: name, data: item as Float32Array });
+          if (Object.hasOwn(tensors, name)) carried.push({ field: name, data: item as Float32Array | Uint8Array });
           else body[name] = item;
         }
         if (FORBIDDEN.has(field)) return;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors.js';
+import type { TensorDtype } from './frame.js';
 import { MAX_MICRO_BATCH_IDS, MAX_TEXT_LENGTH } from './limits.js';
 
 /**
@@ -9,7 +10,8 @@ import { MAX_MICRO_BATCH_IDS, MAX_TEXT_LENGTH } from './limits.js';
  *
  * Steps, versions and ids are non-negative safe integers. `version` counts optimizer updates
  * applied by a parameter server; in synchronous mode version t is the state after step t − 1.
- * Tensors are Float32Array and travel after the header without copies (see frame.ts).
+ * Tensors are Float32Array (or Uint8Array: a lease's samples) and travel after the header
+ * without copies (see frame.ts).
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -36,6 +38,7 @@ const secret128 = z.string().regex(/^[A-Za-z0-9_-]{22}$/);
 const ticket = secret128;
 // Typed as Float32Array<ArrayBufferLike> so views over any buffer (decoded frames, subarrays) fit.
 const tensor = z.custom<Float32Array>((value) => value instanceof Float32Array, 'expected a Float32Array');
+const bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a Uint8Array');
 // Headers pass assertPlain (JSON-like data only) before any schema sees them.
 const json = z.custom<JsonValue>((value) => value !== undefined, 'expected a JSON value');
 const request = { seq: uint };
@@ -62,6 +65,8 @@ export const MESSAGE_SCHEMAS = {
     version: uint.optional(),
     /** With `workerId`: the session secret `registered` gave that worker; without it the id is not taken back. */
     session: secret128.optional(),
+    /** A worker without the data set: every lease it is sent carries its samples (`lease.images`, `lease.labels`). */
+    samples: z.literal(true).optional(),
   }),
   /**
    * coordinator → worker or parameter server, reply to register: identity, membership generation
@@ -111,6 +116,13 @@ export const MESSAGE_SCHEMAS = {
      * micro-batch, lease) that a shard checks before it takes the push.
      */
     tickets: z.array(ticket).max(MAX_MICRO_BATCH_IDS).optional(),
+    /**
+     * For a worker that registered with `samples`: the training split's rows of every sample of
+     * the lease, micro-batch by micro-batch in `microBatchIds` order, each micro-batch's samples in
+     * the plan's order; `images` one row of `features` bytes per sample, `labels` one byte each.
+     */
+    images: bytes.optional(),
+    labels: bytes.optional(),
   }),
   /**
    * worker → coordinator: the lease's gradients were pushed and acknowledged; one loss per
@@ -302,27 +314,32 @@ export function isMessageType(value: unknown): value is MessageType {
   return typeof value === 'string' && Object.hasOwn(MESSAGE_SCHEMAS, value);
 }
 
-/** Fields carried as raw float32 tensors after the header, per message type. */
-export const TENSOR_FIELDS: { readonly [K in MessageType]: readonly string[] } = {
-  register: [],
-  registered: [],
-  shardReady: [],
-  heartbeat: [],
-  lease: [],
-  leaseDone: [],
-  leaseRevoked: [],
-  shutdown: [],
-  pull: [],
-  params: ['values', 'bnState'],
-  push: ['grads', 'bnStats'],
-  pushRun: ['grads', 'bnStats'],
-  pushAck: [],
-  stepApplied: [],
-  stepRefused: [],
-  status: [],
-  statusReport: [],
-  error: [],
+/** Fields carried as raw tensors after the header, per message type, with the dtype of each. */
+export const TENSOR_FIELDS: { readonly [K in MessageType]: Readonly<Record<string, TensorDtype>> } = {
+  register: {},
+  registered: {},
+  shardReady: {},
+  heartbeat: {},
+  lease: { images: 'u8', labels: 'u8' },
+  leaseDone: {},
+  leaseRevoked: {},
+  shutdown: {},
+  pull: {},
+  params: { values: 'f32', bnState: 'f32' },
+  push: { grads: 'f32', bnStats: 'f32' },
+  pushRun: { grads: 'f32', bnStats: 'f32' },
+  pushAck: {},
+  stepApplied: {},
+  stepRefused: {},
+  status: {},
+  statusReport: {},
+  error: {},
 };
+
+/** Whether `field` travels as a tensor in a message of `type` (an own key: "constructor" is not one). */
+export function isTensorField(type: MessageType, field: string): boolean {
+  return Object.hasOwn(TENSOR_FIELDS[type], field);
+}
 
 /** Request types and the reply type each expects. */
 export const REPLY_TYPES = {

@@ -6,7 +6,7 @@ import type { Message, MessageOf } from './messages.js';
 import { checkReply, resolveValidateOptions, type ValidateOptions } from './validate.js';
 
 /** Encodes without the sender-side schema check, as a hostile or buggy peer could. */
-function frameOf(fields: Record<string, unknown>, tensors: Record<string, Float32Array> = {}): Uint8Array {
+function frameOf(fields: Record<string, unknown>, tensors: Record<string, Float32Array | Uint8Array> = {}): Uint8Array {
   return concatParts(
     encodeFrame(
       fields,
@@ -15,7 +15,7 @@ function frameOf(fields: Record<string, unknown>, tensors: Record<string, Float3
   );
 }
 
-function refusal(options: ValidateOptions, fields: Record<string, unknown>, tensors?: Record<string, Float32Array>): ProtocolError {
+function refusal(options: ValidateOptions, fields: Record<string, unknown>, tensors?: Record<string, Float32Array | Uint8Array>): ProtocolError {
   try {
     createDecoder(options)(frameOf(fields, tensors));
   } catch (error) {
@@ -155,6 +155,57 @@ describe('validation of fields', () => {
     const [fields] = push(new Float32Array(1));
     const doubled = refusal({}, { ...fields, grads: [1] }, { grads: new Float32Array(1) });
     expect(doubled.message).toContain('which is also a header field');
+  });
+});
+
+describe("validation of a lease's samples", () => {
+  const lease = { type: 'lease', seq: 7, leaseId: 1, step: 0, microBatchIds: [2, 0], modelVersion: 0, deadlineMs: 1 };
+  // Two micro-batches of 2 samples of 3 bytes.
+  const rows = { images: Uint8Array.from({ length: 12 }, (_, i) => i), labels: Uint8Array.of(1, 0, 9, 4) };
+
+  it('accepts images and labels of the same number of samples per micro-batch and bytes per sample, as bytes', () => {
+    const msg = createDecoder({})(frameOf(lease, rows));
+    if (msg.type !== 'lease') throw new Error(`decoded a ${msg.type}`);
+    expect(msg.images).toBeInstanceOf(Uint8Array);
+    expect([...msg.images!]).toEqual([...rows.images]);
+    expect([...msg.labels!]).toEqual([1, 0, 9, 4]);
+  });
+
+  const cases: [string, Record<string, Float32Array | Uint8Array>, ErrorCode, string][] = [
+    ['images without labels', { images: rows.images }, 'E_MALFORMED', 'lease: carries images without labels'],
+    ['labels without images', { labels: rows.labels }, 'E_MALFORMED', 'lease: carries labels without images'],
+    [
+      'labels not a multiple of the micro-batches',
+      { ...rows, labels: Uint8Array.of(1, 2, 3) },
+      'E_BAD_LENGTH',
+      'lease.labels has 3 entries for 2 micro-batches',
+    ],
+    ['no samples at all', { images: new Uint8Array(0), labels: new Uint8Array(0) }, 'E_BAD_LENGTH', 'lease.labels has 0 entries'],
+    ['images not a multiple of the samples', { ...rows, images: new Uint8Array(13) }, 'E_BAD_LENGTH', 'lease.images has 13 bytes for 4 samples'],
+    ['samples of no bytes', { ...rows, images: new Uint8Array(0) }, 'E_BAD_LENGTH', 'lease.images has 0 bytes for 4 samples'],
+    ['images sent as floats', { ...rows, images: new Float32Array(12) }, 'E_MALFORMED', 'lease.images: expected a Uint8Array'],
+  ];
+  for (const [what, tensors, code, text] of cases) {
+    it(`refuses ${what} with ${code}`, () => {
+      const error = refusal({}, lease, tensors);
+      expect(error.code).toBe(code);
+      expect(error.message).toContain(text);
+      expect(error.ref).toBe(7);
+    });
+  }
+
+  it('refuses bytes in a float field, and a byte tensor under a name of the prototype', () => {
+    const params = { type: 'params', seq: 1, re: 0, version: 0, step: 0, offset: 0 };
+    expect(refusal({}, params, { values: new Uint8Array(8) }).message).toContain('params.values: expected a Float32Array');
+    const proto = refusal({}, lease, { ...rows, constructor: new Uint8Array(1) });
+    expect(proto.code).toBe('E_MALFORMED');
+    expect(proto.message).toContain('lease carries tensor "constructor", which is not a tensor field of lease');
+  });
+
+  it('takes `samples: true` in a register and nothing else', () => {
+    const register = { type: 'register', seq: 3, name: 'w', pid: 1, backend: 'cpu' };
+    expect(createDecoder({})(frameOf({ ...register, samples: true }))).toMatchObject({ samples: true });
+    expect(refusal({}, { ...register, samples: false }).message).toContain('register.samples');
   });
 });
 

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ProtocolError, type ErrorCode } from './errors.js';
 import { firstNonFinite } from './finite.js';
 import { DEFAULT_MAX_HEADER_BYTES, requireCount } from './limits.js';
-import { MESSAGE_SCHEMAS, MESSAGE_TYPES, TENSOR_FIELDS, isMessageType, type Message } from './messages.js';
+import { MESSAGE_SCHEMAS, MESSAGE_TYPES, TENSOR_FIELDS, isMessageType, type Message, type MessageOf } from './messages.js';
 
 /** What a receiver knows about the model, so it can check lengths and ranges. */
 export interface ValidateOptions {
@@ -145,6 +145,9 @@ export function checkContent(msg: Message, limits: ResolvedValidateOptions): voi
         }
       }
       break;
+    case 'lease':
+      checkLeaseSamples(msg, fail);
+      break;
     case 'leaseDone':
       if (msg.losses.length !== msg.microBatchIds.length) {
         fail('E_BAD_LENGTH', `.losses has ${msg.losses.length} entries for ${msg.microBatchIds.length} micro-batches`);
@@ -157,11 +160,33 @@ export function checkContent(msg: Message, limits: ResolvedValidateOptions): voi
     const duplicate = firstDuplicate(msg.microBatchIds);
     if (duplicate !== undefined) fail('E_MALFORMED', `.microBatchIds lists micro-batch ${duplicate} twice`);
   }
-  for (const field of TENSOR_FIELDS[msg.type]) {
+  for (const [field, dtype] of Object.entries(TENSOR_FIELDS[msg.type])) {
     const values = (msg as unknown as Record<string, Float32Array | undefined>)[field];
-    if (!values) continue;
+    if (!values || dtype !== 'f32') continue;
     const at = firstNonFinite(values);
     if (at >= 0) fail('E_NON_FINITE', `.${field}[${at}] is ${values[at]}`);
+  }
+}
+
+/**
+ * A lease's samples: images and labels together, the same number of samples for each micro-batch
+ * and the same number of bytes for each sample. Whether those numbers are the job's is the
+ * worker's to check (it knows the job).
+ */
+function checkLeaseSamples(msg: MessageOf<'lease'>, fail: (code: ErrorCode, detail: string) => never): void {
+  const { images, labels, microBatchIds } = msg;
+  if (images === undefined && labels === undefined) return;
+  if (images === undefined || labels === undefined) {
+    fail('E_MALFORMED', `: carries ${images ? 'images without labels' : 'labels without images'}; a lease's samples need both`);
+  }
+  if (labels.length === 0 || labels.length % microBatchIds.length !== 0) {
+    fail(
+      'E_BAD_LENGTH',
+      `.labels has ${labels.length} entries for ${microBatchIds.length} micro-batches; expected the same positive number of samples for each`,
+    );
+  }
+  if (images.length === 0 || images.length % labels.length !== 0) {
+    fail('E_BAD_LENGTH', `.images has ${images.length} bytes for ${labels.length} samples; expected the same positive number of bytes for each`);
   }
 }
 

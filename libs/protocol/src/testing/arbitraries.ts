@@ -37,6 +37,16 @@ function message<K extends MessageType>(
   return fc.record(model, { requiredKeys, noNullPrototype: true }) as unknown as fc.Arbitrary<MessageOf<K>>;
 }
 
+/** A lease's samples for `microBatches` micro-batches: 1–3 samples each, of 1–6 bytes. */
+const sampleRows = (microBatches: number): fc.Arbitrary<{ images: Uint8Array; labels: Uint8Array }> =>
+  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 })).chain(([perMicroBatch, features]) => {
+    const samples = microBatches * perMicroBatch;
+    return fc.record({
+      images: fc.uint8Array({ minLength: samples * features, maxLength: samples * features }),
+      labels: fc.uint8Array({ minLength: samples, maxLength: samples }),
+    });
+  });
+
 const idsWithLosses = ids.chain((microBatchIds) =>
   fc.tuple(fc.constant(microBatchIds), fc.array(finite, { minLength: microBatchIds.length, maxLength: microBatchIds.length })),
 );
@@ -46,7 +56,12 @@ const idsWithLosses = ids.chain((microBatchIds) =>
  * replies) that survive encode → decode unchanged when no model limits are configured.
  */
 export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<MessageOf<K>> } = {
-  register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint, session: ticket }, ['workerId', 'shard', 'session']),
+  register: message('register', { name, pid: uint, backend: name, workerId: uint, shard: uint, session: ticket, samples: fc.constant(true as const) }, [
+    'workerId',
+    'shard',
+    'session',
+    'samples',
+  ]),
   registered: message(
     'registered',
     { re: uint, workerId: uint, generation: uint, config: json, shardUrls: fc.array(text, { maxLength: 4 }), session: ticket },
@@ -55,18 +70,23 @@ export const messageArbitraries: { readonly [K in MessageType]: fc.Arbitrary<Mes
   shardReady: message('shardReady', { shard: uint, url: name }),
   heartbeat: message('heartbeat', { workerId: uint, generation: uint, sentAtMs: uint }),
   lease: ids.chain((microBatchIds) =>
-    message(
-      'lease',
-      {
-        leaseId: uint,
-        step: uint,
-        microBatchIds: fc.constant(microBatchIds),
-        modelVersion: uint,
-        deadlineMs: uint,
-        tickets: fc.array(ticket, { minLength: microBatchIds.length, maxLength: microBatchIds.length }),
-      },
-      ['tickets'],
-    ),
+    fc
+      .tuple(
+        message(
+          'lease',
+          {
+            leaseId: uint,
+            step: uint,
+            microBatchIds: fc.constant(microBatchIds),
+            modelVersion: uint,
+            deadlineMs: uint,
+            tickets: fc.array(ticket, { minLength: microBatchIds.length, maxLength: microBatchIds.length }),
+          },
+          ['tickets'],
+        ),
+        fc.option(sampleRows(microBatchIds.length), { nil: undefined }),
+      )
+      .map(([lease, rows]) => (rows ? { ...lease, ...rows } : lease)),
   ),
   leaseDone: idsWithLosses.chain(([microBatchIds, losses]) =>
     message('leaseDone', {
