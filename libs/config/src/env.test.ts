@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envNameOf, RESERVED_ENV } from './env.js';
 import { FLAGS } from './flags.js';
-import { parseConfig, resolveConfig } from './resolve-config.js';
+import { resolveConfig } from './resolve-config.js';
+import { parseConfig } from './parse-config.js';
 
 function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'cfg-env-')), name);

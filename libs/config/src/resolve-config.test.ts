@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { FLAGS } from './flags.js';
-import { parseConfig, resolveConfig } from './resolve-config.js';
+import { resolveConfig } from './resolve-config.js';
+import { parseConfig } from './parse-config.js';
 import { defaultRunFolder } from './schema.js';
 
 function tempFile(name: string, text: string): string {
