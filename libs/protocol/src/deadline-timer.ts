@@ -1,3 +1,5 @@
+import { unrefTimer } from './unref-timer.js';
+
 /**
  * Many deadlines on one timer. Request timeouts used to be one setTimeout each; with one request per
  * micro-batch the timer objects alone were a measurable share of the garbage (bench/wire.bench.ts).
@@ -35,7 +37,7 @@ export class DeadlineTimer<K> {
   private arm(at: number): void {
     clearTimeout(this.timer);
     this.armedFor = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now())).unref();
+    this.timer = unrefTimer(setTimeout(() => this.fire(), Math.max(0, at - Date.now())));
   }
 
   private fire(): void {

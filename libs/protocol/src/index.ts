@@ -39,3 +39,4 @@ export { connectPort } from './port-connection.js';
 export { connectBrowser, type BrowserConnectOptions, type BrowserSocket, type BrowserSocketClass } from './browser-connect.js';
 export { DEFAULT_JOIN_TTL_MS, mintJoinToken, verifyJoinToken } from './join-token.js';
 export { readJoinClaims, type JoinClaims } from './join-claims.js';
+export { unrefTimer } from './unref-timer.js';
