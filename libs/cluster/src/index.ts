@@ -5,6 +5,7 @@ export type { ShardRange } from './shards.js';
 export { modelOf } from './model-of.js';
 export { Worker } from './worker/worker.js';
 export type { WorkerProgress } from './worker/worker.js';
+export { SAMPLES_MAX_PAYLOAD } from './worker/received-samples.js';
 export { leadingRun } from './worker/lease-computer.js';
 export { WalWriter } from './parameter-server/write-ahead-log.js';
 export { PreviousPoint } from './parameter-server/previous-point.js';

@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createMemoryPair, type Connection, type Message, type MessageOf } from '@dptrain/protocol';
-import { jobOf } from '../testing/in-process-cluster.js';
+import { trainingSplits } from '@dptrain/training';
+import { DATASET, jobOf } from '../testing/in-process-cluster.js';
 import { JobState } from '../lifecycle.js';
 import { Coordinator, type CoordinatorOptions } from './coordinator.js';
+import { LeaseSamples } from './lease-samples.js';
 
 // The coordinator against scripted peers: a fake shard and fake workers that answer exactly as
 // each test says, so every fault path is driven on purpose. M = 4 micro-batches per step.
@@ -44,9 +46,10 @@ async function shard(coordinator: Coordinator, version = 0): Promise<Peer> {
   return ps;
 }
 
-async function worker(coordinator: Coordinator, name: string): Promise<Peer & { readonly session: string }> {
+/** A worker registered under `name`; with `samples`, one without the data set. */
+async function worker(coordinator: Coordinator, name: string, samples = false): Promise<Peer & { readonly session: string }> {
   const w = connect(coordinator, 'worker');
-  const { session } = await w.connection.request({ type: 'register', name, pid: 2, backend: 'cpu' });
+  const { session } = await w.connection.request({ type: 'register', name, pid: 2, backend: 'cpu', ...(samples ? { samples: true as const } : {}) });
   return Object.assign(w, { session: session! });
 }
 
@@ -301,5 +304,59 @@ describe('Coordinator fault handling (scripted peers)', () => {
       clearInterval(beat);
       c.stop();
     }
+  });
+});
+
+describe('Coordinator leases to workers without the data set (scripted peers)', () => {
+  const train = trainingSplits(jobOf().config, DATASET).train;
+  const rowsOf = (lease: MessageOf<'lease'>) => new LeaseSamples(train, jobOf().config).rows(lease.step, lease.microBatchIds);
+
+  it("sends each lease of a worker that registered with samples its samples' rows, backup leases included, and none to the others", async () => {
+    const c = coordinatorOf({ backupAfter: 2, backupMinMs: 0 }, { train });
+    await shard(c);
+    const fast = await worker(c, 'fast', true);
+    const first = await fast.next('lease');
+    expect(first.microBatchIds).toEqual([0, 1, 2, 3]);
+    const expected = rowsOf(first);
+    expect(first.images!.length).toBe(16 * train.features);
+    expect([...first.images!]).toEqual([...expected.images]);
+    expect([...first.labels!]).toEqual([...expected.labels]);
+    const slow = await worker(c, 'slow');
+    await fast.connection.send(done(first));
+    const [a, b] = await Promise.all([fast.next('lease', (l) => l.step === 1), slow.next('lease', (l) => l.step === 1)]);
+    expect([a.images, a.labels].map((t) => t?.length)).toEqual([8 * train.features, 8]);
+    expect([...a.labels!]).toEqual([...rowsOf(a).labels]);
+    expect([b.images, b.labels]).toEqual([undefined, undefined]);
+    await fast.connection.send(done(a));
+    // The straggler's micro-batches go to the fast worker as a backup copy, with their samples.
+    const backup = await fast.next('lease', (l) => l.step === 1);
+    expect(backup.microBatchIds).toEqual(b.microBatchIds);
+    expect([...backup.images!]).toEqual([...rowsOf(backup).images]);
+    expect([...backup.labels!]).toEqual([...rowsOf(backup).labels]);
+    c.stop();
+  });
+
+  it('sends the samples again with the re-lease of a lost lease, to a worker that registers again with samples', async () => {
+    const c = coordinatorOf({ backupAfter: 0 }, { train });
+    await shard(c);
+    const w = await worker(c, 'w', true);
+    const lost = await w.next('lease');
+    w.connection.close(1006, 'killed');
+    const again = connect(c, 'worker');
+    await again.connection.request({ type: 'register', name: 'w', pid: 2, backend: 'cpu', workerId: 0, session: w.session, samples: true });
+    const released = await again.next('lease');
+    expect(released).toMatchObject({ step: 0, microBatchIds: lost.microBatchIds });
+    expect([...released.images!]).toEqual([...rowsOf(released).images]);
+    expect([...released.labels!]).toEqual([...lost.labels!]);
+    c.stop();
+  });
+
+  it('refuses a worker asking for samples when it was started without the training split, naming the fix', async () => {
+    const c = coordinatorOf({ backupAfter: 0 });
+    await shard(c);
+    await expect(worker(c, 'browser', true)).rejects.toThrow(
+      /browser registers without a data set \(samples\), but this coordinator was started without the training split to send; help: start the worker with the data set/,
+    );
+    c.stop();
   });
 });

@@ -1,3 +1,4 @@
+import type { Split } from '@dptrain/data';
 import type { Logger, Spans } from '@dptrain/log';
 import type { JobDescription } from '@dptrain/job';
 import type { LeaseTickets } from '../lease-ticket.js';
@@ -38,6 +39,12 @@ export interface CoordinatorOptions {
    * Without it leases carry no tickets, and shards that check them refuse every push.
    */
   readonly tickets?: LeaseTickets;
+  /**
+   * The training split (the plan's samples, as bytes): every lease of a worker that registered
+   * without a data set (`register.samples`) carries its samples' rows from it. Without it such a
+   * worker is refused.
+   */
+  readonly train?: Split;
   /** Where the step spans and the lease, stepApplied and fault instants go (metrics, trace). @default noSpans */
   readonly spans?: Spans;
   /** @default silentLogger */

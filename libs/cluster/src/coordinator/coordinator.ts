@@ -6,6 +6,7 @@ import type { CoordinatorOptions } from './coordinator-options.js';
 import { JobRun } from './job-run.js';
 import { LEASE_POLICIES } from './lease-policies.js';
 import type { LeasePolicy, PolicyParts } from './lease-policy.js';
+import { LeaseSamples, checkSampleWorker } from './lease-samples.js';
 import { Leases } from './leases.js';
 import { Membership } from './membership.js';
 import { Refusals } from './refusals.js';
@@ -50,6 +51,7 @@ export class Coordinator {
   private readonly closer: StepCloser;
   private readonly watchdog: Watchdog;
   private readonly sweep: NodeJS.Timeout;
+  private readonly samples: LeaseSamples | undefined;
 
   constructor(private readonly options: CoordinatorOptions) {
     const { job, resume, pastFaults, tickets } = options;
@@ -81,7 +83,8 @@ export class Coordinator {
     }));
     const deadlineMs = options.leaseTimeoutMs ?? config.leaseTimeoutMs;
     const finished = (s: number, ms: number): void => this.policy.leaseFinished?.(s, ms);
-    const leases = (this.leases = new Leases({ ledger, run, workers: () => this.members.all(), deadlineMs, tickets, finished, schedule, log, spans }));
+    const samples = (this.samples = options.train ? new LeaseSamples(options.train, config) : undefined);
+    const leases = (this.leases = new Leases({ ledger, run, workers: () => this.members.all(), deadlineMs, tickets, samples, finished, schedule, log, spans }));
     const members = (this.members = new Membership({ job, plan, run, refusals, shards, leases, step, joined: () => this.joined(), schedule, log }));
     const lease: PolicyParts['lease'] = (...args) => leases.issue(...args);
     const policy = (this.policy = new Policy({
@@ -178,7 +181,10 @@ export class Coordinator {
       switch (msg.type) {
         case 'register':
           if (connection.peer.role === 'ps') this.shards.register(connection, msg);
-          else this.members.register(connection, msg);
+          else {
+            checkSampleWorker(this.samples, connection, msg);
+            this.members.register(connection, msg);
+          }
           break;
         case 'shardReady':
           if (!this.shards.ready(connection, msg)) break;

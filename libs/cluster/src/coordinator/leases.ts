@@ -3,6 +3,7 @@ import { type EndSpan, type Logger, type Spans } from '@dptrain/log';
 import type { LeaseTickets } from '../lease-ticket.js';
 import { LeaseState, WorkerState, transition } from '../lifecycle.js';
 import type { JobRun } from './job-run.js';
+import type { LeaseSamples } from './lease-samples.js';
 import type { WorkerEntry } from './worker-entry.js';
 import type { StepLedger } from './step-ledger.js';
 import { addSplit } from './time-split.js';
@@ -30,6 +31,8 @@ export interface LeasesParts {
   /** A lease not done within this long is re-leased. */
   readonly deadlineMs: number;
   readonly tickets?: LeaseTickets;
+  /** The rows of each lease's samples, for the workers that registered without a data set. */
+  readonly samples: LeaseSamples | undefined;
   /** A lease of `step` finished some micro-batches after `ms`. */
   readonly finished: (step: number, ms: number) => void;
   /** A lease expired: lease its micro-batches again. */
@@ -83,7 +86,8 @@ export class Leases {
     const tickets = this.parts.tickets?.mintLease(step, ids, leaseId);
     if (!this.openSteps.has(step)) this.openSteps.set(step, this.parts.spans.begin('step', { step }));
     this.parts.spans.instant('leaseIssued', { step, leaseId, workerId: worker.id, microBatches: ids.length });
-    void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs, ...(tickets ? { tickets } : {}) });
+    const rows = worker.samples ? this.parts.samples?.rows(step, ids) : undefined;
+    void worker.connection.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion, deadlineMs, ...(tickets ? { tickets } : {}), ...rows });
   }
 
   /**

@@ -168,13 +168,14 @@ export class Membership implements Roster {
       id,
       name: msg.name,
       backend: msg.backend,
+      samples: msg.samples === true,
       connection,
       lastSeen: this.clock(),
       session: randomBytes(16).toString('base64url'),
     });
     this.workers.set(id, entry);
     this.welcome(entry, msg);
-    this.parts.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend });
+    this.parts.log({ level: 'info', event: 'worker-joined', workerId: id, name: msg.name, backend: msg.backend, ...(msg.samples ? { samples: true } : {}) });
     this.watchLiveWorkers();
     this.parts.joined();
   }
@@ -203,6 +204,7 @@ export class Membership implements Roster {
     if (isLive(worker)) this.kill(worker, 'worker-disconnected');
     const old = worker.connection;
     worker.connection = connection;
+    worker.samples = msg.samples === true;
     worker.generation++;
     worker.reconnects++;
     worker.lastSeen = this.clock();

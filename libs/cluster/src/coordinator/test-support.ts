@@ -14,7 +14,7 @@ export function workerConnection(): { coordinatorEnd: Connection; workerEnd: Con
 /** Idle workers 0..n-1, as membership admits them. */
 export function idleWorkers(n: number): WorkerEntry[] {
   return Array.from({ length: n }, (_, id) =>
-    newWorkerEntry({ id, name: `worker-${id}`, backend: 'cpu', connection: workerConnection().coordinatorEnd, lastSeen: 0, session: `s${id}` }),
+    newWorkerEntry({ id, name: `worker-${id}`, backend: 'cpu', samples: false, connection: workerConnection().coordinatorEnd, lastSeen: 0, session: `s${id}` }),
   );
 }
 

@@ -7,6 +7,8 @@ export interface WorkerEntry {
   readonly id: number;
   readonly name: string;
   readonly backend: string;
+  /** It has no data set: its leases carry their samples (it registered with `samples`; a registration again may change it). */
+  samples: boolean;
   connection: Connection;
   generation: number;
   state: WorkerState;
@@ -40,7 +42,7 @@ export interface Roster {
 }
 
 /** A worker just admitted: idle, generation 0, nothing leased yet. */
-export function newWorkerEntry(fields: Pick<WorkerEntry, 'id' | 'name' | 'backend' | 'connection' | 'lastSeen' | 'session'>): WorkerEntry {
+export function newWorkerEntry(fields: Pick<WorkerEntry, 'id' | 'name' | 'backend' | 'samples' | 'connection' | 'lastSeen' | 'session'>): WorkerEntry {
   return {
     ...fields,
     generation: 0,

@@ -31,6 +31,8 @@ export interface ClusterOptions {
   readonly onStep?: (step: number, cluster: Cluster, record: StepRecord) => void;
   /** Opens worker k's connection to the shard; default: an in-memory pair attached to the shard. */
   readonly connectShard?: (k: number, ps: ParameterServer, paramCount: number) => Promise<Connection>;
+  /** The workers, by index, that have no data set and get their samples with each lease. @default none */
+  readonly samplesFromCoordinator?: readonly number[];
 }
 
 export interface Cluster {
@@ -62,6 +64,7 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
       job,
       paramCount: model.paramCount,
       evaluate: (params, bnState) => evaluateSplit(model, params, bnState ?? model.initBnState(), DATASET.test),
+      train: trainingSplits(job.config, DATASET).train,
       onStep: (record) => onStep(record.step, cluster, record),
       workerTimeoutMs: 60_000,
     }),
@@ -101,7 +104,7 @@ export function startCluster(job: JobDescription, workers: number, options: Clus
         cluster.toShard[k].push(pair.b);
         return pair.a;
       },
-      loadDataset: async (): Promise<Dataset> => DATASET,
+      ...(options.samplesFromCoordinator?.includes(k) ? { samplesFromCoordinator: true as const } : { loadDataset: async (): Promise<Dataset> => DATASET }),
     }).run(),
   );
   const finished = cluster.coordinator.done.then(async (result) => {

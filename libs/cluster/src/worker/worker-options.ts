@@ -5,13 +5,30 @@ import type { Connection, ReconnectOptions } from '@dptrain/protocol';
 import type { FaultInjection } from '../fault-injection.js';
 import type { Wait } from './injected-faults.js';
 
-export interface WorkerOptions {
+/** Where a worker's training samples come from: its own copy of the data set, or the coordinator. */
+export type WorkerData =
+  | {
+      /** The job's data set, loaded once the job is known. */
+      readonly loadDataset: (job: JobDescription) => Promise<Dataset>;
+      readonly samplesFromCoordinator?: false;
+    }
+  | {
+      /**
+       * No data set here: the worker registers with `samples`, and writes the samples each lease
+       * carries into an empty training split at the plan's indices before computing it. Its
+       * coordinator connection must accept frames of SAMPLES_MAX_PAYLOAD.
+       */
+      readonly samplesFromCoordinator: true;
+      readonly loadDataset?: undefined;
+    };
+
+export type WorkerOptions = WorkerSettings & WorkerData;
+
+export interface WorkerSettings {
   /** Opens a connection to the coordinator (one attempt; the worker retries with back-off). */
   readonly connectCoordinator: () => Promise<Connection>;
   /** Opens a connection to the parameter-server shard at `url`, accepting frames for `paramCount` (one attempt). */
   readonly connectShard: (url: string, paramCount: number) => Promise<Connection>;
-  /** The job's data set, loaded once the job is known. */
-  readonly loadDataset: (job: JobDescription) => Promise<Dataset>;
   readonly name: string;
   /**
    * The id to ask for at the first registration (DPTRAIN_WORKER_ID; dptrain local gives worker-k

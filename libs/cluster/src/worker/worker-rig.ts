@@ -3,6 +3,8 @@ import { ProtocolError, createMemoryPair, type Connection, type JsonValue, type 
 import { type LogRecord } from '@dptrain/log';
 import type { FaultInjection } from '../fault-injection.js';
 import type { JobDescription } from '@dptrain/job';
+import { trainingSplits } from '@dptrain/training';
+import { LeaseSamples, type SampleRows } from '../coordinator/lease-samples.js';
 import { modelOf } from '../model-of.js';
 import { ParameterServer } from '../parameter-server/parameter-server.js';
 import type { Wait } from './injected-faults.js';
@@ -43,6 +45,8 @@ export interface WorkerRigOptions {
   readonly heartbeatMs?: number;
   /** What the coordinator sends as the job in `registered` (default: `job`, as a coordinator would). */
   readonly sentJob?: JsonValue;
+  /** The worker has no data set: leases carry their samples from the dataset's training split, as a coordinator's do. */
+  readonly samplesFromCoordinator?: boolean;
 }
 
 /**
@@ -54,6 +58,10 @@ export interface WorkerRig {
   readonly ps: ParameterServer;
   readonly leaseDone: Inbox<MessageOf<'leaseDone'>>;
   readonly heartbeats: Inbox<MessageOf<'heartbeat'>>;
+  /** Errors the worker answered the coordinator with (a refused lease). */
+  readonly errors: Inbox<MessageOf<'error'>>;
+  /** Register messages as the coordinator received them. */
+  readonly registers: Inbox<MessageOf<'register'>>;
   /** Pulls as the shard received them. */
   readonly pulls: Inbox<MessageOf<'pull'>>;
   readonly logs: Inbox<LogRecord>;
@@ -61,8 +69,11 @@ export interface WorkerRig {
   readonly toShard: Connection[];
   /** While true, the worker's attempts to (re)connect to the shard fail with E_CONNECT. */
   shardDown: boolean;
-  /** Sends a lease of `step` for `ids`; returns its id. */
-  lease(step: number, ids: number[]): number;
+  /**
+   * Sends a lease of `step` for `ids`; returns its id. A worker without the data set gets the
+   * lease's samples, or `rows` instead when given ('none': no samples at all).
+   */
+  lease(step: number, ids: number[], rows?: SampleRows | 'none'): number;
   revoke(leaseId: number): void;
   /** Drops the coordinator connection as a coordinator's crash would; the next one numbers its leases from 0 again. Resolves once the worker registered anew. */
   restartCoordinator(): Promise<void>;
@@ -80,17 +91,21 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
   const ps = new ParameterServer({ job, shard: 0 });
   const coordinatorEnds: Connection[] = [];
   let nextLeaseId = 0;
+  const samples = options.samplesFromCoordinator ? new LeaseSamples(trainingSplits(job.config, dataset).train, job.config) : undefined;
   const rig: WorkerRig = {
     ps,
     leaseDone: new Inbox(),
     heartbeats: new Inbox(),
+    errors: new Inbox(),
+    registers: new Inbox(),
     pulls: new Inbox(),
     logs: new Inbox(),
     toShard: [],
     shardDown: false,
-    lease(step, ids) {
+    lease(step, ids, rows) {
       const leaseId = nextLeaseId++;
-      void coordinatorEnds.at(-1)!.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion: step, deadlineMs: 600_000 });
+      const carried = rows === 'none' ? undefined : (rows ?? samples?.rows(step, ids));
+      void coordinatorEnds.at(-1)!.send({ type: 'lease', leaseId, step, microBatchIds: ids, modelVersion: step, deadlineMs: 600_000, ...carried });
       return leaseId;
     },
     revoke(leaseId) {
@@ -120,6 +135,7 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
       const pair = createMemoryPair({ a: { role: 'worker', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
       pair.b.on('message', (msg) => {
         if (msg.type === 'register') {
+          rig.registers.push(msg);
           void pair.b.reply(msg, {
             type: 'registered',
             workerId: 0,
@@ -129,6 +145,7 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
           });
         } else if (msg.type === 'leaseDone') rig.leaseDone.push(msg);
         else if (msg.type === 'heartbeat') rig.heartbeats.push(msg);
+        else if (msg.type === 'error') rig.errors.push(msg);
       });
       coordinatorEnds.push(pair.b);
       return pair.a;
@@ -146,7 +163,7 @@ export async function startWorkerRig(job: JobDescription, dataset: Dataset, opti
       rig.toShard.push(pair.b);
       return pair.a;
     },
-    loadDataset: async () => dataset,
+    ...(options.samplesFromCoordinator ? { samplesFromCoordinator: true as const } : { loadDataset: async () => dataset }),
   });
   const run = worker.run();
   // Leases sent before registration would be dropped, as a worker drops those of an old connection.

@@ -2,14 +2,16 @@ import { parseJobDescription, planOf } from '@dptrain/job';
 import { ProtocolError, reconnecting, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import { trainingSplits } from '@dptrain/training';
+import type { Split } from '@dptrain/data';
 import { modelOf } from '../model-of.js';
 import { shardRanges } from '../shards.js';
 import { abortable } from './abortable.js';
 import { InjectedFaults } from './injected-faults.js';
 import { LeaseComputer, type LeaseResult } from './lease-computer.js';
+import { ReceivedSamples, emptyTrainingSplit } from './received-samples.js';
 import type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
 
-export type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
+export type { WorkerData, WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
 
 /**
  * A worker: registers with the coordinator, then for each lease pulls parameters from every shard,
@@ -26,6 +28,10 @@ export type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-optio
  * shard being reconnected): the worker answers it with an empty `leaseDone` and takes the next.
  * A micro-batch a shard refuses as poisoned goes into `leaseDone.refused`; the rest of the lease
  * goes on.
+ *
+ * Without a data set (`samplesFromCoordinator`) each lease brings its samples; a lease whose
+ * samples are missing or are not its micro-batches' is refused (an error to the coordinator, an
+ * empty leaseDone) and the worker takes the next.
  */
 export class Worker {
   private readonly log: Logger;
@@ -70,10 +76,17 @@ export class Worker {
       throw new ProtocolError('E_MALFORMED', `registered.shardUrls lists ${urls.length} shards, the job has psShards ${ranges.length}`);
     }
     const shards = await Promise.all(urls.map((url) => this.withBackoff(() => this.options.connectShard(url, model.paramCount))));
-    const dataset = await this.options.loadDataset(job);
-    const { train } = trainingSplits(job.config, dataset);
+    const train: Split = this.options.samplesFromCoordinator ? emptyTrainingSplit(job) : trainingSplits(job.config, await this.options.loadDataset(job)).train;
     const plan = planOf(job.config, train.count);
-    this.log({ level: 'info', event: 'worker-registered', workerId: registered.workerId, shards: urls.length, paramCount: model.paramCount });
+    const received = this.options.samplesFromCoordinator ? new ReceivedSamples(train, plan, job.numClasses) : undefined;
+    this.log({
+      level: 'info',
+      event: 'worker-registered',
+      workerId: registered.workerId,
+      shards: urls.length,
+      paramCount: model.paramCount,
+      ...(received ? { samplesFromCoordinator: true } : {}),
+    });
 
     const heartbeat = setInterval(() => {
       const c = this.coordinator;
@@ -108,11 +121,11 @@ export class Worker {
         if (this.revoked.has(lease.leaseId)) abort.abort();
         let ran: LeaseResult | undefined;
         try {
-          ran = await this.runLease(compute, lease, urls, model.paramCount, shards, abort.signal);
+          if (!this.refusedSamples(received, next)) ran = await this.runLease(compute, lease, urls, model.paramCount, shards, abort.signal);
         } finally {
           this.running = undefined;
         }
-        // Overtaken or revoked leases are answered too (with no micro-batches), so the coordinator frees this worker at once.
+        // Overtaken, revoked or refused leases are answered too (with no micro-batches), so the coordinator frees this worker at once.
         const result = ran ?? { ids: [], losses: [], stale: [], refused: [], computeMs: 0, pullMs: 0, pushMs: 0 };
         this.leases++;
         idleSince = performance.now();
@@ -222,6 +235,24 @@ export class Worker {
     return reopening;
   }
 
+  /**
+   * Writes a lease's samples into the training split of a worker without the data set. Returns
+   * true when they are missing or wrong: the lease is refused (the coordinator gets the error and
+   * leases its micro-batches again) and nothing was written.
+   */
+  private refusedSamples(received: ReceivedSamples | undefined, { lease, from }: { lease: MessageOf<'lease'>; from: Connection }): boolean {
+    if (!received) return false;
+    try {
+      received.write(lease);
+      return false;
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.log({ level: 'warn', event: 'lease-refused', leaseId: lease.leaseId, step: lease.step, code: error.code, message: error.message });
+      void from.replyError(lease, error);
+      return true;
+    }
+  }
+
   private revoke(msg: MessageOf<'leaseRevoked'>): void {
     this.revoked.add(msg.leaseId);
     const running = this.running;
@@ -271,6 +302,7 @@ export class Worker {
         backend: this.options.backend,
         ...(asked !== undefined ? { workerId: asked } : {}),
         ...(previous?.session ? { session: previous.session } : {}),
+        ...(this.options.samplesFromCoordinator ? { samples: true as const } : {}),
       },
       { timeoutMs: 600_000 },
     );
