@@ -25,9 +25,9 @@ export class LiveRoles {
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-  /** `dptrain ARGS…` with the test's environment, output discarded. */
-  start(args: readonly string[]): ChildProcess {
-    const child = spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: 'ignore' });
+  /** `dptrain ARGS…` with the test's environment, output discarded (or stderr piped, for its log). */
+  start(args: readonly string[], stderr: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    const child = spawn(process.execPath, [BIN, ...args], { env: this.env, stdio: ['ignore', 'ignore', stderr] });
     this.children.push(child);
     return child;
   }

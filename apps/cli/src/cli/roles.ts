@@ -206,6 +206,12 @@ export function registerRoles(program: Command): void {
     )
     .addOption(new Option('--tls-ca <file>', 'trust this certificate authority (PEM) for wss:// coordinator and shards').env('DPTRAIN_TLS_CA'))
     .addOption(
+      new Option(
+        '--samples-from-coordinator',
+        'load no data set: the coordinator sends the samples of each leased micro-batch with the lease (same bits; about 50 KB per lease of a 64-sample MLP batch of Fashion-MNIST)',
+      ),
+    )
+    .addOption(
       new Option('--shard <index>', 'also serve this parameter-server shard, 0..psShards-1, in this process (the co-located layout; see --host, --port)').env(
         'DPTRAIN_SHARD',
       ),
@@ -234,6 +240,7 @@ export function registerRoles(program: Command): void {
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
         ...workerMetricsOf(command),
+        ...(options.samplesFromCoordinator !== undefined ? { samplesFromCoordinator: true } : {}),
       };
       const shard = options.shard === undefined || options.shard === '' ? undefined : { ...shardServerOf(command, options, undefined), ...tlsFilesOf(options) };
       if (dryRun(command, { options: workerOptions, ...(shard ? { shard } : {}) })) return;

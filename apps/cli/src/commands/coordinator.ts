@@ -73,6 +73,8 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     paramCount: model.paramCount,
     log: protocolLog(logger),
     tickets: new LeaseTickets(token, jobId()),
+    // Workers started with --samples-from-coordinator get their samples' rows from it with each lease.
+    train,
     spans: fanOut(metrics.spans, ...(trace ? [trace.spans] : [])),
     ...(resume ? { resume, pastFaults } : {}),
     onFault: (record) => {

@@ -1,5 +1,5 @@
 import { initBackend, parseBackendChoice } from '@dptrain/backend';
-import { Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
+import { SAMPLES_MAX_PAYLOAD, Worker, parseFaultInjection, type FaultInjection } from '@dptrain/cluster';
 import { fanOut } from '@dptrain/log';
 import { connect, maxPayloadFor, resolveToken, type Connection } from '@dptrain/protocol';
 import { writeFileAtomic } from '@dptrain/safetensors';
@@ -28,6 +28,8 @@ export interface WorkerCommandOptions {
   readonly metricsFile?: string;
   /** Record this process's spans into this file (--trace). */
   readonly trace?: string;
+  /** Load no data set: each lease comes with its samples (--samples-from-coordinator). */
+  readonly samplesFromCoordinator?: boolean;
 }
 
 /** A connection to the shard at `url` when this process serves it (a co-located worker), else undefined. */
@@ -50,7 +52,16 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger, i
   const log = protocolLog(logger);
   const metrics = workerMetrics(() => worker.progress());
   const worker = new Worker({
-    connectCoordinator: () => connect(options.coordinator, { role: 'worker', jobId: jobId(), name: options.name, expectRole: 'coordinator', log, ...ca }),
+    connectCoordinator: () =>
+      connect(options.coordinator, {
+        role: 'worker',
+        jobId: jobId(),
+        name: options.name,
+        expectRole: 'coordinator',
+        log,
+        ...(options.samplesFromCoordinator ? { maxPayload: SAMPLES_MAX_PAYLOAD } : {}),
+        ...ca,
+      }),
     name: options.name,
     ...(options.workerId !== undefined ? { workerId: options.workerId } : {}),
     backend: backend.name,
@@ -68,7 +79,7 @@ export async function runWorker(options: WorkerCommandOptions, logger: Logger, i
         log,
         ...ca,
       }),
-    loadDataset: (job) => loadJobDataset(job.config, logger),
+    ...(options.samplesFromCoordinator ? { samplesFromCoordinator: true as const } : { loadDataset: (job) => loadJobDataset(job.config, logger) }),
     fault,
   });
   const served = options.metrics ? await serveMetricsOf(options.metrics, options.name, token, metrics.registry, logger) : undefined;
