@@ -145,6 +145,9 @@ describe.skipIf(unavailable !== undefined)('the dashboard, in headless Chromium 
         2,
     );
     expect(await page.locator('#workers-body tr').count()).toBe(2);
+    // "join as a worker": a link with a join token of its own, never the job's token.
+    await until(page, 'the join link', () => document.querySelector('#join')?.getAttribute('hidden') === null);
+    expect(await page.locator('#join').getAttribute('href')).toMatch(new RegExp(`^${base}worker#join=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`));
     // Each worker's last heartbeat, as the coordinator heard it.
     expect(await page.locator('#workers-body tr td:nth-child(3)').allTextContents()).toEqual([
       expect.stringMatching(/ s ago$/),

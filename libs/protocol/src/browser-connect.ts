@@ -27,6 +27,11 @@ export interface BrowserConnectOptions extends ConnectionOptions {
   /** The join token of the link the page was opened with (never the job's token). */
   readonly joinToken: string;
   readonly name?: string;
+  /**
+   * Largest frame accepted from the server, in bytes.
+   * @default maxPayloadFor(validateOptions.paramCount) when paramCount is set, else DEFAULT_MAX_PAYLOAD
+   */
+  readonly maxPayload?: number;
   /** The role the server plays: a page cannot read the 101 response that announces it. */
   readonly peerRole: Role;
   /**
@@ -49,8 +54,8 @@ export interface BrowserConnectOptions extends ConnectionOptions {
  */
 export function connectBrowser(url: string, options: BrowserConnectOptions): Promise<Connection> {
   const paramCount = options.validateOptions?.paramCount;
-  const ownMaxPayload = paramCount !== undefined ? maxPayloadFor(paramCount) : DEFAULT_MAX_PAYLOAD;
-  const peerMaxPayload = options.peerMaxPayload ?? ownMaxPayload;
+  const ownMaxPayload = options.maxPayload ?? (paramCount !== undefined ? maxPayloadFor(paramCount) : DEFAULT_MAX_PAYLOAD);
+  const peerMaxPayload = options.peerMaxPayload ?? (paramCount !== undefined ? maxPayloadFor(paramCount) : DEFAULT_MAX_PAYLOAD);
   const Socket = options.WebSocket ?? (globalThis as unknown as { WebSocket: BrowserSocketClass }).WebSocket;
   const identity = { role: options.role, jobId: options.jobId, maxPayload: ownMaxPayload, ...(options.name ? { name: options.name } : {}) };
   const resolved = resolveConnectionOptions(options);

@@ -3,8 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { LeaseTickets } from '@dptrain/cluster';
+import { WebSocket } from 'ws';
 import {
   connect,
+  connectBrowser,
+  mintJoinToken,
+  type BrowserSocketClass,
   encodeMessage,
   concatParts,
   isProtocolError,
@@ -133,14 +137,28 @@ export async function overflowingPushes(ctx: Context, dir: string): Promise<Outc
   }
 }
 
-/** 15: pushes of the current step without a lease ticket, or with one that is not the coordinator's. */
+/**
+ * 15: pushes of the current step without a lease ticket, or with one that is not the coordinator's,
+ * from a peer holding the job's token and from a browser-like peer admitted by a join token.
+ */
 export function unticketedPushes(ctx: Context, dir: string): Promise<Outcome> {
   return underAttack(ctx, dir, async ({ psUrl }, failures) => {
     const paramCount = (await pullRaw(psUrl, ctx.env)).length / 4;
-    const shard = await peer(psUrl, ctx, { validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount) });
+    const tokenHolder = await peer(psUrl, ctx, { validateOptions: { paramCount }, maxPayload: maxPayloadFor(paramCount) });
+    const joined = await connectBrowser(psUrl, {
+      role: 'worker',
+      jobId: ctx.env.DPTRAIN_JOB!,
+      joinToken: mintJoinToken(ctx.env.DPTRAIN_TOKEN!, ctx.env.DPTRAIN_JOB!),
+      name: 'chaos-browser',
+      peerRole: 'ps',
+      validateOptions: { paramCount },
+      // ws's client has a page's WebSocket members and masks with random keys, as browsers do.
+      WebSocket: WebSocket as unknown as BrowserSocketClass,
+      log: () => undefined,
+    });
     const grads = new Float32Array(paramCount).fill(0.5);
     const forged = 'A'.repeat(22);
-    const codes = await Promise.all([
+    const attempts = (shard: Connection): Promise<string>[] => [
       ...[0, 1, 2, 3].map((id) =>
         codeOf(shard.request({ type: 'push', step: 0, microBatchId: id, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 8 })),
       ),
@@ -162,11 +180,13 @@ export function unticketedPushes(ctx: Context, dir: string): Promise<Outcome> {
         ),
       ),
       codeOf(shard.request({ type: 'pushRun', step: 0, microBatchId: 0, count: 4, version: 0, generation: 0, offset: 0, grads, losses: [1, 1, 1, 1] })),
-    ]);
-    shard.close();
+    ];
+    const codes = await Promise.all([...attempts(tokenHolder), ...attempts(joined)]);
+    tokenHolder.close();
+    joined.close();
     const refused = codes.filter((c) => c === 'E_TICKET').length;
     if (refused !== codes.length) failures.push(`answers ${codes.join(', ')}`);
-    return `${refused}/${codes.length} pushes without the coordinator's ticket refused E_TICKET`;
+    return `${refused}/${codes.length} pushes without the coordinator's ticket refused E_TICKET (half of them from a peer admitted by a join token)`;
   });
 }
 

@@ -19,6 +19,11 @@ import { localTraceOption, roleTraceOption } from './trace-command.js';
 // loaders, the cluster) is imported when the command runs, so `--help`, `--version` and a dry run
 // load none of it.
 
+/** `--join-link` of the coordinator and of local: a link a browser tab opens to join as a worker. */
+function joinLinkOption(): Option {
+  return new Option('--join-link', 'print a link that lets a browser tab join as a worker (GET /worker; the link admits workers for an hour)');
+}
+
 /** The flags of a process that serves a shard: `dptrain ps`, and `dptrain worker --shard`. */
 function withShardServerOptions(command: Command): Command {
   return command
@@ -110,6 +115,7 @@ export function registerRoles(program: Command): void {
   )
     .addOption(localTraceOption())
     .addOption(metricsPortBaseOption())
+    .addOption(joinLinkOption())
     .addOption(
       new Option(
         '--colocate',
@@ -123,7 +129,12 @@ export function registerRoles(program: Command): void {
       const { folder } = job;
       const trace = options.trace as string | undefined;
       const metricsPortBase = await metricsPortBaseOf(command, config.workers);
-      const given = { ...(trace ? { trace } : {}), ...(metricsPortBase === undefined ? {} : { metricsPortBase }), ...(colocate ? { colocate } : {}) };
+      const given = {
+        ...(trace ? { trace } : {}),
+        ...(metricsPortBase === undefined ? {} : { metricsPortBase }),
+        ...(colocate ? { colocate } : {}),
+        ...(options.joinLink === true ? { joinLink: true } : {}),
+      };
       if (dryRun(command, { config, folder, ...given }, await checkCluster(config))) return;
       if (trace) await (await import('../observe/trace-folder.js')).prepareTraceFolder(trace, folder);
       await claim(config.out, folder);
@@ -144,6 +155,7 @@ export function registerRoles(program: Command): void {
     .addOption(new Option('--tls-cert <file>', 'serve wss:// with this certificate (PEM); with --tls-key').env('DPTRAIN_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'the private key of --tls-cert (PEM)').env('DPTRAIN_TLS_KEY'))
     .addOption(roleTraceOption())
+    .addOption(joinLinkOption())
     // dptrain local binds the coordinator's port itself and hands the socket over, so that the
     // other processes can start (and connect) while the coordinator loads.
     .addOption(new Option('--listen-fd <fd>', 'listen on this inherited socket, bound to --host:--port already').hideHelp())
@@ -156,6 +168,7 @@ export function registerRoles(program: Command): void {
         ...tlsFilesOf(options),
         ...(options.trace ? { trace: options.trace } : {}),
         ...(options.listenFd !== undefined ? { listenFd: integerOf(command, 'listenFd', 65535, 'an open file descriptor number') } : {}),
+        ...(options.joinLink !== undefined ? { joinLink: true } : {}),
       };
       if (dryRun(command, { config, options: server }, await checkCluster(config))) return;
       await checkToken();

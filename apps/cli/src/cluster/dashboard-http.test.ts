@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '@dptrain/config';
+import { verifyJoinToken } from '@dptrain/protocol';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jobId } from './announce.js';
 import { DashboardEvents } from './dashboard-events.js';
 import { dashboardUrl, MAX_STREAMS } from './dashboard-http.js';
 import { statusRoutes } from './status-http.js';
@@ -165,5 +167,36 @@ describe('dashboardUrl', () => {
     expect(dashboardUrl('ws://127.0.0.1:7000/', 'a b#c')).toBe('http://127.0.0.1:7000/#token=a%20b%23c');
     expect(dashboardUrl('wss://0.0.0.0:7000/', 't')).toBe('https://127.0.0.1:7000/#token=t');
     expect(dashboardUrl('ws://[::]:7000/', 't')).toBe('http://[::1]:7000/#token=t');
+  });
+});
+
+describe("the browser worker's routes", () => {
+  it('serve the page, its script and the wasm binaries to anyone, with a policy that allows WebAssembly and nothing from elsewhere', async () => {
+    const { base } = await start();
+    const page = await fetch(`${base}/worker`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'; script-src 'self' 'wasm-unsafe-eval'/);
+    expect(await page.text()).toContain('src="/worker/app.js"');
+    const script = await fetch(`${base}/worker/app.js`);
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    // The bundle imports no module: a page could not load a Node one.
+    expect(await script.text()).not.toMatch(/^import\s|[;}]import\s*["{*]/m);
+    const wasm = await fetch(`${base}/worker/wasm/tfjs-backend-wasm-simd.wasm`);
+    expect([wasm.status, wasm.headers.get('content-type')]).toEqual([200, 'application/wasm']);
+    // WebAssembly's magic number: the file is a module, not an error page.
+    expect([...new Uint8Array(await wasm.arrayBuffer()).subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]);
+    expect((await fetch(`${base}/worker/wasm/..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${base}/worker/other.js`)).status).toBe(404);
+  });
+
+  it('GET /join gives holders of the token a join link whose token admits a worker of this job only', async () => {
+    const { base } = await start();
+    expect((await fetch(`${base}/join`)).status).toBe(401);
+    const answer = await fetch(`${base}/join`, authorized);
+    const { url } = (await answer.json()) as { url: string };
+    expect(url).toMatch(new RegExp(`^${base}/worker#join=`));
+    expect(url).not.toContain(TOKEN);
+    const joinToken = url.slice(url.indexOf('#join=') + '#join='.length);
+    expect(verifyJoinToken(joinToken, TOKEN, jobId())).toMatchObject({ role: 'worker', job: jobId() });
   });
 });

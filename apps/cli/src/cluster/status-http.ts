@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { JsonValue } from '@dptrain/protocol';
 import type { Registry } from 'prom-client';
 import { tokenGuard } from './bearer-token.js';
 import type { DashboardEvents } from './dashboard-events.js';
+import { joinLink, serveWorkerPage, servesWorkerPage } from './browser-worker-http.js';
 import { eventStreams, servePage, servesPage } from './dashboard-http.js';
+import { jobId } from './announce.js';
 
 /** How long one answer of GET /status is served again: every answer asks every shard for its counters. */
 export const STATUS_CACHE_MS = 1_000;
@@ -24,6 +27,9 @@ export interface StatusSource {
  *   `authorization: { credentials_file: … }`).
  * - `GET /` (and `/dashboard/…`): the dashboard's page, to anyone (it holds no data); the page
  *   reads `GET /events`, the live stream of `dashboard`, with the same token.
+ * - `GET /worker` (and `/worker/…`): the browser worker's page, to anyone; it joins with the
+ *   join token of its link. `GET /join`, with the job's token: `{ url }`, a fresh join link
+ *   (the dashboard's "join as a worker").
  */
 export function statusRoutes(
   token: string,
@@ -52,6 +58,17 @@ export function statusRoutes(
       servePage(path, response);
       return;
     }
+    if (request.method === 'GET' && servesWorkerPage(path)) {
+      serveWorkerPage(path, response);
+      return;
+    }
+    if (request.method === 'GET' && path === '/join') {
+      if (!authorized(request, response, path)) return;
+      const scheme = (request.socket as TLSSocket).encrypted ? 'https' : 'http';
+      const url = joinLink(`${scheme}://${request.headers.host ?? '127.0.0.1'}/`, token, jobId());
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify({ url })}\n`);
+      return;
+    }
     if (request.method === 'GET' && (path === '/status' || path === '/metrics' || path === '/events')) {
       if (!authorized(request, response, path)) return;
       if (path === '/events') events(response);
@@ -61,7 +78,9 @@ export function statusRoutes(
     }
     response
       .writeHead(404, { 'content-type': 'text/plain' })
-      .end('dptrain coordinator: GET / (the dashboard), GET /healthz, GET /status, /metrics or /events (with the token), or connect with a WebSocket client\n');
+      .end(
+        'dptrain coordinator: GET / (the dashboard), GET /worker (a browser worker), GET /healthz, GET /status, /metrics, /events or /join (with the token), or connect with a WebSocket client\n',
+      );
   };
 }
 

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '@dptrain/safetensors';
 import { evaluateSplit, modelMetadata, modelTensors, RunFolder, trainingSplits } from '@dptrain/training';
 import { announce, jobId } from '../cluster/announce.js';
 import { DashboardEvents } from '../cluster/dashboard-events.js';
+import { joinLink } from '../cluster/browser-worker-http.js';
 import { dashboardAddress } from '../cluster/dashboard-http.js';
 import { protocolLog } from '../cluster/protocol-log.js';
 import { statusRoutes } from '../cluster/status-http.js';
@@ -33,6 +34,8 @@ export interface CoordinatorCommandOptions {
   readonly trace?: string;
   /** Listen on this inherited socket, bound to host:port by the parent (`dptrain local`). */
   readonly listenFd?: number;
+  /** Print (and announce) a link that admits a browser tab as a worker. */
+  readonly joinLink?: boolean;
 }
 
 /**
@@ -118,6 +121,11 @@ export async function runCoordinator(config: JobConfig, options: CoordinatorComm
     `coordinator listening on ${server.url}; dashboard ${dashboardAddress(server.url)}#token=<DPTRAIN_TOKEN> (GET /status, /metrics, /events with the token, GET /healthz, on the same port)`,
   );
   announce('listening', { role: 'coordinator', port: server.port });
+  if (options.joinLink) {
+    const url = joinLink(dashboardAddress(server.url), token, jobId());
+    logger.info({ url }, `join as a worker from a browser tab: ${url} (admits workers for an hour)`);
+    announce('joinLink', { url });
+  }
   try {
     const result = await coordinator.done;
     const wallSeconds = (performance.now() - started) / 1000;

@@ -54,6 +54,8 @@ export interface LocalOptions {
    * psShards separate `dptrain ps` processes; the job must have as many shards as workers.
    */
   readonly colocate?: boolean;
+  /** Have the coordinator print a link that admits a browser tab as a worker (--join-link). */
+  readonly joinLink?: boolean;
 }
 
 /** Thrown when the cluster cannot finish; the message names the process and how it ended. */
@@ -81,7 +83,7 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  * port base+k (0: each any free port), and cluster.json lists that port as the worker's.
  */
 export async function runLocal(config: JobConfig, logger: Logger, options: LocalOptions = {}): Promise<void> {
-  const { resume = false, trace, metricsPortBase, colocate = false } = options;
+  const { resume = false, trace, metricsPortBase, colocate = false, joinLink = false } = options;
   checkClusterConfig(config);
   if (trace) logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
   // The job reaches the children as one file (below), not again through their environment.
@@ -123,6 +125,8 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     if (event.event === 'step') progress?.step({ step: event.step as number, epoch: event.epoch as number, loss: event.loss as number });
     if (event.event === 'eval') progress?.eval(event as unknown as EvalEvent);
     // After the coordinator's 'done' the others exit on its shutdown: not a failure.
+    // The coordinator's own log lines are warnings only here: its join link is logged by us.
+    if (event.event === 'joinLink') logger.info({ url: event.url }, `join as a worker from a browser tab: ${String(event.url)} (admits workers for an hour)`);
     if (event.event === 'done') {
       finished = true;
       result = event as unknown as RunResult;
@@ -250,7 +254,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     const coordinator = start(
       'coordinator',
       'coordinator',
-      ['--config', jobFile, ...(resume ? ['--resume'] : []), '--host', '127.0.0.1', '--port', String(port)],
+      ['--config', jobFile, ...(resume ? ['--resume'] : []), ...(joinLink ? ['--join-link'] : []), '--host', '127.0.0.1', '--port', String(port)],
       undefined,
       false,
       descriptorOf(socket),

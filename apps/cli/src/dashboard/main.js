@@ -178,6 +178,20 @@ byId('y-log').addEventListener('click', () => {
 });
 new ResizeObserver(redraw).observe(document.body);
 
+/**
+ * A link that opens a browser worker admitted by a fresh join token (GET /join): the job's token
+ * itself never leaves this page.
+ * @param {string} token
+ */
+async function offerJoinLink(token) {
+  const response = await fetch('/join', { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+  if (!response.ok) return;
+  const { url } = /** @type {{ url: string }} */ (await response.json());
+  const link = /** @type {HTMLAnchorElement} */ (byId('join'));
+  link.href = url;
+  link.hidden = false;
+}
+
 const token = takeToken();
 if (token === undefined) {
   connection('ended', 'no token');
@@ -189,4 +203,5 @@ if (token === undefined) {
 } else {
   redraw();
   void follow(token);
+  void offerJoinLink(token).catch(() => undefined);
 }

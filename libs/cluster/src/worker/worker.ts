@@ -1,5 +1,5 @@
 import { parseJobDescription, planOf } from '@dptrain/job';
-import { ProtocolError, reconnecting, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
+import { ProtocolError, reconnecting, unrefTimer, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import { trainingSplits } from '@dptrain/training';
 import type { Split } from '@dptrain/data';
@@ -62,6 +62,17 @@ export class Worker {
   }
 
   /**
+   * Stops as a shutdown would, on this side (a tab's Stop button): the lease in hand is abandoned
+   * and the connections close, which the coordinator takes for a worker lost (it leases again
+   * what this one held). run() then returns with `reason`.
+   */
+  stop(reason: string): void {
+    this.shutdownReason ??= reason;
+    this.running?.abort.abort();
+    this.wake?.();
+  }
+
+  /**
    * Runs until the coordinator says shutdown.
    * @throws ProtocolError when a connection cannot be opened again within the back-off's attempts
    */
@@ -85,6 +96,7 @@ export class Worker {
       workerId: registered.workerId,
       shards: urls.length,
       paramCount: model.paramCount,
+      microBatchSize: job.config.microBatchSize,
       ...(received ? { samplesFromCoordinator: true } : {}),
     });
 
@@ -93,7 +105,7 @@ export class Worker {
       if (c?.isOpen && this.identity)
         void c.send({ type: 'heartbeat', workerId: this.identity.workerId, generation: this.identity.generation, sentAtMs: Date.now() });
     }, this.options.heartbeatMs ?? job.config.heartbeatMs);
-    heartbeat.unref();
+    unrefTimer(heartbeat);
 
     const compute = new LeaseComputer(model, train, plan, shards, ranges, {
       async: job.config.mode === 'async',
