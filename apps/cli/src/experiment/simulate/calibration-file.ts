@@ -1,6 +1,7 @@
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CalibrationError, checkCalibration, type Calibration } from '@dptrain/simulator';
+import type { RealRun } from './judge.js';
 import type { ValidationRow } from './validate.js';
 
 /**
@@ -66,9 +67,20 @@ export async function readValidation(path: string): Promise<{ validation: Valida
     throw new CalibrationError(`${path} holds no validation table; help: give the results.json of a run without --no-validate`);
   }
   return {
-    // Rows written before the co-located layout have no layout: they ran the separate one.
-    validation: (value.validation as ValidationRow[]).map((row) => ({ ...row, layout: row.layout ?? 'separate' })),
+    // Rows written before the co-located layout have no layout: they ran the separate one; rows
+    // written before the runs were kept whole have them only as the text "rate (background) / …".
+    validation: (value.validation as ValidationRow[]).map((row) => ({ ...row, layout: row.layout ?? 'separate', runs: row.runs ?? runsOf(row.repeats) })),
     validationRepeats: value.validationRepeats,
     validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0,
   };
+}
+
+/** The real runs of an older row's "4075 (0.00) / 4359 (0.00)" text ("—" a failed run, "?" an unknown background). */
+export function runsOf(repeats: string | null | undefined): RealRun[] {
+  if (!repeats) return [];
+  return repeats.split(' / ').map((text) => {
+    const [, rate, load] = /^(\S+)(?: \(([^)]*)\))?$/.exec(text.trim()) ?? [];
+    const number = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v));
+    return { samplesPerSecond: number(rate), background: number(load) };
+  });
 }

@@ -1,3 +1,4 @@
+import { tally } from './judge.js';
 import type { ProjectionRow } from './project.js';
 import type { ValidationRow } from './validate.js';
 
@@ -8,12 +9,16 @@ export function findings(validation: readonly ValidationRow[] | null, projection
   const lines: string[] = [];
   if (validation) {
     const worst = validation.reduce<ValidationRow | undefined>(
-      (w, r) => (r.error !== null && (w?.error === null || w === undefined || Math.abs(r.error) > Math.abs(w.error!)) ? r : w),
+      (w, r) =>
+        r.error !== null &&
+        (r.verdict === 'within' || r.verdict === 'outside') &&
+        (w?.error === null || w === undefined || Math.abs(r.error) > Math.abs(w.error!))
+          ? r
+          : w,
       undefined,
     );
-    const inside = validation.filter((r) => r.withinTolerance).length;
     lines.push(
-      `- Validation: ${inside} of ${validation.length} configurations within 15%${worst ? `; the largest error is ${(worst.error! * 100).toFixed(1)}% (${worst.id})` : ''}.`,
+      `- Validation: ${tally(validation.map((r) => r.verdict)).headline}${worst ? `; the largest error of a measurable one is ${(worst.error! * 100).toFixed(1)}% (${worst.id})` : ''}.`,
     );
   }
   const bySeries = (scenario: string): Map<string, ProjectionRow[]> => {

@@ -5,7 +5,8 @@ import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column } from '../common/table.js';
 import { describeCalibration } from './calibration-file.js';
 import type { ProjectionGrid, ProjectionRow } from './project.js';
-import { TOLERANCE, type ValidationRow } from './validate.js';
+import { SPREAD_LIMIT, tally, TOLERANCE } from './judge.js';
+import type { ValidationCells, ValidationRow } from './validate.js';
 
 export interface SimulateResults {
   readonly experiment: 'simulate';
@@ -26,17 +27,23 @@ export interface SimulateResults {
 
 const VALIDATION_COLUMNS: readonly Column[] = [
   { key: 'id', header: 'configuration' },
-  { key: 'measured', header: 'measured samples/s' },
+  { key: 'measured', header: 'measured samples/s (median)' },
+  { key: 'min', header: 'least' },
+  { key: 'max', header: 'greatest' },
+  { key: 'spread', header: 'spread' },
   { key: 'repeats', header: 'each real run (background)' },
-  { key: 'background', header: 'background (kept run)' },
+  { key: 'background', header: 'background (median)' },
   { key: 'predicted', header: 'predicted samples/s' },
   { key: 'predictedQuiet', header: 'predicted, quiet machine' },
   { key: 'error', header: 'error' },
-  { key: 'withinTolerance', header: `within ${TOLERANCE * 100}%` },
+  { key: 'verdict', header: 'verdict' },
   { key: 'measuredSplit', header: 'measured compute / pull / push / wait ms per step' },
   { key: 'predictedSplit', header: 'predicted compute / pull / push / wait' },
   { key: 'note', header: 'note' },
 ];
+
+/** A row's table cells: everything but the runs themselves (the repeats column shows them). */
+const cells = ({ runs: _runs, ...rest }: ValidationRow): ValidationCells => rest;
 
 const PROJECTION_COLUMNS: readonly Column[] = [
   { key: 'series', header: 'variant' },
@@ -101,18 +108,21 @@ export async function simulatePlots(results: SimulateResults): Promise<Record<st
 function validationSection(results: SimulateResults): string[] {
   const v = results.validation;
   if (!v) return ['## Validation', '', 'Not run (`--no-validate`).', ''];
-  const failed = v.filter((r) => !r.withinTolerance);
+  const outside = v.filter((r) => r.verdict === 'outside');
+  const unmeasurable = v.filter((r) => r.verdict === 'unmeasurable');
   return [
     '## Validation: predicted vs measured on this machine',
     '',
     results.validationSource === 'this run'
       ? ''
       : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
-    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout) (${results.validationRepeats} run(s); the row keeps the run with the median samples/s, summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the run is predicted with that many other busy threads sharing the cores (\`background\`). Error = (predicted − measured) / measured.`,
+    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout) ${results.validationRepeats} time(s) (summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the configuration is predicted with the median of its runs' figures as that many other busy threads sharing the cores (\`background\`). Measured is the median of the runs, least and greatest their interval, spread = (greatest − least) / median. Error = (predicted − median) / median; verdict: within or outside ${TOLERANCE * 100}%, or unmeasurable when the runs themselves spread more than ${SPREAD_LIMIT * 100}% (not counted either way). The split columns are the run closest to the median.`,
     '',
-    markdownTable(VALIDATION_COLUMNS, v),
+    markdownTable(VALIDATION_COLUMNS, v.map(cells)),
     '',
-    failed.length === 0 ? `Every configuration is within ${TOLERANCE * 100}%.` : `Outside ${TOLERANCE * 100}%: ${failed.map((r) => r.id).join(', ')}.`,
+    `${tally(v.map((r) => r.verdict)).headline}.` +
+      (outside.length > 0 ? ` Outside ${TOLERANCE * 100}%: ${outside.map((r) => r.id).join(', ')}.` : '') +
+      (unmeasurable.length > 0 ? ` Unmeasurable: ${unmeasurable.map((r) => `${r.id} (spread ${((r.spread ?? 0) * 100).toFixed(0)}%)`).join(', ')}.` : ''),
     '',
   ];
 }
@@ -173,8 +183,13 @@ export function simulateDocuments(results: SimulateResults, plotNames: readonly 
     'stragglers',
     'batchSize',
     'measured',
+    'min',
+    'max',
+    'spread',
+    'background',
     'predicted',
     'error',
+    'verdict',
     'samplesPerSecond',
     'efficiency',
     'stepP50Ms',
@@ -185,6 +200,9 @@ export function simulateDocuments(results: SimulateResults, plotNames: readonly 
     'staleReleased',
     'finished',
   ];
-  const csvRows = [...(results.validation ?? []).map((r) => ({ kind: 'validation', ...r })), ...results.projections.map((r) => ({ kind: 'projection', ...r }))];
+  const csvRows = [
+    ...(results.validation ?? []).map((r) => ({ kind: 'validation', ...cells(r) })),
+    ...results.projections.map((r) => ({ kind: 'projection', ...r })),
+  ];
   return { 'report.md': report, 'results.json': `${JSON.stringify(results, null, 2)}\n`, 'results.csv': toCsv(keys, csvRows) };
 }

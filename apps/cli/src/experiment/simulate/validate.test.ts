@@ -60,4 +60,20 @@ describe('validation of both layouts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads the runs of a validation written before they were kept whole from its "rate (background)" text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dptrain-validation-'));
+    try {
+      const file = join(dir, 'results.json');
+      const row = { id: 'sync-s1-mb16-w1', workers: 1, psShards: 1, mode: 'sync', repeats: '4075 (0.00) / — (?) / 4549 (0.25)' };
+      writeFileSync(file, JSON.stringify({ validation: [row], validationRepeats: 3 }));
+      expect((await readValidation(file)).validation[0].runs).toEqual([
+        { samplesPerSecond: 4075, background: 0 },
+        { samplesPerSecond: null, background: null },
+        { samplesPerSecond: 4549, background: 0.25 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,25 +2,34 @@ import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
-import { simulate, type Calibration, type Layout } from '@dptrain/simulator';
+import { simulate, type Calibration, type Layout, type SimulationResult } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
-import { sig, type TableRow } from '../common/table.js';
+import { sig } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
+import { judge, runStats, typicalBackground, type RealRun, type Verdict } from './judge.js';
 
-/** Predicted error above which a configuration fails validation (issue #7: within 15%). */
-export const TOLERANCE = 0.15;
-
-export interface ValidationRow extends TableRow {
+/**
+ * One configuration's row: the median of its real runs with their interval and spread, its
+ * prediction, and the verdict of judge.ts.
+ */
+export type ValidationCells = {
   readonly id: string;
   readonly layout: Layout;
   readonly workers: number;
   readonly psShards: number;
   readonly mode: string;
+  /** Median samples/s of the real runs that gave a rate (null when none did). */
   readonly measured: number | null;
+  /** Least and greatest samples/s of those runs. */
+  readonly min: number | null;
+  readonly max: number | null;
+  /** (max − min) / measured. */
+  readonly spread: number | null;
+  /** Each real run's samples/s and (background), for the report. */
   readonly repeats: string | null;
-  /** Cores other work kept busy during the kept run (BackgroundMeter), taken as that many busy processes. */
+  /** Cores other work kept busy, the median over the runs (BackgroundMeter), taken as that many busy processes. */
   readonly background: number | null;
   /** Predicted with that background load. */
   readonly predicted: number;
@@ -28,11 +37,17 @@ export interface ValidationRow extends TableRow {
   readonly predictedQuiet: number;
   /** (predicted − measured) / measured. */
   readonly error: number | null;
-  readonly withinTolerance: boolean;
+  readonly verdict: Verdict;
+  /** The run closest to the median: its compute / pull / push / wait ms per step. */
   readonly measuredSplit: string | null;
   readonly predictedSplit: string;
   readonly note: string | null;
-}
+};
+
+export type ValidationRow = ValidationCells & {
+  /** Every real run, in the order they ran. */
+  readonly runs: readonly RealRun[];
+};
 
 export interface JobFacts {
   readonly inputShape: readonly number[];
@@ -72,10 +87,10 @@ export function layoutOf(cell: GridCell): Layout {
 /**
  * The configurations of validationCells run for real here. Each runs as `dptrain local` (with
  * `--colocate` for a co-located one) `repeats` times while the other load on the machine is
- * sampled; each run is simulated with the same resolved config and layout on one host of the
- * calibration's cores with that measured background, and the row keeps the run with the median
- * measured samples/s next to its own prediction (and the prediction for a quiet machine). `background` overrides the measured load when given; `priority` is the nice
- * value the runs get (raisePriority).
+ * sampled; each is simulated with the same resolved config and layout on one host of the
+ * calibration's cores with the median of its runs' background (and on a quiet machine), and
+ * judged against the median of its runs (judge.ts). `background` overrides the measured load when
+ * given; `priority` is the nice value the runs get (raisePriority).
  */
 export async function validate(
   job: BaseJob,
@@ -138,63 +153,66 @@ async function validateAll(
   for (const [i, cell] of cells.entries()) {
     const layout = layoutOf(cell);
     const predict = await predictor(job, facts, calibration, { ...cell, layout });
-    const quiet = await predict(0);
-    const pairs: { measured: CellResult; load: number | undefined; predicted: number; split: string }[] = [];
+    const measured: { cell: CellResult; load: number | undefined }[] = [];
     for (let k = 1; k <= repeats; k++) {
       process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}, real run ${k}/${repeats}\n`);
       const meter = new BackgroundMeter(calibration.cores);
-      const measured = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
+      const result = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
       const sampled = meter.stop();
-      const load = background ?? sampled;
-      const predicted = load === undefined || load === 0 ? quiet : await predict(load);
-      pairs.push({ measured, load, predicted: predicted.samplesPerSecond, split: split(predicted.timing) });
-      if (measured.error !== null) break;
+      measured.push({ cell: result, load: background ?? sampled });
+      if (result.error !== null) break;
     }
-    pairs.sort((a, b) => (a.measured.samplesPerSecond ?? 0) - (b.measured.samplesPerSecond ?? 0));
-    const kept = pairs[Math.floor((pairs.length - 1) / 2)]!;
-    const m = kept.measured;
+    const realRuns = measured.map((m) => ({ samplesPerSecond: m.cell.samplesPerSecond, background: m.load === undefined ? null : sig(m.load, 3) }));
+    const stats = runStats(realRuns);
+    // The split of the run closest to the median stands for the configuration.
+    const typical = stats
+      ? measured.reduce((a, b) =>
+          Math.abs((b.cell.samplesPerSecond ?? Infinity) - stats.median) < Math.abs((a.cell.samplesPerSecond ?? Infinity) - stats.median) ? b : a,
+        )
+      : measured[measured.length - 1]!;
+    const m = typical.cell;
     rows.push(
-      judged({
+      await predicted(predict, {
         id: cell.id,
         layout,
         workers: cell.workers,
         psShards: cell.psShards,
         mode: cell.mode,
-        measured: m.samplesPerSecond,
-        repeats: pairs.map((p) => `${p.measured.samplesPerSecond ?? '—'} (${p.load?.toFixed(2) ?? '?'})`).join(' / '),
-        background: kept.load === undefined ? null : sig(kept.load, 3),
-        predicted: sig(kept.predicted),
-        predictedQuiet: sig(quiet.samplesPerSecond),
+        runs: realRuns,
         measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
-        predictedSplit: kept.split,
-        note: m.error,
+        note: measured.map((x) => x.cell.error).find((e) => e !== null) ?? null,
       }),
     );
   }
   return rows;
 }
 
-/** A row with its error and verdict filled in from its measured and predicted rates. */
-function judged(
-  row: Pick<
-    ValidationRow,
-    | 'id'
-    | 'layout'
-    | 'workers'
-    | 'psShards'
-    | 'mode'
-    | 'measured'
-    | 'repeats'
-    | 'background'
-    | 'predicted'
-    | 'predictedQuiet'
-    | 'measuredSplit'
-    | 'predictedSplit'
-    | 'note'
-  >,
-): ValidationRow {
-  const error = row.measured === null ? null : (row.predicted - row.measured) / row.measured;
-  return { ...row, error: error === null ? null : sig(error, 3), withinTolerance: error !== null && Math.abs(error) <= TOLERANCE };
+type Measured = Pick<ValidationRow, 'id' | 'layout' | 'workers' | 'psShards' | 'mode' | 'runs' | 'measuredSplit' | 'note'>;
+
+/**
+ * A row from its real runs: their median, interval and spread, the prediction with the runs'
+ * median background (and with none), and the verdict (judge.ts).
+ */
+async function predicted(predict: (load: number) => Promise<SimulationResult>, row: Measured): Promise<ValidationRow> {
+  const stats = runStats(row.runs);
+  const load = typicalBackground(row.runs);
+  const quiet = await predict(0);
+  const loaded = load === undefined || load === 0 ? quiet : await predict(load);
+  const { error, verdict } = judge(stats, loaded.samplesPerSecond);
+  return {
+    ...row,
+    measured: stats ? sig(stats.median) : null,
+    min: stats?.min ?? null,
+    max: stats?.max ?? null,
+    spread: stats ? sig(stats.spread, 3) : null,
+    repeats: row.runs.map((r) => `${r.samplesPerSecond ?? '—'} (${r.background?.toFixed(2) ?? '?'})`).join(' / '),
+    background: load === undefined ? null : sig(load, 3),
+    predicted: sig(loaded.samplesPerSecond),
+    predictedQuiet: sig(quiet.samplesPerSecond),
+    error: error === null ? null : sig(error, 3),
+    verdict,
+    predictedSplit: split(loaded.timing),
+  };
 }
 
 /**
@@ -206,12 +224,7 @@ export async function repredict(job: BaseJob, facts: JobFacts, calibration: Cali
   const out: ValidationRow[] = [];
   for (const row of rows) {
     process.stderr.write(`simulate: predicting ${row.id} again\n`);
-    const predict = await predictor(job, facts, calibration, row);
-    const quiet = await predict(0);
-    const predicted = row.background ? await predict(row.background) : quiet;
-    out.push(
-      judged({ ...row, predicted: sig(predicted.samplesPerSecond), predictedQuiet: sig(quiet.samplesPerSecond), predictedSplit: split(predicted.timing) }),
-    );
+    out.push(await predicted(await predictor(job, facts, calibration, row), row));
   }
   return out;
 }

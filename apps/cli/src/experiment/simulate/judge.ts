@@ -1,0 +1,82 @@
+/**
+ * How a configuration's real runs are judged against its prediction (issue #20): the measured
+ * rate is the median of the repeats, their interval and spread are reported beside it, and a
+ * configuration whose repeats spread more than SPREAD_LIMIT cannot tell a good model from a bad
+ * one, so it is neither a pass nor a failure.
+ */
+
+/** Predicted error above which a measurable configuration fails validation (issue #7: within 15%). */
+export const TOLERANCE = 0.15;
+
+/** (max − min) / median of the repeats above which a configuration is unmeasurable. */
+export const SPREAD_LIMIT = 0.15;
+
+/**
+ * within / outside: measurable, and the prediction within TOLERANCE of the median or not;
+ * unmeasurable: the repeats spread more than SPREAD_LIMIT; failed: no repeat gave a rate.
+ */
+export type Verdict = 'within' | 'outside' | 'unmeasurable' | 'failed';
+
+/** One real run of a configuration: its steady samples/s (null when it failed) and the other load during it. */
+export interface RealRun {
+  readonly samplesPerSecond: number | null;
+  /** Cores other work kept busy during the run (BackgroundMeter), null where /proc could not tell. */
+  readonly background: number | null;
+}
+
+/** The middle of `values`, the mean of the two middle ones for an even count. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export interface RunStats {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** (max − min) / median. */
+  readonly spread: number;
+}
+
+/** Median, interval and spread of the runs that gave a rate; null when none did. */
+export function runStats(runs: readonly RealRun[]): RunStats | null {
+  const rates = runs.map((r) => r.samplesPerSecond).filter((v): v is number => v !== null && Number.isFinite(v));
+  if (rates.length === 0) return null;
+  const m = median(rates);
+  const [min, max] = [Math.min(...rates), Math.max(...rates)];
+  return { median: m, min, max, spread: m > 0 ? (max - min) / m : Infinity };
+}
+
+/** The other load to predict the configuration with: the median of the runs' backgrounds, undefined when none was measured. */
+export function typicalBackground(runs: readonly RealRun[]): number | undefined {
+  const loads = runs.map((r) => r.background).filter((v): v is number => v !== null && Number.isFinite(v));
+  return loads.length === 0 ? undefined : median(loads);
+}
+
+/** (predicted − median) / median and the verdict, by the rules at the top of this module. */
+export function judge(stats: RunStats | null, predicted: number): { error: number | null; verdict: Verdict } {
+  if (stats === null) return { error: null, verdict: 'failed' };
+  const error = (predicted - stats.median) / stats.median;
+  if (stats.spread > SPREAD_LIMIT) return { error, verdict: 'unmeasurable' };
+  return { error, verdict: Math.abs(error) <= TOLERANCE ? 'within' : 'outside' };
+}
+
+/** Counts of a validation's verdicts, and its one-line headline ("k of n measurable within 15%"). */
+export function tally(verdicts: readonly Verdict[]): { within: number; measurable: number; unmeasurable: number; failed: number; headline: string } {
+  const count = (v: Verdict) => verdicts.filter((x) => x === v).length;
+  const within = count('within');
+  const measurable = within + count('outside');
+  const [unmeasurable, failed] = [count('unmeasurable'), count('failed')];
+  const aside = [unmeasurable > 0 ? `${unmeasurable} unmeasurable (repeats spread more than ${SPREAD_LIMIT * 100}%)` : '', failed > 0 ? `${failed} failed` : '']
+    .filter(Boolean)
+    .join(', ');
+  return {
+    within,
+    measurable,
+    unmeasurable,
+    failed,
+    headline: `${within} of ${measurable} measurable configurations within ${TOLERANCE * 100}%${aside ? `; ${aside}, not counted` : ''}`,
+  };
+}
