@@ -126,23 +126,30 @@ describe.skipIf(unavailable)('a browser tab as a worker', () => {
     expect(readFileSync(join(out, 'params.safetensors')).equals(await reference)).toBe(true);
   });
 
-  it('closing the tab mid-run is a worker loss: its lease goes to the Node worker and the bits are kept', async () => {
+  it('a tab stopped with its button, and another closed mid-run, are worker losses: their leases go to the others and the bits are kept', async () => {
     const out = mkdtempSync(join(tmpdir(), 'browser-worker-closed-'));
     const run = startLocal(out);
-    const page = await browser.context.newPage();
-    await page.goto(await run.joinUrl);
-    await untilTab(page, 'micro-batches computed', { microBatches: 8 });
-    await page.close();
+    const joinUrl = await run.joinUrl;
+    const [stopped, closed] = await Promise.all([browser.context.newPage(), browser.context.newPage()]);
+    await Promise.all([stopped.goto(joinUrl), closed.goto(joinUrl)]);
+    await Promise.all([untilTab(stopped, 'micro-batches computed', { microBatches: 8 }), untilTab(closed, 'micro-batches computed', { microBatches: 8 })]);
+    await stopped.click('#stop');
+    const stoppedState = await untilTab(stopped, 'its stop', { state: 'stopped' });
+    await closed.close();
     expect(await run.exit, run.stderr.slice(-20).join('\n')).toBe(0);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       steps: number;
       workers: { name: string; microBatches: number }[];
-      faults: { kind: string }[];
+      faults: { kind: string; name?: string }[];
     };
-    expect(summary.workers.find((w) => w.name.startsWith('browser-'))?.microBatches).toBeGreaterThanOrEqual(8);
+    const tabs = summary.workers.filter((w) => w.name.startsWith('browser-'));
+    expect(tabs.map((w) => w.microBatches >= 8)).toEqual([true, true]);
+    // The stopped tab's count is the coordinator's: what it reported before it stopped.
+    expect(tabs.map((w) => w.microBatches)).toContain(stoppedState.microBatches);
     expect(summary.workers.reduce((n, w) => n + w.microBatches, 0)).toBe(summary.steps * 4);
-    expect(summary.faults.map((f) => f.kind)).toContain('worker-disconnected');
+    expect(summary.faults.filter((f) => f.kind === 'worker-disconnected')).toHaveLength(2);
     expect(readFileSync(join(out, 'params.safetensors')).equals(await reference)).toBe(true);
+    await stopped.close();
   });
 
   it('a page opened with a wrong join token says so and never joins', async () => {
