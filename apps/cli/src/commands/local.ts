@@ -199,7 +199,16 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     void listening(child).then(writeClusterFile, () => undefined);
   };
 
-  const start = (role: Child['role'], name: string, given: string[], workerId?: number, hostsShard = false, socket?: number): Child => {
+  /**
+   * Starts a child. `workerId`: the id a worker asks for; `hostsShard`: a co-located worker, which
+   * also serves a shard; `socket`: a descriptor of this process the child gets as its fd 3.
+   */
+  const start = (
+    role: Child['role'],
+    name: string,
+    given: string[],
+    { workerId, hostsShard = false, socket }: { workerId?: number; hostsShard?: boolean; socket?: number } = {},
+  ): Child => {
     // A restart keeps the arguments, so a restarted process continues its predecessor's trace file.
     const args = trace ? [...given, '--trace', join(trace, `${name}${TRACE_FILE_SUFFIX}`)] : given;
     const child: Child = {
@@ -255,9 +264,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
       'coordinator',
       'coordinator',
       ['--config', jobFile, ...(resume ? ['--resume'] : []), ...(joinLink ? ['--join-link'] : []), '--host', '127.0.0.1', '--port', String(port)],
-      undefined,
-      false,
-      descriptorOf(socket),
+      { socket: descriptorOf(socket) },
     );
     // The child holds its own copy now; this process must accept nothing on it.
     socket.close();
@@ -312,8 +319,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
           ...workerMetricsArgs(k),
           ...(colocate ? shardArgs(k) : []),
         ],
-        k,
-        colocate,
+        { workerId: k, hostsShard: colocate },
       ),
     );
     // The workers start while the shards load: the coordinator holds a worker's registration until

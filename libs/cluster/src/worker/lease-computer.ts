@@ -164,12 +164,7 @@ export class LeaseComputer {
     const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: id });
     const result = this.model.computeGradients(this.params, gather(this.train, mb.indices, this.buffers), this.grad);
     const bn = this.model.bnSpecs.length > 0 ? packMoments(this.model.bnSpecs, result.bnStats, this.bnStats) : undefined;
-    const computeMs = performance.now() - started;
-    endCompute();
-    // The injected slowness counts as compute: the time split shows what a slow machine's would.
-    timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
-    this.faults.poison(lease.step, this.grad);
-    this.microBatches++;
+    await this.computed(lease.step, [this.grad], started, endCompute, timing, signal);
     return { loss: result.loss, bn, samples: mb.indices.length };
   }
 
@@ -191,12 +186,25 @@ export class LeaseComputer {
       const block = bnRun.length / count;
       results.forEach((r, i) => packMoments(this.model.bnSpecs, r.bnStats, bnRun.subarray(i * block, (i + 1) * block)));
     }
+    await this.computed(lease.step, run.grads, started, endCompute, timing, signal);
+    return { losses: results.map((r) => r.loss), grads: run.grads };
+  }
+
+  /** What every computation ends with: its span closed, its time counted, and the injected faults. */
+  private async computed(
+    step: number,
+    grads: readonly Float32Array[],
+    started: number,
+    endCompute: () => void,
+    timing: { computeMs: number },
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const computeMs = performance.now() - started;
     endCompute();
+    // The injected slowness counts as compute: the time split shows what a slow machine's would.
     timing.computeMs += computeMs + (await this.faults.afterCompute(computeMs, signal));
-    for (const grad of run.grads) this.faults.poison(lease.step, grad);
-    this.microBatches += count;
-    return { losses: results.map((r) => r.loss), grads: run.grads };
+    for (const grad of grads) this.faults.poison(step, grad);
+    this.microBatches += grads.length;
   }
 
   /** Gather buffers and gradient arrays for a run of `count` micro-batches, kept between leases. */
