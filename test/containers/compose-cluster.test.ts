@@ -171,6 +171,13 @@ describe.skipIf(!runtime.available)('docker-compose.yml under a real engine', ()
     async () => {
       const p = await started('faults');
       await waitFor(p, 'two workers training', (s) => s.step >= 20 && live(s) === 2);
+      // The image serves the browser worker's page, whose script its coordinator bundles (esbuild in the image).
+      const script = await fetch(`http://127.0.0.1:${p.port}/worker/app.js`);
+      expect([script.status, script.headers.get('content-type'), (await script.text()).includes('dptrainWorker')]).toEqual([
+        200,
+        'text/javascript; charset=utf-8',
+        true,
+      ]);
 
       // A worker crashes: the restart policy brings its container back and it joins again.
       await p.crash('worker', 1);
