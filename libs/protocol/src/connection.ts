@@ -17,7 +17,7 @@ export interface PeerInfo {
   readonly version: number;
   /** Free-form name the peer gave (x-dptrain-name), for logs. */
   readonly name: string | undefined;
-  /** "host:port" of the peer, or "memory" for in-memory pairs. */
+  /** "host:port" of the peer, "memory" for in-memory pairs, "thread port" for another thread of this process. */
   readonly address: string;
   /** Largest frame the peer accepts; send() refuses bigger frames with E_TOO_LARGE. */
   readonly maxPayload: number;

@@ -61,14 +61,14 @@ export function createMemoryPair(options: MemoryPairOptions): MemoryPair {
 }
 
 /** What one end of an in-process link knows of the other (address 'memory'). */
-export function peerInfo(end: MemoryEndOptions, jobId: string): PeerInfo {
+export function peerInfo(end: MemoryEndOptions, jobId: string, address = 'memory'): PeerInfo {
   const paramCount = end.validateOptions?.paramCount;
   return {
     role: end.role,
     jobId,
     version: PROTOCOL_VERSION,
     name: end.name,
-    address: 'memory',
+    address,
     maxPayload: end.maxPayload ?? (paramCount !== undefined ? maxPayloadFor(paramCount) : DEFAULT_MAX_PAYLOAD),
   };
 }

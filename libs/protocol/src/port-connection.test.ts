@@ -23,7 +23,7 @@ describe('connectPort', () => {
     expect([...params.values]).toEqual([...sent]);
     params.values[0] = 99;
     expect(sent[0]).toBe(0.5);
-    expect(worker.peer).toMatchObject({ role: 'ps', name: 'ps-0', jobId: 'job', address: 'memory' });
+    expect(worker.peer).toMatchObject({ role: 'ps', name: 'ps-0', jobId: 'job', address: 'thread port' });
     expect(ps.peer).toMatchObject({ role: 'worker', name: 'w' });
     worker.close();
   });

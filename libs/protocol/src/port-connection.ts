@@ -21,7 +21,8 @@ interface CloseNote {
  */
 export function connectPort(port: MessagePort, self: MemoryEndOptions, peer: MemoryEndOptions, jobId: string): Connection {
   const pipe = new PortPipe(port);
-  pipe.connection = new PipeConnection(pipe, peerInfo(peer, jobId), resolveConnectionOptions({ log: silentLogger, ...self }));
+  // Its logs tell a thread's port from an in-memory pair of a test.
+  pipe.connection = new PipeConnection(pipe, peerInfo(peer, jobId, 'thread port'), resolveConnectionOptions({ log: silentLogger, ...self }));
   return pipe.connection;
 }
 
