@@ -11,7 +11,7 @@ import { GradientSum } from '@dptrain/optim';
 import { silentLogger } from '@dptrain/log';
 import { concatParts, connect, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
-import { costOf, type Calibration, type LinearCost } from './calibration.js';
+import { costOf, type Calibration, type ComputeRun, type LinearCost } from './calibration.js';
 
 /** CPU milliseconds (user + system, this process) `fn` takes. */
 function cpuMs(fn: () => unknown): number {
@@ -124,6 +124,8 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       helperMs += helpers;
     });
 
+    const computeRuns = measureComputeRuns(model, params, train, plan, config.microBatchSize);
+
     // Codec: a push with the whole gradient, and a pushAck.
     const grads = new Float32Array(P).fill(1e-3);
     const push = {
@@ -171,7 +173,13 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const copyMs = medianCpuMs(() => acc.set(grads), 21, 10);
     const updateLogMs = measureUpdateLog(params, grads);
 
-    const { transport, wire } = await measureTransport(P, encode, decodeCost);
+    // Three times, each figure the median of the three: a garbage collection landing in one measurement moves it far.
+    const tries: Awaited<ReturnType<typeof measureTransport>>[] = [];
+    for (let i = 0; i < 3; i++) tries.push(await measureTransport(P, encode, decodeCost));
+    const mid = (f: (t: (typeof tries)[number]) => number) => median(tries.map(f));
+    const transport: LinearCost = { fixedMs: mid((t) => t.transport.fixedMs), msPerMB: mid((t) => t.transport.msPerMB) };
+    const receiveHelperMsPerMB = mid((t) => t.receiveHelperMsPerMB);
+    const wire = { latencyMs: mid((t) => t.wire.latencyMs), bandwidthMBps: mid((t) => t.wire.bandwidthMBps) };
     return {
       source: `measured on ${hostname()} at ${new Date().toISOString()}, load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -179,9 +187,11 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       model: { name: config.model, paramCount: P, microBatchSize: config.microBatchSize, backend: options.backend },
       computeMs,
       computeHelperMs: helperMs / samples,
+      computeRuns,
       encode,
       decode: decodeCost,
       transport,
+      receiveHelperMsPerMB,
       foldMsPerMFloat: (foldMs * 1e6) / P,
       applyMsPerMFloat: (Math.max(0, applyMs - copyMs) * 1e6) / P,
       updateLogMsPerMFloat: (updateLogMs * 1e6) / P,
@@ -193,6 +203,46 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
   } finally {
     model.dispose();
   }
+}
+
+/** Longest run of micro-batches computed in one pass that the calibration measures, at least. */
+const LONGEST_RUN = 4;
+
+/**
+ * Runs of 2..max(LONGEST_RUN, micro-batches per step) micro-batches of the job's first steps
+ * computed in one pass (Model.computeGradientsEach, as a sync worker computes its lease's leading
+ * run): median main-thread CPU per run after a few untimed runs, and the helper threads' mean.
+ */
+function measureComputeRuns(
+  model: ReturnType<typeof modelOf>,
+  params: Float32Array,
+  train: ReturnType<typeof trainingSplits>['train'],
+  plan: ReturnType<typeof planOf>,
+  microBatchSize: number,
+): ComputeRun[] {
+  const longest = Math.max(LONGEST_RUN, plan.microBatchesPerStep);
+  const runs: ComputeRun[] = [];
+  for (let count = 2; count <= longest; count++) {
+    const buffers = Array.from({ length: count }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
+    const grads = Array.from({ length: count }, () => new Float32Array(model.paramCount));
+    const main: number[] = [];
+    let helpers = 0;
+    const timed = 15;
+    for (let i = 0; i < timed + 5; i++) {
+      // Micro-batches of one step when it has enough, else of consecutive steps.
+      const batches = Array.from({ length: count }, (_, k) => {
+        const n = i * count + k;
+        const mb = plan.step(Math.floor(n / plan.microBatchesPerStep)).microBatches[n % plan.microBatchesPerStep];
+        return gather(train, mb.indices, buffers[k]);
+      });
+      const t = threadCpuMs(() => model.computeGradientsEach(params, batches, grads));
+      if (i < 5) continue;
+      main.push(t.main);
+      helpers += t.helpers;
+    }
+    runs.push({ count, ms: median(main), helperMs: helpers / timed });
+  }
+  return runs;
 }
 
 /**
@@ -223,6 +273,12 @@ function measureUpdateLog(params: Float32Array, grad: Float32Array): number {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU milliseconds of a whole process and of its main thread. */
+interface Sides {
+  readonly all: number;
+  readonly main: number;
 }
 
 /** Starts transport-peer.ts in a process of its own; resolves with its URL and a way to stop it. */
@@ -263,7 +319,7 @@ async function measureTransport(
   P: number,
   encode: LinearCost,
   decode: LinearCost,
-): Promise<{ transport: LinearCost; wire: { latencyMs: number; bandwidthMBps: number } }> {
+): Promise<{ transport: LinearCost; receiveHelperMsPerMB: number; wire: { latencyMs: number; bandwidthMBps: number } }> {
   const peer = await startPeer(P);
   const grads = new Float32Array(P).fill(1e-3);
   const client = await connect(peer.url, {
@@ -273,24 +329,35 @@ async function measureTransport(
     validateOptions: { paramCount: P },
     log: silentLogger,
   });
-  const serverCpu = async (): Promise<number> => ((await client.request({ type: 'status' })).detail as { cpuMs: number }).cpuMs;
-  /** Median per-round CPU of this side and of the peer, and the least wall time, over batches of `n` rounds. */
-  const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: number; server: number; wall: number }> => {
+  const serverCpu = async (): Promise<{ all: number; main: number }> => {
+    const detail = (await client.request({ type: 'status' })).detail as { cpuMs: number; mainCpuMs: number };
+    return { all: detail.cpuMs, main: detail.mainCpuMs };
+  };
+  /**
+   * Median per-round CPU of this side and of the peer, their main threads' part, and the least
+   * wall time, over batches of `n` rounds.
+   */
+  const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: Sides; server: Sides; wall: number }> => {
     for (let i = 0; i < 10; i++) await round();
-    const clientMs: number[] = [];
-    const serverMs: number[] = [];
+    const client: Sides[] = [];
+    const server: Sides[] = [];
     let wall = Infinity;
     for (let b = 0; b < batches; b++) {
       const s0 = await serverCpu();
       const c0 = process.cpuUsage();
+      const m0 = mainThreadNs() ?? 0;
       const t0 = performance.now();
       for (let i = 0; i < n; i++) await round();
       wall = Math.min(wall, (performance.now() - t0) / n);
       const c = process.cpuUsage(c0);
-      clientMs.push((c.user + c.system) / 1000 / n);
-      serverMs.push((await serverCpu()) - s0);
+      const all = (c.user + c.system) / 1000 / n;
+      const m1 = mainThreadNs();
+      client.push({ all, main: m1 === undefined ? all : (m1 - m0) / 1e6 / n });
+      const s1 = await serverCpu();
+      server.push({ all: (s1.all - s0.all) / n, main: (s1.main - s0.main) / n });
     }
-    return { client: median(clientMs), server: median(serverMs) / n, wall };
+    const mid = (sides: Sides[]): Sides => ({ all: median(sides.map((x) => x.all)), main: median(sides.map((x) => x.main)) });
+    return { client: mid(client), server: mid(server), wall };
   };
   try {
     const small = await measure(() => client.request({ type: 'status' }), 100);
@@ -298,23 +365,30 @@ async function measureTransport(
     const push = await measure(
       () => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }),
       20,
+      25,
     );
-    const pull = await measure(() => client.request({ type: 'pull', step: 0 }), 20);
+    const pull = await measure(() => client.request({ type: 'pull', step: 0 }), 20, 25);
     const bytes = 4 * P;
     const MB = bytes / 1e6;
-    const smallSide = (small.client + small.server) / 4;
-    const sendBig = (push.client - smallSide + (pull.server - smallSide)) / 2;
-    const receiveBig = (push.server - smallSide + (pull.client - smallSide)) / 2;
+    // Main threads: the transport's cost on the critical path of each side.
+    const smallSide = (small.client.main + small.server.main) / 4;
+    const sendBig = (push.client.main - smallSide + (pull.server.main - smallSide)) / 2;
+    const receiveBig = (push.server.main - smallSide + (pull.client.main - smallSide)) / 2;
     const fixedMs = Math.max(0, smallSide - (encode.fixedMs + decode.fixedMs) / 2);
     const sendPerMB = (sendBig - costOf(encode, bytes) - fixedMs) / MB;
     const receivePerMB = (receiveBig - costOf(decode, bytes) - fixedMs) / MB;
     const transport: LinearCost = { fixedMs, msPerMB: Math.max(0, (sendPerMB + receivePerMB) / 2) };
-    const idleSmall = Math.max(0, small.wall - small.client - small.server);
-    const idleBig = Math.max(0, (push.wall - push.client - push.server + (pull.wall - pull.client - pull.server)) / 2);
+    // The other threads: collecting a received frame's buffers (the receiving side's helpers, beyond a small round's).
+    const helpers = (x: Sides) => Math.max(0, x.all - x.main);
+    const smallHelpers = (helpers(small.client) + helpers(small.server)) / 2;
+    const receiveHelperMsPerMB = Math.max(0, ((helpers(push.server) + helpers(pull.client)) / 2 - smallHelpers) / MB);
+    const [clientAll, serverAll] = [(x: { client: Sides }) => x.client.all, (x: { server: Sides }) => x.server.all];
+    const idleSmall = Math.max(0, small.wall - clientAll(small) - serverAll(small));
+    const idleBig = Math.max(0, (push.wall - clientAll(push) - serverAll(push) + (pull.wall - clientAll(pull) - serverAll(pull))) / 2);
     const latencyMs = Math.max(0.005, idleSmall / 2);
     const wireMs = idleBig - idleSmall;
     const bandwidthMBps = wireMs > bytes / 1e10 ? Math.min(10_000, bytes / 1e3 / wireMs) : 10_000;
-    return { transport, wire: { latencyMs, bandwidthMBps } };
+    return { transport, receiveHelperMsPerMB, wire: { latencyMs, bandwidthMBps } };
   } finally {
     client.close();
     peer.stop();

@@ -15,6 +15,13 @@ export interface Calibration {
    * it competes for the cores but does not hold up the worker. Absent in older files (then 0).
    */
   readonly computeHelperMs?: number;
+  /**
+   * A sync worker computes its lease's leading run of k ≥ 2 micro-batches in one pass
+   * (Model.computeGradientsEach), cheaper than k single ones for a dense model: the median main
+   * thread CPU of a run of each measured length, and its helper threads' CPU. Absent in older
+   * files (then a run costs k single micro-batches).
+   */
+  readonly computeRuns?: readonly ComputeRun[];
   /** Encoding a frame (schema check, msgpack header, tensor copy): fixed + per megabyte of tensors. */
   readonly encode: LinearCost;
   /** Decoding and validating a frame (finite scan of tensors): fixed + per megabyte of tensors. */
@@ -25,6 +32,12 @@ export interface Calibration {
    * megabyte of tensors, counted once at the sender and once at the receiver.
    */
   readonly transport: LinearCost;
+  /**
+   * CPU the receiving process's other threads (V8's collector, freeing the frames' buffers) spend
+   * per megabyte of tensors received: it competes for the cores without holding up the receiver.
+   * Absent in older files (then 0, and the transport's per-megabyte part held it).
+   */
+  readonly receiveHelperMsPerMB?: number;
   /** A shard folding one pushed gradient slice into its sum, per million floats. */
   readonly foldMsPerMFloat: number;
   /** A shard's optimizer step (UpdateRule.apply) per million floats of its slice. */
@@ -36,10 +49,49 @@ export interface Calibration {
   readonly updateLogMsPerMFloat?: number;
   /** The coordinator's handling of one message (lease book-keeping, replies). */
   readonly coordinatorMsPerMessage: number;
+  /**
+   * What the coordinator does per closed step besides its messages (the step's metrics record,
+   * progress display, spans), measured in a real run. Absent in older files (then nothing).
+   */
+  readonly coordinatorStep?: CoordinatorStepCost;
   /** What the transport adds besides CPU: loopback latency and throughput when measured here. */
   readonly wire: { readonly latencyMs: number; readonly bandwidthMBps: number };
   /** Cores of the machine the calibration ran on. */
   readonly cores: number;
+}
+
+export interface CoordinatorStepCost {
+  /** Main-thread CPU per step beyond the step's messages. */
+  readonly mainMs: number;
+  /** Its other threads' CPU per step (libuv's pool writing the record, V8's helpers). */
+  readonly helperMs: number;
+  /** How it was measured. */
+  readonly source: string;
+}
+
+export interface ComputeRun {
+  /** Micro-batches in the run. */
+  readonly count: number;
+  /** Median main-thread CPU of the whole run. */
+  readonly ms: number;
+  /** Helper threads' CPU per run, on average. */
+  readonly helperMs: number;
+}
+
+/**
+ * The calibrated cost of a run of `count` micro-batches computed in one pass, or undefined where
+ * the calibration has none. Beyond the longest measured run it grows by the step between the two
+ * longest (a run's cost is close to linear in its length).
+ */
+export function computeRunCost(c: Calibration, count: number): { ms: number; helperMs: number } | undefined {
+  const runs = [...(c.computeRuns ?? [])].sort((a, b) => a.count - b.count);
+  const exact = runs.find((r) => r.count === count);
+  if (exact) return exact;
+  if (runs.length < 2) return undefined;
+  const below = runs.filter((r) => r.count < count);
+  const [a, b] = below.length >= 2 ? below.slice(-2) : runs.slice(0, 2);
+  const t = (count - a.count) / (b.count - a.count);
+  return { ms: Math.max(0, a.ms + t * (b.ms - a.ms)), helperMs: Math.max(0, a.helperMs + t * (b.helperMs - a.helperMs)) };
 }
 
 export interface LinearCost {
@@ -86,7 +138,20 @@ export function checkCalibration(value: unknown): Calibration {
     const l = c[key] as Record<string, unknown> | undefined;
     need(typeof l === 'object' && l !== null && nonNegative(l.fixedMs) && nonNegative(l.msPerMB), `field "${key}" must have non-negative fixedMs and msPerMB`);
   }
-  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat'] as const)
+  need(
+    c.computeRuns === undefined ||
+      (Array.isArray(c.computeRuns) &&
+        c.computeRuns.every(
+          (r: Record<string, unknown>) => Number.isInteger(r.count) && (r.count as number) >= 2 && nonNegative(r.ms) && nonNegative(r.helperMs),
+        )),
+    'field "computeRuns" must be a list of { count ≥ 2, ms, helperMs } when given',
+  );
+  const step = c.coordinatorStep as Record<string, unknown> | undefined;
+  need(
+    step === undefined || (typeof step === 'object' && step !== null && nonNegative(step.mainMs) && nonNegative(step.helperMs)),
+    'field "coordinatorStep" must have non-negative mainMs and helperMs when given',
+  );
+  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat', 'receiveHelperMsPerMB'] as const)
     need(c[key] === undefined || nonNegative(c[key]), `field "${key}" must be a non-negative number when given`);
   for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const)
     need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);

@@ -2,7 +2,16 @@ export { EventQueue, type EventHandle } from './event-queue.js';
 export { installVirtualTime, runUntil } from './virtual-time.js';
 export { Host, Process } from './cpu.js';
 export { Endpoint, Network, type Traffic, type WireModel } from './network.js';
-export { CalibrationError, checkCalibration, costOf, type Calibration, type LinearCost } from './calibration.js';
+export {
+  CalibrationError,
+  checkCalibration,
+  computeRunCost,
+  costOf,
+  type Calibration,
+  type ComputeRun,
+  type CoordinatorStepCost,
+  type LinearCost,
+} from './calibration.js';
 export { simulate, type SimulationOptions, type SimulationResult } from './simulation.js';
 export type { Stragglers } from './sim-worker.js';
 export { FRAME_OVERHEAD_BYTES, type Layout, type Placement } from './world.js';

@@ -1,7 +1,7 @@
 import { ParameterServer } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
 import type { Connection, ConnectionEvents, Message, Outgoing, ReplyOf, RequestType } from '@dptrain/protocol';
-import { encodeAndCarry, inProcess, receiveCost, sendCost, type Node, type World } from './world.js';
+import { encodeAndCarry, inProcess, receiveCost, receiveHelpers, sendCost, type Node, type World } from './world.js';
 
 /** Bytes of the tensors a message carries (gradients, parameters, batch-norm moments). */
 export function tensorBytes(msg: Message | Outgoing): number {
@@ -105,6 +105,7 @@ export class SimShard {
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
       const fold = msg.type === 'push' || msg.type === 'pushRun' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
+      receiveHelpers(this.world, this.node, bytes);
       this.node.process.run(receiveCost(this.world, bytes, local) + fold, () => this.ps.handle(side, msg));
     });
   }

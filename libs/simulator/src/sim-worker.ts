@@ -1,6 +1,7 @@
 import { leadingRun, type ShardRange } from '@dptrain/cluster';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
+import { computeRunCost } from './calibration.js';
 import { carry, decodeAt, encodeAndCarry, type Node, type World } from './world.js';
 
 /** Slow micro-batches: each takes `slowdown` times its drawn compute time with `probability`. */
@@ -39,6 +40,8 @@ export class SimWorker {
   private readonly grads: Float32Array;
   private readonly seen: number[];
   private prefetched: { step: number; versions: Promise<number[]> } | undefined;
+  /** The median of the calibrated single micro-batch times, against which a draw's variation is taken. */
+  private readonly singleMedian: number;
   /** Micro-batches computed, including ones that were not needed in the end (backups, stale). */
   microBatches = 0;
 
@@ -58,6 +61,8 @@ export class SimWorker {
     this.random = new Mulberry32(options.seed);
     this.grads = options.grads;
     this.seen = links.shards.map(() => 0);
+    const sorted = [...world.calibration.computeMs].sort((a, b) => a - b);
+    this.singleMedian = sorted[sorted.length >> 1];
   }
 
   /** Registers and works until the coordinator says shutdown (or stop() is called). */
@@ -126,10 +131,8 @@ export class SimWorker {
       const leading = this.options.async ? 0 : leadingRun(lease.microBatchIds);
       const run = leading > 1 ? leading : 0;
       if (run > 0) {
-        for (let id = 0; id < run; id++) {
-          await this.timed(timing, 'computeMs', this.computeOne());
-          await this.node.process.work((this.world.calibration.foldMsPerMFloat * this.grads.length) / 1e6);
-        }
+        await this.timed(timing, 'computeMs', this.computeRun(run));
+        for (let id = 0; id < run; id++) await this.node.process.work((this.world.calibration.foldMsPerMFloat * this.grads.length) / 1e6);
         const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, 0, versions[s], s, run)));
         replies.catch(() => undefined);
         acks.push({ ids: Array.from({ length: run }, (_, id) => id), replies });
@@ -182,11 +185,37 @@ export class SimWorker {
     return this.node.process.work(this.computeMs());
   }
 
+  /**
+   * A sync lease's leading run of `count` micro-batches computed in one pass, as the real worker
+   * does (computeGradientsEach): the calibrated run's cost, varied as a single micro-batch's
+   * samples vary, with one straggler draw for the run as the real worker injects one slow-down
+   * per run. Without a calibrated run, `count` single micro-batches.
+   */
+  private async computeRun(count: number): Promise<void> {
+    const run = computeRunCost(this.world.calibration, count);
+    if (!run) {
+      for (let i = 0; i < count; i++) await this.computeOne();
+      return;
+    }
+    this.microBatches += count;
+    const scale = this.options.computeScale;
+    this.node.process.helpers(run.helperMs * scale);
+    await this.node.process.work(this.straggling((this.draw() / this.singleMedian) * run.ms * scale));
+  }
+
+  /** A draw from the calibrated single micro-batch compute times, scaled to the job's micro-batch, straggling or not. */
   private computeMs(): number {
+    return this.straggling(this.draw() * this.options.computeScale);
+  }
+
+  private draw(): number {
     const samples = this.world.calibration.computeMs;
-    const base = samples[this.random.nextUint32() % samples.length] * this.options.computeScale;
+    return samples[this.random.nextUint32() % samples.length];
+  }
+
+  private straggling(ms: number): number {
     const s = this.options.stragglers;
-    return s && this.random.nextFloat() < s.probability ? base * s.slowdown : base;
+    return s && this.random.nextFloat() < s.probability ? ms * s.slowdown : ms;
   }
 
   private pullStep(step: number, timing: { pullMs: number }): Promise<number[]> {

@@ -48,6 +48,16 @@ describe('simulate', () => {
     expect(fast.samplesPerSecond / slow.samplesPerSecond).toBeLessThan(2.05);
   });
 
+  it("computes a sync lease's leading run in one pass at the calibrated run's cost, and async micro-batches one by one", async () => {
+    // One worker leases each step's 4 micro-batches: a run of 4, 40 ms as singles, 16 ms in one pass.
+    const runs = calibration({ computeRuns: [2, 3, 4].map((count) => ({ count, ms: 4 * count, helperMs: 0 })) });
+    const singles = await simulate({ job: job({ workers: 1 }), calibration: calibration(), placement: dedicated });
+    const inOnePass = await simulate({ job: job({ workers: 1 }), calibration: runs, placement: dedicated });
+    expect(inOnePass.timing.computeMs / singles.timing.computeMs).toBeCloseTo(16 / 40, 2);
+    const asyncRuns = await simulate({ job: job({ workers: 1, mode: 'async' }), calibration: runs, placement: dedicated });
+    expect(asyncRuns.timing.computeMs / singles.timing.computeMs).toBeCloseTo(1, 1);
+  });
+
   it('raises throughput with a second shard when the shard is the bottleneck', async () => {
     // Folding a push costs 5 ms on one shard (half that on each of two); computing costs 0.1 ms.
     const serverBound = calibration({ computeMs: [0.1], foldMsPerMFloat: (5 * 1e6) / paramCount });

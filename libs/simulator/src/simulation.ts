@@ -128,7 +128,15 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     paramCount,
     // Evaluation is outside the timed steps: the real runs' steady estimate takes it out too.
     evaluate: () => ({ loss: 0, accuracy: 0 }),
-    onStep: () => void stepClosedAt.push(queue.now),
+    onStep: () => {
+      stepClosedAt.push(queue.now);
+      // The real coordinator's work per closed step (metrics record, progress, spans), after it has leased the next step.
+      const step = calibration.coordinatorStep;
+      if (step) {
+        world.coordinator.process.run(step.mainMs, () => undefined);
+        world.coordinator.process.helpers(step.helperMs);
+      }
+    },
     workerTimeoutMs: 1e12,
     leaseTimeoutMs: 1e12,
   });

@@ -1,10 +1,11 @@
 // Started as a child process by calibrate.ts (measureTransport): a protocol server in a process of
 // its own, as a shard is, answering pushes with an ack, pulls with `floats` parameters, and
-// status requests with its CPU time so far, so that a message's cost on each side is measured
+// status requests with its CPU time so far (the whole process's and its main thread's), so that a message's cost on each side is measured
 // across two processes, kernel socket work included. Prints its URL on stdout; exits when its
 // stdin closes.
 //
 //   node --import tsx libs/simulator/src/transport-peer.ts <floats>
+import { readFileSync } from 'node:fs';
 import { silentLogger } from '@dptrain/log';
 import { allocateTensor, createServer } from '@dptrain/protocol';
 
@@ -26,7 +27,10 @@ const server = await createServer({
       else if (msg.type === 'pull') void connection.reply(msg, { type: 'params', version: 0, step: msg.step ?? 0, offset: 0, values });
       else if (msg.type === 'status') {
         const cpu = process.cpuUsage();
-        void connection.reply(msg, { type: 'statusReport', role: 'ps', step: 0, version: 0, detail: { cpuMs: (cpu.user + cpu.system) / 1000 } });
+        // The main thread's part apart (Linux schedstat): the rest is V8's helper threads, collecting the frames' buffers.
+        const mainNs = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+        const detail = { cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainNs / 1e6 };
+        void connection.reply(msg, { type: 'statusReport', role: 'ps', step: 0, version: 0, detail });
       }
     });
   },

@@ -94,7 +94,13 @@ export async function encodeAndCarry(world: World, from: Node, to: Node, tensorB
   await carry(world, from, to, tensorBytes);
 }
 
+/** What the receiver's helper threads spend on a frame's buffers once it is taken in: beside its work, not in its way. */
+export function receiveHelpers(world: World, at: Node, tensorBytes: number): void {
+  at.process.helpers(((world.calibration.receiveHelperMsPerMB ?? 0) * tensorBytes) / 1e6);
+}
+
 /** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
 export function decodeAt(world: World, from: Node, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
+  receiveHelpers(world, at, tensorBytes);
   return at.process.work(receiveCost(world, tensorBytes, inProcess(from, at)) + extraMs, urgent);
 }

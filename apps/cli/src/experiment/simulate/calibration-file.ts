@@ -43,7 +43,12 @@ export function describeCalibration(c: Calibration): string[] {
     `- Encode a frame: ${c.encode.fixedMs.toFixed(4)} ms + ${c.encode.msPerMB.toFixed(3)} ms/MB of tensors; decode and validate: ${c.decode.fixedMs.toFixed(4)} ms + ${c.decode.msPerMB.toFixed(3)} ms/MB (real codec).`,
     `- Transport CPU per message and side (ws framing and masking, socket copies): ${c.transport.fixedMs.toFixed(4)} ms + ${c.transport.msPerMB.toFixed(3)} ms/MB (a real loopback client and server, CPU time less the codec's).`,
     `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (GradientSum.add); optimizer step: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (UpdateRule.apply).`,
-    `- Coordinator: ${c.coordinatorMsPerMessage.toFixed(4)} ms per message (a small frame's encode + decode).`,
+    `- Coordinator: ${c.coordinatorMsPerMessage.toFixed(4)} ms per message (a small frame's encode and decode and the transport's fixed cost on both sides)${c.coordinatorStep ? `; per closed step besides its messages ${c.coordinatorStep.mainMs.toFixed(3)} ms on its main thread and ${c.coordinatorStep.helperMs.toFixed(3)} ms on its other threads (${c.coordinatorStep.source})` : ''}.`,
+    ...(c.computeRuns && c.computeRuns.length > 0
+      ? [
+          `- A sync lease's leading run computed in one pass (computeGradientsEach): ${c.computeRuns.map((r) => `${r.count} micro-batches ${r.ms.toFixed(3)} ms`).join(', ')} (median main-thread CPU, helper threads beside it).`,
+        ]
+      : []),
     `- Loopback wire besides CPU: latency ${c.wire.latencyMs.toFixed(4)} ms, throughput ${c.wire.bandwidthMBps.toFixed(0)} MB/s (the round trips' wall time not spent on CPU).`,
     `- Cores: ${c.cores}.`,
   ];

@@ -11,6 +11,7 @@ import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
 import { intList, nameList, positiveInt } from '../common/lists.js';
 import { finish, invocation, machineNow, writeFiles } from '../common/report.js';
 import { readCalibration, readValidation, writeCalibration } from './calibration-file.js';
+import { measureCoordinatorStep } from './coordinator-cost.js';
 import { findings } from './findings.js';
 import { project, type ProjectionGrid } from './project.js';
 import { simulateDocuments, simulatePlots, type SimulateResults } from './report.js';
@@ -148,9 +149,16 @@ export function registerSimulate(group: Command): void {
     if (options.calibrate || !existsSync(calibrationFile)) {
       const backend = await initBackend(config.backend);
       process.stderr.write(`simulate: measuring this machine (backend ${backend.name}) into ${calibrationFile}\n`);
-      calibration = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, {
+      const measured = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, {
         backend: backend.name,
       });
+      process.stderr.write(`simulate: measuring the coordinator's work per step in a short real run\n`);
+      const coordinatorStep = await measureCoordinatorStep(
+        new BaseJob(jobOptions, DEFAULTS, options.config as string | undefined),
+        join(out, 'runs', 'calibration'),
+        measured.coordinatorMsPerMessage,
+      );
+      calibration = coordinatorStep ? { ...measured, coordinatorStep } : measured;
       await writeCalibration(calibrationFile, calibration);
       if (options.calibrate) return;
     } else {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { checkCalibration, computeRunCost, type Calibration } from './calibration.js';
+import { testCalibration } from './testing/index.js';
+
+const runs = [
+  { count: 2, ms: 3, helperMs: 0.2 },
+  { count: 4, ms: 5, helperMs: 0.4 },
+  { count: 3, ms: 4, helperMs: 0.3 },
+];
+const withRuns = (computeRuns?: Calibration['computeRuns']): Calibration => testCalibration(100, { computeRuns });
+
+describe('the cost of a run of micro-batches computed in one pass', () => {
+  it('is the measured run of that length', () => {
+    expect(computeRunCost(withRuns(runs), 3)).toEqual({ count: 3, ms: 4, helperMs: 0.3 });
+  });
+
+  it('grows by the step between the two longest measured runs beyond them', () => {
+    const cost = computeRunCost(withRuns(runs), 6)!;
+    expect(cost.ms).toBeCloseTo(7);
+    expect(cost.helperMs).toBeCloseTo(0.6);
+  });
+
+  it('is unknown to a calibration without runs (a run then costs its single micro-batches)', () => {
+    expect(computeRunCost(withRuns(undefined), 2)).toBeUndefined();
+    expect(computeRunCost(withRuns([{ count: 2, ms: 3, helperMs: 0 }]), 5)).toBeUndefined();
+  });
+
+  it('refuses a calibration file whose runs are malformed, naming the field', () => {
+    const bad = { ...withRuns(runs), computeRuns: [{ count: 1, ms: 1, helperMs: 0 }] };
+    expect(() => checkCalibration(JSON.parse(JSON.stringify(bad)))).toThrow(/computeRuns/);
+    expect(checkCalibration(JSON.parse(JSON.stringify(withRuns(runs)))).computeRuns).toHaveLength(3);
+  });
+});
