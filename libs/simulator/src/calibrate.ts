@@ -221,28 +221,32 @@ function measureComputeRuns(
   microBatchSize: number,
 ): ComputeRun[] {
   const longest = Math.max(LONGEST_RUN, plan.microBatchesPerStep);
-  const runs: ComputeRun[] = [];
-  for (let count = 2; count <= longest; count++) {
-    const buffers = Array.from({ length: count }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
-    const grads = Array.from({ length: count }, () => new Float32Array(model.paramCount));
-    const main: number[] = [];
-    let helpers = 0;
-    const timed = 15;
-    for (let i = 0; i < timed + 5; i++) {
-      // Micro-batches of one step when it has enough, else of consecutive steps.
-      const batches = Array.from({ length: count }, (_, k) => {
-        const n = i * count + k;
-        const mb = plan.step(Math.floor(n / plan.microBatchesPerStep)).microBatches[n % plan.microBatchesPerStep];
-        return gather(train, mb.indices, buffers[k]);
-      });
-      const t = threadCpuMs(() => model.computeGradientsEach(params, batches, grads));
-      if (i < 5) continue;
-      main.push(t.main);
-      helpers += t.helpers;
-    }
-    runs.push({ count, ms: median(main), helperMs: helpers / timed });
-  }
-  return runs;
+  const counts = Array.from({ length: longest - 1 }, (_, i) => i + 2);
+  const buffers = Array.from({ length: longest }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
+  const grads = Array.from({ length: longest }, () => new Float32Array(model.paramCount));
+  let n = 0;
+  const runOf = (count: number) => {
+    // Micro-batches of one step when it has enough, else of consecutive steps.
+    const batches = Array.from({ length: count }, (_, k) => {
+      const i = n++;
+      const mb = plan.step(Math.floor(i / plan.microBatchesPerStep) % plan.totalSteps).microBatches[i % plan.microBatchesPerStep];
+      return gather(train, mb.indices, buffers[k]);
+    });
+    return threadCpuMs(() => model.computeGradientsEach(params, batches, grads.slice(0, count)));
+  };
+  // Every length warmed first (each is new work for the kernels), then timed in turns, so a slow
+  // stretch of the machine or the runtime falls on all lengths alike.
+  for (let i = 0; i < 10; i++) for (const count of counts) runOf(count);
+  const main = counts.map(() => [] as number[]);
+  const helpers = counts.map(() => 0);
+  const timed = 25;
+  for (let i = 0; i < timed; i++)
+    counts.forEach((count, c) => {
+      const t = runOf(count);
+      main[c].push(t.main);
+      helpers[c] += t.helpers;
+    });
+  return counts.map((count, c) => ({ count, ms: median(main[c]), helperMs: helpers[c] / timed }));
 }
 
 /**
