@@ -22,7 +22,8 @@ const ALIASES = {
  * @throws Error naming the Node modules the bundle still imports
  */
 export async function buildBrowserWorker(): Promise<string> {
-  const { build } = await import('esbuild');
+  const { build, stop } = await import('esbuild');
+  // esbuild's service process is not kept for the coordinator's lifetime: one build is all it serves.
   const result = await build({
     entryPoints: [join(BROWSER_WORKER_DIR, 'page.ts')],
     bundle: true,
@@ -39,7 +40,7 @@ export async function buildBrowserWorker(): Promise<string> {
     define: { 'process.pid': '0' },
     // Left unresolved for tree shaking to drop (checked below): Node's modules, by either name, and Node-only packages.
     external: ['node:*', ...builtinModules.filter((name) => name !== 'events'), 'ws', 'bufferutil', 'utf-8-validate', '@tensorflow/tfjs-node'],
-  });
+  }).finally(() => stop());
   const code = result.outputFiles[0]!.text;
   // Node's modules may stay behind guards that run only in Node (the wasm backend's loader has
   // some); an import statement would stop the page from loading at all.
