@@ -83,7 +83,7 @@ function linear(smallMs: number, bigMs: number, bigBytes: number): LinearCost {
 }
 
 export interface CalibrateOptions {
-  /** Micro-batches timed for the compute distribution. @default 60 */
+  /** Micro-batches timed for the compute distribution. @default 200 */
   readonly computeSamples?: number;
   /** The backend the compute was measured on, as initBackend reported it (the caller initialises it). */
   readonly backend: string;
@@ -110,7 +110,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const params = model.init(config.seed);
     const grad = new Float32Array(P);
     const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
-    const samples = options.computeSamples ?? 60;
+    const samples = options.computeSamples ?? 200;
     const microBatches = Array.from(
       { length: samples + COMPUTE_WARMUP },
       (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep)).microBatches[i % plan.microBatchesPerStep],
@@ -173,9 +173,9 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const copyMs = medianCpuMs(() => acc.set(grads), 21, 10);
     const updateLogMs = measureUpdateLog(params, grads);
 
-    // Three times, each figure the median of the three: a garbage collection landing in one measurement moves it far.
+    // Five times, each figure the median of the five: a garbage collection landing in one measurement moves it far.
     const tries: Awaited<ReturnType<typeof measureTransport>>[] = [];
-    for (let i = 0; i < 3; i++) tries.push(await measureTransport(P, encode, decodeCost));
+    for (let i = 0; i < 5; i++) tries.push(await measureTransport(P, encode, decodeCost));
     const mid = (f: (t: (typeof tries)[number]) => number) => median(tries.map(f));
     const transport: LinearCost = { fixedMs: mid((t) => t.transport.fixedMs), msPerMB: mid((t) => t.transport.msPerMB) };
     const receiveHelperMsPerMB = mid((t) => t.receiveHelperMsPerMB);
@@ -239,7 +239,7 @@ function measureComputeRuns(
   for (let i = 0; i < 10; i++) for (const count of counts) runOf(count);
   const main = counts.map(() => [] as number[]);
   const helpers = counts.map(() => 0);
-  const timed = 25;
+  const timed = 40;
   for (let i = 0; i < timed; i++)
     counts.forEach((count, c) => {
       const t = runOf(count);
@@ -386,9 +386,10 @@ async function measureTransport(
     const helpers = (x: Sides) => Math.max(0, x.all - x.main);
     const smallHelpers = (helpers(small.client) + helpers(small.server)) / 2;
     const receiveHelperMsPerMB = Math.max(0, ((helpers(push.server) + helpers(pull.client)) / 2 - smallHelpers) / MB);
-    const [clientAll, serverAll] = [(x: { client: Sides }) => x.client.all, (x: { server: Sides }) => x.server.all];
-    const idleSmall = Math.max(0, small.wall - clientAll(small) - serverAll(small));
-    const idleBig = Math.max(0, (push.wall - clientAll(push) - serverAll(push) + (pull.wall - clientAll(pull) - serverAll(pull))) / 2);
+    // The wire is the wall time neither main thread ran: the helpers' CPU runs beside them and hid it.
+    const idle = (x: { wall: number; client: Sides; server: Sides }) => x.wall - x.client.main - x.server.main;
+    const idleSmall = Math.max(0, idle(small));
+    const idleBig = Math.max(0, (idle(push) + idle(pull)) / 2);
     const latencyMs = Math.max(0.005, idleSmall / 2);
     const wireMs = idleBig - idleSmall;
     const bandwidthMBps = wireMs > bytes / 1e10 ? Math.min(10_000, bytes / 1e3 / wireMs) : 10_000;
