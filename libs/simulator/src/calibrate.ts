@@ -113,7 +113,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const samples = options.computeSamples ?? 200;
     const microBatches = Array.from(
       { length: samples + COMPUTE_WARMUP },
-      (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep)).microBatches[i % plan.microBatchesPerStep],
+      (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep) % plan.totalSteps).microBatches[i % plan.microBatchesPerStep],
     );
     const computeMs: number[] = [];
     let helperMs = 0;
