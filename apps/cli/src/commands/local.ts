@@ -126,7 +126,7 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     if (event.event === 'eval') progress?.eval(event as unknown as EvalEvent);
     // After the coordinator's 'done' the others exit on its shutdown: not a failure.
     // The coordinator's own log lines are warnings only here: its join link is logged by us.
-    if (event.event === 'joinLink') logger.info({ url: event.url }, `join as a worker from a browser tab: ${String(event.url)} (admits workers for an hour)`);
+    if (event.event === 'joinLink') logger.info(`join as a worker from a browser tab: ${String(event.url)} (admits workers for an hour)`);
     if (event.event === 'done') {
       finished = true;
       result = event as unknown as RunResult;
