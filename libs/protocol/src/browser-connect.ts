@@ -1,5 +1,6 @@
 import { PipeConnection, resolveConnectionOptions, type Connection, type ConnectionOptions, type Pipe } from './connection.js';
 import { ProtocolError } from './errors.js';
+import { concatParts } from './frame.js';
 import { joinQuery } from './handshake-names.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_PAYLOAD, maxPayloadFor } from './limits.js';
 import { PROTOCOL_VERSION, type Role } from './messages.js';
@@ -88,14 +89,8 @@ export function connectBrowser(url: string, options: BrowserConnectOptions): Pro
             connection!.close(1008, 'the server does not read');
             return done(false);
           }
-          // One buffer per frame: the parts may be views into tensors still in use.
-          const frame = new Uint8Array(length);
-          let offset = 0;
-          for (const part of parts) {
-            frame.set(part, offset);
-            offset += part.byteLength;
-          }
-          ws.send(frame);
+          // A page's send() copies the frame into its queue before it returns, so the parts may be reused at once.
+          ws.send(concatParts(parts));
           done(true);
         },
         end: (code, reason) => ws.close(code, reason.slice(0, 123)),
