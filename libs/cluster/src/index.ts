@@ -15,3 +15,4 @@ export { parseFaultInjection } from './fault-injection.js';
 export type { FaultInjection } from './fault-injection.js';
 export { resumePointOf } from './coordinator/resume-point.js';
 export { ShardSession } from './parameter-server/shard-session.js';
+export { median } from './coordinator/backup-policy.js';

@@ -29,7 +29,9 @@ export function decideBackup(running: readonly RunningLease[], finishedMs: reado
   return now >= due ? { kind: 'backup', leaseId: oldest.id } : { kind: 'wait', atMs: due };
 }
 
+/** The middle of `values`, the mean of the two middle ones for an even count. @throws RangeError for none */
 export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of no values');
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

@@ -1,3 +1,5 @@
+import { median } from '@dptrain/cluster';
+
 /**
  * How a configuration's real runs are judged against its prediction (issue #20): the measured
  * rate is the median of the repeats, their interval and spread are reported beside it, and a
@@ -24,13 +26,8 @@ export interface RealRun {
   readonly background: number | null;
 }
 
-/** The middle of `values`, the mean of the two middle ones for an even count. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError('median of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+// The coordinator's median (backup leases), the same rule: the mean of the two middle values.
+export { median };
 
 export interface RunStats {
   readonly median: number;
