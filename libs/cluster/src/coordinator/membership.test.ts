@@ -30,10 +30,13 @@ function membership(overrides: Record<string, unknown> = {}) {
     clock: () => world.now,
   });
   /** Registers a worker; resolves with its end of the connection and its entry once admitted. */
-  const join = async (name: string): Promise<{ end: Connection; coordinatorEnd: Connection; entry: WorkerEntry; registered: MessageOf<'registered'> }> => {
+  const join = async (
+    name: string,
+    workerId?: number,
+  ): Promise<{ end: Connection; coordinatorEnd: Connection; entry: WorkerEntry; registered: MessageOf<'registered'> }> => {
     const { workerEnd, coordinatorEnd } = workerConnection();
     coordinatorEnd.on('message', (msg) => msg.type === 'register' && members.register(coordinatorEnd, msg));
-    const registered = await workerEnd.request({ type: 'register', name, pid: 1, backend: 'cpu' });
+    const registered = await workerEnd.request({ type: 'register', name, pid: 1, backend: 'cpu', ...(workerId === undefined ? {} : { workerId }) });
     return { end: workerEnd, coordinatorEnd, entry: members.byConnection(coordinatorEnd)!, registered };
   };
   return { members, run, calls, world, join };
@@ -70,6 +73,16 @@ describe('Membership', () => {
     const { registered, entry } = await joining;
     expect(registered).toMatchObject({ workerId: 0, generation: 0, shardUrls: ['memory://ps-0'] });
     expect([entry.state, calls.joined]).toEqual([WorkerState.Idle, 1]);
+  });
+
+  it('lists the idle workers by id, whichever registered first', async () => {
+    const { members, join } = membership();
+    await join('worker-1', 1);
+    await join('worker-0', 0);
+    expect(members.idle().map((w) => [w.id, w.name])).toEqual([
+      [0, 'worker-0'],
+      [1, 'worker-1'],
+    ]);
   });
 
   it('quarantines a worker at quarantineAfter strikes: its lease is taken and it is told why', async () => {

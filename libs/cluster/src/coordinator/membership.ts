@@ -132,8 +132,13 @@ export class Membership implements Roster {
     this.watchLiveWorkers();
   }
 
+  /**
+   * The idle workers by id, not by when they registered: the sync policy gives the first of them
+   * the step's leading run (pushed as one sum), so the share each worker gets, and the pace of a
+   * run, must not depend on which process happened to start first.
+   */
   idle(): WorkerEntry[] {
-    return [...this.workers.values()].filter((w) => w.state === WorkerState.Idle);
+    return [...this.workers.values()].filter((w) => w.state === WorkerState.Idle).sort((a, b) => a.id - b.id);
   }
 
   all(): WorkerEntry[] {
