@@ -122,6 +122,12 @@ export function registerRoles(program: Command): void {
         'each worker also serves one parameter-server shard (psShards becomes --workers) instead of separate parameter-server processes',
       ),
     )
+    .addOption(
+      new Option(
+        '--pin-cpus',
+        'pin each process to one CPU with taskset (workers first, then shards, then the coordinator, round the CPUs): the same processes share the same cores in every run, for measurements that repeat',
+      ),
+    )
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const job = await jobAndFolder(options as Record<string, string | undefined>);
       const colocate = options.colocate === true;
@@ -134,6 +140,7 @@ export function registerRoles(program: Command): void {
         ...(metricsPortBase === undefined ? {} : { metricsPortBase }),
         ...(colocate ? { colocate } : {}),
         ...(options.joinLink === true ? { joinLink: true } : {}),
+        ...(options.pinCpus === true ? { pinCpus: true } : {}),
       };
       if (dryRun(command, { config, folder, ...given }, await checkCluster(config))) return;
       if (trace) await (await import('../observe/trace-folder.js')).prepareTraceFolder(trace, folder);

@@ -5,7 +5,7 @@ import { createServer as createNetServer, type AddressInfo, type Server } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { checkClusterConfig } from '@dptrain/job';
+import { checkClusterConfig, pinnedCores } from '@dptrain/job';
 import { FLAGS, type JobConfig } from '@dptrain/config';
 import { makeDirectory, writeFileAtomic } from '@dptrain/safetensors';
 import { TRACE_FILE_SUFFIX } from '../observe/trace-folder.js';
@@ -16,6 +16,7 @@ import { Interrupted } from '../interrupted.js';
 import { TrainingProgress, type EvalEvent, type RunResult } from '../progress.js';
 import { withCode } from '@dptrain/errors';
 import { BIN } from '../app-root.js';
+import { allowedCpus, checkTaskset, pinned } from '../cluster/cpu-affinity.js';
 
 /** How long a child may take to stop after SIGTERM before it is killed. */
 const CHILD_STOP_MS = 5_000;
@@ -56,6 +57,20 @@ export interface LocalOptions {
   readonly colocate?: boolean;
   /** Have the coordinator print a link that admits a browser tab as a worker (--join-link). */
   readonly joinLink?: boolean;
+  /**
+   * Pin each process, every thread of it, to one CPU (pinnedCores, over the CPUs this process may
+   * use) with `taskset`: the same processes then share the same cores in every run.
+   */
+  readonly pinCpus?: boolean;
+}
+
+/** The CPU each process of the cluster is pinned to (pinnedCores over the CPUs this process may use); logged. */
+function pinning(config: JobConfig, colocate: boolean, logger: Logger): Map<string, number> {
+  checkTaskset();
+  const cpus = allowedCpus();
+  const plan = new Map([...pinnedCores({ workers: config.workers, psShards: config.psShards, colocate }, cpus.length)].map(([name, i]) => [name, cpus[i]!]));
+  logger.info({ cpus: Object.fromEntries(plan) }, `pinned: ${[...plan].map(([name, cpu]) => `${name} on CPU ${cpu}`).join(', ')}`);
+  return plan;
 }
 
 /** Thrown when the cluster cannot finish; the message names the process and how it ended. */
@@ -83,8 +98,9 @@ export class LocalClusterError extends withCode('E_LOCAL_CLUSTER') {}
  * port base+k (0: each any free port), and cluster.json lists that port as the worker's.
  */
 export async function runLocal(config: JobConfig, logger: Logger, options: LocalOptions = {}): Promise<void> {
-  const { resume = false, trace, metricsPortBase, colocate = false, joinLink = false } = options;
+  const { resume = false, trace, metricsPortBase, colocate = false, joinLink = false, pinCpus = false } = options;
   checkClusterConfig(config);
+  const cpuOf = pinCpus ? pinning(config, colocate, logger) : undefined;
   if (trace) logger.info({ trace }, `recording every process's spans into ${trace} (dptrain trace merge ${trace} makes one timeline)`);
   // The job reaches the children as one file (below), not again through their environment.
   const jobKeysEnv = new Set(FLAGS.flatMap((f) => (f.env ? [f.env] : [])));
@@ -155,7 +171,11 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
   /** `socket`: a descriptor of this process the child gets as its fd 3 (the coordinator's listening socket). */
   const spawnChild = (child: Child, args: readonly string[], socket?: number): void => {
     const stdio: StdioOptions = socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket];
-    const proc = spawn(process.execPath, [BIN, child.role, ...args, ...(socket === undefined ? [] : ['--listen-fd', '3'])], { env, stdio });
+    const argv = [BIN, child.role, ...args, ...(socket === undefined ? [] : ['--listen-fd', '3'])];
+    const cpu = cpuOf?.get(child.name);
+    const [command, commandArgs] = cpu === undefined ? [process.execPath, argv] : pinned(cpu, process.execPath, argv);
+    // taskset execs node in its own process, so the pid, signals and exit status are node's.
+    const proc = spawn(command, commandArgs, { env, stdio });
     child.process = proc;
     child.exited = undefined;
     child.closed = new Promise((resolve) => proc.once('close', () => resolve()));

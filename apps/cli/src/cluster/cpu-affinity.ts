@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { withCode } from '@dptrain/errors';
+
+/** Pinning asked for where it cannot be done (no `taskset`, not Linux). */
+export class CpuPinningError extends withCode('E_CPU_PINNING') {}
+
+/**
+ * The CPUs this process may run on, in order: the kernel's `Cpus_allowed_list` (e.g. "0-3,8"),
+ * so that pinning inside a container or a `taskset` keeps to the CPUs it was given; 0..n−1 where
+ * the list cannot be read.
+ */
+export function allowedCpus(status = readStatus()): number[] {
+  const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(status ?? '')?.[1];
+  const cpus = list?.split(',').flatMap((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return Number.isInteger(from) && Number.isInteger(to) && to! >= from! ? Array.from({ length: to! - from! + 1 }, (_, i) => from! + i) : [];
+  });
+  return cpus && cpus.length > 0 ? cpus : Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+function readStatus(): string | undefined {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws CpuPinningError, naming the fix, unless `taskset` (util-linux) can be run. */
+export function checkTaskset(): void {
+  const probe = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    throw new CpuPinningError(
+      `--pin-cpus starts each process under taskset, which could not be run here (${probe.error?.message ?? `exit ${probe.status}`}); help: install util-linux (apt install util-linux) on Linux, or run without --pin-cpus`,
+    );
+  }
+}
+
+/** The command and arguments that run `command args` with every thread on CPU `cpu`. */
+export function pinned(cpu: number, command: string, args: readonly string[]): [string, string[]] {
+  return ['taskset', ['--cpu-list', String(cpu), command, ...args]];
+}
