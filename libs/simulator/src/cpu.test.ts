@@ -59,6 +59,31 @@ describe('Host (time slices) and Process', () => {
     expect(second).toEqual([4]);
   });
 
+  it('runs a pinned process on its core only: it waits for that core while another is free, which unpinned work takes', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 2, 0, 1);
+    const done: Record<string, number> = {};
+    new Process('a', host, 0).run(2, () => (done.a = queue.now));
+    new Process('b', host, 0).run(1, () => (done.b = queue.now));
+    new Process('free', host).run(1, () => (done.free = queue.now));
+    while (queue.step());
+    // a [0,1) on core 0, b waits for core 0 though core 1 is free: [1,2); a again [2,3); free on core 1 at once.
+    expect(done).toEqual({ a: 3, b: 2, free: 1 });
+  });
+
+  it('keeps a pinned process’s helper threads on its core, and refuses a core the host does not have', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 2, 0, 1);
+    const p = new Process('p', host, 1);
+    let mainDone = Number.NaN;
+    p.helpers(1);
+    p.run(1, () => (mainDone = queue.now));
+    while (queue.step());
+    // The helper burst holds core 1 for its slice; the main thread waits for core 1, not core 0.
+    expect(mainDone).toBe(2);
+    expect(() => new Process('q', host, 2).run(1, () => undefined)).toThrow(/core 2 is not one of this host's 2 cores/);
+  });
+
   it('runs one process’s work in order, urgent work first', () => {
     const queue = new EventQueue();
     const p = new Process('ps', new Host(queue, 1));

@@ -3,6 +3,8 @@ import type { EventQueue } from './event-queue.js';
 interface Job {
   remaining: number;
   readonly done: () => void;
+  /** The one core it may run on (a pinned process's threads), or any. */
+  readonly core: number | undefined;
 }
 
 interface Core {
@@ -30,6 +32,10 @@ export function defaultSliceMs(cores: number): number {
  * worker sets the pace. `background` stands for other load on the machine, in busy processes:
  * ⌊background⌋ threads that always want a core, and one that wants it the fractional rest of
  * the time.
+ *
+ * A thread given a core (start's `core`: a process pinned with `dptrain local --pin-cpus`, whose
+ * threads all inherit its affinity) runs on that core only and waits for it, so each core has in
+ * effect a run queue of its own for its pinned threads; unpinned threads take any free core.
  */
 export class Host {
   private readonly slots: Core[];
@@ -55,10 +61,15 @@ export class Host {
     if (rest > 1e-9) this.duty(rest);
   }
 
-  /** Runs `workMs` core-milliseconds of one thread's work; `done` fires when it is finished. */
-  start(workMs: number, done: () => void): void {
-    const job: Job = { remaining: Math.max(0, workMs), done };
-    const free = this.slots.find((core) => !core.job);
+  /**
+   * Runs `workMs` core-milliseconds of one thread's work, on core `core` only when given; `done`
+   * fires when it is finished.
+   */
+  start(workMs: number, done: () => void, core?: number): void {
+    if (core !== undefined && !(Number.isInteger(core) && core >= 0 && core < this.cores))
+      throw new RangeError(`core ${core} is not one of this host's ${this.cores} cores (0–${this.cores - 1})`);
+    const job: Job = { remaining: Math.max(0, workMs), done, core };
+    const free = this.slots.find((slot, index) => !slot.job && allowed(job, index));
     if (free) this.run(free, job);
     else this.woken.push(job);
   }
@@ -80,8 +91,8 @@ export class Host {
     job.remaining -= core.until - core.since;
     core.job = undefined;
     if (job.remaining > 1e-9) {
-      // Preempted only when another thread waits; otherwise it runs on.
-      const next = this.next();
+      // Preempted only when another thread waits for this core; otherwise it runs on.
+      const next = this.next(this.slots.indexOf(core));
       if (next) {
         this.preempted.push(job);
         this.run(core, next);
@@ -93,13 +104,23 @@ export class Host {
     // The finished thread's next piece of work (its process carrying on) starts on this core
     // before the waiting threads, as a thread that has not slept keeps running.
     job.done();
-    const next = core.job ? undefined : this.next();
+    const next = core.job ? undefined : this.next(this.slots.indexOf(core));
     if (next) this.run(core, next);
   }
 
-  private next(): Job | undefined {
-    return this.woken.shift() ?? this.preempted.shift();
+  /** The first thread waiting that may run on core `index`: woken ones before preempted ones. */
+  private next(index: number): Job | undefined {
+    return take(this.woken, index) ?? take(this.preempted, index);
   }
+}
+
+function allowed(job: Job, index: number): boolean {
+  return job.core === undefined || job.core === index;
+}
+
+function take(waiting: Job[], index: number): Job | undefined {
+  const at = waiting.findIndex((job) => allowed(job, index));
+  return at < 0 ? undefined : waiting.splice(at, 1)[0];
 }
 
 /**
@@ -118,6 +139,8 @@ export class Process {
     readonly name: string,
     /** The machine whose cores it runs on. */
     readonly host: Host,
+    /** The one core of the host its threads run on (pinned), or any. */
+    readonly core?: number,
   ) {}
 
   /** Queues `workMs` of work; `then` runs when it is done. */
@@ -132,7 +155,7 @@ export class Process {
    * or holds up the process's own work.
    */
   helpers(workMs: number): void {
-    if (workMs > 0) this.host.start(workMs, () => (this.workDone += workMs));
+    if (workMs > 0) this.host.start(workMs, () => (this.workDone += workMs), this.core);
   }
 
   /** The same as run(), as a promise. */
@@ -151,10 +174,14 @@ export class Process {
       return;
     }
     this.busy = true;
-    this.host.start(job.workMs, () => {
-      this.workDone += job.workMs;
-      job.then();
-      this.startNext();
-    });
+    this.host.start(
+      job.workMs,
+      () => {
+        this.workDone += job.workMs;
+        job.then();
+        this.startNext();
+      },
+      this.core,
+    );
   }
 }

@@ -41,6 +41,32 @@ describe('simulate', () => {
     expect(result.timing.computeMs).toBeGreaterThan(10);
   });
 
+  it('runs pinned processes on their cores only: two workers pinned to one core of two take turns', async () => {
+    const shared = (pinned?: Map<string, number>) =>
+      simulate({ job: job({ workers: 2 }), calibration: calibration(), placement: { kind: 'shared', cores: 2, ...(pinned ? { pinned } : {}) } });
+    const spread = await shared(
+      new Map([
+        ['worker-0', 0],
+        ['worker-1', 1],
+        ['ps-0', 0],
+        ['coordinator', 1],
+      ]),
+    );
+    const crowded = await shared(
+      new Map([
+        ['worker-0', 0],
+        ['worker-1', 0],
+        ['ps-0', 0],
+        ['coordinator', 0],
+      ]),
+    );
+    // Each step's 4 micro-batches of 10 ms: on two cores at least 20 ms a step, on one at least 40.
+    expect(spread.samplesPerSecond).toBeGreaterThan((16 * 1000) / 40);
+    expect(crowded.samplesPerSecond).toBeLessThanOrEqual((16 * 1000) / 40);
+    // Everything on core 0: the two workers' and the shard's work together fit in the elapsed time.
+    expect(2 * crowded.workerBusy + crowded.shardBusy[0]!).toBeLessThanOrEqual(1 + 1e-9);
+  });
+
   it('halves throughput when compute doubles in the compute-bound regime', async () => {
     const fast = await simulate({ job: job(), calibration: calibration({ computeMs: [10] }), placement: dedicated });
     const slow = await simulate({ job: job(), calibration: calibration({ computeMs: [20] }), placement: dedicated });

@@ -38,14 +38,20 @@ export interface Placement {
   readonly cores: number;
   /** Other load on each host, in busy processes. @default 0 */
   readonly background?: number;
+  /**
+   * The core each process is pinned to, by name (`coordinator`, `ps-s`, `worker-k`), as
+   * `dptrain local --pin-cpus` pins them (pinnedCores); a process not named runs on any core.
+   */
+  readonly pinned?: ReadonlyMap<string, number>;
 }
 
 /**
  * A thread of `node`'s process with a queue of its own (a co-located worker's shard thread): it
- * shares the node's host, so their cores, and its network attachment.
+ * shares the node's host, so their cores (its core, when the process is pinned), and its network
+ * attachment.
  */
 export function threadOf(node: Node, name: string): Node {
-  return { process: new Process(name, node.process.host), endpoint: node.endpoint };
+  return { process: new Process(name, node.process.host, node.process.core), endpoint: node.endpoint };
 }
 
 /**
@@ -61,7 +67,7 @@ export function inProcess(from: Node, to: Node): boolean {
 export function nodeFactory(queue: EventQueue, placement: Placement): (name: string) => Node {
   const shared = placement.kind === 'shared' ? new Host(queue, placement.cores, placement.background ?? 0) : undefined;
   return (name) => ({
-    process: new Process(name, shared ?? new Host(queue, placement.cores, placement.background ?? 0)),
+    process: new Process(name, shared ?? new Host(queue, placement.cores, placement.background ?? 0), placement.pinned?.get(name)),
     endpoint: new Endpoint(name),
   });
 }

@@ -46,10 +46,13 @@ export async function runCell(job: BaseJob, cell: GridCell, runs: string, repeat
   return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, repeats: results.map((r) => r.samplesPerSecond).join('/') };
 }
 
-/** The arguments of `dptrain local` for one cell: the base job's flags with the cell's, and `--colocate` for a co-located cell. */
+/**
+ * The arguments of `dptrain local` for one cell: the base job's flags with the cell's, `--colocate`
+ * for a co-located cell and `--pin-cpus` for a pinned one.
+ */
 export function cellArgs(job: BaseJob, cell: GridCell): string[] {
   const args = job.args({ mode: cell.mode, psShards: cell.psShards, microBatchSize: cell.microBatchSize, workers: cell.workers });
-  return cell.colocate ? [...args, '--colocate'] : args;
+  return [...args, ...(cell.colocate ? ['--colocate'] : []), ...(cell.pinCpus ? ['--pin-cpus'] : [])];
 }
 
 async function runOnce(job: BaseJob, cell: GridCell, out: string): Promise<CellResult> {

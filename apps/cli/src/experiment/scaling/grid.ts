@@ -24,6 +24,8 @@ export interface GridCell {
   readonly oversubscribed: boolean;
   /** Worker k also serves shard k (`dptrain local --colocate`), so psShards = workers. */
   readonly colocate?: boolean;
+  /** Each process pinned to one CPU (`dptrain local --pin-cpus`). */
+  readonly pinCpus?: boolean;
 }
 
 /** Processes a `dptrain local` run starts: one coordinator, the shards, the workers. */

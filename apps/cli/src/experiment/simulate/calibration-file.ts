@@ -73,8 +73,14 @@ export async function readValidation(path: string): Promise<{ validation: Valida
   }
   return {
     // Rows written before the co-located layout have no layout: they ran the separate one; rows
-    // written before the runs were kept whole have them only as the text "rate (background) / …".
-    validation: (value.validation as ValidationRow[]).map((row) => ({ ...row, layout: row.layout ?? 'separate', runs: row.runs ?? runsOf(row.repeats) })),
+    // written before pinning ran unpinned; rows written before the runs were kept whole have them
+    // only as the text "rate (background) / …".
+    validation: (value.validation as ValidationRow[]).map((row) => ({
+      ...row,
+      layout: row.layout ?? 'separate',
+      pinned: row.pinned ?? false,
+      runs: row.runs ?? runsOf(row.repeats),
+    })),
     validationRepeats: value.validationRepeats,
     validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0,
   };

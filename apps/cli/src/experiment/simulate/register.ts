@@ -81,6 +81,12 @@ export function registerSimulate(group: Command): void {
         'validation: nice value of the real runs (lower runs them ahead of other work on a shared machine; below 0 needs root)',
       ).default('-10'),
     )
+    .addOption(
+      new Option(
+        '--no-pin-cpus',
+        "validation: let each real run's processes take any core, and model one run queue, instead of pinning each to a CPU (dptrain local --pin-cpus) and modelling the same pinning",
+      ),
+    )
     .addOption(new Option('--background <n>', 'validation: other load on the machine, in busy processes (default: sampled during each real run)'))
     .addOption(new Option('--no-project', 'skip the projections'))
     .addOption(new Option('--workers <list>', 'projection: worker counts').default('8,16,32,64,128,256'))
@@ -176,15 +182,13 @@ export function registerSimulate(group: Command): void {
       ? await repredict(validationJob, facts, calibration, reused.validation)
       : options.validate === false
         ? null
-        : await validate(
-            validationJob,
-            facts,
-            calibration,
-            join(out, 'runs'),
-            positiveInt('--repeats', String(options.repeats)),
-            options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
-            niceValue(String(options.priority)),
-          );
+        : await validate(validationJob, facts, calibration, {
+            runs: join(out, 'runs'),
+            repeats: positiveInt('--repeats', String(options.repeats)),
+            background: options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
+            priority: niceValue(String(options.priority)),
+            pinCpus: options.pinCpus !== false,
+          });
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];

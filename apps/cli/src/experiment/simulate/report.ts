@@ -105,6 +105,14 @@ export async function simulatePlots(results: SimulateResults): Promise<Record<st
   return plots;
 }
 
+/** How the validation's processes shared the cores, for its method paragraph. */
+function pinning(rows: readonly ValidationRow[]): string {
+  const pinned = rows.filter((r) => r.pinned).length;
+  if (pinned === 0) return '; each process on whichever core Linux gave it, simulated with one run queue for the host';
+  const all = pinned === rows.length ? 'every configuration' : `${pinned} of the ${rows.length} configurations`;
+  return `; ${all} with \`--pin-cpus\`, each process on one CPU (the workers first, then the shards, then the coordinator, round the cores), simulated with each process's threads on that core only`;
+}
+
 function validationSection(results: SimulateResults): string[] {
   const v = results.validation;
   if (!v) return ['## Validation', '', 'Not run (`--no-validate`).', ''];
@@ -116,7 +124,7 @@ function validationSection(results: SimulateResults): string[] {
     results.validationSource === 'this run'
       ? ''
       : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
-    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout) ${results.validationRepeats} time(s) (summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the configuration is predicted with the median of its runs' figures as that many other busy threads sharing the cores (\`background\`). Measured is the median of the runs, least and greatest their interval, spread = (greatest − least) / median. Error = (predicted − median) / median; verdict: within or outside ${TOLERANCE * 100}%, or unmeasurable when the runs themselves spread more than ${SPREAD_LIMIT * 100}% (not counted either way). The split columns are the run closest to the median.`,
+    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout${pinning(v)}) ${results.validationRepeats} time(s) (summary.json's steadySamplesPerSecond) at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the configuration is predicted with the median of its runs' figures as that many other busy threads sharing the cores (\`background\`). Measured is the median of the runs, least and greatest their interval, spread = (greatest − least) / median. Error = (predicted − median) / median; verdict: within or outside ${TOLERANCE * 100}%, or unmeasurable when the runs themselves spread more than ${SPREAD_LIMIT * 100}% (not counted either way). The split columns are the run closest to the median.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v.map(cells)),
     '',

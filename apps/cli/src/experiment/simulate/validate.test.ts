@@ -42,6 +42,18 @@ describe('validation of both layouts', () => {
     expect(cellArgs(job, separate)).not.toContain('--colocate');
   });
 
+  it('starts a pinned configuration with --pin-cpus and predicts it with its processes on their cores', async () => {
+    const job = tinyJob();
+    const calibration = await tinyCalibration(job);
+    const separate = cell('sync-s1-mb4-w2');
+    expect(cellArgs(job, { ...separate, pinCpus: true })).toContain('--pin-cpus');
+    expect(cellArgs(job, separate)).not.toContain('--pin-cpus');
+    const rate = async (pinned: boolean) =>
+      (await (await predictor(job, TINY_FACTS, calibration, { ...separate, layout: 'separate', pinned }))(0)).samplesPerSecond;
+    // Pinned, the shard shares worker-0's core and the coordinator worker-1's; unpinned any thread takes a free core.
+    expect(await rate(true)).not.toBe(await rate(false));
+  });
+
   it('predicts each configuration in its own layout', async () => {
     const job = tinyJob();
     const calibration = await tinyCalibration(job);

@@ -1,6 +1,6 @@
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
-import type { JobDescription } from '@dptrain/job';
+import { pinnedCores, type JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
 import { simulate, type Calibration, type Layout, type SimulationResult } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
@@ -20,6 +20,8 @@ export type ValidationCells = {
   readonly workers: number;
   readonly psShards: number;
   readonly mode: string;
+  /** The real runs had each process pinned to a CPU (`dptrain local --pin-cpus`), and the prediction pins them alike. */
+  readonly pinned: boolean;
   /** Median samples/s of the real runs that gave a rate (null when none did). */
   readonly measured: number | null;
   /** Least and greatest samples/s of those runs. */
@@ -65,6 +67,8 @@ export interface Configuration {
   readonly psShards: number;
   readonly workers: number;
   readonly layout: Layout;
+  /** Each process on the core pinnedCores gives it; otherwise any core. */
+  readonly pinned?: boolean;
 }
 
 /**
@@ -84,26 +88,30 @@ export function layoutOf(cell: GridCell): Layout {
   return cell.colocate ? 'colocated' : 'separate';
 }
 
+/** How the real runs of a validation are made. */
+export interface RealRunOptions {
+  /** Where their run folders go. */
+  readonly runs: string;
+  readonly repeats: number;
+  /** Overrides the measured other load, in busy processes. */
+  readonly background: number | undefined;
+  /** The nice value the runs get (raisePriority). */
+  readonly priority: number;
+  /** Each process pinned to a CPU (`dptrain local --pin-cpus`), so each run shares the cores alike. */
+  readonly pinCpus: boolean;
+}
+
 /**
  * The configurations of validationCells run for real here. Each runs as `dptrain local` (with
- * `--colocate` for a co-located one) `repeats` times while the other load on the machine is
- * sampled; each is simulated with the same resolved config and layout on one host of the
- * calibration's cores with the median of its runs' background (and on a quiet machine), and
- * judged against the median of its runs (judge.ts). `background` overrides the measured load when
- * given; `priority` is the nice value the runs get (raisePriority).
+ * `--colocate` for a co-located one, `--pin-cpus` when pinned) `repeats` times while the other
+ * load on the machine is sampled; each is simulated with the same resolved config, layout and
+ * pinning on one host of the calibration's cores with the median of its runs' background (and on
+ * a quiet machine), and judged against the median of its runs (judge.ts).
  */
-export async function validate(
-  job: BaseJob,
-  facts: JobFacts,
-  calibration: Calibration,
-  runs: string,
-  repeats: number,
-  background: number | undefined,
-  priority: number,
-): Promise<ValidationRow[]> {
-  const restore = raisePriority(priority);
+export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, options: RealRunOptions): Promise<ValidationRow[]> {
+  const restore = raisePriority(options.priority);
   try {
-    return await validateAll(job, facts, calibration, runs, repeats, background);
+    return await validateAll(job, facts, calibration, options);
   } finally {
     restore();
   }
@@ -132,27 +140,32 @@ async function describe(job: BaseJob, facts: JobFacts, cell: Configuration): Pro
   return { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) };
 }
 
-/** Simulates one configuration on one host of the calibration's cores with `load` other busy threads, in the configuration's layout. */
+/**
+ * Simulates one configuration on one host of the calibration's cores with `load` other busy
+ * threads, in the configuration's layout, its processes pinned as `dptrain local --pin-cpus` pins
+ * them when the configuration is pinned.
+ */
 export async function predictor(job: BaseJob, facts: JobFacts, calibration: Calibration, cell: Configuration) {
   const described = await describe(job, facts, cell);
+  const cluster = { workers: cell.workers, psShards: cell.psShards, colocate: cell.layout === 'colocated' };
+  const pinned = cell.pinned ? pinnedCores(cluster, calibration.cores) : undefined;
   return (load: number) =>
-    simulate({ job: described, calibration, layout: cell.layout, placement: { kind: 'shared', cores: calibration.cores, background: load } });
+    simulate({
+      job: described,
+      calibration,
+      layout: cell.layout,
+      placement: { kind: 'shared', cores: calibration.cores, background: load, ...(pinned ? { pinned } : {}) },
+    });
 }
 
-async function validateAll(
-  job: BaseJob,
-  facts: JobFacts,
-  calibration: Calibration,
-  runs: string,
-  repeats: number,
-  background: number | undefined,
-): Promise<ValidationRow[]> {
+async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, options: RealRunOptions): Promise<ValidationRow[]> {
+  const { runs, repeats, background, pinCpus } = options;
   const base = await job.resolve();
-  const cells = validationCells(base.microBatchSize, calibration.cores);
+  const cells = validationCells(base.microBatchSize, calibration.cores).map((c) => ({ ...c, pinCpus }));
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
     const layout = layoutOf(cell);
-    const predict = await predictor(job, facts, calibration, { ...cell, layout });
+    const predict = await predictor(job, facts, calibration, { ...cell, layout, pinned: pinCpus });
     const measured: { cell: CellResult; load: number | undefined }[] = [];
     for (let k = 1; k <= repeats; k++) {
       process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}, real run ${k}/${repeats}\n`);
@@ -178,6 +191,7 @@ async function validateAll(
         workers: cell.workers,
         psShards: cell.psShards,
         mode: cell.mode,
+        pinned: pinCpus,
         runs: realRuns,
         measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
         note: measured.map((x) => x.cell.error).find((e) => e !== null) ?? null,
@@ -187,7 +201,7 @@ async function validateAll(
   return rows;
 }
 
-type Measured = Pick<ValidationRow, 'id' | 'layout' | 'workers' | 'psShards' | 'mode' | 'runs' | 'measuredSplit' | 'note'>;
+type Measured = Pick<ValidationRow, 'id' | 'layout' | 'workers' | 'psShards' | 'mode' | 'pinned' | 'runs' | 'measuredSplit' | 'note'>;
 
 /**
  * A row from its real runs: their median, interval and spread, the prediction with the runs'
