@@ -16,3 +16,4 @@ export { simulate, type SimulationOptions, type SimulationResult } from './simul
 export type { Stragglers } from './sim-worker.js';
 export { FRAME_OVERHEAD_BYTES, type Layout, type Placement } from './world.js';
 export { calibrate, type CalibrateOptions } from './calibrate.js';
+export { medianCalibration } from './calibration-median.js';

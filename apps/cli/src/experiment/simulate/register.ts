@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { initBackend } from '@dptrain/backend';
 import { ConfigError } from '@dptrain/config';
-import { calibrate, type Calibration } from '@dptrain/simulator';
+import { calibrate, medianCalibration, type Calibration } from '@dptrain/simulator';
 import { trainingSplits } from '@dptrain/training';
 import { loadJobDataset } from '../../commands/train.js';
 import { createLogger } from '../../logger.js';
@@ -59,6 +59,12 @@ export function registerSimulate(group: Command): void {
     )
     .addOption(
       new Option('--calibrate', 'only measure this machine (compute per micro-batch, codec, shard fold and apply, loopback wire) and write --calibration'),
+    )
+    .addOption(
+      new Option(
+        '--calibrations <n>',
+        "calibrate: measure the machine this many times in a row and keep each cost's median (one calibration stands for a minute of a virtual machine, whose costs move by a fifth from one minute to the next)",
+      ).default('3'),
     )
     .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
     .addOption(new Option('--no-validate', 'skip the real runs and the predicted-vs-measured table'))
@@ -154,17 +160,26 @@ export function registerSimulate(group: Command): void {
     let calibration: Calibration;
     if (options.calibrate || !existsSync(calibrationFile)) {
       const backend = await initBackend(config.backend);
-      process.stderr.write(`simulate: measuring this machine (backend ${backend.name}) into ${calibrationFile}\n`);
-      const measured = await calibrate({ config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) }, dataset, {
-        backend: backend.name,
-      });
-      process.stderr.write(`simulate: measuring the coordinator's work per step in a short real run\n`);
-      const coordinatorStep = await measureCoordinatorStep(
-        new BaseJob(jobOptions, DEFAULTS, options.config as string | undefined),
-        join(out, 'runs', 'calibration'),
-        measured.coordinatorMsPerMessage,
-      );
-      calibration = coordinatorStep ? { ...measured, coordinatorStep } : measured;
+      const times = positiveInt('--calibrations', String(options.calibrations));
+      const each: Calibration[] = [];
+      for (let k = 1; k <= times; k++) {
+        process.stderr.write(`simulate: measuring this machine (backend ${backend.name}), calibration ${k} of ${times}, into ${calibrationFile}\n`);
+        const measured = await calibrate(
+          { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) },
+          dataset,
+          {
+            backend: backend.name,
+          },
+        );
+        process.stderr.write(`simulate: measuring the coordinator's work per step in a short real run\n`);
+        const coordinatorStep = await measureCoordinatorStep(
+          new BaseJob(jobOptions, DEFAULTS, options.config as string | undefined),
+          join(out, 'runs', 'calibration'),
+          measured.coordinatorMsPerMessage,
+        );
+        each.push(coordinatorStep ? { ...measured, coordinatorStep } : measured);
+      }
+      calibration = medianCalibration(each);
       await writeCalibration(calibrationFile, calibration);
       if (options.calibrate) return;
     } else {

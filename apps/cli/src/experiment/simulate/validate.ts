@@ -158,31 +158,40 @@ export async function predictor(job: BaseJob, facts: JobFacts, calibration: Cali
     });
 }
 
+/**
+ * The runs go round the configurations, one run of each per round, rather than one
+ * configuration's runs back to back: a virtual machine's speed drifts by a fifth over minutes,
+ * and back to back one configuration would get one minute of the machine and the next another.
+ */
 async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, options: RealRunOptions): Promise<ValidationRow[]> {
   const { runs, repeats, background, pinCpus } = options;
   const base = await job.resolve();
   const cells = validationCells(base.microBatchSize, calibration.cores).map((c) => ({ ...c, pinCpus }));
+  const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined }[]);
+  for (let k = 1; k <= repeats; k++) {
+    for (const [i, cell] of cells.entries()) {
+      // A configuration that failed once is not run again.
+      if (measured[i]!.some((m) => m.cell.error !== null)) continue;
+      process.stderr.write(`simulate: validation round ${k}/${repeats}, ${i + 1}/${cells.length} ${cell.id}\n`);
+      const meter = new BackgroundMeter(calibration.cores);
+      const result = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
+      const sampled = meter.stop();
+      measured[i]!.push({ cell: result, load: background ?? sampled });
+    }
+  }
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
     const layout = layoutOf(cell);
     const predict = await predictor(job, facts, calibration, { ...cell, layout, pinned: pinCpus });
-    const measured: { cell: CellResult; load: number | undefined }[] = [];
-    for (let k = 1; k <= repeats; k++) {
-      process.stderr.write(`simulate: validation ${i + 1}/${cells.length} ${cell.id}, real run ${k}/${repeats}\n`);
-      const meter = new BackgroundMeter(calibration.cores);
-      const result = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
-      const sampled = meter.stop();
-      measured.push({ cell: result, load: background ?? sampled });
-      if (result.error !== null) break;
-    }
-    const realRuns = measured.map((m) => ({ samplesPerSecond: m.cell.samplesPerSecond, background: m.load === undefined ? null : sig(m.load, 3) }));
+    const own = measured[i]!;
+    const realRuns = own.map((m) => ({ samplesPerSecond: m.cell.samplesPerSecond, background: m.load === undefined ? null : sig(m.load, 3) }));
     const stats = runStats(realRuns);
     // The split of the run closest to the median stands for the configuration.
     const typical = stats
-      ? measured.reduce((a, b) =>
+      ? own.reduce((a, b) =>
           Math.abs((b.cell.samplesPerSecond ?? Infinity) - stats.median) < Math.abs((a.cell.samplesPerSecond ?? Infinity) - stats.median) ? b : a,
         )
-      : measured[measured.length - 1]!;
+      : own[own.length - 1]!;
     const m = typical.cell;
     rows.push(
       await predicted(predict, {
@@ -194,7 +203,7 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
         pinned: pinCpus,
         runs: realRuns,
         measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
-        note: measured.map((x) => x.cell.error).find((e) => e !== null) ?? null,
+        note: own.map((x) => x.cell.error).find((e) => e !== null) ?? null,
       }),
     );
   }
