@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import { GradientSum } from '@dptrain/optim';
 import { silentLogger } from '@dptrain/log';
 import { concatParts, connect, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
-import { costOf, type Calibration, type ComputeRun, type LinearCost } from './calibration.js';
+import { costOf, upperMedian as median, type Calibration, type ComputeRun, type LinearCost } from './calibration.js';
+import { mainThreadNs } from './main-thread-cpu.js';
 
 /** CPU milliseconds (user + system, this process) `fn` takes. */
 function cpuMs(fn: () => unknown): number {
@@ -28,16 +29,6 @@ function cpuMs(fn: () => unknown): number {
  */
 const COMPUTE_WARMUP = 40;
 
-/** CPU nanoseconds this process's main thread has run (Linux schedstat), or undefined elsewhere. */
-function mainThreadNs(): number | undefined {
-  try {
-    const ns = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
-    return Number.isFinite(ns) ? ns : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * CPU milliseconds `fn` takes on the main thread, and what the process's other threads (V8's
  * garbage collector and compiler) used meanwhile. The main thread's part is the worker's critical
@@ -51,11 +42,6 @@ function threadCpuMs(fn: () => unknown): { main: number; helpers: number } {
   if (m0 === undefined || m1 === undefined) return { main: total, helpers: 0 };
   const main = (m1 - m0) / 1e6;
   return { main, helpers: Math.max(0, total - main) };
-}
-
-/** The middle value of `values` (the upper middle of an even count). */
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[values.length >> 1];
 }
 
 /**

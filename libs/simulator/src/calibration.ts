@@ -79,6 +79,14 @@ export interface ComputeRun {
 }
 
 /**
+ * The middle value of `values`, the upper middle of an even count: the rule the calibration's
+ * medians were taken with, and the single micro-batch a run's cost is scaled against.
+ */
+export function upperMedian(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1]!;
+}
+
+/**
  * The calibrated cost of a run of `count` micro-batches computed in one pass, or undefined where
  * the calibration has none. Beyond the longest measured run it grows by the step between the two
  * longest (a run's cost is close to linear in its length).

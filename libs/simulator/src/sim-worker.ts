@@ -1,7 +1,7 @@
 import { leadingRun, type ShardRange } from '@dptrain/cluster';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
-import { computeRunCost } from './calibration.js';
+import { computeRunCost, upperMedian } from './calibration.js';
 import { carry, decodeAt, encodeAndCarry, type Node, type World } from './world.js';
 
 /** Slow micro-batches: each takes `slowdown` times its drawn compute time with `probability`. */
@@ -61,8 +61,7 @@ export class SimWorker {
     this.random = new Mulberry32(options.seed);
     this.grads = options.grads;
     this.seen = links.shards.map(() => 0);
-    const sorted = [...world.calibration.computeMs].sort((a, b) => a - b);
-    this.singleMedian = sorted[sorted.length >> 1];
+    this.singleMedian = upperMedian(world.calibration.computeMs);
   }
 
   /** Registers and works until the coordinator says shutdown (or stop() is called). */

@@ -5,9 +5,9 @@
 // stdin closes.
 //
 //   node --import tsx libs/simulator/src/transport-peer.ts <floats>
-import { readFileSync } from 'node:fs';
 import { silentLogger } from '@dptrain/log';
 import { allocateTensor, createServer } from '@dptrain/protocol';
+import { mainThreadNs } from './main-thread-cpu.js';
 
 const floats = Number(process.argv[2]);
 if (!Number.isSafeInteger(floats) || floats < 1) {
@@ -28,8 +28,10 @@ const server = await createServer({
       else if (msg.type === 'status') {
         const cpu = process.cpuUsage();
         // The main thread's part apart (Linux schedstat): the rest is V8's helper threads, collecting the frames' buffers.
-        const mainNs = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
-        const detail = { cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainNs / 1e6 };
+        // Where the main thread's time cannot be read, all of it counts as main, as on the calibrating side.
+        const cpuMs = (cpu.user + cpu.system) / 1000;
+        const mainNs = mainThreadNs();
+        const detail = { cpuMs, mainCpuMs: mainNs === undefined ? cpuMs : mainNs / 1e6 };
         void connection.reply(msg, { type: 'statusReport', role: 'ps', step: 0, version: 0, detail });
       }
     });
