@@ -97,10 +97,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const grad = new Float32Array(P);
     const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
     const samples = options.computeSamples ?? 200;
-    const microBatches = Array.from(
-      { length: samples + COMPUTE_WARMUP },
-      (_, i) => plan.step(Math.floor(i / plan.microBatchesPerStep) % plan.totalSteps).microBatches[i % plan.microBatchesPerStep],
-    );
+    const microBatches = Array.from({ length: samples + COMPUTE_WARMUP }, (_, i) => microBatchAt(plan, i));
     const computeMs: number[] = [];
     let helperMs = 0;
     microBatches.forEach((mb, i) => {
@@ -191,6 +188,11 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
   }
 }
 
+/** The job's `i`-th micro-batch in plan order, round the plan again when a short job has fewer. */
+function microBatchAt(plan: ReturnType<typeof planOf>, i: number) {
+  return plan.step(Math.floor(i / plan.microBatchesPerStep) % plan.totalSteps).microBatches[i % plan.microBatchesPerStep]!;
+}
+
 /** Longest run of micro-batches computed in one pass that the calibration measures, at least. */
 const LONGEST_RUN = 4;
 
@@ -214,9 +216,7 @@ function measureComputeRuns(
   const runOf = (count: number) => {
     // Micro-batches of one step when it has enough, else of consecutive steps.
     const batches = Array.from({ length: count }, (_, k) => {
-      const i = n++;
-      const mb = plan.step(Math.floor(i / plan.microBatchesPerStep) % plan.totalSteps).microBatches[i % plan.microBatchesPerStep];
-      return gather(train, mb.indices, buffers[k]);
+      return gather(train, microBatchAt(plan, n++).indices, buffers[k]);
     });
     return threadCpuMs(() => model.computeGradientsEach(params, batches, grads.slice(0, count)));
   };
