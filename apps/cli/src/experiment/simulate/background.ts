@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { statFields } from './proc-stat.js';
 
 /** Busy and total clock ticks of all CPUs together, from the first line of /proc/stat. */
 function machineTicks(): { busy: number; total: number } | undefined {
@@ -20,10 +21,7 @@ function machineTicks(): { busy: number; total: number } | undefined {
  */
 function ownTicks(): number | undefined {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // Fields after the command name in parentheses (which may hold spaces): state is field 3.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+    const [utime, stime, cutime, cstime] = statFields('/proc/self/stat').slice(11, 15).map(Number);
     const sum = utime + stime + cutime + cstime;
     return Number.isFinite(sum) ? sum : undefined;
   } catch {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CoordinatorStepCost } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
 import { runDptrain } from '../common/run-dptrain.js';
+import { statFields } from './proc-stat.js';
 
 /** /proc's clock ticks per second (USER_HZ: 100 on every Linux the project runs on). */
 const TICKS_PER_SECOND = 100;
@@ -15,8 +16,7 @@ const STEADY = [0.3, 0.85] as const;
 /** The parent pid of `pid` (field 4 of /proc/PID/stat). */
 function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number(statFields(`/proc/${pid}/stat`)[1]);
   } catch {
     return undefined;
   }
@@ -45,8 +45,7 @@ function threadTicks(pid: number): { main: number; helpers: number } | undefined
     let main = 0;
     let helpers = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(`/proc/${pid}/task/${tid}/stat`);
       const ticks = Number(fields[11]) + Number(fields[12]);
       if (Number(tid) === pid) main += ticks;
       else helpers += ticks;
