@@ -67,6 +67,20 @@ describe('simulate', () => {
     expect(2 * crowded.workerBusy + crowded.shardBusy[0]!).toBeLessThanOrEqual(1 + 1e-9);
   });
 
+  it('counts the CPU per step of every process of the cluster, not the other load on the machine', async () => {
+    const at = (computeMs: number, background = 0) =>
+      simulate({ job: job({ workers: 2 }), calibration: calibration({ computeMs: [computeMs] }), placement: { kind: 'shared', cores: 2, background } });
+    // One at a time: a simulation owns the clock while it runs.
+    const fast = await at(10);
+    const slow = await at(20);
+    const loaded = await at(10, 1);
+    // Each step's 4 micro-batches cost 10 ms more each; nothing else changes.
+    expect(slow.cpuMsPerStep - fast.cpuMsPerStep).toBeCloseTo(40, 1);
+    expect(fast.cpuMsPerStep).toBeGreaterThan(40);
+    // Work still running when the last step closes is not counted, hence not exact.
+    expect(loaded.cpuMsPerStep).toBeCloseTo(fast.cpuMsPerStep, 1);
+  });
+
   it('halves throughput when compute doubles in the compute-bound regime', async () => {
     const fast = await simulate({ job: job(), calibration: calibration({ computeMs: [10] }), placement: dedicated });
     const slow = await simulate({ job: job(), calibration: calibration({ computeMs: [20] }), placement: dedicated });

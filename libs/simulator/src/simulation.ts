@@ -60,6 +60,8 @@ export interface SimulationResult {
   readonly shardBusy: number[];
   /** Share of the virtual time the average worker's process (co-located: its main thread) was busy. */
   readonly workerBusy: number;
+  /** CPU milliseconds per closed step of every process of the cluster, helper threads included (what /proc would show of a real run). */
+  readonly cpuMsPerStep: number;
   /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between machines. */
   readonly network: Traffic;
   /** Frames and bytes that stayed in a process instead: a co-located worker's traffic with its own shard's thread. */
@@ -215,6 +217,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
     shardBusy: shards.map((s) => s.node.process.workDone / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
+    cpuMsPerStep:
+      steps > 0 ? [...workers.map((w) => w.node), ...shards.map((s) => s.node), world.coordinator].reduce((a, n) => a + n.process.workDone, 0) / steps : 0,
     network: { ...world.network.carried },
     inProcess: { ...world.inProcess },
     extraMicroBatches: computed - needed,

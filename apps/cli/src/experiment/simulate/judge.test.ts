@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judge, median, runStats, tally, typicalBackground, type RealRun } from './judge.js';
+import { errorAtRunSpeed, judge, median, runStats, tally, typicalBackground, type RealRun } from './judge.js';
 
 const runs = (...rates: (number | null)[]): RealRun[] => rates.map((samplesPerSecond) => ({ samplesPerSecond, background: 0 }));
 
@@ -53,5 +53,28 @@ describe('judging a configuration by its real runs', () => {
     expect([t.within, t.measurable, t.unmeasurable, t.failed]).toEqual([3, 4, 1, 1]);
     expect(t.headline).toBe('3 of 4 measurable configurations within 15%; 1 unmeasurable (repeats spread more than 15%), 1 failed, not counted');
     expect(tally(['within', 'within']).headline).toBe('2 of 2 measurable configurations within 15%');
+  });
+
+  it("takes each run's machine speed out of the error by its CPU per step against the model's", () => {
+    // Run 1 used the CPU the model charges and ran 10% slower than predicted; run 2 used twice the
+    // CPU and ran at half the prediction's rate, so at its own speed it is exact.
+    const r = [
+      { samplesPerSecond: 900, background: 0, cpuMsPerStep: 20 },
+      { samplesPerSecond: 500, background: 0, cpuMsPerStep: 40 },
+      { samplesPerSecond: 800, background: 0, cpuMsPerStep: null },
+    ];
+    const e = errorAtRunSpeed(r, 1000, 20)!;
+    expect(e.min).toBeCloseTo(0, 9);
+    expect(e.max).toBeCloseTo(1000 / 900 - 1, 9);
+    expect(e.median).toBeCloseTo((1000 / 900 - 1) / 2, 9);
+    expect(e.cpuRatio).toBeCloseTo(1.5, 9);
+    // Errors of 0 and +11.1% spread 10.5% about their median: measurable, and within 15%.
+    expect(e.verdict).toBe('within');
+    const apart = errorAtRunSpeed([...r, { samplesPerSecond: 700, background: 0, cpuMsPerStep: 20 }], 1000, 20)!;
+    expect(apart.max).toBeCloseTo(1000 / 700 - 1, 9);
+    expect(apart.verdict).toBe('unmeasurable');
+    // Rows of earlier validations have no CPU figures.
+    expect(errorAtRunSpeed(runs(1000, 900), 1000, 20)).toBeNull();
+    expect(errorAtRunSpeed(r, 1000, 0)).toBeNull();
   });
 });

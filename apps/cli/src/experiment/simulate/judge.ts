@@ -24,6 +24,8 @@ export interface RealRun {
   readonly samplesPerSecond: number | null;
   /** Cores other work kept busy during the run (BackgroundMeter), null where /proc could not tell. */
   readonly background: number | null;
+  /** CPU ms per steady step of all the run's processes (RunCpuSampler); null where /proc could not tell, absent in rows of earlier validations. */
+  readonly cpuMsPerStep?: number | null;
 }
 
 // The coordinator's median (backup leases), the same rule: the mean of the two middle values.
@@ -56,8 +58,12 @@ export function typicalBackground(runs: readonly RealRun[]): number | undefined 
 export function judge(stats: RunStats | null, predicted: number): { error: number | null; verdict: Verdict } {
   if (stats === null) return { error: null, verdict: 'failed' };
   const error = (predicted - stats.median) / stats.median;
-  if (stats.spread > SPREAD_LIMIT) return { error, verdict: 'unmeasurable' };
-  return { error, verdict: Math.abs(error) <= TOLERANCE ? 'within' : 'outside' };
+  return { error, verdict: verdictOf(error, stats.spread) };
+}
+
+function verdictOf(error: number, spread: number): Verdict {
+  if (spread > SPREAD_LIMIT) return 'unmeasurable';
+  return Math.abs(error) <= TOLERANCE ? 'within' : 'outside';
 }
 
 /** Counts of a validation's verdicts, and its one-line headline ("k of n measurable within 15%"). */
@@ -75,5 +81,38 @@ export function tally(verdicts: readonly Verdict[]): { within: number; measurabl
     unmeasurable,
     failed,
     headline: `${within} of ${measurable} measurable configurations within ${TOLERANCE * 100}%${aside ? `; ${aside}, not counted` : ''}`,
+  };
+}
+
+/**
+ * The error with each run's own machine speed taken out, from the runs that gave a rate and their
+ * CPU per step: a run whose processes used k times the CPU per step the model charges ran on a
+ * machine k times slower than calibrated (a virtual machine's host moves it by a fifth to a half
+ * from one run to the next), or the model misses that CPU; either way, had the model charged k
+ * times every cost it would have predicted about predicted / k (its costs scale its times, the
+ * wire's latency and the time slice aside). Each run's error is (predicted / k − rate) / rate;
+ * their median, least and greatest. What is left is the model's ordering and waiting, not its
+ * costs: the raw error above judges those. Its spread is that of the runs' adjusted ratios
+ * (1 + error), as runStats's is of their rates, and its verdict follows the same rules (judge).
+ * Null when no run has both figures.
+ */
+export function errorAtRunSpeed(
+  runs: readonly RealRun[],
+  predicted: number,
+  modelledCpuMsPerStep: number,
+): { median: number; min: number; max: number; cpuRatio: number; verdict: Verdict } | null {
+  const both = runs.filter(
+    (r): r is RealRun & { samplesPerSecond: number; cpuMsPerStep: number } =>
+      r.samplesPerSecond !== null && r.samplesPerSecond > 0 && r.cpuMsPerStep != null && r.cpuMsPerStep > 0,
+  );
+  if (both.length === 0 || !(modelledCpuMsPerStep > 0)) return null;
+  const errors = both.map((r) => (predicted * (modelledCpuMsPerStep / r.cpuMsPerStep)) / r.samplesPerSecond - 1);
+  const [mid, min, max] = [median(errors), Math.min(...errors), Math.max(...errors)];
+  return {
+    median: mid,
+    min,
+    max,
+    verdict: verdictOf(mid, (max - min) / (1 + mid)),
+    cpuRatio: median(both.map((r) => r.cpuMsPerStep)) / modelledCpuMsPerStep,
   };
 }

@@ -5,7 +5,7 @@ import { provenance, type Machine } from '../common/report.js';
 import { markdownTable, toCsv, type Column } from '../common/table.js';
 import { describeCalibration } from './calibration-file.js';
 import type { ProjectionGrid, ProjectionRow } from './project.js';
-import { SPREAD_LIMIT, tally, TOLERANCE } from './judge.js';
+import { SPREAD_LIMIT, tally, TOLERANCE, type Verdict } from './judge.js';
 import type { ValidationCells, ValidationRow } from './validate.js';
 
 export interface SimulateResults {
@@ -37,6 +37,10 @@ const VALIDATION_COLUMNS: readonly Column[] = [
   { key: 'predictedQuiet', header: 'predicted, quiet machine' },
   { key: 'error', header: 'error' },
   { key: 'verdict', header: 'verdict' },
+  { key: 'cpuPerStep', header: 'CPU ms per step, measured (least–greatest) / modelled' },
+  { key: 'cpuRatio', header: 'CPU measured / modelled' },
+  { key: 'errorAtRunSpeed', header: "error at each run's CPU (least to greatest)" },
+  { key: 'verdictAtRunSpeed', header: "verdict at each run's CPU" },
   { key: 'measuredSplit', header: 'measured compute / pull / push / wait ms per step' },
   { key: 'predictedSplit', header: 'predicted compute / pull / push / wait' },
   { key: 'note', header: 'note' },
@@ -124,7 +128,7 @@ function validationSection(results: SimulateResults): string[] {
     results.validationSource === 'this run'
       ? ''
       : `Validation runs taken from an earlier run of this command (\`--reuse-validation ${results.validationSource}\`): the real runs and their background were measured then; the predictions are this run's model and calibration, and the machine section below is this run's.\n`,
-    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout${pinning(v)}) ${results.validationRepeats} time(s) (summary.json's steadySamplesPerSecond), in rounds of one run of each configuration, so that each configuration's runs spread over the whole validation and the machine's drift falls on all alike, at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the configuration is predicted with the median of its runs' figures as that many other busy threads sharing the cores (\`background\`). Measured is the median of the runs, least and greatest their interval, spread = (greatest − least) / median. Error = (predicted − median) / median; verdict: within or outside ${TOLERANCE * 100}%, or unmeasurable when the runs themselves spread more than ${SPREAD_LIMIT * 100}% (not counted either way). The split columns are the run closest to the median.`,
+    `Each configuration ran for real as \`dptrain local\` (the co-located ones as \`dptrain local --colocate\`, simulated in the co-located layout${pinning(v)}) ${results.validationRepeats} time(s) (summary.json's steadySamplesPerSecond), in rounds of one run of each configuration, so that each configuration's runs spread over the whole validation and the machine's drift falls on all alike, at nice ${results.validationPriority} (ahead of other work on the machine when below 0), and was simulated with the same resolved job on one host of ${results.calibration.cores} cores shared by the coordinator, the shards and the workers in time slices (libs/simulator/README.md). The machine may be shared with other work: across each real run, the CPU all processes used (/proc/stat, steal included) less the CPU of the run's own processes gives the cores other work kept busy, and the configuration is predicted with the median of its runs' figures as that many other busy threads sharing the cores (\`background\`). Measured is the median of the runs, least and greatest their interval, spread = (greatest − least) / median. Error = (predicted − median) / median; verdict: within or outside ${TOLERANCE * 100}%, or unmeasurable when the runs themselves spread more than ${SPREAD_LIMIT * 100}% (not counted either way). The split columns are the run closest to the median. CPU per step is what all the run's processes used, every thread, from /proc over the steps closed between 30% and 85% of each run (run-cpu.ts), beside what the model charges them per step; a run of a virtual machine whose host is busy uses more CPU for the same work. The error at each run's CPU takes that out: each run's prediction is scaled by the model's CPU over the run's (judge.ts, errorAtRunSpeed). It tells an error of the model's ordering and waiting from a slower machine or a cost the model lacks; it is not the verdict, which is judged on the raw error.`,
     '',
     markdownTable(VALIDATION_COLUMNS, v.map(cells)),
     '',
@@ -132,7 +136,15 @@ function validationSection(results: SimulateResults): string[] {
       (outside.length > 0 ? ` Outside ${TOLERANCE * 100}%: ${outside.map((r) => r.id).join(', ')}.` : '') +
       (unmeasurable.length > 0 ? ` Unmeasurable: ${unmeasurable.map((r) => `${r.id} (spread ${((r.spread ?? 0) * 100).toFixed(0)}%)`).join(', ')}.` : ''),
     '',
+    ...atRunSpeed(v),
   ];
+}
+
+/** The second judgement, with each run's machine speed taken out, where the runs' CPU was measured. */
+function atRunSpeed(v: readonly ValidationRow[]): string[] {
+  const judged = v.map((r) => r.verdictAtRunSpeed).filter((x): x is Verdict => x !== null && x !== undefined);
+  if (judged.length === 0) return [];
+  return [`At each run's CPU (not the verdict above; it takes out how fast the machine ran each run): ${tally(judged).headline}.`, ''];
 }
 
 /** What the model assumes of the co-located layout, for the report. */

@@ -8,7 +8,8 @@ import { sig } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
-import { judge, runStats, typicalBackground, type RealRun, type Verdict } from './judge.js';
+import { RunCpuSampler } from './run-cpu.js';
+import { errorAtRunSpeed, judge, median, runStats, typicalBackground, type RealRun, type Verdict } from './judge.js';
 
 /**
  * One configuration's row: the median of its real runs with their interval and spread, its
@@ -40,6 +41,14 @@ export type ValidationCells = {
   /** (predicted − measured) / measured. */
   readonly error: number | null;
   readonly verdict: Verdict;
+  /** CPU ms per steady step of all the run's processes: the runs' median (least–greatest), and what the model charges. */
+  readonly cpuPerStep: string | null;
+  /** The runs' median CPU per step over the model's: how much slower than calibrated the machine ran them (or what CPU the model misses). */
+  readonly cpuRatio: number | null;
+  /** errorAtRunSpeed (judge.ts): the error with each run's machine speed taken out, median and (least–greatest). */
+  readonly errorAtRunSpeed: string | null;
+  /** That error judged as the raw one is (judge.ts); null without CPU figures. Not the validation's verdict. */
+  readonly verdictAtRunSpeed: Verdict | null;
   /** The run closest to the median: its compute / pull / push / wait ms per step. */
   readonly measuredSplit: string | null;
   readonly predictedSplit: string;
@@ -167,16 +176,19 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
   const { runs, repeats, background, pinCpus } = options;
   const base = await job.resolve();
   const cells = validationCells(base.microBatchSize, calibration.cores).map((c) => ({ ...c, pinCpus }));
-  const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined }[]);
+  const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined; cpuMsPerStep: number | undefined }[]);
   for (let k = 1; k <= repeats; k++) {
     for (const [i, cell] of cells.entries()) {
       // A configuration that failed once is not run again.
       if (measured[i]!.some((m) => m.cell.error !== null)) continue;
       process.stderr.write(`simulate: validation round ${k}/${repeats}, ${i + 1}/${cells.length} ${cell.id}\n`);
       const meter = new BackgroundMeter(calibration.cores);
-      const result = await runCell(job, cell, repeats === 1 ? runs : join(runs, `r${k}`), 1);
+      const cpu = new RunCpuSampler();
+      const dir = repeats === 1 ? runs : join(runs, `r${k}`);
+      const result = await runCell(job, cell, dir, 1);
       const sampled = meter.stop();
-      measured[i]!.push({ cell: result, load: background ?? sampled });
+      const used = result.error === null ? await cpu.perStep(join(dir, cell.id)) : (cpu.stop(), undefined);
+      measured[i]!.push({ cell: result, load: background ?? sampled, cpuMsPerStep: used?.totalMs });
     }
   }
   const rows: ValidationRow[] = [];
@@ -184,7 +196,11 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
     const layout = layoutOf(cell);
     const predict = await predictor(job, facts, calibration, { ...cell, layout, pinned: pinCpus });
     const own = measured[i]!;
-    const realRuns = own.map((m) => ({ samplesPerSecond: m.cell.samplesPerSecond, background: m.load === undefined ? null : sig(m.load, 3) }));
+    const realRuns = own.map((m) => ({
+      samplesPerSecond: m.cell.samplesPerSecond,
+      background: m.load === undefined ? null : sig(m.load, 3),
+      cpuMsPerStep: m.cpuMsPerStep === undefined ? null : sig(m.cpuMsPerStep, 3),
+    }));
     const stats = runStats(realRuns);
     // The split of the run closest to the median stands for the configuration.
     const typical = stats
@@ -222,6 +238,9 @@ async function predicted(predict: (load: number) => Promise<SimulationResult>, r
   const quiet = await predict(0);
   const loaded = load === undefined || load === 0 ? quiet : await predict(load);
   const { error, verdict } = judge(stats, loaded.samplesPerSecond);
+  const atSpeed = errorAtRunSpeed(row.runs, loaded.samplesPerSecond, loaded.cpuMsPerStep);
+  const cpus = row.runs.map((r) => r.cpuMsPerStep).filter((v): v is number => v != null);
+  const pct = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
   return {
     ...row,
     measured: stats ? sig(stats.median) : null,
@@ -235,6 +254,13 @@ async function predicted(predict: (load: number) => Promise<SimulationResult>, r
     error: error === null ? null : sig(error, 3),
     verdict,
     predictedSplit: split(loaded.timing),
+    cpuPerStep:
+      cpus.length === 0
+        ? null
+        : `${median(cpus).toFixed(1)} (${Math.min(...cpus).toFixed(1)}–${Math.max(...cpus).toFixed(1)}) / ${loaded.cpuMsPerStep.toFixed(1)}`,
+    cpuRatio: atSpeed ? sig(atSpeed.cpuRatio, 3) : null,
+    errorAtRunSpeed: atSpeed ? `${pct(atSpeed.median)} (${pct(atSpeed.min)} to ${pct(atSpeed.max)})` : null,
+    verdictAtRunSpeed: atSpeed?.verdict ?? null,
   };
 }
 

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunCpuSampler } from './run-cpu.js';
+
+/**
+ * A stand-in for a run's worker process: a script named dptrain.js started with the role `worker`
+ * that closes a step (a metrics.jsonl record, as the coordinator writes them) after every
+ * `perStepMs` of its own CPU, so its CPU per step is known whatever the machine's load.
+ */
+function fakeWorker(dir: string, steps: number, perStepMs: number): Promise<void> {
+  const script = join(dir, 'dptrain.js');
+  writeFileSync(
+    script,
+    `const { appendFileSync } = require('node:fs');
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+let x = 0;
+for (let step = 1; step <= ${steps}; step++) {
+  const until = cpu() + ${perStepMs};
+  while (cpu() < until) x += Math.sqrt(x + step);
+  appendFileSync(${JSON.stringify(join(dir, 'metrics.jsonl'))}, JSON.stringify({ kind: 'step', step, time: new Date().toISOString() }) + '\\n');
+}`,
+  );
+  const child = spawn(process.execPath, [script, 'worker', '--name', 'worker-0'], { stdio: 'ignore' });
+  return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake worker exited with ${code}`)))));
+}
+
+describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
+  it("reads the CPU per steady step of a run's process from /proc, by role", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-cpu-'));
+    mkdirSync(dir, { recursive: true });
+    const sampler = new RunCpuSampler();
+    await fakeWorker(dir, 100, 20);
+    const cpu = await sampler.perStep(dir);
+    expect(cpu).toBeDefined();
+    expect(Object.keys(cpu!.byRole)).toEqual(['worker']);
+    expect(cpu!.steps).toBeGreaterThan(30);
+    // 20 ms of CPU a step, read in 10 ms ticks at samples 50 ms apart: within a fifth.
+    expect(cpu!.totalMs).toBeGreaterThan(16);
+    expect(cpu!.totalMs).toBeLessThan(24);
+    expect(cpu!.byRole['worker']!.mainMs).toBeGreaterThan(cpu!.byRole['worker']!.helperMs);
+  });
+
+  it('says undefined when the run closed no step it could measure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-cpu-'));
+    writeFileSync(join(dir, 'metrics.jsonl'), '');
+    expect(await new RunCpuSampler().perStep(dir)).toBeUndefined();
+  });
+});

@@ -1,0 +1,143 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { statFields } from './proc-stat.js';
+
+/** /proc's clock ticks per second (USER_HZ: 100 on every Linux the project runs on). */
+const TICKS_PER_SECOND = 100;
+
+/** The part of a run measured: the steps closed between these fractions of it (start-up and the final evaluation left out). */
+export const STEADY = [0.3, 0.85] as const;
+
+/** The parent pid of `pid` (field 4 of /proc/PID/stat). */
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(statFields(`/proc/${pid}/stat`)[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid`'s role (`coordinator`, `ps`, `worker`: the word after bin/dptrain.js) when it is one of a run's processes below this one. */
+function roleOf(pid: number): string | undefined {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return undefined;
+  }
+  const at = argv.findIndex((a) => a.endsWith('dptrain.js'));
+  const role = at < 0 ? undefined : argv[at + 1];
+  if (role !== 'coordinator' && role !== 'ps' && role !== 'worker') return undefined;
+  for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) if (p === process.pid) return role;
+  return undefined;
+}
+
+/** CPU ticks (user + system) of `pid`'s main thread and of its other threads (V8's helpers, libuv's pool, a co-located shard). */
+function threadTicks(pid: number): { main: number; helpers: number } | undefined {
+  try {
+    let main = 0;
+    let helpers = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = statFields(`/proc/${pid}/task/${tid}/stat`);
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      if (Number(tid) === pid) main += ticks;
+      else helpers += ticks;
+    }
+    return { main, helpers };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's CPU milliseconds per steady step, by role, main thread and other threads apart. */
+export interface RunCpu {
+  readonly steps: number;
+  readonly byRole: Readonly<Record<string, { readonly mainMs: number; readonly helperMs: number }>>;
+  /** Every process of the run, every thread. */
+  readonly totalMs: number;
+}
+
+interface Sample {
+  readonly at: number;
+  readonly ticks: ReadonlyMap<number, { main: number; helpers: number }>;
+}
+
+/**
+ * Samples, every 50 ms while a real run goes on, the CPU ticks of every process of it (the
+ * coordinator, shard and worker processes below this one, found by their command lines) from
+ * /proc, so that the CPU the run used per step can be read off its steady part afterwards
+ * (perStep). Reading counters costs the run nothing measurable.
+ */
+export class RunCpuSampler {
+  private readonly samples: Sample[] = [];
+  private readonly roles = new Map<number, string>();
+  /** Pids seen that are not the run's (this shell, the machine's daemons): their command lines are not read again. */
+  private readonly others = new Set<number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(intervalMs = 50) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return; // not Linux: perStep finds no samples and says undefined
+    }
+    for (const entry of entries) {
+      const pid = Number(entry);
+      if (!Number.isInteger(pid) || this.roles.has(pid) || this.others.has(pid)) continue;
+      const role = roleOf(pid);
+      if (role) this.roles.set(pid, role);
+      else this.others.add(pid);
+    }
+    const ticks = new Map<number, { main: number; helpers: number }>();
+    for (const pid of this.roles.keys()) {
+      const t = threadTicks(pid);
+      if (t) ticks.set(pid, t);
+    }
+    this.samples.push({ at: Date.now(), ticks });
+  }
+
+  /**
+   * CPU ms per step over the steps the run (its `dir`'s metrics.jsonl) closed between STEADY's
+   * fractions of it, from the samples nearest their times; undefined where /proc could not be
+   * read or no step closed between them. A process that started or ended inside the window counts
+   * what it used there.
+   */
+  async perStep(dir: string): Promise<RunCpu | undefined> {
+    this.stop();
+    const closed = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { kind: string; time: string })
+      .filter((r) => r.kind === 'step')
+      .map((r) => Date.parse(r.time));
+    if (closed.length < 2) return undefined;
+    const [from, to] = STEADY.map((q) => closed[Math.floor(q * (closed.length - 1))]!);
+    const near = (t: number) =>
+      this.samples.reduce<Sample | undefined>((a, s) => (a === undefined || Math.abs(s.at - t) < Math.abs(a.at - t) ? s : a), undefined);
+    const [a, b] = [near(from), near(to)];
+    if (!a || !b || b.at <= a.at) return undefined;
+    const steps = closed.filter((t) => t > a.at && t <= b.at).length;
+    if (steps === 0) return undefined;
+    const perStep = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND / steps;
+    const byRole: Record<string, { mainMs: number; helperMs: number }> = {};
+    let totalMs = 0;
+    for (const [pid, end] of b.ticks) {
+      const start = a.ticks.get(pid) ?? { main: 0, helpers: 0 };
+      const role = (byRole[this.roles.get(pid)!] ??= { mainMs: 0, helperMs: 0 });
+      role.mainMs += perStep(end.main - start.main);
+      role.helperMs += perStep(end.helpers - start.helpers);
+      totalMs += perStep(end.main - start.main + end.helpers - start.helpers);
+    }
+    return { steps, byRole, totalMs };
+  }
+}
