@@ -15,6 +15,9 @@ type Validation = {
   spread: number;
   verdict: string;
   background: number | null;
+  runs: { samplesPerSecond: number | null; cpuMsPerStep: number | null }[];
+  cpuRatio: number | null;
+  verdictAtRunSpeed: string | null;
 };
 type Projection = { scenario: string; series: string; workers: number; samplesPerSecond: number; finished: boolean; stepP99Ms: number; busiestShard: number };
 
@@ -60,6 +63,11 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       expect(v.max).toBeGreaterThanOrEqual(v.measured);
       expect(v.spread).toBeCloseTo((v.max - v.min) / v.measured, 2);
       expect(v.verdict).toBe(v.spread > 0.15 ? 'unmeasurable' : Math.abs(v.error) <= 0.15 ? 'within' : 'outside');
+      // A 6-step run may close too few steps between its samples for a CPU figure; one that has it is judged at it too.
+      const withCpu = v.runs.filter((r) => r.cpuMsPerStep !== null);
+      expect(v.cpuRatio === null).toBe(withCpu.length === 0);
+      expect(v.verdictAtRunSpeed === null).toBe(withCpu.length === 0);
+      for (const r of withCpu) expect(r.cpuMsPerStep).toBeGreaterThan(0);
     }
     const projections = run.results.projections as Projection[];
     // 2 shard counts + co-located + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.
