@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,6 @@ for (let step = 1; step <= ${steps}; step++) {
 describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
   it("reads the CPU per steady step of a run's process from /proc, by role", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-cpu-'));
-    mkdirSync(dir, { recursive: true });
     const sampler = new RunCpuSampler();
     await fakeWorker(dir, 100, 20);
     const cpu = await sampler.perStep(dir);

@@ -33,18 +33,17 @@ function roleOf(pid: number): string | undefined {
   return undefined;
 }
 
-/** CPU ticks (user + system) of `pid`'s main thread and of its other threads (V8's helpers, libuv's pool, a co-located shard). */
+/**
+ * CPU ticks (user + system) of `pid`'s main thread and of its other threads (V8's helpers, libuv's
+ * pool, a co-located shard): the process's own total (which keeps the ticks of threads that have
+ * ended) less its main thread's.
+ */
 function threadTicks(pid: number): { main: number; helpers: number } | undefined {
   try {
-    let main = 0;
-    let helpers = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const fields = statFields(`/proc/${pid}/task/${tid}/stat`);
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      if (Number(tid) === pid) main += ticks;
-      else helpers += ticks;
-    }
-    return { main, helpers };
+    const ticks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
+    const total = ticks(statFields(`/proc/${pid}/stat`));
+    const main = ticks(statFields(`/proc/${pid}/task/${pid}/stat`));
+    return Number.isFinite(total) && Number.isFinite(main) ? { main, helpers: Math.max(0, total - main) } : undefined;
   } catch {
     return undefined;
   }
@@ -109,8 +108,8 @@ export class RunCpuSampler {
   /**
    * CPU ms per step over the steps the run (its `dir`'s metrics.jsonl) closed between STEADY's
    * fractions of it, from the samples nearest their times; undefined where /proc could not be
-   * read or no step closed between them. A process that started or ended inside the window counts
-   * what it used there.
+   * read or no step closed between them. A process that started inside the window counts all it
+   * used; one that ended inside it is left out (the run's processes live through its steady steps).
    */
   async perStep(dir: string): Promise<RunCpu | undefined> {
     this.stop();
