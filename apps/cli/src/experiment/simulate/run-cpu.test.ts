@@ -10,7 +10,7 @@ import { RunCpuSampler } from './run-cpu.js';
  * that closes a step (a metrics.jsonl record, as the coordinator writes them) after every
  * `perStepMs` of its own CPU, so its CPU per step is known whatever the machine's load.
  */
-function fakeWorker(dir: string, steps: number, perStepMs: number): Promise<void> {
+function fakeWorker(dir: string, steps: number, perStepMs: number, launcher?: string): Promise<void> {
   const script = join(dir, 'dptrain.js');
   writeFileSync(
     script,
@@ -23,7 +23,11 @@ for (let step = 1; step <= ${steps}; step++) {
   appendFileSync(${JSON.stringify(join(dir, 'metrics.jsonl'))}, JSON.stringify({ kind: 'step', step, time: new Date().toISOString() }) + '\\n');
 }`,
   );
-  const child = spawn(process.execPath, [script, 'worker', '--name', 'worker-0'], { stdio: 'ignore' });
+  // With a launcher, the process first shows `dptrain.js local` (as a child of dptrain local does
+  // between fork and exec), then execs into the worker under the same pid.
+  const child = launcher
+    ? spawn('/bin/sh', [launcher, 'local'], { stdio: 'ignore', env: { ...process.env, NODE: process.execPath, SCRIPT: script } })
+    : spawn(process.execPath, [script, 'worker', '--name', 'worker-0'], { stdio: 'ignore' });
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`fake worker exited with ${code}`)))));
 }
 
@@ -40,6 +44,18 @@ describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
     expect(cpu!.totalMs).toBeGreaterThan(16);
     expect(cpu!.totalMs).toBeLessThan(24);
     expect(cpu!.byRole['worker']!.mainMs).toBeGreaterThan(cpu!.byRole['worker']!.helperMs);
+  });
+
+  it("finds a process that showed another command line before it exec'd into its role", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-cpu-'));
+    const launcher = join(mkdtempSync(join(tmpdir(), 'run-cpu-launcher-')), 'dptrain.js');
+    // Long enough before the exec for several samples to see the launcher's command line.
+    writeFileSync(launcher, 'sleep 0.3\nexec "$NODE" "$SCRIPT" worker --name worker-0\n');
+    const sampler = new RunCpuSampler();
+    await fakeWorker(dir, 60, 20, launcher);
+    const cpu = await sampler.perStep(dir);
+    expect(Object.keys(cpu?.byRole ?? {})).toEqual(['worker']);
+    expect(cpu!.totalMs).toBeGreaterThan(16);
   });
 
   it('says undefined when the run closed no step it could measure', async () => {

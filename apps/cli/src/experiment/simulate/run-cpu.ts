@@ -18,7 +18,12 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-/** `pid`'s role (`coordinator`, `ps`, `worker`: the word after bin/dptrain.js) when it is one of a run's processes below this one. */
+/**
+ * `pid`'s role (`coordinator`, `ps`, `worker`: the word after bin/dptrain.js) when it is one of a
+ * run's processes below this one; `other` when it is no dptrain process; undefined when it may
+ * yet become one: a child of `dptrain local` between fork and exec still shows its parent's
+ * command line (`dptrain.js local …`), so it is looked at again at the next sample.
+ */
 function roleOf(pid: number): string | undefined {
   let argv: string[];
   try {
@@ -27,10 +32,11 @@ function roleOf(pid: number): string | undefined {
     return undefined;
   }
   const at = argv.findIndex((a) => a.endsWith('dptrain.js'));
-  const role = at < 0 ? undefined : argv[at + 1];
+  if (at < 0) return 'other';
+  const role = argv[at + 1];
   if (role !== 'coordinator' && role !== 'ps' && role !== 'worker') return undefined;
   for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) if (p === process.pid) return role;
-  return undefined;
+  return 'other';
 }
 
 /**
@@ -94,8 +100,8 @@ export class RunCpuSampler {
       const pid = Number(entry);
       if (!Number.isInteger(pid) || this.roles.has(pid) || this.others.has(pid)) continue;
       const role = roleOf(pid);
-      if (role) this.roles.set(pid, role);
-      else this.others.add(pid);
+      if (role === 'other') this.others.add(pid);
+      else if (role) this.roles.set(pid, role);
     }
     const ticks = new Map<number, { main: number; helpers: number }>();
     for (const pid of this.roles.keys()) {
