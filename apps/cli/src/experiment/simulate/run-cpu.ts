@@ -82,7 +82,8 @@ export class RunCpuSampler {
   private readonly timer: NodeJS.Timeout;
 
   constructor(intervalMs = 50) {
-    this.timer = setInterval(() => this.sample(), intervalMs);
+    // Unref'd: a run that throws before perStep must not keep the experiment's process alive.
+    this.timer = setInterval(() => this.sample(), intervalMs).unref();
   }
 
   stop(): void {
