@@ -56,7 +56,7 @@ export function aptPackages(shell: string): string[] {
   const packages: string[] = [];
   for (const match of shell.matchAll(/apt-get\s+install\s+([^;&|\n]*)/g)) {
     for (const word of match[1]!.trim().split(/\s+/)) {
-      // A variable ($TEST_TOOLS in .ci/run) holds the test tools, which are not the image's business.
+      // A variable ($TEST_TOOLS, $TORCH_TOOLS in .ci/run) holds the test tools, which are not the image's business.
       if (word === '' || word.startsWith('-') || word.startsWith('$') || word.startsWith('>') || word.startsWith('<') || word.includes('/dev/')) continue;
       packages.push(word);
     }
