@@ -5,9 +5,13 @@ import type { EvalRecord, LayerRecord, StepRecord } from '@dptrain/training';
 export type { EvalRecord, LayerRecord, StepRecord };
 export type MetricRecord = StepRecord | EvalRecord | LayerRecord;
 
+/** A step record as the run folder writes it: with `time`, the wall clock when it was written (absent from old runs). */
+export type TimedStep = StepRecord & { readonly time?: string };
+export type TimedEval = EvalRecord & { readonly time?: string };
+
 export interface Metrics {
-  readonly steps: readonly StepRecord[];
-  readonly evals: readonly EvalRecord[];
+  readonly steps: readonly TimedStep[];
+  readonly evals: readonly TimedEval[];
   readonly layers: readonly LayerRecord[];
 }
 
@@ -63,8 +67,8 @@ export async function readRunFolder(dir: string): Promise<RunFolder> {
  * @throws Error naming the line when a finished line is not JSON
  */
 export function parseMetrics(text: string): Metrics {
-  const steps: StepRecord[] = [];
-  const evals: EvalRecord[] = [];
+  const steps: TimedStep[] = [];
+  const evals: TimedEval[] = [];
   const layers: LayerRecord[] = [];
   const lines = text.split('\n');
   for (const [i, line] of lines.entries()) {

@@ -1,12 +1,10 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFolderError } from '@dptrain/training/run-folder';
-import { parseMetrics, type EvalRecord, type StepRecord } from '../common/run-folder.js';
+import { parseMetrics, type TimedEval, type TimedStep } from '../common/run-folder.js';
 import { runLabels } from './run-labels.js';
 
-/** A step record as the run folder writes it: with `time`, the wall clock when it was written (absent from old runs). */
-export type TimedStep = StepRecord & { readonly time?: string };
-export type TimedEval = EvalRecord & { readonly time?: string };
+export type { TimedEval, TimedStep };
 
 /** One run folder's records, for plotting next to others. */
 export interface PlottedRun {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunCpuSampler } from './run-cpu.js';
+import { roleFrom, RunCpuSampler } from './run-cpu.js';
 
 /**
  * A stand-in for a run's worker process: a script named dptrain.js started with the role `worker`
@@ -39,6 +39,7 @@ describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
     const cpu = await sampler.perStep(dir);
     expect(cpu).toBeDefined();
     expect(Object.keys(cpu!.byRole)).toEqual(['worker']);
+    expect(cpu!.processes).toEqual({ worker: 1 });
     expect(cpu!.steps).toBeGreaterThan(30);
     // 20 ms of CPU a step, read in 10 ms ticks at samples 50 ms apart: within a fifth.
     expect(cpu!.totalMs).toBeGreaterThan(16);
@@ -56,6 +57,20 @@ describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
     const cpu = await sampler.perStep(dir);
     expect(Object.keys(cpu?.byRole ?? {})).toEqual(['worker']);
     expect(cpu!.totalMs).toBeGreaterThan(16);
+  });
+
+  it('looks again at a process of the run caught inside execve, where its command line is empty', () => {
+    const below = () => true;
+    const elsewhere = () => false;
+    // Measured on Linux 6.18: a child polled while `taskset … node` execs shows '' for a while, alive (state R).
+    expect(roleFrom([''], below)).toBeUndefined();
+    expect(roleFrom(['', '', ''], below)).toBeUndefined();
+    // A kernel thread or another's zombie: set aside for good.
+    expect(roleFrom([''], elsewhere)).toBe('other');
+    expect(roleFrom(['/usr/bin/node', '/x/bin/dptrain.js', 'local', '--pin-cpus', ''], below)).toBeUndefined();
+    expect(roleFrom(['taskset', '--cpu-list', '0', '/usr/bin/node', '/x/bin/dptrain.js', 'worker', ''], below)).toBe('worker');
+    expect(roleFrom(['/usr/bin/node', '/x/bin/dptrain.js', 'ps', ''], elsewhere)).toBe('other');
+    expect(roleFrom(['/usr/sbin/sshd', ''], below)).toBe('other');
   });
 
   it('says undefined when the run closed no step it could measure', async () => {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseMetrics } from '../common/run-folder.js';
 import { statFields } from './proc-stat.js';
 
 /** /proc's clock ticks per second (USER_HZ: 100 on every Linux the project runs on). */
@@ -21,22 +22,36 @@ function parentOf(pid: number): number | undefined {
 /**
  * `pid`'s role (`coordinator`, `ps`, `worker`: the word after bin/dptrain.js) when it is one of a
  * run's processes below this one; `other` when it is no dptrain process; undefined when it may
- * yet become one: a child of `dptrain local` between fork and exec still shows its parent's
- * command line (`dptrain.js local …`), so it is looked at again at the next sample.
+ * yet become one (roleFrom).
  */
 function roleOf(pid: number): string | undefined {
-  let argv: string[];
+  let cmdline: string;
   try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return undefined;
   }
+  return roleFrom(cmdline.split('\0'), () => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) if (p === process.pid) return true;
+    return false;
+  });
+}
+
+/**
+ * The role a process's command line (`argv`) gives it, `descends` telling whether it runs below
+ * this process; undefined for a descendant that may yet exec into a role, so that it is looked
+ * at again at the next sample. Two moments look like that: between fork and exec a child of
+ * `dptrain local` still shows `dptrain.js local …`, and inside execve (after the old memory is
+ * gone, before the new command line is laid out) a process shows an empty one; `dptrain local
+ * --pin-cpus` goes through two execs a process (taskset, then node).
+ */
+export function roleFrom(argv: readonly string[], descends: () => boolean): string | undefined {
+  if (argv.every((a) => a === '')) return descends() ? undefined : 'other';
   const at = argv.findIndex((a) => a.endsWith('dptrain.js'));
   if (at < 0) return 'other';
   const role = argv[at + 1];
   if (role !== 'coordinator' && role !== 'ps' && role !== 'worker') return undefined;
-  for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 8; p = parentOf(p), hops++) if (p === process.pid) return role;
-  return 'other';
+  return descends() ? role : 'other';
 }
 
 /**
@@ -61,6 +76,8 @@ export interface RunCpu {
   readonly byRole: Readonly<Record<string, { readonly mainMs: number; readonly helperMs: number }>>;
   /** Every process of the run, every thread. */
   readonly totalMs: number;
+  /** How many of the run's processes of each role were counted: a caller that knows the run's layout can tell a process missed. */
+  readonly processes: Readonly<Record<string, number>>;
 }
 
 interface Sample {
@@ -120,12 +137,9 @@ export class RunCpuSampler {
    */
   async perStep(dir: string): Promise<RunCpu | undefined> {
     this.stop();
-    const closed = (await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { kind: string; time: string })
-      .filter((r) => r.kind === 'step')
-      .map((r) => Date.parse(r.time));
+    const closed = parseMetrics(await readFile(join(dir, 'metrics.jsonl'), 'utf8'))
+      .steps.map((s) => Date.parse(s.time ?? ''))
+      .filter(Number.isFinite);
     if (closed.length < 2) return undefined;
     const [from, to] = STEADY.map((q) => closed[Math.floor(q * (closed.length - 1))]!);
     const near = (t: number) =>
@@ -136,14 +150,17 @@ export class RunCpuSampler {
     if (steps === 0) return undefined;
     const perStep = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND / steps;
     const byRole: Record<string, { mainMs: number; helperMs: number }> = {};
+    const processes: Record<string, number> = {};
     let totalMs = 0;
     for (const [pid, end] of b.ticks) {
       const start = a.ticks.get(pid) ?? { main: 0, helpers: 0 };
-      const role = (byRole[this.roles.get(pid)!] ??= { mainMs: 0, helperMs: 0 });
+      const name = this.roles.get(pid)!;
+      processes[name] = (processes[name] ?? 0) + 1;
+      const role = (byRole[name] ??= { mainMs: 0, helperMs: 0 });
       role.mainMs += perStep(end.main - start.main);
       role.helperMs += perStep(end.helpers - start.helpers);
       totalMs += perStep(end.main - start.main + end.helpers - start.helpers);
     }
-    return { steps, byRole, totalMs };
+    return { steps, byRole, totalMs, processes };
   }
 }

@@ -188,7 +188,11 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
       const result = await runCell(job, cell, dir, 1);
       const sampled = meter.stop();
       const used = result.error === null ? await cpu.perStep(join(dir, cell.id)) : (cpu.stop(), undefined);
-      measured[i]!.push({ cell: result, load: background ?? sampled, cpuMsPerStep: used?.totalMs });
+      // A process the sampler missed would make the run look cheaper than it was: no figure rather than a wrong one.
+      const counted = used ? Object.values(used.processes).reduce((a, b) => a + b, 0) : 0;
+      if (used && counted !== cell.processes)
+        process.stderr.write(`simulate: ${cell.id} round ${k}: CPU per step left out, /proc showed ${counted} of the run's ${cell.processes} processes\n`);
+      measured[i]!.push({ cell: result, load: background ?? sampled, cpuMsPerStep: counted === cell.processes ? used?.totalMs : undefined });
     }
   }
   const rows: ValidationRow[] = [];
