@@ -15,8 +15,14 @@ type Validation = {
   spread: number;
   verdict: string;
   background: number | null;
-  runs: { samplesPerSecond: number | null; cpuMsPerStep: number | null }[];
+  layout: string;
+  runs: {
+    samplesPerSecond: number | null;
+    cpuMsPerStep: number | null;
+    cpuMsPerStepByRole: { worker: number; ps: number; coordinator: number } | null;
+  }[];
   cpuRatio: number | null;
+  cpuShares: string | null;
   verdictAtRunSpeed: string | null;
 };
 type Projection = { scenario: string; series: string; workers: number; samplesPerSecond: number; finished: boolean; stepP99Ms: number; busiestShard: number };
@@ -67,7 +73,14 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       const withCpu = v.runs.filter((r) => r.cpuMsPerStep !== null);
       expect(v.cpuRatio === null).toBe(withCpu.length === 0);
       expect(v.verdictAtRunSpeed === null).toBe(withCpu.length === 0);
-      for (const r of withCpu) expect(r.cpuMsPerStep).toBeGreaterThan(0);
+      expect(v.cpuShares === null).toBe(withCpu.length === 0);
+      for (const r of withCpu) {
+        expect(r.cpuMsPerStep).toBeGreaterThan(0);
+        // By process, adding up to the whole (each rounded to 3 digits); a co-located run has no shard processes.
+        const { worker, ps, coordinator } = r.cpuMsPerStepByRole!;
+        expect(Math.abs(worker + ps + coordinator - r.cpuMsPerStep!)).toBeLessThanOrEqual(0.01 * r.cpuMsPerStep!);
+        if (v.layout === 'colocated') expect(ps).toBe(0);
+      }
     }
     const projections = run.results.projections as Projection[];
     // 2 shard counts + co-located + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.

@@ -77,6 +77,11 @@ describe('simulate', () => {
     // Each step's 4 micro-batches cost 10 ms more each; nothing else changes.
     expect(slow.cpuMsPerStep - fast.cpuMsPerStep).toBeCloseTo(40, 1);
     expect(fast.cpuMsPerStep).toBeGreaterThan(40);
+    // All of it on the workers.
+    expect(slow.cpuMsPerStepByRole.worker - fast.cpuMsPerStepByRole.worker).toBeCloseTo(40, 1);
+    expect(slow.cpuMsPerStepByRole.ps).toBeCloseTo(fast.cpuMsPerStepByRole.ps, 3);
+    const { worker, ps, coordinator } = fast.cpuMsPerStepByRole;
+    expect(worker + ps + coordinator).toBeCloseTo(fast.cpuMsPerStep, 9);
     // Work still running when the last step closes is not counted, hence not exact.
     expect(loaded.cpuMsPerStep).toBeCloseTo(fast.cpuMsPerStep, 1);
   });
@@ -140,6 +145,20 @@ describe('simulate, co-located layout (a shard in each worker)', () => {
     expect(tensorBytesOf(colocated.inProcess)).toBeGreaterThan(0);
     expect(tensorBytesOf(separate.network)).toBeGreaterThan(0);
     expect(separate.inProcess).toEqual({ frames: 0, bytes: 0 });
+  });
+
+  it('charges the shard’s work to the process /proc shows it in: the shard process, or the worker whose thread serves the shard', async () => {
+    // The optimizer step over the whole vector made 5 ms dearer: one apply a step.
+    const dearer = 5 / (paramCount / 1e6);
+    const run = async (layout: 'separate' | 'colocated', applyMsPerMFloat: number) =>
+      (await simulate({ job: perWorker(1), calibration: calibration({ applyMsPerMFloat }), placement: dedicated, layout })).cpuMsPerStepByRole;
+    const separate = [await run('separate', 0.1), await run('separate', 0.1 + dearer)] as const;
+    const colocated = [await run('colocated', 0.1), await run('colocated', 0.1 + dearer)] as const;
+    expect(separate[1].ps - separate[0].ps).toBeCloseTo(5, 1);
+    expect(separate[1].worker - separate[0].worker).toBeCloseTo(0, 1);
+    expect(colocated[1].worker - colocated[0].worker).toBeCloseTo(5, 1);
+    expect(colocated[0].ps + colocated[1].ps).toBe(0);
+    for (const r of [...separate, ...colocated]) expect(r.coordinator).toBeGreaterThan(0);
   });
 
   it('puts (N−1)/N of each push and pull on the network with N workers, where the separate layout puts all of it', async () => {

@@ -62,6 +62,11 @@ export interface SimulationResult {
   readonly workerBusy: number;
   /** CPU milliseconds per closed step of every process of the cluster, helper threads included (what /proc would show of a real run). */
   readonly cpuMsPerStep: number;
+  /**
+   * cpuMsPerStep by the process it is charged to, as /proc shows a real run's: the workers (with
+   * their co-located shards' threads), the shard processes, the coordinator.
+   */
+  readonly cpuMsPerStepByRole: { readonly worker: number; readonly ps: number; readonly coordinator: number };
   /** Frames and bytes (tensors and FRAME_OVERHEAD_BYTES of header each) the network carried between machines. */
   readonly network: Traffic;
   /** Frames and bytes that stayed in a process instead: a co-located worker's traffic with its own shard's thread. */
@@ -205,6 +210,13 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   const overallRate =
     windowMs > 0 ? ((steps - warm) * config.batchSize * 1000) / windowMs : steps > 0 ? (steps * config.batchSize * 1000) / stepClosedAt[steps - 1] : 0;
   const status = coordinator.status();
+  const perStep = (nodes: readonly Node[]) => (steps > 0 ? nodes.reduce((a, n) => a + n.process.workDone, 0) / steps : 0);
+  const shardNodes = shards.map((s) => s.node);
+  const byRole = {
+    worker: perStep([...workers.map((w) => w.node), ...(colocated ? shardNodes : [])]),
+    ps: colocated ? 0 : perStep(shardNodes),
+    coordinator: perStep([world.coordinator]),
+  };
   return {
     // Async steps can close in bursts (a step waits for a re-leased stale micro-batch, then the
     // ones behind it close at once), which leaves rounds of zero time and the median infinite.
@@ -217,8 +229,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
     shardBusy: shards.map((s) => s.node.process.workDone / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,
-    cpuMsPerStep:
-      steps > 0 ? [...workers.map((w) => w.node), ...shards.map((s) => s.node), world.coordinator].reduce((a, n) => a + n.process.workDone, 0) / steps : 0,
+    cpuMsPerStep: byRole.worker + byRole.ps + byRole.coordinator,
+    cpuMsPerStepByRole: byRole,
     network: { ...world.network.carried },
     inProcess: { ...world.inProcess },
     extraMicroBatches: computed - needed,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { errorAtRunSpeed, judge, median, runStats, tally, typicalBackground, type RealRun } from './judge.js';
+import { cpuShares, errorAtRunSpeed, judge, median, runStats, tally, typicalBackground, type RealRun } from './judge.js';
 
 const runs = (...rates: (number | null)[]): RealRun[] => rates.map((samplesPerSecond) => ({ samplesPerSecond, background: 0 }));
 
@@ -76,5 +76,26 @@ describe('judging a configuration by its real runs', () => {
     // Rows of earlier validations have no CPU figures.
     expect(errorAtRunSpeed(runs(1000, 900), 1000, 20)).toBeNull();
     expect(errorAtRunSpeed(r, 1000, 0)).toBeNull();
+  });
+});
+
+describe('cpuShares', () => {
+  const run = (worker: number, ps: number, coordinator: number): RealRun => ({
+    samplesPerSecond: 1000,
+    background: 0,
+    cpuMsPerStep: worker + ps + coordinator,
+    cpuMsPerStepByRole: { worker, ps, coordinator },
+  });
+
+  it("gives the median of the runs' shares beside the model's, whatever each run's speed", () => {
+    // The same 60 / 30 / 10 split at twice the CPU, and one run at 50 / 40 / 10.
+    const runs = [run(6, 3, 1), run(12, 6, 2), run(5, 4, 1)];
+    expect(cpuShares(runs, { worker: 14, ps: 4, coordinator: 2 })).toBe('60 / 30 / 10 vs 70 / 20 / 10');
+  });
+
+  it('leaves out runs without CPU by role, and says null when none has it', () => {
+    const old: RealRun = { samplesPerSecond: 1000, background: 0, cpuMsPerStep: 10 };
+    expect(cpuShares([old, { ...old, cpuMsPerStepByRole: null }], { worker: 1, ps: 1, coordinator: 0 })).toBeNull();
+    expect(cpuShares([old, run(8, 0, 2)], { worker: 9, ps: 0, coordinator: 1 })).toBe('80 / 0 / 20 vs 90 / 0 / 10');
   });
 });

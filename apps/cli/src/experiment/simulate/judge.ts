@@ -26,6 +26,15 @@ export interface RealRun {
   readonly background: number | null;
   /** CPU ms per steady step of all the run's processes (RunCpuSampler); null where /proc could not tell, absent in rows of earlier validations. */
   readonly cpuMsPerStep?: number | null;
+  /** That CPU by the process it was used in (coordinator, shard processes, workers with their threads); absent in rows of earlier validations. */
+  readonly cpuMsPerStepByRole?: CpuByRole | null;
+}
+
+/** CPU ms per step by process role, as /proc shows a run (a co-located shard's thread is its worker's). */
+export interface CpuByRole {
+  readonly worker: number;
+  readonly ps: number;
+  readonly coordinator: number;
 }
 
 // The coordinator's median (backup leases), the same rule: the mean of the two middle values.
@@ -115,4 +124,22 @@ export function errorAtRunSpeed(
     verdict: verdictOf(mid, (max - min) / (1 + mid)),
     cpuRatio: median(both.map((r) => r.cpuMsPerStep)) / modelledCpuMsPerStep,
   };
+}
+
+/**
+ * Each role's share of a step's CPU, in percent: the median of the runs' shares, then the
+ * model's. Where the host slows every process of a run alike, shares do not move with its speed;
+ * a share the model gets wrong is then a cost it charges to the wrong process or lacks, whatever
+ * minute it was calibrated in.
+ */
+export function cpuShares(runs: readonly RealRun[], modelled: CpuByRole): string | null {
+  const shares = (c: CpuByRole) => {
+    const total = c.worker + c.ps + c.coordinator;
+    return [c.worker, c.ps, c.coordinator].map((v) => (100 * v) / total);
+  };
+  const measured = runs.map((r) => r.cpuMsPerStepByRole).filter((c): c is CpuByRole => c != null && c.worker + c.ps + c.coordinator > 0);
+  if (measured.length === 0) return null;
+  const typical = [0, 1, 2].map((i) => median(measured.map((c) => shares(c)[i]!)));
+  const text = (v: number[]) => v.map((x) => x.toFixed(0)).join(' / ');
+  return `${text(typical)} vs ${text(shares(modelled))}`;
 }

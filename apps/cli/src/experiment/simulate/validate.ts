@@ -8,8 +8,8 @@ import { sig } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
-import { RunCpuSampler } from './run-cpu.js';
-import { errorAtRunSpeed, judge, median, runStats, typicalBackground, type RealRun, type Verdict } from './judge.js';
+import { RunCpuSampler, type RunCpu } from './run-cpu.js';
+import { cpuShares, errorAtRunSpeed, judge, median, runStats, typicalBackground, type CpuByRole, type RealRun, type Verdict } from './judge.js';
 
 /**
  * One configuration's row: the median of its real runs with their interval and spread, its
@@ -45,6 +45,8 @@ export type ValidationCells = {
   readonly cpuPerStep: string | null;
   /** The runs' median CPU per step over the model's: how much slower than calibrated the machine ran them (or what CPU the model misses). */
   readonly cpuRatio: number | null;
+  /** Worker / shard / coordinator share of the CPU per step in percent: the runs' median, then the model's (cpuShares). */
+  readonly cpuShares: string | null;
   /** errorAtRunSpeed (judge.ts): the error with each run's machine speed taken out, median and (least–greatest). */
   readonly errorAtRunSpeed: string | null;
   /** That error judged as the raw one is (judge.ts); null without CPU figures. Not the validation's verdict. */
@@ -176,7 +178,7 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
   const { runs, repeats, background, pinCpus } = options;
   const base = await job.resolve();
   const cells = validationCells(base.microBatchSize, calibration.cores).map((c) => ({ ...c, pinCpus }));
-  const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined; cpuMsPerStep: number | undefined }[]);
+  const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined; cpu: RunCpu | undefined }[]);
   for (let k = 1; k <= repeats; k++) {
     for (const [i, cell] of cells.entries()) {
       // A configuration that failed once is not run again.
@@ -192,7 +194,7 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
       const counted = used ? Object.values(used.processes).reduce((a, b) => a + b, 0) : 0;
       if (used && counted !== cell.processes)
         process.stderr.write(`simulate: ${cell.id} round ${k}: CPU per step left out, /proc showed ${counted} of the run's ${cell.processes} processes\n`);
-      measured[i]!.push({ cell: result, load: background ?? sampled, cpuMsPerStep: counted === cell.processes ? used?.totalMs : undefined });
+      measured[i]!.push({ cell: result, load: background ?? sampled, cpu: counted === cell.processes ? used : undefined });
     }
   }
   const rows: ValidationRow[] = [];
@@ -203,7 +205,8 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
     const realRuns = own.map((m) => ({
       samplesPerSecond: m.cell.samplesPerSecond,
       background: m.load === undefined ? null : sig(m.load, 3),
-      cpuMsPerStep: m.cpuMsPerStep === undefined ? null : sig(m.cpuMsPerStep, 3),
+      cpuMsPerStep: m.cpu === undefined ? null : sig(m.cpu.totalMs, 3),
+      cpuMsPerStepByRole: m.cpu === undefined ? null : cpuByRole(m.cpu),
     }));
     const stats = runStats(realRuns);
     // The split of the run closest to the median stands for the configuration.
@@ -228,6 +231,11 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
     );
   }
   return rows;
+}
+
+function cpuByRole(cpu: RunCpu): CpuByRole {
+  const of = (role: string) => sig((cpu.byRole[role]?.mainMs ?? 0) + (cpu.byRole[role]?.helperMs ?? 0), 3);
+  return { worker: of('worker'), ps: of('ps'), coordinator: of('coordinator') };
 }
 
 type Measured = Pick<ValidationRow, 'id' | 'layout' | 'workers' | 'psShards' | 'mode' | 'pinned' | 'runs' | 'measuredSplit' | 'note'>;
@@ -263,6 +271,7 @@ async function predicted(predict: (load: number) => Promise<SimulationResult>, r
         ? null
         : `${median(cpus).toFixed(1)} (${Math.min(...cpus).toFixed(1)}–${Math.max(...cpus).toFixed(1)}) / ${loaded.cpuMsPerStep.toFixed(1)}`,
     cpuRatio: atSpeed ? sig(atSpeed.cpuRatio, 3) : null,
+    cpuShares: cpuShares(row.runs, loaded.cpuMsPerStepByRole),
     errorAtRunSpeed: atSpeed ? `${pct(atSpeed.median)} (${pct(atSpeed.min)} to ${pct(atSpeed.max)})` : null,
     verdictAtRunSpeed: atSpeed?.verdict ?? null,
   };
