@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
 import { gather, type Dataset } from '@dptrain/data';
 import { planOf, planSizes, type JobDescription } from '@dptrain/job';
-import { GradientSum } from '@dptrain/optim';
+import { globalNorm, GradientSum } from '@dptrain/optim';
 import { silentLogger } from '@dptrain/log';
 import { concatParts, connect, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
@@ -79,7 +79,7 @@ export interface CalibrateOptions {
  * Measures, with the real code on this machine, what the simulation's models need: the job's
  * forward and backward per micro-batch (its real data, the backend already initialised), the
  * codec's encode and decode cost of a frame with and without a full gradient, a shard's fold
- * (`GradientSum.add` of a received gradient) and optimizer step (`UpdateRule.apply`) over the whole vector, and the loopback
+ * (`GradientSum.add` of a received gradient) and update (the norm check and `UpdateRule.apply`) over the whole vector, and the loopback
  * WebSocket's CPU per message between two processes, and its latency and throughput
  * (measureTransport). CPU costs are medians of CPU time (see medianCpuMs); the coordinator's
  * per-message cost is taking in one small frame and sending one (its book-keeping per message is
@@ -145,9 +145,11 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const acc = rule.optimizer.buffers.grads;
     const sum = new GradientSum(P);
     const foldMs = medianCpuMs(() => sum.add(grads), 21, 10);
+    // Every real update first checks its mean gradient finite by its norm (ShardState), a pass over the slice as long as the fold.
     const applyMs = medianCpuMs(
       () => {
         acc.set(grads);
+        if (!Number.isFinite(globalNorm(acc))) throw new RangeError('the calibration gradient is not finite');
         rule.apply(rule.optimizer.buffers.params, acc);
       },
       21,

@@ -40,7 +40,7 @@ export interface Calibration {
   readonly receiveHelperMsPerMB?: number;
   /** A shard folding one pushed gradient slice into its sum, per million floats. */
   readonly foldMsPerMFloat: number;
-  /** A shard's optimizer step (UpdateRule.apply) per million floats of its slice. */
+  /** A shard's update per million floats of its slice: the mean gradient's norm (checked finite) and the optimizer step (UpdateRule.apply); older files hold the step alone. */
   readonly applyMsPerMFloat: number;
   /**
    * A durable shard's write-ahead log append and previous-point copy before each update, per
