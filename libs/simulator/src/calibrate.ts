@@ -145,7 +145,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const acc = rule.optimizer.buffers.grads;
     const sum = new GradientSum(P);
     const foldMs = medianCpuMs(() => sum.add(grads), 21, 10);
-    // Every real update first checks its mean gradient finite by its norm (ShardState), a pass over the slice as long as the fold.
+    // Every real update first checks its mean gradient finite by its norm (ShardState): a pass over the slice.
     const applyMs = medianCpuMs(
       () => {
         acc.set(grads);
