@@ -1,4 +1,5 @@
 import { median } from '@dptrain/cluster';
+import type { SimulationResult } from '@dptrain/simulator';
 
 /**
  * How a configuration's real runs are judged against its prediction (issue #20): the measured
@@ -30,12 +31,8 @@ export interface RealRun {
   readonly cpuMsPerStepByRole?: CpuByRole | null;
 }
 
-/** CPU ms per step by process role, as /proc shows a run (a co-located shard's thread is its worker's). */
-export interface CpuByRole {
-  readonly worker: number;
-  readonly ps: number;
-  readonly coordinator: number;
-}
+/** CPU ms per step by process role, as /proc shows a run (a co-located shard's thread is its worker's): the simulation's own split. */
+export type CpuByRole = SimulationResult['cpuMsPerStepByRole'];
 
 // The coordinator's median (backup leases), the same rule: the mean of the two middle values.
 export { median };
