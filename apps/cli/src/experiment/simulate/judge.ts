@@ -134,9 +134,12 @@ export function cpuShares(runs: readonly RealRun[], modelled: CpuByRole): string
     const total = c.worker + c.ps + c.coordinator;
     return [c.worker, c.ps, c.coordinator].map((v) => (100 * v) / total);
   };
-  const measured = runs.map((r) => r.cpuMsPerStepByRole).filter((c): c is CpuByRole => c != null && c.worker + c.ps + c.coordinator > 0);
+  const measured = runs
+    .map((r) => r.cpuMsPerStepByRole)
+    .filter((c): c is CpuByRole => c != null && c.worker + c.ps + c.coordinator > 0)
+    .map(shares);
   if (measured.length === 0) return null;
-  const typical = [0, 1, 2].map((i) => median(measured.map((c) => shares(c)[i]!)));
+  const typical = [0, 1, 2].map((i) => median(measured.map((s) => s[i]!)));
   const text = (v: number[]) => v.map((x) => x.toFixed(0)).join(' / ');
   return `${text(typical)} vs ${text(shares(modelled))}`;
 }
