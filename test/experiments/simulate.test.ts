@@ -86,8 +86,14 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     // 2 shard counts + co-located + sync and 1 staleness bound + 3 straggler variants, each at 2 and 4 workers.
     expect(projections).toHaveLength(16);
     expect(projections.every((p) => p.finished && p.samplesPerSecond > 0)).toBe(true);
-    const calibration = JSON.parse(readFileSync(join(run.out, 'calibration.json'), 'utf8')) as { computeMs: number[]; model: { paramCount: number } };
+    const calibration = JSON.parse(readFileSync(join(run.out, 'calibration.json'), 'utf8')) as {
+      computeMs: number[];
+      model: { paramCount: number };
+      port?: { msPerMB: number };
+    };
     expect(calibration.computeMs.length).toBeGreaterThan(10);
+    // The co-located layout's port to the shard's thread, measured from the command as from the sources.
+    if (process.platform === 'linux') expect(calibration.port?.msPerMB).toBeGreaterThan(0);
     expect(run.results.calibration).toEqual(calibration);
     // Eight real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
   });

@@ -1,18 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createRequire } from 'node:module';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
 import { gather, type Dataset } from '@dptrain/data';
 import { planOf, planSizes, type JobDescription } from '@dptrain/job';
 import { globalNorm, GradientSum } from '@dptrain/optim';
-import { silentLogger } from '@dptrain/log';
-import { concatParts, connect, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
+import { concatParts, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
-import { costOf, upperMedian as median, type Calibration, type ComputeRun, type LinearCost } from './calibration.js';
+import { upperMedian as median, type Calibration, type ComputeRun, type LinearCost, type PortCost } from './calibration.js';
+import { medianPortCost } from './calibration-median.js';
 import { mainThreadNs } from './main-thread-cpu.js';
+import { measurePort } from './port-cost.js';
+import { measureTransport } from './transport-cost.js';
 
 /** CPU milliseconds (user + system, this process) `fn` takes. */
 function cpuMs(fn: () => unknown): number {
@@ -165,6 +164,12 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const transport: LinearCost = { fixedMs: mid((t) => t.transport.fixedMs), msPerMB: mid((t) => t.transport.msPerMB) };
     const receiveHelperMsPerMB = mid((t) => t.receiveHelperMsPerMB);
     const wire = { latencyMs: mid((t) => t.wire.latencyMs), bandwidthMBps: mid((t) => t.wire.bandwidthMBps) };
+    const ports: PortCost[] = [];
+    for (let i = 0; i < 5; i++) {
+      const port = await measurePort(P, encode, decodeCost);
+      if (port) ports.push(port);
+    }
+    const port = medianPortCost(ports);
     return {
       source: `measured on ${hostname()} at ${new Date().toISOString()}, load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -177,6 +182,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       decode: decodeCost,
       transport,
       receiveHelperMsPerMB,
+      ...(port === undefined ? {} : { port }),
       foldMsPerMFloat: (foldMs * 1e6) / P,
       applyMsPerMFloat: (Math.max(0, applyMs - copyMs) * 1e6) / P,
       updateLogMsPerMFloat: (updateLogMs * 1e6) / P,
@@ -264,126 +270,5 @@ function measureUpdateLog(params: Float32Array, grad: Float32Array): number {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** CPU milliseconds of a whole process and of its main thread. */
-interface Sides {
-  readonly all: number;
-  readonly main: number;
-}
-
-/** Starts transport-peer.ts in a process of its own; resolves with its URL and a way to stop it. */
-async function startPeer(floats: number): Promise<{ url: string; stop: () => void }> {
-  // Through the package, not this module's URL: bundled into the command, this code runs from apps/cli/dist.
-  const script = join(dirname(createRequire(import.meta.url).resolve('@dptrain/simulator')), 'transport-peer.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(floats)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = (): void => {
-    child.stdin!.end();
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.once('line', resolve);
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the calibration's transport peer (${script}) exited with code ${code} before it listened`)));
-    });
-    return { url, stop };
-  } catch (error) {
-    child.kill();
-    throw error;
-  }
-}
-
-/**
- * The real transport over loopback between two processes, as between a worker and a shard: a
- * client here and transport-peer.ts in a child process, which reports its CPU time. Three
- * rounds, each timed on both sides (CPU time): two small frames (a status request and its
- * reply), a full gradient pushed and a small ack back, a small pull and the full vector back.
- * A small frame costs each side the same; a big one's sending and receiving costs come from the
- * push and pull rounds (each the mean of the two sides that show it). Less the codec's measured
- * encoding and decoding, that is the transport's CPU per side (socket writes and reads, kernel
- * copies, ws framing), fixed + per megabyte. The wall time neither side spent on CPU is the
- * wire: latency from the small round, throughput from the extra time of the big ones (10 GB/s
- * when there is none to measure).
- */
-async function measureTransport(
-  P: number,
-  encode: LinearCost,
-  decode: LinearCost,
-): Promise<{ transport: LinearCost; receiveHelperMsPerMB: number; wire: { latencyMs: number; bandwidthMBps: number } }> {
-  const peer = await startPeer(P);
-  const grads = new Float32Array(P).fill(1e-3);
-  const client = await connect(peer.url, {
-    token: 'calibration-of-this-machine',
-    jobId: 'calibration',
-    role: 'worker',
-    validateOptions: { paramCount: P },
-    log: silentLogger,
-  });
-  const serverCpu = async (): Promise<{ all: number; main: number }> => {
-    const detail = (await client.request({ type: 'status' })).detail as { cpuMs: number; mainCpuMs: number };
-    return { all: detail.cpuMs, main: detail.mainCpuMs };
-  };
-  /**
-   * Median per-round CPU of this side and of the peer, their main threads' part, and the least
-   * wall time, over batches of `n` rounds.
-   */
-  const measure = async (round: () => Promise<unknown>, n: number, batches = 9): Promise<{ client: Sides; server: Sides; wall: number }> => {
-    for (let i = 0; i < 10; i++) await round();
-    const client: Sides[] = [];
-    const server: Sides[] = [];
-    let wall = Infinity;
-    for (let b = 0; b < batches; b++) {
-      const s0 = await serverCpu();
-      const c0 = process.cpuUsage();
-      const m0 = mainThreadNs() ?? 0;
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) await round();
-      wall = Math.min(wall, (performance.now() - t0) / n);
-      const c = process.cpuUsage(c0);
-      const all = (c.user + c.system) / 1000 / n;
-      const m1 = mainThreadNs();
-      client.push({ all, main: m1 === undefined ? all : (m1 - m0) / 1e6 / n });
-      const s1 = await serverCpu();
-      server.push({ all: (s1.all - s0.all) / n, main: (s1.main - s0.main) / n });
-    }
-    const mid = (sides: Sides[]): Sides => ({ all: median(sides.map((x) => x.all)), main: median(sides.map((x) => x.main)) });
-    return { client: mid(client), server: mid(server), wall };
-  };
-  try {
-    const small = await measure(() => client.request({ type: 'status' }), 100);
-    // The server's figure includes one status round per batch besides the n measured: negligible at n ≥ 20.
-    const push = await measure(
-      () => client.request({ type: 'push', step: 0, microBatchId: 0, version: 0, generation: 0, offset: 0, grads, loss: 1, samples: 1 }),
-      20,
-      25,
-    );
-    const pull = await measure(() => client.request({ type: 'pull', step: 0 }), 20, 25);
-    const bytes = 4 * P;
-    const MB = bytes / 1e6;
-    // Main threads: the transport's cost on the critical path of each side.
-    const smallSide = (small.client.main + small.server.main) / 4;
-    const sendBig = (push.client.main - smallSide + (pull.server.main - smallSide)) / 2;
-    const receiveBig = (push.server.main - smallSide + (pull.client.main - smallSide)) / 2;
-    const fixedMs = Math.max(0, smallSide - (encode.fixedMs + decode.fixedMs) / 2);
-    const sendPerMB = (sendBig - costOf(encode, bytes) - fixedMs) / MB;
-    const receivePerMB = (receiveBig - costOf(decode, bytes) - fixedMs) / MB;
-    const transport: LinearCost = { fixedMs, msPerMB: Math.max(0, (sendPerMB + receivePerMB) / 2) };
-    // The other threads: collecting a received frame's buffers (the receiving side's helpers, beyond a small round's).
-    const helpers = (x: Sides) => Math.max(0, x.all - x.main);
-    const smallHelpers = (helpers(small.client) + helpers(small.server)) / 2;
-    const receiveHelperMsPerMB = Math.max(0, ((helpers(push.server) + helpers(pull.client)) / 2 - smallHelpers) / MB);
-    // The wire is the wall time neither main thread ran: the helpers' CPU runs beside them and hid it.
-    const idle = (x: { wall: number; client: Sides; server: Sides }) => x.wall - x.client.main - x.server.main;
-    const idleSmall = Math.max(0, idle(small));
-    const idleBig = Math.max(0, (idle(push) + idle(pull)) / 2);
-    const latencyMs = Math.max(0.005, idleSmall / 2);
-    const wireMs = idleBig - idleSmall;
-    const bandwidthMBps = wireMs > bytes / 1e10 ? Math.min(10_000, bytes / 1e3 / wireMs) : 10_000;
-    return { transport, receiveHelperMsPerMB, wire: { latencyMs, bandwidthMBps } };
-  } finally {
-    client.close();
-    peer.stop();
   }
 }

@@ -29,6 +29,18 @@ describe('medianCalibration', () => {
     expect(m.coordinatorStep).toMatchObject({ mainMs: 1.1, helperMs: 0.2 });
   });
 
+  it('takes each figure of the port’s cost as its median over the calibrations that measured it, and leaves it out where none did', () => {
+    const port = (msPerMB: number, latencyMs: number) => ({ fixedMs: 0.05, msPerMB, latencyMs, receiveHelperMsPerMB: msPerMB / 2 });
+    const m = medianCalibration([
+      testCalibration(100, { port: port(0.2, 0.01) }),
+      testCalibration(100, { port: port(0.3, 0) }),
+      testCalibration(100),
+      testCalibration(100, { port: port(0.25, 0.03) }),
+    ]);
+    expect(m.port).toEqual({ fixedMs: 0.05, msPerMB: 0.25, latencyMs: 0.01, receiveHelperMsPerMB: 0.125 });
+    expect(medianCalibration([testCalibration(100), testCalibration(100)]).port).toBeUndefined();
+  });
+
   it('returns a single calibration as it is and refuses none', () => {
     const one = testCalibration(100);
     expect(medianCalibration([one])).toBe(one);

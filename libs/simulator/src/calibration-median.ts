@@ -1,5 +1,5 @@
 import { median } from '@dptrain/cluster';
-import type { Calibration, ComputeRun, CoordinatorStepCost, LinearCost } from './calibration.js';
+import type { Calibration, ComputeRun, CoordinatorStepCost, LinearCost, PortCost } from './calibration.js';
 
 /**
  * One calibration from several taken one after another on the same machine: every cost the
@@ -22,6 +22,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
     const same = calibrations.map((c) => c.computeRuns?.find((r) => r.count === count)).filter((r): r is ComputeRun => r !== undefined);
     return { count, ms: median(same.map((r) => r.ms)), helperMs: median(same.map((r) => r.helperMs)) };
   });
+  const port = medianPortCost(calibrations.map((c) => c.port).filter((p): p is PortCost => p !== undefined));
   const steps = calibrations.map((c) => c.coordinatorStep).filter((s): s is CoordinatorStepCost => s !== undefined);
   const computeHelperMs = optional((c) => c.computeHelperMs);
   const receiveHelperMsPerMB = optional((c) => c.receiveHelperMsPerMB);
@@ -36,6 +37,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
     decode: linear((c) => c.decode),
     transport: linear((c) => c.transport),
     ...(receiveHelperMsPerMB === undefined ? {} : { receiveHelperMsPerMB }),
+    ...(port === undefined ? {} : { port }),
     foldMsPerMFloat: of((c) => c.foldMsPerMFloat),
     applyMsPerMFloat: of((c) => c.applyMsPerMFloat),
     ...(updateLogMsPerMFloat === undefined ? {} : { updateLogMsPerMFloat }),
@@ -51,5 +53,17 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
         }),
     wire: { latencyMs: of((c) => c.wire.latencyMs), bandwidthMBps: of((c) => c.wire.bandwidthMBps) },
     cores: first.cores,
+  };
+}
+
+/** Each figure of the port's cost the median of its measurements; undefined when there are none. */
+export function medianPortCost(ports: readonly PortCost[]): PortCost | undefined {
+  if (ports.length === 0) return undefined;
+  const of = (get: (p: PortCost) => number) => median(ports.map(get));
+  return {
+    fixedMs: of((p) => p.fixedMs),
+    msPerMB: of((p) => p.msPerMB),
+    latencyMs: of((p) => p.latencyMs),
+    receiveHelperMsPerMB: of((p) => p.receiveHelperMsPerMB),
   };
 }

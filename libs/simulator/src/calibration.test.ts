@@ -31,3 +31,21 @@ describe('the cost of a run of micro-batches computed in one pass', () => {
     expect(checkCalibration(JSON.parse(JSON.stringify(withRuns(runs)))).computeRuns).toHaveLength(3);
   });
 });
+
+describe('the port’s cost in a calibration file', () => {
+  const port = { fixedMs: 0.07, msPerMB: 0.25, latencyMs: 0, receiveHelperMsPerMB: 0.5 };
+  it('is read when given and may be absent (older files)', () => {
+    expect(checkCalibration(JSON.parse(JSON.stringify(testCalibration(100, { port })))).port).toEqual(port);
+    expect(checkCalibration(JSON.parse(JSON.stringify(testCalibration(100)))).port).toBeUndefined();
+  });
+
+  it('is refused when a figure is missing or negative, naming the field and the fix', () => {
+    for (const bad of [
+      { ...port, latencyMs: -1 },
+      { fixedMs: 0.07, msPerMB: 0.25 },
+    ]) {
+      const file = JSON.parse(JSON.stringify({ ...testCalibration(100), port: bad }));
+      expect(() => checkCalibration(file)).toThrow(/field "port".*--calibrate/);
+    }
+  });
+});

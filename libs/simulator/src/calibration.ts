@@ -38,6 +38,12 @@ export interface Calibration {
    * Absent in older files (then 0, and the transport's per-megabyte part held it).
    */
   readonly receiveHelperMsPerMB?: number;
+  /**
+   * A frame between a co-located worker and its own shard's thread, over a MessagePort
+   * (port-connection.ts) instead of a socket. Absent in older files (then such a frame costs the
+   * codec alone and arrives at once).
+   */
+  readonly port?: PortCost;
   /** A shard folding one pushed gradient slice into its sum, per million floats. */
   readonly foldMsPerMFloat: number;
   /** A shard's update per million floats of its slice: the mean gradient's norm (checked finite) and the optimizer step (UpdateRule.apply); older files hold the step alone. */
@@ -58,6 +64,17 @@ export interface Calibration {
   readonly wire: { readonly latencyMs: number; readonly bandwidthMBps: number };
   /** Cores of the machine the calibration ran on. */
   readonly cores: number;
+}
+
+/**
+ * The port's CPU on each side of a frame beyond the codec (copying the frame's parts into one
+ * buffer, posting it, taking it in on the other thread), fixed + per megabyte of tensors, as the
+ * transport's; the hand-over's wall time beyond that CPU; and the process's other threads' CPU per
+ * megabyte received (collecting the handed-over buffers).
+ */
+export interface PortCost extends LinearCost {
+  readonly latencyMs: number;
+  readonly receiveHelperMsPerMB: number;
 }
 
 export interface CoordinatorStepCost {
@@ -153,6 +170,17 @@ export function checkCalibration(value: unknown): Calibration {
           (r: Record<string, unknown>) => Number.isInteger(r.count) && (r.count as number) >= 2 && nonNegative(r.ms) && nonNegative(r.helperMs),
         )),
     'field "computeRuns" must be a list of { count ≥ 2, ms, helperMs } when given',
+  );
+  const port = c.port as Record<string, unknown> | undefined;
+  need(
+    port === undefined ||
+      (typeof port === 'object' &&
+        port !== null &&
+        nonNegative(port.fixedMs) &&
+        nonNegative(port.msPerMB) &&
+        nonNegative(port.latencyMs) &&
+        nonNegative(port.receiveHelperMsPerMB)),
+    'field "port" must have non-negative fixedMs, msPerMB, latencyMs and receiveHelperMsPerMB when given',
   );
   const step = c.coordinatorStep as Record<string, unknown> | undefined;
   need(

@@ -11,6 +11,7 @@ export {
   type ComputeRun,
   type CoordinatorStepCost,
   type LinearCost,
+  type PortCost,
 } from './calibration.js';
 export { simulate, type SimulationOptions, type SimulationResult } from './simulation.js';
 export type { Stragglers } from './sim-worker.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { modelOf, shardRanges } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
 import { parseConfig } from '@dptrain/config';
-import type { Calibration } from './calibration.js';
+import type { Calibration, PortCost } from './calibration.js';
 import { simulate, type SimulationResult } from './simulation.js';
 import { FRAME_OVERHEAD_BYTES } from './world.js';
 import { testCalibration } from './testing/index.js';
@@ -197,6 +197,24 @@ describe('simulate, co-located layout (a shard in each worker)', () => {
     expect((await run('colocated', dearTransport)).stepMs).toEqual(colocated.stepMs);
     expect((await run('colocated', dearEncode)).virtualMs).toBeGreaterThan(colocated.virtualMs);
     expect((await run('separate', dearTransport)).virtualMs).toBeGreaterThan((await run('separate')).virtualMs);
+  });
+
+  it('charges the frames between the worker and its shard’s thread the port’s calibrated cost: CPU on both threads, and the hand-over’s time', async () => {
+    const run = (port?: PortCost) => simulate({ job: perWorker(1), calibration: calibration(port ? { port } : {}), placement: dedicated, layout: 'colocated' });
+    const free: PortCost = { fixedMs: 0, msPerMB: 0, latencyMs: 0, receiveHelperMsPerMB: 0 };
+    const base = await run(free);
+    expect((await run()).cpuMsPerStepByRole).toEqual(base.cpuMsPerStepByRole);
+    // 2 ms a megabyte on each side: every tensor byte across the port costs the worker's process twice (its thread and the shard's).
+    const dear = await run({ ...free, msPerMB: 2 });
+    const portMBPerStep = tensorBytesOf(base.inProcess) / 1e6 / base.steps;
+    expect(portMBPerStep).toBeGreaterThan(0);
+    expect(dear.cpuMsPerStepByRole.worker - base.cpuMsPerStepByRole.worker).toBeCloseTo(2 * 2 * portMBPerStep, 6);
+    expect(dear.cpuMsPerStepByRole.coordinator).toBeCloseTo(base.cpuMsPerStepByRole.coordinator, 9);
+    // The hand-over's latency is time, not CPU: each step waits for its push to cross and its parameters to come back.
+    const late = await run({ ...free, latencyMs: 5 });
+    // (A later prefetched pull may find a version more or less to encode: hundredths of a millisecond.)
+    expect(late.cpuMsPerStepByRole.worker).toBeCloseTo(base.cpuMsPerStepByRole.worker, 2);
+    expect(late.virtualMs - base.virtualMs).toBeGreaterThanOrEqual(2 * 5 * (base.steps - 1));
   });
 
   it('refuses a co-located job without a shard per worker, naming the fix', async () => {

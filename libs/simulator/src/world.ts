@@ -72,26 +72,34 @@ export function nodeFactory(queue: EventQueue, placement: Placement): (name: str
   });
 }
 
-/** Carries a frame with `tensorBytes` of tensors over the network (at once within a process); resolves at arrival. */
+/**
+ * Carries a frame with `tensorBytes` of tensors over the network, or within a process across the
+ * port (after its calibrated hand-over latency; at once with an older calibration); resolves at arrival.
+ */
 export function carry(world: World, from: Node, to: Node, tensorBytes: number): Promise<void> {
   if (inProcess(from, to)) {
     world.inProcess.frames++;
     world.inProcess.bytes += tensorBytes + FRAME_OVERHEAD_BYTES;
-    return Promise.resolve();
+    const latencyMs = world.calibration.port?.latencyMs ?? 0;
+    return latencyMs > 0 ? new Promise((resolve) => world.queue.after(latencyMs, resolve)) : Promise.resolve();
   }
   return world.network.transfer(from.endpoint, to.endpoint, tensorBytes + FRAME_OVERHEAD_BYTES);
 }
 
-/** CPU milliseconds a sender spends on a frame: encoding and, unless it stays in the process (`local`), its side of the transport. */
-export function sendCost(world: World, tensorBytes: number, local = false): number {
-  const encode = costOf(world.calibration.encode, tensorBytes);
-  return local ? encode : encode + costOf(world.calibration.transport, tensorBytes);
+/** The channel's own CPU per side of a frame: the port's within a process (`local`; none with an older calibration), else the transport's. */
+function channelCost(world: World, tensorBytes: number, local: boolean): number {
+  const channel = local ? world.calibration.port : world.calibration.transport;
+  return channel ? costOf(channel, tensorBytes) : 0;
 }
 
-/** CPU milliseconds a receiver spends on a frame: decoding and validation and, unless it came from within the process (`local`), its side of the transport. */
+/** CPU milliseconds a sender spends on a frame: encoding and its side of the transport, or of the port when it stays in the process (`local`). */
+export function sendCost(world: World, tensorBytes: number, local = false): number {
+  return costOf(world.calibration.encode, tensorBytes) + channelCost(world, tensorBytes, local);
+}
+
+/** CPU milliseconds a receiver spends on a frame: decoding and validation and its side of the transport, or of the port when it came from within the process (`local`). */
 export function receiveCost(world: World, tensorBytes: number, local = false): number {
-  const decode = costOf(world.calibration.decode, tensorBytes);
-  return local ? decode : decode + costOf(world.calibration.transport, tensorBytes);
+  return costOf(world.calibration.decode, tensorBytes) + channelCost(world, tensorBytes, local);
 }
 
 /** The sender encodes a frame (`urgent`: ahead of its queued requests, as a reply), then the network carries it. */
@@ -100,13 +108,19 @@ export async function encodeAndCarry(world: World, from: Node, to: Node, tensorB
   await carry(world, from, to, tensorBytes);
 }
 
-/** What the receiver's helper threads spend on a frame's buffers once it is taken in: beside its work, not in its way. */
-export function receiveHelpers(world: World, at: Node, tensorBytes: number): void {
-  at.process.helpers(((world.calibration.receiveHelperMsPerMB ?? 0) * tensorBytes) / 1e6);
+/**
+ * What the receiver's helper threads spend on a frame's buffers once it is taken in (`local`: from
+ * across the port): beside its work, not in its way.
+ */
+export function receiveHelpers(world: World, at: Node, tensorBytes: number, local = false): void {
+  const c = world.calibration;
+  const msPerMB = (local ? c.port?.receiveHelperMsPerMB : undefined) ?? c.receiveHelperMsPerMB ?? 0;
+  at.process.helpers((msPerMB * tensorBytes) / 1e6);
 }
 
 /** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
 export function decodeAt(world: World, from: Node, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
-  receiveHelpers(world, at, tensorBytes);
-  return at.process.work(receiveCost(world, tensorBytes, inProcess(from, at)) + extraMs, urgent);
+  const local = inProcess(from, at);
+  receiveHelpers(world, at, tensorBytes, local);
+  return at.process.work(receiveCost(world, tensorBytes, local) + extraMs, urgent);
 }
