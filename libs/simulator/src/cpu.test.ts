@@ -42,6 +42,32 @@ describe('Host (time slices) and Process', () => {
     expect(done).toEqual({ c: 2.5, b: 4.5, a: 7.5 });
   });
 
+  it('lets a process carry on with its queued work within the slice it began, then gives the core to a thread that woke meanwhile', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 1, 0, 1);
+    const p = new Process('p', host);
+    const done: string[] = [];
+    for (const name of ['p1', 'p2', 'p3']) p.run(0.6, () => done.push(`${name}@${queue.now.toFixed(1)}`));
+    queue.after(0.1, () => new Process('q', host).run(0.5, () => done.push(`q@${queue.now.toFixed(1)}`)));
+    while (queue.step());
+    // p's slice is [0, 1) across p1 and p2; q, woken at 0.1, runs [1, 1.5); p2 ends [1.5, 1.7), p3 [1.7, 2.3).
+    // Were each piece of work a slice of its own, q would wait for all of p's: q@2.3.
+    expect(done).toEqual(['p1@0.6', 'q@1.5', 'p2@1.7', 'p3@2.3']);
+  });
+
+  it('starts a carrying-on process’s next work in a new slice when its slice is spent and nothing waits', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 1, 0, 1);
+    const p = new Process('p', host);
+    const done: number[] = [];
+    p.run(1, () => done.push(queue.now));
+    p.run(0.8, () => done.push(queue.now));
+    queue.after(1.2, () => new Process('q', host).run(0.1, () => done.push(queue.now)));
+    while (queue.step());
+    // The second piece began at 1, a new slice [1, 2): q, woken at 1.2, waits for its end.
+    expect(done.map((t) => t.toFixed(1))).toEqual(['1.0', '1.8', '1.9']);
+  });
+
   it('counts background load as threads that want a core: whole ones always, a fraction part of the time', () => {
     let queue = new EventQueue();
     // Two background threads hold both cores until their slices end at 1.

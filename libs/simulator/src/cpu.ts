@@ -5,6 +5,8 @@ interface Job {
   readonly done: () => void;
   /** The one core it may run on (a pinned process's threads), or any. */
   readonly core: number | undefined;
+  /** The thread whose work it is, when one thread does several pieces of work in a row (a process's queue). */
+  readonly thread: object | undefined;
 }
 
 interface Core {
@@ -12,6 +14,11 @@ interface Core {
   /** When the job got the core, and when its slice (or its work) ends. */
   since: number;
   until: number;
+  /** When the thread on the core began its slice: its earlier pieces of work run without a break count toward it. */
+  sliceStart: number;
+  /** The thread that ran last on the core and when it stopped, to tell a thread carrying on from one that slept. */
+  lastThread: object | undefined;
+  lastEnded: number;
 }
 
 /**
@@ -55,7 +62,7 @@ export class Host {
     if (!(background >= 0)) throw new RangeError(`host background load ${background} must be non-negative`);
     this.sliceMs = sliceMs ?? defaultSliceMs(cores);
     if (!(this.sliceMs > 0)) throw new RangeError(`host time slice ${this.sliceMs} ms must be positive`);
-    this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0 }));
+    this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0, sliceStart: 0, lastThread: undefined, lastEnded: -1 }));
     for (let i = 0; i < Math.floor(background); i++) this.start(Infinity, () => undefined);
     const rest = background - Math.floor(background);
     if (rest > 1e-9) this.duty(rest);
@@ -63,12 +70,28 @@ export class Host {
 
   /**
    * Runs `workMs` core-milliseconds of one thread's work, on core `core` only when given; `done`
-   * fires when it is finished.
+   * fires when it is finished. Work of `thread` started the moment its previous piece finished on
+   * that core is the thread carrying on: it keeps the core, within the slice it began.
    */
-  start(workMs: number, done: () => void, core?: number): void {
+  start(workMs: number, done: () => void, core?: number, thread?: object): void {
     if (core !== undefined && !(Number.isInteger(core) && core >= 0 && core < this.cores))
       throw new RangeError(`core ${core} is not one of this host's ${this.cores} cores (0–${this.cores - 1})`);
-    const job: Job = { remaining: Math.max(0, workMs), done, core };
+    const job: Job = { remaining: Math.max(0, workMs), done, core, thread };
+    const carrying =
+      thread && this.slots.find((slot, index) => !slot.job && slot.lastThread === thread && slot.lastEnded === this.queue.now && allowed(job, index));
+    if (carrying && this.queue.now - carrying.sliceStart >= this.sliceMs - 1e-9) {
+      // Its slice is spent: it goes behind the threads waiting for this core, if any.
+      const next = this.next(this.slots.indexOf(carrying));
+      if (next) {
+        this.preempted.push(job);
+        this.run(carrying, next);
+        return;
+      }
+    }
+    if (carrying) {
+      this.run(carrying, job, this.queue.now - carrying.sliceStart < this.sliceMs - 1e-9 ? carrying.sliceStart : this.queue.now);
+      return;
+    }
     const free = this.slots.find((slot, index) => !slot.job && allowed(job, index));
     if (free) this.run(free, job);
     else this.woken.push(job);
@@ -79,10 +102,12 @@ export class Host {
     this.start(this.sliceMs, () => this.queue.after((this.sliceMs * (1 - fraction)) / fraction, () => this.duty(fraction)));
   }
 
-  private run(core: Core, job: Job): void {
+  /** Gives `job` the core for the rest of a slice begun at `sliceStart` (now: a new slice), or until its work is done. */
+  private run(core: Core, job: Job, sliceStart = this.queue.now): void {
     core.job = job;
     core.since = this.queue.now;
-    core.until = this.queue.now + Math.min(this.sliceMs, job.remaining);
+    core.sliceStart = sliceStart;
+    core.until = this.queue.now + Math.min(sliceStart + this.sliceMs - this.queue.now, job.remaining);
     this.queue.at(core.until, () => this.sliceEnds(core));
   }
 
@@ -102,7 +127,9 @@ export class Host {
       return;
     }
     // The finished thread's next piece of work (its process carrying on) starts on this core
-    // before the waiting threads, as a thread that has not slept keeps running.
+    // before the waiting threads, as a thread that has not slept keeps running, for the rest of its slice.
+    core.lastThread = job.thread;
+    core.lastEnded = this.queue.now;
     job.done();
     const next = core.job ? undefined : this.next(this.slots.indexOf(core));
     if (next) this.run(core, next);
@@ -182,6 +209,7 @@ export class Process {
         this.startNext();
       },
       this.core,
+      this,
     );
   }
 }

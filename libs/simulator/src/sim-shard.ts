@@ -105,8 +105,10 @@ export class SimShard {
     connection.on('message', (msg) => {
       const bytes = tensorBytes(msg);
       const fold = msg.type === 'push' || msg.type === 'pushRun' ? (c.foldMsPerMFloat * this.sliceFloats) / 1e6 : 0;
-      receiveHelpers(this.world, this.node, bytes, local);
-      this.node.process.run(receiveCost(this.world, bytes, local) + fold, () => this.ps.handle(side, msg));
+      this.node.process.run(receiveCost(this.world, bytes, local) + fold, () => {
+        this.ps.handle(side, msg);
+        receiveHelpers(this.world, this.node, bytes, local);
+      });
     });
   }
 

@@ -109,18 +109,19 @@ export async function encodeAndCarry(world: World, from: Node, to: Node, tensorB
 }
 
 /**
- * What the receiver's helper threads spend on a frame's buffers once it is taken in (`local`: from
- * across the port): beside its work, not in its way.
+ * What the receiver's helper threads spend on a frame's buffers (`local`: from across the port),
+ * called once the frame has been taken in: its buffers are garbage only then. Beside the
+ * receiver's work, not in its way: the helpers start after the work the receiver queues in the
+ * same moment.
  */
 export function receiveHelpers(world: World, at: Node, tensorBytes: number, local = false): void {
   const c = world.calibration;
   const msPerMB = (local ? c.port?.receiveHelperMsPerMB : undefined) ?? c.receiveHelperMsPerMB ?? 0;
-  at.process.helpers((msPerMB * tensorBytes) / 1e6);
+  if (msPerMB > 0) world.queue.after(0, () => at.process.helpers((msPerMB * tensorBytes) / 1e6));
 }
 
 /** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
 export function decodeAt(world: World, from: Node, at: Node, tensorBytes: number, extraMs = 0, urgent = false): Promise<void> {
   const local = inProcess(from, at);
-  receiveHelpers(world, at, tensorBytes, local);
-  return at.process.work(receiveCost(world, tensorBytes, local) + extraMs, urgent);
+  return at.process.work(receiveCost(world, tensorBytes, local) + extraMs, urgent).then(() => receiveHelpers(world, at, tensorBytes, local));
 }
