@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, hostname, loadavg, tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { modelOf, PreviousPoint, WalWriter } from '@dptrain/cluster';
 import { gather, type Dataset } from '@dptrain/data';
@@ -41,6 +42,30 @@ function threadCpuMs(fn: () => unknown): { main: number; helpers: number } {
   if (m0 === undefined || m1 === undefined) return { main: total, helpers: 0 };
   const main = (m1 - m0) / 1e6;
   return { main, helpers: Math.max(0, total - main) };
+}
+
+/**
+ * How long the calibration pauses after each timed computation: the helper threads finish the
+ * work it left them (a few tenths of a millisecond a micro-batch here, most of it within 1 ms).
+ */
+const HELPER_TAIL_MS = 5;
+
+/**
+ * threadCpuMs of a computation, and its helper threads' CPU over a pause after it (`after`): the
+ * work it leaves them (V8's collector, freeing its garbage) runs once the main thread yields, as a
+ * worker's does while it waits for a reply. Timed back to back, that tail would land in the next
+ * computation's figure instead.
+ */
+async function computeCpuMs(fn: () => unknown): Promise<{ main: number; helpers: number; after: number }> {
+  const during = threadCpuMs(fn);
+  const m0 = mainThreadNs();
+  const c0 = process.cpuUsage();
+  await sleep(HELPER_TAIL_MS);
+  const c = process.cpuUsage(c0);
+  const m1 = mainThreadNs();
+  const total = (c.user + c.system) / 1000;
+  const after = m0 === undefined || m1 === undefined ? 0 : Math.max(0, total - (m1 - m0) / 1e6);
+  return { ...during, after };
 }
 
 /**
@@ -99,14 +124,16 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const microBatches = Array.from({ length: samples + COMPUTE_WARMUP }, (_, i) => microBatchAt(plan, i));
     const computeMs: number[] = [];
     let helperMs = 0;
-    microBatches.forEach((mb, i) => {
-      const { main, helpers } = threadCpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
-      if (i < COMPUTE_WARMUP) return;
+    let helperAfterMs = 0;
+    for (const [i, mb] of microBatches.entries()) {
+      const { main, helpers, after } = await computeCpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
+      if (i < COMPUTE_WARMUP) continue;
       computeMs.push(main);
       helperMs += helpers;
-    });
+      helperAfterMs += after;
+    }
 
-    const computeRuns = measureComputeRuns(model, params, train, plan, config.microBatchSize);
+    const computeRuns = await measureComputeRuns(model, params, train, plan, config.microBatchSize);
 
     // Codec: a push with the whole gradient, and a pushAck.
     const grads = new Float32Array(P).fill(1e-3);
@@ -177,6 +204,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       model: { name: config.model, paramCount: P, microBatchSize: config.microBatchSize, backend: options.backend },
       computeMs,
       computeHelperMs: helperMs / samples,
+      computeHelperAfterMs: helperAfterMs / samples,
       computeRuns,
       encode,
       decode: decodeCost,
@@ -207,15 +235,16 @@ const LONGEST_RUN = 4;
 /**
  * Runs of 2..max(LONGEST_RUN, micro-batches per step) micro-batches of the job's first steps
  * computed in one pass (Model.computeGradientsEach, as a sync worker computes its lease's leading
- * run): median main-thread CPU per run after a few untimed runs, and the helper threads' mean.
+ * run): median main-thread CPU per run after a few untimed runs, and the helper threads' mean
+ * during the run and in a pause after it (computeCpuMs).
  */
-function measureComputeRuns(
+async function measureComputeRuns(
   model: ReturnType<typeof modelOf>,
   params: Float32Array,
   train: ReturnType<typeof trainingSplits>['train'],
   plan: ReturnType<typeof planOf>,
   microBatchSize: number,
-): ComputeRun[] {
+): Promise<ComputeRun[]> {
   const longest = Math.max(LONGEST_RUN, plan.microBatchesPerStep);
   const counts = Array.from({ length: longest - 1 }, (_, i) => i + 2);
   const buffers = Array.from({ length: longest }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
@@ -226,21 +255,23 @@ function measureComputeRuns(
     const batches = Array.from({ length: count }, (_, k) => {
       return gather(train, microBatchAt(plan, n++).indices, buffers[k]);
     });
-    return threadCpuMs(() => model.computeGradientsEach(params, batches, grads.slice(0, count)));
+    return computeCpuMs(() => model.computeGradientsEach(params, batches, grads.slice(0, count)));
   };
   // Every length warmed first (each is new work for the kernels), then timed in turns, so a slow
   // stretch of the machine or the runtime falls on all lengths alike.
-  for (let i = 0; i < 10; i++) for (const count of counts) runOf(count);
+  for (let i = 0; i < 10; i++) for (const count of counts) await runOf(count);
   const main = counts.map(() => [] as number[]);
   const helpers = counts.map(() => 0);
+  const after = counts.map(() => 0);
   const timed = 40;
   for (let i = 0; i < timed; i++)
-    counts.forEach((count, c) => {
-      const t = runOf(count);
+    for (const [c, count] of counts.entries()) {
+      const t = await runOf(count);
       main[c].push(t.main);
       helpers[c] += t.helpers;
-    });
-  return counts.map((count, c) => ({ count, ms: median(main[c]), helperMs: helpers[c] / timed }));
+      after[c] += t.after;
+    }
+  return counts.map((count, c) => ({ count, ms: median(main[c]), helperMs: helpers[c] / timed, helperAfterMs: after[c] / timed }));
 }
 
 /**

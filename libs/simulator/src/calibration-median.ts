@@ -20,11 +20,18 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
   const linear = (get: (c: Calibration) => LinearCost): LinearCost => ({ fixedMs: of((c) => get(c).fixedMs), msPerMB: of((c) => get(c).msPerMB) });
   const runs: ComputeRun[] | undefined = first.computeRuns?.map(({ count }) => {
     const same = calibrations.map((c) => c.computeRuns?.find((r) => r.count === count)).filter((r): r is ComputeRun => r !== undefined);
-    return { count, ms: median(same.map((r) => r.ms)), helperMs: median(same.map((r) => r.helperMs)) };
+    const after = same.map((r) => r.helperAfterMs).filter((v): v is number => v !== undefined);
+    return {
+      count,
+      ms: median(same.map((r) => r.ms)),
+      helperMs: median(same.map((r) => r.helperMs)),
+      ...(after.length === 0 ? {} : { helperAfterMs: median(after) }),
+    };
   });
   const port = medianPortCost(calibrations.map((c) => c.port).filter((p): p is PortCost => p !== undefined));
   const steps = calibrations.map((c) => c.coordinatorStep).filter((s): s is CoordinatorStepCost => s !== undefined);
   const computeHelperMs = optional((c) => c.computeHelperMs);
+  const computeHelperAfterMs = optional((c) => c.computeHelperAfterMs);
   const receiveHelperMsPerMB = optional((c) => c.receiveHelperMsPerMB);
   const updateLogMsPerMFloat = optional((c) => c.updateLogMsPerMFloat);
   return {
@@ -32,6 +39,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
     model: first.model,
     computeMs: calibrations.flatMap((c) => c.computeMs),
     ...(computeHelperMs === undefined ? {} : { computeHelperMs }),
+    ...(computeHelperAfterMs === undefined ? {} : { computeHelperAfterMs }),
     ...(runs ? { computeRuns: runs } : {}),
     encode: linear((c) => c.encode),
     decode: linear((c) => c.decode),

@@ -11,10 +11,18 @@ export interface Calibration {
   /** Forward and backward of one micro-batch on the main thread (its CPU), one sample per measured micro-batch. */
   readonly computeMs: readonly number[];
   /**
-   * CPU the process's other threads (garbage collector, compiler) use per micro-batch, on average:
-   * it competes for the cores but does not hold up the worker. Absent in older files (then 0).
+   * CPU the process's other threads (garbage collector, compiler) use per micro-batch while it
+   * computes, on average: it competes for the cores but does not hold up the worker. Absent in
+   * older files (then 0); files without computeHelperAfterMs timed micro-batches back to back, so
+   * this holds both parts.
    */
   readonly computeHelperMs?: number;
+  /**
+   * The helper threads' CPU per micro-batch once its compute is over (the collector freeing what it
+   * left), measured in a pause after each: it runs while the worker sends and waits. Absent in
+   * older files (then 0).
+   */
+  readonly computeHelperAfterMs?: number;
   /**
    * A sync worker computes its lease's leading run of k ≥ 2 micro-batches in one pass
    * (Model.computeGradientsEach), cheaper than k single ones for a dense model: the median main
@@ -91,8 +99,10 @@ export interface ComputeRun {
   readonly count: number;
   /** Median main-thread CPU of the whole run. */
   readonly ms: number;
-  /** Helper threads' CPU per run, on average. */
+  /** Helper threads' CPU per run while it computes, on average. */
   readonly helperMs: number;
+  /** Helper threads' CPU per run once it is over, on average (computeHelperAfterMs's). Absent in older files (then 0). */
+  readonly helperAfterMs?: number;
 }
 
 /**
@@ -108,7 +118,7 @@ export function upperMedian(values: readonly number[]): number {
  * the calibration has none. Beyond the longest measured run it grows by the step between the two
  * longest (a run's cost is close to linear in its length).
  */
-export function computeRunCost(c: Calibration, count: number): { ms: number; helperMs: number } | undefined {
+export function computeRunCost(c: Calibration, count: number): { ms: number; helperMs: number; helperAfterMs?: number } | undefined {
   const runs = [...(c.computeRuns ?? [])].sort((a, b) => a.count - b.count);
   const exact = runs.find((r) => r.count === count);
   if (exact) return exact;
@@ -116,7 +126,8 @@ export function computeRunCost(c: Calibration, count: number): { ms: number; hel
   const below = runs.filter((r) => r.count < count);
   const [a, b] = below.length >= 2 ? below.slice(-2) : runs.slice(0, 2);
   const t = (count - a.count) / (b.count - a.count);
-  return { ms: Math.max(0, a.ms + t * (b.ms - a.ms)), helperMs: Math.max(0, a.helperMs + t * (b.helperMs - a.helperMs)) };
+  const between = (x: number, y: number) => Math.max(0, x + t * (y - x));
+  return { ms: between(a.ms, b.ms), helperMs: between(a.helperMs, b.helperMs), helperAfterMs: between(a.helperAfterMs ?? 0, b.helperAfterMs ?? 0) };
 }
 
 export interface LinearCost {
@@ -167,9 +178,14 @@ export function checkCalibration(value: unknown): Calibration {
     c.computeRuns === undefined ||
       (Array.isArray(c.computeRuns) &&
         c.computeRuns.every(
-          (r: Record<string, unknown>) => Number.isInteger(r.count) && (r.count as number) >= 2 && nonNegative(r.ms) && nonNegative(r.helperMs),
+          (r: Record<string, unknown>) =>
+            Number.isInteger(r.count) &&
+            (r.count as number) >= 2 &&
+            nonNegative(r.ms) &&
+            nonNegative(r.helperMs) &&
+            (r.helperAfterMs === undefined || nonNegative(r.helperAfterMs)),
         )),
-    'field "computeRuns" must be a list of { count ≥ 2, ms, helperMs } when given',
+    'field "computeRuns" must be a list of { count ≥ 2, ms, helperMs, helperAfterMs (when given) } when given',
   );
   const port = c.port as Record<string, unknown> | undefined;
   need(
@@ -187,7 +203,7 @@ export function checkCalibration(value: unknown): Calibration {
     step === undefined || (typeof step === 'object' && step !== null && nonNegative(step.mainMs) && nonNegative(step.helperMs)),
     'field "coordinatorStep" must have non-negative mainMs and helperMs when given',
   );
-  for (const key of ['computeHelperMs', 'updateLogMsPerMFloat', 'receiveHelperMsPerMB'] as const)
+  for (const key of ['computeHelperMs', 'computeHelperAfterMs', 'updateLogMsPerMFloat', 'receiveHelperMsPerMB'] as const)
     need(c[key] === undefined || nonNegative(c[key]), `field "${key}" must be a non-negative number when given`);
   for (const key of ['foldMsPerMFloat', 'applyMsPerMFloat', 'coordinatorMsPerMessage', 'cores'] as const)
     need(nonNegative(c[key]), `field "${key}" must be a non-negative number`);

@@ -2,7 +2,7 @@ import { leadingRun, type ShardRange } from '@dptrain/cluster';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
 import { computeRunCost, upperMedian } from './calibration.js';
-import { carry, decodeAt, encodeAndCarry, type Node, type World } from './world.js';
+import { carry, decodeAt, encodeAndCarry, helpersAfter, type Node, type World } from './world.js';
 
 /** Slow micro-batches: each takes `slowdown` times its drawn compute time with `probability`. */
 export interface Stragglers {
@@ -177,11 +177,17 @@ export class SimWorker {
     return result;
   }
 
-  /** One micro-batch's compute: the main thread's part holds the worker, its helper threads' part only takes CPU. */
-  private computeOne(): Promise<void> {
+  /**
+   * One micro-batch's compute: the main thread's part holds the worker, its helper threads' part
+   * only takes CPU, beside it and after it.
+   */
+  private async computeOne(): Promise<void> {
     this.microBatches++;
-    this.node.process.helpers((this.world.calibration.computeHelperMs ?? 0) * this.options.computeScale);
-    return this.node.process.work(this.computeMs());
+    const c = this.world.calibration;
+    const scale = this.options.computeScale;
+    this.node.process.helpers((c.computeHelperMs ?? 0) * scale);
+    await this.node.process.work(this.computeMs());
+    helpersAfter(this.world, this.node, (c.computeHelperAfterMs ?? 0) * scale);
   }
 
   /**
@@ -200,6 +206,7 @@ export class SimWorker {
     const scale = this.options.computeScale;
     this.node.process.helpers(run.helperMs * scale);
     await this.node.process.work(this.straggling((this.draw() / this.singleMedian) * run.ms * scale));
+    helpersAfter(this.world, this.node, (run.helperAfterMs ?? 0) * scale);
   }
 
   /** A draw from the calibrated single micro-batch compute times, scaled to the job's micro-batch, straggling or not. */

@@ -132,6 +132,21 @@ describe('simulate', () => {
     expect(collecting.timing.pushMs - quiet.timing.pushMs).toBeLessThan(0.1);
   });
 
+  it('runs the helper work a computation leaves behind once it is over: beside the worker’s wait for the update, not within its compute', async () => {
+    // One-core machines; a 5 ms update on the shard's; 4 ms of helper work per micro-batch, during or after its compute.
+    const update = { applyMsPerMFloat: 5 / (paramCount / 1e6) };
+    const run = (helpers: Partial<Calibration>) =>
+      simulate({ job: job({ workers: 1 }), calibration: calibration({ ...update, ...helpers }), placement: dedicated });
+    const [during, after] = [await run({ computeHelperMs: 4 }), await run({ computeHelperAfterMs: 4 })];
+    expect(after.cpuMsPerStep).toBeCloseTo(during.cpuMsPerStep, 6);
+    // The last micro-batch's helpers leave the compute phase (an earlier one's share the core with
+    // the next compute either way) and run while the shard updates, less the slices in which the
+    // worker's own replies wait for them.
+    expect(during.timing.computeMs - after.timing.computeMs).toBeCloseTo(4, 6);
+    const stepMs = (r: SimulationResult) => r.virtualMs / r.steps;
+    expect(stepMs(during) - stepMs(after)).toBeGreaterThan(0.5);
+  });
+
   it('refuses a calibration made for another model', async () => {
     await expect(
       simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated }),

@@ -109,15 +109,21 @@ export async function encodeAndCarry(world: World, from: Node, to: Node, tensorB
 }
 
 /**
+ * Helper-thread work a process's finished work leaves behind (the collector freeing its garbage):
+ * it starts after the work the process queues in the same moment, beside it, not in its way.
+ */
+export function helpersAfter(world: World, at: Node, workMs: number): void {
+  if (workMs > 0) world.queue.after(0, () => at.process.helpers(workMs));
+}
+
+/**
  * What the receiver's helper threads spend on a frame's buffers (`local`: from across the port),
- * called once the frame has been taken in: its buffers are garbage only then. Beside the
- * receiver's work, not in its way: the helpers start after the work the receiver queues in the
- * same moment.
+ * called once the frame has been taken in: its buffers are garbage only then.
  */
 export function receiveHelpers(world: World, at: Node, tensorBytes: number, local = false): void {
   const c = world.calibration;
   const msPerMB = (local ? c.port?.receiveHelperMsPerMB : undefined) ?? c.receiveHelperMsPerMB ?? 0;
-  if (msPerMB > 0) world.queue.after(0, () => at.process.helpers((msPerMB * tensorBytes) / 1e6));
+  helpersAfter(world, at, (msPerMB * tensorBytes) / 1e6);
 }
 
 /** The receiver takes in and decodes a frame `from` sent it (`extraMs` of handling on top). */
