@@ -40,9 +40,19 @@ export function describeCalibration(c: Calibration): string[] {
   return [
     `- Source: ${c.source}.`,
     `- Compute per micro-batch (${c.model.name}, ${c.model.paramCount.toLocaleString('en-US')} parameters, micro-batch ${c.model.microBatchSize}, ${c.model.backend}): ${c.computeMs.length} samples, median ${q(0.5)} ms, p10 ${q(0.1)} ms, p90 ${q(0.9)} ms (the model draws from these samples).`,
+    ...(c.computeHelperMs === undefined
+      ? []
+      : [
+          `- The compute's helper threads per micro-batch: ${c.computeHelperMs.toFixed(3)} ms during it${c.computeHelperAfterMs === undefined ? " (timed back to back: the work each leaves behind is in the next one's figure)" : `, ${c.computeHelperAfterMs.toFixed(3)} ms after it (in a pause after each)`}.`,
+        ]),
     `- Encode a frame: ${c.encode.fixedMs.toFixed(4)} ms + ${c.encode.msPerMB.toFixed(3)} ms/MB of tensors; decode and validate: ${c.decode.fixedMs.toFixed(4)} ms + ${c.decode.msPerMB.toFixed(3)} ms/MB (real codec).`,
     `- Transport CPU per message and side (ws framing and masking, socket copies): ${c.transport.fixedMs.toFixed(4)} ms + ${c.transport.msPerMB.toFixed(3)} ms/MB (a real loopback client and server, CPU time less the codec's).`,
-    `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (GradientSum.add); optimizer step: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (UpdateRule.apply).`,
+    ...(c.port
+      ? [
+          `- A co-located worker's port to its shard's thread, per frame and side beyond the codec: ${c.port.fixedMs.toFixed(4)} ms + ${c.port.msPerMB.toFixed(3)} ms/MB; hand-over latency ${c.port.latencyMs.toFixed(4)} ms; receive helpers ${c.port.receiveHelperMsPerMB.toFixed(3)} ms/MB (a real MessagePort to a thread, each thread's CPU).`,
+        ]
+      : []),
+    `- Shard fold: ${c.foldMsPerMFloat.toFixed(3)} ms per million floats (GradientSum.add); update: ${c.applyMsPerMFloat.toFixed(3)} ms per million floats (the mean gradient's norm and UpdateRule.apply).`,
     `- Coordinator: ${c.coordinatorMsPerMessage.toFixed(4)} ms per message (a small frame's encode and decode and the transport's fixed cost on both sides)${c.coordinatorStep ? `; per closed step besides its messages ${c.coordinatorStep.mainMs.toFixed(3)} ms on its main thread and ${c.coordinatorStep.helperMs.toFixed(3)} ms on its other threads (${c.coordinatorStep.source})` : ''}.`,
     ...(c.computeRuns && c.computeRuns.length > 0
       ? [
