@@ -138,6 +138,29 @@ describe('Coordinator fault handling (scripted peers)', () => {
     c.stop();
   });
 
+  it("counts a straggler's leaseDone that crossed its revocation as reported again, so the workers' counts add up to the job's", async () => {
+    const c = coordinatorOf({ backupAfter: 2, backupMinMs: 0 });
+    const ps = await shard(c);
+    const fast = await worker(c, 'fast');
+    const first = await fast.next('lease');
+    const slow = await worker(c, 'slow');
+    await fast.connection.send(done(first));
+    await ps.connection.send(applied(0));
+    const [a, b] = await Promise.all([fast.next('lease', (l) => l.step === 1), slow.next('lease', (l) => l.step === 1)]);
+    await fast.connection.send(done(a));
+    const backup = await fast.next('lease', (l) => l.step === 1);
+    await fast.connection.send(done(backup));
+    await slow.next('leaseRevoked');
+    // The straggler had finished too: its leaseDone was on its way when the revocation left.
+    await slow.connection.send(done(b));
+    // A request after it on the same connection is answered once the leaseDone has been taken in.
+    await slow.connection.request({ type: 'status' });
+    const workers = c.status().workers as unknown as { name: string; microBatches: number; reportedAgain: number }[];
+    const counts = Object.fromEntries(workers.map((w) => [w.name, [w.microBatches, w.reportedAgain]]));
+    expect(counts).toEqual({ fast: [4 + a.microBatchIds.length + backup.microBatchIds.length, 0], slow: [b.microBatchIds.length, b.microBatchIds.length] });
+    c.stop();
+  });
+
   it('gives a new worker the id it asks for when no worker holds it, else the lowest free one', async () => {
     const c = coordinatorOf({ backupAfter: 0 });
     await shard(c);

@@ -53,6 +53,12 @@ export class Leases {
   private stale = 0;
   /** Which worker's leaseDone first reported each micro-batch of an open step done ("step:id"). */
   private readonly reportedBy = new Map<string, WorkerEntry>();
+  /**
+   * The micro-batches of each step some worker's leaseDone has reported done, to tell a report
+   * of one another worker reported first (a straggler's leaseDone that crossed its revocation, an
+   * expired lease's late one). Kept while a lease of the step can still answer.
+   */
+  private readonly credited = new Map<number, Set<number>>();
   /** The spans of the steps leased and not yet closed. */
   private readonly openSteps = new Map<number, EndSpan>();
 
@@ -129,6 +135,7 @@ export class Leases {
       if (msg.microBatchIds.length > 0) this.parts.finished(msg.step, performance.now() - lease.startedAt);
     }
     worker.microBatches += msg.microBatchIds.length;
+    worker.reportedAgain += msg.microBatchIds.length - this.firstReports(msg.step, msg.microBatchIds);
     addSplit(worker.timing, msg);
     const { ledger, log } = this.parts;
     for (const id of msg.microBatchIds) if (!ledger.isIdDone(msg.step, id)) this.reportedBy.set(`${msg.step}:${id}`, worker);
@@ -182,6 +189,15 @@ export class Leases {
     return lease;
   }
 
+  /** Marks `ids` of `step` reported by a leaseDone; returns how many no earlier leaseDone had reported. */
+  private firstReports(step: number, ids: readonly number[]): number {
+    let reported = this.credited.get(step);
+    if (!reported) this.credited.set(step, (reported = new Set()));
+    const before = reported.size;
+    for (const id of ids) reported.add(id);
+    return reported.size - before;
+  }
+
   /** The workers whose leaseDone first reported `ids` of `step` done, with those ids. */
   reporters(step: number, ids: readonly number[]): Map<WorkerEntry, number[]> {
     const by = new Map<WorkerEntry, number[]>();
@@ -201,6 +217,10 @@ export class Leases {
     }
     for (const w of this.parts.workers()) for (const [id, lease] of w.issued) if (lease.step <= step && w.lease?.id !== id) w.issued.delete(id);
     for (const key of this.reportedBy.keys()) if (Number(key.slice(0, key.indexOf(':'))) <= step) this.reportedBy.delete(key);
+    // A worker's current lease of a closed step can still answer: its step's credits stay until it has.
+    let held = Infinity;
+    for (const w of this.parts.workers()) for (const lease of w.issued.values()) held = Math.min(held, lease.step);
+    for (const s of this.credited.keys()) if (s <= step && s < held) this.credited.delete(s);
   }
 
   stop(): void {

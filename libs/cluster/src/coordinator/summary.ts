@@ -37,7 +37,14 @@ export interface WorkerSummary {
   readonly backend: string;
   readonly state: WorkerState;
   readonly leases: number;
+  /** Micro-batches its leaseDones reported done (as the worker counts them). */
   readonly microBatches: number;
+  /**
+   * Of those, micro-batches another worker's leaseDone had reported done first: a straggler that
+   * finished what its backup finished, an expired lease's late answer. The workers' microBatches
+   * less these add up to the job's micro-batches.
+   */
+  readonly reportedAgain: number;
   /** Times the worker registered again with its id after losing its connection. */
   readonly reconnects: number;
   /** Backup copies of other workers' straggling leases leased to it. */
@@ -95,6 +102,7 @@ export function workerSummaries(workers: Iterable<WorkerEntry>): WorkerSummary[]
       state: w.state,
       leases: w.leases,
       microBatches: w.microBatches,
+      reportedAgain: w.reportedAgain,
       reconnects: w.reconnects,
       backupLeases: w.backupLeases,
       leasesBackedUp: w.leasesBackedUp,

@@ -16,6 +16,8 @@ export interface WorkerEntry {
   lease: LeaseEntry | undefined;
   leases: number;
   microBatches: number;
+  /** Of those, micro-batches another worker's leaseDone had reported done first. */
+  reportedAgain: number;
   reconnects: number;
   backupLeases: number;
   leasesBackedUp: number;
@@ -50,6 +52,7 @@ export function newWorkerEntry(fields: Pick<WorkerEntry, 'id' | 'name' | 'backen
     lease: undefined,
     leases: 0,
     microBatches: 0,
+    reportedAgain: 0,
     reconnects: 0,
     backupLeases: 0,
     leasesBackedUp: 0,
