@@ -10,7 +10,7 @@ import { concatParts, createDecoder, encodeMessage, type Message } from '@dptrai
 import { trainingSplits, UpdateRule } from '@dptrain/training';
 import { upperMedian as median, type Calibration, type ComputeRun, type LinearCost, type PortCost } from './calibration.js';
 import { medianPortCost } from './calibration-median.js';
-import { mainThreadNs } from './main-thread-cpu.js';
+import { cpuSince, processCpu } from './main-thread-cpu.js';
 import { measurePort } from './port-cost.js';
 import { measureTransport } from './transport-cost.js';
 
@@ -36,12 +36,9 @@ const COMPUTE_WARMUP = 40;
  * time cannot be read, all of it counts as main.
  */
 function threadCpuMs(fn: () => unknown): { main: number; helpers: number } {
-  const m0 = mainThreadNs();
-  const total = cpuMs(fn);
-  const m1 = mainThreadNs();
-  if (m0 === undefined || m1 === undefined) return { main: total, helpers: 0 };
-  const main = (m1 - m0) / 1e6;
-  return { main, helpers: Math.max(0, total - main) };
+  const before = processCpu();
+  fn();
+  return cpuSince(before);
 }
 
 /**
@@ -58,14 +55,9 @@ const HELPER_TAIL_MS = 5;
  */
 async function computeCpuMs(fn: () => unknown): Promise<{ main: number; helpers: number; after: number }> {
   const during = threadCpuMs(fn);
-  const m0 = mainThreadNs();
-  const c0 = process.cpuUsage();
+  const before = processCpu();
   await sleep(HELPER_TAIL_MS);
-  const c = process.cpuUsage(c0);
-  const m1 = mainThreadNs();
-  const total = (c.user + c.system) / 1000;
-  const after = m0 === undefined || m1 === undefined ? 0 : Math.max(0, total - (m1 - m0) / 1e6);
-  return { ...during, after };
+  return { ...during, after: cpuSince(before).helpers };
 }
 
 /**

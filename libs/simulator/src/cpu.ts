@@ -79,17 +79,15 @@ export class Host {
     const job: Job = { remaining: Math.max(0, workMs), done, core, thread };
     const carrying =
       thread && this.slots.find((slot, index) => !slot.job && slot.lastThread === thread && slot.lastEnded === this.queue.now && allowed(job, index));
-    if (carrying && this.queue.now - carrying.sliceStart >= this.sliceMs - 1e-9) {
-      // Its slice is spent: it goes behind the threads waiting for this core, if any.
-      const next = this.next(this.slots.indexOf(carrying));
-      if (next) {
-        this.preempted.push(job);
-        this.run(carrying, next);
+    if (carrying) {
+      if (this.queue.now - carrying.sliceStart < this.sliceMs - 1e-9) {
+        this.run(carrying, job, carrying.sliceStart);
         return;
       }
-    }
-    if (carrying) {
-      this.run(carrying, job, this.queue.now - carrying.sliceStart < this.sliceMs - 1e-9 ? carrying.sliceStart : this.queue.now);
+      // Its slice is spent: it goes behind the threads waiting for this core, if any, else starts a new one.
+      const next = this.next(this.slots.indexOf(carrying));
+      if (next) this.preempted.push(job);
+      this.run(carrying, next ?? job);
       return;
     }
     const free = this.slots.find((slot, index) => !slot.job && allowed(job, index));

@@ -2,9 +2,9 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { connectPort, maxPayloadFor } from '@dptrain/protocol';
 import type { LinearCost, PortCost } from './calibration.js';
-import { schedstatNs } from './main-thread-cpu.js';
+import { processCpu, schedstatNs } from './main-thread-cpu.js';
 import { idleMs, perSideCost, timeRoundTrips, type Sides } from './round-trips.js';
-import { packageScript, processCpu } from './transport-cost.js';
+import { packageScript } from './transport-cost.js';
 
 /** Starts port-peer.ts in a thread of this process, handing it `port`; resolves with the thread and its schedstat file. */
 async function startPortPeer(port: MessagePort, floats: number): Promise<{ thread: Worker; schedstat: string | undefined }> {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { silentLogger } from '@dptrain/log';
 import { connect } from '@dptrain/protocol';
 import type { LinearCost } from './calibration.js';
-import { mainThreadNs } from './main-thread-cpu.js';
+import { processCpu } from './main-thread-cpu.js';
 import { idleMs, perSideCost, timeRoundTrips } from './round-trips.js';
 
 /** The path of a script of this package, through the package: bundled into the command, the calibration runs from apps/cli/dist. */
@@ -32,14 +32,6 @@ async function startPeer(floats: number): Promise<{ url: string; stop: () => voi
     child.kill();
     throw error;
   }
-}
-
-/** This process's CPU so far: all its threads', and its main thread's (all of it where that cannot be read). */
-export function processCpu(): { all: number; main: number } {
-  const cpu = process.cpuUsage();
-  const all = (cpu.user + cpu.system) / 1000;
-  const main = mainThreadNs();
-  return { all, main: main === undefined ? all : main / 1e6 };
 }
 
 /**

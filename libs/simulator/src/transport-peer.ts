@@ -7,7 +7,7 @@
 import { silentLogger } from '@dptrain/log';
 import { createServer } from '@dptrain/protocol';
 import { answerRounds } from './calibration-peer.js';
-import { mainThreadNs } from './main-thread-cpu.js';
+import { processCpu } from './main-thread-cpu.js';
 
 const floats = Number(process.argv[2]);
 if (!Number.isSafeInteger(floats) || floats < 1) {
@@ -22,12 +22,9 @@ const server = await createServer({
   log: silentLogger,
   onConnection: (connection) =>
     answerRounds(connection, floats, () => {
-      const cpu = process.cpuUsage();
       // The main thread's part apart (Linux schedstat): the rest is V8's helper threads, collecting the frames' buffers.
-      // Where the main thread's time cannot be read, all of it counts as main, as on the calibrating side.
-      const cpuMs = (cpu.user + cpu.system) / 1000;
-      const mainNs = mainThreadNs();
-      return { cpuMs, mainCpuMs: mainNs === undefined ? cpuMs : mainNs / 1e6 };
+      const { all, main } = processCpu();
+      return { cpuMs: all, mainCpuMs: main };
     }),
 });
 process.stdout.write(`${server.url}\n`);
