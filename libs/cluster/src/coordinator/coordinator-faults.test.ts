@@ -69,6 +69,21 @@ function applied(step: number): Omit<MessageOf<'stepApplied'>, 'seq'> {
   return { type: 'stepApplied', step, version: step + 1, microBatchIds: [0, 1, 2, 3], lr: 0.01, gradNorm: 1, losses: [0.5, 0.5, 0.5, 0.5] };
 }
 
+/**
+ * A shard and two workers: `first` registered alone and did step 0 (the shard applied it),
+ * `second` joined meanwhile; step 1 is then split between them (their leases, in that order).
+ */
+async function stepOneBetween(coordinator: Coordinator, first: string, second: string) {
+  const ps = await shard(coordinator);
+  const a = await worker(coordinator, first);
+  const lease0 = await a.next('lease');
+  const b = await worker(coordinator, second);
+  await a.connection.send(done(lease0));
+  await ps.connection.send(applied(0));
+  const step1 = await Promise.all([a.next('lease', (l) => l.step === 1), b.next('lease', (l) => l.step === 1)]);
+  return { ps, workers: [a, b] as const, step1 };
+}
+
 function coordinatorOf(overrides: Record<string, unknown>, options: Partial<CoordinatorOptions> = {}): Coordinator {
   // Scripted workers send no heartbeats.
   return new Coordinator({
@@ -140,13 +155,10 @@ describe('Coordinator fault handling (scripted peers)', () => {
 
   it("counts a straggler's leaseDone that crossed its revocation as reported again, so the workers' counts add up to the job's", async () => {
     const c = coordinatorOf({ backupAfter: 2, backupMinMs: 0 });
-    const ps = await shard(c);
-    const fast = await worker(c, 'fast');
-    const first = await fast.next('lease');
-    const slow = await worker(c, 'slow');
-    await fast.connection.send(done(first));
-    await ps.connection.send(applied(0));
-    const [a, b] = await Promise.all([fast.next('lease', (l) => l.step === 1), slow.next('lease', (l) => l.step === 1)]);
+    const {
+      workers: [fast, slow],
+      step1: [a, b],
+    } = await stepOneBetween(c, 'fast', 'slow');
     await fast.connection.send(done(a));
     const backup = await fast.next('lease', (l) => l.step === 1);
     await fast.connection.send(done(backup));
@@ -248,13 +260,11 @@ describe('Coordinator fault handling (scripted peers)', () => {
 
   it('leases the next step when a worker dies owing the leaseDone of a step the shard already closed', async () => {
     const c = coordinatorOf({ backupAfter: 0 });
-    const ps = await shard(c);
-    const dying = await worker(c, 'dying');
-    const first = await dying.next('lease');
-    const other = await worker(c, 'other');
-    await dying.connection.send(done(first));
-    await ps.connection.send(applied(0));
-    const [, mine] = await Promise.all([dying.next('lease', (l) => l.step === 1), other.next('lease', (l) => l.step === 1)]);
+    const {
+      ps,
+      workers: [dying, other],
+      step1: [, mine],
+    } = await stepOneBetween(c, 'dying', 'other');
     await other.connection.send(done(mine));
     // The shard had every push of step 1 (the dying worker's too) and closes it; then that worker dies.
     await ps.connection.send(applied(1));
