@@ -90,8 +90,15 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       computeMs: number[];
       model: { paramCount: number };
       port?: { msPerMB: number };
+      computeMsByCore?: number[];
+      cores: number;
     };
     expect(calibration.computeMs.length).toBeGreaterThan(10);
+    // The compute timed on each core in turn, the command pinning itself with taskset.
+    if (process.platform === 'linux' && calibration.cores > 1) {
+      expect(calibration.computeMsByCore).toHaveLength(calibration.cores);
+      expect(calibration.computeMsByCore!.every((ms) => ms > 0)).toBe(true);
+    }
     // The co-located layout's port to the shard's thread, measured from the command as from the sources.
     if (process.platform === 'linux') expect(calibration.port?.msPerMB).toBeGreaterThan(0);
     expect(run.results.calibration).toEqual(calibration);

@@ -89,7 +89,27 @@ export interface CalibrateOptions {
   readonly computeSamples?: number;
   /** The backend the compute was measured on, as initBackend reported it (the caller initialises it). */
   readonly backend: string;
+  /** Moves this process onto one CPU at a time, to time the compute on each core (computeMsByCore); without it, the compute runs wherever the kernel puts it. */
+  readonly pinning?: SelfPinning;
 }
+
+/**
+ * This process's CPU affinity, every thread of it: `pin` puts it on the `cpus[core]`, `release`
+ * gives it back all it had. The real runs' `--pin-cpus` gives process i the CPU `cpus[i mod n]`.
+ */
+export interface SelfPinning {
+  readonly cpus: readonly number[];
+  pin(core: number): void;
+  release(): void;
+}
+
+/**
+ * Micro-batches timed on one core before the calibration moves on to the next, and how many it
+ * computes untimed after each move: the first after a move runs on cold caches, which a pinned
+ * process never does.
+ */
+const CORE_BLOCK = 10;
+const AFTER_MOVE = 2;
 
 /**
  * Measures, with the real code on this machine, what the simulation's models need: the job's
@@ -113,16 +133,36 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     const grad = new Float32Array(P);
     const buffers = { x: new Float32Array(config.microBatchSize * train.features), y: new Int32Array(config.microBatchSize) };
     const samples = options.computeSamples ?? 200;
-    const microBatches = Array.from({ length: samples + COMPUTE_WARMUP }, (_, i) => microBatchAt(plan, i));
+    let next = 0;
+    const computeOne = () => {
+      const mb = microBatchAt(plan, next++);
+      return computeCpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
+    };
+    for (let i = 0; i < COMPUTE_WARMUP; i++) await computeOne();
+    const pinning = options.pinning && options.pinning.cpus.length > 1 ? options.pinning : undefined;
+    const cores = pinning?.cpus.length ?? 1;
+    // Whole rounds of the cores when pinning, so that each core has as many samples.
+    const total = pinning ? Math.ceil(samples / (CORE_BLOCK * cores)) * CORE_BLOCK * cores : samples;
     const computeMs: number[] = [];
+    const byCore: number[][] = Array.from({ length: cores }, () => []);
     let helperMs = 0;
     let helperAfterMs = 0;
-    for (const [i, mb] of microBatches.entries()) {
-      const { main, helpers, after } = await computeCpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
-      if (i < COMPUTE_WARMUP) continue;
-      computeMs.push(main);
-      helperMs += helpers;
-      helperAfterMs += after;
+    try {
+      for (let i = 0; i < total; i++) {
+        // The cores in turn, a block each, so that a slow stretch of the machine falls on all of them.
+        const core = Math.floor(i / CORE_BLOCK) % cores;
+        if (pinning && i % CORE_BLOCK === 0) {
+          pinning.pin(core);
+          for (let k = 0; k < AFTER_MOVE; k++) await computeOne();
+        }
+        const { main, helpers, after } = await computeOne();
+        computeMs.push(main);
+        byCore[core]!.push(main);
+        helperMs += helpers;
+        helperAfterMs += after;
+      }
+    } finally {
+      pinning?.release();
     }
 
     const computeRuns = await measureComputeRuns(model, params, train, plan, config.microBatchSize);
@@ -195,8 +235,9 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
         .join(' ')}, backend ${options.backend}`,
       model: { name: config.model, paramCount: P, microBatchSize: config.microBatchSize, backend: options.backend },
       computeMs,
-      computeHelperMs: helperMs / samples,
-      computeHelperAfterMs: helperAfterMs / samples,
+      ...(pinning ? { computeMsByCore: byCore.map((times) => median(times)) } : {}),
+      computeHelperMs: helperMs / total,
+      computeHelperAfterMs: helperAfterMs / total,
       computeRuns,
       encode,
       decode: decodeCost,

@@ -60,6 +60,16 @@ describe('medianCalibration', () => {
     expect(medianCalibration([testCalibration(100), testCalibration(100)]).port).toBeUndefined();
   });
 
+  it('takes each core’s compute median over the calibrations, and none where they timed different cores', () => {
+    const m = medianCalibration([
+      testCalibration(100, { computeMsByCore: [2.5, 2.7] }),
+      testCalibration(100, { computeMsByCore: [2.4, 2.9] }),
+      testCalibration(100, { computeMsByCore: [2.6, 2.8] }),
+    ]);
+    expect(m.computeMsByCore).toEqual([2.5, 2.8]);
+    expect(medianCalibration([testCalibration(100, { computeMsByCore: [2.5, 2.7] }), testCalibration(100)]).computeMsByCore).toBeUndefined();
+  });
+
   it('returns a single calibration as it is and refuses none', () => {
     const one = testCalibration(100);
     expect(medianCalibration([one])).toBe(one);

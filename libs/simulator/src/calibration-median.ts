@@ -28,6 +28,10 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
       ...(after.length === 0 ? {} : { helperAfterMs: median(after) }),
     };
   });
+  // Core by core, where every calibration timed the same cores.
+  const byCore = calibrations.every((c) => c.computeMsByCore?.length === first.computeMsByCore?.length)
+    ? first.computeMsByCore?.map((_, k) => median(calibrations.map((c) => c.computeMsByCore![k]!)))
+    : undefined;
   const port = medianPortCost(calibrations.map((c) => c.port).filter((p): p is PortCost => p !== undefined));
   const steps = calibrations.map((c) => c.coordinatorStep).filter((s): s is CoordinatorStepCost => s !== undefined);
   const computeHelperMs = optional((c) => c.computeHelperMs);
@@ -38,6 +42,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
     source: `the median of ${calibrations.length} calibrations: ${calibrations.map((c) => c.source).join('; ')}`,
     model: first.model,
     computeMs: calibrations.flatMap((c) => c.computeMs),
+    ...(byCore ? { computeMsByCore: byCore } : {}),
     ...(computeHelperMs === undefined ? {} : { computeHelperMs }),
     ...(computeHelperAfterMs === undefined ? {} : { computeHelperAfterMs }),
     ...(runs ? { computeRuns: runs } : {}),

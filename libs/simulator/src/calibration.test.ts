@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCalibration, computeRunCost, type Calibration } from './calibration.js';
+import { checkCalibration, computeRunCost, coreComputeFactor, type Calibration } from './calibration.js';
 import { testCalibration } from './testing/index.js';
 
 const runs = [
@@ -47,5 +47,23 @@ describe('the port’s cost in a calibration file', () => {
       const file = JSON.parse(JSON.stringify({ ...testCalibration(100), port: bad }));
       expect(() => checkCalibration(file)).toThrow(/field "port".*--calibrate/);
     }
+  });
+});
+
+describe('the compute on each core', () => {
+  it('makes a pinned process compute at its core’s speed, and any other at the median', () => {
+    const c = testCalibration(100, { computeMs: [2, 2.4, 2.5, 2.6, 3], computeMsByCore: [2.4, 2.6] });
+    expect(coreComputeFactor(c, 0)).toBeCloseTo(2.4 / 2.5, 12);
+    expect(coreComputeFactor(c, 1)).toBeCloseTo(2.6 / 2.5, 12);
+    expect(coreComputeFactor(c, undefined)).toBe(1);
+    expect(coreComputeFactor(testCalibration(100, { computeMs: [2, 3] }), 1)).toBe(1);
+  });
+
+  it('is read when given and may be absent (older files); a bad one is refused, naming the field', () => {
+    expect(checkCalibration(JSON.parse(JSON.stringify(testCalibration(100, { computeMsByCore: [2.4, 2.6] })))).computeMsByCore).toEqual([2.4, 2.6]);
+    for (const bad of [[], [2.4, 0], [2.4, -1], 'fast'])
+      expect(() => checkCalibration(JSON.parse(JSON.stringify({ ...testCalibration(100), computeMsByCore: bad })))).toThrow(
+        /field "computeMsByCore".*--calibrate/,
+      );
   });
 });

@@ -11,6 +11,13 @@ export interface Calibration {
   /** Forward and backward of one micro-batch on the main thread (its CPU), one sample per measured micro-batch. */
   readonly computeMs: readonly number[];
   /**
+   * The median of computeMs's samples taken on each core, the process pinned to it (core k is the
+   * k-th CPU `--pin-cpus` hands out): the cores of a virtual machine need not be alike, and a
+   * pinned worker computes at its core's speed. Absent where the calibration could not pin itself
+   * (then every core is alike).
+   */
+  readonly computeMsByCore?: readonly number[];
+  /**
    * CPU the process's other threads (garbage collector, compiler) use per micro-batch while it
    * computes, on average: it competes for the cores but does not hold up the worker. Absent in
    * older files (then 0); files without computeHelperAfterMs timed micro-batches back to back, so
@@ -114,6 +121,17 @@ export function upperMedian(values: readonly number[]): number {
 }
 
 /**
+ * How much longer than the calibration's median a micro-batch takes on `core` (a pinned process's
+ * core), from computeMsByCore: 1 for a process on any core, or where the calibration measured no
+ * core alone.
+ */
+export function coreComputeFactor(c: Calibration, core: number | undefined): number {
+  const byCore = c.computeMsByCore;
+  if (core === undefined || !byCore || byCore.length === 0) return 1;
+  return byCore[core % byCore.length]! / upperMedian(c.computeMs);
+}
+
+/**
  * The calibrated cost of a run of `count` micro-batches computed in one pass, or undefined where
  * the calibration has none. Beyond the longest measured run it grows by the step between the two
  * longest (a run's cost is close to linear in its length).
@@ -186,6 +204,11 @@ export function checkCalibration(value: unknown): Calibration {
             (r.helperAfterMs === undefined || nonNegative(r.helperAfterMs)),
         )),
     'field "computeRuns" must be a list of { count ≥ 2, ms, helperMs, helperAfterMs (when given) } when given',
+  );
+  need(
+    c.computeMsByCore === undefined ||
+      (Array.isArray(c.computeMsByCore) && c.computeMsByCore.length > 0 && c.computeMsByCore.every((v) => nonNegative(v) && (v as number) > 0)),
+    'field "computeMsByCore" must be a non-empty list of positive milliseconds when given',
   );
   const port = c.port as Record<string, unknown> | undefined;
   need(

@@ -16,5 +16,5 @@ export {
 export { simulate, type SimulationOptions, type SimulationResult } from './simulation.js';
 export type { Stragglers } from './sim-worker.js';
 export { FRAME_OVERHEAD_BYTES, type Layout, type Placement } from './world.js';
-export { calibrate, type CalibrateOptions } from './calibrate.js';
+export { calibrate, type CalibrateOptions, type SelfPinning } from './calibrate.js';
 export { medianCalibration } from './calibration-median.js';

@@ -67,6 +67,27 @@ describe('simulate', () => {
     expect(2 * crowded.workerBusy + crowded.shardBusy[0]!).toBeLessThanOrEqual(1 + 1e-9);
   });
 
+  it('runs a pinned worker at its core’s calibrated speed: the barrier waits for the one on the slower core', async () => {
+    const pinned = new Map([
+      ['worker-0', 0],
+      ['worker-1', 1],
+      ['ps-0', 0],
+      ['coordinator', 1],
+    ]);
+    const run = (c: Calibration, pin = true) =>
+      simulate({ job: job({ workers: 2 }), calibration: c, placement: { kind: 'shared', cores: 2, ...(pin ? { pinned } : {}) } });
+    const alike = await run(calibration({ computeMs: [10], computeMsByCore: [10, 10] }));
+    const slowCore1 = await run(calibration({ computeMs: [10], computeMsByCore: [10, 30] }));
+    // Each worker computes 2 of a step's 4 micro-batches: under one worker's 40 ms a step on like
+    // cores, at least 60 ms when core 1 takes 30 ms for each of its worker's two.
+    expect(alike.samplesPerSecond).toBeGreaterThan((16 * 1000) / 40);
+    expect(slowCore1.samplesPerSecond).toBeLessThanOrEqual((16 * 1000) / 60);
+    // Unpinned, no worker has a core of its own: the calibration's median, as without the figures.
+    const anyCore = await run(calibration({ computeMs: [10], computeMsByCore: [10, 30] }), false);
+    const without = await run(calibration({ computeMs: [10] }), false);
+    expect(anyCore.samplesPerSecond).toBe(without.samplesPerSecond);
+  });
+
   it('counts the CPU per step of every process of the cluster, not the other load on the machine', async () => {
     const at = (computeMs: number, background = 0) =>
       simulate({ job: job({ workers: 2 }), calibration: calibration({ computeMs: [computeMs] }), placement: { kind: 'shared', cores: 2, background } });

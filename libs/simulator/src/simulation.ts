@@ -2,7 +2,7 @@ import { Coordinator, modelOf, shardRanges, type ClusterResult } from '@dptrain/
 import type { JobDescription } from '@dptrain/job';
 import { createMemoryPair } from '@dptrain/protocol';
 import { deriveSeed } from '@dptrain/random';
-import { CalibrationError, type Calibration } from './calibration.js';
+import { CalibrationError, coreComputeFactor, type Calibration } from './calibration.js';
 import { EventQueue } from './event-queue.js';
 import { Network, type Traffic, type WireModel } from './network.js';
 import { SimShard } from './sim-shard.js';
@@ -182,7 +182,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
       {
         async: config.mode === 'async',
         grads,
-        computeScale: config.microBatchSize / calibration.model.microBatchSize,
+        computeScale: (config.microBatchSize / calibration.model.microBatchSize) * coreComputeFactor(calibration, node.process.core),
         stragglers: options.stragglers,
         seed: deriveSeed(seed, 0x5157, k),
       },

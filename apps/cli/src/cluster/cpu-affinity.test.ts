@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedCpus, checkTaskset, pinned } from './cpu-affinity.js';
+import { affinityOf, allowedCpus, checkTaskset, pinned } from './cpu-affinity.js';
 
 describe('allowedCpus', () => {
   it('reads the kernel’s list of the CPUs this process may use, ranges and single ones', () => {
@@ -22,5 +23,30 @@ describe('pinned', () => {
     const child = spawnSync(command, args, { encoding: 'utf8' });
     expect(child.status).toBe(0);
     expect(allowedCpus(child.stdout)).toEqual([cpu]);
+  });
+});
+
+describe('affinityOf', () => {
+  it('moves every thread of a running process onto one CPU, and gives it back all it had', async () => {
+    checkTaskset();
+    // A child with several threads (V8's helpers) that lives until its stdin closes.
+    const child = spawn(process.execPath, ['-e', "process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); process.stdout.write('up')"], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    try {
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      const threadCpus = () => readdirSync(`/proc/${child.pid}/task`).map((tid) => allowedCpus(readFileSync(`/proc/${child.pid}/task/${tid}/status`, 'utf8')));
+      const before = allowedCpus(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      const affinity = affinityOf(child.pid!)!;
+      expect(affinity.cpus).toEqual(before);
+      const last = before.length - 1;
+      affinity.pin(last);
+      expect(threadCpus().length).toBeGreaterThan(1);
+      expect(new Set(threadCpus().map((c) => c.join(',')))).toEqual(new Set([String(before[last])]));
+      affinity.release();
+      expect(new Set(threadCpus().map((c) => c.join(',')))).toEqual(new Set([before.join(',')]));
+    } finally {
+      child.stdin!.end();
+    }
   });
 });

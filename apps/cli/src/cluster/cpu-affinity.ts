@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { withCode } from '@dptrain/errors';
+import type { SelfPinning } from '@dptrain/simulator';
 
 /** Pinning asked for where it cannot be done (no `taskset`, not Linux). */
 export class CpuPinningError extends withCode('E_CPU_PINNING') {}
@@ -20,9 +21,9 @@ export function allowedCpus(status = readStatus()): number[] {
   return cpus && cpus.length > 0 ? cpus : Array.from({ length: availableParallelism() }, (_, i) => i);
 }
 
-function readStatus(): string | undefined {
+function readStatus(pid: number | 'self' = 'self'): string | undefined {
   try {
-    return readFileSync('/proc/self/status', 'utf8');
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
@@ -41,4 +42,22 @@ export function checkTaskset(): void {
 /** The command and arguments that run `command args` with every thread on CPU `cpu`. */
 export function pinned(cpu: number, command: string, args: readonly string[]): [string, string[]] {
   return ['taskset', ['--cpu-list', String(cpu), command, ...args]];
+}
+
+/**
+ * Moves process `pid`, every thread of it, onto one of the CPUs it may use and back, with
+ * `taskset --all-tasks --pid`; undefined where taskset cannot be run (then nothing is pinned).
+ * Threads started later inherit the affinity of the thread that starts them.
+ */
+export function affinityOf(pid: number): SelfPinning | undefined {
+  if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  const cpus = allowedCpus(readStatus(pid));
+  const set = (list: string) => {
+    const result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
+    if (result.error || result.status !== 0)
+      throw new CpuPinningError(
+        `taskset could not move process ${pid} onto CPUs ${list} (${result.error?.message ?? result.stderr.trim()}); help: run where a process may set its own CPU affinity (a container's seccomp profile may forbid sched_setaffinity), or give the process one CPU (taskset --cpu-list 0 dptrain …) so that nothing needs moving`,
+      );
+  };
+  return { cpus, pin: (core) => set(String(cpus[core % cpus.length])), release: () => set(cpus.join(',')) };
 }

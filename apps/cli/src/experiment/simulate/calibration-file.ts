@@ -40,6 +40,11 @@ export function describeCalibration(c: Calibration): string[] {
   return [
     `- Source: ${c.source}.`,
     `- Compute per micro-batch (${c.model.name}, ${c.model.paramCount.toLocaleString('en-US')} parameters, micro-batch ${c.model.microBatchSize}, ${c.model.backend}): ${c.computeMs.length} samples, median ${q(0.5)} ms, p10 ${q(0.1)} ms, p90 ${q(0.9)} ms (the model draws from these samples).`,
+    ...(c.computeMsByCore
+      ? [
+          `- Compute per micro-batch on each core, the process pinned to it in turn: ${c.computeMsByCore.map((ms, k) => `core ${k} ${ms.toFixed(3)} ms`).join(', ')} (medians; a worker pinned to a core computes at its speed).`,
+        ]
+      : []),
     ...(c.computeHelperMs === undefined
       ? []
       : [

@@ -5,6 +5,7 @@ import { initBackend } from '@dptrain/backend';
 import { ConfigError } from '@dptrain/config';
 import { calibrate, medianCalibration, type Calibration } from '@dptrain/simulator';
 import { trainingSplits } from '@dptrain/training';
+import { affinityOf } from '../../cluster/cpu-affinity.js';
 import { loadJobDataset } from '../../commands/train.js';
 import { createLogger } from '../../logger.js';
 import { BaseJob, withBaseJobFlags } from '../common/job-options.js';
@@ -167,9 +168,7 @@ export function registerSimulate(group: Command): void {
         const measured = await calibrate(
           { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) },
           dataset,
-          {
-            backend: backend.name,
-          },
+          { backend: backend.name, pinning: affinityOf(process.pid) },
         );
         process.stderr.write(`simulate: measuring the coordinator's work per step in a short real run\n`);
         const coordinatorStep = await measureCoordinatorStep(
