@@ -91,10 +91,10 @@ export class LeaseComputer {
     const leading = this.presum ? leadingRun(lease.microBatchIds) : 0;
     const run = leading > 1 ? leading : 0;
     if (run > 0) pending.push(await this.pushRun(lease, run, pulled!, timing, signal));
-    for (const id of lease.microBatchIds) {
-      if (id < run) continue;
-      pending.push(await this.pushOne(lease, id, pulled, timing, signal));
-    }
+    const rest = lease.microBatchIds.filter((id) => id >= run);
+    // Sync, the rest cannot be summed (a shard folds from micro-batch 0 on) but can still be computed in one pass.
+    if (!this.async && rest.length > 1) pending.push(...(await this.pushEach(lease, rest, pulled!, timing, signal)));
+    else for (const id of rest) pending.push(await this.pushOne(lease, id, pulled, timing, signal));
     if (!this.async) {
       const replies = this.request({ step: lease.step + 1 });
       replies.catch(() => undefined);
@@ -168,18 +168,20 @@ export class LeaseComputer {
     return { loss: result.loss, bn, samples: mb.indices.length };
   }
 
-  /** Computes micro-batches 0..count−1 of the lease's step together (their moments into `bnRun`). */
+  /** Computes micro-batches `ids` of the lease's step together (their moments into `bnRun`, a block each). */
   private async computeRun(
     lease: MessageOf<'lease'>,
-    count: number,
+    ids: readonly number[],
     timing: { computeMs: number },
     signal: AbortSignal | undefined,
     bnRun: Float32Array | undefined,
-  ): Promise<{ losses: number[]; grads: Float32Array[] }> {
+  ): Promise<{ losses: number[]; grads: Float32Array[]; samples: number[] }> {
+    const count = ids.length;
     const run = this.runBuffers(count);
-    const microBatches = this.plan.step(lease.step).microBatches.slice(0, count);
+    const step = this.plan.step(lease.step);
+    const microBatches = ids.map((id) => step.microBatches[id]!);
     const started = performance.now();
-    const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: 0, microBatches: count });
+    const endCompute = this.spans.begin('compute', { step: lease.step, microBatchId: ids[0], microBatches: count });
     const batches = microBatches.map((mb, i) => gather(this.train, mb.indices, run.buffers[i]!));
     const results = this.model.computeGradientsEach(this.params, batches, run.grads);
     if (bnRun) {
@@ -187,7 +189,7 @@ export class LeaseComputer {
       results.forEach((r, i) => packMoments(this.model.bnSpecs, r.bnStats, bnRun.subarray(i * block, (i + 1) * block)));
     }
     await this.computed(lease.step, run.grads, started, endCompute, timing, signal);
-    return { losses: results.map((r) => r.loss), grads: run.grads };
+    return { losses: results.map((r) => r.loss), grads: run.grads, samples: microBatches.map((mb) => mb.indices.length) };
   }
 
   /** What every computation ends with: its span closed, its time counted, and the injected faults. */
@@ -229,10 +231,43 @@ export class LeaseComputer {
       for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
       pulled = await this.pull(undefined, timing, signal);
     }
-    const versions = pulled!;
     const { loss, bn, samples } = await this.compute(lease, id, timing, signal);
-    // send() copies each slice into its frame before returning, so the buffers are free again.
-    const acks = this.slices(this.grad).map((slice, s) =>
+    return this.sent([id], [loss], this.sendPush(lease, id, pulled!, { grad: this.grad, bn, loss, samples }), signal);
+  }
+
+  /**
+   * Sync: computes micro-batches `ids` in one pass (Model.computeGradientsEach: each gradient has
+   * the bits of its own call), then pushes each alone, as pushOne would have.
+   */
+  private async pushEach(
+    lease: MessageOf<'lease'>,
+    ids: readonly number[],
+    versions: number[],
+    timing: LeaseTiming,
+    signal: AbortSignal | undefined,
+  ): Promise<Pending[]> {
+    const block = this.bnStats.length;
+    const bnRun = block > 0 ? new Float32Array(ids.length * block) : undefined;
+    const { losses, grads, samples } = await this.computeRun(lease, ids, timing, signal, bnRun);
+    const pending: Pending[] = [];
+    for (const [i, id] of ids.entries()) {
+      const bn = bnRun?.subarray(i * block, (i + 1) * block);
+      pending.push(
+        await this.sent([id], [losses[i]!], this.sendPush(lease, id, versions, { grad: grads[i]!, bn, loss: losses[i]!, samples: samples[i]! }), signal),
+      );
+    }
+    return pending;
+  }
+
+  /** Sends one micro-batch's push to every shard; send() copies each slice into its frame before returning, so the buffers are free again. */
+  private sendPush(
+    lease: MessageOf<'lease'>,
+    id: number,
+    versions: number[],
+    computed: { grad: Float32Array; bn: Float32Array | undefined; loss: number; samples: number },
+  ): Promise<ReplyOf<'push'>>[] {
+    const { grad, bn, loss, samples } = computed;
+    return this.slices(grad).map((slice, s) =>
       this.shards[s].request({
         type: 'push',
         step: lease.step,
@@ -246,7 +281,6 @@ export class LeaseComputer {
         ...ticketsOf(lease, [id], (tickets) => ({ ticket: tickets[0]! })),
       }),
     );
-    return this.sent([id], [loss], acks, signal);
   }
 
   /**
@@ -259,12 +293,12 @@ export class LeaseComputer {
     sum.reset();
     const blockLength = this.bnStats.length;
     const bnRun = blockLength > 0 ? new Float32Array(count * blockLength) : undefined;
-    const { losses, grads } = await this.computeRun(lease, count, timing, signal, bnRun);
+    const ids = Array.from({ length: count }, (_, id) => id);
+    const { losses, grads } = await this.computeRun(lease, ids, timing, signal, bnRun);
     for (const grad of grads) sum.add(grad);
     // Let a revocation reach us before the pushes go out.
     await new Promise((resolve) => setImmediate(resolve));
     signal?.throwIfAborted();
-    const ids = Array.from({ length: count }, (_, id) => id);
     const acks = this.slices(sum.sum).map((slice, s) =>
       this.shards[s].request({
         type: 'pushRun',

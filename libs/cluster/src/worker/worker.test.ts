@@ -127,6 +127,31 @@ describe('Worker', () => {
     await rig.stop();
   }, 30_000);
 
+  it('a sync lease without micro-batch 0 computes its micro-batches in one pass and pushes each alone: the same bits as one lease of the step', async () => {
+    const waits: number[] = [];
+    const rig = await startWorkerRig(jobOf(), DATASET, {
+      fault: { slow: 2 },
+      faultWait: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    rig.lease(0, [2, 3]);
+    expect(await rig.leaseDone.next()).toMatchObject({ step: 0, microBatchIds: [2, 3] });
+    // One computation for both (the injected slow-down comes once per pass), two pushes.
+    expect(waits).toHaveLength(1);
+    expect(rig.ps.counters.accepted).toBe(2);
+    expect(rig.ps.version).toBe(0);
+    rig.lease(0, [0, 1]);
+    expect(await rig.leaseDone.next()).toMatchObject({ step: 0, microBatchIds: [0, 1] });
+    expect(rig.ps.version).toBe(1);
+
+    const whole = await startWorkerRig(jobOf(), DATASET);
+    whole.lease(0, ALL);
+    await whole.leaseDone.next();
+    expect(sameBits(rig.ps.params, whole.ps.params)).toBe(true);
+    await Promise.all([rig.stop(), whole.stop()]);
+  }, 30_000);
+
   it('slow=F: a revocation during the injected wait abandons the lease', async () => {
     let waiting: () => void = () => undefined;
     const waitStarted = new Promise<void>((resolve) => (waiting = resolve));
