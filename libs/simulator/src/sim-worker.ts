@@ -24,9 +24,9 @@ interface WorkerLinks {
  * A modelled worker. It speaks the real protocol to the real coordinator and shards and follows
  * the real worker's schedule (worker.ts, lease-computer.ts): sync — pull the step from every
  * shard (or use the pull of it sent right after the previous lease's last push), compute the
- * lease's leading run 0..k−1 (k ≥ 2) and push its sum once, then per remaining micro-batch
- * compute and push each shard its slice while the next one computes, pull the next
- * step, wait for the acknowledgements, report leaseDone; async — per micro-batch pull the newest
+ * lease's leading run 0..k−1 (k ≥ 2) and push its sum once, then compute the remaining
+ * micro-batches in one pass (one alone: on its own) and push each shard each one's slice, pull the
+ * next step, wait for the acknowledgements, report leaseDone; async — per micro-batch pull the newest
  * version, compute, push. Computing is a draw from the measured compute times (times a straggler
  * factor) on the worker's CPU; its gradients are a constant finite vector, since values do not
  * change timing.
@@ -136,13 +136,16 @@ export class SimWorker {
         replies.catch(() => undefined);
         acks.push({ ids: Array.from({ length: run }, (_, id) => id), replies });
       }
-      for (const id of lease.microBatchIds) {
-        if (id < run) continue;
+      const rest = lease.microBatchIds.filter((id) => id >= run);
+      // Sync, the rest in one pass too, each pushed alone, as the real worker does (pushEach).
+      const onePass = !this.options.async && rest.length > 1;
+      if (onePass) await this.timed(timing, 'computeMs', this.computeRun(rest.length));
+      for (const id of rest) {
         if (this.options.async) {
           for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
           versions = await this.timed(timing, 'pullMs', this.pull(undefined));
         }
-        await this.timed(timing, 'computeMs', this.computeOne());
+        if (!onePass) await this.timed(timing, 'computeMs', this.computeOne());
         const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, id, versions[s], s)));
         replies.catch(() => undefined);
         acks.push({ ids: [id], replies });

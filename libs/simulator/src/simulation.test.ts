@@ -124,6 +124,17 @@ describe('simulate', () => {
     expect(asyncRuns.timing.computeMs / singles.timing.computeMs).toBeCloseTo(1, 1);
   });
 
+  it('computes the rest of a sync lease without micro-batch 0 in one pass too, each pushed alone', async () => {
+    // Two workers split each step's 4 micro-batches: one holds 0..1 (a run summed), the other 2..3.
+    const runs = calibration({ computeRuns: [2, 3, 4].map((count) => ({ count, ms: 4 * count, helperMs: 0 })) });
+    const result = await simulate({ job: job({ workers: 2 }), calibration: runs, placement: dedicated });
+    expect(result.finished).toBe(true);
+    // A step waits for the slower lease: a run of 2 (8 ms), not two single micro-batches (20 ms).
+    const sorted = [...result.stepMs].sort((a, b) => a - b);
+    expect(sorted[sorted.length >> 1]).toBeGreaterThanOrEqual(8);
+    expect(sorted[sorted.length >> 1]).toBeLessThan(10);
+  });
+
   it('raises throughput with a second shard when the shard is the bottleneck', async () => {
     // Folding a push costs 5 ms on one shard (half that on each of two); computing costs 0.1 ms.
     const serverBound = calibration({ computeMs: [0.1], foldMsPerMFloat: (5 * 1e6) / paramCount });
@@ -224,10 +235,10 @@ describe('simulate, co-located layout (a shard in each worker)', () => {
   });
 
   it('runs the shard’s thread on its worker’s machine, where one core makes it take time slices from the compute', async () => {
-    // Two workers of two micro-batches a step: a push folds (3 ms per vector) while its shard's worker computes the next one.
+    // Two async workers: a push folds (3 ms per vector) while its shard's worker computes its next micro-batch.
     const folding = calibration({ foldMsPerMFloat: (3 * 1e6) / paramCount });
     const run = (layout: 'separate' | 'colocated', cores: number) =>
-      simulate({ job: job({ workers: 2, psShards: 2 }), calibration: folding, placement: { kind: 'dedicated', cores }, layout });
+      simulate({ job: job({ workers: 2, psShards: 2, mode: 'async' }), calibration: folding, placement: { kind: 'dedicated', cores }, layout });
     // A separate shard has a machine of its own: its worker's cores do not matter.
     expect((await run('separate', 1)).stepMs).toEqual((await run('separate', 2)).stepMs);
     const [oneCore, twoCores] = [await run('colocated', 1), await run('colocated', 2)];
