@@ -15,6 +15,16 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A worker with the slow=F fault whose injected waits are recorded in `waits` instead of waited. */
+function recordingSlowRig(slow: number, waits: number[]) {
+  return startWorkerRig(jobOf(), DATASET, {
+    fault: { slow },
+    faultWait: async (ms) => {
+      waits.push(ms);
+    },
+  });
+}
+
 describe('Worker', () => {
   it('a revoked lease whose pull the shard holds is answered with an empty leaseDone; the worker then completes the next leases', async () => {
     const rig = await startWorkerRig(jobOf(), DATASET);
@@ -109,12 +119,7 @@ describe('Worker', () => {
 
   it('slow=F: after each computation the worker waits (F − 1) × its compute time, counted as compute', async () => {
     const waits: number[] = [];
-    const rig = await startWorkerRig(jobOf(), DATASET, {
-      fault: { slow: 3 },
-      faultWait: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const rig = await recordingSlowRig(3, waits);
     rig.lease(0, ALL);
     const done = await rig.leaseDone.next();
     expect(done.microBatchIds).toEqual(ALL);
@@ -129,12 +134,7 @@ describe('Worker', () => {
 
   it('a sync lease without micro-batch 0 computes its micro-batches in one pass and pushes each alone: the same bits as one lease of the step', async () => {
     const waits: number[] = [];
-    const rig = await startWorkerRig(jobOf(), DATASET, {
-      fault: { slow: 2 },
-      faultWait: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const rig = await recordingSlowRig(2, waits);
     rig.lease(0, [2, 3]);
     expect(await rig.leaseDone.next()).toMatchObject({ step: 0, microBatchIds: [2, 3] });
     // One computation for both (the injected slow-down comes once per pass), two pushes.
