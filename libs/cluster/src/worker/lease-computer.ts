@@ -92,8 +92,9 @@ export class LeaseComputer {
     const run = leading > 1 ? leading : 0;
     if (run > 0) pending.push(await this.pushRun(lease, run, pulled!, timing, signal));
     const rest = lease.microBatchIds.filter((id) => id >= run);
-    // Sync, the rest cannot be summed (a shard folds from micro-batch 0 on) but can still be computed in one pass.
-    if (!this.async && rest.length > 1) pending.push(...(await this.pushEach(lease, rest, pulled!, timing, signal)));
+    // The rest cannot be summed (a shard folds from micro-batch 0 on) but can still be computed in
+    // one pass, where runs are (they hold a gradient per micro-batch; maxGradNorm jobs keep one).
+    if (this.presum && rest.length > 1) pending.push(...(await this.pushEach(lease, rest, pulled!, timing, signal)));
     else for (const id of rest) pending.push(await this.pushOne(lease, id, pulled, timing, signal));
     if (!this.async) {
       const replies = this.request({ step: lease.step + 1 });
