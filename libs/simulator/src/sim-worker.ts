@@ -52,6 +52,8 @@ export class SimWorker {
     private readonly links: WorkerLinks,
     private readonly options: {
       readonly async: boolean;
+      /** Sync: a lease's micro-batches computed in one pass (a leading run pushed as one sum, the rest each alone). */
+      readonly presum: boolean;
       readonly grads: Float32Array;
       readonly computeScale: number;
       readonly stragglers?: Stragglers;
@@ -127,7 +129,7 @@ export class SimWorker {
     try {
       let versions = this.options.async ? [] : await this.pullStep(lease.step, timing);
       // Sync: micro-batches 0..k−1 (k ≥ 2) are summed here and pushed as one run, as the real worker does.
-      const leading = this.options.async ? 0 : leadingRun(lease.microBatchIds);
+      const leading = this.options.presum ? leadingRun(lease.microBatchIds) : 0;
       const run = leading > 1 ? leading : 0;
       if (run > 0) {
         await this.timed(timing, 'computeMs', this.computeRun(run));
@@ -138,7 +140,7 @@ export class SimWorker {
       }
       const rest = lease.microBatchIds.filter((id) => id >= run);
       // Sync, the rest in one pass too, each pushed alone, as the real worker does (pushEach).
-      const onePass = !this.options.async && rest.length > 1;
+      const onePass = this.options.presum && rest.length > 1;
       if (onePass) await this.timed(timing, 'computeMs', this.computeRun(rest.length));
       for (const id of rest) {
         if (this.options.async) {

@@ -122,6 +122,9 @@ describe('simulate', () => {
     expect(inOnePass.timing.computeMs / singles.timing.computeMs).toBeCloseTo(16 / 40, 2);
     const asyncRuns = await simulate({ job: job({ workers: 1, mode: 'async' }), calibration: runs, placement: dedicated });
     expect(asyncRuns.timing.computeMs / singles.timing.computeMs).toBeCloseTo(1, 1);
+    // maxGradNorm judges each micro-batch alone: the real worker computes them one by one.
+    const clipped = await simulate({ job: job({ workers: 1, maxGradNorm: 1 }), calibration: runs, placement: dedicated });
+    expect(clipped.timing.computeMs / singles.timing.computeMs).toBeCloseTo(1, 1);
   });
 
   it('computes the rest of a sync lease without micro-batch 0 in one pass too, each pushed alone', async () => {

@@ -181,6 +181,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
       { coordinator: toCoordinator.a, shards: links },
       {
         async: config.mode === 'async',
+        // As worker.ts decides it: maxGradNorm judges each micro-batch alone, so nothing is computed as a run.
+        presum: config.mode !== 'async' && config.maxGradNorm === undefined,
         grads,
         computeScale: (config.microBatchSize / calibration.model.microBatchSize) * coreComputeFactor(calibration, node.process.core),
         stragglers: options.stragglers,
