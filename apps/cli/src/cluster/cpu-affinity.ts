@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { withCode } from '@dptrain/errors';
-import type { SelfPinning } from '@dptrain/simulator';
 
 /** Pinning asked for where it cannot be done (no `taskset`, not Linux). */
 export class CpuPinningError extends withCode('E_CPU_PINNING') {}
@@ -44,12 +43,19 @@ export function pinned(cpu: number, command: string, args: readonly string[]): [
   return ['taskset', ['--cpu-list', String(cpu), command, ...args]];
 }
 
+/** A process's CPU affinity, every thread of it: on one of its CPUs (`pin`), or back on all of them (`release`). */
+export interface ProcessAffinity {
+  readonly cpus: readonly number[];
+  pin(core: number): void;
+  release(): void;
+}
+
 /**
  * Moves process `pid`, every thread of it, onto one of the CPUs it may use and back, with
  * `taskset --all-tasks --pid`; undefined where taskset cannot be run (then nothing is pinned).
  * Threads started later inherit the affinity of the thread that starts them.
  */
-export function affinityOf(pid: number): SelfPinning | undefined {
+export function affinityOf(pid: number): ProcessAffinity | undefined {
   if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
   const cpus = allowedCpus(readStatus(pid));
   const set = (list: string) => {
