@@ -1,6 +1,7 @@
 import type { DataPlan, Split } from '@dptrain/data';
 import type { JobDescription } from '@dptrain/job';
 import { ProtocolError, type MessageOf } from '@dptrain/protocol';
+import { leaseWhere } from './lease-range.js';
 
 /**
  * The frame bound a worker without the data set declares to its coordinator, whose leases carry
@@ -36,13 +37,14 @@ export class ReceivedSamples {
    * Writes the lease's rows into the split. Everything is checked first: a refused lease leaves
    * the split as it was.
    * @throws ProtocolError E_MALFORMED (no samples), E_BAD_LENGTH (not the samples of the lease's
-   *   micro-batches), E_RANGE (a label that is not a class, a step or micro-batch outside the plan)
+   *   micro-batches), E_RANGE (a label that is not a class; the worker checked the step and
+   *   micro-batches against the plan before, checkLeaseInPlan)
    */
   write(lease: MessageOf<'lease'>): void {
     const { images, labels, microBatchIds: ids } = lease;
     const { features } = this.train;
-    const { microBatchSize, microBatchesPerStep, totalSteps } = this.plan;
-    const where = `lease ${lease.leaseId} (step ${lease.step}, ${ids.length} micro-batch${ids.length === 1 ? '' : 'es'})`;
+    const { microBatchSize } = this.plan;
+    const where = leaseWhere(lease);
     const refuse: (code: 'E_MALFORMED' | 'E_BAD_LENGTH' | 'E_RANGE', detail: string) => never = (code, detail) => {
       throw new ProtocolError(code, `${where} ${detail}`, { ref: lease.seq });
     };
@@ -61,9 +63,6 @@ export class ReceivedSamples {
     }
     const bad = labels.findIndex((label) => label >= this.numClasses);
     if (bad >= 0) refuse('E_RANGE', `carries label ${labels[bad]} for its sample ${bad}; the job's classes are 0..${this.numClasses - 1}`);
-    if (lease.step >= totalSteps) refuse('E_RANGE', `is outside the plan's steps 0..${totalSteps - 1}`);
-    const foreign = ids.find((id) => id >= microBatchesPerStep);
-    if (foreign !== undefined) refuse('E_RANGE', `names micro-batch ${foreign}; each step has micro-batches 0..${microBatchesPerStep - 1}`);
 
     let s = 0;
     for (const id of ids) {

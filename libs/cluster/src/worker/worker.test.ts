@@ -152,6 +152,26 @@ describe('Worker', () => {
     await Promise.all([rig.stop(), whole.stop()]);
   }, 30_000);
 
+  it('refuses a lease of a step or micro-batch outside the plan, naming it, and goes on', async () => {
+    const rig = await startWorkerRig(jobOf(), DATASET);
+    const outside: [number, number[], RegExp][] = [
+      [0, [2, 7], /^E_RANGE: lease 0 \(step 0, 2 micro-batches\) names micro-batch 7; each step has micro-batches 0\.\.3 \(help: /],
+      [0, [9], /^E_RANGE: lease 1 \(step 0, 1 micro-batch\) names micro-batch 9/],
+      [1_000_000, ALL, /^E_RANGE: lease 2 \(step 1000000, 4 micro-batches\) is outside the plan's steps 0\.\.\d+ \(help: /],
+    ];
+    for (const [step, ids, message] of outside) {
+      const leaseId = rig.lease(step, ids);
+      expect(await rig.leaseDone.next()).toMatchObject({ leaseId, microBatchIds: [] });
+      const error = await rig.errors.next();
+      expect(error.message).toMatch(message);
+      expect(error.message).toMatch(/help: run the worker with the coordinator of its job/);
+    }
+    expect([rig.ps.counters.accepted, rig.pulls.all.length]).toEqual([0, 0]);
+    rig.lease(0, ALL);
+    expect(await rig.leaseDone.next()).toMatchObject({ step: 0, microBatchIds: ALL });
+    await rig.stop();
+  }, 30_000);
+
   it('slow=F: a revocation during the injected wait abandons the lease', async () => {
     let waiting: () => void = () => undefined;
     const waitStarted = new Promise<void>((resolve) => (waiting = resolve));

@@ -2,12 +2,13 @@ import { parseJobDescription, planOf } from '@dptrain/job';
 import { ProtocolError, reconnecting, unrefTimer, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { silentLogger, type Logger } from '@dptrain/log';
 import { trainingSplits } from '@dptrain/training';
-import type { Split } from '@dptrain/data';
+import type { DataPlan, Split } from '@dptrain/data';
 import { modelOf } from '../model-of.js';
 import { shardRanges } from '../shards.js';
 import { abortable } from './abortable.js';
 import { InjectedFaults } from './injected-faults.js';
 import { LeaseComputer, type LeaseResult } from './lease-computer.js';
+import { checkLeaseInPlan } from './lease-range.js';
 import { ReceivedSamples, emptyTrainingSplit } from './received-samples.js';
 import type { WorkerOptions, WorkerProgress, WorkerReport } from './worker-options.js';
 
@@ -133,7 +134,7 @@ export class Worker {
         if (this.revoked.has(lease.leaseId)) abort.abort();
         let ran: LeaseResult | undefined;
         try {
-          if (!this.refusedSamples(received, next)) ran = await this.runLease(compute, lease, urls, model.paramCount, shards, abort.signal);
+          if (!this.refusedLease(plan, received, next)) ran = await this.runLease(compute, lease, urls, model.paramCount, shards, abort.signal);
         } finally {
           this.running = undefined;
         }
@@ -248,14 +249,15 @@ export class Worker {
   }
 
   /**
-   * Writes a lease's samples into the training split of a worker without the data set. Returns
-   * true when they are missing or wrong: the lease is refused (the coordinator gets the error and
-   * leases its micro-batches again) and nothing was written.
+   * Checks a lease against the job's plan and, on a worker without the data set, writes its
+   * samples into the training split. Returns true when the lease names a step or micro-batch
+   * outside the plan, or its samples are missing or wrong: the lease is refused (the coordinator
+   * gets the error and leases its micro-batches again) and nothing was written or computed.
    */
-  private refusedSamples(received: ReceivedSamples | undefined, { lease, from }: { lease: MessageOf<'lease'>; from: Connection }): boolean {
-    if (!received) return false;
+  private refusedLease(plan: DataPlan, received: ReceivedSamples | undefined, { lease, from }: { lease: MessageOf<'lease'>; from: Connection }): boolean {
     try {
-      received.write(lease);
+      checkLeaseInPlan(lease, plan);
+      received?.write(lease);
       return false;
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
