@@ -1,7 +1,7 @@
 import type { DataPlan, Split } from '@dptrain/data';
 import type { JobDescription } from '@dptrain/job';
 import { ProtocolError, type MessageOf } from '@dptrain/protocol';
-import { leaseWhere } from './lease-range.js';
+import { checkLeaseInPlan, leaseWhere } from './lease-range.js';
 
 /**
  * The frame bound a worker without the data set declares to its coordinator, whose leases carry
@@ -37,12 +37,13 @@ export class ReceivedSamples {
    * Writes the lease's rows into the split. Everything is checked first: a refused lease leaves
    * the split as it was.
    * @throws ProtocolError E_MALFORMED (no samples), E_BAD_LENGTH (not the samples of the lease's
-   *   micro-batches), E_RANGE (a label that is not a class; the worker checked the step and
-   *   micro-batches against the plan before, checkLeaseInPlan)
+   *   micro-batches), E_RANGE (a step or micro-batch outside the plan, checkLeaseInPlan; a label
+   *   that is not a class)
    */
   write(lease: MessageOf<'lease'>): void {
     const { images, labels, microBatchIds: ids } = lease;
     const { features } = this.train;
+    checkLeaseInPlan(lease, this.plan);
     const { microBatchSize } = this.plan;
     const where = leaseWhere(lease);
     const refuse: (code: 'E_MALFORMED' | 'E_BAD_LENGTH' | 'E_RANGE', detail: string) => never = (code, detail) => {

@@ -65,6 +65,10 @@ describe('a worker without the data set', () => {
       expect(error.message).toMatch(/help: /);
       expect(rig.logs.all.filter((r) => r.event === 'lease-refused').at(-1)).toMatchObject({ leaseId, message: error.message });
     }
+    // Samples for a micro-batch the plan does not have: refused before anything is written.
+    const foreign = rig.lease(0, [7], { images: good.images.subarray(0, 4 * 784), labels: good.labels.subarray(0, 4) });
+    expect(await rig.leaseDone.next()).toMatchObject({ leaseId: foreign, microBatchIds: [] });
+    expect((await rig.errors.next()).message).toMatch(/^E_RANGE: lease 4 \(step 0, 1 micro-batch\) names micro-batch 7; each step has micro-batches 0\.\.3/);
     // Lengths inconsistent with each other do not even reach the worker: its connection refuses the frame.
     rig.lease(0, ALL, { images: good.images.subarray(784), labels: good.labels.subarray(1) });
     expect((await rig.errors.next()).message).toContain('E_BAD_LENGTH: lease.labels has 15 entries for 4 micro-batches');
@@ -79,7 +83,7 @@ describe('a worker without the data set', () => {
     honest.lease(0, ALL);
     await honest.leaseDone.next();
     expect(sameBits(rig.ps.params, honest.ps.params)).toBe(true);
-    expect(await rig.stop()).toMatchObject({ leases: 5, microBatches: 4 });
+    expect(await rig.stop()).toMatchObject({ leases: 6, microBatches: 4 });
     await honest.stop();
   }, 30_000);
 });

@@ -256,8 +256,9 @@ export class Worker {
    */
   private refusedLease(plan: DataPlan, received: ReceivedSamples | undefined, { lease, from }: { lease: MessageOf<'lease'>; from: Connection }): boolean {
     try {
-      checkLeaseInPlan(lease, plan);
-      received?.write(lease);
+      // Writing the samples checks the plan first.
+      if (received) received.write(lease);
+      else checkLeaseInPlan(lease, plan);
       return false;
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
