@@ -89,7 +89,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     const calibration = JSON.parse(readFileSync(join(run.out, 'calibration.json'), 'utf8')) as {
       computeMs: number[];
       model: { paramCount: number };
-      port?: { msPerMB: number };
+      port?: { fixedMs: number; msPerMB: number };
       computeMsByCore?: number[];
       cores: number;
     };
@@ -99,8 +99,10 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       expect(calibration.computeMsByCore).toHaveLength(calibration.cores);
       expect(calibration.computeMsByCore!.every((ms) => ms > 0)).toBe(true);
     }
-    // The co-located layout's port to the shard's thread, measured from the command as from the sources.
-    if (process.platform === 'linux') expect(calibration.port?.msPerMB).toBeGreaterThan(0);
+    // The co-located layout's port to the shard's thread, measured from the command as from the
+    // sources. Its per-megabyte slope needs frames of a real model's size (port-cost.test.ts); this
+    // tiny model's frames are a few kilobytes, within the noise, so only the fixed cost is checked.
+    if (process.platform === 'linux') expect(calibration.port?.fixedMs).toBeGreaterThan(0);
     expect(run.results.calibration).toEqual(calibration);
     // Eight real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
   });
