@@ -28,12 +28,18 @@ function readStatus(pid: number | 'self' = 'self'): string | undefined {
   }
 }
 
+/** Why `taskset` (util-linux) cannot be run here, or undefined where it can. */
+function tasksetFailure(): string | undefined {
+  const probe = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
+  return probe.error || probe.status !== 0 ? (probe.error?.message ?? `exit ${probe.status}`) : undefined;
+}
+
 /** Throws CpuPinningError, naming the fix, unless `taskset` (util-linux) can be run. */
 export function checkTaskset(): void {
-  const probe = spawnSync('taskset', ['--version'], { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
+  const failure = tasksetFailure();
+  if (failure !== undefined) {
     throw new CpuPinningError(
-      `--pin-cpus starts each process under taskset, which could not be run here (${probe.error?.message ?? `exit ${probe.status}`}); help: install util-linux (apt install util-linux) on Linux, or run without --pin-cpus`,
+      `--pin-cpus starts each process under taskset, which could not be run here (${failure}); help: install util-linux (apt install util-linux) on Linux, or run without --pin-cpus`,
     );
   }
 }
@@ -56,7 +62,7 @@ export interface ProcessAffinity {
  * Threads started later inherit the affinity of the thread that starts them.
  */
 export function affinityOf(pid: number): ProcessAffinity | undefined {
-  if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return undefined;
+  if (tasksetFailure() !== undefined) return undefined;
   const cpus = allowedCpus(readStatus(pid));
   const set = (list: string) => {
     const result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
