@@ -123,6 +123,59 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     expect(run.report).toMatch(/## Calibration/);
   });
 
+  it('predicts the real runs again with --trace: each configuration’s simulated run in the files of dptrain local --trace, which trace merge reads', async () => {
+    const traces = join(run.out, 'model-traces');
+    const again = await runCli([
+      'experiment',
+      'simulate',
+      '--dataset',
+      'synthetic',
+      '--no-project',
+      '--reuse-validation',
+      join(run.out, 'results.json'),
+      '--calibration',
+      join(run.out, 'calibration.json'),
+      '--out',
+      join(run.out, 'repredicted'),
+      '--trace',
+      traces,
+    ]);
+    expect(again.code).toBe(0);
+    for (const v of run.results.validation as Validation[]) {
+      const workers = Number(/-w(\d+)$/.exec(v.id)![1]);
+      const merged = await runCli(['trace', 'merge', join(traces, v.id), '--out', join(traces, `${v.id}.json`)]);
+      expect(merged.code).toBe(0);
+      const events = (JSON.parse(readFileSync(join(traces, `${v.id}.json`), 'utf8')) as { traceEvents: { name: string; ph: string; pid: number }[] })
+        .traceEvents;
+      const processes = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, (e as unknown as { args: { name: string } }).args.name]));
+      expect([...processes.values()].sort()).toEqual(['coordinator', ...Array.from({ length: workers }, (_, k) => `worker-${k}`)]);
+      // The validation's 6 steps, and every worker's leases with their compute.
+      expect(events.filter((e) => e.name === 'step' && e.ph === 'B')).toHaveLength(6);
+      const computing = new Set(events.filter((e) => e.name === 'compute' && e.ph === 'B').map((e) => processes.get(e.pid)));
+      expect(computing.size).toBeGreaterThan(0);
+      for (const name of computing) expect(name).toMatch(/^worker-\d+$/);
+    }
+    // The reused runs' own length is the one predicted; asking for another is refused.
+    expect((JSON.parse(readFileSync(join(run.out, 'repredicted', 'results.json'), 'utf8')) as { validationSteps: number }).validationSteps).toBe(6);
+    const otherLength = await runCli([
+      'experiment',
+      'simulate',
+      '--dataset',
+      'synthetic',
+      '--no-project',
+      '--reuse-validation',
+      join(run.out, 'results.json'),
+      '--calibration',
+      join(run.out, 'calibration.json'),
+      '--validate-steps',
+      '7',
+      '--out',
+      join(run.out, 'other-length'),
+    ]);
+    expect(otherLength.code).not.toBe(0);
+    expect(otherLength.stderr).toMatch(/--validate-steps 7, but the reused validation's real runs took 6 steps each; help: leave --validate-steps out/);
+  });
+
   it('simulates again from the calibration file without real runs, and names the fix for a bad one', async () => {
     const again = await runCli([
       'experiment',

@@ -1,4 +1,5 @@
 import { leadingRun, type ShardRange } from '@dptrain/cluster';
+import type { SpanName, Spans } from '@dptrain/log';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
 import { computeRunCost, upperMedian } from './calibration.js';
@@ -9,6 +10,8 @@ export interface Stragglers {
   readonly probability: number;
   readonly slowdown: number;
 }
+
+const SPAN_OF = { computeMs: 'compute', pullMs: 'pull', pushMs: 'push' } as const satisfies Record<string, SpanName>;
 
 /** A requests never time out in the simulation: a late reply is what the model is about. */
 const NO_TIMEOUT = { timeoutMs: 1e12 };
@@ -58,6 +61,8 @@ export class SimWorker {
       readonly computeScale: number;
       readonly stragglers?: Stragglers;
       readonly seed: number;
+      /** Its lease, pull, compute and push spans, as the real worker records them. */
+      readonly spans: Spans;
     },
   ) {
     this.random = new Mulberry32(options.seed);
@@ -90,8 +95,11 @@ export class SimWorker {
       }
       if (this.revoked.has(lease.leaseId)) continue;
       const waitMs = this.world.queue.now - idleSince;
+      const endLease = this.options.spans.begin('lease', { step: lease.step, leaseId: lease.leaseId, microBatches: lease.microBatchIds.length });
       const result = await this.runLease(lease);
       idleSince = this.world.queue.now;
+      // The real lease span ends where the worker reports the lease, before the report goes out.
+      endLease();
       await this.toCoordinator(() =>
         coordinator.send({
           type: 'leaseDone',
@@ -132,7 +140,7 @@ export class SimWorker {
       const leading = this.options.presum ? leadingRun(lease.microBatchIds) : 0;
       const run = leading > 1 ? leading : 0;
       if (run > 0) {
-        await this.timed(timing, 'computeMs', this.computeRun(run));
+        await this.timed(timing, 'computeMs', lease.step, () => this.computeRun(run));
         for (let id = 0; id < run; id++) await this.node.process.work((this.world.calibration.foldMsPerMFloat * this.grads.length) / 1e6);
         const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, 0, versions[s], s, run)));
         replies.catch(() => undefined);
@@ -141,13 +149,13 @@ export class SimWorker {
       const rest = lease.microBatchIds.filter((id) => id >= run);
       // Sync, the rest in one pass too, each pushed alone, as the real worker does (pushEach).
       const onePass = this.options.presum && rest.length > 1;
-      if (onePass) await this.timed(timing, 'computeMs', this.computeRun(rest.length));
+      if (onePass) await this.timed(timing, 'computeMs', lease.step, () => this.computeRun(rest.length));
       for (const id of rest) {
         if (this.options.async) {
           for (let s = 0; s < this.seen.length; s++) this.seen[s] = Math.max(this.seen[s], lease.modelVersion);
-          versions = await this.timed(timing, 'pullMs', this.pull(undefined));
+          versions = await this.timed(timing, 'pullMs', lease.step, () => this.pull(undefined));
         }
-        if (!onePass) await this.timed(timing, 'computeMs', this.computeOne());
+        if (!onePass) await this.timed(timing, 'computeMs', lease.step, () => this.computeOne());
         const replies = Promise.all(this.links.shards.map((_, s) => this.push(lease, id, versions[s], s)));
         replies.catch(() => undefined);
         acks.push({ ids: [id], replies });
@@ -157,16 +165,16 @@ export class SimWorker {
         versions.catch(() => undefined);
         this.prefetched = { step: lease.step + 1, versions };
       }
-      const pushStarted = this.world.queue.now;
       const outcome = { ids: [] as number[], stale: [] as number[] };
-      for (const { ids, replies } of acks) {
-        const statuses = await replies;
-        const refused = statuses.find((a) => a.status === 'rejected' || a.status === 'split' || (a.status === 'stale' && !this.options.async));
-        if (refused) throw new ProtocolError('E_STALE', `push of step ${refused.step} micro-batch ${refused.microBatchId} was ${refused.status}`);
-        if (statuses.some((a) => a.status === 'stale')) outcome.stale.push(...ids);
-        else outcome.ids.push(...ids);
-      }
-      timing.pushMs = this.world.queue.now - pushStarted;
+      await this.timed(timing, 'pushMs', lease.step, async () => {
+        for (const { ids, replies } of acks) {
+          const statuses = await replies;
+          const refused = statuses.find((a) => a.status === 'rejected' || a.status === 'split' || (a.status === 'stale' && !this.options.async));
+          if (refused) throw new ProtocolError('E_STALE', `push of step ${refused.step} micro-batch ${refused.microBatchId} was ${refused.status}`);
+          if (statuses.some((a) => a.status === 'stale')) outcome.stale.push(...ids);
+          else outcome.ids.push(...ids);
+        }
+      });
       return { ...outcome, ...timing };
     } catch (error) {
       // Overtaken: the step was applied from other workers' pushes (a backup lease finished first).
@@ -175,11 +183,22 @@ export class SimWorker {
     }
   }
 
-  private async timed<T>(timing: Record<'computeMs' | 'pullMs' | 'pushMs', number>, key: 'computeMs' | 'pullMs' | 'pushMs', work: Promise<T>): Promise<T> {
+  /** Times `work` of `step` into `timing[key]` and records it as the real worker's span of that name. */
+  private async timed<T>(
+    timing: Record<'computeMs' | 'pullMs' | 'pushMs', number>,
+    key: 'computeMs' | 'pullMs' | 'pushMs',
+    step: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const started = this.world.queue.now;
-    const result = await work;
-    timing[key] += this.world.queue.now - started;
-    return result;
+    const end = this.options.spans.begin(SPAN_OF[key], { step });
+    try {
+      const result = await work();
+      timing[key] += this.world.queue.now - started;
+      return result;
+    } finally {
+      end();
+    }
   }
 
   /**
@@ -232,13 +251,8 @@ export class SimWorker {
   private pullStep(step: number, timing: { pullMs: number }): Promise<number[]> {
     const prefetched = this.prefetched;
     this.prefetched = undefined;
-    if (prefetched?.step === step)
-      return this.timed(
-        timing as never,
-        'pullMs',
-        prefetched.versions.catch(() => this.pull({ step })),
-      );
-    return this.timed(timing as never, 'pullMs', this.pull({ step }));
+    if (prefetched?.step === step) return this.timed(timing as never, 'pullMs', step, () => prefetched.versions.catch(() => this.pull({ step })));
+    return this.timed(timing as never, 'pullMs', step, () => this.pull({ step }));
   }
 
   /** Pulls every shard's slice (sync: of `at.step`; async: the newest version seen or later). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { modelOf, shardRanges } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
+import type { Spans } from '@dptrain/log';
 import { parseConfig } from '@dptrain/config';
 import type { Calibration, PortCost } from './calibration.js';
 import { simulate, type SimulationResult } from './simulation.js';
@@ -180,6 +181,41 @@ describe('simulate', () => {
     expect(during.timing.computeMs - after.timing.computeMs).toBeCloseTo(4, 6);
     const stepMs = (r: SimulationResult) => r.virtualMs / r.steps;
     expect(stepMs(during) - stepMs(after)).toBeGreaterThan(0.5);
+  });
+
+  it('records each process’s spans on the virtual clock, as a real run’s trace: leases holding their pull, compute and push, and the coordinator’s steps', async () => {
+    type Span = { name: string; begin: number; end: number; args: Record<string, unknown> };
+    const recorded = new Map<string, Span[]>();
+    const spans = (processName: string): Spans => {
+      const own: Span[] = [];
+      recorded.set(processName, own);
+      return {
+        begin: (name, args) => {
+          const span: Span = { name, begin: performance.now(), end: NaN, args: { ...args } };
+          own.push(span);
+          return () => void (span.end = performance.now());
+        },
+        instant: () => undefined,
+      };
+    };
+    const result = await simulate({ job: job({ workers: 2 }), calibration: calibration(), placement: { kind: 'shared', cores: 2 }, spans });
+    expect([...recorded.keys()].sort()).toEqual(['coordinator', 'worker-0', 'worker-1']);
+    expect(recorded.get('coordinator')!.filter((s) => s.name === 'step')).toHaveLength(12);
+    let computed = 0;
+    for (const worker of ['worker-0', 'worker-1']) {
+      const own = recorded.get(worker)!;
+      for (const s of own) {
+        expect(s.end).toBeGreaterThanOrEqual(s.begin);
+        expect(s.end).toBeLessThanOrEqual(result.virtualMs);
+      }
+      for (const lease of own.filter((s) => s.name === 'lease')) {
+        const inside = own.filter((s) => s.name !== 'lease' && s.args.step === lease.args.step && s.begin >= lease.begin && s.end <= lease.end);
+        expect(new Set(inside.map((s) => s.name))).toEqual(new Set(['pull', 'compute', 'push']));
+      }
+      computed += own.filter((s) => s.name === 'compute').reduce((a, s) => a + s.end - s.begin, 0);
+    }
+    // Each micro-batch is 10 ms of compute in the test calibration: 12 steps of 4.
+    expect(computed).toBeGreaterThanOrEqual(12 * 4 * 10 - 1e-6);
   });
 
   it('refuses a calibration made for another model', async () => {

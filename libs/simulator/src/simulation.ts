@@ -1,5 +1,6 @@
 import { Coordinator, modelOf, shardRanges, type ClusterResult } from '@dptrain/cluster';
 import type { JobDescription } from '@dptrain/job';
+import { noSpans, type Spans } from '@dptrain/log';
 import { createMemoryPair } from '@dptrain/protocol';
 import { deriveSeed } from '@dptrain/random';
 import { CalibrationError, coreComputeFactor, type Calibration } from './calibration.js';
@@ -30,6 +31,13 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** Virtual milliseconds after which a job that has not finished is declared stuck. @default 3_600_000 */
   readonly limitMs?: number;
+  /**
+   * Where each process's spans go, by its name (coordinator, worker-k), timed on the virtual clock
+   * (performance.now() during the simulation): the coordinator's step spans and instants, each
+   * worker's lease, pull, compute and push, as `dptrain local --trace` records a real run's.
+   * @default none
+   */
+  readonly spans?: (processName: string) => Spans;
 }
 
 export interface SimulationResult {
@@ -146,6 +154,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     },
     workerTimeoutMs: 1e12,
     leaseTimeoutMs: 1e12,
+    spans: options.spans?.('coordinator') ?? noSpans,
   });
   const shards = ranges.map((_, s) => {
     const pair = createMemoryPair({ a: { role: 'ps', validateOptions: { paramCount } }, b: { role: 'coordinator', validateOptions: { paramCount } } });
@@ -187,6 +196,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
         computeScale: (config.microBatchSize / calibration.model.microBatchSize) * coreComputeFactor(calibration, node.process.core),
         stragglers: options.stragglers,
         seed: deriveSeed(seed, 0x5157, k),
+        spans: options.spans?.(`worker-${k}`) ?? noSpans,
       },
     );
   });

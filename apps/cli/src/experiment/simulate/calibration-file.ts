@@ -74,8 +74,10 @@ export function describeCalibration(c: Calibration): string[] {
  * running the real configurations again.
  * @throws CalibrationError when the file cannot be read or holds no validation table
  */
-export async function readValidation(path: string): Promise<{ validation: ValidationRow[]; validationRepeats: number; validationPriority: number }> {
-  let value: { validation?: unknown; validationRepeats?: unknown; validationPriority?: unknown };
+export async function readValidation(
+  path: string,
+): Promise<{ validation: ValidationRow[]; validationRepeats: number; validationPriority: number; validationSteps: number | undefined }> {
+  let value: { validation?: unknown; validationRepeats?: unknown; validationPriority?: unknown; validationSteps?: unknown };
   try {
     value = JSON.parse(await readFile(path, 'utf8')) as typeof value;
   } catch (error) {
@@ -98,6 +100,7 @@ export async function readValidation(path: string): Promise<{ validation: Valida
     })),
     validationRepeats: value.validationRepeats,
     validationPriority: typeof value.validationPriority === 'number' ? value.validationPriority : 0,
+    validationSteps: typeof value.validationSteps === 'number' ? value.validationSteps : undefined,
   };
 }
 

@@ -21,6 +21,22 @@ import { repredict, validate } from './validate.js';
 const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter', 'backupMinMs'];
 const DEFAULTS = { backend: 'wasm' };
 
+/**
+ * The steps of the validation's runs and simulations: a reused validation's own (files written
+ * before they were kept: --validate-steps, as before), or --validate-steps.
+ * @throws ConfigError when --validate-steps is given and a reused validation ran another length
+ */
+function stepsOfValidation(reused: { validationSteps: number | undefined } | undefined, asked: number, source: string | undefined): number {
+  const ran = reused?.validationSteps;
+  if (ran === undefined) return asked;
+  if (source === 'cli' && asked !== ran)
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      `--validate-steps ${asked}, but the reused validation's real runs took ${ran} steps each; help: leave --validate-steps out, and they are predicted at the length they ran`,
+    );
+  return ran;
+}
+
 function positiveNumber(flag: string, text: string, allowZero = false): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -92,6 +108,12 @@ export function registerSimulate(group: Command): void {
       new Option(
         '--no-pin-cpus',
         "validation: let each real run's processes take any core, and model one run queue, instead of pinning each to a CPU (dptrain local --pin-cpus) and modelling the same pinning",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--trace <dir>',
+        "validation: record each configuration's simulated run, the one judged, as dptrain local --trace records a real one: <dir>/<configuration>/coordinator.trace.jsonl and worker-k.trace.jsonl, on the virtual clock, to lay beside a traced real run (the shards' spans are not modelled)",
       ),
     )
     .addOption(new Option('--background <n>', 'validation: other load on the machine, in busy processes (default: sampled during each real run)'))
@@ -185,15 +207,17 @@ export function registerSimulate(group: Command): void {
       calibration = await readCalibration(calibrationFile);
     }
 
+    const trace = typeof options.trace === 'string' ? options.trace : undefined;
     const machine = machineNow();
     const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
-    const validationJob = new BaseJob(
-      { ...jobOptions, steps: String(positiveInt('--validate-steps', String(options.validateSteps))) },
-      DEFAULTS,
-      options.config as string | undefined,
+    const validationSteps = stepsOfValidation(
+      reused,
+      positiveInt('--validate-steps', String(options.validateSteps)),
+      command.getOptionValueSource('validateSteps'),
     );
+    const validationJob = new BaseJob({ ...jobOptions, steps: String(validationSteps) }, DEFAULTS, options.config as string | undefined);
     const validation = reused
-      ? await repredict(validationJob, facts, calibration, reused.validation)
+      ? await repredict(validationJob, facts, calibration, reused.validation, trace)
       : options.validate === false
         ? null
         : await validate(validationJob, facts, calibration, {
@@ -202,6 +226,7 @@ export function registerSimulate(group: Command): void {
             background: options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
             priority: niceValue(String(options.priority)),
             pinCpus: options.pinCpus !== false,
+            ...(trace === undefined ? {} : { trace }),
           });
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
@@ -215,6 +240,7 @@ export function registerSimulate(group: Command): void {
       calibrationFile,
       validation,
       validationRepeats: reused?.validationRepeats ?? positiveInt('--repeats', String(options.repeats)),
+      validationSteps,
       validationPriority: reused?.validationPriority ?? niceValue(String(options.priority)),
       validationSource: typeof options.reuseValidation === 'string' ? options.reuseValidation : 'this run',
       grid,

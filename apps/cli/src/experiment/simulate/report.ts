@@ -17,6 +17,8 @@ export interface SimulateResults {
   readonly calibrationFile: string;
   readonly validation: readonly ValidationRow[] | null;
   readonly validationRepeats: number;
+  /** Steps of each real run and of its simulation (absent in files written before it was kept). */
+  readonly validationSteps?: number;
   /** Nice value the real runs had. */
   readonly validationPriority: number;
   /** Where the validation rows come from: this run, or the results.json given to --reuse-validation. */

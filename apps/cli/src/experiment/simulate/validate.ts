@@ -2,13 +2,14 @@ import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { pinnedCores, type JobDescription } from '@dptrain/job';
 import type { JobConfig } from '@dptrain/config';
-import { simulate, type Calibration, type Layout, type SimulationResult } from '@dptrain/simulator';
+import { simulate, type Calibration, type Layout, type SimulationOptions, type SimulationResult } from '@dptrain/simulator';
 import type { BaseJob } from '../common/job-options.js';
 import { sig } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
 import { RunCpuSampler, type RunCpu } from './run-cpu.js';
+import { simulationTrace } from './simulation-trace.js';
 import { cpuShares, errorAtRunSpeed, judge, median, runStats, typicalBackground, type CpuByRole, type RealRun, type Verdict } from './judge.js';
 
 /**
@@ -110,6 +111,8 @@ export interface RealRunOptions {
   readonly priority: number;
   /** Each process pinned to a CPU (`dptrain local --pin-cpus`), so each run shares the cores alike. */
   readonly pinCpus: boolean;
+  /** Where each configuration's judged simulation records its spans (simulationTrace), if anywhere. */
+  readonly trace?: string;
 }
 
 /**
@@ -160,12 +163,13 @@ export async function predictor(job: BaseJob, facts: JobFacts, calibration: Cali
   const described = await describe(job, facts, cell);
   const cluster = { workers: cell.workers, psShards: cell.psShards, colocate: cell.layout === 'colocated' };
   const pinned = cell.pinned ? pinnedCores(cluster, calibration.cores) : undefined;
-  return (load: number) =>
+  return (load: number, spans?: SimulationOptions['spans']) =>
     simulate({
       job: described,
       calibration,
       layout: cell.layout,
       placement: { kind: 'shared', cores: calibration.cores, background: load, ...(pinned ? { pinned } : {}) },
+      ...(spans ? { spans } : {}),
     });
 }
 
@@ -217,17 +221,21 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
       : own[own.length - 1]!;
     const m = typical.cell;
     rows.push(
-      await predicted(predict, {
-        id: cell.id,
-        layout,
-        workers: cell.workers,
-        psShards: cell.psShards,
-        mode: cell.mode,
-        pinned: pinCpus,
-        runs: realRuns,
-        measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
-        note: own.map((x) => x.cell.error).find((e) => e !== null) ?? null,
-      }),
+      await predicted(
+        predict,
+        {
+          id: cell.id,
+          layout,
+          workers: cell.workers,
+          psShards: cell.psShards,
+          mode: cell.mode,
+          pinned: pinCpus,
+          runs: realRuns,
+          measuredSplit: m.computeMs === null ? null : split({ computeMs: m.computeMs, pullMs: m.pullMs ?? 0, pushMs: m.pushMs ?? 0, waitMs: m.waitMs ?? 0 }),
+          note: own.map((x) => x.cell.error).find((e) => e !== null) ?? null,
+        },
+        options.trace,
+      ),
     );
   }
   return rows;
@@ -244,11 +252,12 @@ type Measured = Pick<ValidationRow, 'id' | 'layout' | 'workers' | 'psShards' | '
  * A row from its real runs: their median, interval and spread, the prediction with the runs'
  * median background (and with none), and the verdict (judge.ts).
  */
-async function predicted(predict: (load: number) => Promise<SimulationResult>, row: Measured): Promise<ValidationRow> {
+async function predicted(predict: Predict, row: Measured, traceDir: string | undefined): Promise<ValidationRow> {
   const stats = runStats(row.runs);
   const load = typicalBackground(row.runs);
-  const quiet = await predict(0);
-  const loaded = load === undefined || load === 0 ? quiet : await predict(load);
+  const judged = load ?? 0;
+  const quiet = await traced(predict, 0, judged === 0 ? traceDir : undefined, row);
+  const loaded = judged === 0 ? quiet : await traced(predict, judged, traceDir, row);
   const { error, verdict } = judge(stats, loaded.samplesPerSecond);
   const atSpeed = errorAtRunSpeed(row.runs, loaded.samplesPerSecond, loaded.cpuMsPerStep);
   const cpus = row.runs.map((r) => r.cpuMsPerStep).filter((v): v is number => v != null);
@@ -277,16 +286,36 @@ async function predicted(predict: (load: number) => Promise<SimulationResult>, r
   };
 }
 
+type Predict = Awaited<ReturnType<typeof predictor>>;
+
+/** The prediction at `load`, its processes' spans recorded in `<traceDir>/<row id>/` when a folder is given. */
+async function traced(predict: Predict, load: number, traceDir: string | undefined, row: Pick<ValidationRow, 'id' | 'workers'>): Promise<SimulationResult> {
+  if (traceDir === undefined) return predict(load);
+  const names = ['coordinator', ...Array.from({ length: row.workers }, (_, k) => `worker-${k}`)];
+  const trace = await simulationTrace(join(traceDir, row.id), names);
+  try {
+    return await predict(load, (name) => trace.spans(name));
+  } finally {
+    await trace.close();
+  }
+}
+
 /**
  * Predicts the real runs of an earlier validation again with this model and calibration: the
  * measured rates, splits and background load stay as they were measured; the predictions, the
  * errors and the verdicts are this run's (`--reuse-validation`).
  */
-export async function repredict(job: BaseJob, facts: JobFacts, calibration: Calibration, rows: readonly ValidationRow[]): Promise<ValidationRow[]> {
+export async function repredict(
+  job: BaseJob,
+  facts: JobFacts,
+  calibration: Calibration,
+  rows: readonly ValidationRow[],
+  trace?: string,
+): Promise<ValidationRow[]> {
   const out: ValidationRow[] = [];
   for (const row of rows) {
     process.stderr.write(`simulate: predicting ${row.id} again\n`);
-    out.push(await predicted(await predictor(job, facts, calibration, row), row));
+    out.push(await predicted(await predictor(job, facts, calibration, row), row, trace));
   }
   return out;
 }
