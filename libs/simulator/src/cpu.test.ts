@@ -15,6 +15,18 @@ describe('Host (time slices) and Process', () => {
     expect(finishTimes(queue, new Host(queue, 2), [3])).toEqual([3]);
   });
 
+  it('counts each core’s busy time, a running slice up to now, as /proc/stat counts a CPU’s', () => {
+    const queue = new EventQueue();
+    const host = new Host(queue, 2, 0, 1);
+    new Process('a', host, 0).run(3, () => undefined);
+    new Process('b', host, 0).run(2, () => undefined);
+    new Process('c', host, 1).run(1, () => undefined);
+    queue.after(2.5, () => expect(host.busyMs()).toEqual([2.5, 1]));
+    while (queue.step());
+    expect(queue.now).toBe(5);
+    expect(host.busyMs()).toEqual([5, 1]);
+  });
+
   it('takes the kernel’s default slice: 0.75 ms × (1 + log2 cores)', () => {
     expect([1, 2, 4, 8].map(defaultSliceMs)).toEqual([0.75, 1.5, 2.25, 3]);
   });

@@ -50,6 +50,8 @@ export class Host {
   private readonly woken: Job[] = [];
   /** Threads preempted at the end of a slice, in order. */
   private readonly preempted: Job[] = [];
+  /** Each core's work finished so far (slices ended), in milliseconds: the cluster's and the background's. */
+  private readonly busy: number[];
   readonly sliceMs: number;
 
   constructor(
@@ -63,6 +65,7 @@ export class Host {
     this.sliceMs = sliceMs ?? defaultSliceMs(cores);
     if (!(this.sliceMs > 0)) throw new RangeError(`host time slice ${this.sliceMs} ms must be positive`);
     this.slots = Array.from({ length: cores }, () => ({ job: undefined, since: 0, until: 0, sliceStart: 0, lastThread: undefined, lastEnded: -1 }));
+    this.busy = new Array<number>(cores).fill(0);
     for (let i = 0; i < Math.floor(background); i++) this.start(Infinity, () => undefined);
     const rest = background - Math.floor(background);
     if (rest > 1e-9) this.duty(rest);
@@ -95,6 +98,11 @@ export class Host {
     else this.woken.push(job);
   }
 
+  /** Milliseconds each core has been busy up to now, as /proc/stat counts a CPU's time not idle (the background's included). */
+  busyMs(): number[] {
+    return this.slots.map((core, i) => this.busy[i]! + (core.job ? this.queue.now - core.since : 0));
+  }
+
   /** A background thread busy `fraction` of the time: a slice of work, then a sleep, and again. */
   private duty(fraction: number): void {
     this.start(this.sliceMs, () => this.queue.after((this.sliceMs * (1 - fraction)) / fraction, () => this.duty(fraction)));
@@ -112,6 +120,7 @@ export class Host {
   private sliceEnds(core: Core): void {
     const job = core.job!;
     job.remaining -= core.until - core.since;
+    this.busy[this.slots.indexOf(core)] += core.until - core.since;
     core.job = undefined;
     if (job.remaining > 1e-9) {
       // Preempted only when another thread waits for this core; otherwise it runs on.

@@ -218,6 +218,28 @@ describe('simulate', () => {
     expect(computed).toBeGreaterThanOrEqual(12 * 4 * 10 - 1e-6);
   });
 
+  it('keeps each core’s busy time at every step’s close on a shared host: what the cores did adds up to the cluster’s CPU', async () => {
+    const pinned = new Map([
+      ['worker-0', 0],
+      ['worker-1', 1],
+      ['ps-0', 0],
+      ['coordinator', 1],
+    ]);
+    const result = await simulate({ job: job({ workers: 2, steps: 16 }), calibration: calibration(), placement: { kind: 'shared', cores: 2, pinned } });
+    const at = result.coresAtStep!;
+    expect(at).toHaveLength(16);
+    const [first, last] = [at[3]!, at[15]!];
+    const busyPerStep = first.busyMs.map((busy, core) => (last.busyMs[core]! - busy) / 12);
+    const periodMs = (last.atMs - first.atMs) / 12;
+    for (const busy of busyPerStep) expect(busy).toBeLessThanOrEqual(periodMs + 1e-9);
+    // Core 0 holds a worker and the shard, core 1 a worker and the coordinator: the first is the busier.
+    expect(busyPerStep[0]).toBeGreaterThan(busyPerStep[1]!);
+    const total = busyPerStep[0]! + busyPerStep[1]!;
+    expect(Math.abs(total - result.cpuMsPerStep)).toBeLessThan(0.1 * result.cpuMsPerStep);
+    const dedicatedRun = await simulate({ job: job({ steps: 4 }), calibration: calibration(), placement: dedicated });
+    expect(dedicatedRun.coresAtStep).toBeNull();
+  });
+
   it('refuses a calibration made for another model', async () => {
     await expect(
       simulate({ job: job(), calibration: calibration({ model: { name: 'mlp', paramCount: 7, microBatchSize: 4, backend: 'none' } }), placement: dedicated }),

@@ -62,6 +62,13 @@ export interface SimulationResult {
   readonly wallMs: number;
   /** Virtual milliseconds of each step, from the close of the step before. */
   readonly stepMs: number[];
+  /**
+   * At each step's close: the virtual time and how long each core of the shared host had been
+   * busy (the background's work included, as /proc/stat counts a CPU), to read each core's idle
+   * time per step off any stretch of steps as from a real run's /proc/stat. Null when every process
+   * has its own machine (a dedicated placement).
+   */
+  readonly coresAtStep: readonly { readonly atMs: number; readonly busyMs: readonly number[] }[] | null;
   /** The average worker's time split per step, as the coordinator reports it. */
   readonly timing: ClusterResult['timing'];
   /** Share of the virtual time each shard's process (co-located: its thread) was busy. */
@@ -138,6 +145,8 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
   }
   const ranges = shardRanges(paramCount, config.psShards);
   const stepClosedAt: number[] = [];
+  const host = options.placement.kind === 'shared' ? world.coordinator.process.host : undefined;
+  const coresAtStep: { atMs: number; busyMs: number[] }[] = [];
   const coordinator = new Coordinator({
     job,
     paramCount,
@@ -145,6 +154,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     evaluate: () => ({ loss: 0, accuracy: 0 }),
     onStep: () => {
       stepClosedAt.push(queue.now);
+      if (host) coresAtStep.push({ atMs: queue.now, busyMs: host.busyMs() });
       // The real coordinator's work per closed step (metrics record, progress, spans), after it has leased the next step.
       const step = calibration.coordinatorStep;
       if (step) {
@@ -238,6 +248,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
     steps,
     virtualMs: end,
     stepMs: stepClosedAt.map((t, i) => t - (i === 0 ? 0 : stepClosedAt[i - 1])),
+    coresAtStep: host ? coresAtStep : null,
     timing: result?.timing ?? (status.timingPerStepMs as unknown as ClusterResult['timing']),
     shardBusy: shards.map((s) => s.node.process.workDone / end),
     workerBusy: workers.reduce((a, w) => a + w.node.process.workDone, 0) / workers.length / end,

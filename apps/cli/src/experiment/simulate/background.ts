@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { statFields } from './proc-stat.js';
+import { cpuLineTicks, statFields } from './proc-stat.js';
 
 /** Busy and total clock ticks of all CPUs together, from the first line of /proc/stat. */
 function machineTicks(): { busy: number; total: number } | undefined {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-    // cpu  user nice system idle iowait irq softirq steal …; guest time is already inside user.
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
-    const busy = user + nice + system + irq + softirq + (steal ?? 0);
-    return Number.isFinite(busy) ? { busy, total: busy + idle + iowait } : undefined;
+    const ticks = cpuLineTicks(readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!);
+    return ticks ? { busy: ticks.busy, total: ticks.busy + ticks.idle } : undefined;
   } catch {
     return undefined;
   }

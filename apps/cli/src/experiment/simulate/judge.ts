@@ -29,6 +29,8 @@ export interface RealRun {
   readonly cpuMsPerStep?: number | null;
   /** That CPU by the process it was used in (coordinator, shard processes, workers with their threads); absent in rows of earlier validations. */
   readonly cpuMsPerStepByRole?: CpuByRole | null;
+  /** Each core's idle ms per steady step, in the model's order of cores (RunCpu.idleMsByCpu); absent in rows of earlier validations. */
+  readonly idleMsPerStepByCore?: readonly number[] | null;
 }
 
 /** CPU ms per step by process role, as /proc shows a run (a co-located shard's thread is its worker's): the simulation's own split. */

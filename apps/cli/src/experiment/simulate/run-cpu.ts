@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseMetrics } from '../common/run-folder.js';
-import { statFields } from './proc-stat.js';
+import { cpuTicks, statFields } from './proc-stat.js';
 
 /** /proc's clock ticks per second (USER_HZ: 100 on every Linux the project runs on). */
 const TICKS_PER_SECOND = 100;
@@ -78,17 +78,20 @@ export interface RunCpu {
   readonly totalMs: number;
   /** How many of the run's processes of each role were counted: a caller that knows the run's layout can tell a process missed. */
   readonly processes: Readonly<Record<string, number>>;
+  /** Each CPU's idle milliseconds per steady step (/proc/stat, idle and iowait), by CPU number: the waiting a run's CPU time does not show. */
+  readonly idleMsByCpu: Readonly<Record<number, number>>;
 }
 
 interface Sample {
   readonly at: number;
   readonly ticks: ReadonlyMap<number, { main: number; helpers: number }>;
+  readonly cpus: ReadonlyMap<number, { busy: number; idle: number }>;
 }
 
 /**
  * Samples, every 50 ms while a real run goes on, the CPU ticks of every process of it (the
- * coordinator, shard and worker processes below this one, found by their command lines) from
- * /proc, so that the CPU the run used per step can be read off its steady part afterwards
+ * coordinator, shard and worker processes below this one, found by their command lines) and each
+ * CPU's idle ticks from /proc, so that the CPU the run used per step can be read off its steady part afterwards
  * (perStep). Reading counters costs the run nothing measurable.
  */
 export class RunCpuSampler {
@@ -126,7 +129,7 @@ export class RunCpuSampler {
       const t = threadTicks(pid);
       if (t) ticks.set(pid, t);
     }
-    this.samples.push({ at: Date.now(), ticks });
+    this.samples.push({ at: Date.now(), ticks, cpus: cpuTicks() });
   }
 
   /**
@@ -161,6 +164,11 @@ export class RunCpuSampler {
       role.helperMs += perStep(end.helpers - start.helpers);
       totalMs += perStep(end.main - start.main + end.helpers - start.helpers);
     }
-    return { steps, byRole, totalMs, processes };
+    const idleMsByCpu: Record<number, number> = {};
+    for (const [cpu, end] of b.cpus) {
+      const start = a.cpus.get(cpu);
+      if (start) idleMsByCpu[cpu] = perStep(end.idle - start.idle);
+    }
+    return { steps, byRole, totalMs, processes, idleMsByCpu };
   }
 }

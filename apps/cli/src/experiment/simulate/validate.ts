@@ -10,6 +10,8 @@ import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
 import { RunCpuSampler, type RunCpu } from './run-cpu.js';
 import { simulationTrace } from './simulation-trace.js';
+import { describeCoreIdle, modelIdleByCore } from './core-idle.js';
+import { allowedCpus } from '../../cluster/cpu-affinity.js';
 import { cpuShares, errorAtRunSpeed, judge, median, runStats, typicalBackground, type CpuByRole, type RealRun, type Verdict } from './judge.js';
 
 /**
@@ -48,6 +50,8 @@ export type ValidationCells = {
   readonly cpuRatio: number | null;
   /** Worker / shard / coordinator share of the CPU per step in percent: the runs' median, then the model's (cpuShares). */
   readonly cpuShares: string | null;
+  /** Each core's idle ms per step: the runs' (median, core by core) vs the model's (core-idle.ts); null without /proc or on dedicated machines. */
+  readonly coreIdle: string | null;
   /** errorAtRunSpeed (judge.ts): the error with each run's machine speed taken out, median and (least–greatest). */
   readonly errorAtRunSpeed: string | null;
   /** That error judged as the raw one is (judge.ts); null without CPU figures. Not the validation's verdict. */
@@ -211,6 +215,7 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
       background: m.load === undefined ? null : sig(m.load, 3),
       cpuMsPerStep: m.cpu === undefined ? null : sig(m.cpu.totalMs, 3),
       cpuMsPerStepByRole: m.cpu === undefined ? null : cpuByRole(m.cpu),
+      idleMsPerStepByCore: m.cpu === undefined ? null : idleByCore(m.cpu, calibration.cores),
     }));
     const stats = runStats(realRuns);
     // The split of the run closest to the median stands for the configuration.
@@ -239,6 +244,14 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
     );
   }
   return rows;
+}
+
+/** A run's idle ms per step on the CPUs the model's cores stand for (the first `cores` this process may use, as pinning takes them); null where /proc missed one. */
+function idleByCore(cpu: RunCpu, cores: number): number[] | null {
+  const idle = allowedCpus()
+    .slice(0, cores)
+    .map((c) => cpu.idleMsByCpu[c]);
+  return idle.length === cores && idle.every((v) => v !== undefined) ? idle.map((v) => sig(v!, 3)) : null;
 }
 
 function cpuByRole(cpu: RunCpu): CpuByRole {
@@ -281,6 +294,10 @@ async function predicted(predict: Predict, row: Measured, traceDir: string | und
         : `${median(cpus).toFixed(1)} (${Math.min(...cpus).toFixed(1)}–${Math.max(...cpus).toFixed(1)}) / ${loaded.cpuMsPerStep.toFixed(1)}`,
     cpuRatio: atSpeed ? sig(atSpeed.cpuRatio, 3) : null,
     cpuShares: cpuShares(row.runs, loaded.cpuMsPerStepByRole),
+    coreIdle: describeCoreIdle(
+      row.runs.map((r) => r.idleMsPerStepByCore),
+      modelIdleByCore(loaded.coresAtStep),
+    ),
     errorAtRunSpeed: atSpeed ? `${pct(atSpeed.median)} (${pct(atSpeed.min)} to ${pct(atSpeed.max)})` : null,
     verdictAtRunSpeed: atSpeed?.verdict ?? null,
   };
