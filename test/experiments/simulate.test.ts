@@ -91,6 +91,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       model: { paramCount: number };
       port?: { fixedMs: number; msPerMB: number };
       computeMsByCore?: number[];
+      scheduler?: { sliceMs: number };
       cores: number;
     };
     expect(calibration.computeMs.length).toBeGreaterThan(10);
@@ -98,6 +99,9 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     if (process.platform === 'linux' && calibration.cores > 1) {
       expect(calibration.computeMsByCore).toHaveLength(calibration.cores);
       expect(calibration.computeMsByCore!.every((ms) => ms > 0)).toBe(true);
+      // How one CPU is shared, measured with the command pinned to one, and said in the report.
+      expect(calibration.scheduler!.sliceMs).toBeGreaterThanOrEqual(0.5);
+      expect(run.report).toContain(`two busy threads take turns of ${calibration.scheduler!.sliceMs.toFixed(2)} ms`);
     }
     // The co-located layout's port to the shard's thread, measured from the command as from the
     // sources. Its per-megabyte slope needs frames of a real model's size (port-cost.test.ts); this

@@ -8,10 +8,11 @@ import { planOf, planSizes, type JobDescription } from '@dptrain/job';
 import { globalNorm, GradientSum } from '@dptrain/optim';
 import { concatParts, createDecoder, encodeMessage, type Message } from '@dptrain/protocol';
 import { trainingSplits, UpdateRule } from '@dptrain/training';
-import { upperMedian as median, type Calibration, type ComputeRun, type LinearCost, type PortCost } from './calibration.js';
+import { upperMedian as median, type Calibration, type ComputeRun, type LinearCost, type PortCost, type SchedulerCost } from './calibration.js';
 import { medianPortCost } from './calibration-median.js';
 import { cpuSince, processCpu } from './main-thread-cpu.js';
 import { measurePort } from './port-cost.js';
+import { probeScheduler } from './scheduler-probe.js';
 import { measureTransport } from './transport-cost.js';
 
 /** CPU milliseconds (user + system, this process) `fn` takes. */
@@ -164,6 +165,16 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     } finally {
       pinning?.release();
     }
+    // How one CPU is shared, where processes can be pinned to one (the validation's runs are).
+    let scheduler: SchedulerCost | undefined;
+    if (pinning) {
+      pinning.pin(0);
+      try {
+        scheduler = await probeScheduler();
+      } finally {
+        pinning.release();
+      }
+    }
 
     const computeRuns = await measureComputeRuns(model, params, train, plan, config.microBatchSize);
 
@@ -244,6 +255,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       transport,
       receiveHelperMsPerMB,
       ...(port === undefined ? {} : { port }),
+      ...(scheduler === undefined ? {} : { scheduler }),
       foldMsPerMFloat: (foldMs * 1e6) / P,
       applyMsPerMFloat: (Math.max(0, applyMs - copyMs) * 1e6) / P,
       updateLogMsPerMFloat: (updateLogMs * 1e6) / P,

@@ -36,6 +36,17 @@ describe('medianCalibration', () => {
     expect(m.source).toMatch(/^the median of 3 calibrations/);
   });
 
+  it('takes the scheduler’s turn as the median of the calibrations that measured it', () => {
+    const m = medianCalibration([
+      testCalibration(100, { scheduler: { sliceMs: 4.1 } }),
+      testCalibration(100, { scheduler: { sliceMs: 3.9 } }),
+      testCalibration(100),
+      testCalibration(100, { scheduler: { sliceMs: 4.0 } }),
+    ]);
+    expect(m.scheduler).toEqual({ sliceMs: 4.0 });
+    expect(medianCalibration([testCalibration(100), testCalibration(100)]).scheduler).toBeUndefined();
+  });
+
   it('takes each run length’s median and the coordinator’s step cost’s median', () => {
     const runs = (ms: number) => [{ count: 2, ms, helperMs: ms / 10, helperAfterMs: ms / 20 }];
     const step = (mainMs: number) => ({ mainMs, helperMs: 0.2, source: 'a real run' });

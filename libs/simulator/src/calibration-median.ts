@@ -1,5 +1,5 @@
 import { median } from '@dptrain/cluster';
-import type { Calibration, ComputeRun, CoordinatorStepCost, LinearCost, PortCost } from './calibration.js';
+import type { Calibration, ComputeRun, CoordinatorStepCost, LinearCost, PortCost, SchedulerCost } from './calibration.js';
 
 /**
  * One calibration from several taken one after another on the same machine: every cost the
@@ -34,6 +34,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
     : undefined;
   const port = medianPortCost(calibrations.map((c) => c.port).filter((p): p is PortCost => p !== undefined));
   const steps = calibrations.map((c) => c.coordinatorStep).filter((s): s is CoordinatorStepCost => s !== undefined);
+  const schedulers = calibrations.map((c) => c.scheduler).filter((s): s is SchedulerCost => s !== undefined);
   const computeHelperMs = optional((c) => c.computeHelperMs);
   const computeHelperAfterMs = optional((c) => c.computeHelperAfterMs);
   const receiveHelperMsPerMB = optional((c) => c.receiveHelperMsPerMB);
@@ -64,6 +65,7 @@ export function medianCalibration(calibrations: readonly Calibration[]): Calibra
             source: `the median of ${steps.length}: ${steps[0]!.source}`,
           },
         }),
+    ...(schedulers.length === 0 ? {} : { scheduler: { sliceMs: median(schedulers.map((s) => s.sliceMs)) } }),
     wire: { latencyMs: of((c) => c.wire.latencyMs), bandwidthMBps: of((c) => c.wire.bandwidthMBps) },
     cores: first.cores,
   };

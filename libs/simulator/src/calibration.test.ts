@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkCalibration, computeRunCost, coreComputeFactor, type Calibration } from './calibration.js';
 import { testCalibration } from './testing/index.js';
+import { defaultSliceMs } from './cpu.js';
+import { EventQueue } from './event-queue.js';
+import { nodeFactory } from './world.js';
 
 const runs = [
   { count: 2, ms: 3, helperMs: 0.2 },
@@ -65,5 +68,22 @@ describe('the compute on each core', () => {
       expect(() => checkCalibration(JSON.parse(JSON.stringify({ ...testCalibration(100), computeMsByCore: bad })))).toThrow(
         /field "computeMsByCore".*--calibrate/,
       );
+  });
+});
+
+describe('how one CPU is shared (scheduler)', () => {
+  it('is read when given and may be absent (older files); a bad one is refused, naming the field', () => {
+    const scheduler = { sliceMs: 4.03 };
+    expect(checkCalibration(JSON.parse(JSON.stringify(testCalibration(100, { scheduler })))).scheduler).toEqual(scheduler);
+    expect(checkCalibration(JSON.parse(JSON.stringify(testCalibration(100)))).scheduler).toBeUndefined();
+    for (const bad of [{ sliceMs: 0 }, { sliceMs: -4 }, {}, 'fair'])
+      expect(() => checkCalibration(JSON.parse(JSON.stringify({ ...testCalibration(100), scheduler: bad })))).toThrow(/field "scheduler".*--calibrate/);
+  });
+
+  it('sets the slice of the hosts the simulation runs on; without it, the kernel’s default', () => {
+    const queue = new EventQueue();
+    expect(nodeFactory(queue, { kind: 'shared', cores: 2 }, { sliceMs: 4.03 })('worker-0').process.host.sliceMs).toBe(4.03);
+    expect(nodeFactory(queue, { kind: 'dedicated', cores: 2 }, { sliceMs: 4.03 })('ps-0').process.host.sliceMs).toBe(4.03);
+    expect(nodeFactory(queue, { kind: 'dedicated', cores: 2 })('worker-0').process.host.sliceMs).toBe(defaultSliceMs(2));
   });
 });

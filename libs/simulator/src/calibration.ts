@@ -75,6 +75,11 @@ export interface Calibration {
    * progress display, spans), measured in a real run. Absent in older files (then nothing).
    */
   readonly coordinatorStep?: CoordinatorStepCost;
+  /**
+   * How the kernel shares one CPU between threads (scheduler-probe.ts). Absent in older files and
+   * where the calibration could not pin itself (then the kernel's default slice, defaultSliceMs).
+   */
+  readonly scheduler?: SchedulerCost;
   /** What the transport adds besides CPU: loopback latency and throughput when measured here. */
   readonly wire: { readonly latencyMs: number; readonly bandwidthMBps: number };
   /** Cores of the machine the calibration ran on. */
@@ -90,6 +95,11 @@ export interface Calibration {
 export interface PortCost extends LinearCost {
   readonly latencyMs: number;
   readonly receiveHelperMsPerMB: number;
+}
+
+export interface SchedulerCost {
+  /** How long two busy threads on one CPU each run before the other's turn: the model's time slice. */
+  readonly sliceMs: number;
 }
 
 export interface CoordinatorStepCost {
@@ -220,6 +230,11 @@ export function checkCalibration(value: unknown): Calibration {
         nonNegative(port.latencyMs) &&
         nonNegative(port.receiveHelperMsPerMB)),
     'field "port" must have non-negative fixedMs, msPerMB, latencyMs and receiveHelperMsPerMB when given',
+  );
+  const scheduler = c.scheduler as Record<string, unknown> | undefined;
+  need(
+    scheduler === undefined || (typeof scheduler === 'object' && scheduler !== null && nonNegative(scheduler.sliceMs) && (scheduler.sliceMs as number) > 0),
+    'field "scheduler" must have sliceMs > 0 when given',
   );
   const step = c.coordinatorStep as Record<string, unknown> | undefined;
   need(

@@ -123,7 +123,7 @@ async function runJob(queue: EventQueue, options: SimulationOptions): Promise<Om
       `the co-located layout serves shard k in worker k, so the job needs psShards = workers, not ${config.psShards} shard(s) for ${config.workers} worker(s); help: set psShards to the worker count, as dptrain local --colocate does`,
     );
   }
-  const nodeOf = nodeFactory(queue, options.placement);
+  const nodeOf = nodeFactory(queue, options.placement, calibration.scheduler);
   const world: World = {
     queue,
     network: new Network(queue, options.wire ?? calibration.wire),

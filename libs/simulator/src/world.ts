@@ -1,4 +1,4 @@
-import { costOf, type Calibration } from './calibration.js';
+import { costOf, type Calibration, type SchedulerCost } from './calibration.js';
 import { Host, Process } from './cpu.js';
 import type { EventQueue } from './event-queue.js';
 import { Endpoint, type Network, type Traffic } from './network.js';
@@ -64,10 +64,11 @@ export function inProcess(from: Node, to: Node): boolean {
 }
 
 /** Creates nodes according to a placement. */
-export function nodeFactory(queue: EventQueue, placement: Placement): (name: string) => Node {
-  const shared = placement.kind === 'shared' ? new Host(queue, placement.cores, placement.background ?? 0) : undefined;
+export function nodeFactory(queue: EventQueue, placement: Placement, scheduler?: SchedulerCost): (name: string) => Node {
+  const host = () => new Host(queue, placement.cores, placement.background ?? 0, scheduler?.sliceMs);
+  const shared = placement.kind === 'shared' ? host() : undefined;
   return (name) => ({
-    process: new Process(name, shared ?? new Host(queue, placement.cores, placement.background ?? 0), placement.pinned?.get(name)),
+    process: new Process(name, shared ?? host(), placement.pinned?.get(name)),
     endpoint: new Endpoint(name),
   });
 }

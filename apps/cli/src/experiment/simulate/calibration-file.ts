@@ -45,6 +45,11 @@ export function describeCalibration(c: Calibration): string[] {
           `- Compute per micro-batch on each core, the process pinned to it in turn: ${c.computeMsByCore.map((ms, k) => `core ${k} ${ms.toFixed(3)} ms`).join(', ')} (medians; a worker pinned to a core computes at its speed).`,
         ]
       : []),
+    ...(c.scheduler
+      ? [
+          `- One CPU shared by threads (measured with this process pinned to one): two busy threads take turns of ${c.scheduler.sliceMs.toFixed(2)} ms (median), the model's time slice.`,
+        ]
+      : [`- One CPU shared by threads: not measured (this process could not pin itself); the model takes the kernel's default slice.`]),
     ...(c.computeHelperMs === undefined
       ? []
       : [

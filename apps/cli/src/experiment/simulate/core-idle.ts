@@ -12,7 +12,8 @@ export function modelIdleByCore(coresAtStep: SimulationResult['coresAtStep']): n
   const [a, b] = STEADY.map((q) => coresAtStep[Math.floor(q * (coresAtStep.length - 1))]!);
   const steps = coresAtStep.indexOf(b!) - coresAtStep.indexOf(a!);
   if (steps <= 0) return null;
-  return a!.busyMs.map((busy, core) => (b!.atMs - a!.atMs - (b!.busyMs[core]! - busy)) / steps);
+  // A core busy all along comes out a rounding error below zero.
+  return a!.busyMs.map((busy, core) => Math.max(0, b!.atMs - a!.atMs - (b!.busyMs[core]! - busy)) / steps);
 }
 
 /**

@@ -20,13 +20,9 @@ describe('statFields', () => {
 
 describe('cpuTicks', () => {
   it('reads each CPU’s line: idle and iowait are idle, steal is busy; the all-CPU line and others are left out', () => {
-    const stat = [
-      'cpu  300 10 100 5000 40 5 6 7 0 0',
-      'cpu0 100 5 50 2000 20 2 3 4 0 0',
-      'cpu1 200 5 50 3000 20 3 3 3 0 0',
-      'intr 123 4 5',
-      'ctxt 98765',
-    ].join('\n');
+    const stat = ['cpu  300 10 100 5000 40 5 6 7 0 0', 'cpu0 100 5 50 2000 20 2 3 4 0 0', 'cpu1 200 5 50 3000 20 3 3 3 0 0', 'intr 123 4 5', 'ctxt 98765'].join(
+      '\n',
+    );
     expect([...cpuTicks(stat)]).toEqual([
       [0, { busy: 100 + 5 + 50 + 2 + 3 + 4, idle: 2020 }],
       [1, { busy: 200 + 5 + 50 + 3 + 3 + 3, idle: 3020 }],
