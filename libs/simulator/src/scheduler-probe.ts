@@ -19,10 +19,12 @@ parentPort.postMessage(gaps);
 function spin(ms: number): Promise<number[]> {
   // Not the parent's flags: its --input-type or loaders would change how the CommonJS source is read.
   const worker = new Worker(SPINNER, { eval: true, workerData: { ms }, execArgv: [] });
-  return new Promise<number[]>((resolve, reject) => {
+  const gaps = new Promise<number[]>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
-  }).finally(() => void worker.terminate());
+  });
+  // Gone before the caller moves the process back: `taskset --all-tasks` fails on a thread that exits under it.
+  return gaps.finally(() => worker.terminate());
 }
 
 function median(values: readonly number[]): number {

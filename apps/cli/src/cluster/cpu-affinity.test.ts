@@ -49,4 +49,25 @@ describe('affinityOf', () => {
       child.stdin!.end();
     }
   });
+
+  it('moves a process whose threads come and go, a thread exiting under taskset included', async () => {
+    checkTaskset();
+    // Worker threads started and ended back to back, each living a few milliseconds.
+    const churn = `const { Worker } = require('node:worker_threads');
+      const again = () => new Worker('setTimeout(() => {}, 2)', { eval: true }).once('exit', again);
+      for (let i = 0; i < 4; i++) again();
+      process.stdout.write('up'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
+    const child = spawn(process.execPath, ['-e', churn], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      const affinity = affinityOf(child.pid!)!;
+      for (let i = 0; i < 40; i++) {
+        affinity.pin(i);
+        affinity.release();
+      }
+      expect(allowedCpus(readFileSync(`/proc/${child.pid}/status`, 'utf8'))).toEqual(affinity.cpus);
+    } finally {
+      child.stdin!.end();
+    }
+  });
 });

@@ -65,7 +65,11 @@ export function affinityOf(pid: number): ProcessAffinity | undefined {
   if (tasksetFailure() !== undefined) return undefined;
   const cpus = allowedCpus(readStatus(pid));
   const set = (list: string) => {
-    const result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
+    let result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
+    // A thread that exits between taskset listing the threads and moving it (V8's, libuv's, a
+    // worker thread's come and go): the others are moved by the next attempt.
+    for (let retry = 0; retry < 10 && result.status !== 0 && /No such process/.test(result.stderr ?? ''); retry++)
+      result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
     if (result.error || result.status !== 0)
       throw new CpuPinningError(
         `taskset could not move process ${pid} onto CPUs ${list} (${result.error?.message ?? result.stderr.trim()}); help: run where a process may set its own CPU affinity (a container's seccomp profile may forbid sched_setaffinity), or give the process one CPU (taskset --cpu-list 0 dptrain …) so that nothing needs moving`,
