@@ -129,21 +129,23 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
 
   it('predicts the real runs again with --trace: each configuration’s simulated run in the files of dptrain local --trace, which trace merge reads', async () => {
     const traces = join(run.out, 'model-traces');
-    const again = await runCli([
-      'experiment',
-      'simulate',
-      '--dataset',
-      'synthetic',
-      '--no-project',
-      '--reuse-validation',
-      join(run.out, 'results.json'),
-      '--calibration',
-      join(run.out, 'calibration.json'),
-      '--out',
-      join(run.out, 'repredicted'),
-      '--trace',
-      traces,
-    ]);
+    // The validation of the first test predicted again from its results.json and calibration.
+    const repredict = (out: string, ...flags: string[]) =>
+      runCli([
+        'experiment',
+        'simulate',
+        '--dataset',
+        'synthetic',
+        '--no-project',
+        '--reuse-validation',
+        join(run.out, 'results.json'),
+        '--calibration',
+        join(run.out, 'calibration.json'),
+        '--out',
+        join(run.out, out),
+        ...flags,
+      ]);
+    const again = await repredict('repredicted', '--trace', traces);
     expect(again.code).toBe(0);
     for (const v of run.results.validation as Validation[]) {
       const workers = Number(/-w(\d+)$/.exec(v.id)![1]);
@@ -161,21 +163,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     }
     // The reused runs' own length is the one predicted; asking for another is refused.
     expect((JSON.parse(readFileSync(join(run.out, 'repredicted', 'results.json'), 'utf8')) as { validationSteps: number }).validationSteps).toBe(6);
-    const otherLength = await runCli([
-      'experiment',
-      'simulate',
-      '--dataset',
-      'synthetic',
-      '--no-project',
-      '--reuse-validation',
-      join(run.out, 'results.json'),
-      '--calibration',
-      join(run.out, 'calibration.json'),
-      '--validate-steps',
-      '7',
-      '--out',
-      join(run.out, 'other-length'),
-    ]);
+    const otherLength = await repredict('other-length', '--validate-steps', '7');
     expect(otherLength.code).not.toBe(0);
     expect(otherLength.stderr).toMatch(/--validate-steps 7, but the reused validation's real runs took 6 steps each; help: leave --validate-steps out/);
   });

@@ -28,6 +28,14 @@ const calibration = (overrides: Partial<Calibration> = {}): Calibration => testC
 
 const dedicated = { kind: 'dedicated', cores: 1 } as const;
 
+/** As `dptrain local --pin-cpus` pins two workers and a shard on two cores: a worker on each, the shard with worker-0. */
+const PINNED_APART = new Map([
+  ['worker-0', 0],
+  ['worker-1', 1],
+  ['ps-0', 0],
+  ['coordinator', 1],
+]);
+
 describe('simulate', () => {
   it('drives the real coordinator and shards to the end of a tiny job', async () => {
     const result = await simulate({ job: job(), calibration: calibration(), placement: { kind: 'shared', cores: 2 } });
@@ -45,14 +53,7 @@ describe('simulate', () => {
   it('runs pinned processes on their cores only: two workers pinned to one core of two take turns', async () => {
     const shared = (pinned?: Map<string, number>) =>
       simulate({ job: job({ workers: 2 }), calibration: calibration(), placement: { kind: 'shared', cores: 2, ...(pinned ? { pinned } : {}) } });
-    const spread = await shared(
-      new Map([
-        ['worker-0', 0],
-        ['worker-1', 1],
-        ['ps-0', 0],
-        ['coordinator', 1],
-      ]),
-    );
+    const spread = await shared(PINNED_APART);
     const crowded = await shared(
       new Map([
         ['worker-0', 0],
@@ -69,14 +70,8 @@ describe('simulate', () => {
   });
 
   it('runs a pinned worker at its core’s calibrated speed: the barrier waits for the one on the slower core', async () => {
-    const pinned = new Map([
-      ['worker-0', 0],
-      ['worker-1', 1],
-      ['ps-0', 0],
-      ['coordinator', 1],
-    ]);
     const run = (c: Calibration, pin = true) =>
-      simulate({ job: job({ workers: 2 }), calibration: c, placement: { kind: 'shared', cores: 2, ...(pin ? { pinned } : {}) } });
+      simulate({ job: job({ workers: 2 }), calibration: c, placement: { kind: 'shared', cores: 2, ...(pin ? { pinned: PINNED_APART } : {}) } });
     const alike = await run(calibration({ computeMs: [10], computeMsByCore: [10, 10] }));
     const slowCore1 = await run(calibration({ computeMs: [10], computeMsByCore: [10, 30] }));
     // Each worker computes 2 of a step's 4 micro-batches: under one worker's 40 ms a step on like
@@ -219,13 +214,11 @@ describe('simulate', () => {
   });
 
   it('keeps each core’s busy time at every step’s close on a shared host: what the cores did adds up to the cluster’s CPU', async () => {
-    const pinned = new Map([
-      ['worker-0', 0],
-      ['worker-1', 1],
-      ['ps-0', 0],
-      ['coordinator', 1],
-    ]);
-    const result = await simulate({ job: job({ workers: 2, steps: 16 }), calibration: calibration(), placement: { kind: 'shared', cores: 2, pinned } });
+    const result = await simulate({
+      job: job({ workers: 2, steps: 16 }),
+      calibration: calibration(),
+      placement: { kind: 'shared', cores: 2, pinned: PINNED_APART },
+    });
     const at = result.coresAtStep!;
     expect(at).toHaveLength(16);
     const [first, last] = [at[3]!, at[15]!];
