@@ -1,5 +1,5 @@
 import { leadingRun, type ShardRange } from '@dptrain/cluster';
-import type { SpanName, Spans } from '@dptrain/log';
+import type { SpanArgs, SpanName, Spans } from '@dptrain/log';
 import { ProtocolError, type Connection, type MessageOf, type ReplyOf } from '@dptrain/protocol';
 import { Mulberry32 } from '@dptrain/random';
 import { computeRunCost, upperMedian } from './calibration.js';
@@ -43,6 +43,7 @@ export class SimWorker {
   private readonly grads: Float32Array;
   private readonly seen: number[];
   private prefetched: { step: number; versions: Promise<number[]> } | undefined;
+  private readonly openSpans = new Set<() => void>();
   /** The median of the calibrated single micro-batch times, against which a draw's variation is taken. */
   private readonly singleMedian: number;
   /** Micro-batches computed, including ones that were not needed in the end (backups, stale). */
@@ -95,7 +96,7 @@ export class SimWorker {
       }
       if (this.revoked.has(lease.leaseId)) continue;
       const waitMs = this.world.queue.now - idleSince;
-      const endLease = this.options.spans.begin('lease', { step: lease.step, leaseId: lease.leaseId, microBatches: lease.microBatchIds.length });
+      const endLease = this.begin('lease', { step: lease.step, leaseId: lease.leaseId, microBatches: lease.microBatchIds.length });
       const result = await this.runLease(lease);
       idleSince = this.world.queue.now;
       // The real lease span ends where the worker reports the lease, before the report goes out.
@@ -121,6 +122,18 @@ export class SimWorker {
   stop(): void {
     this.stopped = true;
     this.wake?.();
+    // The simulation ends with the job: a lease still waiting for its last acknowledgements ends here, as a stopped worker's would.
+    for (const end of [...this.openSpans]) end();
+  }
+
+  /** Begins a span that stop() ends if nothing else has. */
+  private begin(name: SpanName, args: SpanArgs): () => void {
+    const end = this.options.spans.begin(name, args);
+    const once = () => {
+      if (this.openSpans.delete(once)) end();
+    };
+    this.openSpans.add(once);
+    return once;
   }
 
   /** Sends a small message to the coordinator: encoded here, carried, handled there, then really sent. */
@@ -191,7 +204,7 @@ export class SimWorker {
     work: () => Promise<T>,
   ): Promise<T> {
     const started = this.world.queue.now;
-    const end = this.options.spans.begin(SPAN_OF[key], { step });
+    const end = this.begin(SPAN_OF[key], { step });
     try {
       const result = await work();
       timing[key] += this.world.queue.now - started;
