@@ -28,6 +28,26 @@ const calibration = (overrides: Partial<Calibration> = {}): Calibration => testC
 
 const dedicated = { kind: 'dedicated', cores: 1 } as const;
 
+type Span = { name: string; begin: number; end: number; args: Record<string, unknown> };
+
+/** A `spans` option recording each process's spans with their virtual begin and end (NaN while open). */
+function spanRecorder(): { recorded: Map<string, Span[]>; spans: (processName: string) => Spans } {
+  const recorded = new Map<string, Span[]>();
+  const spans = (processName: string): Spans => {
+    const own: Span[] = [];
+    recorded.set(processName, own);
+    return {
+      begin: (name, args) => {
+        const span: Span = { name, begin: performance.now(), end: NaN, args: { ...args } };
+        own.push(span);
+        return () => void (span.end = performance.now());
+      },
+      instant: () => undefined,
+    };
+  };
+  return { recorded, spans };
+}
+
 /** As `dptrain local --pin-cpus` pins two workers and a shard on two cores: a worker on each, the shard with worker-0. */
 const PINNED_APART = new Map([
   ['worker-0', 0],
@@ -179,20 +199,7 @@ describe('simulate', () => {
   });
 
   it('records each process’s spans on the virtual clock, as a real run’s trace: leases holding their pull, compute and push, and the coordinator’s steps', async () => {
-    type Span = { name: string; begin: number; end: number; args: Record<string, unknown> };
-    const recorded = new Map<string, Span[]>();
-    const spans = (processName: string): Spans => {
-      const own: Span[] = [];
-      recorded.set(processName, own);
-      return {
-        begin: (name, args) => {
-          const span: Span = { name, begin: performance.now(), end: NaN, args: { ...args } };
-          own.push(span);
-          return () => void (span.end = performance.now());
-        },
-        instant: () => undefined,
-      };
-    };
+    const { recorded, spans } = spanRecorder();
     const result = await simulate({ job: job({ workers: 2 }), calibration: calibration(), placement: { kind: 'shared', cores: 2 }, spans });
     expect([...recorded.keys()].sort()).toEqual(['coordinator', 'worker-0', 'worker-1']);
     expect(recorded.get('coordinator')!.filter((s) => s.name === 'step')).toHaveLength(12);
@@ -200,7 +207,7 @@ describe('simulate', () => {
     for (const worker of ['worker-0', 'worker-1']) {
       const own = recorded.get(worker)!;
       for (const s of own) {
-        // Every span ended, the last lease's too: the job ends before its acknowledgements arrive.
+        // Every span ended.
         expect(Number.isFinite(s.end)).toBe(true);
         expect(s.end).toBeGreaterThanOrEqual(s.begin);
         expect(s.end).toBeLessThanOrEqual(result.virtualMs);
@@ -213,6 +220,16 @@ describe('simulate', () => {
     }
     // Each micro-batch is 10 ms of compute in the test calibration: 12 steps of 4.
     expect(computed).toBeGreaterThanOrEqual(12 * 4 * 10 - 1e-6);
+  });
+
+  it('ends the spans of workers stopped with the job, as a stopped worker’s end', async () => {
+    const { recorded, spans } = spanRecorder();
+    // Stopped by the limit in the middle of the first steps' 10 ms micro-batches.
+    const result = await simulate({ job: job({ workers: 2 }), calibration: calibration(), placement: { kind: 'shared', cores: 2 }, spans, limitMs: 25 });
+    expect(result.finished).toBe(false);
+    const workerSpans = [...recorded].filter(([name]) => name.startsWith('worker-')).flatMap(([, own]) => own);
+    expect(workerSpans.some((s) => s.name === 'compute')).toBe(true);
+    for (const s of workerSpans) expect(Number.isFinite(s.end)).toBe(true);
   });
 
   it('keeps each core’s busy time at every step’s close on a shared host: what the cores did adds up to the cluster’s CPU', async () => {
