@@ -283,7 +283,10 @@ export async function runLocal(config: JobConfig, logger: Logger, options: Local
     const coordinator = start(
       'coordinator',
       'coordinator',
-      ['--config', jobFile, ...(resume ? ['--resume'] : []), ...(joinLink ? ['--join-link'] : []), '--host', '127.0.0.1', '--port', String(port)],
+      // --resume: this process has claimed the run folder already (new, forced or resumed), and the
+      // shards and workers may be writing their --trace files into it by the time the coordinator
+      // looks; the coordinator continues a run the folder holds and starts one where it holds none.
+      ['--config', jobFile, '--resume', ...(joinLink ? ['--join-link'] : []), '--host', '127.0.0.1', '--port', String(port)],
       { socket: descriptorOf(socket) },
     );
     // The child holds its own copy now; this process must accept nothing on it.
