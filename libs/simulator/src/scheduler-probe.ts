@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { SchedulerCost } from './calibration.js';
+import { upperMedian, type SchedulerCost } from './calibration.js';
 
 /** A thread that spins for `ms`, noting each stretch it was kept off the CPU (a gap over 0.1 ms), and posts the gaps. */
 const SPINNER = `
@@ -27,11 +27,6 @@ function spin(ms: number): Promise<number[]> {
   return gaps.finally(() => worker.terminate());
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
-}
-
 /**
  * How this machine's scheduler shares one CPU, measured with two threads of this process, which
  * the caller has pinned to a single CPU (threads inherit the affinity of the thread that starts
@@ -43,5 +38,5 @@ export async function probeScheduler(spinMs = 1500): Promise<SchedulerCost | und
   const gaps = (await Promise.all([spin(spinMs), spin(spinMs)])).flat();
   // Interrupts keep a thread off its CPU for a tenth of a millisecond or so; turns are longer.
   const turns = gaps.filter((gap) => gap >= 0.5);
-  return turns.length < 10 ? undefined : { sliceMs: median(turns) };
+  return turns.length < 10 ? undefined : { sliceMs: upperMedian(turns) };
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { withCode } from '@dptrain/errors';
@@ -65,11 +65,13 @@ export function affinityOf(pid: number): ProcessAffinity | undefined {
   if (tasksetFailure() !== undefined) return undefined;
   const cpus = allowedCpus(readStatus(pid));
   const set = (list: string) => {
-    let result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
     // A thread that exits between taskset listing the threads and moving it (V8's, libuv's, a
-    // worker thread's come and go): the others are moved by the next attempt.
-    for (let retry = 0; retry < 10 && result.status !== 0 && /No such process/.test(result.stderr ?? ''); retry++)
+    // worker thread's come and go) fails the attempt with "No such process": the next one moves the others.
+    let result: SpawnSyncReturns<string>;
+    for (let attempt = 0; ; attempt++) {
       result = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', list, String(pid)], { encoding: 'utf8' });
+      if (result.status === 0 || attempt === 10 || !/No such process/.test(result.stderr ?? '')) break;
+    }
     if (result.error || result.status !== 0)
       throw new CpuPinningError(
         `taskset could not move process ${pid} onto CPUs ${list} (${result.error?.message ?? result.stderr.trim()}); help: run where a process may set its own CPU affinity (a container's seccomp profile may forbid sched_setaffinity), or give the process one CPU (taskset --cpu-list 0 dptrain …) so that nothing needs moving`,

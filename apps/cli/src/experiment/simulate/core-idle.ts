@@ -1,6 +1,6 @@
 import type { SimulationResult } from '@dptrain/simulator';
 import { median } from '@dptrain/cluster';
-import { STEADY } from './run-cpu.js';
+import { steadyWindow } from './run-cpu.js';
 
 /**
  * Each core's idle milliseconds per step of a simulated run over the steps a real run's CPU is
@@ -9,11 +9,12 @@ import { STEADY } from './run-cpu.js';
  */
 export function modelIdleByCore(coresAtStep: SimulationResult['coresAtStep']): number[] | null {
   if (!coresAtStep || coresAtStep.length < 2) return null;
-  const [a, b] = STEADY.map((q) => coresAtStep[Math.floor(q * (coresAtStep.length - 1))]!);
-  const steps = coresAtStep.indexOf(b!) - coresAtStep.indexOf(a!);
+  const [from, to] = steadyWindow(coresAtStep.length);
+  const steps = to - from;
   if (steps <= 0) return null;
+  const [a, b] = [coresAtStep[from]!, coresAtStep[to]!];
   // A core busy all along comes out a rounding error below zero.
-  return a!.busyMs.map((busy, core) => Math.max(0, b!.atMs - a!.atMs - (b!.busyMs[core]! - busy)) / steps);
+  return a.busyMs.map((busy, core) => Math.max(0, b.atMs - a.atMs - (b.busyMs[core]! - busy)) / steps);
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { roleFrom, RunCpuSampler } from './run-cpu.js';
+import { roleFrom, RunCpuSampler, steadyWindow } from './run-cpu.js';
 
 /**
  * A stand-in for a run's worker process: a script named dptrain.js started with the role `worker`
@@ -77,5 +77,13 @@ describe.runIf(process.platform === 'linux')('RunCpuSampler', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-cpu-'));
     writeFileSync(join(dir, 'metrics.jsonl'), '');
     expect(await new RunCpuSampler().perStep(dir)).toBeUndefined();
+  });
+});
+
+describe('steadyWindow', () => {
+  it('picks the steps between 30% and 85% of a run, the first and the last step of the run kept out', () => {
+    expect(steadyWindow(21)).toEqual([6, 17]);
+    expect(steadyWindow(301)).toEqual([90, 255]);
+    expect(steadyWindow(1)).toEqual([0, 0]);
   });
 });

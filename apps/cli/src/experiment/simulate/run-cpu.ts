@@ -10,6 +10,12 @@ const TICKS_PER_SECOND = 100;
 /** The part of a run measured: the steps closed between these fractions of it (start-up and the final evaluation left out). */
 export const STEADY = [0.3, 0.85] as const;
 
+/** The first and last index of the steady steps among `count` steps (STEADY's fractions of them). */
+export function steadyWindow(count: number): [number, number] {
+  const [from, to] = STEADY.map((q) => Math.floor(q * (count - 1)));
+  return [from!, to!];
+}
+
 /** The parent pid of `pid` (field 4 of /proc/PID/stat). */
 function parentOf(pid: number): number | undefined {
   try {
@@ -144,7 +150,7 @@ export class RunCpuSampler {
       .steps.map((s) => Date.parse(s.time ?? ''))
       .filter(Number.isFinite);
     if (closed.length < 2) return undefined;
-    const [from, to] = STEADY.map((q) => closed[Math.floor(q * (closed.length - 1))]!);
+    const [from, to] = steadyWindow(closed.length).map((i) => closed[i]!);
     const near = (t: number) =>
       this.samples.reduce<Sample | undefined>((a, s) => (a === undefined || Math.abs(s.at - t) < Math.abs(a.at - t) ? s : a), undefined);
     const [a, b] = [near(from), near(to)];
