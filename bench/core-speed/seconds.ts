@@ -1,0 +1,69 @@
+/**
+ * How steady a core's speed is: timings of the same work grouped by the second they were taken
+ * in, so that a slow stretch of a few seconds shows as slow seconds instead of a long tail.
+ */
+import { median } from '../lib/stats.js';
+
+/** One timed call: when it started (seconds since the measurement began) and how long it took. */
+export interface Timing {
+  readonly atS: number;
+  readonly ms: number;
+}
+
+/** The median time of the calls of each whole second, in order; seconds without a call are left out. */
+export function perSecondMedians(timings: readonly Timing[]): { second: number; ms: number }[] {
+  const bySecond = new Map<number, number[]>();
+  for (const t of timings) {
+    const second = Math.floor(t.atS);
+    const list = bySecond.get(second) ?? [];
+    list.push(t.ms);
+    bySecond.set(second, list);
+  }
+  return [...bySecond.entries()].sort(([a], [b]) => a - b).map(([second, ms]) => ({ second, ms: median(ms) }));
+}
+
+/** The value at fraction `q` of `values` in order (nearest rank). @throws {RangeError} when empty. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError('quantile of an empty list; time at least one second');
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.round(q * (sorted.length - 1))]!;
+}
+
+/** What one kernel's seconds on one core say. */
+export interface Steadiness {
+  readonly seconds: number;
+  readonly medianMs: number;
+  readonly p10Ms: number;
+  readonly p90Ms: number;
+  /** p90 / p10 of the per-second medians: 1 on a core whose speed holds. */
+  readonly swing: number;
+  /** Share of the seconds at least 25% slower than the core's median second. */
+  readonly slowShare: number;
+}
+
+export function steadiness(seconds: readonly { ms: number }[]): Steadiness {
+  const ms = seconds.map((s) => s.ms);
+  const medianMs = median(ms);
+  const [p10Ms, p90Ms] = [quantile(ms, 0.1), quantile(ms, 0.9)];
+  return { seconds: ms.length, medianMs, p10Ms, p90Ms, swing: p90Ms / p10Ms, slowShare: ms.filter((v) => v >= 1.25 * medianMs).length / ms.length };
+}
+
+/**
+ * Pearson's correlation of two cores' per-second medians over the seconds both have: near 1 when
+ * the whole machine slows at once, near 0 when each core slows on its own. Undefined with fewer
+ * than 3 shared seconds or a core whose speed never moved.
+ */
+export function correlation(a: readonly { second: number; ms: number }[], b: readonly { second: number; ms: number }[]): number | undefined {
+  const other = new Map(b.map((s) => [s.second, s.ms]));
+  const pairs = a.filter((s) => other.has(s.second)).map((s) => [s.ms, other.get(s.second)!] as const);
+  if (pairs.length < 3) return undefined;
+  const mean = (i: 0 | 1) => pairs.reduce((sum, p) => sum + p[i], 0) / pairs.length;
+  const [ma, mb] = [mean(0), mean(1)];
+  let [sab, saa, sbb] = [0, 0, 0];
+  for (const [x, y] of pairs) {
+    sab += (x - ma) * (y - mb);
+    saa += (x - ma) ** 2;
+    sbb += (y - mb) ** 2;
+  }
+  return saa === 0 || sbb === 0 ? undefined : sab / Math.sqrt(saa * sbb);
+}
