@@ -1,5 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
-import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
+import { add, defineKernel, div, flushSubnormal, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface AdadeltaHyperParameters {
   /** Multiplier of the step; Zeiler and the lecture have none (1). @default 1 */
@@ -77,12 +77,12 @@ export const adadeltaKernel = defineKernel({
   }),
   body: ({ params, grads, gradSquareAvg, deltaSquareAvg }, s) => {
     const g = grads.load();
-    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
+    const v = flushSubnormal(add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g)));
     const q = deltaSquareAvg.load();
     const delta = mul(sqrt(div(add(q, s.eps), add(v, s.eps))), g);
     return [
       gradSquareAvg.store(v),
-      deltaSquareAvg.store(add(mul(s.rho, q), mul(mul(s.keep, delta), delta))),
+      deltaSquareAvg.store(flushSubnormal(add(mul(s.rho, q), mul(mul(s.keep, delta), delta)))),
       params.store(sub(params.load(), mul(s.lr, delta))),
     ];
   },

@@ -1,5 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
-import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
+import { add, defineKernel, div, flushSubnormal, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface AdamHyperParameters {
   /** Learning rate α. @default 0.001 */
@@ -82,8 +82,8 @@ export const adamKernel = defineKernel({
   }),
   body: ({ params, grads, m, v }, s) => {
     const g = grads.load();
-    const mi = add(mul(s.beta1, m.load()), mul(s.keep1, g));
-    const vi = add(mul(s.beta2, v.load()), mul(mul(s.keep2, g), g));
+    const mi = flushSubnormal(add(mul(s.beta1, m.load()), mul(s.keep1, g)));
+    const vi = flushSubnormal(add(mul(s.beta2, v.load()), mul(mul(s.keep2, g), g)));
     const update = div(mul(s.stepSize, mi), add(mul(sqrt(vi), s.invSqrtCorrection2), s.eps));
     const w = params.load();
     return [m.store(mi), v.store(vi), params.store(sub(sub(w, mul(s.decay, w)), update))];

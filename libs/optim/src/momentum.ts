@@ -1,5 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
-import { add, defineKernel, mul, sub } from './wasm/kernel.js';
+import { add, defineKernel, flushSubnormal, mul, sub } from './wasm/kernel.js';
 
 export interface MomentumHyperParameters {
   /** Learning rate α. @default 0.01 */
@@ -40,7 +40,7 @@ export const momentumKernel = defineKernel({
   scalars: ['lr', 'momentum'],
   values: (_t: number, lr: number, config: MomentumHyperParameters) => ({ lr, momentum: config.momentum }),
   body: ({ params, grads, delta }, s) => {
-    const d = sub(mul(s.momentum, delta.load()), mul(s.lr, grads.load()));
+    const d = flushSubnormal(sub(mul(s.momentum, delta.load()), mul(s.lr, grads.load())));
     return [delta.store(d), params.store(add(params.load(), d))];
   },
 });

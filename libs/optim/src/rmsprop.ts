@@ -1,5 +1,5 @@
 import type { ElementwiseRule } from './elementwise-optimizer.js';
-import { add, defineKernel, div, mul, sqrt, sub } from './wasm/kernel.js';
+import { add, defineKernel, div, flushSubnormal, mul, sqrt, sub } from './wasm/kernel.js';
 
 export interface RmspropHyperParameters {
   /** Learning rate α. @default 0.001 */
@@ -75,7 +75,7 @@ export const rmspropKernel = defineKernel({
   values: rmspropValues,
   body: ({ params, grads, gradSquareAvg }, s) => {
     const g = grads.load();
-    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
+    const v = flushSubnormal(add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g)));
     return [gradSquareAvg.store(v), params.store(sub(params.load(), div(mul(s.lr, g), sqrt(add(v, s.eps)))))];
   },
 });
@@ -91,8 +91,8 @@ export const rmspropMomentumKernel = defineKernel({
   }),
   body: ({ params, grads, gradSquareAvg, delta }, s) => {
     const g = grads.load();
-    const v = add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g));
-    const d = sub(mul(s.momentum, delta.load()), div(mul(s.lr, g), sqrt(add(v, s.eps))));
+    const v = flushSubnormal(add(mul(s.rho, gradSquareAvg.load()), mul(mul(s.keep, g), g)));
+    const d = flushSubnormal(sub(mul(s.momentum, delta.load()), div(mul(s.lr, g), sqrt(add(v, s.eps)))));
     return [gradSquareAvg.store(v), delta.store(d), params.store(add(params.load(), d))];
   },
 });

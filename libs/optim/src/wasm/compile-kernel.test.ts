@@ -8,7 +8,7 @@ import { rmspropKernel, rmspropMomentumKernel } from '../rmsprop.js';
 import { sgdKernel } from '../sgd.js';
 import { bits, seededRandom } from '../test-support.js';
 import { instantiateKernels } from './kernel-module.js';
-import { add, defineKernel, mul, sqrt, sub } from './kernel.js';
+import { add, defineKernel, flushSubnormal, mul, sqrt, sub } from './kernel.js';
 import type { AnyKernel, Expr } from './kernel.js';
 import { webAssembly } from './webassembly-api.js';
 
@@ -30,7 +30,10 @@ function interpret(kernel: AnyKernel, arrays: Float32Array[], scalars: readonly 
       if (e.kind === 'load') v = arrays[e.array][i];
       else if (e.kind === 'scalar') v = f(scalars[e.index]);
       else if (e.kind === 'sqrt') v = f(Math.sqrt(value(e.a)));
-      else {
+      else if (e.kind === 'flush') {
+        const x = value(e.a);
+        v = Math.abs(x) < 2 ** -126 ? 0 : x;
+      } else {
         const a = value(e.a);
         const b = value(e.b);
         v = f(e.kind === 'add' ? a + b : e.kind === 'sub' ? a - b : e.kind === 'mul' ? a * b : a / b);
@@ -102,6 +105,29 @@ describe('compiled kernels', () => {
     outputs.forEach((output, k) => {
       if (adamKernel.arrays[k] !== 'grads') expect(bits(output)).not.toEqual(bits(inputs[k]));
     });
+  });
+
+  it('flushes zeros and subnormals to +0 and keeps every other value, ∞ and NaN included, in both loops', () => {
+    const kernel = defineKernel({
+      name: 'flushed',
+      arrays: ['x', 'y'],
+      scalars: ['scale'],
+      values: () => ({ scale: 1 }),
+      body: ({ x, y }, { scale }) => [y.store(flushSubnormal(mul(x.load(), scale)))],
+    });
+    const least = 2 ** -126;
+    const [subnormal, tiniest] = [least / 2, 2 ** -149];
+    const x = Float32Array.of(subnormal, -subnormal, tiniest, -0, least, -least, 1.5, -2.5, Infinity, -Infinity, NaN, 0, 3e-39);
+    const expected = Float32Array.of(0, 0, 0, 0, least, -least, 1.5, -2.5, Infinity, -Infinity, NaN, 0, 0);
+    // 13 values: three f32x4 steps and a one-element tail; reversed, each value goes through the other loop.
+    for (const input of [x, x.slice().reverse()]) {
+      const want = input === x ? expected : expected.slice().reverse();
+      const { outputs } = runWasm(kernel, [input, new Float32Array(input.length)], [1]);
+      expect(bits(outputs[1])).toEqual(bits(want));
+      const oracle = [input.slice(), new Float32Array(input.length)];
+      interpret(kernel, oracle, [1]);
+      expect(bits(outputs[1])).toEqual(bits(oracle[1]));
+    }
   });
 
   it('computes a node used twice once, with the value it had at its first use', () => {

@@ -7,6 +7,7 @@ import {
   brIf,
   end,
   f32Add,
+  f32Const,
   f32Div,
   f32Load,
   f32Mul,
@@ -22,12 +23,19 @@ import {
   i32Add,
   i32And,
   i32Const,
+  i32Eqz,
   i32GeU,
+  i32ReinterpretF32,
   i32Shl,
+  i32x4Eq,
+  i32x4Splat,
   localGet,
   localSet,
   localTee,
   loop,
+  select,
+  v128And,
+  v128AndNot,
   v128Load,
   v128Store,
 } from './instructions.js';
@@ -42,8 +50,13 @@ interface Width {
   readonly store: number[];
   readonly sqrt: number[];
   readonly binary: Readonly<Record<'add' | 'sub' | 'mul' | 'div', number[]>>;
+  /** flushSubnormal of the value on the stack, with `scratch` a local of this width's type. */
+  readonly flush: (scratch: number) => number[];
   readonly temp: ValueType;
 }
+
+/** The exponent bits of an f32: all zero for ±0 and the subnormals, and only for them. */
+const EXPONENT = 0x7f800000;
 
 const VECTOR: Width = {
   bytes: 16,
@@ -51,6 +64,18 @@ const VECTOR: Width = {
   store: v128Store(),
   sqrt: f32x4Sqrt(),
   binary: { add: f32x4Add(), sub: f32x4Sub(), mul: f32x4Mul(), div: f32x4Div() },
+  // x & ~(lanes whose exponent bits are 0): integer operations only, so no subnormal is read as a float.
+  flush: (scratch) => [
+    ...localTee(scratch),
+    ...localGet(scratch),
+    ...i32Const(EXPONENT),
+    ...i32x4Splat(),
+    ...v128And(),
+    ...i32Const(0),
+    ...i32x4Splat(),
+    ...i32x4Eq(),
+    ...v128AndNot(),
+  ],
   temp: V128,
 };
 
@@ -60,6 +85,18 @@ const SCALAR: Width = {
   store: f32Store(),
   sqrt: f32Sqrt(),
   binary: { add: f32Add(), sub: f32Sub(), mul: f32Mul(), div: f32Div() },
+  // select(+0, x, exponent bits of x == 0): the same bits as the vector loop's lane.
+  flush: (scratch) => [
+    ...localSet(scratch),
+    ...f32Const(0),
+    ...localGet(scratch),
+    ...localGet(scratch),
+    ...i32ReinterpretF32(),
+    ...i32Const(EXPONENT),
+    ...i32And(),
+    ...i32Eqz(),
+    ...select(),
+  ],
   temp: F32,
 };
 
@@ -84,19 +121,29 @@ export function compileKernel(kernel: AnyKernel): FunctionDefinition {
   const vectorEnd = next++;
   const byteEnd = next++;
   const splats = kernel.scalars.map(() => next++);
+  const [vectorScratch, scalarScratch] = [next++, next++];
   const shared = sharedNodes(kernel);
   const vectorTemps = new Map([...shared].map((node) => [node, next++] as const));
   const scalarTemps = new Map([...shared].map((node) => [node, next++] as const));
-  const locals: ValueType[] = [I32, I32, I32, ...splats.map((): ValueType => V128), ...shared.map((): ValueType => V128), ...shared.map((): ValueType => F32)];
+  const locals: ValueType[] = [
+    I32,
+    I32,
+    I32,
+    ...splats.map((): ValueType => V128),
+    V128,
+    F32,
+    ...shared.map((): ValueType => V128),
+    ...shared.map((): ValueType => F32),
+  ];
 
-  const elementLoop = (width: Width, limit: number, temps: Map<Expr, number>, scalarLocal: (index: number) => number) => [
+  const elementLoop = (width: Width, limit: number, temps: Map<Expr, number>, scalarLocal: (index: number) => number, scratch: number) => [
     ...block(),
     ...loop(),
     ...localGet(i),
     ...localGet(limit),
     ...i32GeU(),
     ...brIf(1),
-    ...elementBody(kernel, width, temps, scalarLocal, (array) => [...localGet(array), ...localGet(i), ...i32Add()]),
+    ...elementBody(kernel, width, temps, scalarLocal, scratch, (array) => [...localGet(array), ...localGet(i), ...i32Add()]),
     ...localGet(i),
     ...i32Const(width.bytes),
     ...i32Add(),
@@ -115,8 +162,8 @@ export function compileKernel(kernel: AnyKernel): FunctionDefinition {
     ...i32And(),
     ...localSet(vectorEnd),
     ...splats.flatMap((local, index) => [...localGet(scalarParam(index)), ...f32x4Splat(), ...localSet(local)]),
-    ...elementLoop(VECTOR, vectorEnd, vectorTemps, (index) => splats[index]),
-    ...elementLoop(SCALAR, byteEnd, scalarTemps, scalarParam),
+    ...elementLoop(VECTOR, vectorEnd, vectorTemps, (index) => splats[index], vectorScratch),
+    ...elementLoop(SCALAR, byteEnd, scalarTemps, scalarParam, scalarScratch),
   ];
   return {
     name: kernel.name,
@@ -133,7 +180,7 @@ function sharedNodes(kernel: AnyKernel): Expr[] {
     const count = (uses.get(e) ?? 0) + 1;
     uses.set(e, count);
     if (count > 1) return;
-    if (e.kind === 'sqrt') visit(e.a);
+    if (e.kind === 'sqrt' || e.kind === 'flush') visit(e.a);
     else if (e.kind !== 'load' && e.kind !== 'scalar') {
       visit(e.a);
       visit(e.b);
@@ -149,6 +196,7 @@ function elementBody(
   width: Width,
   temps: Map<Expr, number>,
   scalarLocal: (index: number) => number,
+  scratch: number,
   address: (array: number) => number[],
 ): number[] {
   const out: number[] = [];
@@ -170,6 +218,9 @@ function elementBody(
     } else if (e.kind === 'sqrt') {
       emit(e.a);
       out.push(...width.sqrt);
+    } else if (e.kind === 'flush') {
+      emit(e.a);
+      out.push(...width.flush(scratch));
     } else {
       emit(e.a);
       emit(e.b);

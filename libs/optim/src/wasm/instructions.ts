@@ -60,11 +60,19 @@ export const i32Add = (): number[] => [0x6a];
 export const i32And = (): number[] => [0x71];
 export const i32Shl = (): number[] => [0x74];
 export const i32GeU = (): number[] => [0x4f];
+export const i32Eqz = (): number[] => [0x45];
+
+/** Parametric (§5.4.3): the first operand when the i32 on top is non-zero, else the second. */
+export const select = (): number[] => [0x1b];
+
+/** Reinterprets the bits of an f32 as an i32 (§5.4.7). */
+export const i32ReinterpretF32 = (): number[] => [0xbc];
 
 /** memarg: log2 of the alignment the access promises (a hint), then the static offset 0. */
 const memarg = (log2Align: number): number[] => [log2Align, 0];
 
 /** Scalar f32 (§5.4.6, §5.4.7). */
+export const f32Const = (value: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)];
 export const f32Load = (): number[] => [0x2a, ...memarg(2)];
 export const f32Store = (): number[] => [0x38, ...memarg(2)];
 export const f32Sqrt = (): number[] => [0x91];
@@ -79,6 +87,11 @@ const simd = (opcode: number, ...immediates: number[]): number[] => [0xfd, ...ul
 export const v128Load = (): number[] => simd(0x00, ...memarg(4));
 export const v128Store = (): number[] => simd(0x0b, ...memarg(4));
 export const f32x4Splat = (): number[] => simd(0x13);
+export const i32x4Splat = (): number[] => simd(0x11);
+export const i32x4Eq = (): number[] => simd(0x37);
+export const v128And = (): number[] => simd(0x4e);
+/** a & ~b, with b on top of the stack. */
+export const v128AndNot = (): number[] => simd(0x4f);
 export const f32x4Sqrt = (): number[] => simd(0xe3);
 export const f32x4Add = (): number[] => simd(0xe4);
 export const f32x4Sub = (): number[] => simd(0xe5);

@@ -23,6 +23,7 @@ export type Expr =
   | { readonly kind: 'load'; readonly array: number }
   | { readonly kind: 'scalar'; readonly index: number }
   | { readonly kind: 'sqrt'; readonly a: Expr }
+  | { readonly kind: 'flush'; readonly a: Expr }
   | { readonly kind: 'add' | 'sub' | 'mul' | 'div'; readonly a: Expr; readonly b: Expr };
 
 /** Writes `value` to element i of array number `array`. */
@@ -43,6 +44,16 @@ export const sub = (a: Expr, b: Expr): Expr => ({ kind: 'sub', a, b });
 export const mul = (a: Expr, b: Expr): Expr => ({ kind: 'mul', a, b });
 export const div = (a: Expr, b: Expr): Expr => ({ kind: 'div', a, b });
 export const sqrt = (a: Expr): Expr => ({ kind: 'sqrt', a });
+
+/**
+ * `a`, or +0 where `a` is zero or subnormal (|a| < 2^−126; NaN and ±∞ kept), as a CPU in
+ * flush-to-zero mode would store it. WebAssembly keeps subnormals, and on x86 every operation that
+ * reads or produces one takes a microcode assist, tens of times slower: optimizer state that
+ * decays geometrically (γ·m for a parameter whose gradient stays 0) passes through the subnormal
+ * range for about 150 steps, and with a few percent of a model there, an Adam step took 20 times
+ * longer (libs/optim/README.md). TensorFlow flushes subnormals in its CPU kernels for the same reason.
+ */
+export const flushSubnormal = (a: Expr): Expr => ({ kind: 'flush', a });
 
 /** A kernel ready to compile: its arguments, how to compute its scalars, and its stores. */
 export interface Kernel<H> {
@@ -100,7 +111,7 @@ function checkAllUsed(name: string, arrays: readonly string[], scalars: readonly
   const visit = (e: Expr): void => {
     if (e.kind === 'load') usedArrays.add(e.array);
     else if (e.kind === 'scalar') usedScalars.add(e.index);
-    else if (e.kind === 'sqrt') visit(e.a);
+    else if (e.kind === 'sqrt' || e.kind === 'flush') visit(e.a);
     else {
       visit(e.a);
       visit(e.b);
