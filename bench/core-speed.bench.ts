@@ -17,8 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { readBenchFlags, type FlagSpec } from './lib/args.js';
 import { runChild, tsxCommand, type ChildOutcome } from './lib/child.js';
 import { formatTable, type Column } from './lib/table.js';
-import { KERNELS, type CoreSeconds, type Kernel } from './core-speed/measure-core.js';
-import { correlation, steadiness, type Steadiness } from './core-speed/seconds.js';
+import { correlation, KERNELS, steadiness, type CoreSeconds, type Kernel, type Steadiness } from './core-speed/seconds.js';
 
 const FLAGS = {
   seconds: { kind: 'int', help: 'seconds each core is timed in each phase', default: 30 },
@@ -88,7 +87,7 @@ const columns: Column<Row>[] = [
   { header: 'median ms', cell: cell((s) => s.medianMs.toFixed(3)), align: 'right' },
   { header: 'seconds p10–p90 ms', cell: cell((s) => `${s.p10Ms.toFixed(3)}–${s.p90Ms.toFixed(3)}`), align: 'right' },
   { header: 'p90 / p10', cell: cell((s) => `${s.swing.toFixed(2)}×`), align: 'right' },
-  { header: 'seconds ≥ 25% slow', cell: cell((s) => `${Math.round(100 * s.slowShare)}%`), align: 'right' },
+  { header: 'seconds ≥ 25% over p10', cell: cell((s) => `${Math.round(100 * s.slowShare)}%`), align: 'right' },
 ];
 
 console.log(`\n${formatTable(columns, rows)}\n`);

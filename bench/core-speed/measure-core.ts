@@ -13,11 +13,7 @@
 import { initBackend } from '@dptrain/backend';
 import { createModel } from '@dptrain/model';
 import { reportToParent } from '../lib/child.js';
-import { perSecondMedians, type Timing } from './seconds.js';
-
-export const KERNELS = ['gradient', 'stream', 'chain'] as const;
-export type Kernel = (typeof KERNELS)[number];
-export type CoreSeconds = Record<Kernel, { second: number; ms: number }[]>;
+import { KERNELS, perSecondMedians, type CoreSeconds, type Kernel, type Timing } from './seconds.js';
 
 function flag(name: string): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -19,10 +19,16 @@ describe('perSecondMedians', () => {
 
 describe('steadiness', () => {
   it('reports the spread of the seconds and the share of slow ones', () => {
-    // Eight seconds at 4 ms, two at 6 ms (50% slower).
+    // Eight seconds at 4 ms, two at 6 ms (50% slower than the fast ones).
     const s = steadiness([4, 4, 6, 4, 4, 4, 6, 4, 4, 4].map((ms) => ({ ms })));
     expect(s).toMatchObject({ seconds: 10, medianMs: 4, p10Ms: 4, p90Ms: 6, slowShare: 0.2 });
     expect(s.swing).toBeCloseTo(1.5, 12);
+  });
+
+  it('counts slow seconds against the fast ones, so that a core slow most of the time shows it', () => {
+    const s = steadiness([6, 6, 6, 4, 6, 6, 4, 6, 6, 6].map((ms) => ({ ms })));
+    expect(s.medianMs).toBe(6);
+    expect(s.slowShare).toBe(0.8);
   });
 
   it('refuses an empty measurement', () => {

@@ -4,6 +4,12 @@
  */
 import { median } from '../lib/stats.js';
 
+/** The kinds of work a core is timed on (measure-core.ts). */
+export const KERNELS = ['gradient', 'stream', 'chain'] as const;
+export type Kernel = (typeof KERNELS)[number];
+/** Each kind of work's per-second medians on one core. */
+export type CoreSeconds = Record<Kernel, { second: number; ms: number }[]>;
+
 /** One timed call: when it started (seconds since the measurement began) and how long it took. */
 export interface Timing {
   readonly atS: number;
@@ -37,7 +43,10 @@ export interface Steadiness {
   readonly p90Ms: number;
   /** p90 / p10 of the per-second medians: 1 on a core whose speed holds. */
   readonly swing: number;
-  /** Share of the seconds at least 25% slower than the core's median second. */
+  /**
+   * Share of the seconds at least 25% slower than the core's fast seconds (p10): against the
+   * median it would read 0 on a core that was slow for most of the measurement.
+   */
   readonly slowShare: number;
 }
 
@@ -45,7 +54,7 @@ export function steadiness(seconds: readonly { ms: number }[]): Steadiness {
   const ms = seconds.map((s) => s.ms);
   const medianMs = median(ms);
   const [p10Ms, p90Ms] = [quantile(ms, 0.1), quantile(ms, 0.9)];
-  return { seconds: ms.length, medianMs, p10Ms, p90Ms, swing: p90Ms / p10Ms, slowShare: ms.filter((v) => v >= 1.25 * medianMs).length / ms.length };
+  return { seconds: ms.length, medianMs, p10Ms, p90Ms, swing: p90Ms / p10Ms, slowShare: ms.filter((v) => v >= 1.25 * p10Ms).length / ms.length };
 }
 
 /**
