@@ -12,15 +12,9 @@
  */
 import { initBackend } from '@dptrain/backend';
 import { createModel } from '@dptrain/model';
+import { parseFlags } from '../lib/args.js';
 import { reportToParent } from '../lib/child.js';
 import { KERNELS, perSecondMedians, type CoreSeconds, type Kernel, type Timing } from './seconds.js';
-
-function flag(name: string): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = Number(process.argv[i + 1]);
-  if (i < 0 || !Number.isFinite(value)) throw new RangeError(`measure-core needs --${name} <number>`);
-  return value;
-}
 
 const STREAM = new Float32Array(1 << 20).map((_, i) => (i % 7) * 0.1);
 
@@ -43,7 +37,11 @@ function chain(): number {
 }
 
 await reportToParent(async (): Promise<CoreSeconds> => {
-  const [seconds, start] = [flag('seconds'), flag('start')];
+  const { seconds, start } = parseFlags(process.argv.slice(2), {
+    seconds: { kind: 'int', help: 'seconds to time' },
+    start: { kind: 'int', help: 'when the first second begins, in ms since the epoch' },
+  });
+  if (seconds === undefined || start === undefined) throw new RangeError('measure-core needs --seconds <n> and --start <ms since the epoch>');
   await initBackend('wasm');
   const model = createModel({ name: 'mlp' });
   const params = model.init(1);
