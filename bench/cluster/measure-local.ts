@@ -10,13 +10,18 @@ const DPTRAIN = fileURLToPath(new URL('../../apps/cli/bin/dptrain.js', import.me
 export interface LocalRequest {
   readonly model: 'mlp' | 'cnn';
   readonly workers: number;
-  readonly steps: number;
+  /** How long the run is: a number of steps, or of epochs (`{ epochs: 3 }`). */
+  readonly steps: number | { readonly epochs: number };
   readonly batchSize: number;
   readonly microBatchSize: number;
   /** @default 600_000 */
   readonly timeoutMs?: number;
   /** More flags of `dptrain local` (e.g. `--trace DIR`). */
   readonly extraArgs?: readonly string[];
+  /** Variables added to this process's environment for the run. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Called with the run folder of a successful run, before it is removed (to read more of it). */
+  readonly onRunFolder?: (out: string) => void;
 }
 
 /** What a `dptrain local` run's summary.json says about its speed. */
@@ -40,11 +45,12 @@ export function measureLocal(request: LocalRequest): Promise<ChildOutcome<LocalM
     '--dataset', 'fashion-mnist', '--model', request.model, '--backend', 'wasm',
     '--optimizer', 'adam', '--lr', '0.001',
     '--batch-size', String(request.batchSize), '--micro-batch-size', String(request.microBatchSize),
-    '--steps', String(request.steps), '--workers', String(request.workers), '--out', out,
+    ...(typeof request.steps === 'number' ? ['--steps', String(request.steps)] : ['--epochs', String(request.steps.epochs)]),
+    '--workers', String(request.workers), '--out', out,
     ...(request.extraArgs ?? []),
   ];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...request.env } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const timer = setTimeout(() => child.kill('SIGTERM'), request.timeoutMs ?? 600_000);
@@ -56,6 +62,7 @@ export function measureLocal(request: LocalRequest): Promise<ChildOutcome<LocalM
           return;
         }
         const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as LocalMeasurement;
+        request.onRunFolder?.(out);
         resolve({ ok: true, value: { paramCount: summary.paramCount, steadySamplesPerSecond: summary.steadySamplesPerSecond, timingPerStepMs: summary.timingPerStepMs } });
       } catch (error) {
         resolve({ ok: false, reason: oneLine((error as Error).message) });

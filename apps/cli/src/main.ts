@@ -13,6 +13,8 @@
  * from the environment too (`--batch-size` from DPTRAIN_BATCH_SIZE, `--config` from DPTRAIN_CONFIG,
  * `--port` from DPTRAIN_PORT): flags > env > config file > defaults, as in a container.
  */
+// First, so that the flags hold before any other module allocates.
+import './v8-flags.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
