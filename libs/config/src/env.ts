@@ -20,6 +20,7 @@ export const RESERVED_ENV: Readonly<Record<string, string>> = {
   DPTRAIN_LOG_LEVEL: 'log level of this process (default info)',
   DPTRAIN_LOG_FORMAT: 'pretty | json: dptrain --log-format',
   DPTRAIN_DEBUG: 'set: print the stack of unexpected errors',
+  DPTRAIN_V8_FLAGS: "V8 flags this process sets at start-up instead of dptrain's own (--heap-growing-percent=300); empty: V8's defaults",
   DPTRAIN_BUNDLE: "0: run the command's TypeScript sources through tsx instead of its bundle (apps/cli/bin/bundle.js)",
   DPTRAIN_COORDINATOR: 'dptrain ps|worker --coordinator',
   DPTRAIN_HOST: 'dptrain coordinator|ps|worker --host',
