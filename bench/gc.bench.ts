@@ -99,21 +99,24 @@ interface Row {
   readonly majors: readonly number[];
   readonly baseline: number;
 }
-const rows: Row[] = [];
-SETTINGS.forEach((setting, index) => {
-  const runs = results[index]!.filter((result): result is EpochResult[] => typeof result !== 'string');
-  for (let epoch = 0; epoch < flags.epochs; epoch++) {
-    const of = (r: EpochResult[][]) => r.map((epochs) => epochs[epoch]).filter((e): e is EpochResult => e !== undefined);
-    const baselineRuns = of(results[1]!.filter((result): result is EpochResult[] => typeof result !== 'string'));
-    rows.push({
+/** Each setting's results epoch by epoch: one entry per run that finished. */
+const byEpoch = results.map((runs) => {
+  const finished = runs.filter((result): result is EpochResult[] => typeof result !== 'string');
+  return Array.from({ length: flags.epochs }, (_, epoch) => finished.map((epochs) => epochs[epoch]).filter((e): e is EpochResult => e !== undefined));
+});
+const BASELINE = SETTINGS.findIndex((setting) => 'DPTRAIN_V8_FLAGS' in setting.env);
+const rows: Row[] = SETTINGS.flatMap((setting, index) =>
+  byEpoch[index]!.map((epochResults, epoch) => {
+    const baseline = byEpoch[BASELINE]![epoch]!;
+    return {
       setting: setting.label,
       epoch: epoch + 1,
-      rates: of(runs).map((e) => e.stepsPerSecond),
-      majors: of(runs).map((e) => e.majorsPerSecond),
-      baseline: baselineRuns.length > 0 ? median(baselineRuns.map((e) => e.stepsPerSecond)) : Number.NaN,
-    });
-  }
-});
+      rates: epochResults.map((e) => e.stepsPerSecond),
+      majors: epochResults.map((e) => e.majorsPerSecond),
+      baseline: baseline.length > 0 ? median(baseline.map((e) => e.stepsPerSecond)) : Number.NaN,
+    };
+  }),
+);
 
 const columns: Column<Row>[] = [
   { header: 'V8 flags', cell: (r) => r.setting },
