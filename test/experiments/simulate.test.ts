@@ -93,6 +93,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       computeMsByCore?: number[];
       scheduler?: { sliceMs: number };
       cores: number;
+      source: string;
     };
     expect(calibration.computeMs.length).toBeGreaterThan(10);
     // The compute timed on each core in turn, the command pinning itself with taskset.
@@ -108,6 +109,10 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
     // tiny model's frames are a few kilobytes, within the noise, so only the fixed cost is checked.
     if (process.platform === 'linux') expect(calibration.port?.fixedMs).toBeGreaterThan(0);
     expect(run.results.calibration).toEqual(calibration);
+    // Measured among the validation's rounds (here one round: all three before it), and said so.
+    expect(run.results.calibratedAmongRounds).toBe(true);
+    expect(run.report).toContain('the calibrations were taken among the rounds');
+    expect(calibration.source).toMatch(/^the median of 3 calibrations/);
     // Eight real clusters (12 steps each) and a calibration: minutes on a loaded 2-core machine.
   });
 
@@ -147,6 +152,11 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       ]);
     const again = await repredict('repredicted', '--trace', traces);
     expect(again.code).toBe(0);
+    // Predicted from the calibration file: nothing measured among rounds, and the report does not say so.
+    expect((JSON.parse(readFileSync(join(run.out, 'repredicted', 'results.json'), 'utf8')) as { calibratedAmongRounds: boolean }).calibratedAmongRounds).toBe(
+      false,
+    );
+    expect(readFileSync(join(run.out, 'repredicted', 'report.md'), 'utf8')).not.toContain('the calibrations were taken among the rounds');
     for (const v of run.results.validation as Validation[]) {
       const workers = Number(/-w(\d+)$/.exec(v.id)![1]);
       const merged = await runCli(['trace', 'merge', join(traces, v.id), '--out', join(traces, `${v.id}.json`)]);

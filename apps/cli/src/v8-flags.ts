@@ -17,7 +17,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const DEFAULT_V8_FLAGS = '--heap-growing-percent=300';
+const DEFAULT_V8_FLAGS = '--heap-growing-percent=300';
 
 const flags = process.env.DPTRAIN_V8_FLAGS ?? DEFAULT_V8_FLAGS;
 if (flags.trim() !== '') setFlagsFromString(flags);

@@ -140,6 +140,8 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       return computeCpuMs(() => model.computeGradients(params, gather(train, mb.indices, buffers), grad));
     };
     for (let i = 0; i < COMPUTE_WARMUP; i++) await computeOne();
+    const runs = computeRunTimer(model, params, train, plan, config.microBatchSize);
+    await runs.warm();
     const pinning = options.pinning && options.pinning.cpus.length > 1 ? options.pinning : undefined;
     const cores = pinning?.cpus.length ?? 1;
     // Whole rounds of the cores when pinning, so that each core has as many samples.
@@ -161,6 +163,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
         byCore[core]!.push(main);
         helperMs += helpers;
         helperAfterMs += after;
+        if (i % RUN_EVERY === RUN_EVERY - 1) await runs.turn();
       }
     } finally {
       pinning?.release();
@@ -176,7 +179,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
       }
     }
 
-    const computeRuns = await measureComputeRuns(model, params, train, plan, config.microBatchSize);
+    const computeRuns = await runs.result();
 
     // Codec: a push with the whole gradient, and a pushAck.
     const grads = new Float32Array(P).fill(1e-3);
@@ -278,18 +281,27 @@ function microBatchAt(plan: ReturnType<typeof planOf>, i: number) {
 const LONGEST_RUN = 4;
 
 /**
+ * A turn of the runs after every RUN_EVERY single micro-batches: the runs are timed among the
+ * singles, on the same cores and in the same minute of the machine, because a virtual machine's
+ * speed moves by a fifth from one minute to the next and the model takes a run's cost beside a
+ * single's (a run timed a minute apart came out 1.7 to 2.2 times a single).
+ */
+const RUN_EVERY = 5;
+
+/**
  * Runs of 2..max(LONGEST_RUN, micro-batches per step) micro-batches of the job's first steps
  * computed in one pass (Model.computeGradientsEach, as a sync worker computes its lease's leading
- * run): median main-thread CPU per run after a few untimed runs, and the helper threads' mean
- * during the run and in a pause after it (computeCpuMs).
+ * run): `warm` computes each length untimed a few times (each is new work for the kernels),
+ * `turn` times one run of each length, and `result` gives each length's median main-thread CPU and
+ * its helper threads' mean during the run and in a pause after it (computeCpuMs).
  */
-async function measureComputeRuns(
+function computeRunTimer(
   model: ReturnType<typeof modelOf>,
   params: Float32Array,
   train: ReturnType<typeof trainingSplits>['train'],
   plan: ReturnType<typeof planOf>,
   microBatchSize: number,
-): Promise<ComputeRun[]> {
+): { warm(): Promise<void>; turn(): Promise<void>; result(): Promise<ComputeRun[]> } {
   const longest = Math.max(LONGEST_RUN, plan.microBatchesPerStep);
   const counts = Array.from({ length: longest - 1 }, (_, i) => i + 2);
   const buffers = Array.from({ length: longest }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
@@ -302,21 +314,28 @@ async function measureComputeRuns(
     });
     return computeCpuMs(() => model.computeGradientsEach(params, batches, grads.slice(0, count)));
   };
-  // Every length warmed first (each is new work for the kernels), then timed in turns, so a slow
-  // stretch of the machine or the runtime falls on all lengths alike.
-  for (let i = 0; i < 10; i++) for (const count of counts) await runOf(count);
   const main = counts.map(() => [] as number[]);
   const helpers = counts.map(() => 0);
   const after = counts.map(() => 0);
-  const timed = 40;
-  for (let i = 0; i < timed; i++)
+  const turn = async () => {
     for (const [c, count] of counts.entries()) {
       const t = await runOf(count);
-      main[c].push(t.main);
-      helpers[c] += t.helpers;
-      after[c] += t.after;
+      main[c]!.push(t.main);
+      helpers[c]! += t.helpers;
+      after[c]! += t.after;
     }
-  return counts.map((count, c) => ({ count, ms: median(main[c]), helperMs: helpers[c] / timed, helperAfterMs: after[c] / timed }));
+  };
+  return {
+    async warm() {
+      for (let i = 0; i < 10; i++) for (const count of counts) await runOf(count);
+    },
+    turn,
+    async result() {
+      // Fewer singles than RUN_EVERY (a short test calibration) still time each length once.
+      if (main[0]!.length === 0) await turn();
+      return counts.map((count, c) => ({ count, ms: median(main[c]!), helperMs: helpers[c]! / main[c]!.length, helperAfterMs: after[c]! / main[c]!.length }));
+    },
+  };
 }
 
 /**

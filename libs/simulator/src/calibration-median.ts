@@ -2,11 +2,11 @@ import { median } from '@dptrain/cluster';
 import type { Calibration, ComputeRun, CoordinatorStepCost, LinearCost, PortCost, SchedulerCost } from './calibration.js';
 
 /**
- * One calibration from several taken one after another on the same machine: every cost the
- * median of its measurements (the compute samples pooled). On a virtual machine the costs move
- * by a fifth to a half between calibrations a minute apart (the host's other guests, the
- * collector), so one calibration stands for one minute of the machine; the median of a few
- * stands for the machine.
+ * One calibration from several taken on the same machine (in a row, or among a validation's
+ * rounds of real runs): every cost the median of its measurements (the compute samples pooled).
+ * On a virtual machine the costs move by a fifth to a half between calibrations a minute apart
+ * (the host's other guests, the collector), so one calibration stands for one minute of the
+ * machine; the median of a few stands for the machine.
  */
 export function medianCalibration(calibrations: readonly Calibration[]): Calibration {
   if (calibrations.length === 0) throw new RangeError('medianCalibration needs at least one calibration');

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { initBackend } from '@dptrain/backend';
@@ -16,6 +17,7 @@ import { measureCoordinatorStep } from './coordinator-cost.js';
 import { findings } from './findings.js';
 import { project, type ProjectionGrid } from './project.js';
 import { simulateDocuments, simulatePlots, type SimulateResults } from './report.js';
+import { calibrationAmongRounds, fixedCalibration, type RoundCalibration } from './round-calibration.js';
 import { repredict, validate } from './validate.js';
 
 const VARIED = ['workers', 'psShards', 'mode', 'staleness', 'steps', 'backupAfter', 'backupMinMs'];
@@ -80,7 +82,7 @@ export function registerSimulate(group: Command): void {
     .addOption(
       new Option(
         '--calibrations <n>',
-        "calibrate: measure the machine this many times in a row and keep each cost's median (one calibration stands for a minute of a virtual machine, whose costs move by a fifth from one minute to the next)",
+        "measure the machine this many times and keep each cost's median (one calibration stands for a minute of a virtual machine, whose costs move by a fifth from one minute to the next): in a row with --calibrate, --no-validate or --reuse-validation; before a validation, among its rounds of real runs, so that they meet the machine the runs meet",
       ).default('3'),
     )
     .addOption(new Option('--calibration <file>', 'calibration JSON to use (measured first when missing)').default(undefined, '<out>/calibration.json'))
@@ -180,12 +182,13 @@ export function registerSimulate(group: Command): void {
             layouts: nameList('--layouts', String(options.layouts), ['separate', 'colocated'] as const),
             colocatedMaxWorkers: positiveInt('--colocated-max-workers', String(options.colocatedMaxWorkers)),
           };
-    let calibration: Calibration;
-    if (options.calibrate || !existsSync(calibrationFile)) {
+    const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
+    const calibrating = options.calibrate === true || !existsSync(calibrationFile);
+    const times = positiveInt('--calibrations', String(options.calibrations));
+    let source: RoundCalibration;
+    if (calibrating) {
       const backend = await initBackend(config.backend);
-      const times = positiveInt('--calibrations', String(options.calibrations));
-      const each: Calibration[] = [];
-      for (let k = 1; k <= times; k++) {
+      const take = async (k: number): Promise<Calibration> => {
         process.stderr.write(`simulate: measuring this machine (backend ${backend.name}), calibration ${k} of ${times}, into ${calibrationFile}\n`);
         const measured = await calibrate(
           { config, inputShape: facts.inputShape, numClasses: facts.numClasses, trainCount: facts.trainCount(config) },
@@ -198,18 +201,24 @@ export function registerSimulate(group: Command): void {
           join(out, 'runs', 'calibration'),
           measured.coordinatorMsPerMessage,
         );
-        each.push(coordinatorStep ? { ...measured, coordinatorStep } : measured);
+        return coordinatorStep ? { ...measured, coordinatorStep } : measured;
+      };
+      if (!options.calibrate && !reused && options.validate !== false) {
+        // Taken among the real runs' rounds, so that they meet the machine the runs meet.
+        source = calibrationAmongRounds(cpus().length, times, take);
+      } else {
+        const each: Calibration[] = [];
+        for (let k = 1; k <= times; k++) each.push(await take(k));
+        source = fixedCalibration(medianCalibration(each));
+        await writeCalibration(calibrationFile, source.result());
+        if (options.calibrate) return;
       }
-      calibration = medianCalibration(each);
-      await writeCalibration(calibrationFile, calibration);
-      if (options.calibrate) return;
     } else {
-      calibration = await readCalibration(calibrationFile);
+      source = fixedCalibration(await readCalibration(calibrationFile));
     }
 
     const trace = typeof options.trace === 'string' ? options.trace : undefined;
     const machine = machineNow();
-    const reused = typeof options.reuseValidation === 'string' ? await readValidation(options.reuseValidation) : undefined;
     const validationSteps = stepsOfValidation(
       reused,
       positiveInt('--validate-steps', String(options.validateSteps)),
@@ -217,10 +226,10 @@ export function registerSimulate(group: Command): void {
     );
     const validationJob = new BaseJob({ ...jobOptions, steps: String(validationSteps) }, DEFAULTS, options.config as string | undefined);
     const validation = reused
-      ? await repredict(validationJob, facts, calibration, reused.validation, trace)
+      ? await repredict(validationJob, facts, source.result(), reused.validation, trace)
       : options.validate === false
         ? null
-        : await validate(validationJob, facts, calibration, {
+        : await validate(validationJob, facts, source, {
             runs: join(out, 'runs'),
             repeats: positiveInt('--repeats', String(options.repeats)),
             background: options.background === undefined ? undefined : positiveNumber('--background', String(options.background), true),
@@ -228,6 +237,8 @@ export function registerSimulate(group: Command): void {
             pinCpus: options.pinCpus !== false,
             ...(trace === undefined ? {} : { trace }),
           });
+    const calibration = source.result();
+    if (source.amongRounds) await writeCalibration(calibrationFile, calibration);
     const projections = grid ? await project(job, facts, calibration, grid) : [];
     const shared: Record<string, unknown> = { ...config };
     for (const key of [...VARIED, 'out', 'batchSize']) delete shared[key];
@@ -243,6 +254,7 @@ export function registerSimulate(group: Command): void {
       validationSteps,
       validationPriority: reused?.validationPriority ?? niceValue(String(options.priority)),
       validationSource: typeof options.reuseValidation === 'string' ? options.reuseValidation : 'this run',
+      calibratedAmongRounds: source.amongRounds,
       grid,
       projections,
     };

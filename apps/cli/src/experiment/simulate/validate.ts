@@ -8,6 +8,7 @@ import { sig } from '../common/table.js';
 import { runCell, type CellResult } from '../scaling/cell.js';
 import { colocatedCell, expandGrid, type GridCell } from '../scaling/grid.js';
 import { BackgroundMeter } from './background.js';
+import type { RoundCalibration } from './round-calibration.js';
 import { RunCpuSampler, type RunCpu } from './run-cpu.js';
 import { simulationTrace } from './simulation-trace.js';
 import { describeCoreIdle, modelIdleByCore } from './core-idle.js';
@@ -122,11 +123,12 @@ export interface RealRunOptions {
 /**
  * The configurations of validationCells run for real here. Each runs as `dptrain local` (with
  * `--colocate` for a co-located one, `--pin-cpus` when pinned) `repeats` times while the other
- * load on the machine is sampled; each is simulated with the same resolved config, layout and
- * pinning on one host of the calibration's cores with the median of its runs' background (and on
- * a quiet machine), and judged against the median of its runs (judge.ts).
+ * load on the machine is sampled, `calibration` measuring the machine before each round when it
+ * is taken among them; each is simulated with the same resolved config, layout and pinning on one
+ * host of the calibration's cores with the median of its runs' background (and on a quiet
+ * machine), and judged against the median of its runs (judge.ts).
  */
-export async function validate(job: BaseJob, facts: JobFacts, calibration: Calibration, options: RealRunOptions): Promise<ValidationRow[]> {
+export async function validate(job: BaseJob, facts: JobFacts, calibration: RoundCalibration, options: RealRunOptions): Promise<ValidationRow[]> {
   const restore = raisePriority(options.priority);
   try {
     return await validateAll(job, facts, calibration, options);
@@ -182,17 +184,18 @@ export async function predictor(job: BaseJob, facts: JobFacts, calibration: Cali
  * configuration's runs back to back: a virtual machine's speed drifts by a fifth over minutes,
  * and back to back one configuration would get one minute of the machine and the next another.
  */
-async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibration, options: RealRunOptions): Promise<ValidationRow[]> {
+async function validateAll(job: BaseJob, facts: JobFacts, source: RoundCalibration, options: RealRunOptions): Promise<ValidationRow[]> {
   const { runs, repeats, background, pinCpus } = options;
   const base = await job.resolve();
-  const cells = validationCells(base.microBatchSize, calibration.cores).map((c) => ({ ...c, pinCpus }));
+  const cells = validationCells(base.microBatchSize, source.cores).map((c) => ({ ...c, pinCpus }));
   const measured = cells.map(() => [] as { cell: CellResult; load: number | undefined; cpu: RunCpu | undefined }[]);
   for (let k = 1; k <= repeats; k++) {
+    await source.beforeRound(k - 1, repeats);
     for (const [i, cell] of cells.entries()) {
       // A configuration that failed once is not run again.
       if (measured[i]!.some((m) => m.cell.error !== null)) continue;
       process.stderr.write(`simulate: validation round ${k}/${repeats}, ${i + 1}/${cells.length} ${cell.id}\n`);
-      const meter = new BackgroundMeter(calibration.cores);
+      const meter = new BackgroundMeter(source.cores);
       const cpu = new RunCpuSampler();
       const dir = repeats === 1 ? runs : join(runs, `r${k}`);
       const result = await runCell(job, cell, dir, 1);
@@ -205,6 +208,7 @@ async function validateAll(job: BaseJob, facts: JobFacts, calibration: Calibrati
       measured[i]!.push({ cell: result, load: background ?? sampled, cpu: counted === cell.processes ? used : undefined });
     }
   }
+  const calibration = source.result();
   const rows: ValidationRow[] = [];
   for (const [i, cell] of cells.entries()) {
     const layout = layoutOf(cell);
