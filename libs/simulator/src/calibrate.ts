@@ -141,7 +141,7 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
     };
     for (let i = 0; i < COMPUTE_WARMUP; i++) await computeOne();
     const runs = computeRunTimer(model, params, train, plan, config.microBatchSize);
-    await runs.warm();
+    await runs.warm(10);
     const pinning = options.pinning && options.pinning.cpus.length > 1 ? options.pinning : undefined;
     const cores = pinning?.cpus.length ?? 1;
     // Whole rounds of the cores when pinning, so that each core has as many samples.
@@ -157,6 +157,9 @@ export async function calibrate(job: JobDescription, dataset: Dataset, options: 
         if (pinning && i % CORE_BLOCK === 0) {
           pinning.pin(core);
           for (let k = 0; k < AFTER_MOVE; k++) await computeOne();
+          // The runs' working set (a gradient per micro-batch) is cold on the new core too: the first
+          // turn after a move took 9.0 and 10.0 ms for a run of 4 where the next took 8.1 and 8.2.
+          await runs.warm(1);
         }
         const { main, helpers, after } = await computeOne();
         computeMs.push(main);
@@ -291,7 +294,8 @@ const RUN_EVERY = 5;
 /**
  * Runs of 2..max(LONGEST_RUN, micro-batches per step) micro-batches of the job's first steps
  * computed in one pass (Model.computeGradientsEach, as a sync worker computes its lease's leading
- * run): `warm` computes each length untimed a few times (each is new work for the kernels),
+ * run): `warm` computes each length untimed `turns` times (each is new work for the kernels, and
+ * for a core the process has just moved to),
  * `turn` times one run of each length, and `result` gives each length's median main-thread CPU and
  * its helper threads' mean during the run and in a pause after it (computeCpuMs).
  */
@@ -301,7 +305,7 @@ function computeRunTimer(
   train: ReturnType<typeof trainingSplits>['train'],
   plan: ReturnType<typeof planOf>,
   microBatchSize: number,
-): { warm(): Promise<void>; turn(): Promise<void>; result(): Promise<ComputeRun[]> } {
+): { warm(turns: number): Promise<void>; turn(): Promise<void>; result(): Promise<ComputeRun[]> } {
   const longest = Math.max(LONGEST_RUN, plan.microBatchesPerStep);
   const counts = Array.from({ length: longest - 1 }, (_, i) => i + 2);
   const buffers = Array.from({ length: longest }, () => ({ x: new Float32Array(microBatchSize * train.features), y: new Int32Array(microBatchSize) }));
@@ -326,8 +330,8 @@ function computeRunTimer(
     }
   };
   return {
-    async warm() {
-      for (let i = 0; i < 10; i++) for (const count of counts) await runOf(count);
+    async warm(turns) {
+      for (let i = 0; i < turns; i++) for (const count of counts) await runOf(count);
     },
     turn,
     async result() {
