@@ -295,9 +295,9 @@ const RUN_EVERY = 5;
  * Runs of 2..max(LONGEST_RUN, micro-batches per step) micro-batches of the job's first steps
  * computed in one pass (Model.computeGradientsEach, as a sync worker computes its lease's leading
  * run): `warm` computes each length untimed `turns` times (each is new work for the kernels, and
- * for a core the process has just moved to),
- * `turn` times one run of each length, and `result` gives each length's median main-thread CPU and
- * its helper threads' mean during the run and in a pause after it (computeCpuMs).
+ * for a core the process has just moved to), `turn` times one run of each length, and `result`
+ * gives each length's median main-thread CPU and its helper threads' mean during the run and in a
+ * pause after it (computeCpuMs).
  */
 function computeRunTimer(
   model: ReturnType<typeof modelOf>,
