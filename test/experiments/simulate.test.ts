@@ -151,7 +151,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
         ...flags,
       ]);
     const again = await repredict('repredicted', '--trace', traces);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     // Predicted from the calibration file: nothing measured among rounds, and the report does not say so.
     expect((JSON.parse(readFileSync(join(run.out, 'repredicted', 'results.json'), 'utf8')) as { calibratedAmongRounds: boolean }).calibratedAmongRounds).toBe(
       false,
@@ -198,7 +198,7 @@ describe('dptrain experiment simulate (tiny job, generated data)', () => {
       '--calibration',
       join(run.out, 'calibration.json'),
     ]);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     expect(readFileSync(join(run.out, 'again', 'report.md'), 'utf8')).toContain('Not run (`--no-validate`)');
     const bad = join(run.out, 'bad.json');
     writeFileSync(bad, JSON.stringify({ source: 'x', computeMs: [] }));

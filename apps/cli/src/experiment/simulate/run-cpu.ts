@@ -167,7 +167,10 @@ export class RunCpuSampler {
       processes[name] = (processes[name] ?? 0) + 1;
       const role = (byRole[name] ??= { mainMs: 0, helperMs: 0 });
       role.mainMs += perStep(end.main - start.main);
-      role.helperMs += perStep(end.helpers - start.helpers);
+      // A sample reads the process's ticks before its main thread's, so a tick the main thread
+      // gains between the two reads comes off that sample's helpers: a process whose other threads
+      // were idle can show −1 tick over the window, which is none.
+      role.helperMs += perStep(Math.max(0, end.helpers - start.helpers));
       totalMs += perStep(end.main - start.main + end.helpers - start.helpers);
     }
     const idleMsByCpu: Record<number, number> = {};
