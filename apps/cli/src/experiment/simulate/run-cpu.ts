@@ -61,16 +61,16 @@ export function roleFrom(argv: readonly string[], descends: () => boolean): stri
 }
 
 /**
- * CPU ticks (user + system) of `pid`'s main thread and of its other threads (V8's helpers, libuv's
- * pool, a co-located shard): the process's own total (which keeps the ticks of threads that have
- * ended) less its main thread's.
+ * CPU ticks (user + system) of `pid`'s main thread, and the process's own total (which keeps the
+ * ticks of threads that have ended): the other threads (V8's helpers, libuv's pool, a co-located
+ * shard) are the difference, taken over a window in perStep.
  */
-function threadTicks(pid: number): { main: number; helpers: number } | undefined {
+function threadTicks(pid: number): { main: number; total: number } | undefined {
   try {
     const ticks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
     const total = ticks(statFields(`/proc/${pid}/stat`));
     const main = ticks(statFields(`/proc/${pid}/task/${pid}/stat`));
-    return Number.isFinite(total) && Number.isFinite(main) ? { main, helpers: Math.max(0, total - main) } : undefined;
+    return Number.isFinite(total) && Number.isFinite(main) ? { main, total } : undefined;
   } catch {
     return undefined;
   }
@@ -90,7 +90,7 @@ export interface RunCpu {
 
 interface Sample {
   readonly at: number;
-  readonly ticks: ReadonlyMap<number, { main: number; helpers: number }>;
+  readonly ticks: ReadonlyMap<number, { main: number; total: number }>;
   readonly cpus: ReadonlyMap<number, { busy: number; idle: number }>;
 }
 
@@ -130,7 +130,7 @@ export class RunCpuSampler {
       if (role === 'other') this.others.add(pid);
       else if (role) this.roles.set(pid, role);
     }
-    const ticks = new Map<number, { main: number; helpers: number }>();
+    const ticks = new Map<number, { main: number; total: number }>();
     for (const pid of this.roles.keys()) {
       const t = threadTicks(pid);
       if (t) ticks.set(pid, t);
@@ -162,16 +162,18 @@ export class RunCpuSampler {
     const processes: Record<string, number> = {};
     let totalMs = 0;
     for (const [pid, end] of b.ticks) {
-      const start = a.ticks.get(pid) ?? { main: 0, helpers: 0 };
+      const start = a.ticks.get(pid) ?? { main: 0, total: 0 };
       const name = this.roles.get(pid)!;
       processes[name] = (processes[name] ?? 0) + 1;
       const role = (byRole[name] ??= { mainMs: 0, helperMs: 0 });
-      role.mainMs += perStep(end.main - start.main);
-      // A sample reads the process's ticks before its main thread's, so a tick the main thread
-      // gains between the two reads comes off that sample's helpers: a process whose other threads
-      // were idle can show −1 tick over the window, which is none.
-      role.helperMs += perStep(Math.max(0, end.helpers - start.helpers));
-      totalMs += perStep(end.main - start.main + end.helpers - start.helpers);
+      // A sample reads the process's ticks before its main thread's, so the main thread's can
+      // run a tick ahead: over a short window its share is capped at the process's, and the
+      // other threads get the rest, never less than none.
+      const total = end.total - start.total;
+      const main = Math.min(end.main - start.main, total);
+      role.mainMs += perStep(main);
+      role.helperMs += perStep(total - main);
+      totalMs += perStep(total);
     }
     const idleMsByCpu: Record<number, number> = {};
     for (const [cpu, end] of b.cpus) {
