@@ -11,13 +11,15 @@
 // 4 MiB of floats (caches and memory) and a chain of square roots (arithmetic alone: the baseline
 // measured in the same run, which no sharing of caches slows). A row is one kind of work on one
 // core: the median over the seconds of each second's median call, and how far the seconds spread.
+// A second table averages the seconds over windows of 1 to 120 s, the length of a validation
+// run and beyond: how much of the drift a longer run would average out (windowVariation).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readBenchFlags, type FlagSpec } from './lib/args.js';
 import { runChild, tsxCommand, type ChildOutcome } from './lib/child.js';
 import { formatTable, type Column } from './lib/table.js';
-import { correlation, KERNELS, steadiness, type CoreSeconds, type Kernel, type Steadiness } from './core-speed/seconds.js';
+import { correlation, expectedSpread, KERNELS, steadiness, windowVariation, type CoreSeconds, type Kernel, type Steadiness } from './core-speed/seconds.js';
 
 const FLAGS = {
   seconds: { kind: 'int', help: 'seconds each core is timed in each phase', default: 30 },
@@ -57,12 +59,18 @@ interface Row {
   readonly busy: string;
   readonly kernel: Kernel;
   readonly result: Steadiness | string;
+  readonly seconds?: readonly { ms: number }[];
 }
 
 const rows: Row[] = [];
 const together: CoreSeconds[] = [];
 const record = (core: number, busy: string, outcome: ChildOutcome<CoreSeconds>) => {
-  for (const kernel of KERNELS) rows.push({ core, busy, kernel, result: outcome.ok ? steadiness(outcome.value[kernel]) : outcome.reason });
+  for (const kernel of KERNELS)
+    rows.push(
+      outcome.ok
+        ? { core, busy, kernel, result: steadiness(outcome.value[kernel]), seconds: outcome.value[kernel] }
+        : { core, busy, kernel, result: outcome.reason },
+    );
 };
 
 const loadBefore = loadavg();
@@ -91,6 +99,37 @@ const columns: Column<Row>[] = [
 ];
 
 console.log(`\n${formatTable(columns, rows)}\n`);
+
+// How much longer runs average the drift out: a validation's runs last tens of seconds.
+const WINDOWS = [1, 10, 30, 60, 120].filter((w) => w * 3 <= flags.seconds);
+const measured = rows.filter((r) => r.seconds !== undefined);
+const variation = (r: Row, w: number) => windowVariation(r.seconds!, w);
+const windowColumns: Column<Row>[] = [
+  { header: 'core', cell: (r) => String(r.core), align: 'right' },
+  { header: 'cores busy', cell: (r) => r.busy },
+  { header: 'work', cell: (r) => r.kernel },
+  ...WINDOWS.map(
+    (w): Column<Row> => ({
+      header: `cv of ${w} s means`,
+      cell: (r) => {
+        const v = variation(r, w);
+        return v === undefined ? '' : `${(100 * v.cv).toFixed(1)}% (${v.windows})`;
+      },
+      align: 'right',
+    }),
+  ),
+  {
+    header: `3 runs of ${WINDOWS.at(-1)} s spread, expected`,
+    cell: (r) => {
+      const v = variation(r, WINDOWS.at(-1)!);
+      return v === undefined ? '' : `${(100 * expectedSpread(v.cv, 3)).toFixed(0)}%`;
+    },
+    align: 'right',
+  },
+];
+console.log(
+  `How much a core's speed averaged over a window moves from one window to the next (sd / mean of the windows' means; in brackets, how many windows): if the drift were second-to-second noise, it would fall with the square root of the window. The last column is the spread, (greatest − least) / mean, that 3 runs that long would show on average; the simulator's validation calls a configuration unmeasurable above 15%.\n\n${formatTable(windowColumns, measured)}\n`,
+);
 if (together.length >= 2) {
   for (const kernel of KERNELS.filter((k) => k !== 'chain')) {
     const r = correlation(together[0]![kernel], together[1]![kernel]);

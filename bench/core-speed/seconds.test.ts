@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correlation, perSecondMedians, quantile, steadiness } from './seconds.js';
+import { correlation, expectedSpread, perSecondMedians, quantile, steadiness, windowVariation } from './seconds.js';
 
 describe('perSecondMedians', () => {
   it('takes the median of the calls of each whole second, in order, skipping empty seconds', () => {
@@ -54,5 +54,38 @@ describe('correlation', () => {
     expect(correlation(seconds([4, 4, 4]), seconds([1, 2, 3]))).toBeUndefined();
     const gappy = [0, 1, 3].map((second) => ({ second, ms: [4, 6, 0, 5][second]! }));
     expect(correlation(gappy, seconds([4, 6, 99, 5]))).toBeCloseTo(1, 12);
+  });
+});
+
+describe('windowVariation', () => {
+  const ms = (values: number[]) => values.map((v) => ({ ms: v }));
+
+  it('averages each whole window of seconds and gives the windows means’ sd over their mean', () => {
+    // Windows of 2: means 4, 6, 8 (the last second, a part window, is left out): sd 2, mean 6.
+    const v = windowVariation(ms([3, 5, 6, 6, 7, 9, 100]), 2);
+    expect(v?.windows).toBe(3);
+    expect(v?.cv).toBeCloseTo(2 / 6, 12);
+  });
+
+  it('is 0 where second-to-second noise cancels within each window', () => {
+    expect(windowVariation(ms([2, 6, 6, 2, 3, 5]), 2)?.cv).toBe(0);
+    expect(windowVariation(ms([2, 6, 6, 2, 3, 5]), 1)!.cv).toBeGreaterThan(0.4);
+  });
+
+  it('says nothing with fewer than 3 windows, and refuses a window that is not a whole number of seconds', () => {
+    expect(windowVariation(ms([1, 2, 3, 4, 5]), 2)).toBeUndefined();
+    expect(() => windowVariation(ms([1, 2, 3]), 0.5)).toThrow(/whole number of seconds/);
+  });
+});
+
+describe('expectedSpread', () => {
+  it('matches the closed forms of the mean range of two and three normal samples, 2/√π and 3/√π', () => {
+    expect(expectedSpread(0.1, 2)).toBeCloseTo((0.1 * 2) / Math.sqrt(Math.PI), 3);
+    expect(expectedSpread(0.1, 3)).toBeCloseTo((0.1 * 3) / Math.sqrt(Math.PI), 3);
+  });
+
+  it('grows with the number of runs, and refuses a count it has no factor for', () => {
+    expect(expectedSpread(0.1, 5)).toBeGreaterThan(expectedSpread(0.1, 4));
+    expect(() => expectedSpread(0.1, 7)).toThrow(/2 to 5 runs/);
   });
 });

@@ -76,3 +76,34 @@ export function correlation(a: readonly { second: number; ms: number }[], b: rea
   }
   return saa === 0 || sbb === 0 ? undefined : sab / Math.sqrt(saa * sbb);
 }
+
+/**
+ * How much a core's speed, averaged over `window` seconds, moves from one window to the next: the
+ * coefficient of variation (standard deviation over mean) of the means of consecutive,
+ * non-overlapping windows of the per-second medians (a part window at the end is left out). A run
+ * of that length meets a machine this much faster or slower than the last; where the drift is
+ * only second-to-second noise, it falls with the square root of the window. Undefined with fewer
+ * than 3 whole windows.
+ */
+export function windowVariation(seconds: readonly { ms: number }[], window: number): { windows: number; cv: number } | undefined {
+  if (!(Number.isInteger(window) && window > 0)) throw new RangeError(`window must be a positive whole number of seconds, got ${window}`);
+  const count = Math.floor(seconds.length / window);
+  if (count < 3) return undefined;
+  const means = Array.from({ length: count }, (_, w) => seconds.slice(w * window, (w + 1) * window).reduce((sum, s) => sum + s.ms, 0) / window);
+  const mean = means.reduce((a, b) => a + b, 0) / count;
+  const sd = Math.sqrt(means.reduce((sum, m) => sum + (m - mean) ** 2, 0) / (count - 1));
+  return { windows: count, cv: sd / mean };
+}
+
+/**
+ * The expected (greatest − least) / mean of `n` runs whose speeds vary by `cv` (normal): the
+ * expected range of n standard normal samples (d2 of quality control: 1.128, 1.693, 2.059, 2.326
+ * for 2..5) times cv. The simulator's validation calls a configuration unmeasurable when its runs
+ * spread more than 15% this way.
+ */
+export function expectedSpread(cv: number, n: number): number {
+  const d2 = RANGE_FACTOR[n];
+  if (d2 === undefined) throw new RangeError(`expectedSpread knows 2 to 5 runs, got ${n}`);
+  return d2 * cv;
+}
+const RANGE_FACTOR: Record<number, number> = { 2: 1.128, 3: 1.693, 4: 2.059, 5: 2.326 };
