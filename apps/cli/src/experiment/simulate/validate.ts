@@ -124,9 +124,9 @@ export interface RealRunOptions {
  * The configurations of validationCells run for real here. Each runs as `dptrain local` (with
  * `--colocate` for a co-located one, `--pin-cpus` when pinned) `repeats` times while the other
  * load on the machine is sampled, `source` measuring the machine before each round when its
- * calibrations are taken among them; each is simulated with the same resolved config, layout and pinning on one
- * host of the calibration's cores with the median of its runs' background (and on a quiet
- * machine), and judged against the median of its runs (judge.ts).
+ * calibrations are taken among them; each is simulated with the same resolved config, layout and
+ * pinning on one host of the calibration's cores with the median of its runs' background (and on
+ * a quiet machine), and judged against the median of its runs (judge.ts).
  */
 export async function validate(job: BaseJob, facts: JobFacts, source: RoundCalibration, options: RealRunOptions): Promise<ValidationRow[]> {
   const restore = raisePriority(options.priority);
